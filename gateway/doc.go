@@ -1,0 +1,8 @@
+// Package gateway is the daemon core: it loads the configuration, joins the
+// modem pool to the durable queue with one worker per ready modem, runs the
+// inbound pipeline (URCs and SIM sweeps to the queue, then deletion from the
+// SIM), and forwards events to scripts and webhooks.
+//
+// Nothing here talks AT or SQL directly: package modem owns the devices and
+// package queue owns the database; gateway decides what happens between them.
+package gateway
