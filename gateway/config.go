@@ -104,7 +104,8 @@ type ServerConfig struct {
 }
 
 // Token is one API token and what it may do. In TOML it is either a plain
-// string (all scopes) or a table {token = "...", scope = "send"}.
+// string (all scopes; "send:SECRET" or "read:SECRET" limit it) or a table
+// {token = "...", scope = "send"}.
 type Token struct {
 	Value Secret
 	Scope string // ScopeAll, ScopeSend or ScopeRead
@@ -115,6 +116,13 @@ func (t *Token) UnmarshalTOML(v any) error {
 	switch v := v.(type) {
 	case string:
 		*t = Token{Value: Secret(v), Scope: ScopeAll}
+		// "send:SECRET" and "read:SECRET" are the short form of a scoped
+		// token, the same form the api package parses.
+		for _, sc := range []string{ScopeSend, ScopeRead} {
+			if rest, ok := strings.CutPrefix(v, sc+":"); ok {
+				*t = Token{Value: Secret(rest), Scope: sc}
+			}
+		}
 		return nil
 	case map[string]any:
 		*t = Token{Scope: ScopeAll}

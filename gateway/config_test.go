@@ -54,7 +54,7 @@ func TestParseFull(t *testing.T) {
 	c, err := Parse(`
 [server]
 listen = "0.0.0.0:8080"
-tokens = ["admin-token", {token = "sender", scope = "send"}]
+tokens = ["admin-token", {token = "sender", scope = "send"}, "read:viewer"]
 tls_cert = "/etc/smsgw/cert.pem"
 tls_key = "/etc/smsgw/key.pem"
 default_country = "49"
@@ -108,7 +108,7 @@ submit_delay = "500ms"
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Token{{Value: "admin-token", Scope: ScopeAll}, {Value: "sender", Scope: ScopeSend}}
+	want := []Token{{Value: "admin-token", Scope: ScopeAll}, {Value: "sender", Scope: ScopeSend}, {Value: "viewer", Scope: ScopeRead}}
 	if diff := cmp.Diff(want, c.Server.Tokens); diff != "" {
 		t.Errorf("tokens (-want +got):\n%s", diff)
 	}

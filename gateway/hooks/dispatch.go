@@ -1,0 +1,247 @@
+package hooks
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// Outbox is where events wait for their consumers, with each consumer's
+// retry state. The queue's durable event outbox implements it in the daemon;
+// MemOutbox is the in-memory one. Implementations are safe for concurrent
+// use.
+type Outbox interface {
+	// Claim returns up to n events that are due for consumer and neither
+	// done, dropped nor already claimed, and marks them claimed. Attempt is
+	// set to the number of this delivery (1 for the first).
+	Claim(ctx context.Context, consumer string, n int) ([]Event, error)
+	// Done records a successful delivery.
+	Done(ctx context.Context, consumer, id string) error
+	// Retry records a failed attempt; the event is due again at at.
+	Retry(ctx context.Context, consumer, id string, at time.Time, reason string) error
+	// Drop gives the event up for consumer, keeping the reason.
+	Drop(ctx context.Context, consumer, id, reason string) error
+	// NextDue returns when the earliest waiting (not due yet) event for
+	// consumer becomes due; ok is false when there is none.
+	NextDue(ctx context.Context, consumer string) (at time.Time, ok bool, err error)
+}
+
+// Consumer is one destination of events: the script, or one webhook URL.
+type Consumer struct {
+	// Name keys the consumer's retry state in the outbox ("exec",
+	// "webhook:<id>"); keep it stable across restarts.
+	Name    string
+	Deliver func(ctx context.Context, ev Event) error
+	// Concurrency bounds deliveries in flight (default 1).
+	Concurrency int
+	// MaxAttempts before the event is dropped for this consumer (default 1).
+	MaxAttempts int
+	// Backoff before the second attempt, doubling up to MaxBackoff, with
+	// ±20% jitter.
+	Backoff, MaxBackoff time.Duration
+	// Timeout bounds one delivery (the Exec and Webhook have their own too).
+	Timeout time.Duration
+}
+
+// Dispatcher feeds each consumer from the outbox in its own goroutine, never
+// blocking the caller of Notify. New -> Start -> Close.
+type Dispatcher struct {
+	outbox    Outbox
+	log       *slog.Logger
+	consumers []*consumerLoop
+	wg        sync.WaitGroup
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+}
+
+type consumerLoop struct {
+	Consumer
+	wake chan struct{}
+}
+
+// NewDispatcher makes a dispatcher for the consumers; nothing runs before
+// Start.
+func NewDispatcher(ob Outbox, log *slog.Logger, cs ...Consumer) *Dispatcher {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d := &Dispatcher{outbox: ob, log: log}
+	for _, c := range cs {
+		if c.Concurrency < 1 {
+			c.Concurrency = 1
+		}
+		if c.MaxAttempts < 1 {
+			c.MaxAttempts = 1
+		}
+		if c.Backoff <= 0 {
+			c.Backoff = time.Second
+		}
+		if c.MaxBackoff < c.Backoff {
+			c.MaxBackoff = c.Backoff
+		}
+		d.consumers = append(d.consumers, &consumerLoop{Consumer: c, wake: make(chan struct{}, 1)})
+	}
+	return d
+}
+
+// Start runs one loop per consumer until ctx ends or Close.
+func (d *Dispatcher) Start(ctx context.Context) {
+	ctx, d.cancel = context.WithCancel(ctx)
+	for _, c := range d.consumers {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.run(ctx, c)
+		}()
+	}
+}
+
+// Notify tells every consumer that new events may be waiting. It never
+// blocks.
+func (d *Dispatcher) Notify() {
+	for _, c := range d.consumers {
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Close stops the loops, waiting for deliveries in flight until ctx ends;
+// their events stay claimed in a durable outbox only until the next start.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.closeOnce.Do(func() {
+		if d.cancel != nil {
+			d.cancel()
+		}
+	})
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Dispatcher) run(ctx context.Context, c *consumerLoop) {
+	results := make(chan struct{}, c.Concurrency)
+	inflight := 0
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+		for ; inflight > 0; inflight-- {
+			<-results
+		}
+	}()
+	errDelay := time.Duration(0)
+	for {
+		var timerC <-chan time.Time
+		if free := c.Concurrency - inflight; free > 0 && ctx.Err() == nil {
+			evs, err := d.outbox.Claim(ctx, c.Name, free)
+			if err != nil && ctx.Err() == nil {
+				// A database hiccup: try again soon, not in a hot loop.
+				d.log.Warn("hook outbox claim failed", "consumer", c.Name, "err", err)
+				errDelay = min(max(2*errDelay, 100*time.Millisecond), 30*time.Second)
+				timerC = d.arm(&timer, time.Now().Add(errDelay))
+			} else {
+				errDelay = 0
+			}
+			for _, ev := range evs {
+				inflight++
+				go func() {
+					d.deliver(ctx, c, ev)
+					results <- struct{}{}
+				}()
+			}
+			if len(evs) == free {
+				continue // there may be more due right now
+			}
+			if err == nil {
+				if at, ok, err := d.outbox.NextDue(ctx, c.Name); err == nil && ok {
+					timerC = d.arm(&timer, at)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+		case <-results:
+			inflight--
+		case <-timerC:
+		}
+	}
+}
+
+func (d *Dispatcher) arm(t **time.Timer, at time.Time) <-chan time.Time {
+	dur := max(time.Until(at), 0)
+	if *t == nil {
+		*t = time.NewTimer(dur)
+	} else {
+		(*t).Stop()
+		select { // drain a stale fire (timers created before Go 1.23 semantics)
+		case <-(*t).C:
+		default:
+		}
+		(*t).Reset(dur)
+	}
+	return (*t).C
+}
+
+func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev Event) {
+	dctx := ctx
+	if c.Timeout > 0 {
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	err := c.Deliver(dctx, ev)
+	// Record the outcome even when shutting down: the answer is known.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	log := d.log.With("consumer", c.Name, "event", ev.Kind, "event_id", ev.ID, "attempt", ev.Attempt)
+	switch {
+	case err == nil:
+		log.Debug("hook delivered", "took", time.Since(start).Round(time.Millisecond))
+		if err := d.outbox.Done(rctx, c.Name, ev.ID); err != nil {
+			log.Error("hook outbox done failed", "err", err)
+		}
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Interrupted by shutdown: not the consumer's fault, try again soon.
+		if err := d.outbox.Retry(rctx, c.Name, ev.ID, time.Now(), "interrupted by shutdown"); err != nil {
+			log.Error("hook outbox retry failed", "err", err)
+		}
+	case IsPermanent(err) || ev.Attempt >= c.MaxAttempts:
+		log.Error("hook gave up", "err", err)
+		if err := d.outbox.Drop(rctx, c.Name, ev.ID, err.Error()); err != nil {
+			log.Error("hook outbox drop failed", "err", err)
+		}
+	default:
+		wait := Backoff(c.Backoff, c.MaxBackoff, ev.Attempt)
+		log.Warn("hook failed, will retry", "err", err, "in", wait.Round(time.Millisecond))
+		if err := d.outbox.Retry(rctx, c.Name, ev.ID, time.Now().Add(wait), err.Error()); err != nil {
+			log.Error("hook outbox retry failed", "err", err)
+		}
+	}
+}
+
+// Backoff returns the wait after the attempt-th failure: base doubled per
+// attempt, capped at max, with ±20% jitter so many failures do not retry in
+// lockstep.
+func Backoff(base, maxWait time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxWait; i++ {
+		d *= 2
+	}
+	d = min(d, maxWait)
+	jitter := time.Duration(float64(d) * (rand.Float64()*0.4 - 0.2))
+	return max(d+jitter, 0)
+}

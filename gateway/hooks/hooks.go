@@ -1,0 +1,86 @@
+// Package hooks forwards gateway events to the outside world: a program run
+// for each received SMS (Exec, compatible with gammu-smsd's RunOnReceive
+// environment) and signed HTTP webhooks (Webhook, the android-sms-gateway
+// envelope and signature). A Dispatcher drives either from a durable Outbox
+// with bounded concurrency and retries with backoff, so a slow or failing
+// consumer never blocks receiving or sending.
+package hooks
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Event is one thing that happened, as stored in the outbox. ID is stable
+// across retries so receivers can drop duplicates.
+type Event struct {
+	ID       string          // outbox id
+	Kind     string          // "sms:received", "sms:sent", "sms:delivered", "sms:failed"
+	DeviceID string          // the modem id
+	Payload  json.RawMessage // a JSON object; see Received and Status
+	Created  time.Time
+	// Attempt is 1 for the first delivery to this consumer.
+	Attempt int
+}
+
+// Received is a received SMS, joined from its parts, as scripts (JSON on
+// stdin) and webhooks see it. It is the payload of sms:received.
+type Received struct {
+	ID string `json:"id"`
+	// MessageID and PhoneNumber mirror the android-sms-gateway payload so
+	// its receivers work unchanged.
+	MessageID   string `json:"messageId"`
+	PhoneNumber string `json:"phoneNumber"`
+	Message     string `json:"message"`
+	ReceivedAt  string `json:"receivedAt"` // RFC 3339
+	SimNumber   int    `json:"simNumber"`
+	Sender      string `json:"sender"`
+	Recipient   string `json:"recipient,omitempty"`
+
+	Modem      string         `json:"modem"`
+	From       string         `json:"from"`
+	To         string         `json:"to,omitempty"`
+	Text       string         `json:"text"`
+	Class      *int           `json:"class"`
+	SentAt     string         `json:"sentAt,omitempty"` // service centre time stamp
+	Incomplete bool           `json:"incomplete"`
+	Parts      []ReceivedPart `json:"parts"`
+}
+
+// ReceivedPart is one physical SMS of a received message.
+type ReceivedPart struct {
+	Seq       int    `json:"seq"`
+	Text      string `json:"text"`
+	Reference int    `json:"reference"`
+	PDU       string `json:"pdu,omitempty"`
+}
+
+// Status is the payload of sms:sent, sms:delivered and sms:failed.
+type Status struct {
+	MessageID   string `json:"messageId"`
+	PhoneNumber string `json:"phoneNumber"`
+	SimNumber   int    `json:"simNumber"`
+	Sender      string `json:"sender,omitempty"`
+	Recipient   string `json:"recipient"`
+	Modem       string `json:"modem"`
+	State       string `json:"state"`
+	PartsCount  int    `json:"partsCount,omitempty"`
+	SentAt      string `json:"sentAt,omitempty"`
+	DeliveredAt string `json:"deliveredAt,omitempty"`
+	FailedAt    string `json:"failedAt,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+}
+
+// PermanentError marks a delivery failure that retrying cannot fix (a 4xx
+// answer, a script that cannot be started). The dispatcher gives up at once.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err says retrying is pointless.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

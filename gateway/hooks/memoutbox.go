@@ -1,0 +1,148 @@
+package hooks
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// MemOutbox is an in-memory Outbox: events are lost on restart. Tests use
+// it, and so does a daemon whose store offers no event outbox.
+type MemOutbox struct {
+	mu     sync.Mutex
+	events []Event
+	state  map[string]map[string]*memState // consumer -> event id -> state
+	seq    int
+}
+
+type memState struct {
+	attempts int
+	due      time.Time
+	claimed  bool
+	finished bool
+	Reason   string
+}
+
+// NewMemOutbox returns an empty outbox.
+func NewMemOutbox() *MemOutbox {
+	return &MemOutbox{state: map[string]map[string]*memState{}}
+}
+
+// Add appends an event, giving it an id when it has none, and returns it.
+func (o *MemOutbox) Add(ev Event) Event {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.seq++
+	if ev.ID == "" {
+		ev.ID = fmt.Sprintf("ev-%d", o.seq)
+	}
+	if ev.Created.IsZero() {
+		ev.Created = time.Now()
+	}
+	o.events = append(o.events, ev)
+	return ev
+}
+
+func (o *MemOutbox) st(consumer, id string) *memState {
+	m := o.state[consumer]
+	if m == nil {
+		m = map[string]*memState{}
+		o.state[consumer] = m
+	}
+	s := m[id]
+	if s == nil {
+		s = &memState{}
+		m[id] = s
+	}
+	return s
+}
+
+// Claim implements Outbox.
+func (o *MemOutbox) Claim(_ context.Context, consumer string, n int) ([]Event, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	now := time.Now()
+	var out []Event
+	for _, ev := range o.events {
+		if len(out) >= n {
+			break
+		}
+		s := o.st(consumer, ev.ID)
+		if s.claimed || s.finished || s.due.After(now) {
+			continue
+		}
+		s.claimed = true
+		s.attempts++
+		ev.Attempt = s.attempts
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// Done implements Outbox.
+func (o *MemOutbox) Done(_ context.Context, consumer, id string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.st(consumer, id)
+	s.claimed, s.finished, s.Reason = false, true, ""
+	return nil
+}
+
+// Retry implements Outbox.
+func (o *MemOutbox) Retry(_ context.Context, consumer, id string, at time.Time, reason string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.st(consumer, id)
+	s.claimed, s.due, s.Reason = false, at, reason
+	return nil
+}
+
+// Drop implements Outbox.
+func (o *MemOutbox) Drop(_ context.Context, consumer, id, reason string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.st(consumer, id)
+	s.claimed, s.finished, s.Reason = false, true, reason
+	return nil
+}
+
+// NextDue implements Outbox.
+func (o *MemOutbox) NextDue(_ context.Context, consumer string) (time.Time, bool, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var best time.Time
+	found := false
+	for _, ev := range o.events {
+		s := o.st(consumer, ev.ID)
+		if s.claimed || s.finished {
+			continue
+		}
+		if !found || s.due.Before(best) {
+			best, found = s.due, true
+		}
+	}
+	return best, found, nil
+}
+
+// Attempts returns how many deliveries of id consumer has started, and the
+// last failure reason (for tests and status pages).
+func (o *MemOutbox) Attempts(consumer, id string) (int, string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	s := o.st(consumer, id)
+	return s.attempts, s.Reason
+}
+
+// Pending returns how many events consumer has not finished.
+func (o *MemOutbox) Pending(consumer string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, ev := range o.events {
+		if !o.st(consumer, ev.ID).finished {
+			n++
+		}
+	}
+	return n
+}

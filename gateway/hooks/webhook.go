@@ -1,0 +1,145 @@
+package hooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Webhook posts events to one URL with the android-sms-gateway envelope
+//
+//	{"id": ..., "webhookId": ..., "deviceId": ..., "event": ..., "payload": {...}}
+//
+// and, when a secret is set, the headers X-Timestamp (unix seconds) and
+// X-Signature = hex(HMAC-SHA256(secret, body || timestamp)), so receivers
+// written for that app verify it unchanged. Safe for concurrent use.
+type Webhook struct {
+	URL    string
+	ID     string // the webhookId in the envelope
+	Secret string
+	// Events this webhook wants; nil means all.
+	Events []string
+	// Client defaults to one with a 10 s timeout.
+	Client *http.Client
+	// Now is the clock for X-Timestamp (tests set it).
+	Now func() time.Time
+}
+
+// Envelope is the JSON body of a webhook POST.
+type Envelope struct {
+	ID        string          `json:"id"`
+	WebhookID string          `json:"webhookId"`
+	DeviceID  string          `json:"deviceId"`
+	Event     string          `json:"event"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// HTTPError is a non-2xx answer from the receiver.
+type HTTPError struct {
+	Status int
+	Body   string // the start of the answer, for the log
+}
+
+func (e *HTTPError) Error() string {
+	if e.Body == "" {
+		return fmt.Sprintf("HTTP %d", e.Status)
+	}
+	return fmt.Sprintf("HTTP %d: %s", e.Status, e.Body)
+}
+
+// Wants reports whether the webhook subscribes to kind.
+func (w *Webhook) Wants(kind string) bool {
+	if w.Events == nil {
+		return true
+	}
+	for _, e := range w.Events {
+		if e == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Sign returns the X-Signature value for body sent at timestamp ts.
+func Sign(secret string, body []byte, ts string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	mac.Write([]byte(ts))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// Deliver posts one event. A 2xx answer is success; 4xx answers other than
+// 408 and 429 are permanent (the receiver refuses this body); anything else
+// is worth a retry.
+func (w *Webhook) Deliver(ctx context.Context, ev Event) error {
+	if !w.Wants(ev.Kind) {
+		return nil
+	}
+	payload := ev.Payload
+	if len(payload) == 0 {
+		payload = json.RawMessage("{}")
+	}
+	body, err := json.Marshal(Envelope{ID: ev.ID, WebhookID: w.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: payload})
+	if err != nil {
+		return &PermanentError{fmt.Errorf("webhook: encode event %s: %w", ev.ID, err)}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return &PermanentError{fmt.Errorf("webhook: %w", err)}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "smsgw")
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	ts := strconv.FormatInt(now().Unix(), 10)
+	req.Header.Set("X-Timestamp", ts)
+	if w.Secret != "" {
+		req.Header.Set("X-Signature", Sign(w.Secret, body, ts))
+	}
+	client := w.Client
+	if client == nil {
+		client = defaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", redactURL(w.URL), err)
+	}
+	defer resp.Body.Close()
+	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // let the connection be reused
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	herr := &HTTPError{Status: resp.StatusCode, Body: string(bytes.TrimSpace(snippet))}
+	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
+		return &PermanentError{fmt.Errorf("webhook %s: %w", redactURL(w.URL), herr)}
+	}
+	return fmt.Errorf("webhook %s: %w", redactURL(w.URL), herr)
+}
+
+var defaultClient = &http.Client{Timeout: 10 * time.Second}
+
+// redactURL drops user info and the query (either may carry a secret) from
+// a URL before it reaches a log line.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(bad url)"
+	}
+	u.User = nil
+	if u.RawQuery != "" {
+		u.RawQuery = "..."
+	}
+	return u.String()
+}
