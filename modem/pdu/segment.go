@@ -1,0 +1,369 @@
+package pdu
+
+import (
+	"fmt"
+	"time"
+	"unicode/utf16"
+)
+
+// SegmentOptions choose how a text is cut into parts.
+type SegmentOptions struct {
+	// Coding forces a coding; CodingAuto picks GSM 7-bit when every
+	// character fits (with the opted-in language tables), UCS-2 otherwise.
+	// Coding8Bit sends the UTF-8 octets of the text as 8-bit data.
+	Coding Coding
+	// Languages opts in to national language shift tables (TS 23.038 Annex
+	// A): a text that needs them is sent in 7-bit with locking/single shift
+	// IEs when that takes fewer parts than UCS-2. Only receivers that know
+	// the tables show such texts right, hence opt-in.
+	Languages []Language
+	// Ref is the concatenation reference of a multi-part text; Ref16
+	// selects the 16-bit reference IE (0x08) over the 8-bit one (0x00).
+	Ref   uint16
+	Ref16 bool
+	// Flash sends message class 0 (shown at once, not stored).
+	Flash bool
+}
+
+// Segment is one part of a segmented text: what goes into TP-DCS and the
+// user data fields of one TPDU.
+type Segment struct {
+	DCS  DCS
+	UD   UserData
+	Text string // the characters this part carries (for 8-bit, the octets as a string)
+}
+
+// Count summarises the segmentation of a text.
+type Count struct {
+	Parts   int
+	Coding  Coding
+	Locking Language // national language tables used (0 = default)
+	Single  Language
+	// Units is the length of the text in septets (GSM 7-bit, escape pairs
+	// counting two), UTF-16 code units (UCS-2) or octets (8-bit).
+	Units int
+	// PerPart is the capacity of one part in the same units: 160, 153,
+	// 70, 67, 140, 134, less any language shift IEs.
+	PerPart int
+}
+
+// unit of segmentation: the encoded form of one character.
+type plan struct {
+	coding       Coding
+	lock, single Language
+	cells        [][]byte // per character: septets, UTF-16BE octets, or one octet
+	runes        []string
+}
+
+func (p *plan) langIEs() UDH {
+	var h UDH
+	if p.lock != 0 {
+		h = append(h, IE{ID: IELockingShift, Data: []byte{byte(p.lock)}})
+	}
+	if p.single != 0 {
+		h = append(h, IE{ID: IESingleShift, Data: []byte{byte(p.single)}})
+	}
+	return h
+}
+
+// capacity returns units of payload a part holds given its header.
+func (p *plan) capacity(h UDH) int {
+	if p.coding == CodingGSM7 {
+		return 160 - septetsForHeader(h.Len())
+	}
+	return maxUserDataOctet - h.Len()
+}
+
+func (p *plan) units() int {
+	n := 0
+	for _, c := range p.cells {
+		n += len(c)
+	}
+	return n
+}
+
+// cut splits the cells into ranges of at most capacity units each; a cell
+// (escape pair, surrogate pair) is never split.
+func cutCells(cells [][]byte, capacity int) [][2]int {
+	var out [][2]int
+	start, used := 0, 0
+	for i, c := range cells {
+		if used+len(c) > capacity {
+			out = append(out, [2]int{start, i})
+			start, used = i, 0
+		}
+		used += len(c)
+	}
+	return append(out, [2]int{start, len(cells)})
+}
+
+// endsWithCR reports whether a 7-bit part ending on an octet boundary
+// ends with a CR, which TS 23.038 clause 6.1.2.1.1 wants doubled.
+func (p *plan) needsExtraCR(h UDH, from, to int) bool {
+	if p.coding != CodingGSM7 || to == from {
+		return false
+	}
+	last := p.cells[to-1]
+	if len(last) != 1 || last[0] != '\r' {
+		return false
+	}
+	n := septetsForHeader(h.Len())
+	for _, c := range p.cells[from:to] {
+		n += len(c)
+	}
+	return n%8 == 0
+}
+
+// ranges returns the part ranges and whether they need concatenation IEs.
+func (p *plan) ranges() ([][2]int, bool) {
+	base := p.langIEs()
+	single := p.capacity(base)
+	if p.units() <= single {
+		r := [2]int{0, len(p.cells)}
+		if !p.needsExtraCR(base, 0, len(p.cells)) || p.units() < single {
+			return [][2]int{r}, false
+		}
+	}
+	hdr := append(append(UDH(nil), ConcatIE(0, 1, 1, false)), base...)
+	multi := p.capacity(hdr)
+	rs := cutCells(p.cells, multi)
+	last := rs[len(rs)-1]
+	used := 0
+	for _, c := range p.cells[last[0]:last[1]] {
+		used += len(c)
+	}
+	if p.needsExtraCR(hdr, last[0], last[1]) && used >= multi {
+		// No room for the second CR: the final CR opens a part of its own.
+		rs[len(rs)-1][1]--
+		rs = append(rs, [2]int{last[1] - 1, last[1]})
+	}
+	return rs, true
+}
+
+func (p *plan) header(ref uint16, ref16 bool, total, seq int, concat bool) UDH {
+	var h UDH
+	if concat {
+		h = append(h, ConcatIE(ref, total, seq, ref16))
+	}
+	return append(h, p.langIEs()...)
+}
+
+func newPlan(text string, c Coding, lock, single Language) (*plan, error) {
+	p := &plan{coding: c, lock: lock, single: single}
+	switch c {
+	case CodingGSM7:
+		cs := charsetFor(lock, single)
+		for i, r := range text {
+			cell, ok := cs.appendRune(nil, r)
+			if !ok {
+				return nil, fmt.Errorf("%w: %q at byte %d is not in the GSM 7-bit alphabet", ErrNotEncodable, r, i)
+			}
+			p.cells = append(p.cells, cell)
+			p.runes = append(p.runes, string(r))
+		}
+	case CodingUCS2:
+		for _, r := range text {
+			var cell []byte
+			if r1, r2 := utf16.EncodeRune(r); r1 != '\uFFFD' {
+				cell = []byte{byte(r1 >> 8), byte(r1), byte(r2 >> 8), byte(r2)}
+			} else {
+				cell = []byte{byte(r >> 8), byte(r)}
+				if r > 0xFFFF {
+					cell = []byte{0xFF, 0xFD}
+				}
+			}
+			p.cells = append(p.cells, cell)
+			p.runes = append(p.runes, string(r))
+		}
+	case Coding8Bit:
+		for i := 0; i < len(text); i++ {
+			p.cells = append(p.cells, []byte{text[i]})
+			p.runes = append(p.runes, text[i:i+1])
+		}
+	default:
+		return nil, fmt.Errorf("%w: coding %v", ErrInvalid, c)
+	}
+	return p, nil
+}
+
+// choose picks the coding and tables for text under opt.
+func choose(text string, opt SegmentOptions) (*plan, error) {
+	switch opt.Coding {
+	case CodingUCS2, Coding8Bit:
+		return newPlan(text, opt.Coding, 0, 0)
+	case CodingGSM7, CodingAuto:
+	default:
+		return nil, fmt.Errorf("%w: coding %v", ErrInvalid, opt.Coding)
+	}
+	if p, err := newPlan(text, CodingGSM7, 0, 0); err == nil {
+		return p, nil
+	}
+	var best *plan
+	bestParts := 0
+	for _, l := range opt.Languages {
+		for _, pair := range []langPair{{0, l}, {l, 0}, {l, l}} {
+			if _, ok := lockingTables[pair.lock]; pair.lock != 0 && !ok {
+				continue
+			}
+			if _, ok := singleTables[pair.single]; pair.single != 0 && !ok {
+				continue
+			}
+			p, err := newPlan(text, CodingGSM7, pair.lock, pair.single)
+			if err != nil {
+				continue
+			}
+			rs, _ := p.ranges()
+			if best == nil || len(rs) < bestParts {
+				best, bestParts = p, len(rs)
+			}
+		}
+	}
+	if opt.Coding == CodingGSM7 {
+		if best != nil {
+			return best, nil
+		}
+		_, err := newPlan(text, CodingGSM7, 0, 0)
+		return nil, err
+	}
+	u, err := newPlan(text, CodingUCS2, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if best != nil {
+		if ur, _ := u.ranges(); len(ur) < bestParts {
+			return u, nil
+		}
+		return best, nil
+	}
+	return u, nil
+}
+
+// SegmentText cuts text into the parts to send, TS 23.040 clause 9.2.3.24.1:
+// 160/153 septets, 70/67 UCS-2 characters, 140/134 octets per part (less
+// any language shift IEs); escape pairs and surrogate pairs stay whole.
+// A text needing more than 255 parts is an error wrapping ErrTooLong.
+func SegmentText(text string, opt SegmentOptions) ([]Segment, error) {
+	p, err := choose(text, opt)
+	if err != nil {
+		return nil, err
+	}
+	rs, concat := p.ranges()
+	if len(rs) > 255 {
+		return nil, fmt.Errorf("%w: text needs %d parts, at most 255", ErrTooLong, len(rs))
+	}
+	class := -1
+	if opt.Flash {
+		class = 0
+	}
+	dcs := NewDCS(p.coding, class)
+	segs := make([]Segment, 0, len(rs))
+	for i, r := range rs {
+		h := p.header(opt.Ref, opt.Ref16, len(rs), i+1, concat)
+		var payload []byte
+		var txt []byte
+		for k := r[0]; k < r[1]; k++ {
+			payload = append(payload, p.cells[k]...)
+			txt = append(txt, p.runes[k]...)
+		}
+		if i == len(rs)-1 && p.needsExtraCR(h, r[0], r[1]) {
+			payload = append(payload, '\r')
+		}
+		ud, err := NewUserData(p.coding, h, payload)
+		if err != nil {
+			return nil, err
+		}
+		segs = append(segs, Segment{DCS: dcs, UD: ud, Text: string(txt)})
+	}
+	return segs, nil
+}
+
+// CountParts says how many parts and which coding text needs, without
+// building them.
+func CountParts(text string, opt SegmentOptions) (Count, error) {
+	p, err := choose(text, opt)
+	if err != nil {
+		return Count{}, err
+	}
+	rs, concat := p.ranges()
+	h := p.header(0, opt.Ref16, len(rs), 1, concat)
+	return Count{Parts: len(rs), Coding: p.coding, Locking: p.lock, Single: p.single, Units: p.units(), PerPart: p.capacity(h) / unitSize(p.coding)}, nil
+}
+
+func unitSize(c Coding) int {
+	if c == CodingUCS2 {
+		return 2
+	}
+	return 1
+}
+
+// SubmitOptions are the per-message settings of EncodeSubmit.
+type SubmitOptions struct {
+	SegmentOptions
+	// SMSC is the service centre number put before each TPDU; empty sends
+	// "00" and the modem uses its +CSCA setting.
+	SMSC string
+	// StatusReport requests a delivery report (TP-SRR).
+	StatusReport bool
+	// Validity is the relative validity period; zero omits TP-VP.
+	Validity time.Duration
+	// RejectDuplicates sets TP-RD.
+	RejectDuplicates bool
+	// MR is TP-MR of the first part (incremented per part); modems replace
+	// it with their own counter.
+	MR byte
+}
+
+// Part is one SMS-SUBMIT ready for AT+CMGS=<TPDULen> followed by Hex.
+type Part struct {
+	Seq     int // 1-based
+	TPDULen int // octets after the SMSC field
+	PDU     []byte
+	Hex     string // upper-case hex of PDU
+	Submit  *Submit
+}
+
+// EncodeSubmit segments text for recipient to and returns the PDUs to send.
+func EncodeSubmit(to, text string, opt SubmitOptions) ([]Part, error) {
+	da, err := ParseAddress(to)
+	if err != nil {
+		return nil, fmt.Errorf("recipient: %w", err)
+	}
+	if da.TON == TONAlphanumeric {
+		return nil, fmt.Errorf("recipient: %w: %q is not a phone number", ErrInvalid, to)
+	}
+	var smsc Address
+	if opt.SMSC != "" {
+		if smsc, err = ParseAddress(opt.SMSC); err != nil || smsc.TON == TONAlphanumeric {
+			return nil, fmt.Errorf("SMSC: %w: %q is not a phone number", ErrInvalid, opt.SMSC)
+		}
+	}
+	if opt.Validity < 0 {
+		return nil, fmt.Errorf("%w: negative validity %v", ErrInvalid, opt.Validity)
+	}
+	segs, err := SegmentText(text, opt.SegmentOptions)
+	if err != nil {
+		return nil, err
+	}
+	parts := make([]Part, 0, len(segs))
+	for i, sg := range segs {
+		s := &Submit{
+			SMSC:                smsc,
+			RejectDuplicates:    opt.RejectDuplicates,
+			StatusReportRequest: opt.StatusReport,
+			MR:                  opt.MR + byte(i),
+			To:                  da,
+			DCS:                 sg.DCS,
+			UD:                  sg.UD,
+		}
+		if opt.Validity > 0 {
+			s.Validity = RelativeValidity(opt.Validity)
+		}
+		h, n, err := EncodeHex(s)
+		if err != nil {
+			return nil, fmt.Errorf("part %d: %w", i+1, err)
+		}
+		b, _, _ := Encode(s)
+		parts = append(parts, Part{Seq: i + 1, TPDULen: n, PDU: b, Hex: h, Submit: s})
+	}
+	return parts, nil
+}
