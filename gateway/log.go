@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+
+	"github.com/coreos/go-systemd/v22/journal"
+)
+
+// NewLogger builds the daemon's logger: one line per event. Under systemd
+// (format "journal", or "auto" when stderr is the journal stream) each line
+// starts with a <N> syslog priority and carries no time stamp, since
+// journald adds both; otherwise it is slog's text or JSON format.
+func NewLogger(c LogConfig, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	format := c.Format
+	if format == "auto" || format == "" {
+		format = "text"
+		if ok, _ := journal.StderrIsJournalStream(); ok {
+			format = "journal"
+		}
+	}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "journal":
+		return slog.New(newJournalHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log.format: unknown %q", c.Format)
+}
+
+// journalHandler prefixes each text line with its sd-daemon(3) priority.
+// The inner TextHandler writes a whole line per Write; the shared mutex
+// keeps prefix and line together across handlers derived by With.
+type journalHandler struct {
+	inner slog.Handler
+	out   *prefixWriter
+}
+
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	// Called with mu held by Handle.
+	line := make([]byte, 0, len(p.prefix)+len(b))
+	line = append(append(line, p.prefix...), b...)
+	if _, err := p.w.Write(line); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func newJournalHandler(w io.Writer, opts *slog.HandlerOptions) *journalHandler {
+	pw := &prefixWriter{w: w}
+	o := *opts
+	o.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+			return slog.Attr{} // journald records time and priority itself
+		}
+		return a
+	}
+	return &journalHandler{inner: slog.NewTextHandler(pw, &o), out: pw}
+}
+
+func (h *journalHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
+
+func (h *journalHandler) Handle(ctx context.Context, r slog.Record) error {
+	h.out.mu.Lock()
+	defer h.out.mu.Unlock()
+	h.out.prefix = journalPrefix(r.Level)
+	return h.inner.Handle(ctx, r)
+}
+
+func (h *journalHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return &journalHandler{inner: h.inner.WithAttrs(as), out: h.out}
+}
+
+func (h *journalHandler) WithGroup(name string) slog.Handler {
+	return &journalHandler{inner: h.inner.WithGroup(name), out: h.out}
+}
+
+func journalPrefix(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "<3>"
+	case l >= slog.LevelWarn:
+		return "<4>"
+	case l >= slog.LevelInfo:
+		return "<6>"
+	}
+	return "<7>"
+}
