@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.bug.st/serial"
+)
+
+func TestSimCommand(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan int)
+	var stderr strings.Builder
+	go func() {
+		code := runSim(ctx, []string{"--modems", "2", "--dir", dir, "--profile", "generic,quectel-ec25"}, pw, &stderr)
+		pw.Close()
+		done <- code
+	}()
+	sc := bufio.NewScanner(pr)
+	var paths []string
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			break
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 || !strings.HasPrefix(f[1], "/dev/pts/") {
+			t.Fatalf("bad line %q", line)
+		}
+		paths = append(paths, f[0])
+	}
+	go io.Copy(io.Discard, pr)
+	if len(paths) != 2 {
+		t.Fatalf("paths %v", paths)
+	}
+	p, err := serial.Open(paths[1], &serial.Mode{BaudRate: 115200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Write([]byte("ATE0\rAT+CGMI\r")); err != nil {
+		t.Fatal(err)
+	}
+	p.SetReadTimeout(200 * time.Millisecond)
+	var got strings.Builder
+	deadline := time.Now().Add(10 * time.Second)
+	buf := make([]byte, 256)
+	for !strings.Contains(got.String(), "Quectel\r\n\r\nOK\r\n") && time.Now().Before(deadline) {
+		n, _ := p.Read(buf)
+		got.Write(buf[:n])
+	}
+	p.Close()
+	if !strings.Contains(got.String(), "Quectel\r\n\r\nOK\r\n") {
+		t.Fatalf("got %q", got.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if _, err := os.Lstat(paths[0]); !os.IsNotExist(err) {
+		t.Fatalf("symlink left behind: %v", err)
+	}
+}
+
+func TestSimCommandUsage(t *testing.T) {
+	var out, errw strings.Builder
+	if code := runSim(context.Background(), []string{"--modems", "1"}, &out, &errw); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+	if code := runSim(context.Background(), []string{"--dir", t.TempDir(), "--profile", "nokia"}, &out, &errw); code != 2 {
+		t.Fatalf("exit %d", code)
+	}
+}

@@ -1,0 +1,499 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures one emulated modem. Dir is required.
+type Options struct {
+	// Dir is where the port symlink lives; Name is its file name
+	// (default "modem<N>"). Path() returns Dir/Name.
+	Dir, Name string
+	// Profile is a profile name from Profiles (default "generic").
+	Profile string
+	// Number is the SIM's own number (+CNUM, the address others send to);
+	// default "+1555010<NNNN>".
+	Number string
+	// PIN, when set, locks the SIM at every power-up until AT+CPIN="PIN".
+	// PUK unlocks it after three wrong PINs (default "12345678").
+	PIN, PUK string
+	// IMEI, IMSI and ICCID default to values derived from the modem index.
+	IMEI, IMSI, ICCID string
+	// SIMCapacity overrides the profile's "SM" slot count.
+	SIMCapacity int
+	// SubmitDelay is the time between ^Z and the +CMGS result.
+	SubmitDelay time.Duration
+	// BootDelay is the pause between boot banners (0: all at once).
+	BootDelay time.Duration
+	// ReadyDelay is how long after the SIM is ready SMS commands still
+	// answer +CMS ERROR: 302 (before "SMS Ready").
+	ReadyDelay time.Duration
+	// RSSI is the AT+CSQ signal value 0-31 (default 20).
+	RSSI int
+	// Balance is the text of the USSD reply (default "Balance: 12.34 EUR").
+	Balance string
+	// AckTimeout bounds the wait for AT+CNMA after a +CMT when AT+CSMS=1
+	// (default 15 s); without an ack the modem turns routing off.
+	AckTimeout time.Duration
+	// Seed makes noise and random choices reproducible (0: fixed default).
+	Seed uint64
+}
+
+// inbound is a TPDU arriving from the network.
+type inbound struct {
+	tpdu        []byte
+	onDelivered func()
+}
+
+// Modem is one emulated device. It is created by Network.AddModem; all
+// methods are safe for concurrent use.
+type Modem struct {
+	net   *Network
+	opts  Options
+	prof  Profile
+	path  string
+	index int
+	log   *slog.Logger
+
+	mu      sync.Mutex
+	mailbox []func()
+	wake    chan struct{}
+	pts     string // current slave path, "" when unplugged
+	closing bool
+
+	quit chan struct{}
+	done chan struct{}
+
+	// Everything below is owned by the run goroutine.
+	sess    *session
+	gen     int // bumps on every power-up so stale timers do nothing
+	st      volatile
+	sim     simState
+	stores  map[string]*store
+	pending []inbound // network-side queue: delivered when the modem can take it
+	hung    bool
+	hangTok int
+	fail    struct{ n, code int }
+	delay   time.Duration
+	reg     int
+	rng     *rand.Rand
+	noise   *time.Ticker
+	noiseC  chan struct{}
+}
+
+// simState is what survives a power cycle: it lives on the SIM or in flash.
+type simState struct {
+	pinState string // "READY", "SIM PIN", "SIM PUK"
+	pinLeft  int
+	pukLeft  int
+	pin      string
+	mr       int
+	smsc     string
+}
+
+func newModem(n *Network, o Options, prof Profile, idx int) *Modem {
+	if o.PUK == "" {
+		o.PUK = "12345678"
+	}
+	if o.IMEI == "" {
+		o.IMEI = fmt.Sprintf("35000000%07d", idx)
+	}
+	if o.IMSI == "" {
+		o.IMSI = fmt.Sprintf("%s%010d", n.opts.MCCMNC, idx)
+	}
+	if o.ICCID == "" {
+		o.ICCID = fmt.Sprintf("8900100000%09d", idx)
+	}
+	if o.RSSI == 0 {
+		o.RSSI = 20
+	}
+	if o.Balance == "" {
+		o.Balance = "Balance: 12.34 EUR"
+	}
+	if o.AckTimeout == 0 {
+		o.AckTimeout = 15 * time.Second
+	}
+	if o.SIMCapacity > 0 {
+		prof.SIMCapacity = o.SIMCapacity
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = uint64(idx) + 1
+	}
+	m := &Modem{
+		net: n, opts: o, prof: prof, index: idx,
+		path:  filepath.Join(o.Dir, o.Name),
+		log:   n.log.With("modem", o.Name),
+		wake:  make(chan struct{}, 1),
+		quit:  make(chan struct{}),
+		done:  make(chan struct{}),
+		delay: o.SubmitDelay,
+		reg:   1,
+		rng:   rand.New(rand.NewPCG(seed, 0x5eed)),
+	}
+	m.sim = simState{pinLeft: 3, pukLeft: 10, pin: o.PIN, smsc: n.opts.SMSC}
+	m.stores = map[string]*store{"SM": newStore("SM", prof.SIMCapacity)}
+	if prof.MECapacity > 0 {
+		m.stores["ME"] = newStore("ME", prof.MECapacity)
+	}
+	m.stores["SR"] = newStore("SR", 20)
+	m.stores["BM"] = newStore("BM", 0)
+	return m
+}
+
+// start opens the first pty and starts the owner goroutine.
+func (m *Modem) start() error {
+	s, err := m.plug()
+	if err != nil {
+		return err
+	}
+	go m.run(s)
+	return nil
+}
+
+// Path is the stable port path (the symlink) a client opens.
+func (m *Modem) Path() string { return m.path }
+
+// PTY is the current slave device (/dev/pts/N), "" while unplugged.
+func (m *Modem) PTY() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.pts
+}
+
+// Number is the SIM's own number.
+func (m *Modem) Number() string { return m.opts.Number }
+
+// Profile returns the modem's quirk set.
+func (m *Modem) Profile() Profile { return m.prof }
+
+// IMEI returns the emulated IMEI; IMSI and ICCID likewise.
+func (m *Modem) IMEI() string  { return m.opts.IMEI }
+func (m *Modem) IMSI() string  { return m.opts.IMSI }
+func (m *Modem) ICCID() string { return m.opts.ICCID }
+
+// post queues f for the owner goroutine; false if the modem is closed.
+func (m *Modem) post(f func()) bool {
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
+		return false
+	}
+	m.mailbox = append(m.mailbox, f)
+	m.mu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// call runs f on the owner goroutine and waits for it.
+func (m *Modem) call(f func()) error {
+	ran := make(chan struct{})
+	if !m.post(func() { f(); close(ran) }) {
+		return ErrClosed
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-m.done:
+		return ErrClosed
+	}
+}
+
+// after runs f on the owner goroutine after d unless the modem powered
+// down or up again in between.
+func (m *Modem) after(d time.Duration, f func()) {
+	gen := m.gen
+	if d <= 0 {
+		f()
+		return
+	}
+	time.AfterFunc(d, func() {
+		m.post(func() {
+			if m.gen == gen {
+				f()
+			}
+		})
+	})
+}
+
+func (m *Modem) run(s *session) {
+	defer close(m.done)
+	m.sess = s
+	m.powerUp()
+	for {
+		select {
+		case <-m.wake:
+		case <-m.noiseTick():
+			m.emitNoise()
+			continue
+		case <-m.quit:
+			m.stopNoise()
+			if m.sess != nil {
+				m.sess.close()
+				m.sess = nil
+			}
+			_ = os.Remove(m.path)
+			return
+		}
+		for {
+			m.mu.Lock()
+			box := m.mailbox
+			m.mailbox = nil
+			m.mu.Unlock()
+			if len(box) == 0 {
+				break
+			}
+			for _, f := range box {
+				f()
+			}
+		}
+	}
+}
+
+// close stops the modem: the pty closes, the symlink goes away.
+func (m *Modem) close() error {
+	m.mu.Lock()
+	if m.closing {
+		m.mu.Unlock()
+		<-m.done
+		return nil
+	}
+	m.closing = true
+	m.pts = ""
+	m.mu.Unlock()
+	close(m.quit)
+	<-m.done
+	return nil
+}
+
+// plug allocates a pty and points the symlink at it.
+func (m *Modem) plug() (*session, error) {
+	p, err := openPTY()
+	if err != nil {
+		return nil, err
+	}
+	if err := symlinkAtomic(p.slave, m.path); err != nil {
+		p.close()
+		return nil, fmt.Errorf("sim: link %s: %w", m.path, err)
+	}
+	m.mu.Lock()
+	m.pts = p.slave
+	m.mu.Unlock()
+	return newSession(m, p), nil
+}
+
+// Unplug closes the pty and removes the symlink, as when the USB modem is
+// pulled: a client reading the port gets EOF / an I/O error. SIM contents
+// and counters survive; messages sent meanwhile wait in the network.
+func (m *Modem) Unplug() error {
+	var err error
+	if cerr := m.call(func() {
+		if m.sess == nil {
+			err = errors.New("sim: already unplugged")
+			return
+		}
+		m.sess.close()
+		m.sess = nil
+		m.gen++
+		m.mu.Lock()
+		m.pts = ""
+		m.mu.Unlock()
+		if rerr := os.Remove(m.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = fmt.Errorf("sim: unplug: %w", rerr)
+		}
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Replug plugs the modem back in: a new pty behind the same symlink, same
+// identity and SIM, fresh power-up state (echo on, banners, PIN again).
+func (m *Modem) Replug() error {
+	var err error
+	if cerr := m.call(func() {
+		if m.sess != nil {
+			err = errors.New("sim: already plugged")
+			return
+		}
+		s, perr := m.plug()
+		if perr != nil {
+			err = perr
+			return
+		}
+		m.sess = s
+		m.powerUp()
+	}); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Reboot power-cycles the modem without unplugging it (like AT+CFUN=1,1).
+func (m *Modem) Reboot() error { return m.call(func() { m.powerUp() }) }
+
+// Hang makes the modem stop answering (input is swallowed, nothing is
+// written) while on; the port stays open.
+func (m *Modem) Hang(on bool) {
+	_ = m.call(func() { m.hung = on; m.hangTok++ })
+}
+
+// HangFor hangs the modem for d, then it answers again.
+func (m *Modem) HangFor(d time.Duration) {
+	_ = m.call(func() {
+		m.hung = true
+		m.hangTok++
+		tok := m.hangTok
+		time.AfterFunc(d, func() {
+			m.post(func() {
+				if m.hangTok == tok {
+					m.hung = false
+				}
+			})
+		})
+	})
+}
+
+// FailSubmits makes the next n AT+CMGS answer +CMS ERROR: code (e.g. 38
+// network out of order, 1 unassigned number, 500 unknown).
+func (m *Modem) FailSubmits(n, code int) {
+	_ = m.call(func() { m.fail.n, m.fail.code = n, code })
+}
+
+// SetSubmitDelay sets the time between ^Z and the +CMGS result.
+func (m *Modem) SetSubmitDelay(d time.Duration) { _ = m.call(func() { m.delay = d }) }
+
+// SetRSSI changes the signal reported by AT+CSQ (0-31, 99 unknown).
+func (m *Modem) SetRSSI(rssi int) { _ = m.call(func() { m.opts.RSSI = rssi }) }
+
+// SetRegistration changes the registration state (27.007 +CREG <stat>:
+// 0 not registered, 1 home, 2 searching, 3 denied, 5 roaming) and emits
+// +CREG/+CEREG URCs where enabled. Without registration submits fail with
+// +CMS ERROR: 331 and inbound messages wait in the network.
+func (m *Modem) SetRegistration(stat int) {
+	_ = m.call(func() {
+		m.reg = stat
+		m.regURC()
+		if m.registered() {
+			m.flushPending()
+		}
+	})
+}
+
+// FillStorage fills every free "SM" slot with read filler messages so the
+// next inbound message finds the SIM full.
+func (m *Modem) FillStorage() {
+	_ = m.call(func() {
+		sm := m.stores["SM"]
+		for sm.put(fillerSlot(m.net.opts.Now())) >= 0 {
+		}
+	})
+}
+
+func fillerSlot(at time.Time) *slot {
+	// "filler" in GSM 7-bit, from +15550009999.
+	ud := []byte{0xE6, 0x74, 0x9B, 0x5D, 0x2E, 0x03}
+	t := buildDeliver("+15550009999", 0, 0, false, 6, ud, at)
+	return &slot{stat: 1, pdu: append([]byte{0}, t...), tlen: len(t)}
+}
+
+// InjectGarbage writes raw bytes to the port as if the modem emitted line
+// noise.
+func (m *Modem) InjectGarbage(b []byte) {
+	cp := append([]byte(nil), b...)
+	_ = m.call(func() { m.write(cp) })
+}
+
+// StoredMessage is one entry of a modem's message memory.
+type StoredMessage struct {
+	Mem   string // "SM", "ME", "SR"
+	Index int    // as AT+CMGR addresses it
+	Stat  int    // 0 unread, 1 read, 2 unsent, 3 sent
+	PDU   []byte // SMSC prefix + TPDU
+}
+
+// Messages returns the contents of all message memories.
+func (m *Modem) Messages() []StoredMessage {
+	var out []StoredMessage
+	_ = m.call(func() {
+		for _, name := range []string{"SM", "ME", "SR"} {
+			s := m.stores[name]
+			if s == nil {
+				continue
+			}
+			for i, sl := range s.slots {
+				if sl != nil {
+					out = append(out, StoredMessage{Mem: name, Index: i + m.prof.IndexBase, Stat: sl.stat, PDU: append([]byte(nil), sl.pdu...)})
+				}
+			}
+		}
+	})
+	return out
+}
+
+// StartNoise makes the modem emit a random harmless URC (signal, network
+// status) every interval, in the middle of whatever is on the wire.
+// StopNoise ends it.
+func (m *Modem) StartNoise(interval time.Duration) {
+	_ = m.call(func() {
+		m.stopNoise()
+		m.noise = time.NewTicker(interval)
+	})
+}
+
+// StopNoise stops URC noise.
+func (m *Modem) StopNoise() { _ = m.call(m.stopNoise) }
+
+func (m *Modem) stopNoise() {
+	if m.noise != nil {
+		m.noise.Stop()
+		m.noise = nil
+	}
+}
+
+func (m *Modem) noiseTick() <-chan time.Time {
+	if m.noise == nil {
+		return nil
+	}
+	return m.noise.C
+}
+
+func (m *Modem) emitNoise() {
+	var lines []string
+	switch m.prof.Name {
+	case "huawei-e173", "huawei-e3372":
+		lines = []string{fmt.Sprintf("^RSSI:%d", m.opts.RSSI), "^SRVST:2", "^MODE:5,4", "^BOOT:35323129,0,0,0,26"}
+	case "quectel-ec25":
+		lines = []string{"+QIND: \"csq\",20,99", "+QUSIM: 1"}
+	case "simcom-sim800", "simcom-sim7600":
+		lines = []string{"+CSQN: 20,0", "*PSUTTZ: 2026,11,21,23,0,0,\"+0\",0", "DST: 0"}
+	default:
+		lines = []string{"+CIEV: 2,4", "+CIEV: 7,0"}
+	}
+	m.urc(lines[m.rng.IntN(len(lines))])
+}
+
+// String names the modem for logs.
+func (m *Modem) String() string {
+	return fmt.Sprintf("%s(%s %s)", m.opts.Name, m.prof.Name, m.opts.Number)
+}
+
+// redact hides a PIN/PUK in a traced command line.
+func redact(line string) string {
+	u := strings.ToUpper(line)
+	if i := strings.Index(u, "+CPIN="); i >= 0 {
+		return line[:i+6] + "<redacted>"
+	}
+	return line
+}

@@ -1,0 +1,61 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sendSMS(t *testing.T, c *client, prompt, to, text string, srr bool) string {
+	t.Helper()
+	pdu, n := submitPDU(to, text, srr)
+	c.send(fmt.Sprintf("AT+CMGS=%d\r", n))
+	c.waitFor(prompt)
+	c.send(pdu + "\x1a")
+	return c.waitFor("OK\r\n")
+}
+
+func TestSendBetweenModems(t *testing.T) {
+	n := newNet(t)
+	a := addModem(t, n, Options{Profile: "generic"})
+	b := addModem(t, n, Options{Profile: "simcom-sim800"})
+	ca := openClient(t, a.Path())
+	cb := openClient(t, b.Path())
+	ca.cmd("ATE0")
+	ca.cmd("AT+CMEE=1;+CNMI=2,1,0,2,0")
+	cb.waitFor("SMS Ready\r\n")
+	cb.cmd("ATE0")
+
+	got := sendSMS(t, ca, "\r\n> ", b.Number(), "hello", true)
+	if !strings.HasSuffix(got, "\r\n+CMGS: 0\r\n\r\nOK\r\n") {
+		t.Fatalf("CMGS: %q", got)
+	}
+	cb.waitFor("\r\n+CMTI: \"SM\",1\r\n")
+	rd := cb.cmd("AT+CMGR=1")
+	want := hexUpper(encodeAddress(a.Number()))
+	if !strings.Contains(rd, "+CMGR: 0,\"\",") || !strings.Contains(rd, want) || !strings.Contains(rd, hexUpper(pack7("hello"))) {
+		t.Fatalf("CMGR: %q (want OA %s)", rd, want)
+	}
+	// Status report back to the sender, <ds>=2 stores it in SR.
+	ind := ca.waitFor("\r\n")
+	ind += ca.waitFor("\r\n")
+	if !strings.Contains(ind, `+CDSI: "SR",1`) {
+		t.Fatalf("want CDSI, got %q", ind)
+	}
+	// MR increments.
+	got = sendSMS(t, ca, "\r\n> ", "+4915112345678", "out", false)
+	if !strings.Contains(got, "+CMGS: 1\r\n") {
+		t.Fatalf("second CMGS: %q", got)
+	}
+	ob := n.Outbox()
+	if len(ob) != 1 || ob[0].To != "+4915112345678" || ob[0].MR != 1 {
+		t.Fatalf("outbox %+v", ob)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if all, err := n.WaitSubmitted(ctx, 2); err != nil || len(all) != 2 || !all[0].Internal {
+		t.Fatalf("submitted %+v %v", all, err)
+	}
+}

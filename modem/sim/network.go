@@ -1,0 +1,286 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned by calls on a closed Network or Modem.
+var ErrClosed = errors.New("sim: closed")
+
+// ErrUnknownNumber is returned when a delivery names no emulated modem.
+var ErrUnknownNumber = errors.New("sim: no emulated modem has this number")
+
+// NetworkOptions configures a Network; every field is optional.
+type NetworkOptions struct {
+	// Operator is the long operator name of AT+COPS? ("SimNet").
+	Operator string
+	// MCCMNC is the numeric operator id ("00101", the 3GPP test network).
+	MCCMNC string
+	// SMSC is the service-centre number every SIM starts with.
+	SMSC string
+	// Logger receives debug traces of the AT traffic (PINs redacted); nil
+	// discards them.
+	Logger *slog.Logger
+	// Now is the clock for time stamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Sent is one SMS-SUBMIT accepted by the network.
+type Sent struct {
+	// From is the submitting modem's number and To the destination
+	// address as written in the SUBMIT ("+123...").
+	From, To string
+	// MR is the message reference the modem answered with +CMGS.
+	MR int
+	// TPDU is the SUBMIT as sent (without the SMSC prefix).
+	TPDU []byte
+	// DCS and UD (user data incl. UDH) are copied from the TPDU; UDHI and
+	// SRR are its header flags.
+	DCS       byte
+	UD        []byte
+	UDHI, SRR bool
+	// Internal is true when To is an emulated modem.
+	Internal bool
+	// Time is when the network accepted it.
+	Time time.Time
+}
+
+// Network is the virtual mobile network that connects emulated modems.
+// Create one with NewNetwork, add modems with AddModem, Close it at the end.
+type Network struct {
+	opts NetworkOptions
+	log  *slog.Logger
+
+	mu        sync.Mutex
+	modems    []*Modem
+	byNumber  map[string]*Modem
+	outbox    []Sent
+	all       []Sent
+	changed   chan struct{} // closed and replaced whenever outbox grows
+	dropSR    bool
+	closed    bool
+	nextIndex int
+}
+
+// NewNetwork returns an empty network.
+func NewNetwork(opts NetworkOptions) *Network {
+	if opts.Operator == "" {
+		opts.Operator = "SimNet"
+	}
+	if opts.MCCMNC == "" {
+		opts.MCCMNC = "00101"
+	}
+	if opts.SMSC == "" {
+		opts.SMSC = "+15550000000"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Network{opts: opts, log: log, byNumber: map[string]*Modem{}, changed: make(chan struct{})}
+}
+
+// AddModem powers up a new emulated modem on a fresh pty and links
+// Options.Dir/<name> to its slave. ctx bounds the set-up only.
+func (n *Network) AddModem(ctx context.Context, o Options) (*Modem, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	prof, err := LookupProfile(o.Profile)
+	if o.Profile == "" {
+		prof, err = LookupProfile("generic")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.Dir == "" {
+		return nil, errors.New("sim: Options.Dir is required")
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("sim: %w", err)
+	}
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil, ErrClosed
+	}
+	idx := n.nextIndex
+	n.nextIndex++
+	if o.Name == "" {
+		o.Name = fmt.Sprintf("modem%d", idx)
+	}
+	if o.Number == "" {
+		o.Number = fmt.Sprintf("+1555010%04d", idx)
+	}
+	if _, dup := n.byNumber[o.Number]; dup {
+		n.mu.Unlock()
+		return nil, fmt.Errorf("sim: number %s is already in use", o.Number)
+	}
+	m := newModem(n, o, prof, idx)
+	n.byNumber[o.Number] = m
+	n.modems = append(n.modems, m)
+	n.mu.Unlock()
+	if err := m.start(); err != nil {
+		n.mu.Lock()
+		delete(n.byNumber, o.Number)
+		n.modems = n.modems[:len(n.modems)-1]
+		n.mu.Unlock()
+		return nil, err
+	}
+	return m, nil
+}
+
+// Modems returns the modems in the order they were added.
+func (n *Network) Modems() []*Modem {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]*Modem(nil), n.modems...)
+}
+
+// Modem returns the modem with the given number, or nil.
+func (n *Network) Modem(number string) *Modem {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.byNumber[number]
+}
+
+// DropStatusReports makes the network lose every status report while on.
+func (n *Network) DropStatusReports(on bool) {
+	n.mu.Lock()
+	n.dropSR = on
+	n.mu.Unlock()
+}
+
+// Outbox returns the messages submitted to numbers outside the emulated
+// network, oldest first.
+func (n *Network) Outbox() []Sent {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]Sent(nil), n.outbox...)
+}
+
+// Submitted returns every accepted SUBMIT, internal and external.
+func (n *Network) Submitted() []Sent {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]Sent(nil), n.all...)
+}
+
+// WaitSubmitted blocks until at least count SUBMITs were accepted (internal
+// and external) and returns them all, or fails when ctx ends.
+func (n *Network) WaitSubmitted(ctx context.Context, count int) ([]Sent, error) {
+	for {
+		n.mu.Lock()
+		if len(n.all) >= count {
+			s := append([]Sent(nil), n.all...)
+			n.mu.Unlock()
+			return s, nil
+		}
+		ch := n.changed
+		n.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sim: waiting for %d submits: %w", count, ctx.Err())
+		}
+	}
+}
+
+// DeliverPDU hands an SMS-DELIVER TPDU (no SMSC prefix) to the modem with
+// number to, as the network would. A modem that is unplugged, not yet
+// ready, unregistered or full receives it later.
+func (n *Network) DeliverPDU(to string, tpdu []byte) error {
+	m := n.Modem(to)
+	if m == nil {
+		return fmt.Errorf("%w: %s", ErrUnknownNumber, to)
+	}
+	if mti(tpdu) != 0 {
+		return fmt.Errorf("%w: not an SMS-DELIVER", errBadPDU)
+	}
+	if !m.post(func() { m.netReceive(inbound{tpdu: append([]byte(nil), tpdu...)}) }) {
+		return ErrClosed
+	}
+	return nil
+}
+
+// submit is called by a modem's owner goroutine for an accepted SUBMIT.
+func (n *Network) submit(from *Modem, s submit, tpdu []byte, mr int) {
+	now := n.opts.Now()
+	sent := Sent{
+		From: from.opts.Number, To: s.DA, MR: mr, TPDU: append([]byte(nil), tpdu...),
+		DCS: s.DCS, UD: append([]byte(nil), s.UD...), UDHI: s.udhi(), SRR: s.srr(), Time: now,
+	}
+	n.mu.Lock()
+	dest := n.byNumber[s.DA]
+	sent.Internal = dest != nil
+	n.all = append(n.all, sent)
+	if dest == nil {
+		n.outbox = append(n.outbox, sent)
+	}
+	close(n.changed)
+	n.changed = make(chan struct{})
+	n.mu.Unlock()
+
+	if dest == nil {
+		if s.srr() {
+			n.report(from, byte(mr), s.DA, now)
+		}
+		return
+	}
+	in := inbound{tpdu: deliverFromSubmit(s, from.opts.Number, now)}
+	if s.srr() {
+		in.onDelivered = func() { n.report(from, byte(mr), s.DA, now) }
+	}
+	dest.post(func() { dest.netReceive(in) })
+}
+
+// report sends a "delivered" status report back to the submitter.
+func (n *Network) report(to *Modem, mr byte, recipient string, submitted time.Time) {
+	n.mu.Lock()
+	drop := n.dropSR
+	n.mu.Unlock()
+	if drop {
+		return
+	}
+	tpdu := statusReport(mr, recipient, submitted, n.opts.Now(), 0)
+	to.post(func() { to.netReceive(inbound{tpdu: tpdu}) })
+}
+
+// Close unplugs and stops every modem, removes their symlinks and waits for
+// all goroutines. A second Close is a no-op.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	ms := append([]*Modem(nil), n.modems...)
+	n.mu.Unlock()
+	var first error
+	for _, m := range ms {
+		if err := m.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func symlinkAtomic(target, link string) error {
+	tmp := filepath.Join(filepath.Dir(link), "."+filepath.Base(link)+".tmp")
+	_ = os.Remove(tmp)
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	return os.Rename(tmp, link)
+}
