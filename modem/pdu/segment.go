@@ -1,7 +1,9 @@
 package pdu
 
 import (
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf16"
 )
@@ -53,6 +55,7 @@ type plan struct {
 	lock, single Language
 	cells        [][]byte // per character: septets, UTF-16BE octets, or one octet
 	runes        []string
+	ref16        bool // 16-bit concatenation reference (one header octet more)
 }
 
 func (p *plan) langIEs() UDH {
@@ -124,7 +127,7 @@ func (p *plan) ranges() ([][2]int, bool) {
 			return [][2]int{r}, false
 		}
 	}
-	hdr := append(append(UDH(nil), ConcatIE(0, 1, 1, false)), base...)
+	hdr := append(append(UDH(nil), ConcatIE(0, 1, 1, p.ref16)), base...)
 	multi := p.capacity(hdr)
 	rs := cutCells(p.cells, multi)
 	last := rs[len(rs)-1]
@@ -188,6 +191,15 @@ func newPlan(text string, c Coding, lock, single Language) (*plan, error) {
 
 // choose picks the coding and tables for text under opt.
 func choose(text string, opt SegmentOptions) (*plan, error) {
+	p, err := chooseCoding(text, opt)
+	if err != nil {
+		return nil, err
+	}
+	p.ref16 = opt.Ref16
+	return p, nil
+}
+
+func chooseCoding(text string, opt SegmentOptions) (*plan, error) {
 	switch opt.Coding {
 	case CodingUCS2, Coding8Bit:
 		return newPlan(text, opt.Coding, 0, 0)
@@ -212,6 +224,7 @@ func choose(text string, opt SegmentOptions) (*plan, error) {
 			if err != nil {
 				continue
 			}
+			p.ref16 = opt.Ref16
 			rs, _ := p.ranges()
 			if best == nil || len(rs) < bestParts {
 				best, bestParts = p, len(rs)
@@ -229,6 +242,7 @@ func choose(text string, opt SegmentOptions) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.ref16 = opt.Ref16
 	if best != nil {
 		if ur, _ := u.ranges(); len(ur) < bestParts {
 			return u, nil
@@ -358,12 +372,11 @@ func EncodeSubmit(to, text string, opt SubmitOptions) ([]Part, error) {
 		if opt.Validity > 0 {
 			s.Validity = RelativeValidity(opt.Validity)
 		}
-		h, n, err := EncodeHex(s)
+		b, n, err := Encode(s)
 		if err != nil {
 			return nil, fmt.Errorf("part %d: %w", i+1, err)
 		}
-		b, _, _ := Encode(s)
-		parts = append(parts, Part{Seq: i + 1, TPDULen: n, PDU: b, Hex: h, Submit: s})
+		parts = append(parts, Part{Seq: i + 1, TPDULen: n, PDU: b, Hex: strings.ToUpper(hex.EncodeToString(b)), Submit: s})
 	}
 	return parts, nil
 }
