@@ -25,6 +25,6 @@
 //     reproduces the user data exactly.
 //
 // Decoders never panic on any input; failures are *DecodeError values that
-// name the field and the byte offset, wrapping ErrTruncated, ErrInvalid,
-// ErrCompressed or ErrUnsupported.
+// name the field and the byte offset, wrapping ErrTruncated, ErrInvalid or
+// ErrCompressed.
 package pdu

@@ -15,8 +15,7 @@ var (
 	// ErrCompressed: TP-DCS announces TS 23.042 compressed user data,
 	// which no handset or network in use produces and this codec rejects.
 	ErrCompressed = errors.New("compressed user data (TS 23.042) is not supported")
-	// ErrUnsupported: a well-formed TPDU this codec does not handle
-	// (for example MTI 3, reserved).
+	// ErrUnsupported: a well-formed value this codec does not handle.
 	ErrUnsupported = errors.New("unsupported")
 	// ErrNotEncodable: the text holds a character the requested coding
 	// cannot carry.

@@ -337,15 +337,15 @@ func decodeTPDU(r *reader) (Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch MessageType(fo & 3) {
-	case TypeDeliver:
-		return decodeDeliver(r, fo)
-	case TypeSubmit:
+	switch fo & 3 {
+	case byte(TypeSubmit):
 		return decodeSubmit(r, fo)
-	case TypeStatusReport:
+	case byte(TypeStatusReport):
 		return decodeStatusReport(r, fo)
 	}
-	return nil, r.failAt("TP-MTI", r.off-1, fmt.Errorf("%w: MTI 3 is reserved", ErrUnsupported))
+	// MTI 0, and the reserved MTI 3 which TS 23.040 clause 9.2.3.1 tells
+	// a receiver to process as an SMS-DELIVER.
+	return decodeDeliver(r, fo)
 }
 
 func readTime(r *reader, field string) (time.Time, error) {
