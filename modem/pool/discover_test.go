@@ -28,7 +28,10 @@ func newFakeSys(t *testing.T) *fakeSys {
 	}
 	must(os.MkdirAll(f.byID, 0o755))
 	must(os.MkdirAll(filepath.Join(f.sys, "class", "tty"), 0o755))
-	write := func(p, v string) { must(os.MkdirAll(filepath.Dir(p), 0o755)); must(os.WriteFile(p, []byte(v+"\n"), 0o644)) }
+	write := func(p, v string) {
+		must(os.MkdirAll(filepath.Dir(p), 0o755))
+		must(os.WriteFile(p, []byte(v+"\n"), 0o644))
+	}
 
 	usb := func(devpath, vid, pid, serial string) string {
 		d := filepath.Join(f.sys, "devices", "pci0000:00", "usb1", devpath)
