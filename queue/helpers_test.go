@@ -1,0 +1,128 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock is the injected Now of tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *fakeClock {
+	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// testStore opens a store in a temp dir with a fake clock and no
+// housekeeping goroutine (tests call Sweep themselves).
+func testStore(t testing.TB, opt Options) (*Store, *fakeClock) {
+	t.Helper()
+	clk := newClock()
+	if opt.Now == nil {
+		opt.Now = clk.Now
+	}
+	opt.noBackground = true
+	st := mustOpen(t, filepath.Join(t.TempDir(), "q.db"), opt)
+	return st, clk
+}
+
+func mustOpen(t testing.TB, path string, opt Options) *Store {
+	t.Helper()
+	st, err := Open(path, opt)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := st.Close(context.Background()); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return st
+}
+
+func mustEnqueue(t testing.TB, st *Store, m NewMessage) []Message {
+	t.Helper()
+	if m.Text == "" {
+		m.Text = "hello"
+	}
+	if len(m.To) == 0 {
+		m.To = []string{"+4915112345678"}
+	}
+	res, err := st.Enqueue(context.Background(), m)
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	return res.Messages
+}
+
+func mustClaim(t testing.TB, st *Store, co ClaimOptions) *Job {
+	t.Helper()
+	j, err := st.TryClaim(context.Background(), co)
+	if err != nil {
+		t.Fatalf("TryClaim(%+v): %v", co, err)
+	}
+	return j
+}
+
+func noClaim(t testing.TB, st *Store, co ClaimOptions) {
+	t.Helper()
+	j, err := st.TryClaim(context.Background(), co)
+	if !errors.Is(err, ErrNoMessage) {
+		t.Fatalf("TryClaim(%+v) = %+v, %v; want ErrNoMessage", co, j, err)
+	}
+}
+
+func mustGet(t testing.TB, st *Store, id int64) Message {
+	t.Helper()
+	m, err := st.Get(context.Background(), id)
+	if err != nil {
+		t.Fatalf("Get(%d): %v", id, err)
+	}
+	return m
+}
+
+func wantState(t testing.TB, st *Store, id int64, want State) Message {
+	t.Helper()
+	m := mustGet(t, st, id)
+	if m.State != want {
+		t.Fatalf("message %d state = %s (reason %q), want %s", id, m.State, m.Reason, want)
+	}
+	return m
+}
+
+// eventTypes lists the outbox event types for one subject, in order.
+func eventTypes(t testing.TB, st *Store, subject int64) []EventType {
+	t.Helper()
+	evs, err := st.Events(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []EventType
+	for _, e := range evs {
+		if e.SubjectID == subject {
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+var modemA = ClaimOptions{Modem: "a"}
+var modemB = ClaimOptions{Modem: "b"}

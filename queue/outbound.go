@@ -1,0 +1,741 @@
+package queue
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// State is the state of an outbound message.
+//
+//	queued -> sending -> sent -> delivered
+//	   |         |         `---> failed      (status report says so)
+//	   |         |-> queued                  (temporary error, backoff)
+//	   |         |-> failed                  (permanent error / attempts used up)
+//	   |         `-> queued | uncertain      (crash while sending, by policy)
+//	   |-> cancelled                         (Cancel)
+//	   `-> expired                           (past its expiry)
+type State string
+
+// Message states.
+const (
+	StateQueued    State = "queued"
+	StateSending   State = "sending"
+	StateSent      State = "sent"
+	StateDelivered State = "delivered"
+	StateFailed    State = "failed"
+	StateExpired   State = "expired"
+	StateCancelled State = "cancelled"
+	StateUncertain State = "uncertain"
+)
+
+// States lists every state, in lifecycle order.
+var States = []State{StateQueued, StateSending, StateSent, StateDelivered,
+	StateFailed, StateExpired, StateCancelled, StateUncertain}
+
+// Valid reports whether st is a known state.
+func (st State) Valid() bool {
+	for _, x := range States {
+		if x == st {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether nothing more will happen to a message in this
+// state on its own (sent is final unless a status report arrives).
+func (st State) Final() bool {
+	switch st {
+	case StateDelivered, StateFailed, StateExpired, StateCancelled, StateUncertain:
+		return true
+	}
+	return false
+}
+
+// Reasons recorded with a state change, beyond error texts.
+const (
+	ReasonRecovered   = "recovered"   // back in the queue after a crash while sending (at-least-once)
+	ReasonInterrupted = "interrupted" // uncertain after a crash while sending (at-most-once)
+	ReasonRetry       = "retry"       // back in the queue after a failed attempt
+	ReasonReleased    = "released"    // handed back by the worker before sending
+	ReasonRequeued    = "requeued"    // put back by Requeue
+	ReasonExpired     = "expired"
+	ReasonCancelled   = "cancelled"
+	ReasonReport      = "status report"
+)
+
+// Limits on a request; larger input is refused with a ValidationError.
+const (
+	MaxRecipients   = 100000
+	MaxTextBytes    = 64 << 10
+	MaxMetadataSize = 8 << 10
+	MaxPriority     = 1000
+)
+
+// NewMessage is a request to send one text to one or more recipients; each
+// recipient becomes its own Message.
+type NewMessage struct {
+	To     []string // phone numbers: digits with an optional leading +
+	Text   string
+	Coding string // "", "auto", "gsm7" or "ucs2"; "" means auto
+	// Priority: higher is sent first; equal priorities go oldest first.
+	Priority  int
+	SendAfter time.Time // zero: now
+	ExpiresAt time.Time // zero: never; a message still queued then expires
+	// Routing: Modem pins the message to one modem id; Tags lets any
+	// modem carrying at least one of the tags send it. Both empty: any.
+	Modem string
+	Tags  []string
+	// Report asks for delivery status reports.
+	Report   bool
+	Metadata map[string]string
+	// IdempotencyKey makes the request safe to retry: the same key with
+	// the same request returns the original messages, the same key with a
+	// different request fails with ErrConflict.
+	IdempotencyKey string
+}
+
+// Message is an outbound message as stored.
+type Message struct {
+	ID         int64
+	To         string
+	Text       string
+	Coding     string
+	Priority   int
+	SendAfter  time.Time // zero if none
+	ExpiresAt  time.Time // zero if none
+	RouteModem string
+	RouteTags  []string
+	Report     bool
+	Metadata   map[string]string
+
+	State  State
+	Reason string // why the last state change happened (see Reason*), or the error
+	// Attempts counts attempts started; Failures those ended by a
+	// temporary error, Faults those ended by a modem fault.
+	Attempts int
+	Failures int
+	Faults   int
+	// NextAttempt is when a queued message is due.
+	NextAttempt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Modem       string // modem of the latest attempt
+	ConcatRef   int    // concatenation reference of the latest multipart send, -1 if none
+	PartsTotal  int    // parts of the latest send, 0 before any part was sent
+
+	Error      string
+	ErrorClass ErrorClass
+	ErrorCode  int
+
+	// Filled by Get only.
+	Parts      []Part
+	AttemptLog []Attempt
+}
+
+// Part is one sent SMS part of a message.
+type Part struct {
+	Seq        int // 1-based
+	Modem      string
+	MR         int // message reference from +CMGS, 0..255
+	SentAt     time.Time
+	Status     PartStatus
+	StatusCode int // TP-Status of the last report, -1 if none
+	StatusAt   time.Time
+}
+
+// PartStatus is the delivery state of a part.
+type PartStatus string
+
+// Part statuses.
+const (
+	PartSent      PartStatus = "sent"      // no report yet
+	PartPending   PartStatus = "pending"   // the SMSC still tries
+	PartDelivered PartStatus = "delivered" // the phone has it
+	PartFailed    PartStatus = "failed"    // the SMSC gave up
+)
+
+// Attempt is one try to send a message through a modem.
+type Attempt struct {
+	ID        int64
+	Modem     string
+	StartedAt time.Time
+	EndedAt   time.Time // zero while in progress
+	Outcome   string    // "" in progress, "sent", an ErrorClass, "released", "interrupted"
+	Error     string
+	Code      int
+}
+
+// Enqueued is the result of Enqueue.
+type Enqueued struct {
+	Messages []Message // one per recipient, in request order
+	Replayed bool      // true when the idempotency key returned an earlier result
+}
+
+// Enqueue validates the request and commits one message per recipient. It
+// returns only after the commit is on disk (see Options.Sync). Concurrent
+// calls are committed together, which is what makes many small enqueues
+// fast.
+func (s *Store) Enqueue(ctx context.Context, m NewMessage) (Enqueued, error) {
+	p, err := s.prepare(m)
+	if err != nil {
+		return Enqueued{}, err
+	}
+	var out Enqueued
+	err = s.write(ctx, true, func(w *wtx) error {
+		out = Enqueued{}
+		return w.enqueue(p, &out)
+	})
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	return out, nil
+}
+
+// prepared is a validated request, ready for insertion.
+type prepared struct {
+	m         NewMessage
+	to        []string
+	toJSON    string
+	tags      string
+	meta      string
+	sendAfter int64
+	expiresAt int64
+	hash      []byte
+}
+
+var codings = map[string]bool{"": true, "auto": true, "gsm7": true, "ucs2": true}
+
+func (s *Store) prepare(m NewMessage) (*prepared, error) {
+	p := &prepared{m: m}
+	if len(m.To) == 0 {
+		return nil, invalid("to", "at least one recipient is required")
+	}
+	if len(m.To) > MaxRecipients {
+		return nil, invalid("to", "%d recipients, at most %d per request", len(m.To), MaxRecipients)
+	}
+	p.to = make([]string, len(m.To))
+	for i, r := range m.To {
+		n, err := NormalizeNumber(r)
+		if err != nil {
+			return nil, invalid("to", "%q: %v", r, err)
+		}
+		p.to[i] = n
+	}
+	if m.Text == "" {
+		return nil, invalid("text", "must not be empty")
+	}
+	if len(m.Text) > MaxTextBytes {
+		return nil, invalid("text", "%d bytes, at most %d", len(m.Text), MaxTextBytes)
+	}
+	if !utf8.ValidString(m.Text) {
+		return nil, invalid("text", "not valid UTF-8")
+	}
+	if !codings[m.Coding] {
+		return nil, invalid("coding", "%q is not one of auto, gsm7, ucs2", m.Coding)
+	}
+	if m.Priority < -MaxPriority || m.Priority > MaxPriority {
+		return nil, invalid("priority", "%d is outside -%d..%d", m.Priority, MaxPriority, MaxPriority)
+	}
+	now := s.opt.Now()
+	if !m.SendAfter.IsZero() {
+		p.sendAfter = m.SendAfter.UnixMilli()
+	}
+	if !m.ExpiresAt.IsZero() {
+		if !m.ExpiresAt.After(now) {
+			return nil, invalid("expires_at", "%s is in the past", m.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		if !m.SendAfter.IsZero() && !m.ExpiresAt.After(m.SendAfter) {
+			return nil, invalid("expires_at", "must be after send_after")
+		}
+		p.expiresAt = m.ExpiresAt.UnixMilli()
+	}
+	if len(m.Modem) > 64 {
+		return nil, invalid("modem", "longer than 64 bytes")
+	}
+	tags, err := normalizeTags(m.Tags)
+	if err != nil {
+		return nil, err
+	}
+	p.tags = encodeTags(tags)
+	if len(m.Metadata) > 0 {
+		b, err := json.Marshal(m.Metadata)
+		if err != nil {
+			return nil, invalid("metadata", "%v", err)
+		}
+		if len(b) > MaxMetadataSize {
+			return nil, invalid("metadata", "%d bytes encoded, at most %d", len(b), MaxMetadataSize)
+		}
+		p.meta = string(b)
+	}
+	if len(m.IdempotencyKey) > 255 {
+		return nil, invalid("idempotency_key", "longer than 255 bytes")
+	}
+	b, _ := json.Marshal(p.to)
+	p.toJSON = string(b)
+	if m.IdempotencyKey != "" {
+		p.hash = requestHash(p, tags)
+	}
+	return p, nil
+}
+
+// requestHash fingerprints everything in a request except its key, so a
+// retry can be told from a different request under the same key.
+func requestHash(p *prepared, tags []string) []byte {
+	canon := struct {
+		To        []string          `json:"to"`
+		Text      string            `json:"text"`
+		Coding    string            `json:"coding"`
+		Priority  int               `json:"priority"`
+		SendAfter int64             `json:"send_after"`
+		ExpiresAt int64             `json:"expires_at"`
+		Modem     string            `json:"modem"`
+		Tags      []string          `json:"tags"`
+		Report    bool              `json:"report"`
+		Metadata  map[string]string `json:"metadata"`
+	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata}
+	b, _ := json.Marshal(canon) // map keys are sorted by encoding/json
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+// NormalizeNumber checks a phone number and returns it without spaces,
+// dashes, dots or parentheses: an optional + followed by 1 to 20 digits.
+func NormalizeNumber(n string) (string, error) {
+	var b strings.Builder
+	digits := 0
+	for i, r := range strings.TrimSpace(n) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+			digits++
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("unexpected character %q", r)
+		}
+	}
+	if digits == 0 {
+		return "", errors.New("no digits")
+	}
+	if digits > 20 {
+		return "", errors.New("more than 20 digits")
+	}
+	return b.String(), nil
+}
+
+func normalizeTags(tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t == "" || len(t) > 64 {
+			return nil, invalid("tags", "%q: a tag has 1 to 64 characters", t)
+		}
+		for _, r := range t {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+				return nil, invalid("tags", "%q: letters, digits, '-', '_' and '.' only", t)
+			}
+		}
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// encodeTags stores tags as ",a,b," so that one instr() finds a whole tag.
+func encodeTags(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	return "," + strings.Join(tags, ",") + ","
+}
+
+func decodeTags(s string) []string {
+	s = strings.Trim(s, ",")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
+	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at)
+SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11 FROM json_each(?12)`
+
+func (w *wtx) enqueue(p *prepared, out *Enqueued) error {
+	if p.m.IdempotencyKey != "" {
+		var hash []byte
+		var first, count int64
+		err := w.queryRow(`SELECT hash, first_id, count FROM requests WHERE key = ?`, p.m.IdempotencyKey).Scan(&hash, &first, &count)
+		switch {
+		case err == nil:
+			if !bytes.Equal(hash, p.hash) {
+				return fmt.Errorf("%w (key %q)", ErrConflict, p.m.IdempotencyKey)
+			}
+			msgs, err := w.s.scanMessages(w.ctx, w.tx, `SELECT `+msgCols+` FROM messages WHERE id BETWEEN ? AND ? ORDER BY id`, first, first+count-1)
+			if err != nil {
+				return err
+			}
+			out.Messages, out.Replayed = msgs, true
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("idempotency lookup: %w", err)
+		}
+	}
+	nextAt := max(p.sendAfter, w.now)
+	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
+		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	n := int64(len(p.to))
+	first := last - n + 1
+	if p.m.IdempotencyKey != "" {
+		if _, err := w.exec(`INSERT INTO requests (key, hash, first_id, count, created_at) VALUES (?, ?, ?, ?, ?)`,
+			p.m.IdempotencyKey, p.hash, first, n, w.now); err != nil {
+			return fmt.Errorf("record idempotency key: %w", err)
+		}
+	}
+	tags := decodeTags(p.tags)
+	out.Messages = make([]Message, len(p.to))
+	for i, to := range p.to {
+		out.Messages[i] = Message{
+			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
+			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
+			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Metadata: p.m.Metadata,
+			State: StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
+			ConcatRef: -1,
+		}
+	}
+	// Claimers also wake for a message due later, to arm their timers.
+	w.wakeReady = true
+	if p.expiresAt > 0 {
+		w.s.hint(p.expiresAt)
+	}
+	return nil
+}
+
+// msTime converts stored milliseconds; 0 is the zero time.
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
+	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
+	modem, concat_ref, parts_total, error, error_class, error_code`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(sc scanner) (Message, error) {
+	var m Message
+	var sendAfter, expires, next, created, updated int64
+	var tags, meta, state, class string
+	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
+		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
+		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode)
+	if err != nil {
+		return m, err
+	}
+	m.SendAfter, m.ExpiresAt = msTime(sendAfter), msTime(expires)
+	m.RouteTags = decodeTags(tags)
+	if meta != "" {
+		if err := json.Unmarshal([]byte(meta), &m.Metadata); err != nil {
+			return m, fmt.Errorf("message %d: metadata: %w", m.ID, err)
+		}
+	}
+	m.State, m.ErrorClass = State(state), ErrorClass(class)
+	if m.State == StateQueued {
+		m.NextAttempt = msTime(next)
+	}
+	m.CreatedAt, m.UpdatedAt = msTime(created), msTime(updated)
+	return m, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func (s *Store) scanMessages(ctx context.Context, q querier, query string, args ...any) ([]Message, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Get returns a message with its parts and attempts.
+func (s *Store) Get(ctx context.Context, id int64) (Message, error) {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return Message{}, fmt.Errorf("queue: get %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	m, err := getMessage(ctx, tx, id)
+	if err != nil {
+		return Message{}, fmt.Errorf("queue: get %d: %w", id, err)
+	}
+	return m, nil
+}
+
+func getMessage(ctx context.Context, q querier, id int64) (Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, ErrNotFound
+	}
+	if err != nil {
+		return m, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT seq, modem, mr, sent_at, status, status_code, status_at
+		FROM parts WHERE message_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return m, err
+	}
+	for rows.Next() {
+		var p Part
+		var sent, at int64
+		var st string
+		if err := rows.Scan(&p.Seq, &p.Modem, &p.MR, &sent, &st, &p.StatusCode, &at); err != nil {
+			rows.Close()
+			return m, err
+		}
+		p.SentAt, p.StatusAt, p.Status = msTime(sent), msTime(at), PartStatus(st)
+		m.Parts = append(m.Parts, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return m, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT id, modem, started_at, ended_at, outcome, error, code
+		FROM attempts WHERE message_id = ? ORDER BY id`, id)
+	if err != nil {
+		return m, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a Attempt
+		var start, end int64
+		if err := rows.Scan(&a.ID, &a.Modem, &start, &end, &a.Outcome, &a.Error, &a.Code); err != nil {
+			return m, err
+		}
+		a.StartedAt, a.EndedAt = msTime(start), msTime(end)
+		m.AttemptLog = append(m.AttemptLog, a)
+	}
+	return m, rows.Err()
+}
+
+// Filter selects messages for List. Zero fields do not filter.
+type Filter struct {
+	State     State
+	Recipient string
+	Since     time.Time // created at or after
+	// Cursor continues a listing: pass the Next of the previous page.
+	Cursor int64
+	Limit  int // default 50, at most 1000
+}
+
+// Page is one page of a listing, newest first. Next is the cursor of the
+// following page, 0 when this is the last.
+type Page struct {
+	Messages []Message
+	Next     int64
+}
+
+// List returns messages newest first, without parts and attempts.
+func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
+	var where []string
+	var args []any
+	if f.State != "" {
+		if !f.State.Valid() {
+			return Page{}, invalid("state", "%q is not a message state", f.State)
+		}
+		where = append(where, "state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.Recipient != "" {
+		n, err := NormalizeNumber(f.Recipient)
+		if err != nil {
+			return Page{}, invalid("to", "%v", err)
+		}
+		where = append(where, "recipient = ?")
+		args = append(args, n)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, f.Since.UnixMilli())
+	}
+	if f.Cursor < 0 {
+		return Page{}, invalid("cursor", "must not be negative")
+	}
+	if f.Cursor > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Cursor)
+	}
+	limit := clampLimit(f.Limit)
+	q := `SELECT ` + msgCols + ` FROM messages`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit+1)
+	msgs, err := s.scanMessages(ctx, s.rdb, q, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("queue: list: %w", err)
+	}
+	var pg Page
+	if len(msgs) > limit {
+		msgs = msgs[:limit]
+		pg.Next = msgs[limit-1].ID
+	}
+	pg.Messages = msgs
+	return pg, nil
+}
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+// Cancel cancels a message still waiting in the queue. A message being
+// sent or already finished gives ErrNotCancellable.
+func (s *Store) Cancel(ctx context.Context, id int64) (Message, error) {
+	var m Message
+	err := s.write(ctx, true, func(w *wtx) error {
+		var st string
+		err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if State(st) != StateQueued {
+			return fmt.Errorf("%w: it is %s", ErrNotCancellable, st)
+		}
+		if err := w.setState(id, StateCancelled, ReasonCancelled); err != nil {
+			return err
+		}
+		if err := w.messageEvent(EventCancelled, id); err != nil {
+			return err
+		}
+		m, err = getMessage(w.ctx, w.tx, id)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("queue: cancel %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// Requeue puts a failed, expired or uncertain message back in the queue
+// with fresh retry counters, for an operator who decides to try again.
+func (s *Store) Requeue(ctx context.Context, id int64) (Message, error) {
+	var m Message
+	err := s.write(ctx, true, func(w *wtx) error {
+		var st string
+		err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		switch State(st) {
+		case StateFailed, StateExpired, StateUncertain:
+		default:
+			return fmt.Errorf("%w: it is %s", ErrBadState, st)
+		}
+		if _, err := w.exec(`UPDATE messages SET state = 'queued', reason = ?, failures = 0, faults = 0,
+			expires_at = CASE WHEN expires_at <= ? THEN 0 ELSE expires_at END,
+			next_at = ?, updated_at = ? WHERE id = ?`, ReasonRequeued, w.now, w.now, w.now, id); err != nil {
+			return err
+		}
+		w.wakeReady = true
+		m, err = getMessage(w.ctx, w.tx, id)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("queue: requeue %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// setState moves a message to a state that is not queued, recording why.
+func (w *wtx) setState(id int64, st State, reason string) error {
+	_, err := w.exec(`UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?`, string(st), reason, w.now, id)
+	return err
+}
+
+// Counts returns how many messages are in each state (every state present,
+// zero included).
+func (s *Store) Counts(ctx context.Context) (map[State]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT state, count(*) FROM messages GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("queue: counts: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[State]int64, len(States))
+	for _, st := range States {
+		out[st] = 0
+	}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("queue: counts: %w", err)
+		}
+		out[State(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue: counts: %w", err)
+	}
+	return out, nil
+}
+
+// OldestQueued returns the creation time of the oldest queued message, or
+// the zero time when the queue is empty.
+func (s *Store) OldestQueued(ctx context.Context) (time.Time, error) {
+	var ms sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT created_at FROM messages WHERE state = 'queued' ORDER BY id LIMIT 1`).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("queue: oldest queued: %w", err)
+	}
+	return msTime(ms.Int64), nil
+}

@@ -1,0 +1,415 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	// The only SQLite driver the project uses; registers "sqlite3".
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// Sync selects how hard a commit pushes data to stable storage.
+type Sync string
+
+const (
+	// SyncFull fsyncs the write-ahead log on every durable commit: an
+	// acknowledged write survives a power cut. The default.
+	SyncFull Sync = "full"
+	// SyncNormal leaves the fsync to checkpoints: an acknowledged write
+	// survives a crash of the process but may be lost in a power cut.
+	SyncNormal Sync = "normal"
+)
+
+// Recovery is the policy applied at Open to messages a crash left in the
+// sending state.
+type Recovery string
+
+const (
+	// AtLeastOnce puts interrupted messages back in the queue (state queued,
+	// reason "recovered"); the part that was on the wire may be sent twice.
+	// The default.
+	AtLeastOnce Recovery = "at-least-once"
+	// AtMostOnce marks interrupted messages uncertain; they are never resent
+	// unless someone calls Requeue.
+	AtMostOnce Recovery = "at-most-once"
+)
+
+// RetryPolicy decides what happens after a failed attempt.
+type RetryPolicy struct {
+	// MaxAttempts caps attempts that ended in a temporary error; the
+	// message fails after that many. Default 5.
+	MaxAttempts int
+	// MaxModemFaults caps attempts that ended because the modem failed
+	// (not the message). Such attempts are retried at once, on another
+	// modem when one is free. Default 10.
+	MaxModemFaults int
+	// Backoff is the delay after the first temporary failure; it doubles
+	// with every further failure up to MaxBackoff. Defaults 30s and 30m.
+	Backoff    time.Duration
+	MaxBackoff time.Duration
+	// Jitter is the fraction of the delay drawn at random and subtracted,
+	// so that a burst of failures does not retry in lockstep. 0..1,
+	// default 0.2.
+	Jitter float64
+}
+
+// Options configure a Store. The zero value is usable: every field has a
+// default.
+type Options struct {
+	// Sync is the durability of commits that acknowledge something to a
+	// caller (enqueue, received part, sent part, delivery report).
+	Sync Sync
+	// Recovery is the policy for messages left sending by a crash.
+	Recovery Recovery
+	// Retry is the retry policy for failed attempts.
+	Retry RetryPolicy
+	// JoinTimeout is how long the parts of a concatenated inbound message
+	// wait for their siblings before being joined as incomplete.
+	// Default 1h.
+	JoinTimeout time.Duration
+	// ReportWindow is how long after a part was sent a status report may
+	// still be matched to it. Default 72h.
+	ReportWindow time.Duration
+	// EventRetry is the retry policy of event deliveries to consumers
+	// (MaxAttempts 0 means retry forever). Defaults: backoff 5s, max 10m.
+	EventRetry RetryPolicy
+	// EventLease is how long events handed out by NextEvents stay with
+	// their consumer before they are handed out again. Default 5m.
+	EventLease time.Duration
+	// BusyTimeout bounds how long a statement waits for a lock held by
+	// another connection. Default 5s.
+	BusyTimeout time.Duration
+	// JoinText turns the raw PDUs of an inbound message, in part order,
+	// into its text and coding name. For incomplete messages only the
+	// parts present are passed. When nil, or when it fails, the message is
+	// stored with empty text (and the error), its PDUs kept.
+	JoinText func(parts [][]byte) (text string, coding string, err error)
+	// Now is the clock; tests inject their own. Default time.Now.
+	Now func() time.Time
+	// Logger receives operational messages. Default slog.Default().
+	Logger *slog.Logger
+	// noBackground disables the housekeeping goroutine (tests that drive
+	// Sweep by hand with a fake clock).
+	noBackground bool
+}
+
+func (o *Options) setDefaults() {
+	if o.Sync == "" {
+		o.Sync = SyncFull
+	}
+	if o.Recovery == "" {
+		o.Recovery = AtLeastOnce
+	}
+	setRetryDefaults(&o.Retry, 5, 30*time.Second, 30*time.Minute)
+	if o.Retry.MaxModemFaults == 0 {
+		o.Retry.MaxModemFaults = 10
+	}
+	setRetryDefaults(&o.EventRetry, 0, 5*time.Second, 10*time.Minute)
+	if o.JoinTimeout <= 0 {
+		o.JoinTimeout = time.Hour
+	}
+	if o.ReportWindow <= 0 {
+		o.ReportWindow = 72 * time.Hour
+	}
+	if o.EventLease <= 0 {
+		o.EventLease = 5 * time.Minute
+	}
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = 5 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+func setRetryDefaults(r *RetryPolicy, attempts int, backoff, maxBackoff time.Duration) {
+	if r.MaxAttempts == 0 {
+		r.MaxAttempts = attempts
+	}
+	if r.Backoff <= 0 {
+		r.Backoff = backoff
+	}
+	if r.MaxBackoff <= 0 {
+		r.MaxBackoff = maxBackoff
+	}
+	if r.MaxBackoff < r.Backoff {
+		r.MaxBackoff = r.Backoff
+	}
+	if r.Jitter == 0 {
+		r.Jitter = 0.2
+	}
+	if r.Jitter < 0 {
+		r.Jitter = 0
+	}
+	if r.Jitter > 1 {
+		r.Jitter = 1
+	}
+}
+
+func (o *Options) validate() error {
+	switch o.Sync {
+	case SyncFull, SyncNormal:
+	default:
+		return fmt.Errorf("queue: unknown sync mode %q (want %q or %q)", o.Sync, SyncFull, SyncNormal)
+	}
+	switch o.Recovery {
+	case AtLeastOnce, AtMostOnce:
+	default:
+		return fmt.Errorf("queue: unknown recovery policy %q (want %q or %q)", o.Recovery, AtLeastOnce, AtMostOnce)
+	}
+	if o.Retry.MaxAttempts < 0 {
+		return fmt.Errorf("queue: retry max attempts %d is negative", o.Retry.MaxAttempts)
+	}
+	return nil
+}
+
+// Store is the durable queue. All its methods are safe for concurrent use.
+//
+// Writes are funnelled through one committer goroutine that batches the
+// requests waiting at that moment into one transaction (group commit), so a
+// single writer connection serves any number of callers and every caller
+// returns only once its own change is committed. Reads use a separate pool
+// of read-only connections that run alongside the writer (WAL).
+type Store struct {
+	opt  Options
+	path string
+
+	wdb *sql.DB // exactly one connection, owned by the committer
+	rdb *sql.DB // read-only pool
+
+	reqs     chan *writeReq
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	closeMu  sync.Mutex
+	closed   bool
+	closeErr error
+
+	ready   signal // a message became claimable
+	events  signal // an event was appended to the outbox
+	changed signal // anything committed
+
+	// Housekeeping: the earliest deadline (ms) the sweeper is armed for,
+	// and a poke channel when a new earlier one appears.
+	sweepAt atomic.Int64
+	poke    chan struct{}
+
+	// Claim statements by routing key, prepared on the writer connection.
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+
+	curSync Sync // synchronous setting of the writer connection (committer only)
+}
+
+// Open opens (creating if needed) the database at path, upgrades its schema,
+// applies the recovery policy to messages a crash left sending, and starts
+// the committer and the housekeeping goroutine. A database written by a
+// newer smsgw is refused with ErrSchemaTooNew.
+func Open(path string, opt Options) (*Store, error) {
+	opt.setDefaults()
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		opt:   opt,
+		path:  path,
+		reqs:  make(chan *writeReq, 1024),
+		poke:  make(chan struct{}, 1),
+		stmts: map[string]*sql.Stmt{},
+	}
+	busy := int(opt.BusyTimeout / time.Millisecond)
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", fmt.Sprint(busy))
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", "-16000")
+	var err error
+	s.wdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	s.curSync = SyncFull
+	if err := s.wdb.Ping(); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	if err := migrate(s.wdb); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	rq.Set("_busy_timeout", fmt.Sprint(busy))
+	rq.Set("_query_only", "1")
+	rq.Set("_cache_size", "-8000")
+	s.rdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+rq.Encode())
+	if err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("queue: open %s for reading: %w", path, err)
+	}
+	s.rdb.SetMaxOpenConns(8)
+	s.rdb.SetMaxIdleConns(8)
+
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(1)
+	go s.committer()
+
+	if err := s.recover(); err != nil {
+		s.Close(context.Background())
+		return nil, err
+	}
+	if !opt.noBackground {
+		s.wg.Add(1)
+		go s.housekeeper()
+	}
+	return s, nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// Close stops the background goroutines after the writes already submitted
+// have committed, then closes the database. Later calls return the first
+// result. Calls made after Close fail with ErrClosed.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.closeErr = fmt.Errorf("queue: close: %w", ctx.Err())
+		return s.closeErr
+	}
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmtMu.Unlock()
+	var errs []error
+	if err := s.rdb.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.wdb.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.closeErr = fmt.Errorf("queue: close: %w", err)
+	}
+	return s.closeErr
+}
+
+func (s *Store) nowMs() int64 { return s.opt.Now().UnixMilli() }
+
+// Changed returns a channel closed at the next commit that changes anything
+// (messages, inbox, events). Take a new channel after each wake-up; useful
+// for server-sent events and metrics refreshes.
+func (s *Store) Changed() <-chan struct{} { return s.changed.wait() }
+
+// EventsAvailable returns a channel closed at the next commit that appends
+// an event to the outbox.
+func (s *Store) EventsAvailable() <-chan struct{} { return s.events.wait() }
+
+// signal is a broadcast: wait returns a channel that fire closes.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+func (g *signal) fire() {
+	g.mu.Lock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+	g.mu.Unlock()
+}
+
+// hint tells the housekeeper about a deadline (ms); it wakes if that is
+// earlier than the one it sleeps towards.
+func (s *Store) hint(at int64) {
+	if at <= 0 {
+		return
+	}
+	for {
+		cur := s.sweepAt.Load()
+		if cur != 0 && cur <= at {
+			return
+		}
+		if s.sweepAt.CompareAndSwap(cur, at) {
+			select {
+			case s.poke <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// housekeeper expires messages and joins timed-out inbound parts when they
+// fall due. It sleeps until the earliest known deadline; writes that create
+// an earlier one poke it.
+func (s *Store) housekeeper() {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next, err := s.Sweep(s.ctx)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.opt.Logger.Error("queue: sweep failed", "err", err)
+			next = s.opt.Now().Add(10 * time.Second)
+		}
+		var nextMs int64
+		wait := 24 * time.Hour
+		if !next.IsZero() {
+			nextMs = next.UnixMilli()
+			wait = max(time.Until(next), 0)
+		}
+		s.sweepAt.Store(nextMs)
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-timer.C:
+		case <-s.poke:
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// maxBatch bounds how many waiting requests share one transaction, so one
+// commit never holds the others for long.
+const maxBatch = 512
+
+// writeReq is one caller's change, run by the committer inside a shared
+// transaction under its own savepoint.
+type writeReq struct {
+	fn      func(w *wtx) error
+	durable bool
+	done    chan error
+}
+
+// wtx is the view a write function gets of the batch transaction.
+type wtx struct {
+	s   *Store
+	tx  *sql.Tx
+	ctx context.Context
+	now int64 // ms, the same for every request of the batch
+
+	wakeReady  bool
+	wakeEvents bool
+}
+
+func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	return w.tx.ExecContext(w.ctx, q, args...)
+}
+
+func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	return w.tx.QueryContext(w.ctx, q, args...)
+}
+
+func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	return w.tx.QueryRowContext(w.ctx, q, args...)
+}
+
+// write submits fn to the committer and waits until the transaction that
+// ran it has committed (or failed). fn may run more than once if its batch
+// has to be retried, so it must not have effects outside the transaction
+// other than setting its own results. durable asks for the commit to reach
+// stable storage before write returns (when the store syncs fully).
+func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) error {
+	r := &writeReq{fn: fn, durable: durable, done: make(chan error, 1)}
+	select {
+	case s.reqs <- r:
+	case <-s.ctx.Done():
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once submitted the request runs to completion even if ctx ends, so
+	// the caller learns the truth: waiting here is bounded by one commit.
+	return <-r.done
+}
+
+// committer owns the writer connection: it takes every request waiting at
+// that moment and commits them together.
+func (s *Store) committer() {
+	defer s.wg.Done()
+	batch := make([]*writeReq, 0, maxBatch)
+	for {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch[:0], r)
+		case <-s.ctx.Done():
+			s.drainClosed()
+			return
+		}
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		s.runBatch(batch)
+		clear(batch)
+	}
+}
+
+// drainClosed runs the requests still queued at Close so that none of their
+// callers is left waiting.
+func (s *Store) drainClosed() {
+	for {
+		select {
+		case r := <-s.reqs:
+			s.runBatch([]*writeReq{r})
+		default:
+			return
+		}
+	}
+}
+
+func (s *Store) runBatch(batch []*writeReq) {
+	durable := false
+	for _, r := range batch {
+		durable = durable || r.durable
+	}
+	w, errs, err := s.commitBatch(batch, durable)
+	if err != nil && len(batch) > 1 {
+		// The whole transaction failed (not one request, which its
+		// savepoint absorbs): retry each alone so one cannot sink the rest.
+		for _, r := range batch {
+			s.runBatch([]*writeReq{r})
+		}
+		return
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- err
+		} else {
+			r.done <- errs[i]
+		}
+	}
+	if err == nil {
+		if w.wakeReady {
+			s.ready.fire()
+		}
+		if w.wakeEvents {
+			s.events.fire()
+		}
+		s.changed.fire()
+	}
+}
+
+func (s *Store) commitBatch(batch []*writeReq, durable bool) (*wtx, []error, error) {
+	ctx := context.Background()
+	want := SyncNormal
+	if durable {
+		want = s.opt.Sync
+	}
+	if want != s.curSync {
+		mode := "NORMAL"
+		if want == SyncFull {
+			mode = "FULL"
+		}
+		if _, err := s.wdb.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+			return nil, nil, fmt.Errorf("queue: set synchronous: %w", err)
+		}
+		s.curSync = want
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, nil, fmt.Errorf("queue: begin: %w", err)
+	}
+	w := &wtx{s: s, tx: tx, ctx: ctx, now: s.nowMs()}
+	errs := make([]error, len(batch))
+	single := len(batch) == 1
+	for i, r := range batch {
+		if single {
+			errs[i] = r.fn(w)
+			if errs[i] != nil {
+				tx.Rollback()
+				// A failed lone request reports its own error; nothing
+				// was committed, so there is nothing to wake.
+				return &wtx{}, errs, nil
+			}
+			continue
+		}
+		// Flags must not leak from a request that is rolled back.
+		wr, we := w.wakeReady, w.wakeEvents
+		if _, err := tx.ExecContext(ctx, "SAVEPOINT r"); err != nil {
+			tx.Rollback()
+			return nil, nil, fmt.Errorf("queue: savepoint: %w", err)
+		}
+		if errs[i] = r.fn(w); errs[i] != nil {
+			w.wakeReady, w.wakeEvents = wr, we
+			if _, err := tx.ExecContext(ctx, "ROLLBACK TO r"); err != nil {
+				tx.Rollback()
+				return nil, nil, fmt.Errorf("queue: rollback to savepoint: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "RELEASE r"); err != nil {
+			tx.Rollback()
+			return nil, nil, fmt.Errorf("queue: release savepoint: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, fmt.Errorf("queue: commit: %w", err)
+	}
+	return w, errs, nil
+}
