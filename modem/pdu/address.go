@@ -89,6 +89,9 @@ func ParseAddress(s string) (Address, error) {
 		}
 		return Address{TON: TONUnknown, NPI: NPIISDN, Number: digits}, nil
 	}
+	if intl {
+		return Address{}, fmt.Errorf("%w: %q: '+' must be followed by digits", ErrInvalid, s)
+	}
 	if !IsGSM7(s) {
 		return Address{}, fmt.Errorf("%w: address %q is neither a number nor GSM 7-bit text", ErrInvalid, s)
 	}

@@ -226,7 +226,10 @@ func chooseCoding(text string, opt SegmentOptions) (*plan, error) {
 			}
 			p.ref16 = opt.Ref16
 			rs, _ := p.ranges()
-			if best == nil || len(rs) < bestParts {
+			// Fewest parts, then fewest septets, then fewest shift IEs.
+			if best == nil || len(rs) < bestParts ||
+				(len(rs) == bestParts && (p.units() < best.units() ||
+					(p.units() == best.units() && len(p.langIEs()) < len(best.langIEs())))) {
 				best, bestParts = p, len(rs)
 			}
 		}
@@ -300,7 +303,7 @@ func CountParts(text string, opt SegmentOptions) (Count, error) {
 	}
 	rs, concat := p.ranges()
 	h := p.header(0, opt.Ref16, len(rs), 1, concat)
-	return Count{Parts: len(rs), Coding: p.coding, Locking: p.lock, Single: p.single, Units: p.units(), PerPart: p.capacity(h) / unitSize(p.coding)}, nil
+	return Count{Parts: len(rs), Coding: p.coding, Locking: p.lock, Single: p.single, Units: p.units() / unitSize(p.coding), PerPart: p.capacity(h) / unitSize(p.coding)}, nil
 }
 
 func unitSize(c Coding) int {
