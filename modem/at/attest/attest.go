@@ -54,7 +54,7 @@ type Modem struct {
 }
 
 // New returns a fake with echo off that answers every unscripted command
-// with ERROR.
+// with ERROR. A successful ATE0/ATE1 turns echo off/on.
 func New() *Modem {
 	m := &Modem{notify: make(chan struct{}, 1)}
 	m.cond = sync.NewCond(&m.mu)
@@ -257,6 +257,16 @@ func (m *Modem) receive(cmd string) string {
 	}
 	if strings.HasSuffix(strings.TrimRight(reply, " \r\n"), ">") {
 		m.payload = true
+	}
+	// The one behaviour of its own: ATE0/ATE1 switch echo (after the
+	// command itself was echoed, as on real modems), when they succeed.
+	if ok && strings.Contains(reply, "OK") {
+		switch strings.ToUpper(cmd) {
+		case "ATE0":
+			m.echo = false
+		case "ATE1":
+			m.echo = true
+		}
 	}
 	return reply
 }
