@@ -858,6 +858,9 @@ func (m *Modem) submitPDU(smsc, tpdu []byte) {
 			m.writeString(m.final(cms(failCode)))
 		} else {
 			m.net.submit(m, s, tpdu, mr)
+			if m.respNoise {
+				m.urc(m.noiseLine())
+			}
 			m.writeString(m.info([]string{fmt.Sprintf("+CMGS: %d", mr)}) + m.final(ok))
 		}
 		m.endBusy()

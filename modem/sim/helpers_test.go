@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.bug.st/serial"
+
+	"smsgw/modem/pdu"
 )
 
 // client is a test-side port opened with go.bug.st/serial, with a reader
@@ -151,16 +153,49 @@ func addModem(t *testing.T, n *Network, o Options) *Modem {
 	return m
 }
 
-// submitPDU builds "00"+SMS-SUBMIT for ASCII text in GSM 7-bit; srr asks
-// for a status report.
-func submitPDU(to, text string, srr bool) (hexPDU string, tpduLen int) {
-	fo := byte(0x11)
-	if srr {
-		fo |= 0x20
+// submitPDU builds "00"+SMS-SUBMIT for a one-part text; srr asks for a
+// status report.
+func submitPDU(t *testing.T, to, text string, srr bool) (hexPDU string, tpduLen int) {
+	t.Helper()
+	parts, err := pdu.EncodeSubmit(to, text, pdu.SubmitOptions{StatusReport: srr})
+	if err != nil || len(parts) != 1 {
+		t.Fatalf("EncodeSubmit: %d parts, %v", len(parts), err)
 	}
-	t := []byte{fo, 0}
-	t = append(t, encodeAddress(to)...)
-	t = append(t, 0, 0, 0xAA, byte(len(text)))
-	t = append(t, pack7(text)...)
-	return "00" + hexUpper(t), len(t)
+	return parts[0].Hex, parts[0].TPDULen
+}
+
+// pduAfter returns the decoded PDU on the line after the first line that
+// starts with prefix in out.
+func pduAfter(t *testing.T, out, prefix string) pdu.Message {
+	t.Helper()
+	lines := strings.Split(out, "\r\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) && i+1 < len(lines) {
+			m, err := pdu.DecodeHex(lines[i+1])
+			if err != nil {
+				t.Fatalf("decode %q: %v", lines[i+1], err)
+			}
+			return m
+		}
+	}
+	t.Fatalf("no %q line in %q", prefix, out)
+	return nil
+}
+
+func textOf(t *testing.T, m pdu.Message) string {
+	t.Helper()
+	var c pdu.Content
+	var err error
+	switch v := m.(type) {
+	case *pdu.Deliver:
+		c, err = v.Content()
+	case *pdu.Submit:
+		c, err = v.Content()
+	default:
+		t.Fatalf("no text in %T", m)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.Text
 }

@@ -115,11 +115,21 @@ func (m *Modem) powerUp() {
 			line = fmt.Sprintf(b, m.opts.RSSI)
 		}
 		t += d
-		m.after(t, func() { m.urc(line) })
+		m.at(t, func() { m.urc(line) })
 	}
 	if m.sim.pinState == "READY" {
-		m.after(t+d, m.simReady)
+		m.at(t+d, m.simReady)
 	}
+}
+
+// at runs f now when d is zero, else after d: boot steps without delays
+// happen before power-up returns.
+func (m *Modem) at(d time.Duration, f func()) {
+	if d <= 0 {
+		f()
+		return
+	}
+	m.after(d, f)
 }
 
 // simReady runs once the SIM is unlocked: ready banners, then SMS service.
@@ -129,9 +139,9 @@ func (m *Modem) simReady() {
 	for _, b := range m.prof.ReadyURCs {
 		line := b
 		t += m.opts.BootDelay
-		m.after(t, func() { m.urc(line) })
+		m.at(t, func() { m.urc(line) })
 	}
-	m.after(t+m.opts.ReadyDelay, func() {
+	m.at(t+m.opts.ReadyDelay, func() {
 		m.st.ready = true
 		m.flushPending()
 	})
@@ -214,6 +224,9 @@ func (m *Modem) final(r result) string {
 
 // input feeds bytes from the client through the line discipline.
 func (m *Modem) input(data []byte) {
+	if m.onInput != nil {
+		m.onInput(data)
+	}
 	if m.hung {
 		return
 	}
@@ -413,8 +426,8 @@ func isAlnum(c byte) bool { return isAlpha(c) || (c >= '0' && c <= '9') }
 // execLine runs one command line and prints its responses.
 func (m *Modem) execLine(line string) {
 	trim := strings.TrimSpace(line)
-	if trim == "" {
-		return
+	if strings.Trim(trim, "\x00\x1a\x1b ") == "" {
+		return // a stray ESC or Ctrl-Z outside PDU entry is ignored
 	}
 	m.log.Debug("at", "cmd", redact(trim))
 	cmds, isAT := parseLine(trim)
@@ -424,6 +437,9 @@ func (m *Modem) execLine(line string) {
 	}
 	m.st.last = trim
 	var out strings.Builder
+	if m.respNoise {
+		out.WriteString("\r\n" + m.noiseLine() + "\r\n")
+	}
 	res := ok
 	for _, c := range cmds {
 		var lines []string
@@ -435,6 +451,9 @@ func (m *Modem) execLine(line string) {
 	}
 	switch res.kind {
 	case rPrompt:
+		if m.respNoise {
+			out.WriteString("\r\n" + m.noiseLine() + "\r\n")
+		}
 		out.WriteString(m.prof.Prompt)
 		m.writeString(out.String())
 	default:

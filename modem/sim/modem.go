@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"smsgw/modem/pdu"
 )
 
 // Options configures one emulated modem. Dir is required.
@@ -86,7 +88,10 @@ type Modem struct {
 	reg     int
 	rng     *rand.Rand
 	noise   *time.Ticker
-	noiseC  chan struct{}
+	// respNoise puts an unsolicited line inside every response.
+	respNoise bool
+	// onInput observes every chunk read from the client (tests).
+	onInput func([]byte)
 }
 
 // simState is what survives a power cycle: it lives on the SIM or in flash.
@@ -155,7 +160,11 @@ func (m *Modem) start() error {
 	if err != nil {
 		return err
 	}
-	go m.run(s)
+	// Power up before the owner goroutine starts, so the banners are on
+	// the wire (or scheduled) when AddModem returns.
+	m.sess = s
+	m.powerUp()
+	go m.run()
 	return nil
 }
 
@@ -210,12 +219,18 @@ func (m *Modem) call(f func()) error {
 	}
 }
 
-// after runs f on the owner goroutine after d unless the modem powered
+// after runs f on the owner goroutine after d (0: once the current work
+// is done) unless the modem powered
 // down or up again in between.
 func (m *Modem) after(d time.Duration, f func()) {
 	gen := m.gen
 	if d <= 0 {
-		f()
+		// Still deferred: what a handler schedules comes after its response.
+		m.post(func() {
+			if m.gen == gen {
+				f()
+			}
+		})
 		return
 	}
 	time.AfterFunc(d, func() {
@@ -227,10 +242,8 @@ func (m *Modem) after(d time.Duration, f func()) {
 	})
 }
 
-func (m *Modem) run(s *session) {
+func (m *Modem) run() {
 	defer close(m.done)
-	m.sess = s
-	m.powerUp()
 	for {
 		select {
 		case <-m.wake:
@@ -402,9 +415,8 @@ func (m *Modem) FillStorage() {
 }
 
 func fillerSlot(at time.Time) *slot {
-	// "filler" in GSM 7-bit, from +15550009999.
-	ud := []byte{0xE6, 0x74, 0x9B, 0x5D, 0x2E, 0x03}
-	t := buildDeliver("+15550009999", 0, 0, false, 6, ud, at)
+	seg, _ := pdu.SegmentText("filler", pdu.SegmentOptions{})
+	t, _ := pdu.EncodeTPDU(&pdu.Deliver{From: address("+15550009999"), DCS: seg[0].DCS, SCTS: at, UD: seg[0].UD})
 	return &slot{stat: 1, pdu: append([]byte{0}, t...), tlen: len(t)}
 }
 
@@ -469,7 +481,14 @@ func (m *Modem) noiseTick() <-chan time.Time {
 	return m.noise.C
 }
 
-func (m *Modem) emitNoise() {
+// ResponseNoise, while on, puts an unsolicited line inside every response:
+// after the echo and before the information lines, between AT+CMGS=<n> and
+// the prompt, and between ^Z and +CMGS (as ZTE sticks do with +ZDONR).
+func (m *Modem) ResponseNoise(on bool) { _ = m.call(func() { m.respNoise = on }) }
+
+func (m *Modem) emitNoise() { m.urc(m.noiseLine()) }
+
+func (m *Modem) noiseLine() string {
 	var lines []string
 	switch m.prof.Name {
 	case "huawei-e173", "huawei-e3372":
@@ -481,7 +500,7 @@ func (m *Modem) emitNoise() {
 	default:
 		lines = []string{"+CIEV: 2,4", "+CIEV: 7,0"}
 	}
-	m.urc(lines[m.rng.IntN(len(lines))])
+	return lines[m.rng.IntN(len(lines))]
 }
 
 // String names the modem for logs.

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"smsgw/modem/pdu"
 )
 
 // ErrClosed is returned by calls on a closed Network or Modem.
@@ -41,11 +43,8 @@ type Sent struct {
 	MR int
 	// TPDU is the SUBMIT as sent (without the SMSC prefix).
 	TPDU []byte
-	// DCS and UD (user data incl. UDH) are copied from the TPDU; UDHI and
-	// SRR are its header flags.
-	DCS       byte
-	UD        []byte
-	UDHI, SRR bool
+	// Submit is the decoded TPDU (DCS, user data, TP-SRR...).
+	Submit *pdu.Submit
 	// Internal is true when To is an emulated modem.
 	Internal bool
 	// Time is when the network accepted it.
@@ -213,15 +212,28 @@ func (n *Network) DeliverPDU(to string, tpdu []byte) error {
 	return nil
 }
 
+// Text decodes the user data of one sent part (no reassembly).
+func (s Sent) Text() (string, error) {
+	c, err := s.Submit.Content()
+	if err != nil {
+		return "", err
+	}
+	if c.Coding == pdu.Coding8Bit {
+		return string(c.Data), nil
+	}
+	return c.Text, nil
+}
+
 // submit is called by a modem's owner goroutine for an accepted SUBMIT.
-func (n *Network) submit(from *Modem, s submit, tpdu []byte, mr int) {
+func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 	now := n.opts.Now()
+	to := s.To.String()
 	sent := Sent{
-		From: from.opts.Number, To: s.DA, MR: mr, TPDU: append([]byte(nil), tpdu...),
-		DCS: s.DCS, UD: append([]byte(nil), s.UD...), UDHI: s.udhi(), SRR: s.srr(), Time: now,
+		From: from.opts.Number, To: to, MR: mr, TPDU: append([]byte(nil), tpdu...),
+		Submit: s, Time: now,
 	}
 	n.mu.Lock()
-	dest := n.byNumber[s.DA]
+	dest := n.byNumber[to]
 	sent.Internal = dest != nil
 	n.all = append(n.all, sent)
 	if dest == nil {
@@ -232,27 +244,36 @@ func (n *Network) submit(from *Modem, s submit, tpdu []byte, mr int) {
 	n.mu.Unlock()
 
 	if dest == nil {
-		if s.srr() {
-			n.report(from, byte(mr), s.DA, now)
+		if s.StatusReportRequest {
+			n.report(from, byte(mr), s.To, now)
 		}
 		return
 	}
-	in := inbound{tpdu: deliverFromSubmit(s, from.opts.Number, now)}
-	if s.srr() {
-		in.onDelivered = func() { n.report(from, byte(mr), s.DA, now) }
+	tpduOut, err := deliverFromSubmit(s, from.opts.Number, now)
+	if err != nil {
+		n.log.Warn("sim: cannot build SMS-DELIVER", "err", err)
+		return
+	}
+	in := inbound{tpdu: tpduOut}
+	if s.StatusReportRequest {
+		in.onDelivered = func() { n.report(from, byte(mr), s.To, now) }
 	}
 	dest.post(func() { dest.netReceive(in) })
 }
 
 // report sends a "delivered" status report back to the submitter.
-func (n *Network) report(to *Modem, mr byte, recipient string, submitted time.Time) {
+func (n *Network) report(to *Modem, mr byte, recipient pdu.Address, submitted time.Time) {
 	n.mu.Lock()
 	drop := n.dropSR
 	n.mu.Unlock()
 	if drop {
 		return
 	}
-	tpdu := statusReport(mr, recipient, submitted, n.opts.Now(), 0)
+	tpdu, err := statusReport(mr, recipient, submitted, n.opts.Now())
+	if err != nil {
+		n.log.Warn("sim: cannot build status report", "err", err)
+		return
+	}
 	to.post(func() { to.netReceive(inbound{tpdu: tpdu}) })
 }
 
@@ -283,4 +304,59 @@ func symlinkAtomic(target, link string) error {
 		return err
 	}
 	return os.Rename(tmp, link)
+}
+
+// DeliverOptions tune Network.DeliverText.
+type DeliverOptions struct {
+	// Coding forces pdu.CodingGSM7, pdu.CodingUCS2 or pdu.Coding8Bit; the
+	// zero value picks the most compact coding.
+	Coding pdu.Coding
+	// Ref is the concatenation reference of a multi-part text.
+	Ref uint16
+	// Order lists the 1-based part numbers in delivery order, e.g.
+	// []int{3, 1, 2}; parts left out are not delivered (an incomplete set).
+	// Nil delivers every part in sequence.
+	Order []int
+	// Flash sends message class 0.
+	Flash bool
+}
+
+// Deliver sends text from the number from (an E.164 number, digits or an
+// alphanumeric sender such as "Bank") to the emulated modem with number to,
+// split into concatenated SMS-DELIVERs when it does not fit one.
+func (n *Network) Deliver(to, from, text string) error {
+	return n.DeliverText(to, from, text, DeliverOptions{})
+}
+
+// DeliverText is Deliver with options (coding, part order).
+func (n *Network) DeliverText(to, from, text string, o DeliverOptions) error {
+	sender, err := pdu.ParseAddress(from)
+	if err != nil {
+		return fmt.Errorf("sim: sender %q: %w", from, err)
+	}
+	segs, err := pdu.SegmentText(text, pdu.SegmentOptions{Coding: o.Coding, Ref: o.Ref, Flash: o.Flash})
+	if err != nil {
+		return fmt.Errorf("sim: deliver: %w", err)
+	}
+	order := o.Order
+	if order == nil {
+		for i := range segs {
+			order = append(order, i+1)
+		}
+	}
+	now := n.opts.Now()
+	for _, seq := range order {
+		if seq < 1 || seq > len(segs) {
+			return fmt.Errorf("sim: deliver: part %d of %d", seq, len(segs))
+		}
+		sg := segs[seq-1]
+		tpdu, err := pdu.EncodeTPDU(&pdu.Deliver{From: sender, DCS: sg.DCS, SCTS: now, UD: sg.UD})
+		if err != nil {
+			return fmt.Errorf("sim: deliver: %w", err)
+		}
+		if err := n.DeliverPDU(to, tpdu); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,252 @@
+package sim
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"smsgw/modem/pdu"
+)
+
+func TestHang(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0")
+	seen := make(chan string, 16)
+	_ = m.call(func() { m.onInput = func(b []byte) { seen <- string(b) } })
+	m.Hang(true)
+	c.send("AT+CGMI\r")
+	var in string
+	for !strings.Contains(in, "\r") {
+		select {
+		case s := <-seen:
+			in += s
+		case <-time.After(10 * time.Second):
+			t.Fatal("input never reached the modem")
+		}
+	}
+	m.Hang(false)
+	// The command sent while hung was swallowed: the next answer is the
+	// next command's.
+	if got := c.cmd("AT+CGMM"); got != "\r\nSIM-GENERIC\r\n\r\nOK\r\n" {
+		t.Fatalf("after hang %q", got)
+	}
+	m.HangFor(time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var hung bool
+		_ = m.call(func() { hung = m.hung })
+		if !hung {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("HangFor did not end")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.cmd("AT")
+}
+
+func TestUnplugReplug(t *testing.T) {
+	n := newNet(t)
+	a := addModem(t, n, Options{})
+	m := addModem(t, n, Options{Profile: "simcom-sim800"})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CNMI=2,1,0,0,0")
+	if err := n.Deliver(m.Number(), "+491700000001", "before"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("+CMTI: \"SM\",1\r\n")
+	oldPTY := m.PTY()
+	if err := m.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.waitErr(); err == nil {
+		t.Fatal("no error on the unplugged port")
+	}
+	if _, err := c.port.Write([]byte("AT\r")); err == nil {
+		t.Fatal("write to an unplugged port succeeded")
+	}
+	if _, err := os.Lstat(m.Path()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("symlink still there: %v", err)
+	}
+	if m.PTY() != "" {
+		t.Fatalf("PTY %q while unplugged", m.PTY())
+	}
+	if err := m.Unplug(); err == nil {
+		t.Fatal("second unplug succeeded")
+	}
+	// Sent while unplugged: the network holds it.
+	ca := openClient(t, a.Path())
+	ca.cmd("ATE0")
+	sendSMS(t, ca, "\r\n> ", m.Number(), "while away", false)
+
+	if err := m.Replug(); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := os.Readlink(m.Path()); err != nil || target != m.PTY() {
+		t.Fatalf("symlink %q %v, PTY %q (was %q)", target, err, m.PTY(), oldPTY)
+	}
+	c2 := openClient(t, m.Path())
+	got := c2.waitFor("SMS Ready\r\n")
+	if !strings.HasPrefix(got, "\r\nRDY\r\n") {
+		t.Fatalf("fresh boot %q", got)
+	}
+	// Echo is on again (fresh power-up), the SIM kept its message and the
+	// held one arrived (SIM800 default CNMI 2,1: +CMTI).
+	c2.waitFor("+CMTI: \"SM\",2\r\n")
+	if got := c2.cmd("AT+CPMS?"); !strings.HasPrefix(got, "AT+CPMS?\r\r\n+CPMS: \"SM\",2,30") {
+		t.Fatalf("after replug %q", got)
+	}
+	if err := m.Replug(); err == nil {
+		t.Fatal("second replug succeeded")
+	}
+}
+
+func TestFailSubmitsAndDelay(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CMEE=1")
+	m.FailSubmits(2, 38)
+	for i := 0; i < 2; i++ {
+		hx, l := submitPDU(t, "+4915112345678", "x", false)
+		c.send("AT+CMGS=" + strconv.Itoa(l) + "\r")
+		c.waitFor("> ")
+		c.send(hx + "\x1a")
+		c.waitFor("\r\n+CMS ERROR: 38\r\n")
+	}
+	m.SetSubmitDelay(20 * time.Millisecond)
+	start := time.Now()
+	if got := sendSMS(t, c, "\r\n> ", "+4915112345678", "ok now", false); !strings.Contains(got, "+CMGS: 0\r\n") {
+		t.Fatalf("after failures %q", got)
+	}
+	if time.Since(start) < 20*time.Millisecond {
+		t.Fatal("submit delay not applied")
+	}
+	if len(n.Outbox()) != 1 {
+		t.Fatalf("outbox %d", len(n.Outbox()))
+	}
+}
+
+func TestRegistrationLost(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CMEE=1;+CREG=1;+CNMI=2,1,0,0,0")
+	m.SetRegistration(0)
+	c.waitFor("\r\n+CREG: 0\r\n")
+	if got := c.cmd("AT+COPS?"); got != "\r\n+COPS: 0\r\n\r\nOK\r\n" {
+		t.Fatalf("COPS %q", got)
+	}
+	if got := c.cmd("AT+CSQ"); !strings.Contains(got, "+CSQ: 99,99") {
+		t.Fatalf("CSQ %q", got)
+	}
+	hx, l := submitPDU(t, "+4915112345678", "x", false)
+	c.send("AT+CMGS=" + strconv.Itoa(l) + "\r")
+	c.waitFor("> ")
+	c.send(hx + "\x1a")
+	c.waitFor("\r\n+CMS ERROR: 331\r\n")
+	if err := n.Deliver(m.Number(), "+491700000001", "held"); err != nil {
+		t.Fatal(err)
+	}
+	m.SetRegistration(5)
+	got := c.waitFor("+CMTI: \"SM\",1\r\n")
+	if !strings.Contains(got, "+CREG: 5\r\n") {
+		t.Fatalf("roaming %q", got)
+	}
+}
+
+func TestStatusReportsDropped(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CNMI=2,1,0,1,0")
+	n.DropStatusReports(true)
+	sendSMS(t, c, "\r\n> ", "+4915112345678", "lost report", true)
+	n.DropStatusReports(false)
+	sendSMS(t, c, "\r\n> ", "+4915112345678", "kept report", true)
+	rep := c.waitFor("+CDS: ")
+	rep += c.waitFor("\r\n")
+	rep += c.waitFor("\r\n")
+	sr := pduAfter(t, "+CDS: "+strings.SplitN(rep, "+CDS: ", 2)[1], "+CDS:").(*pdu.StatusReport)
+	if sr.MR != 1 {
+		t.Fatalf("first report is for MR %d, want 1 (MR 0 lost)", sr.MR)
+	}
+}
+
+func TestNoiseAndGarbage(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "huawei-e3372"})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0")
+	m.InjectGarbage([]byte("\x00\xffjunk\r\n"))
+	c.waitFor("\x00\xffjunk\r\n")
+	m.ResponseNoise(true)
+	got := c.cmd("AT+CGMI")
+	if !strings.HasPrefix(got, "\r\n^") || !strings.HasSuffix(got, "\r\n\r\nhuawei\r\n\r\nOK\r\n") {
+		t.Fatalf("noisy response %q", got)
+	}
+	hx, l := submitPDU(t, "+4915112345678", "noise", false)
+	c.send("AT+CMGS=" + strconv.Itoa(l) + "\r")
+	if got := c.waitFor("\r\n> "); !strings.HasPrefix(got, "\r\n^") {
+		t.Fatalf("noise before prompt %q", got)
+	}
+	c.send(hx + "\x1a")
+	if got := c.waitFor("OK\r\n"); !strings.Contains(got, "\r\n^") || !strings.Contains(got, "+CMGS: 0") {
+		t.Fatalf("noise before +CMGS %q", got)
+	}
+	m.ResponseNoise(false)
+	m.StartNoise(time.Millisecond)
+	c.waitFor("\r\n^")
+	m.StopNoise()
+}
+
+// TestCloseStopsEverything checks that Close leaves no goroutine behind.
+func TestCloseStopsEverything(t *testing.T) {
+	before := runtime.NumGoroutine()
+	n := NewNetwork(NetworkOptions{})
+	dir := t.TempDir()
+	var ms []*Modem
+	for _, p := range []string{"generic", "huawei-e173", "quectel-ec25"} {
+		m := addModem(t, n, Options{Dir: dir, Profile: p})
+		ms = append(ms, m)
+	}
+	ms[1].StartNoise(time.Millisecond)
+	c := openClient(t, ms[0].Path())
+	c.cmd("AT")
+	if err := ms[2].Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Close(); err != nil {
+		t.Fatal("second close:", err)
+	}
+	c.waitErr()
+	c.close()
+	if _, err := n.AddModem(t.Context(), Options{Dir: dir}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("AddModem after Close: %v", err)
+	}
+	if err := n.Deliver(ms[0].Number(), "+1", "x"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Deliver after Close: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 0 {
+		t.Fatalf("left in dir: %v", entries)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d > %d\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

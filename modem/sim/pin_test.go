@@ -1,0 +1,64 @@
+package sim
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPINAndPUK(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "quectel-ec25", PIN: "1234"})
+	c := openClient(t, m.Path())
+	if got := c.waitFor("+CPIN: SIM PIN\r\n"); !strings.HasPrefix(got, "\r\nRDY\r\n") {
+		t.Fatalf("boot %q", got)
+	}
+	c.cmd("ATE0;+CMEE=1")
+	if got := c.cmd("AT+CPIN?"); got != "\r\n+CPIN: SIM PIN\r\n\r\nOK\r\n" {
+		t.Fatalf("CPIN? %q", got)
+	}
+	steps := []struct{ cmd, want string }{
+		{"AT+CMGL=4", "\r\n+CMS ERROR: 311\r\n"},
+		{"AT+CIMI", "\r\n+CME ERROR: 11\r\n"},
+		{`AT+CPIN="0000"`, "\r\n+CME ERROR: 16\r\n"},
+		{`AT+CPIN="0000"`, "\r\n+CME ERROR: 16\r\n"},
+		{"AT+CPINR", "\r\n+CPINR: SIM PIN,1,3\r\n+CPINR: SIM PUK,10,10\r\n\r\nOK\r\n"},
+		{`AT+CPIN="0000"`, "\r\n+CME ERROR: 16\r\n\r\n+CPIN: SIM PUK\r\n"},
+		{"AT+CPIN?", "\r\n+CPIN: SIM PUK\r\n\r\nOK\r\n"},
+		{`AT+CPIN="1234"`, "\r\n+CME ERROR: 16\r\n"}, // a PIN is no PUK: one PUK try gone
+		{"AT+CIMI", "\r\n+CME ERROR: 12\r\n"},
+		{`AT+CPIN="12345678","4321"`, "\r\nOK\r\n\r\n+CPIN: READY\r\n\r\n+QIND: SMS DONE\r\n\r\n+QIND: PB DONE\r\n"},
+		{"AT+CPIN?", "\r\n+CPIN: READY\r\n\r\nOK\r\n"},
+		{"AT+CPMS?", "\r\n+CPMS: \"SM\",0,50,\"SM\",0,50,\"SM\",0,50\r\n\r\nOK\r\n"},
+	}
+	for _, s := range steps {
+		c.send(s.cmd + "\r")
+		last := s.want[strings.LastIndex(strings.TrimSuffix(s.want, "\r\n"), "\r\n")+2:]
+		if got := c.waitFor(last); got != s.want {
+			t.Fatalf("%s: got %q, want %q", s.cmd, got, s.want)
+		}
+	}
+	// The new PIN holds across a replug, with a fresh power-up.
+	if err := m.Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Replug(); err != nil {
+		t.Fatal(err)
+	}
+	c2 := openClient(t, m.Path())
+	c2.waitFor("+CPIN: SIM PIN\r\n")
+	c2.send("AT+CPIN=\"4321\"\r")
+	c2.waitFor("AT+CPIN=\"4321\"\r\r\nOK\r\n\r\n+CPIN: READY\r\n")
+}
+
+func TestNotReadyWindow(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "simcom-sim800", PIN: "1111", ReadyDelay: 50 * time.Second})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CMEE=1")
+	c.send("AT+CPIN=\"1111\"\r")
+	c.waitFor("SMS Ready\r\n")
+	// SMS commands before the SMS service is up: +CMS ERROR: 302.
+	c.send("AT+CPMS?\r")
+	c.waitFor("\r\n+CMS ERROR: 302\r\n")
+}
