@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"smsgw/modem"
+	"smsgw/modem/at"
+	"smsgw/modem/pdu"
+)
+
+func init() {
+	register(command{name: "modem", summary: "talk to one modem directly: probe PORT, send PORT --to N --text T", run: runModem})
+}
+
+const modemUsage = `usage:
+  smsgw modem probe PORT [--baud B] [--pin PIN] [--json] [--timeout D] [--trace]
+  smsgw modem send  PORT --to NUMBER --text TEXT [--baud B] [--pin PIN] [--smsc N] [--srr] [--json] [--timeout D] [--trace]
+The PIN may also come from the environment variable SMSGW_PIN.`
+
+func runModem(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, modemUsage)
+		return 2
+	}
+	switch args[0] {
+	case "probe":
+		return runModemProbe(args[1:], stdout, stderr)
+	case "send":
+		return runModemSend(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, modemUsage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "smsgw modem: unknown subcommand %q\n%s\n", args[0], modemUsage)
+	return 2
+}
+
+// modemFlags are the flags both subcommands share.
+type modemFlags struct {
+	baud    int
+	pin     string
+	smsc    string
+	json    bool
+	trace   bool
+	timeout time.Duration
+}
+
+func (f *modemFlags) register(fs *flag.FlagSet, timeout time.Duration) {
+	fs.IntVar(&f.baud, "baud", 115200, "baud rate (USB modems ignore it)")
+	fs.StringVar(&f.pin, "pin", "", "SIM PIN, entered once if the SIM asks (default $SMSGW_PIN)")
+	fs.StringVar(&f.smsc, "smsc", "", "set the SMS service centre number with AT+CSCA")
+	fs.BoolVar(&f.json, "json", false, "print JSON")
+	fs.BoolVar(&f.trace, "trace", false, "print the AT traffic to stderr (PIN redacted)")
+	fs.DurationVar(&f.timeout, "timeout", timeout, "give up after this long")
+}
+
+// parseInterleaved parses flags that may come before or after positional
+// arguments ("probe /dev/ttyUSB2 --json") and returns the positionals.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func (f *modemFlags) open(ctx context.Context, port string, stderr io.Writer) (*modem.Modem, error) {
+	pin := f.pin
+	if pin == "" {
+		pin = os.Getenv("SMSGW_PIN")
+	}
+	cfg := modem.Config{
+		Baud:   f.baud,
+		PIN:    pin,
+		SMSC:   f.smsc,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if f.trace {
+		cfg.Trace = stderr
+	}
+	return modem.Open(ctx, port, cfg)
+}
+
+// probeReport is what `smsgw modem probe --json` prints.
+type probeReport struct {
+	Port         string               `json:"port"`
+	Identity     modem.Identity       `json:"identity"`
+	SIM          string               `json:"sim"`
+	Signal       modem.Signal         `json:"signal"`
+	Registration modem.Registration   `json:"registration"`
+	Operator     modem.Operator       `json:"operator"`
+	Storage      *modem.StorageStatus `json:"storage,omitempty"`
+	Setup        modemSetupReport     `json:"setup"`
+	Errors       map[string]string    `json:"errors,omitempty"`
+}
+
+type modemSetupReport struct {
+	CNMI        string `json:"cnmi"`
+	AckRequired bool   `json:"ack_required"`
+	CURC        bool   `json:"curc_silenced"`
+}
+
+func runModemProbe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("smsgw modem probe", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f modemFlags
+	f.register(fs, 90*time.Second)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 {
+		fmt.Fprintln(stderr, modemUsage)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	m, err := f.open(ctx, pos[0], stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "smsgw modem probe: %v\n", err)
+		return 1
+	}
+	defer m.Close()
+	go drain(m)
+
+	r := probeReport{Port: pos[0], Errors: map[string]string{}}
+	note := func(what string, err error) {
+		if err != nil {
+			r.Errors[what] = err.Error()
+		}
+	}
+	r.Identity, err = m.Identity(ctx)
+	note("identity", err)
+	r.SIM, err = m.SIMState(ctx)
+	note("sim", err)
+	r.Signal, err = m.Signal(ctx)
+	note("signal", err)
+	r.Registration, err = m.Registration(ctx)
+	note("registration", err)
+	r.Operator, err = m.Operator(ctx)
+	note("operator", err)
+	if st, err := m.Storage(ctx); err == nil {
+		r.Storage = &st
+	} else {
+		note("storage", err)
+	}
+	s := m.Setup()
+	r.Setup = modemSetupReport{CNMI: s.CNMI, AckRequired: s.AckRequired, CURC: s.CURC}
+	if len(r.Errors) == 0 {
+		r.Errors = nil
+	}
+	if m.Err() != nil {
+		fmt.Fprintf(stderr, "smsgw modem probe: %v\n", m.Err())
+		return 1
+	}
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return 1
+		}
+		return 0
+	}
+	printProbe(stdout, r)
+	return 0
+}
+
+func printProbe(w io.Writer, r probeReport) {
+	row := func(k, v string) {
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(w, "%-13s %s\n", k, v)
+	}
+	row("port", r.Port)
+	row("manufacturer", r.Identity.Manufacturer)
+	row("model", r.Identity.Model)
+	row("revision", r.Identity.Revision)
+	row("imei", r.Identity.IMEI)
+	row("imsi", r.Identity.IMSI)
+	row("iccid", r.Identity.ICCID)
+	row("number", r.Identity.Number)
+	row("sim", r.SIM)
+	sig := fmt.Sprintf("CSQ %d,%d", r.Signal.RSSI, r.Signal.BER)
+	if r.Signal.DBm != nil {
+		sig = fmt.Sprintf("%d dBm (%s)", *r.Signal.DBm, sig)
+	} else {
+		sig = "unknown (" + sig + ")"
+	}
+	if r.Signal.RSRP != nil {
+		sig += fmt.Sprintf(", RSRP %d dBm", *r.Signal.RSRP)
+	}
+	row("signal", sig)
+	reg := r.Registration.State
+	if r.Registration.Stat >= 0 {
+		reg = fmt.Sprintf("%s (%s stat %d)", reg, r.Registration.Source, r.Registration.Stat)
+	}
+	row("registration", reg)
+	row("operator", r.Operator.Name)
+	if r.Storage != nil {
+		row("storage", fmt.Sprintf("%s %d/%d", r.Storage.Storage, r.Storage.Used, r.Storage.Total))
+	}
+	row("cnmi", r.Setup.CNMI)
+	for k, v := range r.Errors {
+		row("error "+k, v)
+	}
+}
+
+// drain consumes events nobody needs in a one-shot command.
+func drain(m *modem.Modem) {
+	for range m.Events() {
+	}
+}
+
+// sendReport is what `smsgw modem send --json` prints.
+type sendReport struct {
+	To    string `json:"to"`
+	Parts int    `json:"parts"`
+	MRs   []int  `json:"mrs"`
+	Error string `json:"error,omitempty"`
+	Class string `json:"class,omitempty"`
+}
+
+func runModemSend(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("smsgw modem send", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f modemFlags
+	f.register(fs, 10*time.Minute)
+	to := fs.String("to", "", "recipient number (E.164 with +, or national)")
+	text := fs.String("text", "", "message text (any length, any script)")
+	srr := fs.Bool("srr", false, "request a delivery report")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return 2
+	}
+	if len(pos) != 1 || *to == "" || *text == "" {
+		fmt.Fprintln(stderr, modemUsage)
+		return 2
+	}
+	parts, err := pdu.EncodeSubmit(*to, *text, pdu.SubmitOptions{StatusReport: *srr})
+	if err != nil {
+		fmt.Fprintf(stderr, "smsgw modem send: %v\n", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
+	defer cancel()
+	m, err := f.open(ctx, pos[0], stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "smsgw modem send: %v\n", err)
+		return 1
+	}
+	defer m.Close()
+	go drain(m)
+	mrs, err := m.SendParts(ctx, modem.PartsOf(parts))
+	rep := sendReport{To: *to, Parts: len(parts), MRs: mrs}
+	if rep.MRs == nil {
+		rep.MRs = []int{}
+	}
+	if err != nil {
+		rep.Error = err.Error()
+		rep.Class = at.Classify(err).String()
+	}
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(rep)
+	} else if err == nil {
+		strs := make([]string, len(mrs))
+		for i, mr := range mrs {
+			strs[i] = fmt.Sprint(mr)
+		}
+		fmt.Fprintf(stdout, "sent %d part(s) to %s, message reference(s): %s\n", len(parts), *to, strings.Join(strs, ", "))
+	}
+	if err != nil {
+		var se *modem.SendError
+		if errors.As(err, &se) && len(se.MRs) > 0 {
+			fmt.Fprintf(stderr, "smsgw modem send: %d of %d parts sent (MRs %v) before: %v (%s)\n", len(se.MRs), len(parts), se.MRs, err, rep.Class)
+		} else {
+			fmt.Fprintf(stderr, "smsgw modem send: %v (%s)\n", err, rep.Class)
+		}
+		return 1
+	}
+	return 0
+}
