@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -35,12 +37,25 @@ func (c *fakeClock) Advance(d time.Duration) {
 // housekeeping goroutine (tests call Sweep themselves).
 func testStore(t testing.TB, opt Options) (*Store, *fakeClock) {
 	t.Helper()
+	return testStoreAt(t, filepath.Join(t.TempDir(), "q.db"), opt)
+}
+
+func testStoreAt(t testing.TB, path string, opt Options) (*Store, *fakeClock) {
+	t.Helper()
 	clk := newClock()
 	if opt.Now == nil {
 		opt.Now = clk.Now
 	}
 	opt.noBackground = true
-	st := mustOpen(t, filepath.Join(t.TempDir(), "q.db"), opt)
+	if opt.Sync == "" {
+		// Power-cut durability is not what these tests are about, and an
+		// fsync per commit makes them slow on a busy machine.
+		opt.Sync = SyncNormal
+	}
+	if opt.Logger == nil {
+		opt.Logger = quiet
+	}
+	st := mustOpen(t, path, opt)
 	return st, clk
 }
 
@@ -126,3 +141,5 @@ func eventTypes(t testing.TB, st *Store, subject int64) []EventType {
 
 var modemA = ClaimOptions{Modem: "a"}
 var modemB = ClaimOptions{Modem: "b"}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -162,6 +162,9 @@ func SameNumber(a, b string) bool {
 		return true
 	}
 	a, b = strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
+	if a == b {
+		return true
+	}
 	if len(a) > len(b) {
 		a, b = b, a
 	}

@@ -114,13 +114,7 @@ func (s *Store) runBatch(batch []*writeReq) {
 		}
 		return
 	}
-	for i, r := range batch {
-		if err != nil {
-			r.done <- err
-		} else {
-			r.done <- errs[i]
-		}
-	}
+	// Wake first, so that a caller who returns knows the wake-up is out.
 	if err == nil {
 		if w.wakeReady {
 			s.ready.fire()
@@ -129,6 +123,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 			s.events.fire()
 		}
 		s.changed.fire()
+	}
+	for i, r := range batch {
+		if err != nil {
+			r.done <- err
+		} else {
+			r.done <- errs[i]
+		}
 	}
 }
 
