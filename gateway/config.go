@@ -96,8 +96,8 @@ type ServerConfig struct {
 	Tokens  []Token `toml:"tokens"`
 	TLSCert string  `toml:"tls_cert"`
 	TLSKey  string  `toml:"tls_key"`
-	// DefaultCountry is the calling code ("49") prepended to national
-	// numbers when normalising to E.164; empty leaves them unchanged.
+	// DefaultCountry is an ISO code ("DE") or a calling code ("49") used to
+	// read national numbers; empty means numbers must be international.
 	DefaultCountry string `toml:"default_country"`
 	// MaxParts caps the parts a single message may take (0 = 10).
 	MaxParts int `toml:"max_parts"`
@@ -511,10 +511,8 @@ func (c *Config) Validate() error {
 	if (c.Server.TLSCert == "") != (c.Server.TLSKey == "") {
 		bad("server.tls_cert", "tls_cert and tls_key go together")
 	}
-	if c.Server.DefaultCountry != "" {
-		if _, err := strconv.Atoi(c.Server.DefaultCountry); err != nil || len(c.Server.DefaultCountry) > 3 {
-			bad("server.default_country", "%q: want a calling code of 1-3 digits such as \"49\"", c.Server.DefaultCountry)
-		}
+	if dc := c.Server.DefaultCountry; dc != "" && !allDigits(dc, 1, 3) && !isISOCountry(dc) {
+		bad("server.default_country", "%q: want an ISO country code such as \"DE\" or a calling code such as \"49\"", dc)
 	}
 	if c.Server.MaxParts < 1 || c.Server.MaxParts > 255 {
 		bad("server.max_parts", "%d: want 1..255", c.Server.MaxParts)
@@ -737,6 +735,10 @@ func allDigits(s string, min, max int) bool {
 		}
 	}
 	return true
+}
+
+func isISOCountry(s string) bool {
+	return len(s) == 2 && strings.ToUpper(s) == s && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
 }
 
 func phoneLike(s string) bool {

@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"smsgw/modem"
+	"smsgw/modem/pool"
+)
+
+// Device is what a worker needs from an opened modem: package modem's
+// *Modem, behind the pool's lifecycle methods.
+type Device interface {
+	pool.Device
+	SendParts(ctx context.Context, parts []modem.Part) ([]int, error)
+	Events() <-chan modem.Event
+	Setup() modem.Setup
+	ListStored(ctx context.Context) ([]modem.Stored, error)
+	ReadStoredIn(ctx context.Context, storage string, index int) (modem.Stored, error)
+	DeleteStoredIn(ctx context.Context, storage string, index int) error
+	Signal(ctx context.Context) (modem.Signal, error)
+	Registration(ctx context.Context) (modem.Registration, error)
+	Operator(ctx context.Context) (modem.Operator, error)
+	Storage(ctx context.Context) (modem.StorageStatus, error)
+	USSD(ctx context.Context, code string) (modem.USSDReply, error)
+	Trace() *ATTrace
+}
+
+// device adapts *modem.Modem to Device.
+type device struct {
+	*modem.Modem
+	id    pool.Identity
+	trace *ATTrace
+}
+
+func (d *device) Identity() pool.Identity { return d.id }
+func (d *device) Trace() *ATTrace         { return d.trace }
+func (d *device) Lost() <-chan struct{}   { return d.Done() }
+
+// Ping resyncs with a bare AT.
+func (d *device) Ping(ctx context.Context) error {
+	_, err := d.Exec(ctx, "AT")
+	return err
+}
+
+// Reset restarts the modem: AT+CFUN=1,1 is the 27.007 full reset most
+// families accept; the port usually drops and comes back.
+func (d *device) Reset(ctx context.Context) error {
+	_, err := d.Exec(ctx, "AT+CFUN=1,1")
+	return err
+}
+
+// opener opens modems for the pool with the daemon's settings, keeping
+// each modem's AT trace across reopens.
+type opener struct {
+	log         *slog.Logger
+	sendTimeout time.Duration
+	traceFor    func(port string) *ATTrace
+}
+
+func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bool) (pool.Device, error) {
+	tr := o.traceFor(port)
+	cfg := modem.Config{
+		ID: spec.ID, Baud: spec.Baud, PIN: spec.PIN, SMSC: spec.SMSC,
+		Logger: o.log, Trace: tr, SendTimeout: o.sendTimeout,
+	}
+	if cfg.ID == "" {
+		cfg.ID = port
+	}
+	if reset {
+		m, err := modem.Open(ctx, port, cfg)
+		if err == nil {
+			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			_, rerr := m.Exec(rctx, "AT+CFUN=1,1")
+			cancel()
+			m.Close()
+			o.log.Warn("modem reset with AT+CFUN=1,1", "port", port, "err", rerr)
+			// The modem reboots (and may re-enumerate): give it a moment.
+			select {
+			case <-time.After(3 * time.Second):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	m, err := modem.Open(ctx, port, cfg)
+	if err != nil {
+		return nil, err
+	}
+	id, err := m.Identity(ctx)
+	if err != nil {
+		m.Close()
+		return nil, fmt.Errorf("modem %s: identity: %w", cfg.ID, err)
+	}
+	return &device{Modem: m, trace: tr, id: pool.Identity{
+		IMEI: id.IMEI, IMSI: id.IMSI, ICCID: id.ICCID,
+		Manufacturer: id.Manufacturer, Model: id.Model, Revision: id.Revision, Number: id.Number,
+	}}, nil
+}
+
+// probe checks whether a port answers AT, without the full init.
+func probe(ctx context.Context, port string, baud int) error {
+	m, err := modem.Open(ctx, port, modem.Config{Baud: baud, SyncAttempts: 2, RetryInterval: 500 * time.Millisecond,
+		ReadyTimeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		// A modem whose SIM needs a PIN still answered AT: it is a modem.
+		if errors.Is(err, modem.ErrPINRequired) || errors.Is(err, modem.ErrNoSIM) || errors.Is(err, modem.ErrPUKRequired) {
+			return nil
+		}
+		return err
+	}
+	return m.Close()
+}

@@ -1,0 +1,86 @@
+package gateway
+
+import (
+	"net/http"
+	"sync"
+	"time"
+
+	"smsgw/queue"
+)
+
+// figures records the latencies the README reports: from acceptance to the
+// first AT+CMGS of a message, and from a +CMTI to the script starting.
+// Cheap enough to keep on in production; read by tests and benchmarks.
+type figures struct {
+	mu         sync.Mutex
+	firstCMGS  []time.Duration
+	seen       map[int64]bool
+	lastCMTI   map[string]time.Time
+	cmtiToExec []time.Duration
+}
+
+func (g *Gateway) noteClaim(job *queue.Job) {}
+
+func (g *Gateway) noteCMGS(job *queue.Job) {
+	f := &g.figures
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen == nil {
+		f.seen = map[int64]bool{}
+	}
+	if f.seen[job.ID] || len(f.firstCMGS) >= 100000 {
+		return
+	}
+	f.seen[job.ID] = true
+	f.firstCMGS = append(f.firstCMGS, time.Since(job.CreatedAt))
+}
+
+func (g *Gateway) noteCMTI(modem string, at time.Time) {
+	f := &g.figures
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lastCMTI == nil {
+		f.lastCMTI = map[string]time.Time{}
+	}
+	if at.IsZero() {
+		at = time.Now()
+	}
+	f.lastCMTI[modem] = at
+}
+
+// FirstCMGS returns the time from acceptance to the first AT+CMGS of each
+// message sent so far.
+func (g *Gateway) FirstCMGS() []time.Duration {
+	g.figures.mu.Lock()
+	defer g.figures.mu.Unlock()
+	return append([]time.Duration(nil), g.figures.firstCMGS...)
+}
+
+// LastCMTI returns when the modem last announced a received message.
+func (g *Gateway) LastCMTI(modem string) time.Time {
+	g.figures.mu.Lock()
+	defer g.figures.mu.Unlock()
+	return g.figures.lastCMTI[modem]
+}
+
+// ATCommands returns the AT commands written to a modem's port so far.
+func (g *Gateway) ATCommands(id string) int64 {
+	m, ok := g.pool.Member(id)
+	if !ok {
+		return 0
+	}
+	g.tracesMu.Lock()
+	t := g.traces[m.Port()]
+	g.tracesMu.Unlock()
+	if t == nil {
+		return 0
+	}
+	return t.Commands()
+}
+
+func httpClient(timeout time.Duration) *http.Client {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	return &http.Client{Timeout: timeout}
+}

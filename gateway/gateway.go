@@ -1,0 +1,444 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"smsgw/api"
+	"smsgw/gateway/hooks"
+	"smsgw/modem"
+	"smsgw/modem/pool"
+	"smsgw/queue"
+)
+
+// Options are what New needs besides the configuration.
+type Options struct {
+	Store  *queue.Store
+	Logger *slog.Logger
+	// Extra modems to supervise besides cfg.Modems (the emulated ones of
+	// --simulate), with their settings.
+	Extra []pool.Spec
+	// Open and Probe replace the real device opener (tests); nil uses
+	// package modem on the port.
+	Open  pool.OpenFunc
+	Probe pool.ProbeFunc
+	// Publish receives every outbox event (the API's event stream).
+	Publish func(api.Event)
+	// Webhooks persists API-registered webhooks; nil keeps only the
+	// configured ones.
+	WebhookFile string
+}
+
+// Gateway joins the modem pool and the queue. New -> Start -> Stop.
+type Gateway struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *queue.Store
+	pool   *pool.Pool
+	opts   Options
+	limits map[string][]queue.RateLimit
+
+	// hard ends work already on the wire; only Abort cancels it.
+	hard      context.Context
+	abort     context.CancelFunc
+	runCtx    context.Context
+	runCancel context.CancelFunc
+	wg        sync.WaitGroup
+
+	liveMu sync.Mutex
+	lives  map[string]*live
+
+	tracesMu sync.Mutex
+	traces   map[string]*ATTrace
+
+	outbox   *queueOutbox
+	hooksMu  sync.Mutex
+	hookDisp map[string]*hooks.Dispatcher // consumer name -> dispatcher
+	registry *webhookRegistry
+
+	figures figures
+}
+
+// New builds the gateway; nothing runs before Start.
+func New(cfg Config, o Options) (*Gateway, error) {
+	if o.Store == nil {
+		return nil, errors.New("gateway: a store is required")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	g := &Gateway{
+		cfg: cfg, log: o.Logger, store: o.Store, opts: o,
+		limits: map[string][]queue.RateLimit{}, lives: map[string]*live{}, traces: map[string]*ATTrace{},
+		hookDisp: map[string]*hooks.Dispatcher{},
+	}
+	g.hard, g.abort = context.WithCancel(context.Background())
+	g.outbox = newQueueOutbox(g)
+
+	var specs []pool.Spec
+	for _, m := range cfg.Modems {
+		if m.Disabled {
+			continue
+		}
+		specs = append(specs, pool.Spec{ID: m.ID, Port: m.Port, IMEI: m.IMEI, Baud: m.Baud, PIN: m.PIN.Reveal(),
+			SMSC: m.SMSC, Number: m.Number, Tags: m.Tags})
+		for _, r := range m.Rate {
+			g.limits[m.ID] = append(g.limits[m.ID], queue.RateLimit{N: r.N, Per: r.Per})
+		}
+	}
+	specs = append(specs, o.Extra...)
+	op := &opener{log: g.log, sendTimeout: cfg.Retry.SendTimeout, traceFor: g.traceFor}
+	open, probeFn := o.Open, o.Probe
+	if open == nil {
+		open = op.open
+	}
+	if probeFn == nil {
+		probeFn = probe
+	}
+	var vidpid []uint32
+	for _, s := range cfg.Autodetect.VIDPID {
+		v, p, _ := ParseVIDPID(s)
+		vidpid = append(vidpid, uint32(v)<<16|uint32(p))
+	}
+	p, err := pool.New(pool.Options{
+		Specs:              specs,
+		Autodetect:         cfg.Autodetect.Enabled,
+		Scanner:            pool.Scanner{Globs: cfg.Autodetect.Globs, VIDPID: vidpid},
+		DiscoveredDefaults: pool.Spec{Baud: 115200},
+		Interval:           cfg.Autodetect.Interval,
+		ProbeTimeout:       cfg.Autodetect.ProbeTimeout,
+		BenchAfter:         cfg.Retry.BenchAfter,
+		BenchFor:           cfg.Retry.BenchFor,
+		Open:               open,
+		Probe:              probeFn,
+		Session:            g.runSession,
+		OnChange:           func(m *pool.Member) { g.log.Debug("modem state", "modem", m.ID(), "state", m.State()) },
+		Logger:             g.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.pool = p
+	if o.WebhookFile != "" {
+		g.registry, err = loadWebhookRegistry(o.WebhookFile)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+	}
+	return g, nil
+}
+
+func (g *Gateway) traceFor(port string) *ATTrace {
+	g.tracesMu.Lock()
+	defer g.tracesMu.Unlock()
+	t := g.traces[port]
+	if t == nil {
+		t = NewATTrace(g.cfg.Log.ATTrace)
+		g.traces[port] = t
+	}
+	return t
+}
+
+// Start registers the hook consumers, starts their dispatchers and the
+// modem pool.
+func (g *Gateway) Start(ctx context.Context) error {
+	g.runCtx, g.runCancel = context.WithCancel(ctx)
+	for _, c := range g.consumers() {
+		if err := g.startConsumer(c); err != nil {
+			return err
+		}
+	}
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		g.wakeHooks(g.runCtx)
+	}()
+	g.pool.Start(g.runCtx)
+	return nil
+}
+
+func (g *Gateway) startConsumer(c hooks.Consumer) error {
+	if err := g.store.AddConsumer(g.runCtx, c.Name); err != nil {
+		return fmt.Errorf("gateway: register %s: %w", c.Name, err)
+	}
+	d := hooks.NewDispatcher(g.outbox, g.log, c)
+	g.hooksMu.Lock()
+	g.hookDisp[c.Name] = d
+	g.hooksMu.Unlock()
+	d.Start(g.runCtx)
+	d.Notify()
+	return nil
+}
+
+func (g *Gateway) stopConsumer(ctx context.Context, name string) {
+	g.hooksMu.Lock()
+	d := g.hookDisp[name]
+	delete(g.hookDisp, name)
+	g.hooksMu.Unlock()
+	if d != nil {
+		d.Close(ctx)
+	}
+}
+
+// wakeHooks nudges every dispatcher when the queue appends events.
+func (g *Gateway) wakeHooks(ctx context.Context) {
+	for {
+		ch := g.store.EventsAvailable()
+		select {
+		case <-ctx.Done():
+			return
+		case <-ch:
+		}
+		g.hooksMu.Lock()
+		for _, d := range g.hookDisp {
+			d.Notify()
+		}
+		g.hooksMu.Unlock()
+	}
+}
+
+// webhookID names a configured URL stably across restarts.
+func webhookID(url string) string {
+	s := sha256.Sum256([]byte(url))
+	return "cfg-" + hex.EncodeToString(s[:4])
+}
+
+// consumers lists the hook consumers the configuration asks for.
+func (g *Gateway) consumers() []hooks.Consumer {
+	var out []hooks.Consumer
+	in := g.cfg.Inbound
+	if len(in.Exec) > 0 {
+		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout}
+		out = append(out, hooks.Consumer{Name: "exec", Deliver: x.Deliver, Concurrency: in.Concurrency,
+			MaxAttempts: in.Retries + 1})
+	}
+	w := g.cfg.Webhook
+	add := func(url string, events []string) {
+		id := webhookID(url)
+		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret.Reveal(), Events: events, Client: httpClient(w.Timeout)}
+		out = append(out, hooks.Consumer{Name: "webhook:" + id, Deliver: wh.Deliver, Concurrency: 4, MaxAttempts: w.MaxAttempts})
+	}
+	for _, u := range w.Targets() {
+		add(u, w.Events)
+	}
+	if in.Webhook != "" {
+		add(in.Webhook, []string{EventReceived})
+	}
+	if g.registry != nil {
+		for _, r := range g.registry.list() {
+			out = append(out, g.registeredConsumer(r))
+		}
+	}
+	if g.opts.Publish != nil {
+		pub := g.opts.Publish
+		out = append(out, hooks.Consumer{Name: "api-events", Concurrency: 1, MaxAttempts: 1,
+			Deliver: func(_ context.Context, ev hooks.Event) error {
+				pub(api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+				return nil
+			}})
+	}
+	return out
+}
+
+// Stop drains: no new claims, parts on the wire finish, hooks in flight
+// finish, modems' ports close. Until ctx ends; then it aborts what is left.
+func (g *Gateway) Stop(ctx context.Context) error {
+	if g.runCancel != nil {
+		g.runCancel()
+	}
+	stopped := make(chan error, 1)
+	go func() {
+		err := g.pool.Close(ctx)
+		g.hooksMu.Lock()
+		ds := make([]*hooks.Dispatcher, 0, len(g.hookDisp))
+		for _, d := range g.hookDisp {
+			ds = append(ds, d)
+		}
+		g.hooksMu.Unlock()
+		for _, d := range ds {
+			if derr := d.Close(ctx); err == nil {
+				err = derr
+			}
+		}
+		g.wg.Wait()
+		stopped <- err
+	}()
+	select {
+	case err := <-stopped:
+		g.abort()
+		return err
+	case <-ctx.Done():
+		g.abort()
+		return fmt.Errorf("gateway: stop: %w", ctx.Err())
+	}
+}
+
+// Abort ends sends still on the wire (the second signal).
+func (g *Gateway) Abort() { g.abort() }
+
+// Pool exposes the modem pool (status pages, tests).
+func (g *Gateway) Pool() *pool.Pool { return g.pool }
+
+// Trace returns the AT trace of a modem's current port, oldest line first.
+func (g *Gateway) Trace(id string) ([]string, bool) {
+	m, ok := g.pool.Member(id)
+	if !ok {
+		return nil, false
+	}
+	g.tracesMu.Lock()
+	t := g.traces[m.Port()]
+	g.tracesMu.Unlock()
+	if t == nil {
+		return nil, true
+	}
+	return t.Lines(), true
+}
+
+// Summary is the one-line state for systemd's STATUS=.
+func (g *Gateway) Summary(ctx context.Context) string {
+	ready, total := g.pool.Ready()
+	depth := int64(-1)
+	if counts, err := g.store.Counts(ctx); err == nil {
+		depth = counts[queue.StateQueued] + counts[queue.StateSending]
+	}
+	return fmt.Sprintf("%d/%d modems ready, %d messages queued", ready, total, depth)
+}
+
+// live is what sessions learn about a modem beyond the pool's state.
+type live struct {
+	mu       sync.Mutex
+	signal   *modem.Signal
+	reg      *modem.Registration
+	operator string
+	trace    *ATTrace
+}
+
+func (g *Gateway) liveFor(id string) *live {
+	g.liveMu.Lock()
+	defer g.liveMu.Unlock()
+	l := g.lives[id]
+	if l == nil {
+		l = &live{}
+		g.lives[id] = l
+	}
+	return l
+}
+
+func (l *live) setSignal(s modem.Signal)             { l.mu.Lock(); l.signal = &s; l.mu.Unlock() }
+func (l *live) setRegistration(r modem.Registration) { l.mu.Lock(); l.reg = &r; l.mu.Unlock() }
+func (l *live) setOperator(op string)                { l.mu.Lock(); l.operator = op; l.mu.Unlock() }
+func (l *live) setTrace(t *ATTrace)                  { l.mu.Lock(); l.trace = t; l.mu.Unlock() }
+
+// ownNumber is the number of a modem's SIM, from the SIM or the config.
+func (g *Gateway) ownNumber(id string) string {
+	if m, ok := g.pool.Member(id); ok {
+		return m.Status().Identity.Number
+	}
+	return ""
+}
+
+// Modems implements api.Modems.
+func (g *Gateway) Modems(ctx context.Context) ([]api.ModemStatus, error) {
+	var out []api.ModemStatus
+	for _, m := range g.pool.Members() {
+		out = append(out, g.modemStatus(m))
+	}
+	return out, nil
+}
+
+// Modem implements api.Modems.
+func (g *Gateway) Modem(ctx context.Context, id string) (api.ModemStatus, error) {
+	m, ok := g.pool.Member(id)
+	if !ok {
+		return api.ModemStatus{}, fmt.Errorf("modem %q: %w", id, api.ErrNotFound)
+	}
+	return g.modemStatus(m), nil
+}
+
+// USSD implements api.Modems.
+func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
+	m, ok := g.pool.Member(id)
+	if !ok {
+		return "", fmt.Errorf("modem %q: %w", id, api.ErrNotFound)
+	}
+	dev, ok := m.Device().(Device)
+	if !ok || dev == nil {
+		return "", fmt.Errorf("modem %q is %s: %w", id, m.State(), api.ErrUnavailable)
+	}
+	rep, err := dev.USSD(ctx, code)
+	if err != nil {
+		return "", fmt.Errorf("modem %q: USSD: %w", id, err)
+	}
+	return rep.Text, nil
+}
+
+func (g *Gateway) modemStatus(m *pool.Member) api.ModemStatus {
+	st := m.Status()
+	out := api.ModemStatus{
+		ID: st.ID, Port: st.Port, State: string(st.State), Manufacturer: st.Identity.Manufacturer,
+		Model: st.Identity.Model, Revision: st.Identity.Revision, IMEI: st.Identity.IMEI, IMSI: st.Identity.IMSI,
+		ICCID: st.Identity.ICCID, Number: st.Identity.Number, Tags: st.Tags, SIMSlot: 1,
+		Counters:  api.Counters{Sent: st.Sent, Failed: st.Failed, Received: st.Received, Reconnects: st.Reconnects, FailuresByCode: st.ByCode},
+		LastError: st.LastError,
+	}
+	if !st.LastErrorAt.IsZero() {
+		t := st.LastErrorAt
+		out.LastErrorAt = &t
+	}
+	if !st.LastSeen.IsZero() {
+		t := st.LastSeen
+		out.LastSeen = &t
+	}
+	added := st.Added
+	out.Since = &added
+	l := g.liveFor(st.ID)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.signal != nil && l.signal.DBm != nil {
+		d := *l.signal.DBm
+		out.SignalDBM = &d
+	}
+	out.Registration = "unknown"
+	if l.reg != nil {
+		out.Roaming = l.reg.Roaming
+		switch {
+		case l.reg.Registered && l.reg.Roaming:
+			out.Registration = "roaming"
+		case l.reg.Registered:
+			out.Registration = "home"
+		case l.reg.Stat == 2:
+			out.Registration = "searching"
+		case l.reg.Stat == 3:
+			out.Registration = "denied"
+		case l.reg.Stat == 0:
+			out.Registration = "unregistered"
+		}
+	}
+	out.Operator = l.operator
+	return out
+}
+
+// QueueOptions derives the queue's options from the configuration, with
+// the PDU codec plugged in as JoinText.
+func QueueOptions(cfg Config, log *slog.Logger) queue.Options {
+	rec := queue.AtLeastOnce
+	if cfg.Retry.Policy == PolicyAtMostOnce {
+		rec = queue.AtMostOnce
+	}
+	// Event deliveries: the longest retry any hook consumer wants; each
+	// consumer stops earlier on its own count.
+	attempts := max(cfg.Webhook.MaxAttempts, cfg.Inbound.Retries+1)
+	return queue.Options{
+		Recovery:    rec,
+		Retry:       queue.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, Backoff: cfg.Retry.Backoff, MaxBackoff: cfg.Retry.MaxBackoff},
+		EventRetry:  queue.RetryPolicy{MaxAttempts: attempts, Backoff: cfg.Webhook.Backoff, MaxBackoff: cfg.Webhook.MaxBackoff},
+		JoinTimeout: cfg.Inbound.JoinTimeout,
+		JoinText:    JoinText,
+		Logger:      log,
+	}
+}

@@ -1,0 +1,216 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"smsgw/modem/pool"
+	"smsgw/modem/sim"
+	"smsgw/queue"
+)
+
+// rig is a gateway on emulated modems over real ptys, with a real SQLite
+// queue in a temp dir.
+type rig struct {
+	t      *testing.T
+	dir    string
+	net    *sim.Network
+	modems []*sim.Modem
+	cfg    Config
+	st     *queue.Store
+	g      *Gateway
+	log    *slog.Logger
+}
+
+type rigOptions struct {
+	modems      int
+	submitDelay time.Duration
+	config      func(*Config)
+	simOpts     func(i int, o *sim.Options)
+}
+
+// testLogger writes to the test log when SMSGW_TEST_LOG is set.
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("SMSGW_TEST_LOG") == "" {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+var _ io.Writer = testWriter{}
+
+func newRig(t *testing.T, o rigOptions) *rig {
+	t.Helper()
+	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t)}
+	r.net = sim.NewNetwork(sim.NetworkOptions{})
+	t.Cleanup(func() { r.net.Close() })
+	for i := 0; i < o.modems; i++ {
+		so := sim.Options{Dir: r.dir, Name: fmt.Sprintf("sim%d", i), SubmitDelay: o.submitDelay}
+		if o.simOpts != nil {
+			o.simOpts(i, &so)
+		}
+		m, err := r.net.AddModem(context.Background(), so)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.modems = append(r.modems, m)
+	}
+	cfg, err := Parse("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Storage.Path = filepath.Join(r.dir, "smsgw.db")
+	cfg.Autodetect.Enabled = false
+	cfg.Retry.Backoff = 50 * time.Millisecond
+	cfg.Retry.MaxBackoff = 200 * time.Millisecond
+	cfg.Webhook.Backoff = 20 * time.Millisecond
+	cfg.Webhook.MaxBackoff = 100 * time.Millisecond
+	for i, m := range r.modems {
+		cfg.Modems = append(cfg.Modems, ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: m.Path(), Baud: 115200, Number: m.Number()})
+	}
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	r.cfg = cfg
+	r.start()
+	return r
+}
+
+// start opens the queue and starts a gateway on it.
+func (r *rig) start() {
+	r.t.Helper()
+	st, err := queue.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json")})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+	r.st, r.g = st, g
+	r.t.Cleanup(r.stop)
+}
+
+// stop shuts the gateway down gracefully and closes the queue.
+func (r *rig) stop() {
+	if r.g == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.g.Stop(ctx); err != nil {
+		r.t.Errorf("gateway stop: %v", err)
+	}
+	if err := r.st.Close(ctx); err != nil {
+		r.t.Errorf("queue close: %v", err)
+	}
+	r.g, r.st = nil, nil
+}
+
+func (r *rig) waitReady(n int) {
+	r.t.Helper()
+	r.waitFor(fmt.Sprintf("%d modems ready", n), 20*time.Second, func() bool {
+		ready, _ := r.g.Pool().Ready()
+		return ready >= n
+	})
+}
+
+// waitFor polls a condition; the events it waits on live in other
+// processes' worth of goroutines (ptys, SQLite), so a short poll with a
+// generous deadline is the honest guard.
+func (r *rig) waitFor(what string, limit time.Duration, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (r *rig) enqueue(m queue.NewMessage) []queue.Message {
+	r.t.Helper()
+	res, err := r.st.Enqueue(context.Background(), m)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return res.Messages
+}
+
+func (r *rig) get(id int64) queue.Message {
+	r.t.Helper()
+	m, err := r.st.Get(context.Background(), id)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return m
+}
+
+// waitStates waits until every message is in one of the states.
+func (r *rig) waitStates(ids []int64, limit time.Duration, states ...queue.State) {
+	r.t.Helper()
+	r.waitFor(fmt.Sprintf("%d messages in %v", len(ids), states), limit, func() bool {
+		for _, id := range ids {
+			m := r.get(id)
+			ok := false
+			for _, s := range states {
+				ok = ok || m.State == s
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+func (r *rig) inbox() []queue.InboxMessage {
+	r.t.Helper()
+	p, err := r.st.Inbox(context.Background(), queue.InboxFilter{Limit: 1000})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return p.Messages
+}
+
+func (r *rig) member(id string) *pool.Member {
+	r.t.Helper()
+	m, ok := r.g.Pool().Member(id)
+	if !ok {
+		r.t.Fatalf("no modem %s", id)
+	}
+	return m
+}
+
+// outbound collects messages by id.
+type idSet struct {
+	mu  sync.Mutex
+	ids []int64
+}
+
+func ids(ms []queue.Message) []int64 {
+	out := make([]int64, len(ms))
+	for i, m := range ms {
+		out[i] = m.ID
+	}
+	return out
+}

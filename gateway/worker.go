@@ -1,0 +1,241 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"smsgw/modem"
+	"smsgw/modem/pdu"
+	"smsgw/modem/pool"
+	"smsgw/queue"
+)
+
+// session is one modem's working life between open and failure: a sender
+// that claims from the queue and a receiver that handles the modem's events
+// and sweeps its storage. Both end when either fails; the pool then
+// recovers the device.
+type session struct {
+	g   *Gateway
+	m   *pool.Member
+	dev Device
+	log *slog.Logger
+	lv  *live
+
+	regMu      sync.Mutex
+	registered bool
+	regCh      chan struct{} // closed and replaced when registration changes
+}
+
+// runSession is the pool's SessionFunc.
+func (g *Gateway) runSession(ctx context.Context, m *pool.Member, pd pool.Device) error {
+	dev, ok := pd.(Device)
+	if !ok {
+		return fmt.Errorf("gateway: device of %T cannot send", pd)
+	}
+	s := &session{g: g, m: m, dev: dev, log: g.log.With("modem", m.ID()), lv: g.liveFor(m.ID()), regCh: make(chan struct{})}
+	s.lv.setTrace(dev.Trace())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- s.receive(ctx) }()
+	go func() { errs <- s.send(ctx) }()
+	err := <-errs
+	cancel()
+	if err2 := <-errs; err == nil {
+		err = err2
+	}
+	return err
+}
+
+func (s *session) setRegistered(r modem.Registration) {
+	s.lv.setRegistration(r)
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	if s.registered != r.Registered {
+		s.registered = r.Registered
+		close(s.regCh)
+		s.regCh = make(chan struct{})
+	}
+}
+
+// waitRegistered blocks until the modem is registered or ctx ends.
+func (s *session) waitRegistered(ctx context.Context) bool {
+	for {
+		s.regMu.Lock()
+		ok, ch := s.registered, s.regCh
+		s.regMu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-ch:
+		}
+	}
+}
+
+// send is the worker loop: claim, send, record, until ctx ends (graceful
+// stop: the message on the wire finishes first) or the modem fails.
+func (s *session) send(ctx context.Context) error {
+	co := queue.ClaimOptions{Modem: s.m.ID(), Tags: s.m.Spec().Tags, Limits: s.g.limits[s.m.ID()]}
+	pause := time.Duration(0)
+	for {
+		if !s.waitRegistered(ctx) {
+			return nil
+		}
+		if pause > 0 {
+			// After a modem-level refusal: let the other modems take the
+			// queue for a while.
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(pause):
+			}
+		}
+		job, err := s.g.store.Claim(ctx, co)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, queue.ErrClosed) {
+				return nil
+			}
+			s.log.Error("claim failed", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		s.g.noteClaim(job)
+		class, err := s.sendJob(job)
+		switch {
+		case err != nil && errors.Is(err, pool.ErrPortLost):
+			return err
+		case err != nil:
+			return fmt.Errorf("%w: %v", pool.ErrUnresponsive, err)
+		case class == queue.ModemFault:
+			pause = min(max(2*pause, 5*time.Second), 2*time.Minute)
+		default:
+			pause = 0
+		}
+	}
+}
+
+// sendJob sends one claimed message part by part, recording each part
+// durably before the next. It returns the class of a failure (for pacing)
+// and an error only when the modem itself is in trouble.
+func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
+	// Parts already on the wire finish even during a graceful stop: the
+	// send runs under the daemon's hard context, which only an abort ends.
+	ctx := s.g.hard
+	log := s.log.With("msg", job.ID)
+	ref := rand.IntN(255) + 1
+	if job.Resume != nil {
+		ref = job.Resume.Ref
+	}
+	opt := pdu.SubmitOptions{StatusReport: job.Report}
+	opt.Ref = uint16(ref)
+	switch job.Coding {
+	case "gsm7":
+		opt.Coding = pdu.CodingGSM7
+	case "ucs2":
+		opt.Coding = pdu.CodingUCS2
+	}
+	opt.Flash = job.Metadata["flash"] == "1"
+	if !job.ExpiresAt.IsZero() {
+		// The SMSC stops trying when the message is no longer wanted.
+		opt.Validity = max(time.Until(job.ExpiresAt), 5*time.Minute)
+	}
+	parts, err := pdu.EncodeSubmit(job.To, job.Text, opt)
+	if err != nil {
+		f := queue.Failure{Class: queue.Permanent, Err: "cannot encode: " + err.Error()}
+		if _, merr := s.g.store.MarkFailed(ctx, job.AttemptID, f); merr != nil {
+			log.Error("mark failed", "err", merr)
+		}
+		s.m.CountFailed(-1)
+		return queue.Permanent, nil
+	}
+	todo := parts
+	if job.Resume != nil && job.Resume.Total == len(parts) {
+		todo = todo[:0:0]
+		for _, seq := range job.Resume.Missing() {
+			todo = append(todo, parts[seq-1])
+		}
+	}
+	total := len(parts)
+	sent := 0
+	for i, p := range todo {
+		mrs, err := s.dev.SendParts(ctx, []modem.Part{{Len: p.TPDULen, Hex: p.Hex}})
+		if err != nil {
+			return s.sendFailed(log, job, sent, err)
+		}
+		s.g.noteCMGS(job)
+		mr := 0
+		if len(mrs) == 1 && mrs[0] >= 0 {
+			mr = mrs[0]
+		}
+		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: mr}
+		if i < len(todo)-1 {
+			err = s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
+		} else {
+			_, err = s.g.store.MarkSent(ctx, job.AttemptID, pr)
+		}
+		if err != nil {
+			// The part is out but not recorded: the queue's recovery
+			// decides at the next start; keep going would lose track.
+			log.Error("recording a sent part failed", "part", p.Seq, "err", err)
+			return queue.Temporary, nil
+		}
+		sent++
+	}
+	s.m.CountSent()
+	s.m.Touch()
+	log.Info("sent", "parts", total)
+	return "", nil
+}
+
+// sendFailed records a failed part and says whether the modem is to blame.
+func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err error) (queue.ErrorClass, error) {
+	ctx := s.g.hard
+	f := failure(err)
+	if ctx.Err() != nil && sent == 0 {
+		// Aborted before anything left: hand it back untouched.
+		if rerr := s.g.store.Release(context.WithoutCancel(ctx), job.AttemptID); rerr != nil {
+			log.Error("release failed", "err", rerr)
+		}
+		return queue.ModemFault, nil
+	}
+	if timedOut(err) {
+		// The modem took the part but never answered: it may be out.
+		if s.g.cfg.Retry.Policy == PolicyAtMostOnce {
+			f = queue.Failure{Class: queue.Permanent, Err: "uncertain: the modem did not answer AT+CMGS; not resent (retry.policy at-most-once): " + err.Error()}
+		} else {
+			f.Class = queue.Temporary
+			f.Err = "uncertain, resending (retry.policy at-least-once): " + err.Error()
+		}
+	}
+	code := -1
+	if f.Code != 0 {
+		code = f.Code
+	}
+	s.m.CountFailed(code)
+	s.m.NoteError(err)
+	if _, merr := s.g.store.MarkFailed(context.WithoutCancel(ctx), job.AttemptID, f); merr != nil {
+		log.Error("mark failed", "err", merr)
+	}
+	log.Warn("send failed", "class", f.Class, "code", f.Code, "err", err)
+	if modemLevel(err) {
+		select {
+		case <-s.dev.Lost():
+			return f.Class, fmt.Errorf("%w: %v", pool.ErrPortLost, err)
+		default:
+		}
+		return f.Class, err
+	}
+	return f.Class, nil
+}
