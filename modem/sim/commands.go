@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"smsgw/modem/pdu"
 )
 
 // args splits a parameter list on commas outside quotes and unquotes each
@@ -158,7 +160,7 @@ func init() {
 			if strings.HasPrefix(m.opts.Number, "+") {
 				toa = 145
 			}
-			return []string{fmt.Sprintf(`+CNUM: "","%s",%d`, m.opts.Number, toa)}, ok
+			return []string{fmt.Sprintf(`+CNUM: "","%s",%d`, m.str(m.opts.Number), toa)}, ok
 		},
 		"+CPIN":  (*Modem).cpin,
 		"+CSQ":   (*Modem).csq,
@@ -412,7 +414,7 @@ func (m *Modem) cops(c command) ([]string, result) {
 		if !m.registered() {
 			return []string{"+COPS: 0"}, ok
 		}
-		return []string{fmt.Sprintf(`+COPS: 0,0,"%s",7`, m.net.opts.Operator)}, ok
+		return []string{fmt.Sprintf(`+COPS: 0,0,"%s",7`, m.str(m.net.opts.Operator))}, ok
 	}
 	return nil, ok
 }
@@ -521,10 +523,14 @@ func (m *Modem) csca(c command) ([]string, result) {
 		if strings.HasPrefix(m.sim.smsc, "+") {
 			toa = 145
 		}
-		return []string{fmt.Sprintf(`+CSCA: "%s",%d`, m.sim.smsc, toa)}, ok
+		return []string{fmt.Sprintf(`+CSCA: "%s",%d`, m.str(m.sim.smsc), toa)}, ok
 	case "=":
 		v, _ := args(c.arg)
-		m.sim.smsc = v[0]
+		smsc, good := m.unstr(v[0])
+		if !good {
+			return nil, cms(304)
+		}
+		m.sim.smsc = smsc
 		return nil, ok
 	}
 	return nil, errResult()
@@ -1010,11 +1016,34 @@ func (m *Modem) cusd(c command) ([]string, result) {
 		dcs := 15
 		if m.prof.USSDEncoded {
 			reply = strings.ToUpper(hex.EncodeToString(pack7(reply)))
+		} else {
+			reply = m.str(reply)
 		}
 		m.after(0, func() { m.urc(fmt.Sprintf(`+CUSD: 0,"%s",%d`, reply, dcs)) })
 		return nil, ok
 	}
 	return nil, errResult()
+}
+
+// str encodes a string parameter in the TE character set (AT+CSCS): with
+// "UCS2" strings travel as UTF-16BE hex, as real modems print +CSCA then.
+func (m *Modem) str(s string) string {
+	if m.st.cscs == "UCS2" {
+		return hexUpper(pdu.EncodeUCS2(s))
+	}
+	return s
+}
+
+// unstr decodes a string parameter sent in the TE character set.
+func (m *Modem) unstr(s string) (string, bool) {
+	if m.st.cscs != "UCS2" {
+		return s, true
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b)%2 != 0 {
+		return "", false
+	}
+	return pdu.DecodeUCS2(b), true
 }
 
 // pack7 packs ASCII text (the subset shared with the GSM 7-bit default

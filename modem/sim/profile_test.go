@@ -234,3 +234,52 @@ func TestUSSD(t *testing.T) {
 		t.Fatalf("pack7 round trip %q %v", pdu.DecodeGSM7(s), err)
 	}
 }
+
+func TestUCS2Charset(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd(`ATE0;+CSCS="UCS2"`)
+	want := hexUpper(pdu.EncodeUCS2("+15550000000"))
+	if got := c.cmd("AT+CSCA?"); got != "\r\n+CSCA: \""+want+"\",145\r\n\r\nOK\r\n" {
+		t.Fatalf("CSCA in UCS2 %q", got)
+	}
+	c.cmd(`AT+CSCA="` + hexUpper(pdu.EncodeUCS2("+4917")) + `",145;+CSCS="GSM"`)
+	if got := c.cmd("AT+CSCA?"); got != "\r\n+CSCA: \"+4917\",145\r\n\r\nOK\r\n" {
+		t.Fatalf("CSCA set in UCS2 %q", got)
+	}
+}
+
+func TestCDSIStorage(t *testing.T) {
+	for _, tc := range []struct{ profile, want string }{
+		{"generic", `+CDSI: "SR",1`},
+		{"quectel-ec25", `+CDSI: "SM",1`},  // the EC25 names SM but stores in SR
+		{"simcom-sim800", `+CDSI: "SM",1`}, // no SR memory: stored on the SIM
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			n := newNet(t)
+			m := addModem(t, n, Options{Profile: tc.profile})
+			c := openClient(t, m.Path())
+			c.cmd("ATE0;+CNMI=2,1,0,2,0")
+			sendSMS(t, c, m.Profile().Prompt, "+4915112345678", "report me", true)
+			c.waitFor(tc.want + "\r\n")
+			msgs := m.Messages()
+			if len(msgs) != 1 {
+				t.Fatalf("stored %+v", msgs)
+			}
+			sr, err := pdu.Decode(msgs[0].PDU)
+			if err != nil || sr.Type() != pdu.TypeStatusReport {
+				t.Fatalf("stored %T %v", sr, err)
+			}
+			if tc.profile == "quectel-ec25" {
+				if msgs[0].Mem != "SR" {
+					t.Fatalf("EC25 stored in %s", msgs[0].Mem)
+				}
+				// Reading the announced index on SM finds nothing: bare OK.
+				if got := c.cmd("AT+CMGR=1"); got != "\r\nOK\r\n" {
+					t.Fatalf("EC25 CMGR on SM %q", got)
+				}
+			}
+		})
+	}
+}

@@ -66,9 +66,15 @@ func (s *session) writer() {
 	}
 }
 
+// maxQueued bounds the output nobody reads: like a USB modem whose host
+// stopped reading, further output is lost rather than buffered forever.
+const maxQueued = 64 << 10
+
 func (s *session) write(b []byte) {
 	s.mu.Lock()
-	s.out = append(s.out, b...)
+	if len(s.out)+len(b) <= maxQueued {
+		s.out = append(s.out, b...)
+	}
 	s.mu.Unlock()
 	select {
 	case s.kick <- struct{}{}:
