@@ -1,0 +1,272 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Message states, as stored by the queue and shown by the API.
+const (
+	StateQueued    = "queued"
+	StateSending   = "sending"
+	StateSent      = "sent"
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+	StateExpired   = "expired"
+	StateCancelled = "cancelled"
+	StateUncertain = "uncertain"
+)
+
+var allStates = []string{StateQueued, StateSending, StateSent, StateDelivered, StateFailed, StateExpired, StateCancelled, StateUncertain}
+
+// NewMessage is one recipient's message as the API hands it to the Store.
+// Numbers are already normalised to E.164, the coding is resolved and the
+// part count computed.
+type NewMessage struct {
+	To             string
+	Text           string
+	Coding         string // "gsm7" or "ucs2"
+	Parts          int
+	Priority       int
+	SendAt         time.Time // zero: now
+	ExpiresAt      time.Time // zero: never
+	Modem          string    // route to this modem id only
+	Tags           []string  // route to a modem carrying all these tags
+	DeliveryReport bool
+	Flash          bool // class 0
+	Metadata       map[string]string
+}
+
+// SubmitRequest is one accepted API request: one or more recipients that
+// share an idempotency key.
+type SubmitRequest struct {
+	// IdempotencyKey, when set, makes the submission happen at most once:
+	// a second Submit with the same key and RequestHash returns the first
+	// one's messages with Replayed set; with another hash it fails with
+	// ErrIdempotencyMismatch.
+	IdempotencyKey string
+	// RequestHash identifies the request's content (a hex SHA-256).
+	RequestHash string
+	// Batch is the caller's id for the group (android-sms-gateway's message
+	// id); empty lets the store choose one.
+	Batch    string
+	Messages []NewMessage
+}
+
+// SubmitResult is what Submit committed.
+type SubmitResult struct {
+	Batch    string
+	Messages []Message
+	Replayed bool
+}
+
+// Part is one SMS of a message on the wire.
+type Part struct {
+	Seq          int        `json:"seq"`
+	MR           *int       `json:"mr,omitempty"`
+	Status       string     `json:"status"` // pending, sent, delivered, failed
+	ReportStatus *int       `json:"report_status,omitempty"`
+	ReportText   string     `json:"report_meaning,omitempty"`
+	SentAt       *time.Time `json:"sent_at,omitempty"`
+	ReportAt     *time.Time `json:"report_at,omitempty"`
+}
+
+// Attempt is one try at sending a message on a modem.
+type Attempt struct {
+	Modem     string    `json:"modem"`
+	At        time.Time `json:"at"`
+	ErrorCode int       `json:"error_code,omitempty"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// Message is a stored outbound message.
+type Message struct {
+	ID             string            `json:"id"`
+	Batch          string            `json:"batch,omitempty"`
+	To             string            `json:"to"`
+	Text           string            `json:"text"`
+	State          string            `json:"state"`
+	Coding         string            `json:"coding"`
+	PartCount      int               `json:"part_count"`
+	Priority       int               `json:"priority"`
+	SendAt         *time.Time        `json:"send_at,omitempty"`
+	ExpiresAt      *time.Time        `json:"expires_at,omitempty"`
+	Modem          string            `json:"modem,omitempty"`
+	Tags           []string          `json:"tags,omitempty"`
+	DeliveryReport bool              `json:"delivery_report"`
+	Flash          bool              `json:"flash,omitempty"`
+	Metadata       map[string]string `json:"metadata,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+	SentAt         *time.Time        `json:"sent_at,omitempty"`
+	DeliveredAt    *time.Time        `json:"delivered_at,omitempty"`
+	SentBy         string            `json:"sent_by,omitempty"` // modem that sent it
+	ErrorCode      int               `json:"error_code,omitempty"`
+	Error          string            `json:"error,omitempty"`
+	Parts          []Part            `json:"parts,omitempty"`
+	Attempts       []Attempt         `json:"attempts,omitempty"`
+}
+
+// MessageFilter selects outbound messages; zero fields do not filter.
+type MessageFilter struct {
+	States []string
+	To     string
+	Batch  string
+	Since  time.Time // created at or after
+	Until  time.Time // created before
+	Limit  int
+	Cursor string // opaque, from a previous page's Next
+}
+
+// MessagePage is one page of a listing, newest first.
+type MessagePage struct {
+	Messages []Message
+	Next     string // empty on the last page
+}
+
+// Inbound is a received (joined) message.
+type Inbound struct {
+	ID         string    `json:"id"`
+	From       string    `json:"from"`
+	Text       string    `json:"text"`
+	Modem      string    `json:"modem"`
+	SMSC       string    `json:"smsc,omitempty"`
+	Coding     string    `json:"coding,omitempty"`
+	Parts      int       `json:"parts"`
+	Incomplete bool      `json:"incomplete,omitempty"`
+	SentAt     time.Time `json:"sent_at"`     // the SMSC timestamp
+	ReceivedAt time.Time `json:"received_at"` // when the gateway stored it
+}
+
+// InboxFilter selects inbound messages; zero fields do not filter.
+type InboxFilter struct {
+	From   string
+	Modem  string
+	Since  time.Time
+	Until  time.Time
+	Limit  int
+	Cursor string
+}
+
+// InboxPage is one page of received messages, newest first.
+type InboxPage struct {
+	Messages []Inbound
+	Next     string
+}
+
+// Store is the durable queue as the API uses it. Implementations are safe
+// for concurrent use. Errors use the sentinels of this package (ErrNotFound,
+// ErrConflict, ErrIdempotencyMismatch, ErrUnavailable) where they apply.
+type Store interface {
+	// Submit commits the messages durably before returning.
+	Submit(ctx context.Context, req SubmitRequest) (SubmitResult, error)
+	Message(ctx context.Context, id string) (Message, error)
+	Messages(ctx context.Context, f MessageFilter) (MessagePage, error)
+	// Cancel cancels a message not yet on the wire; ErrConflict otherwise.
+	Cancel(ctx context.Context, id string) (Message, error)
+	Inbound(ctx context.Context, id string) (Inbound, error)
+	Inbox(ctx context.Context, f InboxFilter) (InboxPage, error)
+	DeleteInbound(ctx context.Context, id string) error
+	// Counts returns the number of outbound messages in each state.
+	Counts(ctx context.Context) (map[string]int64, error)
+	// Ping reports whether the database is open and answering.
+	Ping(ctx context.Context) error
+}
+
+// ModemStatus is the live view of one modem.
+type ModemStatus struct {
+	ID           string     `json:"id"`
+	Port         string     `json:"port"`
+	State        string     `json:"state"` // e.g. ready, initialising, offline, benched
+	Manufacturer string     `json:"manufacturer,omitempty"`
+	Model        string     `json:"model,omitempty"`
+	Revision     string     `json:"revision,omitempty"`
+	IMEI         string     `json:"imei,omitempty"`
+	IMSI         string     `json:"imsi,omitempty"`
+	ICCID        string     `json:"iccid,omitempty"`
+	Number       string     `json:"number,omitempty"` // own number, when the SIM or config knows it
+	Operator     string     `json:"operator,omitempty"`
+	SignalDBM    *int       `json:"signal_dbm,omitempty"`
+	SignalBars   int        `json:"signal_bars"`  // 0-4, filled by the API from SignalDBM
+	Registration string     `json:"registration"` // home, roaming, searching, denied, unregistered, unknown
+	Roaming      bool       `json:"roaming"`
+	Tags         []string   `json:"tags,omitempty"`
+	SIMSlot      int        `json:"sim_slot,omitempty"` // 1-based; android-sms-gateway simNumber
+	Counters     Counters   `json:"counters"`
+	LastError    string     `json:"last_error,omitempty"`
+	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+	LastSeen     *time.Time `json:"last_seen,omitempty"`
+	Since        *time.Time `json:"since,omitempty"` // first seen / added
+}
+
+// Counters are a modem's running totals since the daemon started.
+type Counters struct {
+	Sent       int64 `json:"sent"`
+	Failed     int64 `json:"failed"`
+	Received   int64 `json:"received"`
+	Reconnects int64 `json:"reconnects"`
+	// FailuresByCode counts failed sends by +CMS/+CME error code.
+	FailuresByCode map[int]int64 `json:"failures_by_code,omitempty"`
+}
+
+// Registered reports whether the modem can send now.
+func (m ModemStatus) Registered() bool {
+	return m.Registration == "home" || m.Registration == "roaming"
+}
+
+// Modems is the daemon's live modem pool, implemented by the gateway.
+type Modems interface {
+	Modems(ctx context.Context) ([]ModemStatus, error)
+	// Modem returns one modem or ErrNotFound.
+	Modem(ctx context.Context, id string) (ModemStatus, error)
+	// USSD sends a USSD code (e.g. "*100#") on the modem and returns the
+	// network's reply text.
+	USSD(ctx context.Context, id, code string) (string, error)
+}
+
+// Webhook is one registered webhook (android-sms-gateway shape).
+type Webhook struct {
+	ID       string `json:"id"`
+	URL      string `json:"url"`
+	Event    string `json:"event"`
+	DeviceID string `json:"deviceId,omitempty"`
+}
+
+// Webhooks is the registry that feeds the daemon's webhook outbox,
+// implemented by the gateway (persisted, so registrations survive restarts).
+type Webhooks interface {
+	Webhooks(ctx context.Context) ([]Webhook, error)
+	// AddWebhook stores w; an empty ID is assigned. Registering an existing
+	// ID replaces it, as android-sms-gateway does.
+	AddWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	// DeleteWebhook removes one or returns ErrNotFound.
+	DeleteWebhook(ctx context.Context, id string) error
+}
+
+// Event is one gateway event, the same envelope the webhooks get:
+// {"id","webhookId","deviceId","event","payload"}. Event names are
+// sms:received, sms:sent, sms:delivered, sms:failed (and system:ping).
+type Event struct {
+	ID        string          `json:"id"`
+	WebhookID string          `json:"webhookId,omitempty"`
+	DeviceID  string          `json:"deviceId"`
+	Event     string          `json:"event"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// EventPayload is the part of an event's payload the API reads (for the
+// Kannel delivery-report callbacks and event filters). The field names are
+// android-sms-gateway's.
+type EventPayload struct {
+	MessageID   string     `json:"messageId"`
+	PhoneNumber string     `json:"phoneNumber"`
+	SimNumber   int        `json:"simNumber,omitempty"`
+	Message     string     `json:"message,omitempty"`
+	Reason      string     `json:"reason,omitempty"`
+	SentAt      *time.Time `json:"sentAt,omitempty"`
+	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
+	FailedAt    *time.Time `json:"failedAt,omitempty"`
+	ReceivedAt  *time.Time `json:"receivedAt,omitempty"`
+	PartsCount  int        `json:"partsCount,omitempty"`
+}

@@ -1,0 +1,298 @@
+package api
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Kannel sendsms compatibility (smsbox's /cgi-bin/sendsms): the parameters
+// of the Kannel user guide from the query string, a form body or X-Kannel-*
+// headers (with the text as a text/plain body), and Kannel's plain-text
+// answers.
+
+// Metadata keys under which a Kannel request's callback settings are kept
+// with the message.
+const (
+	metaDLRURL  = "kannel.dlr-url"
+	metaDLRMask = "kannel.dlr-mask"
+	metaFrom    = "kannel.from"
+	metaCoding  = "kannel.coding"
+)
+
+// Kannel dlr-mask bits.
+const (
+	dlrDelivered    = 1
+	dlrUndelivered  = 2
+	dlrQueuedSMSC   = 4
+	dlrSMSCAccepted = 8
+	dlrSMSCRejected = 16
+)
+
+func writeKannel(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
+// kannelParams reads one parameter from the query/form, then the X-Kannel
+// header of the same name.
+type kannelParams struct{ r *http.Request }
+
+func (p kannelParams) get(names ...string) string {
+	for _, n := range names {
+		if v := p.r.Form.Get(n); v != "" {
+			return v
+		}
+	}
+	for _, n := range names {
+		if v := p.r.Header.Get("X-Kannel-" + n); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (p kannelParams) has(name string) bool {
+	_, ok := p.r.Form[name]
+	return ok || p.r.Header.Get("X-Kannel-"+name) != ""
+}
+
+// sendsms handles GET|POST /cgi-bin/sendsms. Authentication happened in
+// wrap (token as password, pass, username or user).
+func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
+	p := kannelParams{r}
+	reject := func(msg string) *Error {
+		writeKannel(w, http.StatusBadRequest, msg)
+		return nil
+	}
+	rawText := []byte(p.get("text"))
+	if !p.has("text") && r.Method == http.MethodPost {
+		// Kannel's POST form: the text is the body, the rest in headers.
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				e := bodyReadError(err)
+				writeKannel(w, e.Status, e.Message)
+				return nil
+			}
+			rawText = b
+		}
+	}
+	to := p.get("to")
+	if strings.TrimSpace(to) == "" {
+		return reject("Missing receiver number, rejected")
+	}
+	if p.get("udh") != "" {
+		return reject("UDH is not supported, rejected")
+	}
+	coding := p.get("coding")
+	enc := EncodingAuto
+	switch coding {
+	case "", "0":
+		if coding == "0" {
+			enc = EncodingGSM7
+		}
+	case "2":
+		enc = EncodingUCS2
+	case "1":
+		return reject("8-bit data (coding=1) is not supported, rejected")
+	default:
+		return reject("Invalid coding, rejected")
+	}
+	charset := p.get("charset")
+	if charset == "" && coding == "2" && p.get("charset") == "" && !utf8.Valid(rawText) {
+		charset = "UTF-16BE"
+	}
+	text, err := decodeCharset(rawText, charset)
+	if err != nil {
+		return reject(err.Error() + ", rejected")
+	}
+	d := draft{text: text, encoding: enc, metadata: map[string]string{}}
+	d.to = splitKannelTo(to)
+	if len(d.to) == 0 {
+		return reject("Empty receiver number not allowed, rejected")
+	}
+	for i, n := range d.to {
+		// Kannel users write international numbers without the '+' (an
+		// unescaped '+' in a URL arrives as a space anyway): bare digits
+		// that do not start with the trunk prefix 0 are international.
+		if allDigits(n) && len(n) >= 8 && n[0] != '0' {
+			d.to[i] = "+" + n
+		}
+	}
+	if mc := p.get("mclass"); mc != "" {
+		n, err := strconv.Atoi(mc)
+		if err != nil || n < 0 || n > 3 {
+			return reject("Invalid mclass, rejected")
+		}
+		d.flash = n == 0
+	}
+	if p.get("flash") == "1" {
+		d.flash = true
+	}
+	now := h.now()
+	if v := p.get("deferred"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 525600 {
+			return reject("Invalid deferred, rejected")
+		}
+		if n > 0 {
+			d.sendAt = now.Add(time.Duration(n) * time.Minute)
+		}
+	}
+	if v := p.get("validity"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 525600 {
+			return reject("Invalid validity, rejected")
+		}
+		base := now
+		if !d.sendAt.IsZero() {
+			base = d.sendAt
+		}
+		d.expiresAt = base.Add(time.Duration(n) * time.Minute)
+	}
+	if v := p.get("priority"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 3 {
+			return reject("Invalid priority, rejected")
+		}
+		d.priority = n
+	}
+	if smsc := p.get("smsc"); smsc != "" {
+		if h.b.Modems != nil {
+			if _, err := h.b.Modems.Modem(r.Context(), smsc); err == nil {
+				d.modem = smsc
+			} else {
+				d.tags = []string{smsc}
+			}
+		} else {
+			d.modem = smsc
+		}
+	}
+	mask := 0
+	if v := p.get("dlr-mask", "dlrmask"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 255 {
+			return reject("Invalid dlr-mask, rejected")
+		}
+		mask = n
+	}
+	dlrURL := p.get("dlr-url", "dlrurl")
+	if dlrURL != "" {
+		if mask == 0 {
+			return reject("dlr-url given without dlr-mask, rejected")
+		}
+		if !strings.HasPrefix(dlrURL, "http://") && !strings.HasPrefix(dlrURL, "https://") {
+			return reject("dlr-url must be an http or https URL, rejected")
+		}
+		d.metadata[metaDLRURL] = dlrURL
+		d.metadata[metaDLRMask] = strconv.Itoa(mask)
+	}
+	d.deliveryReport = mask&(dlrDelivered|dlrUndelivered) != 0
+	if from := p.get("from"); from != "" {
+		d.metadata[metaFrom] = from
+	}
+	if coding != "" {
+		d.metadata[metaCoding] = coding
+	}
+	if len(d.metadata) == 0 {
+		d.metadata = nil
+	}
+	msgs, e := h.build(d, "to", "text")
+	if e != nil {
+		return reject(e.Message + ", rejected")
+	}
+	_, err = h.b.Store.Submit(r.Context(), SubmitRequest{Messages: msgs})
+	if err != nil {
+		if errors.Is(err, ErrUnavailable) || backendError(err, "").Status >= 500 {
+			if !errors.Is(err, ErrUnavailable) {
+				h.log.Error("api: sendsms store failed", "err", err)
+			}
+			writeKannel(w, http.StatusServiceUnavailable, "Temporal failure, try again later")
+			return nil
+		}
+		return reject(backendError(err, "message").Message + ", rejected")
+	}
+	// Kannel says "Queued for later delivery" when the message is stored
+	// but no SMSC can take it now: here, when no modem is registered or the
+	// message is deferred.
+	if !d.sendAt.IsZero() || !h.anyRegistered(r) {
+		writeKannel(w, http.StatusAccepted, "3: Queued for later delivery")
+		return nil
+	}
+	writeKannel(w, http.StatusAccepted, "0: Accepted for delivery")
+	return nil
+}
+
+func (h *Handler) anyRegistered(r *http.Request) bool {
+	if h.b.Modems == nil {
+		return false
+	}
+	ms, err := h.b.Modems.Modems(r.Context())
+	if err != nil {
+		return false
+	}
+	for _, m := range ms {
+		if m.Registered() {
+			return true
+		}
+	}
+	return false
+}
+
+// splitKannelTo splits Kannel's receiver list on spaces and on '+' signs
+// that separate numbers (a '+' at the start of a number is its prefix).
+func splitKannelTo(s string) []string {
+	var out []string
+	for _, f := range strings.Fields(s) {
+		lead := strings.HasPrefix(f, "+")
+		for i, part := range strings.Split(strings.TrimPrefix(f, "+"), "+") {
+			if part == "" {
+				continue
+			}
+			if i == 0 && lead {
+				part = "+" + part
+			}
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// decodeCharset converts Kannel's text bytes to a Go string.
+func decodeCharset(b []byte, charset string) (string, error) {
+	switch strings.ToUpper(strings.ReplaceAll(charset, "_", "-")) {
+	case "", "UTF-8", "UTF8":
+		if !utf8.Valid(b) {
+			return "", fmt.Errorf("text is not valid UTF-8")
+		}
+		return string(b), nil
+	case "ISO-8859-1", "LATIN1", "ISO8859-1", "WINDOWS-1252", "CP1252":
+		var sb strings.Builder
+		for _, c := range b {
+			sb.WriteRune(rune(c))
+		}
+		return sb.String(), nil
+	case "UTF-16BE", "UCS-2", "UCS-2BE", "UTF-16":
+		if len(b)%2 != 0 {
+			return "", fmt.Errorf("UTF-16 text has an odd number of bytes")
+		}
+		u := make([]uint16, len(b)/2)
+		if err := binary.Read(bytes.NewReader(b), binary.BigEndian, u); err != nil {
+			return "", fmt.Errorf("UTF-16 text: %w", err)
+		}
+		return string(utf16.Decode(u)), nil
+	}
+	return "", fmt.Errorf("unsupported charset %q", charset)
+}

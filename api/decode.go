@@ -1,0 +1,135 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// decodeJSON reads exactly one JSON object from the body into v, strictly:
+// the content type must be JSON, unknown fields are refused, trailing data
+// is refused, and each failure becomes the 4xx it deserves.
+func decodeJSON(r *http.Request, v any) *Error {
+	if e := requireJSON(r); e != nil {
+		return e
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return bodyReadError(err)
+	}
+	return unmarshalStrict(body, v)
+}
+
+func requireJSON(r *http.Request) *Error {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type", "Content-Type must be application/json, not %q", ct)
+	}
+	return nil
+}
+
+func bodyReadError(err error) *Error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errorf(http.StatusRequestEntityTooLarge, CodeBodyTooLarge, "", "request body is larger than %d bytes", mbe.Limit)
+	}
+	return errorf(http.StatusBadRequest, CodeBadRequest, "", "reading the request body failed")
+}
+
+func formError(err error) *Error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return bodyReadError(err)
+	}
+	return errorf(http.StatusBadRequest, CodeBadRequest, "", "malformed form or query: %v", err)
+}
+
+func unmarshalStrict(body []byte, v any) *Error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the request body is empty; a JSON object is required")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "unexpected data after the JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) *Error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "malformed JSON at byte %d: %v", se.Offset, se)
+	case errors.As(err, &te):
+		f := te.Field
+		if f == "" {
+			return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the request body must be a JSON object")
+		}
+		return errorf(http.StatusBadRequest, CodeInvalidField, f, "%s must be %s, not a JSON %s", f, jsonKind(te.Type.Kind().String()), te.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the JSON body is truncated")
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		f = strings.Trim(f, `"`)
+		return errorf(http.StatusBadRequest, CodeUnknownField, f, "unknown field %q", f)
+	}
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return badField(fe.field, "%s", fe.msg)
+	}
+	return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "invalid JSON: %v", err)
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "an integer"
+	case "float32", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "slice":
+		return "a list"
+	case "map", "struct":
+		return "an object"
+	}
+	return "a " + k
+}
+
+// fieldError is returned by custom UnmarshalJSON methods.
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+// stringList accepts "a" or ["a","b"].
+type stringList []string
+
+func (s *stringList) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var one string
+		if err := json.Unmarshal(b, &one); err != nil {
+			return err
+		}
+		*s = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return &fieldError{"to", "must be a phone number or a list of phone numbers"}
+	}
+	*s = many
+	return nil
+}

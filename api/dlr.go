@@ -1,0 +1,229 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// dlrNotifier calls the dlr-url of messages sent through /cgi-bin/sendsms
+// when the daemon publishes their sent, delivered or failed events. Each
+// callback runs in its own goroutine (bounded by maxInflight), retried a few
+// times with backoff; Close cancels and waits for them.
+type dlrNotifier struct {
+	h        *Handler
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	sem      chan struct{}
+	backoff  time.Duration // first retry delay; doubles
+	attempts int
+}
+
+const maxInflightDLR = 32
+
+func newDLRNotifier(h *Handler) *dlrNotifier {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR), backoff: time.Second, attempts: 4}
+}
+
+func (n *dlrNotifier) handle(ev Event) {
+	var typ int
+	switch ev.Event {
+	case "sms:sent":
+		typ = dlrSMSCAccepted
+	case "sms:delivered":
+		typ = dlrDelivered
+	case "sms:failed":
+		typ = dlrUndelivered // refined to 16 below when it never left
+	default:
+		return
+	}
+	var p EventPayload
+	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.MessageID == "" {
+		return
+	}
+	if n.ctx.Err() != nil {
+		return
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		select {
+		case n.sem <- struct{}{}:
+			defer func() { <-n.sem }()
+		case <-n.ctx.Done():
+			return
+		}
+		n.deliver(ev, p, typ)
+	}()
+}
+
+func (n *dlrNotifier) deliver(ev Event, p EventPayload, typ int) {
+	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+	m, err := n.h.b.Store.Message(ctx, p.MessageID)
+	cancel()
+	if err != nil {
+		return
+	}
+	raw := m.Metadata[metaDLRURL]
+	if raw == "" {
+		return
+	}
+	mask, _ := strconv.Atoi(m.Metadata[metaDLRMask])
+	if typ == dlrUndelivered && !wasSent(m) {
+		typ = dlrSMSCRejected
+	}
+	if mask&typ == 0 {
+		return
+	}
+	target := expandDLR(raw, typ, m, p, ev)
+	delay := n.backoff
+	for i := 0; i < n.attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-n.ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			delay *= 2
+		}
+		if n.call(target) {
+			return
+		}
+	}
+	n.h.log.Warn("api: dlr-url callback failed", "message", m.ID, "attempts", n.attempts)
+}
+
+func (n *dlrNotifier) call(target string) bool {
+	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return true // a URL that cannot be built will not get better
+	}
+	req.Header.Set("User-Agent", "smsgw (Kannel compatible)")
+	resp, err := n.h.opts.HTTPClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode < 500
+}
+
+func (n *dlrNotifier) close(ctx context.Context) error {
+	n.cancel()
+	done := make(chan struct{})
+	go func() { n.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("api: waiting for dlr-url callbacks: %w", ctx.Err())
+	}
+}
+
+func wasSent(m Message) bool {
+	if m.SentAt != nil {
+		return true
+	}
+	for _, p := range m.Parts {
+		if p.MR != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// expandDLR replaces Kannel's escapes in a dlr-url; every value is
+// URL-escaped, as Kannel does.
+func expandDLR(tmpl string, typ int, m Message, p EventPayload, ev Event) string {
+	at := time.Now()
+	for _, t := range []*time.Time{p.DeliveredAt, p.FailedAt, p.SentAt} {
+		if t != nil {
+			at = *t
+			break
+		}
+	}
+	reply := map[int]string{dlrDelivered: "Delivered", dlrUndelivered: "Undelivered", dlrSMSCAccepted: "ACK/", dlrSMSCRejected: "NACK/"}[typ]
+	if p.Reason != "" && typ != dlrDelivered && typ != dlrSMSCAccepted {
+		reply += " " + p.Reason
+	}
+	mr := ""
+	if len(m.Parts) > 0 && m.Parts[0].MR != nil {
+		mr = strconv.Itoa(*m.Parts[0].MR)
+	}
+	coding, charset := "0", "UTF-8"
+	if m.Coding == EncodingUCS2 {
+		coding, charset = "2", "UTF-16BE"
+	}
+	modem := m.SentBy
+	if modem == "" {
+		modem = ev.DeviceID
+	}
+	keyword := ""
+	if f := strings.Fields(m.Text); len(f) > 0 {
+		keyword = strings.ToLower(f[0])
+	}
+	from := m.Metadata[metaFrom]
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c != '%' || i+1 == len(tmpl) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		var v string
+		switch tmpl[i] {
+		case 'd':
+			v = strconv.Itoa(typ)
+		case 'A':
+			v = reply
+		case 'F':
+			v = mr
+		case 'I':
+			v = m.ID
+		case 'p', 'q':
+			v = m.To
+		case 'P', 'Q':
+			v = from
+			if tmpl[i] == 'Q' && strings.HasPrefix(v, "00") {
+				v = "+" + v[2:]
+			}
+		case 'a', 'b':
+			v = m.Text
+		case 't':
+			v = at.UTC().Format("2006-01-02 15:04:05")
+		case 'T':
+			v = strconv.FormatInt(at.Unix(), 10)
+		case 'i':
+			v = modem
+		case 'c':
+			v = coding
+		case 'C':
+			v = charset
+		case 'k':
+			v = keyword
+		case 'u', 'f', 'n', 'o', 'B', 'D':
+			v = ""
+		case '%':
+			b.WriteByte('%')
+			continue
+		default:
+			b.WriteByte('%')
+			b.WriteByte(tmpl[i])
+			continue
+		}
+		b.WriteString(url.QueryEscape(v))
+	}
+	return b.String()
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Sentinel errors a Store, Modems or Webhooks implementation returns so the
+// API can answer with the right status code.
+var (
+	// ErrNotFound: no such message, inbound message, modem or webhook.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the operation does not fit the object's state (for
+	// instance cancelling a message that is already on the wire) or an ID is
+	// taken.
+	ErrConflict = errors.New("conflict")
+	// ErrIdempotencyMismatch: an idempotency key was reused with another
+	// request body.
+	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+	// ErrUnavailable: the backend cannot take the request right now (queue
+	// full, modem busy); the client should retry later.
+	ErrUnavailable = errors.New("temporarily unavailable")
+	// ErrInsecureListener is returned by Listen for a non-loopback address
+	// when no API token is configured.
+	ErrInsecureListener = errors.New("refusing to listen on a non-loopback address without an API token")
+)
+
+// Error is the body of every error answer: {"error": Error}.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// Machine-readable error codes.
+const (
+	CodeBadRequest        = "bad_request"
+	CodeInvalidJSON       = "invalid_json"
+	CodeUnknownField      = "unknown_field"
+	CodeInvalidField      = "invalid_field"
+	CodeMissingField      = "missing_field"
+	CodeInvalidNumber     = "invalid_number"
+	CodeEmptyText         = "empty_text"
+	CodeTooManyParts      = "too_many_parts"
+	CodeTooManyRecipients = "too_many_recipients"
+	CodeBodyTooLarge      = "body_too_large"
+	CodeUnsupportedMedia  = "unsupported_media_type"
+	CodeUnauthorized      = "unauthorized"
+	CodeForbidden         = "forbidden"
+	CodeNotFound          = "not_found"
+	CodeMethodNotAllowed  = "method_not_allowed"
+	CodeConflict          = "conflict"
+	CodeIdempotency       = "idempotency_key_reused"
+	CodeUnavailable       = "unavailable"
+	CodeNotReady          = "not_ready"
+	CodeInternal          = "internal"
+)
+
+func errorf(status int, code, field, format string, args ...any) *Error {
+	return &Error{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func badField(field, format string, args ...any) *Error {
+	return errorf(http.StatusBadRequest, CodeInvalidField, field, format, args...)
+}
+
+// writeJSON writes v with the status code. Encoding errors can only come from
+// a broken connection at this point, so they are dropped.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+type errorBody struct {
+	Error *Error `json:"error"`
+}
+
+func writeErr(w http.ResponseWriter, e *Error) {
+	if e.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="smsgw", Basic realm="smsgw"`)
+	}
+	writeJSON(w, e.Status, errorBody{Error: e})
+}
+
+// backendError maps an error from a Store/Modems/Webhooks call to an API
+// error: sentinels to their 4xx/503, anything else to a 500 whose message
+// does not leak internals (the cause is logged by the caller).
+func backendError(err error, what string) *Error {
+	var ae *Error
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.Is(err, ErrNotFound):
+		return errorf(http.StatusNotFound, CodeNotFound, "", "%s not found", what)
+	case errors.Is(err, ErrIdempotencyMismatch):
+		return errorf(http.StatusConflict, CodeIdempotency, "Idempotency-Key", "the idempotency key was already used with a different request")
+	case errors.Is(err, ErrConflict):
+		return errorf(http.StatusConflict, CodeConflict, "", "%s: %s", what, unwrapMsg(err))
+	case errors.Is(err, ErrUnavailable):
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "temporarily unavailable, try again later")
+	}
+	return errorf(http.StatusInternalServerError, CodeInternal, "", "internal error")
+}
+
+func unwrapMsg(err error) string { return err.Error() }
+
+func errorsIsConflict(err error) bool {
+	return errors.Is(err, ErrConflict) || errors.Is(err, ErrIdempotencyMismatch)
+}

@@ -1,0 +1,297 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Options configure the handler. Zero values take the documented defaults.
+type Options struct {
+	// Tokens; none means no authentication (Listen then refuses a
+	// non-loopback address).
+	Tokens []Token
+	// DefaultCountry for national-format numbers: an ISO code ("DE") or a
+	// calling code ("49"). Empty: numbers must be international.
+	DefaultCountry string
+	// MaxParts caps the SMS parts one message may take (default 10).
+	MaxParts int
+	// MaxBodyBytes caps a request body (default 1 MiB).
+	MaxBodyBytes int64
+	// MaxRecipients caps the recipients of one request (default 1000;
+	// android-sms-gateway's own limit of 100 applies on its routes).
+	MaxRecipients int
+	// Registry receives the API's collectors and is what /metrics serves;
+	// the daemon registers its own metrics in the same registry. Nil
+	// creates a private one.
+	Registry *prometheus.Registry
+	// Logger for server-side failures; nil uses slog.Default().
+	Logger *slog.Logger
+	// Version is shown by /health and /healthz.
+	Version string
+	// HTTPClient makes the Kannel dlr-url callbacks (default: a client
+	// with a 10 s timeout).
+	HTTPClient *http.Client
+	// Now is the clock (tests); nil uses time.Now.
+	Now func() time.Time
+}
+
+// Backend groups what the handler talks to. Store is required; without
+// Modems the modem routes answer 503 and /readyz is not ready; without
+// Webhooks the android-sms-gateway webhook routes answer 503.
+type Backend struct {
+	Store    Store
+	Modems   Modems
+	Webhooks Webhooks
+}
+
+// Handler is the API's http.Handler. It is safe for concurrent use. Close
+// ends the event streams and waits for pending delivery-report callbacks.
+type Handler struct {
+	opts     Options
+	cc       string
+	b        Backend
+	auth     *authenticator
+	router   *mux.Router
+	reg      *prometheus.Registry
+	metrics  *httpMetrics
+	log      *slog.Logger
+	hub      *hub
+	dlr      *dlrNotifier
+	now      func() time.Time
+	started  time.Time
+	closeMu  sync.Mutex
+	closed   bool
+	routeDoc []routeInfo
+}
+
+// New builds the API handler.
+func New(opts Options, b Backend) (*Handler, error) {
+	if b.Store == nil {
+		return nil, errors.New("api: a Store is required")
+	}
+	cc, err := CallingCode(opts.DefaultCountry)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	if opts.MaxParts <= 0 {
+		opts.MaxParts = 10
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 1 << 20
+	}
+	if opts.MaxRecipients <= 0 {
+		opts.MaxRecipients = 1000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	h := &Handler{
+		opts:    opts,
+		cc:      cc,
+		b:       b,
+		auth:    newAuthenticator(opts.Tokens),
+		reg:     reg,
+		log:     opts.Logger,
+		hub:     newHub(),
+		now:     opts.Now,
+		started: opts.Now(),
+	}
+	h.dlr = newDLRNotifier(h)
+	h.metrics, err = newHTTPMetrics(reg, h)
+	if err != nil {
+		return nil, err
+	}
+	h.router = h.routes()
+	return h, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.router.ServeHTTP(w, r)
+}
+
+// Publish hands one gateway event to the API: it goes to every
+// /v1/events subscriber, and a delivery report for a message sent through
+// /cgi-bin/sendsms with a dlr-url triggers that callback. The daemon calls
+// it for each event it takes from the queue's event outbox (the same events
+// its webhooks get). Publish never blocks on a slow client.
+func (h *Handler) Publish(ev Event) {
+	h.hub.publish(ev)
+	h.dlr.handle(ev)
+}
+
+// Close ends every event stream and waits (bounded by ctx) for pending
+// delivery-report callbacks. Call it before http.Server.Shutdown.
+func (h *Handler) Close(ctx context.Context) error {
+	h.closeMu.Lock()
+	if h.closed {
+		h.closeMu.Unlock()
+		return nil
+	}
+	h.closed = true
+	h.closeMu.Unlock()
+	h.hub.close()
+	return h.dlr.close(ctx)
+}
+
+// routeInfo is one registered route, for the OpenAPI agreement test.
+type routeInfo struct {
+	method, path string
+}
+
+// style selects how errors are written: our JSON, SMSGate's JSON or
+// Kannel's plain text.
+type style int
+
+const (
+	styleV1 style = iota
+	styleASG
+	styleKannel
+)
+
+// handle registers fn for method+path with the route's auth need.
+func (h *Handler) handle(r *mux.Router, method, path string, n need, st style, fn func(http.ResponseWriter, *http.Request) *Error) {
+	h.routeDoc = append(h.routeDoc, routeInfo{method, path})
+	r.Handle(path, h.wrap(path, n, st, fn)).Methods(method)
+}
+
+// wrap applies the body limit, authentication, metrics and error writing.
+func (h *Handler) wrap(route string, n need, st style, fn func(http.ResponseWriter, *http.Request) *Error) http.Handler {
+	kannel := st == styleKannel
+	write := writeErr
+	if st == styleASG {
+		write = asgError
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				h.log.Error("api: panic in handler", "route", route, "panic", fmt.Sprint(v))
+				if !sw.wrote {
+					write(sw, errorf(http.StatusInternalServerError, CodeInternal, "", "internal error"))
+				}
+			}
+			h.metrics.observe(r.Method, route, sw.status(), time.Since(start))
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(sw, r.Body, h.opts.MaxBodyBytes)
+		}
+		if kannel {
+			// Kannel credentials may come in a form body.
+			if err := r.ParseForm(); err != nil {
+				e := formError(err)
+				writeKannel(sw, e.Status, e.Message)
+				return
+			}
+		}
+		if e := h.auth.authorize(r, n, kannel); e != nil {
+			if kannel {
+				writeKannel(sw, http.StatusForbidden, "Authorization failed for sendsms")
+				return
+			}
+			write(sw, e)
+			return
+		}
+		if e := fn(sw, r); e != nil {
+			if e.Status == http.StatusInternalServerError {
+				h.log.Error("api: request failed", "route", route, "method", r.Method, "code", e.Code)
+			}
+			if kannel {
+				writeKannel(sw, e.Status, e.Message)
+				return
+			}
+			write(sw, e)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (s *statusWriter) WriteHeader(c int) {
+	if !s.wrote {
+		s.code = c
+		s.wrote = true
+	}
+	s.ResponseWriter.WriteHeader(c)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.code = http.StatusOK
+		s.wrote = true
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) status() int {
+	if !s.wrote {
+		return http.StatusOK
+	}
+	return s.code
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	writeErr(w, errorf(http.StatusNotFound, CodeNotFound, "", "no route for %s %s", r.Method, r.URL.Path))
+}
+
+func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	writeErr(w, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s not allowed on %s", r.Method, r.URL.Path))
+}
+
+// queryInt parses an optional integer query parameter within [lo, hi].
+func queryInt(r *http.Request, name string, def, lo, hi int) (int, *Error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, badField(name, "%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
+}
+
+// queryTime parses an optional RFC 3339 time or unix seconds.
+func queryTime(r *http.Request, name string) (time.Time, *Error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t, nil
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, badField(name, "%s must be an RFC 3339 time (2026-01-02T15:04:05Z) or unix seconds", name)
+}

@@ -1,0 +1,316 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+)
+
+// sendRequest is the body of POST /v1/messages.
+type sendRequest struct {
+	To             stringList        `json:"to"`
+	Text           *string           `json:"text"`
+	Priority       int               `json:"priority"`
+	SendAt         string            `json:"send_at"`
+	ExpiresAt      string            `json:"expires_at"`
+	TTL            *int64            `json:"ttl"`
+	Modem          string            `json:"modem"`
+	Tags           []string          `json:"tags"`
+	DeliveryReport *bool             `json:"delivery_report"`
+	Flash          bool              `json:"flash"`
+	Encoding       string            `json:"encoding"`
+	Metadata       map[string]string `json:"metadata"`
+}
+
+// SendResult is one recipient in the 202 answer of POST /v1/messages.
+type SendResult struct {
+	ID     string `json:"id"`
+	To     string `json:"to"`
+	State  string `json:"state"`
+	Parts  int    `json:"parts"`
+	Coding string `json:"coding"`
+}
+
+// SendResponse is the 202 answer of POST /v1/messages.
+type SendResponse struct {
+	Batch    string       `json:"batch"`
+	Messages []SendResult `json:"messages"`
+}
+
+const (
+	maxTextRunes   = 5000
+	maxIdemKeyLen  = 255
+	maxMetaBytes   = 4096
+	maxPriority    = 127
+	minPriority    = -128
+	maxModemIDLen  = 128
+	maxUSSDCodeLen = 160
+)
+
+// draft is a validated send, independent of which API it came through.
+type draft struct {
+	to             []string
+	text           string
+	priority       int
+	sendAt         time.Time
+	expiresAt      time.Time
+	modem          string
+	tags           []string
+	deliveryReport bool
+	flash          bool
+	encoding       string
+	metadata       map[string]string
+}
+
+// build validates the recipients and text and turns them into store
+// messages; field names in errors are those of the calling API.
+func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
+	if len(d.to) == 0 {
+		return nil, errorf(http.StatusBadRequest, CodeMissingField, fTo, "at least one recipient is required")
+	}
+	if len(d.to) > h.opts.MaxRecipients {
+		return nil, errorf(http.StatusBadRequest, CodeTooManyRecipients, fTo, "%d recipients; at most %d per request", len(d.to), h.opts.MaxRecipients)
+	}
+	if strings.TrimSpace(d.text) == "" {
+		return nil, errorf(http.StatusBadRequest, CodeEmptyText, fText, "the text is empty")
+	}
+	if !utf8.ValidString(d.text) {
+		return nil, badField(fText, "the text is not valid UTF-8")
+	}
+	if n := utf8.RuneCountInString(d.text); n > maxTextRunes {
+		return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text has %d characters; at most %d", n, maxTextRunes)
+	}
+	parts, coding, err := segment(d.text, d.encoding)
+	if err != nil {
+		return nil, badField("encoding", "%v", err)
+	}
+	if parts > h.opts.MaxParts {
+		return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text needs %d SMS parts in %s; the limit is %d", parts, coding, h.opts.MaxParts)
+	}
+	if !d.expiresAt.IsZero() && !d.expiresAt.After(h.now()) {
+		return nil, badField("expires_at", "the expiry is in the past")
+	}
+	if !d.expiresAt.IsZero() && !d.sendAt.IsZero() && !d.expiresAt.After(d.sendAt) {
+		return nil, badField("expires_at", "the message would expire before it is due")
+	}
+	if len(d.modem) > maxModemIDLen {
+		return nil, badField("modem", "modem id too long")
+	}
+	seen := make(map[string]bool, len(d.to))
+	out := make([]NewMessage, 0, len(d.to))
+	for i, raw := range d.to {
+		n, err := NormalizeNumber(raw, h.cc)
+		if err != nil {
+			f := fTo
+			if len(d.to) > 1 {
+				f = fTo + "[" + itoa(i) + "]"
+			}
+			return nil, errorf(http.StatusBadRequest, CodeInvalidNumber, f, "%v", err)
+		}
+		if seen[n] {
+			continue // one SMS per number, whatever the spelling
+		}
+		seen[n] = true
+		out = append(out, NewMessage{
+			To: n, Text: d.text, Coding: coding, Parts: parts, Priority: d.priority,
+			SendAt: d.sendAt, ExpiresAt: d.expiresAt, Modem: d.modem, Tags: d.tags,
+			DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata,
+		})
+	}
+	return out, nil
+}
+
+// requestHash identifies a submission by its meaning, so the same request
+// re-sent with other whitespace or number spelling still matches its key.
+func requestHash(kind string, msgs []NewMessage) string {
+	b, _ := json.Marshal(struct {
+		Kind string
+		M    []NewMessage
+	}{kind, msgs})
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func (h *Handler) parseTime(field, v string) (time.Time, *Error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, badField(field, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z", field)
+	}
+	return t, nil
+}
+
+func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
+	key := r.Header.Get("Idempotency-Key")
+	if len(key) > maxIdemKeyLen {
+		return badField("Idempotency-Key", "the key is longer than %d characters", maxIdemKeyLen)
+	}
+	var req sendRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	d := draft{to: req.To, priority: req.Priority, modem: req.Modem, tags: req.Tags, flash: req.Flash, encoding: req.Encoding, metadata: req.Metadata, deliveryReport: true}
+	if req.Text == nil {
+		return errorf(http.StatusBadRequest, CodeMissingField, "text", "text is required")
+	}
+	d.text = *req.Text
+	if req.DeliveryReport != nil {
+		d.deliveryReport = *req.DeliveryReport
+	}
+	if req.Priority < minPriority || req.Priority > maxPriority {
+		return badField("priority", "priority must be from %d to %d", minPriority, maxPriority)
+	}
+	var e *Error
+	if d.sendAt, e = h.parseTime("send_at", req.SendAt); e != nil {
+		return e
+	}
+	if d.expiresAt, e = h.parseTime("expires_at", req.ExpiresAt); e != nil {
+		return e
+	}
+	if req.TTL != nil {
+		if !d.expiresAt.IsZero() {
+			return badField("ttl", "give ttl or expires_at, not both")
+		}
+		if *req.TTL < 5 || *req.TTL > 365*24*3600 {
+			return badField("ttl", "ttl must be from 5 seconds to one year")
+		}
+		base := h.now()
+		if d.sendAt.After(base) {
+			base = d.sendAt
+		}
+		d.expiresAt = base.Add(time.Duration(*req.TTL) * time.Second)
+	}
+	for i, t := range req.Tags {
+		if t == "" || len(t) > 64 {
+			return badField("tags["+itoa(i)+"]", "a tag is 1 to 64 characters")
+		}
+	}
+	if mb, _ := json.Marshal(req.Metadata); len(mb) > maxMetaBytes {
+		return badField("metadata", "metadata is larger than %d bytes", maxMetaBytes)
+	}
+	msgs, e := h.build(d, "to", "text")
+	if e != nil {
+		return e
+	}
+	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("v1", msgs), Messages: msgs})
+	if err != nil {
+		return h.storeErr(err, "message")
+	}
+	out := SendResponse{Batch: res.Batch, Messages: make([]SendResult, len(res.Messages))}
+	for i, m := range res.Messages {
+		out.Messages[i] = SendResult{ID: m.ID, To: m.To, State: m.State, Parts: m.PartCount, Coding: m.Coding}
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	if len(res.Messages) == 1 {
+		w.Header().Set("Location", "/v1/messages/"+url.PathEscape(res.Messages[0].ID))
+	}
+	writeJSON(w, http.StatusAccepted, out)
+	return nil
+}
+
+func (h *Handler) storeErr(err error, what string) *Error {
+	e := backendError(err, what)
+	if e.Status >= 500 {
+		h.log.Error("api: store call failed", "what", what, "err", err)
+	}
+	return e
+}
+
+func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) *Error {
+	m, err := h.b.Store.Message(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return h.storeErr(err, "message")
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+// MessageList is the answer of GET /v1/messages.
+type MessageList struct {
+	Messages   []Message `json:"messages"`
+	NextCursor string    `json:"next_cursor,omitempty"`
+}
+
+func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
+	var f MessageFilter
+	q := r.URL.Query()
+	for _, s := range q["state"] {
+		for _, st := range strings.Split(s, ",") {
+			if st == "" {
+				continue
+			}
+			if !validState(st) {
+				return f, badField("state", "unknown state %q; states are %s", st, strings.Join(allStates, ", "))
+			}
+			f.States = append(f.States, st)
+		}
+	}
+	if to := q.Get("to"); to != "" {
+		n, err := NormalizeNumber(to, h.cc)
+		if err != nil {
+			return f, errorf(http.StatusBadRequest, CodeInvalidNumber, "to", "%v", err)
+		}
+		f.To = n
+	}
+	var e *Error
+	if f.Since, e = queryTime(r, "since"); e != nil {
+		return f, e
+	}
+	if f.Until, e = queryTime(r, "until"); e != nil {
+		return f, e
+	}
+	if f.Limit, e = queryInt(r, "limit", 50, 1, 1000); e != nil {
+		return f, e
+	}
+	f.Cursor = q.Get("cursor")
+	return f, nil
+}
+
+func validState(s string) bool {
+	for _, a := range allStates {
+		if a == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request) *Error {
+	f, e := h.listFilter(r)
+	if e != nil {
+		return e
+	}
+	page, err := h.b.Store.Messages(r.Context(), f)
+	if err != nil {
+		return h.storeErr(err, "message list")
+	}
+	if page.Messages == nil {
+		page.Messages = []Message{}
+	}
+	writeJSON(w, http.StatusOK, MessageList{Messages: page.Messages, NextCursor: page.Next})
+	return nil
+}
+
+func (h *Handler) cancelMessage(w http.ResponseWriter, r *http.Request) *Error {
+	m, err := h.b.Store.Cancel(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return h.storeErr(err, "message")
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
+func itoa(i int) string {
+	return strconvItoa(i)
+}

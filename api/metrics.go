@@ -1,0 +1,133 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// httpMetrics are the API's own metrics plus a collector that reads the
+// queue depth and the live modem status at scrape time (no copies to keep in
+// sync). Labels never carry phone numbers or message ids.
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg *prometheus.Registry, h *Handler) (*httpMetrics, error) {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_http_requests_total",
+			Help: "HTTP API requests by route template, method and status code.",
+		}, []string{"route", "method", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "smsgw_http_request_duration_seconds",
+			Help:    "HTTP API request latency by route template.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.duration, &stateCollector{h: h}} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *httpMetrics) observe(method, route string, code int, d time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
+	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+var (
+	descQueue = prometheus.NewDesc("smsgw_queue_messages",
+		"Outbound messages in the queue by state.", []string{"state"}, nil)
+	descStoreUp = prometheus.NewDesc("smsgw_store_up",
+		"1 when the message store answers, else 0.", nil, nil)
+	descModemUp = prometheus.NewDesc("smsgw_modem_up",
+		"1 when the modem is ready to send, else 0.", []string{"modem"}, nil)
+	descModemInfo = prometheus.NewDesc("smsgw_modem_info",
+		"Modem identity; always 1.", []string{"modem", "manufacturer", "model", "revision", "imei"}, nil)
+	descModemState = prometheus.NewDesc("smsgw_modem_state",
+		"Modem state as a one-hot gauge.", []string{"modem", "state"}, nil)
+	descSignal = prometheus.NewDesc("smsgw_modem_signal_dbm",
+		"Received signal strength in dBm.", []string{"modem"}, nil)
+	descRegistered = prometheus.NewDesc("smsgw_modem_registered",
+		"1 when registered to a network (home or roaming), else 0.", []string{"modem", "registration"}, nil)
+	descSent = prometheus.NewDesc("smsgw_modem_messages_sent_total",
+		"Messages sent by the modem since the daemon started.", []string{"modem"}, nil)
+	descFailed = prometheus.NewDesc("smsgw_modem_send_failures_total",
+		"Failed sends by the modem and +CMS/+CME error code.", []string{"modem", "code"}, nil)
+	descReceived = prometheus.NewDesc("smsgw_modem_messages_received_total",
+		"Messages received by the modem since the daemon started.", []string{"modem"}, nil)
+	descReconnects = prometheus.NewDesc("smsgw_modem_reconnects_total",
+		"Times the modem was reopened or re-initialised.", []string{"modem"}, nil)
+	descStreams = prometheus.NewDesc("smsgw_event_streams",
+		"Open /v1/events streams.", nil, nil)
+)
+
+type stateCollector struct{ h *Handler }
+
+func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descQueue, descStoreUp, descModemUp, descModemInfo, descModemState, descSignal, descRegistered, descSent, descFailed, descReceived, descReconnects, descStreams} {
+		ch <- d
+	}
+}
+
+func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(c.h.hub.subscribers()))
+	counts, err := c.h.b.Store.Counts(ctx)
+	up := 1.0
+	if err != nil {
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, up)
+	if err == nil {
+		for _, st := range allStates {
+			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(counts[st]), st)
+		}
+	}
+	if c.h.b.Modems == nil {
+		return
+	}
+	ms, err := c.h.b.Modems.Modems(ctx)
+	if err != nil {
+		return
+	}
+	for _, m := range ms {
+		m = withBars(m)
+		ready := 0.0
+		if m.State == "ready" {
+			ready = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descModemUp, prometheus.GaugeValue, ready, m.ID)
+		ch <- prometheus.MustNewConstMetric(descModemInfo, prometheus.GaugeValue, 1, m.ID, m.Manufacturer, m.Model, m.Revision, m.IMEI)
+		if m.State != "" {
+			ch <- prometheus.MustNewConstMetric(descModemState, prometheus.GaugeValue, 1, m.ID, m.State)
+		}
+		if m.SignalDBM != nil {
+			ch <- prometheus.MustNewConstMetric(descSignal, prometheus.GaugeValue, float64(*m.SignalDBM), m.ID)
+		}
+		reg := 0.0
+		if m.Registered() {
+			reg = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descRegistered, prometheus.GaugeValue, reg, m.ID, m.Registration)
+		ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(m.Counters.Sent), m.ID)
+		ch <- prometheus.MustNewConstMetric(descReceived, prometheus.CounterValue, float64(m.Counters.Received), m.ID)
+		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(m.Counters.Reconnects), m.ID)
+		for code, n := range m.Counters.FailuresByCode {
+			ch <- prometheus.MustNewConstMetric(descFailed, prometheus.CounterValue, float64(n), m.ID, strconv.Itoa(code))
+		}
+	}
+}
+
+func (h *Handler) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{})
+}

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// SignalBars maps a received signal strength in dBm to 0-4 bars, with the
+// thresholds phones commonly use for GSM/UMTS RSSI.
+func SignalBars(dbm int) int {
+	switch {
+	case dbm >= -73:
+		return 4
+	case dbm >= -83:
+		return 3
+	case dbm >= -93:
+		return 2
+	case dbm >= -109:
+		return 1
+	}
+	return 0
+}
+
+func withBars(m ModemStatus) ModemStatus {
+	if m.SignalDBM != nil {
+		m.SignalBars = SignalBars(*m.SignalDBM)
+	} else {
+		m.SignalBars = 0
+	}
+	if m.Registration == "" {
+		m.Registration = "unknown"
+	}
+	return m
+}
+
+// ModemList is the answer of GET /v1/modems.
+type ModemList struct {
+	Modems []ModemStatus `json:"modems"`
+}
+
+func (h *Handler) noModems() *Error {
+	return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "modem status is not available (the gateway is not running)")
+}
+
+func (h *Handler) listModems(w http.ResponseWriter, r *http.Request) *Error {
+	if h.b.Modems == nil {
+		return h.noModems()
+	}
+	ms, err := h.b.Modems.Modems(r.Context())
+	if err != nil {
+		return h.storeErr(err, "modems")
+	}
+	out := ModemList{Modems: make([]ModemStatus, len(ms))}
+	for i, m := range ms {
+		out.Modems[i] = withBars(m)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) getModem(w http.ResponseWriter, r *http.Request) *Error {
+	if h.b.Modems == nil {
+		return h.noModems()
+	}
+	m, err := h.b.Modems.Modem(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return h.storeErr(err, "modem")
+	}
+	writeJSON(w, http.StatusOK, withBars(m))
+	return nil
+}
+
+type ussdRequest struct {
+	Code string `json:"code"`
+}
+
+// USSDResponse is the answer of POST /v1/modems/{id}/ussd.
+type USSDResponse struct {
+	Modem string `json:"modem"`
+	Code  string `json:"code"`
+	Reply string `json:"reply"`
+}
+
+// validUSSD accepts what a keypad can dial: digits, '*', '#' and '+'.
+func validUSSD(code string) bool {
+	if code == "" || len(code) > maxUSSDCodeLen {
+		return false
+	}
+	return strings.Trim(code, "0123456789*#+") == ""
+}
+
+func (h *Handler) ussd(w http.ResponseWriter, r *http.Request) *Error {
+	if h.b.Modems == nil {
+		return h.noModems()
+	}
+	var req ussdRequest
+	if e := decodeJSON(r, &req); e != nil {
+		return e
+	}
+	if req.Code == "" {
+		return errorf(http.StatusBadRequest, CodeMissingField, "code", "code is required, e.g. \"*100#\"")
+	}
+	if !validUSSD(req.Code) {
+		return badField("code", "a USSD code has only digits, *, # and + (at most %d)", maxUSSDCodeLen)
+	}
+	id := mux.Vars(r)["id"]
+	// A network that never answers must not hold the request forever.
+	ctx, cancel := context.WithTimeout(r.Context(), 25*time.Second)
+	defer cancel()
+	reply, err := h.b.Modems.USSD(ctx, id, req.Code)
+	if err != nil {
+		if ctx.Err() != nil && r.Context().Err() == nil {
+			return errorf(http.StatusGatewayTimeout, CodeUnavailable, "", "the network did not answer the USSD request in time")
+		}
+		return h.storeErr(err, "modem")
+	}
+	writeJSON(w, http.StatusOK, USSDResponse{Modem: id, Code: req.Code, Reply: reply})
+	return nil
+}

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// fakeModems stands in for the gateway's live modem pool.
+type fakeModems struct {
+	mu     sync.Mutex
+	modems []ModemStatus
+	ussd   map[string]string // code -> reply
+}
+
+func (f *fakeModems) Modems(ctx context.Context) ([]ModemStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]ModemStatus(nil), f.modems...), nil
+}
+
+func (f *fakeModems) Modem(ctx context.Context, id string) (ModemStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range f.modems {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return ModemStatus{}, fmt.Errorf("modem %q: %w", id, ErrNotFound)
+}
+
+func (f *fakeModems) USSD(ctx context.Context, id, code string) (string, error) {
+	if _, err := f.Modem(ctx, id); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r, ok := f.ussd[code]; ok {
+		return r, nil
+	}
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+func (f *fakeModems) set(ms ...ModemStatus) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.modems = ms
+}
+
+// memWebhooks is a webhook registry for tests.
+type memWebhooks struct {
+	mu    sync.Mutex
+	hooks []Webhook
+}
+
+func (m *memWebhooks) Webhooks(ctx context.Context) ([]Webhook, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Webhook(nil), m.hooks...), nil
+}
+
+func (m *memWebhooks) AddWebhook(ctx context.Context, w Webhook) (Webhook, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range m.hooks {
+		if h.ID == w.ID {
+			m.hooks[i] = w
+			return w, nil
+		}
+	}
+	m.hooks = append(m.hooks, w)
+	return w, nil
+}
+
+func (m *memWebhooks) DeleteWebhook(ctx context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, h := range m.hooks {
+		if h.ID == id {
+			m.hooks = append(m.hooks[:i], m.hooks[i+1:]...)
+			return nil
+		}
+	}
+	return ErrNotFound
+}

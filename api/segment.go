@@ -1,0 +1,39 @@
+package api
+
+import (
+	"fmt"
+
+	"smsgw/modem/pdu"
+)
+
+// Encodings a client may ask for.
+const (
+	EncodingAuto = "auto"
+	EncodingGSM7 = "gsm7"
+	EncodingUCS2 = "ucs2"
+)
+
+// segment returns how many SMS parts text takes and in which coding, as the
+// PDU encoder will cut it (160/153 septets, 70/67 UCS-2 units; an escape or
+// surrogate pair is never split across parts).
+func segment(text, enc string) (parts int, coding string, err error) {
+	var c pdu.Coding
+	switch enc {
+	case "", EncodingAuto:
+		c = pdu.CodingAuto
+	case EncodingGSM7:
+		c = pdu.CodingGSM7
+	case EncodingUCS2:
+		c = pdu.CodingUCS2
+	default:
+		return 0, "", fmt.Errorf("encoding must be auto, gsm7 or ucs2, not %q", enc)
+	}
+	n, err := pdu.CountParts(text, pdu.SegmentOptions{Coding: c})
+	if err != nil {
+		if c == pdu.CodingGSM7 {
+			return 0, "", fmt.Errorf("the text has characters outside the GSM 7-bit alphabet; use encoding auto or ucs2")
+		}
+		return 0, "", fmt.Errorf("the text cannot be encoded: %w", err)
+	}
+	return n.Parts, n.Coding.String(), nil
+}
