@@ -203,6 +203,7 @@ func init() {
 		"^CURC":  (*Modem).curcCmd,
 		"+CLAC":  (*Modem).clac,
 		"+CPINR": (*Modem).cpinr,
+		"+CRSM":  (*Modem).crsm,
 	}
 }
 
@@ -1023,6 +1024,31 @@ func (m *Modem) cusd(c command) ([]string, result) {
 		return nil, ok
 	}
 	return nil, errResult()
+}
+
+// crsm emulates restricted SIM access (27.007 8.18) for READ BINARY of
+// EF_ICCID (0x2FE2), the vendor-neutral way to read the ICCID.
+func (m *Modem) crsm(c command) ([]string, result) {
+	if c.op == "=?" {
+		return nil, ok
+	}
+	v, _ := args(c.arg)
+	if len(v) < 2 || v[0] != "176" {
+		return nil, cme(50)
+	}
+	if v[1] != "12258" {
+		return []string{"+CRSM: 106,130"}, ok // 6A82: file not found
+	}
+	id := m.opts.ICCID
+	if len(id)%2 == 1 {
+		id += "F"
+	}
+	var b strings.Builder
+	for i := 0; i+1 < len(id); i += 2 {
+		b.WriteByte(id[i+1])
+		b.WriteByte(id[i])
+	}
+	return []string{fmt.Sprintf(`+CRSM: 144,0,"%s"`, b.String())}, ok
 }
 
 // str encodes a string parameter in the TE character set (AT+CSCS): with

@@ -16,7 +16,7 @@ import (
 // client is a test-side port opened with go.bug.st/serial, with a reader
 // goroutine collecting everything the modem writes.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	port serial.Port
 
 	mu   sync.Mutex
@@ -26,7 +26,7 @@ type client struct {
 	done chan struct{}
 }
 
-func openClient(t *testing.T, path string) *client {
+func openClient(t testing.TB, path string) *client {
 	t.Helper()
 	p, err := serial.Open(path, &serial.Mode{BaudRate: 115200})
 	if err != nil {
@@ -155,7 +155,7 @@ func addModem(t *testing.T, n *Network, o Options) *Modem {
 
 // submitPDU builds "00"+SMS-SUBMIT for a one-part text; srr asks for a
 // status report.
-func submitPDU(t *testing.T, to, text string, srr bool) (hexPDU string, tpduLen int) {
+func submitPDU(t testing.TB, to, text string, srr bool) (hexPDU string, tpduLen int) {
 	t.Helper()
 	parts, err := pdu.EncodeSubmit(to, text, pdu.SubmitOptions{StatusReport: srr})
 	if err != nil || len(parts) != 1 {

@@ -66,6 +66,8 @@ func TestIdentityVariants(t *testing.T) {
 		{"wavecom", `AT+CPMS="SM","SM","SR"`, "\r\nERROR\r\n"},
 		{"wavecom", `AT+CPMS="SM","SM"`, "\r\n+CPMS: 0,50,0,50\r\n\r\nOK\r\n"},
 		{"wavecom", "AT+CPMS=?", "\r\n+CPMS: ((\"SM\",\"BM\",\"SR\"),(\"SM\"))\r\n\r\nOK\r\n"},
+		{"huawei-e173", "AT+CRSM=176,12258,0,0,10", "\r\n+CRSM: 144,0,\"980001000000000000F0\"\r\n\r\nOK\r\n"},
+		{"generic", "AT+CRSM=176,28423,0,0,9", "\r\n+CRSM: 106,130\r\n\r\nOK\r\n"},
 		{"generic", "AT+CGSN", "\r\n350000000000000\r\n\r\nOK\r\n"},
 		{"generic", "AT+CIMI", "\r\n001010000000000\r\n\r\nOK\r\n"},
 		{"generic", "AT+CNUM", "\r\n+CNUM: \"\",\"+15550100000\",145\r\n\r\nOK\r\n"},
