@@ -219,9 +219,7 @@ func appendSMSC(dst []byte, a Address) ([]byte, error) {
 	if a.IsZero() {
 		return append(dst, 0), nil
 	}
-	if a.TON == TONAlphanumeric {
-		return dst, fmt.Errorf("%w: SMSC address cannot be alphanumeric", ErrInvalid)
-	}
+	// The SMSC field is always semi-octets, whatever its TON says.
 	if len(a.Number) > 20 {
 		return dst, fmt.Errorf("%w: SMSC address has more than 20 digits", ErrTooLong)
 	}

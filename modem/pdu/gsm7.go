@@ -35,6 +35,9 @@ type charset struct {
 	// reverse maps, built once
 	encLock   map[rune]byte
 	encSingle map[rune]byte
+	// ascii caches the encoding of runes below 0x80 (most texts):
+	// 0 none, 0x100|septet from the locking table, 0x200|septet escaped.
+	ascii [128]uint16
 }
 
 func newCharset(lock *[128]rune, single map[byte]rune) *charset {
@@ -55,6 +58,13 @@ func newCharset(lock *[128]rune, single map[byte]rune) *charset {
 			c.encSingle[r] = s
 		}
 	}
+	for r := rune(0); r < 0x80; r++ {
+		if s, ok := c.encLock[r]; ok {
+			c.ascii[r] = 0x100 | uint16(s)
+		} else if s, ok := c.encSingle[r]; ok {
+			c.ascii[r] = 0x200 | uint16(s)
+		}
+	}
 	return c
 }
 
@@ -63,6 +73,9 @@ var defaultCharset = newCharset(&gsm7Default, gsm7DefaultExt)
 // septetsFor returns how many septets r takes in c: 1, 2 (escape pair) or 0
 // when c cannot carry it.
 func (c *charset) septetsFor(r rune) int {
+	if r >= 0 && r < 0x80 {
+		return int(c.ascii[r] >> 8)
+	}
 	if _, ok := c.encLock[r]; ok {
 		return 1
 	}
@@ -74,6 +87,15 @@ func (c *charset) septetsFor(r rune) int {
 
 // appendRune appends the septets for r; ok is false when c cannot carry r.
 func (c *charset) appendRune(dst []byte, r rune) ([]byte, bool) {
+	if r >= 0 && r < 0x80 {
+		switch v := c.ascii[r]; v >> 8 {
+		case 1:
+			return append(dst, byte(v)), true
+		case 2:
+			return append(dst, septetEscape, byte(v)), true
+		}
+		return dst, false
+	}
 	if s, ok := c.encLock[r]; ok {
 		return append(dst, s), true
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // SegmentOptions choose how a text is cut into parts.
@@ -49,12 +50,17 @@ type Count struct {
 	PerPart int
 }
 
-// unit of segmentation: the encoded form of one character.
+// plan is a text encoded in one coding, character by character: enc holds
+// the encoded form of every character back to back (septets, UTF-16BE
+// octets, or octets), encEnd[i] and textEnd[i] where character i ends in
+// enc and in the text.
 type plan struct {
 	coding       Coding
 	lock, single Language
-	cells        [][]byte // per character: septets, UTF-16BE octets, or one octet
-	runes        []string
+	text         string
+	enc          []byte
+	encEnd       []int
+	textEnd      []int
 	ref16        bool // 16-bit concatenation reference (one header octet more)
 }
 
@@ -77,44 +83,57 @@ func (p *plan) capacity(h UDH) int {
 	return maxUserDataOctet - h.Len()
 }
 
-func (p *plan) units() int {
-	n := 0
-	for _, c := range p.cells {
-		n += len(c)
+func (p *plan) units() int { return len(p.enc) }
+
+func (p *plan) chars() int { return len(p.encEnd) }
+
+// encStart is where character i starts in enc; textStart likewise.
+func (p *plan) encStart(i int) int {
+	if i == 0 {
+		return 0
 	}
-	return n
+	return p.encEnd[i-1]
 }
 
-// cut splits the cells into ranges of at most capacity units each; a cell
-// (escape pair, surrogate pair) is never split.
-func cutCells(cells [][]byte, capacity int) [][2]int {
+func (p *plan) textStart(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return p.textEnd[i-1]
+}
+
+// span returns the units characters from..to-1 take.
+func (p *plan) span(from, to int) int {
+	if to <= from {
+		return 0
+	}
+	return p.encEnd[to-1] - p.encStart(from)
+}
+
+// cut splits the characters into ranges of at most capacity units each; a
+// character (escape pair, surrogate pair) is never split.
+func (p *plan) cut(capacity int) [][2]int {
 	var out [][2]int
-	start, used := 0, 0
-	for i, c := range cells {
-		if used+len(c) > capacity {
+	start := 0
+	for i := range p.encEnd {
+		if p.encEnd[i]-p.encStart(start) > capacity {
 			out = append(out, [2]int{start, i})
-			start, used = i, 0
+			start = i
 		}
-		used += len(c)
 	}
-	return append(out, [2]int{start, len(cells)})
+	return append(out, [2]int{start, p.chars()})
 }
 
-// endsWithCR reports whether a 7-bit part ending on an octet boundary
+// needsExtraCR reports whether a 7-bit part ending on an octet boundary
 // ends with a CR, which TS 23.038 clause 6.1.2.1.1 wants doubled.
 func (p *plan) needsExtraCR(h UDH, from, to int) bool {
 	if p.coding != CodingGSM7 || to == from {
 		return false
 	}
-	last := p.cells[to-1]
-	if len(last) != 1 || last[0] != '\r' {
+	if p.span(to-1, to) != 1 || p.enc[p.encEnd[to-1]-1] != '\r' {
 		return false
 	}
-	n := septetsForHeader(h.Len())
-	for _, c := range p.cells[from:to] {
-		n += len(c)
-	}
-	return n%8 == 0
+	return (septetsForHeader(h.Len())+p.span(from, to))%8 == 0
 }
 
 // ranges returns the part ranges and whether they need concatenation IEs.
@@ -122,20 +141,15 @@ func (p *plan) ranges() ([][2]int, bool) {
 	base := p.langIEs()
 	single := p.capacity(base)
 	if p.units() <= single {
-		r := [2]int{0, len(p.cells)}
-		if !p.needsExtraCR(base, 0, len(p.cells)) || p.units() < single {
-			return [][2]int{r}, false
+		if !p.needsExtraCR(base, 0, p.chars()) || p.units() < single {
+			return [][2]int{{0, p.chars()}}, false
 		}
 	}
 	hdr := append(append(UDH(nil), ConcatIE(0, 1, 1, p.ref16)), base...)
 	multi := p.capacity(hdr)
-	rs := cutCells(p.cells, multi)
+	rs := p.cut(multi)
 	last := rs[len(rs)-1]
-	used := 0
-	for _, c := range p.cells[last[0]:last[1]] {
-		used += len(c)
-	}
-	if p.needsExtraCR(hdr, last[0], last[1]) && used >= multi {
+	if p.needsExtraCR(hdr, last[0], last[1]) && p.span(last[0], last[1]) >= multi {
 		// No room for the second CR: the final CR opens a part of its own.
 		rs[len(rs)-1][1]--
 		rs = append(rs, [2]int{last[1] - 1, last[1]})
@@ -152,37 +166,50 @@ func (p *plan) header(ref uint16, ref16 bool, total, seq int, concat bool) UDH {
 }
 
 func newPlan(text string, c Coding, lock, single Language) (*plan, error) {
-	p := &plan{coding: c, lock: lock, single: single}
+	p := &plan{coding: c, lock: lock, single: single, text: text}
+	n := len(text)
+	if c == CodingUCS2 {
+		n *= 2
+	}
+	p.enc = make([]byte, 0, n)
 	switch c {
 	case CodingGSM7:
 		cs := charsetFor(lock, single)
+		p.encEnd = make([]int, 0, len(text))
+		p.textEnd = make([]int, 0, len(text))
 		for i, r := range text {
-			cell, ok := cs.appendRune(nil, r)
-			if !ok {
+			var ok bool
+			if p.enc, ok = cs.appendRune(p.enc, r); !ok {
 				return nil, fmt.Errorf("%w: %q at byte %d is not in the GSM 7-bit alphabet", ErrNotEncodable, r, i)
 			}
-			p.cells = append(p.cells, cell)
-			p.runes = append(p.runes, string(r))
+			p.encEnd = append(p.encEnd, len(p.enc))
+			p.textEnd = append(p.textEnd, i+utf8.RuneLen(r))
 		}
 	case CodingUCS2:
-		for _, r := range text {
-			var cell []byte
-			if r1, r2 := utf16.EncodeRune(r); r1 != '\uFFFD' {
-				cell = []byte{byte(r1 >> 8), byte(r1), byte(r2 >> 8), byte(r2)}
-			} else {
-				cell = []byte{byte(r >> 8), byte(r)}
-				if r > 0xFFFF {
-					cell = []byte{0xFF, 0xFD}
-				}
+		p.encEnd = make([]int, 0, len(text))
+		p.textEnd = make([]int, 0, len(text))
+		for i, r := range text {
+			w := utf8.RuneLen(r)
+			if w < 0 { // invalid UTF-8 reads as U+FFFD, one byte wide
+				w = 1
+			} else if r == utf8.RuneError && !strings.HasPrefix(text[i:], "\uFFFD") {
+				w = 1
 			}
-			p.cells = append(p.cells, cell)
-			p.runes = append(p.runes, string(r))
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				p.enc = append(p.enc, byte(r1>>8), byte(r1), byte(r2>>8), byte(r2))
+			} else {
+				p.enc = append(p.enc, byte(r>>8), byte(r))
+			}
+			p.encEnd = append(p.encEnd, len(p.enc))
+			p.textEnd = append(p.textEnd, i+w)
 		}
 	case Coding8Bit:
-		for i := 0; i < len(text); i++ {
-			p.cells = append(p.cells, []byte{text[i]})
-			p.runes = append(p.runes, text[i:i+1])
+		p.enc = append(p.enc, text...)
+		p.encEnd = make([]int, len(text))
+		for i := range p.encEnd {
+			p.encEnd[i] = i + 1
 		}
+		p.textEnd = p.encEnd
 	default:
 		return nil, fmt.Errorf("%w: coding %v", ErrInvalid, c)
 	}
@@ -276,20 +303,15 @@ func SegmentText(text string, opt SegmentOptions) ([]Segment, error) {
 	segs := make([]Segment, 0, len(rs))
 	for i, r := range rs {
 		h := p.header(opt.Ref, opt.Ref16, len(rs), i+1, concat)
-		var payload []byte
-		var txt []byte
-		for k := r[0]; k < r[1]; k++ {
-			payload = append(payload, p.cells[k]...)
-			txt = append(txt, p.runes[k]...)
-		}
+		payload := p.enc[p.encStart(r[0]):p.encStart(r[1])]
 		if i == len(rs)-1 && p.needsExtraCR(h, r[0], r[1]) {
-			payload = append(payload, '\r')
+			payload = append(payload[:len(payload):len(payload)], '\r')
 		}
 		ud, err := NewUserData(p.coding, h, payload)
 		if err != nil {
 			return nil, err
 		}
-		segs = append(segs, Segment{DCS: dcs, UD: ud, Text: string(txt)})
+		segs = append(segs, Segment{DCS: dcs, UD: ud, Text: p.text[p.textStart(r[0]):p.textStart(r[1])]})
 	}
 	return segs, nil
 }

@@ -82,6 +82,9 @@ func ParseUDH(b []byte) (UDH, int, error) {
 		return nil, 0, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: ErrTruncated}
 	}
 	n := int(b[0])
+	if n > maxUserDataOctet-1 {
+		return nil, 0, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: fmt.Errorf("%w: header of %d octets exceeds the 140-octet user data", ErrInvalid, n)}
+	}
 	if n+1 > len(b) {
 		return nil, 0, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: fmt.Errorf("%w: header of %d octets, user data has %d", ErrTruncated, n, len(b)-1)}
 	}
