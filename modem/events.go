@@ -77,15 +77,23 @@ type Event struct {
 var resetURCs = map[string]bool{
 	"RDY": true, "^SYSSTART": true, "+PACSP0": true, "+PACSP1": true, "+PACSP": true,
 	"*EMRDY": true, "+READY": true, "SMS Ready": true, "SMS DONE": true, "^BOOT": true,
-	"+CFUN": true, "+QUSIM": true,
+	"+CFUN": true, "+QUSIM": true, "^SIMST": true, "+CPIN": true,
 }
 
 func (m *Modem) eventLoop() {
 	defer m.wg.Done()
 	defer close(m.events)
 	urcs := m.e.URCs()
+	var tick <-chan time.Time
+	if m.cfg.Keepalive > 0 {
+		t := time.NewTicker(m.cfg.Keepalive)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
+		case <-tick:
+			m.keepalive()
 		case u, ok := <-urcs:
 			if !ok {
 				if err := m.e.Err(); err != nil && m.ctx.Err() == nil {
@@ -97,6 +105,26 @@ func (m *Modem) eventLoop() {
 		case <-m.resetSig:
 			m.checkReset(true)
 		}
+	}
+}
+
+// keepalive sends a bare AT when no multi-command operation runs: a modem
+// that rebooted silently shows its echo again, and the answer proves the
+// port alive. A UART modem gives no other sign of either.
+func (m *Modem) keepalive() {
+	if !m.ready.Load() {
+		return
+	}
+	select {
+	case m.op <- struct{}{}:
+	default:
+		return // busy: the modem is being talked to anyway
+	}
+	defer m.unlock()
+	ctx, cancel := context.WithTimeout(m.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := m.e.Exec(ctx, "AT"); err != nil && !errors.Is(err, at.ErrClosed) && m.ctx.Err() == nil {
+		m.log.Warn("modem: keepalive unanswered", "err", err)
 	}
 }
 
@@ -162,7 +190,8 @@ func (m *Modem) handleURC(u at.URC) {
 		m.emit(Event{Kind: EventUSSD, Time: u.Time, USSD: m.decodeUSSD(rep)})
 	default:
 		if resetURCs[u.Name] && m.ready.Load() {
-			if u.Name == "+CFUN" && strings.TrimSpace(u.Args) != "1" {
+			if u.Name == "+CFUN" && strings.TrimSpace(u.Args) != "1" ||
+				u.Name == "+CPIN" && !strings.EqualFold(strings.TrimSpace(u.Args), "READY") {
 				return
 			}
 			m.checkReset(false)

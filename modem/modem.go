@@ -61,7 +61,7 @@ type Config struct {
 	Logger *slog.Logger
 	Trace  io.Writer
 	// SendTimeout bounds each AT+CMGS result (default 3 min, see
-	// at.DefaultTimeouts).
+	// at.DefaultTimeouts) and, when shorter than 10 s, the prompt too.
 	SendTimeout time.Duration
 	// ReadyTimeout bounds how long init keeps retrying while the modem or
 	// SIM answers busy/not ready after power-up or PIN entry (default 45 s).
@@ -77,6 +77,11 @@ type Config struct {
 	USSDTimeout time.Duration
 	// EventBuffer is the capacity of the Events channel (default 64).
 	EventBuffer int
+	// Keepalive, when positive, sends a bare AT this often while the modem
+	// is idle, so that a silent reboot (UART modules print no banner with
+	// autobaud) is noticed by its echo and the settings re-applied. The
+	// pool's periodic health queries do the same; 0 turns it off.
+	Keepalive time.Duration
 	// DTR raises DTR after Open; it is off by default because ptys and
 	// some adapters reject modem-line ioctls.
 	DTR bool

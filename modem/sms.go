@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"smsgw/modem/at"
 	"smsgw/modem/pdu"
@@ -89,11 +90,11 @@ func (m *Modem) SendParts(ctx context.Context, parts []Part) ([]int, error) {
 		if p.Len <= 0 || p.Hex == "" || !isHex(p.Hex) {
 			return mrs, &SendError{Part: i, Parts: len(parts), MRs: mrs, Err: fmt.Errorf("invalid part: length %d, %d hex chars", p.Len, len(p.Hex))}
 		}
-		lines, err := m.e.Do(ctx, at.Cmd{
-			Line:    fmt.Sprintf("AT+CMGS=%d", p.Len),
-			Payload: p.Hex,
-			Timeout: m.cfg.SendTimeout,
-		})
+		cmd := at.Cmd{Line: fmt.Sprintf("AT+CMGS=%d", p.Len), Payload: p.Hex, Timeout: m.cfg.SendTimeout}
+		if m.cfg.SendTimeout > 0 {
+			cmd.PromptTimeout = min(m.cfg.SendTimeout, 10*time.Second)
+		}
+		lines, err := m.e.Do(ctx, cmd)
 		if err != nil {
 			return mrs, &SendError{Part: i, Parts: len(parts), MRs: mrs, Err: err}
 		}
