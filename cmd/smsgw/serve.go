@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"smsgw/api"
+	"smsgw/gateway"
+	"smsgw/internal/sdnotify"
+	"smsgw/modem/pool"
+	"smsgw/modem/sim"
+	"smsgw/queue"
+)
+
+func init() {
+	register(command{name: "serve", summary: "run the daemon (--simulate N: on N emulated modems)", run: runServeCmd})
+}
+
+// stopTimeout bounds a graceful stop; systemd's TimeoutStopSec is longer.
+const stopTimeout = 60 * time.Second
+
+func runServeCmd(args []string, stdout, stderr io.Writer) int {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	return serve(sigs, args, stdout, stderr)
+}
+
+// serve runs the daemon until the first signal on sigs (a graceful stop)
+// and aborts work on the wire at the second.
+func serve(sigs <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "configuration file (default "+gateway.DefaultConfigPath+" when it exists)")
+	simulate := fs.Int("simulate", -1, "run on N emulated modems (a shared virtual network), besides any configured ones")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: smsgw serve [--config FILE] [--simulate N]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "smsgw serve:", err)
+		return 2
+	}
+	if *simulate >= 0 {
+		cfg.Simulate.Modems = *simulate
+	}
+	if cfg.Simulate.Modems < 0 || cfg.Simulate.Modems > 64 {
+		fmt.Fprintln(stderr, "smsgw serve: --simulate: want 0..64")
+		return 2
+	}
+	log, err := gateway.NewLogger(cfg.Log, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "smsgw serve:", err)
+		return 2
+	}
+	d := &daemon{cfg: cfg, log: log, stdout: stdout}
+	if err := d.start(); err != nil {
+		log.Error("start failed", "err", err)
+		d.shutdown(context.Background())
+		return 1
+	}
+	return d.run(sigs)
+}
+
+func loadConfig(path string) (gateway.Config, error) {
+	if path != "" {
+		return gateway.Load(path)
+	}
+	if _, err := os.Stat(gateway.DefaultConfigPath); err == nil {
+		return gateway.Load(gateway.DefaultConfigPath)
+	}
+	return gateway.Default(), nil
+}
+
+// daemon holds what serve started, for an orderly stop.
+type daemon struct {
+	cfg    gateway.Config
+	log    *slog.Logger
+	stdout io.Writer
+
+	simDir    string
+	simTemp   bool
+	net       *sim.Network
+	store     *queue.Store
+	gw        *gateway.Gateway
+	handler   *api.Handler
+	server    *http.Server
+	serveErr  chan error
+	notifier  *sdnotify.Notifier
+	listening string
+}
+
+func (d *daemon) start() error {
+	d.notifier = sdnotify.New(d.log)
+	var extra []pool.Spec
+	if n := d.cfg.Simulate.Modems; n > 0 {
+		var err error
+		if extra, err = d.startSim(n); err != nil {
+			return err
+		}
+	}
+	if dir := filepath.Dir(d.cfg.Storage.Path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return fmt.Errorf("storage directory: %w", err)
+		}
+	}
+	st, err := queue.Open(d.cfg.Storage.Path, gateway.QueueOptions(d.cfg, d.log))
+	if err != nil {
+		return fmt.Errorf("open queue: %w", err)
+	}
+	d.store = st
+
+	tokens := make([]api.Token, 0, len(d.cfg.Server.Tokens))
+	for _, t := range d.cfg.Server.Tokens {
+		tokens = append(tokens, api.Token{Secret: t.Value.Reveal(), Scope: api.Scope(t.Scope)})
+	}
+	reg := prometheus.NewRegistry()
+	var h *api.Handler
+	gw, err := gateway.New(d.cfg, gateway.Options{
+		Store: st, Logger: d.log, Extra: extra,
+		WebhookFile: filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
+		Publish: func(ev api.Event) {
+			if h != nil {
+				h.Publish(ev)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
+	d.gw = gw
+	h, err = api.New(api.Options{
+		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
+		Registry: reg, Logger: d.log, Version: version,
+	}, api.Backend{Store: gateway.APIStore{Q: st}, Modems: gw, Webhooks: gw})
+	if err != nil {
+		return err
+	}
+	d.handler = h
+	ln, err := api.Listen(api.ListenConfig{
+		Addr: d.cfg.Server.Listen, HaveTokens: len(tokens) > 0,
+		TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey,
+	})
+	if err != nil {
+		return err
+	}
+	d.server = api.NewServer(h, api.ServerConfig{})
+	d.serveErr = make(chan error, 1)
+	go func() { d.serveErr <- d.server.Serve(ln) }()
+	d.listening = ln.Addr().String()
+
+	if err := gw.Start(context.Background()); err != nil {
+		return err
+	}
+	scheme := "http"
+	if d.cfg.Server.TLSCert != "" {
+		scheme = "https"
+	}
+	d.log.Info("smsgw running", "version", version, "api", d.listening, "database", d.cfg.Storage.Path)
+	fmt.Fprintf(d.stdout, "smsgw %s: API on %s://%s, database %s\n", version, scheme, d.listening, d.cfg.Storage.Path)
+	// Ready once the database is open and the API listens; modems come
+	// and go on their own and show in STATUS.
+	d.notifier.Ready(gw.Summary(context.Background()))
+	return nil
+}
+
+// startSim brings up n emulated modems on a shared network and returns
+// them as modems for the pool. Without a configured storage path the
+// database goes with them into the simulation directory.
+func (d *daemon) startSim(n int) ([]pool.Spec, error) {
+	d.simDir = d.cfg.Simulate.Dir
+	if d.simDir == "" {
+		dir, err := os.MkdirTemp("", "smsgw-sim-")
+		if err != nil {
+			return nil, fmt.Errorf("simulation directory: %w", err)
+		}
+		d.simDir, d.simTemp = dir, true
+	} else if err := os.MkdirAll(d.simDir, 0o750); err != nil {
+		return nil, fmt.Errorf("simulation directory: %w", err)
+	}
+	if d.cfg.Storage.Path == gateway.Default().Storage.Path {
+		d.cfg.Storage.Path = filepath.Join(d.simDir, "smsgw.db")
+	}
+	d.net = sim.NewNetwork(sim.NetworkOptions{})
+	var specs []pool.Spec
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("sim%d", i)
+		m, err := d.net.AddModem(context.Background(), sim.Options{
+			Dir: d.simDir, Name: name, Profile: d.cfg.Simulate.Profile, SubmitDelay: d.cfg.Simulate.SubmitDelay,
+			// sim1 is +15550100001, sim2 +15550100002...: easy to type.
+			Number: fmt.Sprintf("+155501%05d", i),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("emulated modem %d: %w", i, err)
+		}
+		specs = append(specs, pool.Spec{ID: name, Port: m.Path(), Baud: 115200, Number: m.Number(), Tags: []string{"simulated"}})
+		fmt.Fprintf(d.stdout, "emulated modem %s: number %s, port %s\n", name, m.Number(), m.Path())
+	}
+	return specs, nil
+}
+
+// run is the main loop: watchdog pings, STATUS updates, signals.
+func (d *daemon) run(sigs <-chan os.Signal) int {
+	tick := 10 * time.Second
+	if wd := d.notifier.WatchdogInterval(); wd > 0 && wd < tick {
+		tick = wd
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	last := ""
+	for {
+		select {
+		case sig := <-sigs:
+			d.log.Info("stopping: finishing messages on the wire; signal again to abort", "signal", sig.String())
+			return d.stop(sigs)
+		case err := <-d.serveErr:
+			d.log.Error("API server stopped", "err", err)
+			d.stop(sigs)
+			return 1
+		case <-t.C:
+			d.notifier.Watchdog()
+			if s := d.gw.Summary(context.Background()); s != last {
+				d.notifier.Status("%s", s)
+				last = s
+			}
+		}
+	}
+}
+
+// stop drains: the API stops taking requests, workers stop claiming and
+// finish the parts on the wire, ports close, the database is flushed. A
+// second signal aborts the sends still waiting for the network.
+func (d *daemon) stop(sigs <-chan os.Signal) int {
+	d.notifier.Stopping("stopping: finishing messages on the wire")
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	done := make(chan struct{})
+	go func() {
+		d.shutdown(ctx)
+		close(done)
+	}()
+	// A signal sent to the whole process group (timeout(1), some
+	// supervisors) arrives twice at once; only a later one means "abort".
+	first := time.Now()
+	for {
+		select {
+		case <-done:
+			d.log.Info("stopped")
+			return 0
+		case sig := <-sigs:
+			if time.Since(first) < 500*time.Millisecond {
+				continue
+			}
+			d.log.Warn("second signal: aborting sends on the wire", "signal", sig.String())
+			if d.gw != nil {
+				d.gw.Abort()
+			}
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second):
+			}
+			return 1
+		}
+	}
+}
+
+func (d *daemon) shutdown(ctx context.Context) {
+	if d.handler != nil {
+		d.handler.Close(ctx)
+	}
+	if d.server != nil {
+		if err := d.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Warn("API shutdown", "err", err)
+		}
+	}
+	if d.gw != nil {
+		if err := d.gw.Stop(ctx); err != nil {
+			d.log.Warn("gateway stop", "err", err)
+		}
+	}
+	if d.store != nil {
+		if err := d.store.Close(ctx); err != nil {
+			d.log.Warn("queue close", "err", err)
+		}
+	}
+	if d.net != nil {
+		d.net.Close()
+	}
+	if d.simTemp {
+		os.RemoveAll(d.simDir)
+	}
+}
