@@ -124,7 +124,7 @@ func init() {
 			return nil, ok
 		},
 		"&W": simple, "&C": simple, "&D": simple, "X": simple, "H": simple, "+IFC": simple,
-		"+ICF": simple, "+IPR": simple, "+CSCB": simple, "+CGATT": simple,
+		"+ICF": simple, "+IPR": simple, "+CSCB": simple, "+CGATT": simple, "+CSDH": simple,
 		"I": func(m *Modem, c command) ([]string, result) {
 			var out []string
 			for _, l := range m.prof.ATI {
@@ -674,7 +674,7 @@ func (m *Modem) rssiInside() []string {
 
 func (m *Modem) cmgl(c command) ([]string, result) {
 	if m.st.cmgf != 0 {
-		return nil, cms(303) // text mode is not emulated
+		return m.cmglText(c)
 	}
 	if c.op == "=?" {
 		return []string{"+CMGL: (0-4)"}, ok
@@ -683,7 +683,7 @@ func (m *Modem) cmgl(c command) ([]string, result) {
 	if c.op == "=" {
 		n, good := atoi(c.arg)
 		if !good || n < 0 || n > 4 {
-			return nil, cms(304)
+			return nil, errResult() // "ALL" in PDU mode
 		}
 		want = n
 	}
@@ -714,9 +714,6 @@ func (m *Modem) slotAt(arg string) (*store, int, bool) {
 }
 
 func (m *Modem) cmgr(c command) ([]string, result) {
-	if m.st.cmgf != 0 {
-		return nil, cms(303)
-	}
 	if c.op == "=?" {
 		return nil, ok
 	}
@@ -734,7 +731,12 @@ func (m *Modem) cmgr(c command) ([]string, result) {
 		}
 		return nil, cms(321)
 	}
-	out := append(m.rssiInside(), m.header("+CMGR", -1, sl), hexUpper(sl.pdu))
+	out := m.rssiInside()
+	if m.st.cmgf != 0 {
+		out = append(out, m.cmgrText(sl)...)
+	} else {
+		out = append(out, m.header("+CMGR", -1, sl), hexUpper(sl.pdu))
+	}
 	if sl.stat == 0 {
 		sl.stat = 1
 	}
@@ -781,7 +783,7 @@ func (m *Modem) cmgd(c command) ([]string, result) {
 
 func (m *Modem) cmgs(c command) ([]string, result) {
 	if m.st.cmgf != 0 {
-		return nil, cms(303) // text mode is not emulated
+		return m.cmgsText(c)
 	}
 	if c.op == "=?" {
 		return nil, ok
@@ -919,18 +921,25 @@ func (m *Modem) flushPending() {
 // accept routes one inbound TPDU per AT+CNMI; false means "not now".
 func (m *Modem) accept(in inbound) bool {
 	mode, mt, ds := m.st.cnmi[0], m.st.cnmi[1], m.st.cnmi[3]
-	pdu := append(encodeSMSC(m.sim.smsc), in.tpdu...)
+	raw := append(encodeSMSC(m.sim.smsc), in.tpdu...)
 	if mti(in.tpdu) == 2 { // status report
 		switch ds {
 		case 1:
-			m.indicate(mode, func() { m.urc(fmt.Sprintf("+CDS: %d", len(in.tpdu)), hexUpper(pdu)) })
+			m.indicate(mode, func() {
+				if m.st.cmgf != 0 {
+					f, _ := m.textBody(raw)
+					m.urc("+CDS: " + f)
+					return
+				}
+				m.urc(fmt.Sprintf("+CDS: %d", len(in.tpdu)), hexUpper(raw))
+			})
 		case 2:
 			s := m.stores["SR"]
 			mem := m.prof.CDSIMem
 			if !slices.Contains(m.prof.Storages, "SR") {
 				s, mem = m.stores["SM"], "SM"
 			}
-			i := s.put(&slot{stat: 0, pdu: pdu, tlen: len(in.tpdu)})
+			i := s.put(&slot{stat: 0, pdu: raw, tlen: len(in.tpdu)})
 			if i < 0 {
 				return false
 			}
@@ -941,7 +950,12 @@ func (m *Modem) accept(in inbound) bool {
 	}
 	if mt == 2 || mt == 3 {
 		m.indicate(mode, func() {
-			m.urc(fmt.Sprintf("+CMT: %s,%d", m.prof.CMGRAlpha, len(in.tpdu)), hexUpper(pdu))
+			if m.st.cmgf != 0 {
+				f, body := m.textBody(raw)
+				m.urc("+CMT: "+f, body)
+				return
+			}
+			m.urc(fmt.Sprintf("+CMT: %s,%d", m.prof.CMGRAlpha, len(in.tpdu)), hexUpper(raw))
 		})
 		if m.st.csms == 1 {
 			m.st.ackWait = &ackWait{in: in, tok: m.gen}
@@ -966,7 +980,7 @@ func (m *Modem) accept(in inbound) bool {
 	}
 	memName := m.st.cpms[2]
 	s := m.mem(memName)
-	i := s.put(&slot{stat: 0, pdu: pdu, tlen: len(in.tpdu)})
+	i := s.put(&slot{stat: 0, pdu: raw, tlen: len(in.tpdu)})
 	if i < 0 {
 		return false // memory capacity exceeded: the network retries later
 	}

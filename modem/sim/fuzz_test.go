@@ -14,6 +14,7 @@ func FuzzInterpreter(f *testing.F) {
 		"AT+CPMS=\"SR\",\"ME\",\"SM\"\rAT+CMGL=4\rAT+CMGR=0\rAT+CMGD=1,4\r", "AT+CFUN=1,1\rA/",
 		"AT+CMGW=3,1\r000000\x1a", "AT+CSCS=\"UCS2\";+CSCA=\"00\"\r", "AT+CUSD=1,\"*100#\",15\r",
 		"AT^CURC=0;+CREG=2;+CEREG?;+COPS?;+CESQ;+CLAC\r", "ATS0=1S7?&F&W\r", "\x00\xff\r\n\b\b\r",
+		"AT+CMGF=1;+CSMP=49,167,0,8\rAT+CMGS=\"+15550100000\"\rhi\rthere\x1aAT+CMGL=\"ALL\"\r",
 	} {
 		f.Add([]byte(s), uint8(0))
 	}

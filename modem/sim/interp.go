@@ -43,6 +43,8 @@ type promptState struct {
 	length int
 	stat   int
 	buf    []byte
+	text   bool   // text mode: buf is the message text
+	da     string // text mode destination
 }
 
 type ackWait struct {
@@ -310,10 +312,25 @@ func (m *Modem) promptByte(b byte) {
 		m.flushHeld()
 	case 0x1A: // Ctrl-Z: submit
 		m.st.prompt = nil
+		if ps.text {
+			m.textEntered(ps)
+			return
+		}
 		m.pduEntered(ps)
 	default:
 		if m.st.echo {
 			m.write([]byte{b})
+		}
+		if ps.text {
+			// A CR inside the text starts a new line with a fresh prompt.
+			if b == '\r' {
+				m.writeString("\r\n> ")
+				b = '\n'
+			}
+			if len(ps.buf) < 1024 {
+				ps.buf = append(ps.buf, b)
+			}
+			return
 		}
 		if b == '\r' || b == '\n' || b == ' ' {
 			return
