@@ -3,7 +3,8 @@
 
 Reads one JSON object per line on stdin, writes one JSON object per line:
   {"op": "decode", "pdus": ["HEX with SMSC", ...]}
-      -> {"text": "...", "parts": n}   (gammu.DecodePDU, LinkSMS, DecodeSMS)
+      -> {"text": "...", "parts": n, "number": "...", "class": c}
+         (gammu.DecodePDU, LinkSMS, DecodeSMS)
   {"op": "encode", "text": "...", "unicode": bool, "to": "+...", "smsc": "+..."}
       -> {"pdus": ["HEX with SMSC", ...]}   (gammu.EncodeSMS, EncodePDU)
 Errors come back as {"error": "..."} so one bad case does not end the run.
@@ -18,17 +19,18 @@ import gammu
 
 def decode(req):
     msgs = [gammu.DecodePDU(binascii.unhexlify(h), True) for h in req["pdus"]]
+    meta = {"number": msgs[0]["Number"], "class": msgs[0]["Class"]}
     if len(msgs) == 1 and msgs[0]["UDH"]["Type"] == "NoUDH":
         # python-gammu sizes Text by the septet count, so text with escape
         # pairs carries the NUL terminator and stray bytes: cut there.
-        return {"text": msgs[0]["Text"].split("\x00")[0], "parts": 1}
+        return dict(meta, text=msgs[0]["Text"].split("\x00")[0], parts=1)
     linked = gammu.LinkSMS([[m] for m in msgs])
     if len(linked) != 1:
         return {"error": "gammu linked %d sets" % len(linked)}
     info = gammu.DecodeSMS(linked[0])
     if info is None:
-        return {"text": "".join(m["Text"].split("\x00")[0] for m in linked[0]), "parts": len(linked[0])}
-    return {"text": "".join(e["Buffer"] or "" for e in info["Entries"]), "parts": len(linked[0])}
+        return dict(meta, text="".join(m["Text"].split("\x00")[0] for m in linked[0]), parts=len(linked[0]))
+    return dict(meta, text="".join(e["Buffer"] or "" for e in info["Entries"]), parts=len(linked[0]))
 
 
 def encode(req):
