@@ -167,9 +167,14 @@ func init() {
 		"+CESQ":  (*Modem).cesq,
 		"+CREG":  func(m *Modem, c command) ([]string, result) { return m.regCmd(c, "+CREG", &m.st.creg) },
 		"+CGREG": func(m *Modem, c command) ([]string, result) { return m.regCmd(c, "+CGREG", &m.st.cgreg) },
-		"+CEREG": func(m *Modem, c command) ([]string, result) { return m.regCmd(c, "+CEREG", &m.st.cereg) },
-		"+COPS":  (*Modem).cops,
-		"+CFUN":  (*Modem).cfun,
+		"+CEREG": func(m *Modem, c command) ([]string, result) {
+			if m.prof.AcT != 7 {
+				return nil, textResult(m.prof.Unknown)
+			}
+			return m.regCmd(c, "+CEREG", &m.st.cereg)
+		},
+		"+COPS": (*Modem).cops,
+		"+CFUN": (*Modem).cfun,
 		"+CSCS": func(m *Modem, c command) ([]string, result) {
 			switch c.op {
 			case "=?":
@@ -371,10 +376,7 @@ func (m *Modem) regCmd(c command, name string, n *int) ([]string, result) {
 	case "?":
 		s := fmt.Sprintf("%s: %d,%d", name, *n, m.regStat())
 		if *n == 2 && m.registered() {
-			s += `,"00C3","0012ABCD"`
-			if name != "+CREG" {
-				s += ",7"
-			}
+			s += fmt.Sprintf(`,"00C3","0012ABCD",%d`, m.prof.AcT)
 		}
 		return []string{s}, ok
 	case "=":
@@ -393,14 +395,14 @@ func (m *Modem) regURC() {
 	for _, r := range []struct {
 		name string
 		n    int
-	}{{"+CREG", m.st.creg}, {"+CEREG", m.st.cereg}} {
+	}{{"+CREG", m.st.creg}, {"+CGREG", m.st.cgreg}, {"+CEREG", m.st.cereg}} {
 		switch r.n {
 		case 1:
 			m.urc(fmt.Sprintf("%s: %d", r.name, m.regStat()))
 		case 2:
 			s := fmt.Sprintf("%s: %d", r.name, m.regStat())
 			if m.registered() {
-				s += `,"00C3","0012ABCD"`
+				s += fmt.Sprintf(`,"00C3","0012ABCD",%d`, m.prof.AcT)
 			}
 			m.urc(s)
 		}
@@ -410,12 +412,12 @@ func (m *Modem) regURC() {
 func (m *Modem) cops(c command) ([]string, result) {
 	switch c.op {
 	case "=?":
-		return []string{fmt.Sprintf(`+COPS: (2,"%s","%s","%s",7),,(0-4),(0-2)`, m.net.opts.Operator, m.net.opts.Operator, m.net.opts.MCCMNC)}, ok
+		return []string{fmt.Sprintf(`+COPS: (2,"%s","%s","%s",%d),,(0-4),(0-2)`, m.net.opts.Operator, m.net.opts.Operator, m.net.opts.MCCMNC, m.prof.AcT)}, ok
 	case "?":
 		if !m.registered() {
 			return []string{"+COPS: 0"}, ok
 		}
-		return []string{fmt.Sprintf(`+COPS: 0,0,"%s",7`, m.str(m.net.opts.Operator))}, ok
+		return []string{fmt.Sprintf(`+COPS: 0,0,"%s",%d`, m.str(m.net.opts.Operator), m.prof.AcT)}, ok
 	}
 	return nil, ok
 }

@@ -76,6 +76,10 @@ type Profile struct {
 	// SubmitError is the +CMS code for a submit without network (331) and
 	// GenericError the catch-all (Huawei 500).
 	GenericError int
+	// AcT is the radio access technology the modem camps on (27.007
+	// +COPS <AcT>: 0 GSM, 2 UTRAN, 7 E-UTRAN); AT+CEREG exists only on
+	// LTE modules.
+	AcT int
 	// USSDEncoded: Huawei sends and expects USSD strings as packed 7-bit hex.
 	USSDEncoded bool
 }
@@ -136,6 +140,7 @@ func addProfile(p Profile) {
 func init() {
 	addProfile(Profile{
 		Name:         "generic",
+		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "SMSGW", Model: "SIM-GENERIC", Revision: "1.0",
 		ATI:         []string{"SMSGW SIM-GENERIC", "Revision: 1.0"},
@@ -145,6 +150,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "simcom-sim800",
+		AcT:          0,
 		IndexBase:    1,
 		Manufacturer: "SIMCOM_Ltd", Model: "SIMCOM_SIM800", Revision: "Revision:1418B04SIM800L24",
 		ATI:         []string{"SIM800 R14.18"},
@@ -165,6 +171,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "simcom-sim7600",
+		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "SIMCOM INCORPORATED", Model: "SIMCOM_SIM7600E-H", Revision: "+CGMR: LE20B04SIM7600M22",
 		ATI:         []string{"Manufacturer: SIMCOM INCORPORATED", "Model: SIMCOM_SIM7600E-H", "Revision: SIM7600M22_V2.0"},
@@ -188,6 +195,7 @@ func init() {
 	}
 	addProfile(huaweiCNMI(Profile{
 		Name:         "huawei-e173",
+		AcT:          2,
 		Manufacturer: "huawei", Model: "E173", Revision: "11.126.85.00.209",
 		ATI:         []string{"Manufacturer: huawei", "Model: E173", "Revision: 11.126.85.00.209", "IMEI: %s", "+GCAP: +CGSM,+DS,+ES"},
 		BootURCs:    []string{"^BOOT:35323129,0,0,0,26", "^SIMST:1", "^SRVST:2", "^MODE:3,2", "^RSSI:%d"},
@@ -205,6 +213,7 @@ func init() {
 	}))
 	addProfile(huaweiCNMI(Profile{
 		Name:         "huawei-e3372",
+		AcT:          7,
 		Manufacturer: "huawei", Model: "E3372", Revision: "22.328.62.00.209",
 		ATI:         []string{"Manufacturer: huawei", "Model: E3372", "Revision: 22.328.62.00.209", "IMEI: %s", "+GCAP: +CGSM,+DS,+ES"},
 		BootURCs:    []string{"^SIMST:1", "^SRVST:2", "^MODE:5,4", "^RSSI:%d"},
@@ -223,6 +232,7 @@ func init() {
 	}))
 	addProfile(Profile{
 		Name:         "quectel-ec25",
+		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "Quectel", Model: "EC25", Revision: "EC25EFAR06A06M4G",
 		ATI:         []string{"Quectel", "EC25", "Revision: EC25EFAR06A06M4G"},
@@ -241,6 +251,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "telit",
+		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "Telit", Model: "LE910C1-EU", Revision: "25.20.676",
 		ATI:         []string{"Telit", "LE910C1-EU"},
@@ -256,6 +267,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "wavecom",
+		AcT:          0,
 		IndexBase:    1,
 		Manufacturer: " WAVECOM MODEM", Model: " MULTIBAND  900E  1800 ", Revision: "",
 		ATI:         []string{" WAVECOM MODEM"},
