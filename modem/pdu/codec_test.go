@@ -298,6 +298,16 @@ func TestJoiner(t *testing.T) {
 	if j.Pending() != 2 {
 		t.Fatalf("pending %d", j.Pending())
 	}
+	// A late copy of a part of the completed set opens no new set...
+	if got := j.Add(a[1]); got != nil || j.Pending() != 2 {
+		t.Fatalf("late duplicate: %v, pending %d", got, j.Pending())
+	}
+	// ...but a new message reusing sender and reference does.
+	other := deliver("+4911", 7, false)
+	other[0].(*Deliver).UD.Raw[len(other[0].(*Deliver).UD.Raw)-1] ^= 0x01
+	if got := j.Add(other[0]); got != nil || j.Pending() != 3 {
+		t.Fatalf("reused reference: pending %d", j.Pending())
+	}
 	single := &Deliver{DCS: 0, UD: UserData{Length: 1, Raw: []byte{0x41}}}
 	if got := j.Add(single); len(got) != 1 || got[0] != single {
 		t.Fatalf("single message not passed through")
@@ -308,7 +318,7 @@ func TestJoiner(t *testing.T) {
 	}
 	now = now.Add(2 * time.Minute)
 	exp := j.Expire()
-	if len(exp) != 2 || j.Pending() != 0 {
+	if len(exp) != 3 || j.Pending() != 0 {
 		t.Fatalf("expired %d, pending %d", len(exp), j.Pending())
 	}
 	for _, e := range exp {
@@ -318,7 +328,7 @@ func TestJoiner(t *testing.T) {
 				t.Fatalf("b: %+v", e)
 			}
 		case "+4911":
-			if len(e.Parts) != 1 || e.Key.RefBits != 16 {
+			if len(e.Parts) != 1 || (e.Key.RefBits != 16 && e.Parts[0] != other[0]) {
 				t.Fatalf("c: %+v", e)
 			}
 		default:

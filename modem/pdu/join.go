@@ -1,6 +1,7 @@
 package pdu
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"sync"
@@ -151,7 +152,10 @@ type Incomplete struct {
 }
 
 // Joiner reassembles concatenated messages in memory. Parts may arrive in
-// any order; a repeated part (same set, same sequence number) is ignored.
+// any order; a repeated part (same set, same sequence number) is ignored,
+// also after its set completed: for Timeout the joiner remembers the user
+// data of completed sets, so a part delivered twice (modems do) does not
+// open a new set, while a new message that reuses the reference does.
 // Joiner is safe for concurrent use.
 type Joiner struct {
 	// Timeout after which Expire reports a set as incomplete; zero means
@@ -162,11 +166,22 @@ type Joiner struct {
 
 	mu   sync.Mutex
 	sets map[SetKey]*pending
+	done map[SetKey]*completed
 }
 
 type pending struct {
 	first time.Time
 	parts map[int]Message
+}
+
+type completed struct {
+	at  time.Time
+	raw map[int][]byte // user data of each part
+}
+
+func rawUD(m Message) []byte {
+	_, ud, _ := userDataOf(m)
+	return ud.Raw
 }
 
 // NewJoiner returns a joiner that reports sets still incomplete after
@@ -194,6 +209,12 @@ func (j *Joiner) Add(m Message) []Message {
 	defer j.mu.Unlock()
 	if j.sets == nil {
 		j.sets = map[SetKey]*pending{}
+		j.done = map[SetKey]*completed{}
+	}
+	if d := j.done[k]; d != nil {
+		if raw, ok := d.raw[c.Seq]; ok && bytes.Equal(raw, rawUD(m)) {
+			return nil // a late copy of a part of a set already handed out
+		}
 	}
 	s := j.sets[k]
 	if s == nil {
@@ -209,9 +230,12 @@ func (j *Joiner) Add(m Message) []Message {
 	}
 	delete(j.sets, k)
 	out := make([]Message, 0, c.Total)
+	d := &completed{at: j.now(), raw: make(map[int][]byte, c.Total)}
 	for i := 1; i <= c.Total; i++ {
 		out = append(out, s.parts[i])
+		d.raw[i] = rawUD(s.parts[i])
 	}
+	j.done[k] = d
 	return out
 }
 
@@ -223,7 +247,7 @@ func (j *Joiner) Pending() int {
 }
 
 // Expire removes and returns the sets whose first part arrived more than
-// Timeout ago, oldest first.
+// Timeout ago, oldest first, and forgets completed sets of that age.
 func (j *Joiner) Expire() []Incomplete {
 	timeout := j.Timeout
 	if timeout <= 0 {
@@ -232,6 +256,11 @@ func (j *Joiner) Expire() []Incomplete {
 	now := j.now()
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	for k, d := range j.done {
+		if now.Sub(d.at) >= timeout {
+			delete(j.done, k)
+		}
+	}
 	var out []Incomplete
 	for k, s := range j.sets {
 		if now.Sub(s.first) < timeout {

@@ -69,8 +69,9 @@ func (s Status) Meaning() string {
 	return fmt.Sprintf("reserved (0x%02X)", byte(s))
 }
 
-// Delivered reports whether the message reached the recipient.
-func (s Status) Delivered() bool { return s <= 0x02 || (s >= 0x03 && s < 0x20) }
+// Delivered reports whether the transaction completed (0x00-0x1F): the
+// message reached the recipient, or was forwarded or replaced.
+func (s Status) Delivered() bool { return s < 0x20 }
 
 // Pending reports whether the SC is still trying (temporary error, 0x20-0x3F).
 func (s Status) Pending() bool { return s >= 0x20 && s <= 0x3F }
