@@ -136,13 +136,10 @@ func (m *Modem) sleep(ctx context.Context, d time.Duration) error {
 }
 
 // simState asks AT+CPIN? and returns the state word ("READY", "SIM PIN",
-// ...). Wavecom and Sierra SL8084 answer +CPIN: READY without OK: the state
-// is taken from the lines even when the final result times out.
+// ...). Wavecom and Sierra SL8084 answer +CPIN: READY without OK: the
+// engine ends the command half a second after that line (at.Cmd.NoFinal).
 func (m *Modem) simState(ctx context.Context) (string, error) {
-	// Short timeout: on devices that never send the OK it is part of
-	// every init.
-	timeout := min(max(m.cfg.ReadyTimeout/8, time.Second), 5*time.Second)
-	lines, err := m.e.Do(ctx, at.Cmd{Line: "AT+CPIN?", Timeout: timeout})
+	lines, err := m.e.Do(ctx, at.Cmd{Line: "AT+CPIN?", NoFinal: "+CPIN"})
 	if a, ok := find(lines, "+CPIN"); ok && (err == nil || errors.Is(err, at.ErrTimeout)) {
 		return strings.ToUpper(strings.Trim(a, `"`)), nil
 	}

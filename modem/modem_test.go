@@ -209,9 +209,6 @@ func TestPIN(t *testing.T) {
 		})
 	}
 	t.Run("wavecom READY without OK", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("waits for the CPIN timeout")
-		}
 		s := baseScript()
 		s["AT+CPIN?"] = "\r\n+CPIN: READY\r\n"
 		open(t, fake(s), testCfg())

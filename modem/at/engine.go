@@ -45,6 +45,13 @@ type Cmd struct {
 	// Payload, when not empty, is written after the "> " prompt, followed by
 	// ^Z (0x1A): the PDU of AT+CMGS/AT+CMGW.
 	Payload string
+	// NoFinal, when set, is the prefix of an information line after which
+	// the command may end without a final result code: Wavecom and Sierra
+	// SL8084 answer AT+CPIN? with "+CPIN: READY" and no OK. The engine then
+	// waits NoFinalGrace (default 500 ms) for the OK and otherwise returns
+	// the lines with no error.
+	NoFinal      string
+	NoFinalGrace time.Duration
 	// PromptTimeout and Timeout override DefaultTimeouts when positive.
 	// Timeout counts from the write of the line, or of the payload.
 	PromptTimeout time.Duration
@@ -98,6 +105,8 @@ type pending struct {
 	finished    bool
 	lines       []string
 	err         error
+	noFinal     string
+	terminal    chan struct{} // closed when a NoFinal line arrives
 	promptCh    chan struct{}
 	done        chan struct{}
 }
@@ -189,6 +198,9 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 	if pt <= 0 {
 		pt = 10 * time.Second
 	}
+	if c.NoFinalGrace <= 0 {
+		c.NoFinalGrace = 500 * time.Millisecond
+	}
 	wrap := func(err error, phase string) error {
 		return &CommandError{Cmd: Redact(c.Line, e.cfg.Secrets), Phase: phase, Err: err}
 	}
@@ -209,6 +221,8 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 		prefix:     responsePrefix(c.Line),
 		payload:    c.Payload,
 		wantPrompt: c.Payload != "",
+		noFinal:    c.NoFinal,
+		terminal:   make(chan struct{}),
 		promptCh:   make(chan struct{}),
 		done:       make(chan struct{}),
 	}
@@ -261,16 +275,37 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 	timer := time.NewTimer(ft)
 	defer timer.Stop()
 	var err error
-	select {
-	case <-p.done:
-	case <-timer.C:
-		err = ErrTimeout
-	case <-ctx.Done():
-		err = ctx.Err()
-	case <-e.done:
-		err = e.Err()
+	var grace <-chan time.Time
+	term := p.terminal // closed by the reader; p.terminal itself is never reassigned
+	ended := false     // the final never came but a NoFinal line did
+wait:
+	for {
+		select {
+		case <-p.done:
+			break wait
+		case <-term:
+			term = nil
+			g := time.NewTimer(c.NoFinalGrace)
+			defer g.Stop()
+			grace = g.C
+		case <-grace:
+			ended = true
+			break wait
+		case <-timer.C:
+			err = ErrTimeout
+			break wait
+		case <-ctx.Done():
+			err = ctx.Err()
+			break wait
+		case <-e.done:
+			err = e.Err()
+			break wait
+		}
 	}
 	lines, ferr, fin := e.abandon(p, false, err != nil && !errors.Is(err, ErrClosed))
+	if ended && !fin {
+		return lines, nil
+	}
 	if fin {
 		return lines, wrapNil(ferr, wrap)
 	}
@@ -578,6 +613,10 @@ func (e *Engine) line(l string) {
 	}
 	if p != nil && hasResponsePrefix(l, p.prefix) {
 		p.lines = append(p.lines, l)
+		if p.noFinal != "" && hasResponsePrefix(l, p.noFinal) {
+			p.noFinal = ""
+			close(p.terminal)
+		}
 		return
 	}
 	if u, ok := parseURC(l); ok {

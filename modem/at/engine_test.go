@@ -553,3 +553,23 @@ func TestRedact(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestNoFinal(t *testing.T) {
+	m := attest.New()
+	m.Once("AT+CPIN?", "\r\n+CPIN: READY\r\n") // Wavecom: no OK
+	m.On("AT+CPIN?", "\r\n+CPIN: SIM PIN\r\n\r\nOK\r\n")
+	m.On("AT", "\r\nOK\r\n")
+	e := newEngine(t, m, at.Config{})
+	cmd := at.Cmd{Line: "AT+CPIN?", NoFinal: "+CPIN", NoFinalGrace: 20 * time.Millisecond, Timeout: guard}
+	got, err := e.Do(ctx(t), cmd)
+	if err != nil || len(got) != 1 || got[0] != "+CPIN: READY" {
+		t.Fatalf("%q %v", got, err)
+	}
+	got, err = e.Do(ctx(t), cmd)
+	if err != nil || len(got) != 1 || got[0] != "+CPIN: SIM PIN" {
+		t.Fatalf("with OK: %q %v", got, err)
+	}
+	if _, err := e.Exec(ctx(t), "AT"); err != nil {
+		t.Fatal(err)
+	}
+}
