@@ -43,7 +43,8 @@ func runPDU(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		// One line, whatever the error text holds.
-		fmt.Fprintf(stderr, "smsgw pdu: %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		msg := strings.TrimPrefix(err.Error(), "pdu: ")
+		fmt.Fprintf(stderr, "smsgw pdu: %s\n", strings.ReplaceAll(msg, "\n", " "))
 		if errors.Is(err, errUsage) {
 			return 2
 		}
