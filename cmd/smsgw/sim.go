@@ -35,9 +35,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pin := fs.String("pin", "", "SIM PIN every emulated modem asks for")
 	delay := fs.Duration("submit-delay", 0, "time between ^Z and the +CMGS result")
 	noise := fs.Duration("noise", 0, "emit a random URC this often (0: off)")
+	boot := fs.Duration("boot-delay", 0, "pause between power-up banners (the SMS service is ready after the last)")
 	verbose := fs.Bool("v", false, "log AT traffic to stderr (PINs redacted)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw sim --modems N --dir DIR [--profile P[,P...]] [--pin PIN] [--submit-delay D] [--noise D] [-v]")
+		fmt.Fprintln(stderr, "usage: smsgw sim --modems N --dir DIR [--profile P[,P...]] [--pin PIN] [--submit-delay D] [--boot-delay D] [--noise D] [-v]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +67,7 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			Profile:     strings.TrimSpace(names[i%len(names)]),
 			PIN:         *pin,
 			SubmitDelay: *delay,
+			BootDelay:   *boot,
 		})
 		if err != nil {
 			fmt.Fprintln(stderr, "smsgw sim:", err)

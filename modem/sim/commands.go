@@ -80,7 +80,7 @@ func (m *Modem) dispatch(c command) ([]string, result) {
 		}
 	}
 	if smsCommands[c.name] && !m.st.ready && c.op != "=?" {
-		return nil, cms(302)
+		return nil, textResult(m.prof.NotReady)
 	}
 	if h, found := handlers[c.name]; found {
 		return h(m, c)
@@ -592,6 +592,19 @@ func (m *Modem) cnmiCmd(c command) ([]string, result) {
 			return nil, cms(303)
 		}
 		m.st.cnmi = next
+		if next[0] != 0 {
+			// Indications kept in the TA while <mode> was 0 are flushed
+			// (<bfr>=0) or cleared (<bfr>=1), 27.005 3.4.1.
+			tabuf := m.st.tabuf
+			m.st.tabuf = nil
+			if next[4] == 0 {
+				m.after(0, func() {
+					for _, f := range tabuf {
+						f()
+					}
+				})
+			}
+		}
 		m.after(0, m.flushPending)
 		return nil, ok
 	}
@@ -995,12 +1008,15 @@ func (m *Modem) accept(in inbound) bool {
 	return true
 }
 
-// indicate emits an indication per CNMI <mode>: 0 keeps it in the TA (not
-// emulated: dropped), 1 drops it while the link is reserved, 2 buffers it
-// until the link is free, 3 forwards it regardless.
+// indicate emits an indication per CNMI <mode>: 0 keeps it in the TA
+// buffer (flushed when <mode> becomes 1-3), 1 drops it while the link is
+// reserved, 2 buffers it until the link is free, 3 forwards it regardless.
 func (m *Modem) indicate(mode int, f func()) {
 	switch mode {
 	case 0:
+		if len(m.st.tabuf) < 64 {
+			m.st.tabuf = append(m.st.tabuf, f)
+		}
 		return
 	case 1:
 		if m.linkReserved() {

@@ -187,3 +187,26 @@ func TestMRWraps(t *testing.T) {
 		t.Fatalf("wrapped %q", got)
 	}
 }
+
+func TestCNMIMode0Buffer(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CNMI=0,1,0,0,0")
+	if err := n.Deliver(m.Number(), "+491700000001", "buffered"); err != nil {
+		t.Fatal(err)
+	}
+	// Stored while the indication stays in the TA; it comes out once
+	// <mode> is 2 with <bfr>=0.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(m.Messages()) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("not stored")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := c.cmd("AT+CNMI=2,1,0,0,0"); got != "\r\nOK\r\n" {
+		t.Fatalf("CNMI %q", got)
+	}
+	c.waitFor("\r\n+CMTI: \"SM\",1\r\n")
+}

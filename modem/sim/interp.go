@@ -35,6 +35,7 @@ type volatile struct {
 	busy    bool
 	pendIn  []byte
 	held    []func() // indications buffered while the link is reserved (CNMI mode 2)
+	tabuf   []func() // indications kept in the TA while CNMI <mode> is 0
 	ackWait *ackWait
 }
 
@@ -106,8 +107,7 @@ func (m *Modem) powerUp() {
 	default:
 		m.sim.pinState = "READY"
 	}
-	d := m.opts.BootDelay
-	var t time.Duration
+	var steps []step
 	for _, b := range p.BootURCs {
 		line := b
 		switch {
@@ -116,37 +116,51 @@ func (m *Modem) powerUp() {
 		case strings.Contains(b, "%d"):
 			line = fmt.Sprintf(b, m.opts.RSSI)
 		}
-		t += d
-		m.at(t, func() { m.urc(line) })
+		steps = append(steps, step{m.opts.BootDelay, func() { m.urc(line) }})
 	}
 	if m.sim.pinState == "READY" {
-		m.at(t+d, m.simReady)
+		steps = append(steps, step{m.opts.BootDelay, m.simReady})
 	}
+	m.chain(steps)
 }
 
-// at runs f now when d is zero, else after d: boot steps without delays
-// happen before power-up returns.
-func (m *Modem) at(d time.Duration, f func()) {
-	if d <= 0 {
-		f()
-		return
+// step is one timed action of a boot sequence: run f d after the previous.
+type step struct {
+	d time.Duration
+	f func()
+}
+
+// chain runs steps in order, each d after the one before; steps without a
+// delay run at once, so a boot without delays is complete when power-up
+// returns. A power cycle in between abandons the rest.
+func (m *Modem) chain(steps []step) {
+	for i, s := range steps {
+		if s.d > 0 {
+			rest := steps[i+1:]
+			f := s.f
+			m.after(s.d, func() {
+				f()
+				m.chain(rest)
+			})
+			return
+		}
+		s.f()
 	}
-	m.after(d, f)
 }
 
 // simReady runs once the SIM is unlocked: ready banners, then SMS service.
 func (m *Modem) simReady() {
 	m.st.simUp = true
-	var t time.Duration
+	var steps []step
 	for _, b := range m.prof.ReadyURCs {
 		line := b
-		t += m.opts.BootDelay
-		m.at(t, func() { m.urc(line) })
+		steps = append(steps, step{m.opts.BootDelay, func() { m.urc(line) }})
 	}
-	m.at(t+m.opts.ReadyDelay, func() {
+	steps = append(steps, step{m.opts.ReadyDelay, func() {
 		m.st.ready = true
 		m.flushPending()
-	})
+	}})
+	m.chain(steps)
 }
 
 // write sends raw bytes to the client unless the modem is hung or gone.

@@ -486,7 +486,12 @@ func (m *Modem) noiseTick() <-chan time.Time {
 // the prompt, and between ^Z and +CMGS (as ZTE sticks do with +ZDONR).
 func (m *Modem) ResponseNoise(on bool) { _ = m.call(func() { m.respNoise = on }) }
 
-func (m *Modem) emitNoise() { m.urc(m.noiseLine()) }
+func (m *Modem) emitNoise() {
+	if m.prof.CURC && !m.st.curc {
+		return // AT^CURC=0 silenced the Huawei status lines
+	}
+	m.urc(m.noiseLine())
+}
 
 func (m *Modem) noiseLine() string {
 	var lines []string

@@ -62,3 +62,23 @@ func TestNotReadyWindow(t *testing.T) {
 	c.send("AT+CPMS?\r")
 	c.waitFor("\r\n+CMS ERROR: 302\r\n")
 }
+
+func TestBootDelay(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "quectel-ec25", BootDelay: 5 * time.Millisecond})
+	c := openClient(t, m.Path())
+	// Right after power-up the SMS service is not ready yet.
+	c.send("ATE0\rAT+CMEE=1;+CPMS?\r")
+	got := c.waitFor("+QIND: PB DONE\r\n")
+	if !strings.Contains(got, "+CMS ERROR: 302") {
+		t.Skipf("the host was too slow to ask before the boot finished: %q", got)
+	}
+	for i, b := range []string{"RDY", "+CFUN: 1", "+CPIN: READY", "+QUSIM: 1", "+QIND: SMS DONE", "+QIND: PB DONE"} {
+		if !strings.Contains(got, "\r\n"+b+"\r\n") {
+			t.Fatalf("banner %d %q missing in %q", i, b, got)
+		}
+	}
+	if got := c.cmd("AT+CPMS?"); !strings.Contains(got, "+CPMS: \"SM\",0,50") {
+		t.Fatalf("after boot %q", got)
+	}
+}

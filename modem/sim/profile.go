@@ -76,6 +76,9 @@ type Profile struct {
 	// SubmitError is the +CMS code for a submit without network (331) and
 	// GenericError the catch-all (Huawei 500).
 	GenericError int
+	// NotReady is the final result of SMS commands between SIM unlock and
+	// SMS readiness ("+CMS ERROR: 302"; Wavecom "+CME ERROR: 515").
+	NotReady string
 	// AcT is the radio access technology the modem camps on (27.007
 	// +COPS <AcT>: 0 GSM, 2 UTRAN, 7 E-UTRAN); AT+CEREG exists only on
 	// LTE modules.
@@ -130,6 +133,9 @@ func addProfile(p Profile) {
 	}
 	if p.CDSIMem == "" {
 		p.CDSIMem = "SR"
+	}
+	if p.NotReady == "" {
+		p.NotReady = "+CMS ERROR: 302"
 	}
 	if p.GenericError == 0 {
 		p.GenericError = 500
