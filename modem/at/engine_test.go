@@ -573,3 +573,43 @@ func TestNoFinal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzEngineReply runs whole commands whose replies carry arbitrary bytes
+// before the final OK: the engine must neither panic nor hang, and whatever
+// it returns is a typed outcome.
+func FuzzEngineReply(f *testing.F) {
+	for _, s := range []string{"+CSQ: 20,99", "\r\n> ", "+CMT: ,24\r\n", "^RSSI:3\r\n+CMS ERROR: 500", "AT\r", "\x00\xff>", "+CPIN: READY"} {
+		f.Add([]byte(s), false)
+	}
+	f.Fuzz(func(t *testing.T, reply []byte, echo bool) {
+		m := attest.New()
+		m.SetEcho(echo)
+		m.On("AT+X", "\r\n"+string(reply)+"\r\nOK\r\n")
+		m.On("AT+Y", "\r\nOK\r\n")
+		e := at.New(m, at.Config{Logger: quiet(), DrainWindow: 10 * time.Millisecond})
+		defer e.Close()
+		go func() {
+			for range e.URCs() {
+			}
+		}()
+		c, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		lines, err := e.Exec(c, "AT+X")
+		var ce *at.CommandError
+		if err != nil && !errors.As(err, &ce) {
+			t.Fatalf("untyped error %v", err)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("hung on reply %q", reply)
+		}
+		for _, l := range lines {
+			if strings.ContainsAny(l, "\r\n") {
+				t.Fatalf("line %q", l)
+			}
+		}
+		// The engine stays usable.
+		if _, err := e.Exec(c, "AT+Y"); errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("next command hung after reply %q", reply)
+		}
+	})
+}
