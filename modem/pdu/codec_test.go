@@ -705,3 +705,48 @@ func hexString(b []byte) string {
 	}
 	return string(s)
 }
+
+// TS 23.040 clause 9.2.3: every first-octet flag survives encode/decode and
+// sits on its bit.
+func TestFirstOctetFlags(t *testing.T) {
+	to := Address{TON: TONInternational, NPI: NPIISDN, Number: "4911"}
+	ts := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name string
+		m    Message
+		fo   byte
+	}{
+		{"submit plain", &Submit{To: to}, 0x01},
+		{"submit RD", &Submit{To: to, RejectDuplicates: true}, 0x05},
+		{"submit VPF relative", &Submit{To: to, Validity: RelativeValidity(time.Hour)}, 0x11},
+		{"submit VPF absolute", &Submit{To: to, Validity: Validity{Format: ValidityAbsolute, Time: ts}}, 0x19},
+		{"submit VPF enhanced", &Submit{To: to, Validity: Validity{Format: ValidityEnhanced, Enhanced: [7]byte{2, 30}, Duration: 30 * time.Second}}, 0x09},
+		{"submit SRR", &Submit{To: to, StatusReportRequest: true}, 0x21},
+		{"submit UDHI", &Submit{To: to, UD: UserData{HeaderPresent: true, Length: 7, Raw: []byte{5, 0, 3, 1, 2, 1, 0}}}, 0x41},
+		{"submit RP", &Submit{To: to, ReplyPath: true}, 0x81},
+		{"deliver plain (no more messages)", &Deliver{From: to, SCTS: ts}, 0x04},
+		{"deliver MMS", &Deliver{From: to, SCTS: ts, MoreMessagesToSend: true}, 0x00},
+		{"deliver LP", &Deliver{From: to, SCTS: ts, LoopPrevention: true}, 0x0C},
+		{"deliver SRI", &Deliver{From: to, SCTS: ts, StatusReportIndication: true}, 0x24},
+		{"deliver RP", &Deliver{From: to, SCTS: ts, ReplyPath: true}, 0x84},
+		{"status report", &StatusReport{Recipient: to, SCTS: ts, DischargeTime: ts}, 0x06},
+		{"status report SRQ MMS LP", &StatusReport{Recipient: to, SCTS: ts, DischargeTime: ts, Qualifier: true, MoreMessagesToSend: true, LoopPrevention: true}, 0x2A},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := EncodeTPDU(tc.m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b[0] != tc.fo {
+				t.Fatalf("first octet %02X, want %02X", b[0], tc.fo)
+			}
+			got, err := DecodeTPDU(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.m, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); d != "" {
+				t.Fatalf("-want +got\n%s", d)
+			}
+		})
+	}
+}
