@@ -72,7 +72,7 @@ func (m *Modem) dispatch(c command) ([]string, result) {
 			}
 			return nil, cms(311)
 		}
-		if _, known := handlers[c.name]; known || m.iccidPrefix(c.name) != "" {
+		if _, known := handlers[c.name]; known || hasKey(m.prof.ICCIDCommands, c.name) {
 			if strings.HasPrefix(m.sim.pinState, "SIM PUK") {
 				return nil, cme(12)
 			}
@@ -85,7 +85,7 @@ func (m *Modem) dispatch(c command) ([]string, result) {
 	if h, found := handlers[c.name]; found {
 		return h(m, c)
 	}
-	if p := m.iccidPrefix(c.name); p != "" || m.prof.ICCIDCommands[c.name] == "" && hasKey(m.prof.ICCIDCommands, c.name) {
+	if p, isICCID := m.prof.ICCIDCommands[c.name]; isICCID {
 		if c.op == "=?" {
 			return nil, ok
 		}
@@ -95,10 +95,6 @@ func (m *Modem) dispatch(c command) ([]string, result) {
 }
 
 func hasKey(mp map[string]string, k string) bool { _, ok := mp[k]; return ok }
-
-func (m *Modem) iccidPrefix(name string) string {
-	return m.prof.ICCIDCommands[name]
-}
 
 type handler func(m *Modem, c command) ([]string, result)
 
@@ -508,9 +504,13 @@ func (m *Modem) cpms(c command) ([]string, result) {
 			s := m.mem(next[i])
 			parts = append(parts, fmt.Sprintf("%d,%d", s.used(), len(s.slots)))
 		}
-		if len(v) < 3 {
-			// Like Wavecom: only the pairs of the memories given.
-			return []string{"+CPMS: " + strings.Join(parts, ",")}, ok
+		if m.prof.CPMSMaxArgs == 3 {
+			// The standard answer has all three pairs; Wavecom gives
+			// only the pairs of the memories it was given.
+			for i := len(v); i < 3; i++ {
+				s := m.mem(next[i])
+				parts = append(parts, fmt.Sprintf("%d,%d", s.used(), len(s.slots)))
+			}
 		}
 		return []string{"+CPMS: " + strings.Join(parts, ",")}, ok
 	}
@@ -874,8 +874,12 @@ func (m *Modem) submitPDU(smsc, tpdu []byte) {
 	}
 	mr := -1
 	if failCode == 0 {
+		// The modem writes its own reference into TP-MR.
 		mr = m.sim.mr
 		m.sim.mr = (m.sim.mr + 1) % 256
+		s.MR = byte(mr)
+		tpdu = append([]byte(nil), tpdu...)
+		tpdu[1] = byte(mr)
 	}
 	finish := func() {
 		if failCode != 0 {
@@ -963,7 +967,17 @@ func (m *Modem) accept(in inbound) bool {
 		// <ds>=0: the report is not routed to the TE and is lost.
 		return true
 	}
-	if mt == 2 || mt == 3 {
+	class := -1
+	if msg, err := pdu.DecodeTPDU(in.tpdu); err == nil {
+		if d, isDeliver := msg.(*pdu.Deliver); isDeliver {
+			if c, has := d.DCS.Class(); has {
+				class = c
+			}
+		}
+	}
+	// <mt>=2 routes everything but class 2 (SIM-specific, always stored);
+	// <mt>=3 routes class 3 only (27.005 3.4.1).
+	if (mt == 2 && class != 2) || (mt == 3 && class == 3) {
 		m.indicate(mode, func() {
 			if m.st.cmgf != 0 {
 				f, body := m.textBody(raw)
@@ -999,7 +1013,7 @@ func (m *Modem) accept(in inbound) bool {
 	if i < 0 {
 		return false // memory capacity exceeded: the network retries later
 	}
-	if mt == 1 {
+	if mt != 0 {
 		m.indicate(mode, func() { m.urc(fmt.Sprintf(`+CMTI: "%s",%d`, memName, i+m.prof.IndexBase)) })
 	}
 	if in.onDelivered != nil {

@@ -210,3 +210,26 @@ func TestCNMIMode0Buffer(t *testing.T) {
 	}
 	c.waitFor("\r\n+CMTI: \"SM\",1\r\n")
 }
+
+func TestClassRouting(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	// <mt>=3: only class 3 is routed directly, the rest is stored.
+	c.cmd("ATE0;+CNMI=2,3,0,0,0")
+	if err := n.Deliver(m.Number(), "+491700000001", "plain"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("\r\n+CMTI: \"SM\",1\r\n")
+	// <mt>=2: a flash (class 0) message is routed.
+	c.cmd("AT+CNMI=2,2,0,0,0")
+	if err := n.DeliverText(m.Number(), "+491700000001", "flash", DeliverOptions{Flash: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := c.waitFor("+CMT: ,")
+	got += c.waitFor("\r\n")
+	got += c.waitFor("\r\n")
+	if d := pduAfter(t, "+CMT: ,"+strings.SplitN(got, "+CMT: ,", 2)[1], "+CMT:"); textOf(t, d) != "flash" {
+		t.Fatalf("flash %q", got)
+	}
+}
