@@ -282,3 +282,32 @@ func FuzzJoiner(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJoinPDUs: any set of TPDUs either fails with an error or joins.
+func FuzzJoinPDUs(f *testing.F) {
+	parts, _ := EncodeSubmit("+4911", strings.Repeat("ж😀{", 40), SubmitOptions{})
+	var seed []byte
+	for _, p := range parts {
+		tp, _ := EncodeTPDU(p.Submit)
+		seed = append(seed, byte(len(tp)))
+		seed = append(seed, tp...)
+	}
+	f.Add(seed)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		// Length-prefixed TPDUs.
+		var pdus [][]byte
+		for len(b) > 0 {
+			n := int(b[0])
+			b = b[1:]
+			if n > len(b) {
+				n = len(b)
+			}
+			pdus = append(pdus, b[:n])
+			b = b[n:]
+		}
+		if len(pdus) == 0 {
+			return
+		}
+		_, _ = JoinPDUs(pdus, false)
+	})
+}
