@@ -18,9 +18,14 @@
 // in the network's outbox (Network.Outbox). Tests inject inbound traffic with
 // Network.Deliver and Network.DeliverPDU.
 //
-// Faults: Modem.Hang, Modem.Unplug / Modem.Replug, Modem.FailSubmits,
-// Modem.SetSubmitDelay, Modem.SetRegistration, Modem.FillStorage,
-// Modem.InjectGarbage, Modem.StartNoise and Network.DropStatusReports.
+// Faults: Modem.Hang / HangFor (no answer, port open), Modem.Unplug /
+// Replug (pty closed and symlink removed; then a new pty behind the same
+// symlink with a fresh power-up), Modem.Reboot, Modem.FailSubmits (+CMS
+// errors on the next submits), Modem.SetSubmitDelay, Modem.SetRegistration,
+// Modem.SetRSSI, Modem.FillStorage, Modem.InjectGarbage,
+// Modem.FragmentOutput (reads split at arbitrary bytes), Modem.StartNoise
+// (URCs at random times), Modem.ResponseNoise (URCs inside every response)
+// and Network.DropStatusReports.
 //
 // Concurrency: all methods of Network and Modem are safe for concurrent use.
 // Each modem's AT state is owned by one goroutine; public calls are funnelled

@@ -250,3 +250,17 @@ func TestCloseStopsEverything(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+func TestFragmentedOutput(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "simcom-sim7600"})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0")
+	m.FragmentOutput(true)
+	if got := c.cmd("AT+CGMI"); got != "\r\nSIMCOM INCORPORATED\r\n\r\nOK\r\n" {
+		t.Fatalf("fragmented %q", got)
+	}
+	if got := sendSMS(t, c, "\r\n>\r\n", "+4915112345678", "split", false); !strings.HasSuffix(got, "+CMGS: 0\r\n\r\nOK\r\n") {
+		t.Fatalf("send %q", got)
+	}
+}

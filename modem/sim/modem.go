@@ -90,6 +90,7 @@ type Modem struct {
 	noise   *time.Ticker
 	// respNoise puts an unsolicited line inside every response.
 	respNoise bool
+	fragment  bool
 	// onInput observes every chunk read from the client (tests).
 	onInput func([]byte)
 }
@@ -303,7 +304,9 @@ func (m *Modem) plug() (*session, error) {
 	m.mu.Lock()
 	m.pts = p.slave
 	m.mu.Unlock()
-	return newSession(m, p), nil
+	s := newSession(m, p)
+	s.fragment.Store(m.fragment)
+	return s, nil
 }
 
 // Unplug closes the pty and removes the symlink, as when the USB modem is
@@ -418,6 +421,19 @@ func fillerSlot(at time.Time) *slot {
 	seg, _ := pdu.SegmentText("filler", pdu.SegmentOptions{})
 	t, _ := pdu.EncodeTPDU(&pdu.Deliver{From: address("+15550009999"), DCS: seg[0].DCS, SCTS: at, UD: seg[0].UD})
 	return &slot{stat: 1, pdu: append([]byte{0}, t...), tlen: len(t)}
+}
+
+// FragmentOutput, while on, writes everything the modem says in pieces of
+// one to five bytes with short pauses, so the client's reads split lines,
+// result codes and the prompt at arbitrary places. It applies to the
+// current plug-in and to later replugs.
+func (m *Modem) FragmentOutput(on bool) {
+	_ = m.call(func() {
+		m.fragment = on
+		if m.sess != nil {
+			m.sess.fragment.Store(on)
+		}
+	})
 }
 
 // InjectGarbage writes raw bytes to the port as if the modem emitted line

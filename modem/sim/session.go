@@ -2,6 +2,8 @@ package sim
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // session is one plug-in of a modem: a pty with a reader goroutine feeding
@@ -9,6 +11,10 @@ import (
 // client that stops reading never blocks the modem's state machine.
 type session struct {
 	p *pty
+	// fragment, when set, makes the writer hand the bytes to the pty in
+	// small pieces with short pauses, so reads split lines (and the prompt)
+	// at arbitrary places, as on a slow UART or a busy USB bus.
+	fragment atomic.Bool
 
 	mu     sync.Mutex
 	out    []byte
@@ -60,6 +66,12 @@ func (s *session) writer() {
 		if len(b) == 0 {
 			continue
 		}
+		if s.fragment.Load() {
+			if !s.writeFragmented(b) {
+				return
+			}
+			continue
+		}
 		if _, err := s.p.master.Write(b); err != nil {
 			return
 		}
@@ -69,6 +81,22 @@ func (s *session) writer() {
 // maxQueued bounds the output nobody reads: like a USB modem whose host
 // stopped reading, further output is lost rather than buffered forever.
 const maxQueued = 64 << 10
+
+func (s *session) writeFragmented(b []byte) bool {
+	for i := 0; len(b) > 0; i++ {
+		n := min(len(b), 1+i%5)
+		if _, err := s.p.master.Write(b[:n]); err != nil {
+			return false
+		}
+		b = b[n:]
+		select {
+		case <-s.closed:
+			return false
+		case <-time.After(200 * time.Microsecond):
+		}
+	}
+	return true
+}
 
 func (s *session) write(b []byte) {
 	s.mu.Lock()
