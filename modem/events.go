@@ -103,7 +103,7 @@ func (m *Modem) eventLoop() {
 			}
 			m.handleURC(u)
 		case <-m.resetSig:
-			m.checkReset(true)
+			m.startResetCheck(true)
 		}
 	}
 }
@@ -194,9 +194,24 @@ func (m *Modem) handleURC(u at.URC) {
 				u.Name == "+CPIN" && !strings.EqualFold(strings.TrimSpace(u.Args), "READY") {
 				return
 			}
-			m.checkReset(false)
+			m.startResetCheck(false)
 		}
 	}
+}
+
+// startResetCheck runs checkReset on its own goroutine, so that the event
+// loop keeps routing URCs (a USSD reply, say) while the check waits for a
+// running operation; hints that arrive meanwhile are folded into it.
+func (m *Modem) startResetCheck(sure bool) {
+	if !m.resetting.CompareAndSwap(false, true) {
+		return
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer m.resetting.Store(false)
+		m.checkReset(sure)
+	}()
 }
 
 // checkReset asks whether the modem forgot its settings and, if it did,
@@ -209,8 +224,18 @@ func (m *Modem) handleURC(u at.URC) {
 func (m *Modem) checkReset(sure bool) {
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.ReadyTimeout+time.Minute)
 	defer cancel()
-	if err := m.lock(ctx); err != nil {
+	reset, err := m.reinitIfReset(ctx, sure)
+	if !reset || (err != nil && (errors.Is(err, at.ErrClosed) || m.ctx.Err() != nil)) {
 		return
+	}
+	// Emitted without the op lock: an owner blocked in SendParts must not
+	// keep us from handing over the event.
+	m.emit(Event{Kind: EventReset, Time: time.Now(), Err: err})
+}
+
+func (m *Modem) reinitIfReset(ctx context.Context, sure bool) (bool, error) {
+	if err := m.lock(ctx); err != nil {
+		return false, err
 	}
 	defer m.unlock()
 	want := m.Setup().CNMI
@@ -218,16 +243,12 @@ func (m *Modem) checkReset(sure bool) {
 		lines, err := m.e.Exec(ctx, "AT+CNMI?")
 		if err == nil {
 			if a, ok := find(lines, "+CNMI"); ok && sameCNMI(a, want) {
-				return
+				return false, nil
 			}
 		}
 	}
 	m.log.Info("modem: reset detected; applying init again")
-	err := m.init(ctx)
-	if err != nil && (errors.Is(err, at.ErrClosed) || m.ctx.Err() != nil) {
-		return
-	}
-	m.emit(Event{Kind: EventReset, Time: time.Now(), Err: err})
+	return true, m.init(ctx)
 }
 
 // sameCNMI compares a +CNMI? reply with the setting written, which may have

@@ -145,8 +145,9 @@ type Modem struct {
 	events chan Event
 	op     chan struct{} // held by multi-command operations
 
-	ready    atomic.Bool // init finished; echo from now on means a reset
-	resetSig chan struct{}
+	ready     atomic.Bool // init finished; echo from now on means a reset
+	resetting atomic.Bool // a reset check runs
+	resetSig  chan struct{}
 
 	mu       sync.Mutex
 	setup    Setup

@@ -170,7 +170,7 @@ func TestPIN(t *testing.T) {
 	})
 	t.Run("rejected is never retried", func(t *testing.T) {
 		cfg := testCfg()
-		cfg.ID = "pin-bad"
+		cfg.ID = "pin-bad-" + time.Now().Format(time.RFC3339Nano) // the refusal is remembered per process
 		cfg.PIN = "0000"
 		for attempt := range 2 {
 			s := baseScript()
