@@ -120,3 +120,20 @@ func FuzzSplitter(f *testing.F) {
 		}
 	})
 }
+
+type nopEmitter struct{}
+
+func (nopEmitter) wantPrompt() bool { return false }
+func (nopEmitter) prompt()          {}
+func (nopEmitter) line(string)      {}
+
+// BenchmarkSplitter measures line splitting of a typical CMGL reply.
+func BenchmarkSplitter(b *testing.B) {
+	in := []byte("\r\n+CMGL: 1,0,,23\r\n07911326040000F0040B911346610089F60000208062917314080CC8F71D14969741F977FD07\r\n^RSSI:20\r\n\r\nOK\r\n")
+	var s splitter
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		s.feed(in, nopEmitter{})
+	}
+}
