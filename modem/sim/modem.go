@@ -382,8 +382,12 @@ func (m *Modem) HangFor(d time.Duration) {
 }
 
 // FailSubmits makes the next n AT+CMGS answer +CMS ERROR: code (e.g. 38
-// network out of order, 1 unassigned number, 500 unknown).
+// network out of order, 1 unassigned number, 500 unknown); code 0 picks the
+// profile's catch-all (Profile.GenericError).
 func (m *Modem) FailSubmits(n, code int) {
+	if code == 0 {
+		code = m.prof.GenericError
+	}
 	_ = m.call(func() { m.fail.n, m.fail.code = n, code })
 }
 

@@ -73,8 +73,8 @@ type Profile struct {
 	CDSIMem string
 	// CESQ is true when AT+CESQ is supported.
 	CESQ bool
-	// SubmitError is the +CMS code for a submit without network (331) and
-	// GenericError the catch-all (Huawei 500).
+	// GenericError is the vendor's catch-all +CMS code (500; Wavecom 512),
+	// used by Modem.FailSubmits with code 0.
 	GenericError int
 	// NotReady is the final result of SMS commands between SIM unlock and
 	// SMS readiness ("+CMS ERROR: 302"; Wavecom "+CME ERROR: 515").
