@@ -750,3 +750,40 @@ func TestFirstOctetFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeHexForms(t *testing.T) {
+	const up = "06917228195339040B917228214365F700003130805120618005D4F29C2E03"
+	for _, in := range []string{up, strings.ToLower(up), " " + up + "\r\n"} {
+		m, err := DecodeHex(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if c, _ := m.(*Deliver).Content(); c.Text != "Test2" {
+			t.Fatalf("%q: %q", in, c.Text)
+		}
+	}
+	_, err := DecodeHex("0011zz")
+	var de *DecodeError
+	if !errors.As(err, &de) || de.Field != "hex" || de.Offset != 2 || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad hex: %v", err)
+	}
+	// Compressed user data decodes structurally; its text is refused.
+	m, err := DecodeHexTPDU("0100038121F300200141")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.(*Submit).Content(); !errors.Is(err, ErrCompressed) {
+		t.Fatalf("compressed: %v", err)
+	}
+	// A status report whose TP-PI has the extension bit: the extra PI
+	// octet is skipped (TS 23.040 9.2.3.27).
+	sr := mustHex(t, "0006D60B911326880736F41110117195514011101171957140008201000141")
+	m, err = DecodeTPDU(sr[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := m.(*StatusReport)
+	if c, _ := r.Content(); r.PI != 0x02 || c.Text != "" {
+		t.Fatalf("PI %02X %+v", r.PI, c)
+	}
+}

@@ -46,25 +46,27 @@ func (u UserData) payload(c Coding) (UDH, []byte, error) {
 	if c == CodingGSM7 {
 		hs := septetsForHeader(hdrLen)
 		if hs > u.Length {
-			return nil, nil, &DecodeError{Field: "TP-UDL", Err: fmt.Errorf("%w: %d septets cannot hold a %d-octet header", ErrInvalid, u.Length, hdrLen)}
+			return nil, nil, fmt.Errorf("TP-UDL: %w: %d septets cannot hold a %d-octet header", ErrInvalid, u.Length, hdrLen)
 		}
 		if packedLen(u.Length) > len(u.Raw) {
-			return nil, nil, &DecodeError{Field: "TP-UD", Err: fmt.Errorf("%w: %d septets need %d octets, have %d", ErrTruncated, u.Length, packedLen(u.Length), len(u.Raw))}
+			return nil, nil, fmt.Errorf("TP-UD: %w: %d septets need %d octets, have %d", ErrTruncated, u.Length, packedLen(u.Length), len(u.Raw))
 		}
 		return h, unpackSeptets(u.Raw, hs*7, u.Length-hs), nil
 	}
 	if hdrLen > u.Length || u.Length > len(u.Raw) {
-		return nil, nil, &DecodeError{Field: "TP-UD", Err: fmt.Errorf("%w: %d octets announced, header %d, have %d", ErrTruncated, u.Length, hdrLen, len(u.Raw))}
+		return nil, nil, fmt.Errorf("TP-UD: %w: %d octets announced, header %d, have %d", ErrTruncated, u.Length, hdrLen, len(u.Raw))
 	}
 	return h, u.Raw[hdrLen:u.Length], nil
 }
 
 // Decode returns the text (or 8-bit data) under the given DCS, applying
-// the national language shift tables the header names.
+// the national language shift tables the header names. Errors wrap
+// ErrCompressed, or ErrInvalid/ErrTruncated for user data that was built
+// inconsistently (decoded user data is validated by the decoders).
 func (u UserData) Decode(dcs DCS) (Content, error) {
 	c, err := dcs.Coding()
 	if err != nil {
-		return Content{}, &DecodeError{Field: "TP-DCS", Err: err}
+		return Content{}, fmt.Errorf("TP-DCS: %w", err)
 	}
 	h, p, err := u.payload(c)
 	if err != nil {
