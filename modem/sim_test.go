@@ -470,6 +470,30 @@ func TestEmulatorFaults(t *testing.T) {
 			}
 		}
 	})
+	t.Run("output fragmented at arbitrary bytes", func(t *testing.T) {
+		n := simNet(t)
+		a := simModem(t, n, sim.Options{Profile: "quectel-ec25"})
+		b := simModem(t, n, sim.Options{})
+		a.FragmentOutput(true)
+		m := openSim(t, a.Path(), simCfg())
+		mb := openSim(t, b.Path(), simCfg())
+		if _, err := m.Identity(sctx(t)); err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Repeat("fragments ", 20)
+		if _, err := m.SendParts(sctx(t), encode(t, b.Number(), text, false)); err != nil {
+			t.Fatal(err)
+		}
+		if got := receiveText(t, mb, 2); got != text {
+			t.Errorf("got %q", got)
+		}
+		if _, err := mb.SendParts(sctx(t), encode(t, a.Number(), "in pieces", false)); err != nil {
+			t.Fatal(err)
+		}
+		if got := receiveText(t, m, 1); got != "in pieces" {
+			t.Errorf("got %q", got)
+		}
+	})
 	t.Run("garbage bytes", func(t *testing.T) {
 		n := simNet(t)
 		a := simModem(t, n, sim.Options{})
