@@ -197,6 +197,7 @@ func init() {
 		"+CMMS":  (*Modem).cmmsCmd,
 		"+CMGS":  (*Modem).cmgs,
 		"+CMGW":  (*Modem).cmgw,
+		"+CMSS":  (*Modem).cmss,
 		"+CMGL":  (*Modem).cmgl,
 		"+CMGR":  (*Modem).cmgr,
 		"+CMGD":  (*Modem).cmgd,

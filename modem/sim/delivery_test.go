@@ -233,3 +233,33 @@ func TestClassRouting(t *testing.T) {
 		t.Fatalf("flash %q", got)
 	}
 }
+
+func TestWriteAndSendFromStorage(t *testing.T) {
+	n := newNet(t)
+	a := addModem(t, n, Options{})
+	b := addModem(t, n, Options{})
+	c := openClient(t, a.Path())
+	c.cmd("ATE0;+CMEE=1")
+	hx, l := submitPDU(t, "+4915112345678", "stored draft", false)
+	c.send(fmt.Sprintf("AT+CMGW=%d\r", l))
+	c.waitFor("> ")
+	c.send(hx + "\x1a")
+	if got := c.waitFor("OK\r\n"); got != "\r\n+CMGW: 1\r\n\r\nOK\r\n" {
+		t.Fatalf("CMGW %q", got)
+	}
+	if got := c.cmd("AT+CMSS=1"); got != "\r\n+CMSS: 0\r\n\r\nOK\r\n" {
+		t.Fatalf("CMSS %q", got)
+	}
+	if got := c.cmd(`AT+CMSS=1,"` + b.Number() + `"`); got != "\r\n+CMSS: 1\r\n\r\nOK\r\n" {
+		t.Fatalf("CMSS to other %q", got)
+	}
+	if got := c.cmd("AT+CMGL=3"); !strings.HasPrefix(got, "\r\n+CMGL: 1,3,,") {
+		t.Fatalf("not marked sent %q", got)
+	}
+	sent := n.Submitted()
+	if len(sent) != 2 || sent[0].To != "+4915112345678" || sent[1].To != b.Number() || !sent[1].Internal {
+		t.Fatalf("submitted %+v", sent)
+	}
+	c.send("AT+CMSS=9\r")
+	c.waitFor("+CMS ERROR: 321\r\n")
+}

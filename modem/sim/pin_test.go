@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -80,5 +82,38 @@ func TestBootDelay(t *testing.T) {
 	}
 	if got := c.cmd("AT+CPMS?"); !strings.Contains(got, "+CPMS: \"SM\",0,50") {
 		t.Fatalf("after boot %q", got)
+	}
+}
+
+// syncBuf is a goroutine-safe log sink.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestPINNeverLogged(t *testing.T) {
+	var logs syncBuf
+	n := NewNetwork(NetworkOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	t.Cleanup(func() { n.Close() })
+	m := addModem(t, n, Options{PIN: "9731"})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0")
+	c.cmd(`AT+CPIN="9731"`)
+	c.send(`AT+CMEE=1;+CPIN="87654321","9731"` + "\r")
+	c.waitFor("+CME ERROR: 3\r\n")
+	if s := logs.String(); strings.Contains(s, "9731") || strings.Contains(s, "87654321") || !strings.Contains(s, "CPIN=<redacted>") {
+		t.Fatalf("log: %s", s)
 	}
 }

@@ -132,6 +132,16 @@ func TestErrorForms(t *testing.T) {
 	c.waitFor("\r\n+CMS ERROR: invalid memory index\r\n")
 	c.send("AT+CPIN=\"1111\"\r")
 	c.waitFor("\r\n+CME ERROR: operation not allowed\r\n")
+	// A/ repeats the last command line; ATQ1 suppresses result codes.
+	c.cmd("AT+CGMI")
+	c.send("A/")
+	if got := c.waitFor("OK\r\n"); got != "\r\nSMSGW\r\n\r\nOK\r\n" {
+		t.Fatalf("A/: %q", got)
+	}
+	c.send("ATQ1\rAT+CGMM\rATQ0\r")
+	if got := c.waitFor("OK\r\n"); got != "\r\nSIM-GENERIC\r\n\r\nOK\r\n" {
+		t.Fatalf("Q1: %q", got)
+	}
 	// Numeric result codes.
 	c.cmd("ATV0", "0\r")
 	c.send("AT\r")

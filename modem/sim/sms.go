@@ -192,10 +192,16 @@ func (m *Modem) storeWritten(raw []byte, tlen, stat int) {
 
 // submitPDU runs the network side of AT+CMGS after ^Z.
 func (m *Modem) submitPDU(smsc, tpdu []byte) {
+	m.submit("+CMGS", smsc, tpdu, nil)
+}
+
+// submit hands a SUBMIT to the network after the configured delay and
+// answers "<name>: <mr>" (+CMGS, +CMSS); sent runs on success.
+func (m *Modem) submit(name string, smsc, tpdu []byte, sent func()) {
 	s, err := parseSubmit(tpdu)
 	fail := func(code int) {
 		m.writeString(m.final(cms(code)))
-		m.flushHeld()
+		m.endBusy()
 	}
 	switch {
 	case err != nil:
@@ -227,10 +233,13 @@ func (m *Modem) submitPDU(smsc, tpdu []byte) {
 			m.writeString(m.final(cms(failCode)))
 		} else {
 			m.net.submit(m, s, tpdu, mr)
+			if sent != nil {
+				sent()
+			}
 			if m.respNoise {
 				m.urc(m.noiseLine())
 			}
-			m.writeString(m.info([]string{fmt.Sprintf("+CMGS: %d", mr)}) + m.final(ok))
+			m.writeString(m.info([]string{fmt.Sprintf("%s: %d", name, mr)}) + m.final(ok))
 		}
 		m.endBusy()
 	}
@@ -240,6 +249,48 @@ func (m *Modem) submitPDU(smsc, tpdu []byte) {
 		return
 	}
 	m.after(m.delay, finish)
+}
+
+// cmss sends a stored message (AT+CMSS=<index>[,<da>[,<toda>]]), from the
+// write memory, optionally to another destination.
+func (m *Modem) cmss(c command) ([]string, result) {
+	if c.op == "=?" {
+		return nil, ok
+	}
+	v, _ := args(c.arg)
+	n, good := atoi(v[0])
+	s := m.mem(m.st.cpms[1])
+	i := n - m.prof.IndexBase
+	if !good || i < 0 || i >= len(s.slots) || s.slots[i] == nil {
+		return nil, cms(321)
+	}
+	sl := s.slots[i]
+	raw := sl.pdu
+	if len(raw) < 1 || len(raw) < 1+int(raw[0]) {
+		return nil, cms(304)
+	}
+	smsc, tpdu := raw[:1+int(raw[0])], append([]byte(nil), raw[1+int(raw[0]):]...)
+	if len(v) > 1 && v[1] != "" {
+		sub, err := parseSubmit(tpdu)
+		if err != nil {
+			return nil, cms(304)
+		}
+		da, good := m.unstr(v[1])
+		to, err := pdu.ParseAddress(da)
+		if !good || err != nil {
+			return nil, cms(304)
+		}
+		sub.To = to
+		if tpdu, err = pdu.EncodeTPDU(sub); err != nil {
+			return nil, cms(304)
+		}
+	}
+	// The result comes after this command line's output.
+	m.st.busy = true
+	m.after(0, func() {
+		m.submit("+CMSS", smsc, tpdu, func() { sl.stat = 3 })
+	})
+	return nil, result{kind: rNone}
 }
 
 func (m *Modem) cnma(c command) ([]string, result) {
