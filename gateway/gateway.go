@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"smsgw/api"
 	"smsgw/gateway/hooks"
@@ -61,7 +62,11 @@ type Gateway struct {
 	hookDisp map[string]*hooks.Dispatcher // consumer name -> dispatcher
 	registry *webhookRegistry
 
-	figures figures
+	figures     figures
+	healthEvery time.Duration
+	// opTimeout bounds one inbound or health operation; longer means the
+	// modem went silent.
+	opTimeout time.Duration
 }
 
 // New builds the gateway; nothing runs before Start.
@@ -75,7 +80,8 @@ func New(cfg Config, o Options) (*Gateway, error) {
 	g := &Gateway{
 		cfg: cfg, log: o.Logger, store: o.Store, opts: o,
 		limits: map[string][]queue.RateLimit{}, lives: map[string]*live{}, traces: map[string]*ATTrace{},
-		hookDisp: map[string]*hooks.Dispatcher{},
+		hookDisp: map[string]*hooks.Dispatcher{}, healthEvery: defaultHealthEvery,
+		opTimeout: 45 * time.Second,
 	}
 	g.hard, g.abort = context.WithCancel(context.Background())
 	g.outbox = newQueueOutbox(g)

@@ -13,9 +13,9 @@ import (
 	"smsgw/queue"
 )
 
-// healthEvery is how often a session reads registration, signal and
-// storage use: the only AT traffic of an idle modem.
-const healthEvery = time.Minute
+// defaultHealthEvery is how often a session reads registration, signal
+// and storage use: the only AT traffic of an idle modem.
+const defaultHealthEvery = time.Minute
 
 // receive handles the modem's events as they arrive (+CMTI, +CMT, +CDS,
 // +CDSI, registration, resets, port lost), sweeps the storage at start and
@@ -30,7 +30,7 @@ func (s *session) receive(ctx context.Context) error {
 	}
 	sweepT := time.NewTicker(s.g.cfg.Inbound.SweepInterval)
 	defer sweepT.Stop()
-	healthT := time.NewTicker(healthEvery)
+	healthT := time.NewTicker(s.g.healthEvery)
 	defer healthT.Stop()
 	for {
 		var err error
@@ -56,11 +56,14 @@ func (s *session) receive(ctx context.Context) error {
 // opCtx bounds one inbound operation; it survives a graceful stop (a part
 // read from the SIM gets committed and deleted) but not an abort.
 func (s *session) opCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.g.hard, 2*time.Minute)
+	return context.WithTimeout(s.g.hard, s.g.opTimeout)
 }
 
 // trouble turns an AT failure into a session-ending error when the modem
-// itself is the problem, else logs it and carries on.
+// itself is the problem, else logs it and carries on. An operation that
+// could not finish in opTimeout means a silent modem, unless a send is on
+// the wire (its AT+CMGS may legitimately take minutes and has its own
+// timeout).
 func (s *session) trouble(what string, err error) error {
 	if err == nil {
 		return nil
@@ -70,7 +73,7 @@ func (s *session) trouble(what string, err error) error {
 		return fmt.Errorf("%w: %s: %v", pool.ErrPortLost, what, err)
 	default:
 	}
-	if modemLevel(err) {
+	if modemLevel(err) || errors.Is(err, context.DeadlineExceeded) && !s.inCMGS.Load() && s.g.hard.Err() == nil {
 		return fmt.Errorf("%w: %s: %v", pool.ErrUnresponsive, what, err)
 	}
 	s.log.Warn(what+" failed", "err", err)
@@ -194,7 +197,9 @@ func (s *session) commit(ctx context.Context, b []byte) (keep bool, err error) {
 		default:
 			r.Status = queue.ReportFailed
 		}
+		s.recording.Lock()
 		match, err := s.g.store.ApplyReport(ctx, r)
+		s.recording.Unlock()
 		if errors.Is(err, queue.ErrNoMatch) {
 			s.log.Info("status report matches no sent part", "mr", r.MR, "status", v.Status.Meaning())
 			return false, nil

@@ -28,12 +28,16 @@ type rig struct {
 	st     *queue.Store
 	g      *Gateway
 	log    *slog.Logger
+	health time.Duration
+	opTO   time.Duration
 }
 
 type rigOptions struct {
 	modems      int
 	submitDelay time.Duration
 	config      func(*Config)
+	health      time.Duration // session health checks (default 1 min)
+	opTimeout   time.Duration // inbound/health operation bound (default 45 s)
 	simOpts     func(i int, o *sim.Options)
 }
 
@@ -56,7 +60,7 @@ var _ io.Writer = testWriter{}
 
 func newRig(t *testing.T, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t)}
+	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout}
 	r.net = sim.NewNetwork(sim.NetworkOptions{})
 	t.Cleanup(func() { r.net.Close() })
 	for i := 0; i < o.modems; i++ {
@@ -101,6 +105,12 @@ func (r *rig) start() {
 	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json")})
 	if err != nil {
 		r.t.Fatal(err)
+	}
+	if r.health > 0 {
+		g.healthEvery = r.health
+	}
+	if r.opTO > 0 {
+		g.opTimeout = r.opTO
 	}
 	if err := g.Start(context.Background()); err != nil {
 		r.t.Fatal(err)

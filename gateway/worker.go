@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"smsgw/modem"
@@ -25,6 +26,16 @@ type session struct {
 	dev Device
 	log *slog.Logger
 	lv  *live
+	// sendCtx carries the sends: not ended by a graceful stop, ended by an
+	// abort or when the receiver finds the modem dead.
+	sendCtx context.Context
+
+	// recording is held from a part's AT+CMGS until its MR is committed,
+	// and by the receiver while it applies a status report: the network
+	// can answer with a report before the sender has recorded the part,
+	// and the report would then match nothing.
+	recording sync.Mutex
+	inCMGS    atomic.Bool
 
 	regMu      sync.Mutex
 	registered bool
@@ -39,10 +50,21 @@ func (g *Gateway) runSession(ctx context.Context, m *pool.Member, pd pool.Device
 	}
 	s := &session{g: g, m: m, dev: dev, log: g.log.With("modem", m.ID()), lv: g.liveFor(m.ID()), regCh: make(chan struct{})}
 	s.lv.setTrace(dev.Trace())
+	// A graceful stop (ctx) lets the part on the wire finish; a modem found
+	// dead (kill) or an abort (g.hard) does not.
+	var kill context.CancelFunc
+	s.sendCtx, kill = context.WithCancel(g.hard)
+	defer kill()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, 2)
-	go func() { errs <- s.receive(ctx) }()
+	go func() {
+		err := s.receive(ctx)
+		if err != nil {
+			kill()
+		}
+		errs <- err
+	}()
 	go func() { errs <- s.send(ctx) }()
 	err := <-errs
 	cancel()
@@ -85,13 +107,14 @@ func (s *session) waitRegistered(ctx context.Context) bool {
 func (s *session) send(ctx context.Context) error {
 	co := queue.ClaimOptions{Modem: s.m.ID(), Tags: s.m.Spec().Tags, Limits: s.g.limits[s.m.ID()]}
 	pause := time.Duration(0)
+	streak := 0 // consecutive temporary failures
 	for {
 		if !s.waitRegistered(ctx) {
 			return nil
 		}
 		if pause > 0 {
-			// After a modem-level refusal: let the other modems take the
-			// queue for a while.
+			// After a modem-level refusal or a run of temporary errors:
+			// let the other modems take the queue for a while.
 			select {
 			case <-ctx.Done():
 				return nil
@@ -120,8 +143,17 @@ func (s *session) send(ctx context.Context) error {
 			return fmt.Errorf("%w: %v", pool.ErrUnresponsive, err)
 		case class == queue.ModemFault:
 			pause = min(max(2*pause, 5*time.Second), 2*time.Minute)
+		case class == queue.Temporary:
+			// One temporary error is the message's bad luck; several in a
+			// row are this modem's (its SMSC, its cell): step back so the
+			// other modems take the queue instead of this one burning
+			// every message's attempts.
+			if streak++; streak >= 2 {
+				pause = min(max(2*pause, time.Second), 2*time.Minute)
+				s.log.Warn("repeated temporary errors; modem paused", "streak", streak, "pause", pause)
+			}
 		default:
-			pause = 0
+			pause, streak = 0, 0
 		}
 	}
 }
@@ -130,9 +162,8 @@ func (s *session) send(ctx context.Context) error {
 // durably before the next. It returns the class of a failure (for pacing)
 // and an error only when the modem itself is in trouble.
 func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
-	// Parts already on the wire finish even during a graceful stop: the
-	// send runs under the daemon's hard context, which only an abort ends.
-	ctx := s.g.hard
+	// Parts already on the wire finish even during a graceful stop.
+	ctx := s.sendCtx
 	log := s.log.With("msg", job.ID)
 	ref := rand.IntN(255) + 1
 	if job.Resume != nil {
@@ -170,8 +201,12 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	total := len(parts)
 	sent := 0
 	for i, p := range todo {
+		s.recording.Lock()
+		s.inCMGS.Store(true)
 		mrs, err := s.dev.SendParts(ctx, []modem.Part{{Len: p.TPDULen, Hex: p.Hex}})
+		s.inCMGS.Store(false)
 		if err != nil {
+			s.recording.Unlock()
 			return s.sendFailed(log, job, sent, err)
 		}
 		s.g.noteCMGS(job)
@@ -185,6 +220,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		} else {
 			_, err = s.g.store.MarkSent(ctx, job.AttemptID, pr)
 		}
+		s.recording.Unlock()
 		if err != nil {
 			// The part is out but not recorded: the queue's recovery
 			// decides at the next start; keep going would lose track.
@@ -201,7 +237,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 
 // sendFailed records a failed part and says whether the modem is to blame.
 func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err error) (queue.ErrorClass, error) {
-	ctx := s.g.hard
+	ctx := s.sendCtx
 	f := failure(err)
 	if ctx.Err() != nil && sent == 0 {
 		// Aborted before anything left: hand it back untouched.

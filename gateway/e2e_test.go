@@ -1,0 +1,235 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"smsgw/modem/pdu"
+	"smsgw/modem/sim"
+	"smsgw/queue"
+)
+
+// 200 messages through 4 emulated modems: all sent, spread across the
+// modems, none twice.
+func TestTwoHundredThroughFourModems(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 4, submitDelay: 2 * time.Millisecond})
+	r.waitReady(4)
+	var all []int64
+	for i := 0; i < 200; i++ {
+		all = append(all, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: fmt.Sprintf("msg-%03d", i)}))...)
+	}
+	r.waitStates(all, 60*time.Second, queue.StateSent)
+	perText := map[string]int{}
+	perModem := map[string]int{}
+	for _, s := range r.net.Submitted() {
+		txt, err := s.Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		perText[txt]++
+		perModem[s.From]++
+	}
+	for i := 0; i < 200; i++ {
+		if n := perText[fmt.Sprintf("msg-%03d", i)]; n != 1 {
+			t.Errorf("msg-%03d submitted %d times", i, n)
+		}
+	}
+	if len(perModem) != 4 {
+		t.Errorf("sent by %d modems, want all 4: %v", len(perModem), perModem)
+	}
+	for from, n := range perModem {
+		if n < 10 {
+			t.Errorf("modem %s sent only %d of 200: not spread", from, n)
+		}
+	}
+	t.Logf("spread: %v", perModem)
+}
+
+// A multipart message whose parts arrive out of order, with the daemon
+// restarted between parts: the script gets the joined text exactly once.
+func TestInboundOutOfOrderAcrossRestart(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "received.txt")
+	script := filepath.Join(t.TempDir(), "on-sms")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s|%s|%s\\n' \"$SMS_MESSAGES\" \"$SMS_1_NUMBER\" \"$DECODED_1_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, rigOptions{modems: 1, config: func(c *Config) {
+		c.Inbound.Exec = []string{script}
+	}})
+	r.waitReady(1)
+	text := strings.Repeat("Ünïcödé 🌍 parts ", 9) + "end"
+	from := "+4915112345678"
+	nparts := 0
+	if segs, err := pdu.SegmentText(text, pdu.SegmentOptions{}); err == nil {
+		nparts = len(segs)
+	}
+	if nparts < 3 {
+		t.Fatalf("text makes %d parts, want at least 3", nparts)
+	}
+	to := r.modems[0].Number()
+	deliver := func(order ...int) {
+		t.Helper()
+		if err := r.net.DeliverText(to, from, text, sim.DeliverOptions{Ref: 77, Order: order}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Last part first; wait until it is committed and gone from the SIM.
+	deliver(nparts)
+	r.waitFor("first part committed", 10*time.Second, func() bool {
+		return len(r.modems[0].Messages()) == 0 && r.member("sim0").Status().Received == 1
+	})
+	r.stop()
+	// While the daemon is down the other parts land on the SIM, out of
+	// order; the start-up sweep collects them.
+	var rest []int
+	for i := nparts - 1; i >= 1; i-- {
+		rest = append(rest, i)
+	}
+	deliver(rest...)
+	r.waitFor("parts stored on the SIM", 10*time.Second, func() bool { return len(r.modems[0].Messages()) == nparts-1 })
+	r.start()
+	r.waitFor("script ran", 20*time.Second, func() bool {
+		b, _ := os.ReadFile(out)
+		return len(b) > 0
+	})
+	// Give a duplicate run a chance to show up before checking "once".
+	r.waitFor("SIM emptied", 10*time.Second, func() bool { return len(r.modems[0].Messages()) == 0 })
+	time.Sleep(200 * time.Millisecond)
+	b, _ := os.ReadFile(out)
+	want := fmt.Sprintf("%d|%s|%s\n", nparts, from, text)
+	if string(b) != want {
+		t.Errorf("script output:\n%q\nwant once:\n%q", b, want)
+	}
+	if in := r.inbox(); len(in) != 1 || in[0].Text != text || !in[0].Complete {
+		t.Errorf("inbox: %+v", in)
+	}
+}
+
+// Delivery reports are matched per part; a message with one part without
+// a "delivered" report is not delivered, and shows which part.
+func TestDeliveryReportsPerPart(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 1, submitDelay: 150 * time.Millisecond})
+	r.waitReady(1)
+	text := strings.Repeat("three parts of GSM text ", 18)
+	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770001"}, Text: text, Report: true})
+	// Let the reports of the first two parts through, then lose the rest.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := r.net.WaitSubmitted(ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	r.net.DropStatusReports(true)
+	r.waitStates(ids(ms), 20*time.Second, queue.StateSent, queue.StateDelivered)
+	r.waitFor("two reports applied", 10*time.Second, func() bool {
+		n := 0
+		for _, p := range r.get(ms[0].ID).Parts {
+			if p.Status == queue.PartDelivered {
+				n++
+			}
+		}
+		return n == 2
+	})
+	m := r.get(ms[0].ID)
+	if m.State != queue.StateSent || len(m.Parts) != 3 || m.Parts[2].Status == queue.PartDelivered {
+		t.Errorf("state %s, parts %+v; want sent with part 3 unconfirmed", m.State, m.Parts)
+	}
+	// With every report, the next message is delivered.
+	r.net.DropStatusReports(false)
+	ms2 := r.enqueue(queue.NewMessage{To: []string{"+15557770001"}, Text: text, Report: true})
+	r.waitStates(ids(ms2), 20*time.Second, queue.StateDelivered)
+}
+
+// A modem unplugged mid-send: its message completes on another modem; the
+// modem comes back under the same id when replugged.
+func TestUnplugMidSend(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 2, submitDelay: 5 * time.Millisecond})
+	r.waitReady(2)
+	if err := r.modems[1].Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("sim1 offline", 10*time.Second, func() bool { return r.member("sim1").State() != "ready" })
+	r.modems[0].SetSubmitDelay(3 * time.Second)
+	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770002"}, Text: "unplug me"})
+	r.waitFor("sim0 sending", 10*time.Second, func() bool {
+		m := r.get(ms[0].ID)
+		return m.State == queue.StateSending && m.Modem == "sim0"
+	})
+	time.Sleep(100 * time.Millisecond) // the CMGS is on the wire now
+	if err := r.modems[1].Replug(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.modems[0].Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitStates(ids(ms), 20*time.Second, queue.StateSent)
+	if m := r.get(ms[0].ID); m.Modem != "sim1" {
+		t.Errorf("sent by %s, want sim1", m.Modem)
+	}
+	imei := r.member("sim0").Identity().IMEI
+	r.waitFor("sim0 offline", 10*time.Second, func() bool { return r.member("sim0").State() != "ready" })
+	r.modems[0].SetSubmitDelay(0)
+	if err := r.modems[0].Replug(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("sim0 back", 20*time.Second, func() bool { return r.member("sim0").State() == "ready" })
+	st := r.member("sim0").Status()
+	if st.Identity.IMEI != imei || st.Reconnects < 1 {
+		t.Errorf("after replug: %+v", st)
+	}
+	ms2 := r.enqueue(queue.NewMessage{To: []string{"+15557770002"}, Text: "back again", Modem: "sim0"})
+	r.waitStates(ids(ms2), 20*time.Second, queue.StateSent)
+}
+
+// A hung modem, a modem answering +CMS errors and a full SIM, at once:
+// each handled, the healthy modem unaffected.
+func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 4, submitDelay: 2 * time.Millisecond, health: 200 * time.Millisecond, opTimeout: time.Second,
+		config: func(c *Config) { c.Inbound.SweepInterval = 200 * time.Millisecond }})
+	r.waitReady(4)
+	hung, erring, full, healthy := r.modems[0], r.modems[1], r.modems[2], r.modems[3]
+	hung.Hang(true)
+	erring.FailSubmits(1000, 38) // network out of order: temporary
+	full.FillStorage()
+
+	var all []int64
+	for i := 0; i < 40; i++ {
+		all = append(all, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770003"}, Text: fmt.Sprintf("fault-%02d", i)}))...)
+	}
+	r.waitStates(all, 60*time.Second, queue.StateSent)
+	for _, id := range all {
+		if m := r.get(id); m.Modem == "sim0" || m.Modem == "sim1" {
+			t.Errorf("message %d reported sent by faulty %s", id, m.Modem)
+		}
+	}
+	// A permanent error fails at once with its code and meaning.
+	erring.FailSubmits(1, 1) // unassigned number
+	perm := r.enqueue(queue.NewMessage{To: []string{"+15557770004"}, Text: "to nowhere", Modem: "sim1"})
+	r.waitStates(ids(perm), 30*time.Second, queue.StateFailed)
+	if m := r.get(perm[0].ID); m.ErrorCode != 1 || m.ErrorClass != queue.Permanent || !strings.Contains(m.Error, "nassigned") {
+		t.Errorf("permanent failure recorded as %+v", m)
+	}
+	// The full SIM was drained; inbound flows again.
+	if err := r.net.Deliver(full.Number(), "+4917000000", "after the flood"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("message on the drained SIM received", 20*time.Second, func() bool {
+		for _, m := range r.inbox() {
+			if m.Text == "after the flood" && m.Modem == "sim2" {
+				return true
+			}
+		}
+		return false
+	})
+	if st := r.member("sim3").Status(); st.Failed != 0 || st.Sent == 0 {
+		t.Errorf("healthy modem: %+v", st)
+	}
+	_ = healthy
+	// The hung modem was found out and is being recovered.
+	r.waitFor("hung modem out of service", 30*time.Second, func() bool { return r.member("sim0").State() != "ready" })
+	hung.Hang(false)
+}
