@@ -2,13 +2,19 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"smsgw/gateway/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/modem/sim"
 	"smsgw/queue"
@@ -232,4 +238,57 @@ func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
 	// The hung modem was found out and is being recovered.
 	r.waitFor("hung modem out of service", 30*time.Second, func() bool { return r.member("sim0").State() != "ready" })
 	hung.Hang(false)
+}
+
+// Configured webhooks get sms:sent, sms:delivered and sms:received through
+// the durable outbox, signed, and a failing receiver is retried.
+func TestWebhooksThroughOutbox(t *testing.T) {
+	type got struct {
+		env hooks.Envelope
+		sig bool
+	}
+	ch := make(chan got, 64)
+	fails := atomic.Int32{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		if fails.Add(1) == 1 {
+			http.Error(w, "not yet", http.StatusServiceUnavailable)
+			return
+		}
+		var e hooks.Envelope
+		json.Unmarshal(body, &e)
+		ts := req.Header.Get("X-Timestamp")
+		ch <- got{e, req.Header.Get("X-Signature") == hooks.Sign("s3cret", body, ts)}
+	}))
+	defer srv.Close()
+	r := newRig(t, rigOptions{modems: 2, config: func(c *Config) {
+		c.Webhook.URL = srv.URL
+		c.Webhook.Secret = "s3cret"
+	}})
+	r.waitReady(2)
+	r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: "hook me", Modem: "sim0", Report: true})
+	seen := map[string]hooks.Envelope{}
+	deadline := time.After(20 * time.Second)
+	for len(seen) < 3 {
+		select {
+		case g := <-ch:
+			if !g.sig {
+				t.Errorf("bad signature on %s", g.env.Event)
+			}
+			seen[g.env.Event] = g.env
+		case <-deadline:
+			t.Fatalf("webhook events seen: %v", seen)
+		}
+	}
+	var rcv hooks.Received
+	if err := json.Unmarshal(seen[EventReceived].Payload, &rcv); err != nil {
+		t.Fatal(err)
+	}
+	if rcv.Message != "hook me" || rcv.PhoneNumber != r.modems[0].Number() || seen[EventReceived].DeviceID != "sim1" ||
+		seen[EventSent].DeviceID != "sim0" || len(rcv.Parts) != 1 {
+		t.Errorf("events: %+v / received payload %+v", seen, rcv)
+	}
+	if fails.Load() < 4 {
+		t.Errorf("the first failed POST was not retried (%d posts)", fails.Load())
+	}
 }
