@@ -76,6 +76,7 @@ type Part struct {
 type Attempt struct {
 	Modem     string    `json:"modem"`
 	At        time.Time `json:"at"`
+	Outcome   string    `json:"outcome,omitempty"` // sent, temporary, permanent, modem-fault, released, ...
 	ErrorCode int       `json:"error_code,omitempty"`
 	Error     string    `json:"error,omitempty"`
 }
@@ -259,14 +260,15 @@ type Event struct {
 // Kannel delivery-report callbacks and event filters). The field names are
 // android-sms-gateway's.
 type EventPayload struct {
-	MessageID   string     `json:"messageId"`
-	PhoneNumber string     `json:"phoneNumber"`
-	SimNumber   int        `json:"simNumber,omitempty"`
-	Message     string     `json:"message,omitempty"`
-	Reason      string     `json:"reason,omitempty"`
-	SentAt      *time.Time `json:"sentAt,omitempty"`
-	DeliveredAt *time.Time `json:"deliveredAt,omitempty"`
-	FailedAt    *time.Time `json:"failedAt,omitempty"`
-	ReceivedAt  *time.Time `json:"receivedAt,omitempty"`
-	PartsCount  int        `json:"partsCount,omitempty"`
+	MessageID   string `json:"messageId"`
+	PhoneNumber string `json:"phoneNumber"`
+	SimNumber   int    `json:"simNumber,omitempty"`
+	Message     string `json:"message,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	// Times are RFC 3339 strings, as the webhooks carry them.
+	SentAt      string `json:"sentAt,omitempty"`
+	DeliveredAt string `json:"deliveredAt,omitempty"`
+	FailedAt    string `json:"failedAt,omitempty"`
+	ReceivedAt  string `json:"receivedAt,omitempty"`
+	PartsCount  int    `json:"partsCount,omitempty"`
 }

@@ -241,11 +241,13 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 	if e != nil {
 		return e
 	}
+	// The client's id names the batch and, as SMSGate does, reusing it is
+	// a conflict; without one the batch gets a random id.
 	batch, key := req.ID, ""
-	if batch == "" {
-		batch = newID()
-	} else {
+	if batch != "" {
 		key = "sms-gate:" + batch
+	} else {
+		batch = newID()
 	}
 	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("asg", msgs), Batch: batch, Messages: msgs})
 	if err != nil {

@@ -46,37 +46,57 @@ func TestASGSendAndState(t *testing.T) {
 	}
 
 	// State through both paths; then the message is sent and delivered.
-	msgs, _ := e.store.Messages(t.Context(), MessageFilter{Batch: "client-id-1", Limit: 10})
-	e.store.setState(msgs.Messages[0].ID, StateSent)
+	msgs, err := e.store.Messages(t.Context(), MessageFilter{Batch: "client-id-1"})
+	if err != nil || len(msgs.Messages) != 1 {
+		t.Fatalf("batch lookup: %v %+v", err, msgs)
+	}
+	e.markSent(msgs.Messages[0].ID, 11)
 	r = e.do("GET", "/3rdparty/v1/message/client-id-1", nil)
 	e.want(r, 200)
 	r.json(t, &st)
-	if st.State != "Sent" || st.States["Sent"] == "" {
+	if st.State != "Sent" || st.States["Sent"] == "" || st.States["Processed"] == "" || st.DeviceID != "m1" {
 		t.Fatalf("%s", r.body)
 	}
-	e.store.setState(msgs.Messages[0].ID, StateDelivered)
+	e.report(msgs.Messages[0].ID, 11, true)
 	r = e.do("GET", "/messages/client-id-1", nil)
 	r.json(t, &st)
-	if st.State != "Delivered" || st.Recipients[0].State != "Delivered" {
+	if st.State != "Delivered" || st.Recipients[0].State != "Delivered" || st.States["Delivered"] == "" {
 		t.Fatalf("%s", r.body)
 	}
-	e.store.setState(msgs.Messages[0].ID, StateFailed)
-	r = e.do("GET", "/messages/client-id-1", nil)
+	// A batch of two: one fails, one is still pending.
+	r = e.do("POST", "/message", `{"id":"pair","message":"two","phoneNumbers":["+4915112340001","+4915112340002"]}`)
+	e.want(r, 202)
+	msgs, _ = e.store.Messages(t.Context(), MessageFilter{Batch: "pair"})
+	if len(msgs.Messages) != 2 {
+		t.Fatalf("%+v", msgs)
+	}
+	e.markFailed(msgs.Messages[0].ID)
+	r = e.do("GET", "/messages/pair", nil)
 	r.json(t, &st)
-	if st.State != "Failed" || st.Recipients[0].Error == nil {
+	if st.State != "Pending" || len(st.Recipients) != 2 {
+		t.Fatalf("%s", r.body)
+	}
+	failed := 0
+	for _, rc := range st.Recipients {
+		if rc.State == "Failed" && rc.Error != nil && strings.Contains(*rc.Error, "CMS ERROR: 21") {
+			failed++
+		}
+	}
+	if failed != 1 {
 		t.Fatalf("%s", r.body)
 	}
 	e.want(e.do("GET", "/message/unknown", nil), 404)
 
-	// List with X-Total-Count: 5 batches.
+	// List with X-Total-Count: 6 batches.
 	r = e.do("GET", "/messages?limit=2&offset=1", nil)
 	e.want(r, 200)
 	var list []ASGMessageState
 	r.json(t, &list)
-	if r.hdr.Get("X-Total-Count") != "5" || len(list) != 2 || list[0].TextMessage != nil {
+	if r.hdr.Get("X-Total-Count") != "6" || len(list) != 2 || list[0].TextMessage != nil || list[0].ID != "client-id-1" {
 		t.Fatalf("count %q, %s", r.hdr.Get("X-Total-Count"), r.body)
 	}
-	r = e.do("GET", "/messages?state=Failed&includeContent=true", nil)
+	r = e.do("GET", "/messages?state=Delivered&includeContent=true", nil)
+	list = nil
 	r.json(t, &list)
 	if len(list) != 1 || list[0].ID != "client-id-1" || list[0].TextMessage.Text != "legacy text" {
 		t.Fatalf("%s", r.body)
@@ -138,7 +158,7 @@ func TestASGSendErrors(t *testing.T) {
 
 func TestASGInboxWebhooksDevicesHealth(t *testing.T) {
 	e := newEnv(t, Options{})
-	e.store.addInbound(Inbound{ID: "in1", From: "+4915100000009", Text: "ping", Modem: "m1", ReceivedAt: time.Now()})
+	e.addInbound("m1", "+4915100000009", "ping", time.Now())
 	r := e.do("GET", "/inbox", nil)
 	e.want(r, 200)
 	var in []ASGInboxMessage
@@ -269,7 +289,7 @@ func TestKannelSendsms(t *testing.T) {
 		}
 	}
 	// A store that cannot take the message: Kannel's 503 text.
-	e.store.down = true
+	e.q.Close(t.Context())
 	r = get("to=%2B4915112345678&text=x")
 	if r.code != 503 || string(r.body) != "Temporal failure, try again later" {
 		t.Fatalf("%d %q", r.code, r.body)
@@ -291,12 +311,12 @@ func TestKannelDLRCallback(t *testing.T) {
 	e.want(r, 202)
 	page, _ := e.store.Messages(t.Context(), MessageFilter{Limit: 1})
 	id := page.Messages[0].ID
-	e.store.setState(id, StateSent)
+	e.markSent(id, 7)
 	// sms:sent is not in mask 3 (only 1 and 2): no call for it.
 	e.h.Publish(Event{ID: "ev1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"` + id + `"}`)})
-	e.store.setState(id, StateDelivered)
+	e.report(id, 7, true)
 	at := time.Unix(1767225600, 0).UTC()
-	p, _ := json.Marshal(EventPayload{MessageID: id, PhoneNumber: "+4915112345678", DeliveredAt: &at})
+	p, _ := json.Marshal(EventPayload{MessageID: id, PhoneNumber: "+4915112345678", DeliveredAt: at.Format(time.RFC3339)})
 	e.h.Publish(Event{ID: "ev2", Event: "sms:delivered", DeviceID: "m1", Payload: p})
 	var u *url.URL
 	select {

@@ -147,9 +147,9 @@ func wasSent(m Message) bool {
 // URL-escaped, as Kannel does.
 func expandDLR(tmpl string, typ int, m Message, p EventPayload, ev Event) string {
 	at := time.Now()
-	for _, t := range []*time.Time{p.DeliveredAt, p.FailedAt, p.SentAt} {
-		if t != nil {
-			at = *t
+	for _, s := range []string{p.DeliveredAt, p.FailedAt, p.SentAt} {
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			at = t
 			break
 		}
 	}

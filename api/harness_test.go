@@ -2,18 +2,27 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"smsgw/modem/pdu"
+	"smsgw/queue"
 )
 
+// env is a handler over a real queue in t.TempDir(); only the live modem
+// pool and the webhook registry (the gateway's) are test doubles.
 type env struct {
 	t      *testing.T
 	h      *Handler
-	store  *memStore
+	q      *queue.Store
+	store  *QueueStore
 	modems *fakeModems
 	hooks  *memWebhooks
 	token  string
@@ -21,9 +30,29 @@ type env struct {
 
 func dbm(v int) *int { return &v }
 
+// joinText decodes stored inbound parts as the gateway does.
+func joinText(parts [][]byte) (string, string, error) {
+	c, err := pdu.JoinPDUs(parts, true)
+	if err != nil {
+		return "", "", err
+	}
+	return c.Text, c.Coding.String(), nil
+}
+
+func openQueue(t testing.TB) *queue.Store {
+	t.Helper()
+	q, err := queue.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: joinText})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close(context.Background()) })
+	return q
+}
+
 func newEnv(t *testing.T, opts Options) *env {
 	t.Helper()
-	e := &env{t: t, store: newMemStore(), hooks: &memWebhooks{}}
+	e := &env{t: t, q: openQueue(t), hooks: &memWebhooks{}}
+	e.store = NewQueueStore(e.q)
 	e.modems = &fakeModems{ussd: map[string]string{"*100#": "Balance: 4.20 EUR"}}
 	e.modems.set(
 		ModemStatus{ID: "m1", Port: "/dev/ttyUSB0", State: "ready", Manufacturer: "SIMCOM", Model: "SIM800", IMEI: "860000000000001", Number: "+4915100000001", Operator: "TestNet", SignalDBM: dbm(-71), Registration: "home", Counters: Counters{Sent: 3, FailuresByCode: map[int]int64{38: 1}}},
@@ -33,12 +62,104 @@ func newEnv(t *testing.T, opts Options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.Close(t.Context()) })
+	t.Cleanup(func() { h.Close(context.Background()) })
 	e.h = h
 	if len(opts.Tokens) > 0 {
 		e.token = opts.Tokens[0].Secret
 	}
 	return e
+}
+
+// claim takes message id for modem m1, handing back the others it meets.
+func (e *env) claim(id string) *queue.Job {
+	e.t.Helper()
+	ctx := e.t.Context()
+	var others []*queue.Job
+	defer func() {
+		for _, j := range others {
+			e.q.Release(ctx, j.AttemptID)
+		}
+	}()
+	for range 100 {
+		job, err := e.q.TryClaim(ctx, queue.ClaimOptions{Modem: "m1"})
+		if err != nil {
+			e.t.Fatalf("claim %s: %v", id, err)
+		}
+		if job.ID == mustID(e.t, id) {
+			return job
+		}
+		others = append(others, job)
+	}
+	e.t.Fatalf("message %s never claimed", id)
+	return nil
+}
+
+func mustID(t *testing.T, id string) int64 {
+	n, ok := parseID(id)
+	if !ok {
+		t.Fatalf("bad id %q", id)
+	}
+	return n
+}
+
+// markSent sends message id on m1 with message reference mr.
+func (e *env) markSent(id string, mr int) {
+	e.t.Helper()
+	job := e.claim(id)
+	if _, err := e.q.MarkSent(e.t.Context(), job.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: mr}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// markFailed fails message id on its first attempt with a permanent error.
+func (e *env) markFailed(id string) {
+	e.t.Helper()
+	job := e.claim(id)
+	if _, err := e.q.MarkFailed(e.t.Context(), job.AttemptID, queue.Failure{Class: queue.Permanent, Err: "+CMS ERROR: 21 (short message transfer rejected)", Code: 21}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// report applies a status report for the part sent with mr.
+func (e *env) report(id string, mr int, delivered bool) {
+	e.t.Helper()
+	m, err := e.store.Message(e.t.Context(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	r := queue.Report{Modem: "m1", MR: mr, Recipient: m.To, Status: queue.ReportDelivered}
+	if !delivered {
+		r.Status, r.Code = queue.ReportFailed, 0x41
+	}
+	if _, err := e.q.ApplyReport(e.t.Context(), r); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// addInbound stores a received single-part SMS and returns its inbox id.
+func (e *env) addInbound(modem, from, text string, scts time.Time) string {
+	e.t.Helper()
+	addr, err := pdu.ParseAddress(from)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	sept, err := pdu.EncodeGSM7(text)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ud, err := pdu.NewUserData(pdu.CodingGSM7, nil, sept)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, _, err := pdu.Encode(&pdu.Deliver{From: addr, DCS: pdu.NewDCS(pdu.CodingGSM7, -1), SCTS: scts, UD: ud})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := e.q.AddInboundPart(e.t.Context(), queue.InboundPart{Modem: modem, Sender: from, SCTS: scts, PDU: b})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return itoa(int(res.InboxID))
 }
 
 type resp struct {
@@ -54,7 +175,7 @@ func (r resp) json(t *testing.T, v any) {
 	}
 }
 
-// errCode returns error.code of an error body.
+// errCode returns error.code and error.field of an error body.
 func (r resp) errCode(t *testing.T) (code, field string) {
 	t.Helper()
 	var b struct {
@@ -70,7 +191,8 @@ func (r resp) errCode(t *testing.T) (code, field string) {
 	return b.Error.Code, b.Error.Field
 }
 
-// do runs one request through the handler. hdr alternates name, value.
+// do runs one request through the handler. hdr alternates name, value; an
+// empty value removes the header.
 func (e *env) do(method, path string, body any, hdr ...string) resp {
 	e.t.Helper()
 	var rd io.Reader
@@ -79,9 +201,6 @@ func (e *env) do(method, path string, body any, hdr ...string) resp {
 	case nil:
 	case string:
 		rd = strings.NewReader(b)
-		ct = "application/json"
-	case []byte:
-		rd = bytes.NewReader(b)
 		ct = "application/json"
 	default:
 		j, _ := json.Marshal(b)
@@ -112,4 +231,14 @@ func (e *env) want(r resp, code int) {
 	if r.code != code {
 		e.t.Fatalf("status %d, want %d: %s", r.code, code, r.body)
 	}
+}
+
+// sendOne posts one v1 message and returns its id.
+func (e *env) sendOne(to, text string) string {
+	e.t.Helper()
+	r := e.do("POST", "/v1/messages", map[string]any{"to": to, "text": text})
+	e.want(r, http.StatusAccepted)
+	var out SendResponse
+	r.json(e.t, &out)
+	return out.Messages[0].ID
 }

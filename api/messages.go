@@ -201,6 +201,9 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if e != nil {
 		return e
 	}
+	if key != "" {
+		key = "v1:" + key // a namespace apart from SMSGate's message ids
+	}
 	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("v1", msgs), Messages: msgs})
 	if err != nil {
 		return h.storeErr(err, "message")

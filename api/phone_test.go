@@ -49,7 +49,7 @@ func TestCallingCode(t *testing.T) {
 			t.Errorf("CallingCode(%q) accepted", bad)
 		}
 	}
-	if _, err := New(Options{DefaultCountry: "Atlantis"}, Backend{Store: newMemStore()}); err == nil {
+	if _, err := New(Options{DefaultCountry: "Atlantis"}, Backend{Store: &QueueStore{}}); err == nil {
 		t.Fatal("New accepted an unknown country")
 	}
 }
@@ -116,7 +116,7 @@ func FuzzSendBody(f *testing.F) {
 		`{"to":"0151","text":"x","ttl":-1}`, `{"send_at":"2026-01-01T00:00:00Z","to":"+4915112345678","text":"a","expires_at":"2025-01-01T00:00:00Z"}`, `[`, `null`, `{"metadata":{"a":1}}`} {
 		f.Add(s)
 	}
-	h, err := New(Options{DefaultCountry: "49"}, Backend{Store: newMemStore()})
+	h, err := New(Options{DefaultCountry: "49"}, Backend{Store: NewQueueStore(openQueue(f))})
 	if err != nil {
 		f.Fatal(err)
 	}

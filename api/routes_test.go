@@ -16,48 +16,63 @@ import (
 func TestInbox(t *testing.T) {
 	e := newEnv(t, Options{})
 	base := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var ids []string
 	for i, from := range []string{"+4915100000009", "BANK", "+4915100000009"} {
-		e.store.addInbound(Inbound{ID: string(rune('a' + i)), From: from, Text: "hi", Modem: "m1", Parts: 1, ReceivedAt: base.Add(time.Duration(i) * time.Minute)})
+		ids = append(ids, e.addInbound("m1", from, "hi "+itoa(i), base.Add(time.Duration(i)*time.Minute)))
 	}
+	a, b, c := ids[0], ids[1], ids[2]
 	r := e.do("GET", "/v1/inbox?limit=2", nil)
 	e.want(r, 200)
 	var l InboxList
 	r.json(t, &l)
-	if len(l.Messages) != 2 || l.Messages[0].ID != "c" || l.NextCursor == "" {
+	if len(l.Messages) != 2 || l.Messages[0].ID != c || l.Messages[0].Text != "hi 2" || l.NextCursor == "" {
 		t.Fatalf("%+v", l)
 	}
 	r = e.do("GET", "/v1/inbox?limit=2&cursor="+l.NextCursor, nil)
 	e.want(r, 200)
 	l = InboxList{}
 	r.json(t, &l)
-	if len(l.Messages) != 1 || l.Messages[0].ID != "a" || l.NextCursor != "" {
+	if len(l.Messages) != 1 || l.Messages[0].ID != a || l.NextCursor != "" {
 		t.Fatalf("page 2 %+v", l)
 	}
 	r = e.do("GET", "/v1/inbox?from=BANK", nil)
 	l = InboxList{}
 	r.json(t, &l)
-	if len(l.Messages) != 1 || l.Messages[0].ID != "b" {
+	if len(l.Messages) != 1 || l.Messages[0].ID != b {
 		t.Fatalf("from filter %+v", l)
 	}
-	r = e.do("GET", "/v1/inbox?since="+base.Add(90*time.Second).Format(time.RFC3339), nil)
+	r = e.do("GET", "/v1/inbox?modem=m2", nil)
 	l = InboxList{}
 	r.json(t, &l)
-	if len(l.Messages) != 1 || l.Messages[0].ID != "c" {
+	if len(l.Messages) != 0 {
+		t.Fatalf("modem filter %+v", l)
+	}
+	r = e.do("GET", "/v1/inbox?since="+time.Now().Add(time.Hour).Format(time.RFC3339), nil)
+	l = InboxList{}
+	r.json(t, &l)
+	if len(l.Messages) != 0 {
 		t.Fatalf("since filter %+v", l)
+	}
+	r = e.do("GET", "/v1/inbox?until="+time.Now().Add(-time.Hour).Format(time.RFC3339), nil)
+	l = InboxList{}
+	r.json(t, &l)
+	if len(l.Messages) != 0 {
+		t.Fatalf("until filter %+v", l)
 	}
 	e.want(e.do("GET", "/v1/inbox?since=soon", nil), 400)
 	e.want(e.do("GET", "/v1/inbox?limit=5000", nil), 400)
-	r = e.do("GET", "/v1/inbox/b", nil)
+	r = e.do("GET", "/v1/inbox/"+b, nil)
 	e.want(r, 200)
 	var m Inbound
 	r.json(t, &m)
-	if m.From != "BANK" {
+	if m.From != "BANK" || m.Text != "hi 1" || m.Modem != "m1" || m.Parts != 1 || m.Incomplete {
 		t.Fatalf("%+v", m)
 	}
 	e.want(e.do("GET", "/v1/inbox/zz", nil), 404)
-	e.want(e.do("DELETE", "/v1/inbox/b", nil), 204)
-	e.want(e.do("DELETE", "/v1/inbox/b", nil), 404)
-	e.want(e.do("GET", "/v1/inbox/b", nil), 404)
+	e.want(e.do("GET", "/v1/inbox/999", nil), 404)
+	e.want(e.do("DELETE", "/v1/inbox/"+b, nil), 204)
+	e.want(e.do("DELETE", "/v1/inbox/"+b, nil), 404)
+	e.want(e.do("GET", "/v1/inbox/"+b, nil), 404)
 }
 
 func TestModems(t *testing.T) {
@@ -139,7 +154,7 @@ func TestHealthReady(t *testing.T) {
 	// Database down: not ready either.
 	e.modems.set(ModemStatus{ID: "m1", State: "ready", Registration: "roaming"})
 	e.want(e.do("GET", "/readyz", nil), 200)
-	e.store.down = true
+	e.q.Close(t.Context())
 	e.want(e.do("GET", "/readyz", nil), 503)
 	e.want(e.do("GET", "/healthz", nil), 200)
 }

@@ -1,0 +1,447 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"smsgw/modem/pdu"
+	"smsgw/queue"
+)
+
+// Metadata keys the queue adapter keeps with a message for fields the queue
+// has no column for.
+const (
+	metaBatch = "sms-gate.id" // the caller's batch id (SMSGate message id)
+	metaFlash = "flash"       // "1": class 0
+)
+
+// maxScan bounds the rows one listing reads when it filters on something
+// the queue cannot (several states, an upper time bound, a batch).
+const maxScan = 5000
+
+// QueueStore adapts the SQLite queue to the API's Store. Message ids are
+// the queue's integer ids in decimal. A request without a batch name gets
+// "q<first>" or "q<first>-<last>" (the ids of one request are consecutive);
+// a named batch is kept in the message metadata.
+type QueueStore struct {
+	q *queue.Store
+}
+
+// NewQueueStore returns the Store the API uses over q.
+func NewQueueStore(q *queue.Store) *QueueStore { return &QueueStore{q: q} }
+
+var _ Store = (*QueueStore)(nil)
+
+// queueErr maps the queue's sentinels to the API's, keeping the message.
+func queueErr(err error) error {
+	var ve *queue.ValidationError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		return errorf(http.StatusBadRequest, CodeInvalidField, ve.Field, "%s", ve.Reason)
+	case errors.Is(err, queue.ErrNotFound):
+		return fmt.Errorf("%w (%v)", ErrNotFound, err)
+	case errors.Is(err, queue.ErrConflict):
+		return fmt.Errorf("%w (%v)", ErrIdempotencyMismatch, err)
+	case errors.Is(err, queue.ErrNotCancellable), errors.Is(err, queue.ErrBadState):
+		return fmt.Errorf("%w: %s", ErrConflict, strings.TrimPrefix(err.Error(), "queue: "))
+	case errors.Is(err, queue.ErrClosed):
+		return fmt.Errorf("%w (%v)", ErrUnavailable, err)
+	}
+	return err
+}
+
+func parseID(id string) (int64, bool) {
+	n, err := strconv.ParseInt(id, 10, 64)
+	return n, err == nil && n > 0
+}
+
+// Submit enqueues one request. The messages of a request share everything
+// but the recipient (the handler builds them so).
+func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResult, error) {
+	if len(req.Messages) == 0 {
+		return SubmitResult{}, errorf(http.StatusBadRequest, CodeMissingField, "to", "no recipients")
+	}
+	f := req.Messages[0]
+	meta := map[string]string{}
+	for k, v := range f.Metadata {
+		meta[k] = v
+	}
+	if req.Batch != "" {
+		meta[metaBatch] = req.Batch
+	}
+	if f.Flash {
+		meta[metaFlash] = "1"
+	}
+	if len(meta) == 0 {
+		meta = nil
+	}
+	nm := queue.NewMessage{
+		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
+		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Metadata: meta, IdempotencyKey: req.IdempotencyKey,
+	}
+	for _, m := range req.Messages {
+		nm.To = append(nm.To, m.To)
+	}
+	res, err := s.q.Enqueue(ctx, nm)
+	if err != nil {
+		return SubmitResult{}, queueErr(err)
+	}
+	out := SubmitResult{Replayed: res.Replayed, Messages: make([]Message, len(res.Messages))}
+	for i, m := range res.Messages {
+		out.Messages[i] = fromQueue(m)
+	}
+	out.Batch = req.Batch
+	if out.Batch == "" && len(res.Messages) > 0 {
+		out.Batch = rangeBatch(res.Messages[0].ID, res.Messages[len(res.Messages)-1].ID)
+		for i := range out.Messages {
+			out.Messages[i].Batch = out.Batch
+		}
+	}
+	return out, nil
+}
+
+// rangeBatch names the consecutive ids first..last.
+func rangeBatch(first, last int64) string {
+	if first == last {
+		return "q" + strconv.FormatInt(first, 10)
+	}
+	return "q" + strconv.FormatInt(first, 10) + "-" + strconv.FormatInt(last, 10)
+}
+
+func parseRangeBatch(b string) (first, last int64, ok bool) {
+	rest, found := strings.CutPrefix(b, "q")
+	if !found {
+		return 0, 0, false
+	}
+	a, z, isRange := strings.Cut(rest, "-")
+	first, ok1 := parseID(a)
+	last = first
+	if isRange {
+		var ok2 bool
+		last, ok2 = parseID(z)
+		if !ok2 {
+			return 0, 0, false
+		}
+	}
+	return first, last, ok1 && last >= first && last-first < 1000
+}
+
+func fromQueue(m queue.Message) Message {
+	out := Message{
+		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: string(m.State), Coding: m.Coding,
+		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
+		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
+	}
+	if !m.SendAfter.IsZero() {
+		t := m.SendAfter
+		out.SendAt = &t
+	}
+	if !m.ExpiresAt.IsZero() {
+		t := m.ExpiresAt
+		out.ExpiresAt = &t
+	}
+	if len(m.Metadata) > 0 {
+		out.Metadata = map[string]string{}
+		for k, v := range m.Metadata {
+			switch k {
+			case metaFlash:
+				out.Flash = v == "1"
+			case metaBatch:
+				out.Batch = v
+			default:
+				out.Metadata[k] = v
+			}
+		}
+		if len(out.Metadata) == 0 {
+			out.Metadata = nil
+		}
+	}
+	// The queue stores the coding asked for; show the one the text gets.
+	if parts, coding, err := segment(m.Text, m.Coding); err == nil {
+		out.PartCount, out.Coding = parts, coding
+	}
+	if m.PartsTotal > 0 {
+		out.PartCount = m.PartsTotal
+	}
+	var lastSent, lastReport time.Time
+	for _, p := range m.Parts {
+		mr := p.MR
+		part := Part{Seq: p.Seq, MR: &mr, Status: string(p.Status)}
+		if !p.SentAt.IsZero() {
+			t := p.SentAt
+			part.SentAt = &t
+			if t.After(lastSent) {
+				lastSent = t
+			}
+		}
+		if p.StatusCode >= 0 {
+			c := p.StatusCode
+			part.ReportStatus = &c
+			part.ReportText = pdu.Status(c).Meaning()
+		}
+		if !p.StatusAt.IsZero() {
+			t := p.StatusAt
+			part.ReportAt = &t
+			if t.After(lastReport) {
+				lastReport = t
+			}
+		}
+		out.Parts = append(out.Parts, part)
+	}
+	if !lastSent.IsZero() {
+		out.SentAt = &lastSent
+	}
+	if m.State == queue.StateDelivered && !lastReport.IsZero() {
+		out.DeliveredAt = &lastReport
+	}
+	for _, a := range m.AttemptLog {
+		out.Attempts = append(out.Attempts, Attempt{Modem: a.Modem, At: a.StartedAt, Outcome: a.Outcome, ErrorCode: a.Code, Error: a.Error})
+	}
+	return out
+}
+
+// Message returns one message with its parts and attempts.
+func (s *QueueStore) Message(ctx context.Context, id string) (Message, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return Message{}, fmt.Errorf("message %q: %w", id, ErrNotFound)
+	}
+	m, err := s.q.Get(ctx, n)
+	if err != nil {
+		return Message{}, queueErr(err)
+	}
+	return fromQueue(m), nil
+}
+
+// Messages lists newest first. One state, the recipient and since go to
+// the queue; several states, until and batch are filtered here, reading at
+// most maxScan rows per call (the cursor then continues the scan).
+func (s *QueueStore) Messages(ctx context.Context, f MessageFilter) (MessagePage, error) {
+	if f.Batch != "" {
+		return s.batch(ctx, f.Batch)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	qf := queue.Filter{Recipient: f.To, Since: f.Since, Limit: limit}
+	if f.Cursor != "" {
+		c, ok := parseID(f.Cursor)
+		if !ok {
+			return MessagePage{}, badField("cursor", "invalid cursor %q", f.Cursor)
+		}
+		qf.Cursor = c
+	}
+	if len(f.States) == 1 {
+		qf.State = queue.State(f.States[0])
+	}
+	clientSide := len(f.States) > 1 || !f.Until.IsZero()
+	if !clientSide {
+		pg, err := s.q.List(ctx, qf)
+		if err != nil {
+			return MessagePage{}, queueErr(err)
+		}
+		return toPage(pg), nil
+	}
+	want := map[string]bool{}
+	for _, st := range f.States {
+		want[st] = true
+	}
+	qf.Limit = 500
+	var out MessagePage
+	scanned := 0
+	for {
+		pg, err := s.q.List(ctx, qf)
+		if err != nil {
+			return MessagePage{}, queueErr(err)
+		}
+		for _, m := range pg.Messages {
+			scanned++
+			if (len(want) == 0 || want[string(m.State)]) && (f.Until.IsZero() || m.CreatedAt.Before(f.Until)) {
+				out.Messages = append(out.Messages, fromQueue(m))
+				if len(out.Messages) == limit {
+					out.Next = strconv.FormatInt(m.ID, 10)
+					return out, nil
+				}
+			}
+			if scanned >= maxScan {
+				out.Next = strconv.FormatInt(m.ID, 10)
+				return out, nil
+			}
+		}
+		if pg.Next == 0 {
+			return out, nil
+		}
+		qf.Cursor = pg.Next
+	}
+}
+
+func toPage(pg queue.Page) MessagePage {
+	out := MessagePage{Messages: make([]Message, len(pg.Messages))}
+	for i, m := range pg.Messages {
+		out.Messages[i] = fromQueue(m)
+	}
+	if pg.Next != 0 {
+		out.Next = strconv.FormatInt(pg.Next, 10)
+	}
+	return out
+}
+
+// batch finds the messages of one request: by id range for a batch named
+// here, else by the caller's id in the metadata among the newest maxScan
+// messages (the ids of one request are consecutive, so the scan stops
+// after the batch).
+func (s *QueueStore) batch(ctx context.Context, b string) (MessagePage, error) {
+	var out MessagePage
+	if first, last, ok := parseRangeBatch(b); ok {
+		for id := first; id <= last; id++ {
+			m, err := s.q.Get(ctx, id)
+			if errors.Is(err, queue.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return MessagePage{}, queueErr(err)
+			}
+			if m.Metadata[metaBatch] != "" {
+				continue // part of a batch the caller named itself
+			}
+			out.Messages = append(out.Messages, fromQueue(m))
+		}
+		if len(out.Messages) > 0 {
+			return out, nil
+		}
+	}
+	qf := queue.Filter{Limit: 500}
+	scanned := 0
+	for {
+		pg, err := s.q.List(ctx, qf)
+		if err != nil {
+			return MessagePage{}, queueErr(err)
+		}
+		for _, m := range pg.Messages {
+			scanned++
+			if m.Metadata[metaBatch] == b {
+				full, err := s.q.Get(ctx, m.ID)
+				if err != nil {
+					return MessagePage{}, queueErr(err)
+				}
+				out.Messages = append(out.Messages, fromQueue(full))
+			} else if len(out.Messages) > 0 || scanned >= maxScan {
+				return out, nil
+			}
+		}
+		if pg.Next == 0 {
+			return out, nil
+		}
+		qf.Cursor = pg.Next
+	}
+}
+
+// Cancel cancels a queued message.
+func (s *QueueStore) Cancel(ctx context.Context, id string) (Message, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return Message{}, fmt.Errorf("message %q: %w", id, ErrNotFound)
+	}
+	m, err := s.q.Cancel(ctx, n)
+	if err != nil {
+		return Message{}, queueErr(err)
+	}
+	return fromQueue(m), nil
+}
+
+func fromInbox(m queue.InboxMessage) Inbound {
+	return Inbound{
+		ID: strconv.FormatInt(m.ID, 10), From: m.From, Text: m.Text, Modem: m.Modem, Coding: m.Coding,
+		Parts: m.PartsTotal, Incomplete: !m.Complete, SentAt: m.SentAt, ReceivedAt: m.ReceivedAt,
+	}
+}
+
+// Inbound returns one received message.
+func (s *QueueStore) Inbound(ctx context.Context, id string) (Inbound, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return Inbound{}, fmt.Errorf("inbound %q: %w", id, ErrNotFound)
+	}
+	m, err := s.q.GetInbox(ctx, n)
+	if err != nil {
+		return Inbound{}, queueErr(err)
+	}
+	return fromInbox(m), nil
+}
+
+// Inbox lists received messages newest first; until is filtered here.
+func (s *QueueStore) Inbox(ctx context.Context, f InboxFilter) (InboxPage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	qf := queue.InboxFilter{Since: f.Since, From: f.From, Modem: f.Modem, Limit: limit}
+	if f.Cursor != "" {
+		c, ok := parseID(f.Cursor)
+		if !ok {
+			return InboxPage{}, badField("cursor", "invalid cursor %q", f.Cursor)
+		}
+		qf.Cursor = c
+	}
+	var out InboxPage
+	scanned := 0
+	for {
+		pg, err := s.q.Inbox(ctx, qf)
+		if err != nil {
+			return InboxPage{}, queueErr(err)
+		}
+		for _, m := range pg.Messages {
+			scanned++
+			if f.Until.IsZero() || m.ReceivedAt.Before(f.Until) {
+				out.Messages = append(out.Messages, fromInbox(m))
+			}
+			if len(out.Messages) == limit || scanned >= maxScan {
+				if pg.Next != 0 || m.ID != pg.Messages[len(pg.Messages)-1].ID {
+					out.Next = strconv.FormatInt(m.ID, 10)
+				}
+				return out, nil
+			}
+		}
+		if pg.Next == 0 {
+			return out, nil
+		}
+		qf.Cursor = pg.Next
+	}
+}
+
+// DeleteInbound deletes a received message.
+func (s *QueueStore) DeleteInbound(ctx context.Context, id string) error {
+	n, ok := parseID(id)
+	if !ok {
+		return fmt.Errorf("inbound %q: %w", id, ErrNotFound)
+	}
+	return queueErr(s.q.DeleteInbox(ctx, n))
+}
+
+// Counts returns the number of messages in each state.
+func (s *QueueStore) Counts(ctx context.Context) (map[string]int64, error) {
+	c, err := s.q.Counts(ctx)
+	if err != nil {
+		return nil, queueErr(err)
+	}
+	out := make(map[string]int64, len(c))
+	for k, v := range c {
+		out[string(k)] = v
+	}
+	return out, nil
+}
+
+// Ping reads the newest message id: cheap, and it fails when the database
+// is closed or unreadable.
+func (s *QueueStore) Ping(ctx context.Context) error {
+	_, err := s.q.List(ctx, queue.Filter{Limit: 1})
+	return queueErr(err)
+}
