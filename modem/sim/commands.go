@@ -120,7 +120,60 @@ func init() {
 			return nil, ok
 		},
 		"&W": simple, "&C": simple, "&D": simple, "X": simple, "H": simple, "+IFC": simple,
-		"+ICF": simple, "+IPR": simple, "+CSCB": simple, "+CGATT": simple, "+CSDH": simple,
+		"+ICF": simple, "+IPR": simple, "+CSCB": simple, "+CSDH": simple,
+		"+CGATT": func(m *Modem, c command) ([]string, result) {
+			switch c.op {
+			case "?":
+				v := 0
+				if m.registered() {
+					v = 1
+				}
+				return []string{fmt.Sprintf("+CGATT: %d", v)}, ok
+			case "=?":
+				return []string{"+CGATT: (0,1)"}, ok
+			}
+			return nil, ok
+		},
+		"+CLIP": func(m *Modem, c command) ([]string, result) {
+			switch c.op {
+			case "?":
+				return []string{"+CLIP: 0,1"}, ok
+			case "=?":
+				return []string{"+CLIP: (0,1)"}, ok
+			}
+			return nil, ok
+		},
+		"+CBC": func(m *Modem, c command) ([]string, result) {
+			if c.op == "=?" {
+				return []string{"+CBC: (0-2),(0-100)"}, ok
+			}
+			return []string{"+CBC: 0,100,4200"}, ok // powered from USB
+		},
+		"+CPBS": (*Modem).cpbs,
+		"+CPBR": func(m *Modem, c command) ([]string, result) {
+			if c.op == "=?" {
+				return []string{"+CPBR: (1-250),40,18"}, ok
+			}
+			return nil, ok // every entry is empty
+		},
+		"+CRC": func(m *Modem, c command) ([]string, result) {
+			if c.op == "?" {
+				return []string{"+CRC: 0"}, ok
+			}
+			return nil, ok
+		},
+		"^PORTSEL": func(m *Modem, c command) ([]string, result) {
+			if m.prof.Vendor != "huawei" {
+				return nil, textResult(m.prof.Unknown)
+			}
+			switch c.op {
+			case "?":
+				return []string{"^PORTSEL: 0"}, ok
+			case "=?":
+				return []string{"^PORTSEL: (0-1)"}, ok
+			}
+			return nil, ok
+		},
 		"I": func(m *Modem, c command) ([]string, result) {
 			var out []string
 			for _, l := range m.prof.ATI {
@@ -407,16 +460,35 @@ func (m *Modem) regURC() {
 }
 
 func (m *Modem) cops(c command) ([]string, result) {
+	op := m.net.opts
 	switch c.op {
 	case "=?":
-		return []string{fmt.Sprintf(`+COPS: (2,"%s","%s","%s",%d),,(0-4),(0-2)`, m.net.opts.Operator, m.net.opts.Operator, m.net.opts.MCCMNC, m.prof.AcT)}, ok
+		return []string{fmt.Sprintf(`+COPS: (2,"%s","%s","%s",%d),,(0-4),(0-2)`, m.str(op.Operator), m.str(op.Operator), op.MCCMNC, m.prof.AcT)}, ok
 	case "?":
 		if !m.registered() {
 			return []string{"+COPS: 0"}, ok
 		}
-		return []string{fmt.Sprintf(`+COPS: 0,0,"%s",%d`, m.str(m.net.opts.Operator), m.prof.AcT)}, ok
+		name := m.str(op.Operator)
+		if m.st.copsFormat == 2 {
+			name = op.MCCMNC
+		}
+		return []string{fmt.Sprintf(`+COPS: 0,%d,"%s",%d`, m.st.copsFormat, name, m.prof.AcT)}, ok
+	case "=":
+		v, _ := args(c.arg)
+		mode, good := atoi(v[0])
+		if !good || mode < 0 || mode > 4 {
+			return nil, cme(50)
+		}
+		if mode == 3 && len(v) > 1 {
+			f, good := atoi(v[1])
+			if !good || f < 0 || f > 2 {
+				return nil, cme(50)
+			}
+			m.st.copsFormat = f
+		}
+		return nil, ok
 	}
-	return nil, ok
+	return nil, errResult()
 }
 
 func (m *Modem) cfun(c command) ([]string, result) {
@@ -696,6 +768,25 @@ func (m *Modem) cusd(c command) ([]string, result) {
 		}
 		m.after(0, func() { m.urc(fmt.Sprintf(`+CUSD: 0,"%s",%d`, reply, dcs)) })
 		return nil, ok
+	}
+	return nil, errResult()
+}
+
+// cpbs selects a phonebook; only the SIM ("SM") and own numbers ("ON")
+// exist, both empty apart from what AT+CNUM reports.
+func (m *Modem) cpbs(c command) ([]string, result) {
+	switch c.op {
+	case "=?":
+		return []string{`+CPBS: ("SM","ON")`}, ok
+	case "?":
+		return []string{`+CPBS: "SM",0,250`}, ok
+	case "=":
+		v, _ := args(c.arg)
+		switch strings.ToUpper(v[0]) {
+		case "SM", "ON":
+			return nil, ok
+		}
+		return nil, cme(3)
 	}
 	return nil, errResult()
 }

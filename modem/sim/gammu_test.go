@@ -87,3 +87,21 @@ func TestGammuInterop(t *testing.T) {
 		t.Fatalf("getallsms:\n%s", all)
 	}
 }
+
+// TestGammuMonitorHuawei: gammu's monitor and USSD paths against the Huawei
+// profile (^CURC, ^PORTSEL, phonebook, battery, registration, operator).
+func TestGammuMonitorHuawei(t *testing.T) {
+	needGammu(t)
+	t.Parallel()
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "huawei-e173"})
+	out := gammu(t, m.Path(), "monitor", "1")
+	for _, want := range []string{"Signal strength      : -73 dBm", "SIM SMS status       : 0 used, 0 unread, 50 locations", "Network state        : home network", `Name in phone        : "SimNet"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("monitor lacks %q:\n%s", want, out)
+		}
+	}
+	if out := gammu(t, m.Path(), "getussd", "*100#"); !strings.Contains(out, `Service reply        : "Balance: 12.34 EUR"`) {
+		t.Errorf("getussd:\n%s", out)
+	}
+}

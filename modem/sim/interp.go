@@ -23,11 +23,13 @@ type volatile struct {
 	cereg   int
 	curc    bool
 	cmms    int
-	cpms    [3]string
-	csmp    [4]int
-	cfun    int
-	ready   bool // SMS commands usable ("SMS Ready" printed)
-	simUp   bool // SIM initialised (ready URCs printed)
+	// copsFormat is the +COPS <format>: 0 long name, 1 short, 2 numeric.
+	copsFormat int
+	cpms       [3]string
+	csmp       [4]int
+	cfun       int
+	ready      bool // SMS commands usable ("SMS Ready" printed)
+	simUp      bool // SIM initialised (ready URCs printed)
 
 	line    []byte
 	last    string // for A/

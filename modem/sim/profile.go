@@ -12,6 +12,8 @@ import (
 type Profile struct {
 	// Name is the profile's key (e.g. "huawei-e173").
 	Name string
+	// Vendor gates vendor-specific commands ("huawei": AT^PORTSEL...).
+	Vendor string
 	// Manufacturer, Model and Revision are the exact information lines of
 	// AT+CGMI, AT+CGMM and AT+CGMR (Wavecom pads them with spaces). An empty
 	// Revision makes AT+CGMR answer ERROR, as the Wavecom Q24 does.
@@ -146,6 +148,7 @@ func addProfile(p Profile) {
 func init() {
 	addProfile(Profile{
 		Name:         "generic",
+		Vendor:       "generic",
 		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "SMSGW", Model: "SIM-GENERIC", Revision: "1.0",
@@ -156,6 +159,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "simcom-sim800",
+		Vendor:       "simcom",
 		AcT:          0,
 		IndexBase:    1,
 		Manufacturer: "SIMCOM_Ltd", Model: "SIMCOM_SIM800", Revision: "Revision:1418B04SIM800L24",
@@ -177,6 +181,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "simcom-sim7600",
+		Vendor:       "simcom",
 		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "SIMCOM INCORPORATED", Model: "SIMCOM_SIM7600E-H", Revision: "+CGMR: LE20B04SIM7600M22",
@@ -201,6 +206,7 @@ func init() {
 	}
 	addProfile(huaweiCNMI(Profile{
 		Name:         "huawei-e173",
+		Vendor:       "huawei",
 		AcT:          2,
 		Manufacturer: "huawei", Model: "E173", Revision: "11.126.85.00.209",
 		ATI:         []string{"Manufacturer: huawei", "Model: E173", "Revision: 11.126.85.00.209", "IMEI: %s", "+GCAP: +CGSM,+DS,+ES"},
@@ -219,6 +225,7 @@ func init() {
 	}))
 	addProfile(huaweiCNMI(Profile{
 		Name:         "huawei-e3372",
+		Vendor:       "huawei",
 		AcT:          7,
 		Manufacturer: "huawei", Model: "E3372", Revision: "22.328.62.00.209",
 		ATI:         []string{"Manufacturer: huawei", "Model: E3372", "Revision: 22.328.62.00.209", "IMEI: %s", "+GCAP: +CGSM,+DS,+ES"},
@@ -238,6 +245,7 @@ func init() {
 	}))
 	addProfile(Profile{
 		Name:         "quectel-ec25",
+		Vendor:       "quectel",
 		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "Quectel", Model: "EC25", Revision: "EC25EFAR06A06M4G",
@@ -257,6 +265,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "telit",
+		Vendor:       "telit",
 		AcT:          7,
 		IndexBase:    1,
 		Manufacturer: "Telit", Model: "LE910C1-EU", Revision: "25.20.676",
@@ -273,6 +282,7 @@ func init() {
 	})
 	addProfile(Profile{
 		Name:         "wavecom",
+		Vendor:       "wavecom",
 		AcT:          0,
 		IndexBase:    1,
 		Manufacturer: " WAVECOM MODEM", Model: " MULTIBAND  900E  1800 ", Revision: "",
