@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,5 +63,25 @@ func TestSendBetweenModems(t *testing.T) {
 	defer cancel()
 	if all, err := n.WaitSubmitted(ctx, 2); err != nil || len(all) != 2 || !all[0].Internal {
 		t.Fatalf("submitted %+v %v", all, err)
+	}
+}
+
+func TestRoutingWithoutPlus(t *testing.T) {
+	n := newNet(t)
+	a := addModem(t, n, Options{})
+	b := addModem(t, n, Options{Number: "+4915100000001", Profile: "simcom-sim800"})
+	if _, err := n.AddModem(t.Context(), Options{Dir: t.TempDir(), Number: "4915100000001"}); err == nil {
+		t.Fatal("duplicate number accepted")
+	}
+	if _, err := n.AddModem(t.Context(), Options{Dir: filepath.Dir(a.Path()), Name: filepath.Base(a.Path())}); err == nil {
+		t.Fatal("duplicate port accepted")
+	}
+	ca, cb := openClient(t, a.Path()), openClient(t, b.Path())
+	ca.cmd("ATE0")
+	cb.cmd("ATE0")
+	sendSMS(t, ca, "\r\n> ", "4915100000001", "national", false)
+	cb.waitFor("+CMTI: \"SM\",1\r\n")
+	if len(n.Outbox()) != 0 {
+		t.Fatalf("routed outside: %+v", n.Outbox())
 	}
 }

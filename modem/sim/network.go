@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,9 +122,15 @@ func (n *Network) AddModem(ctx context.Context, o Options) (*Modem, error) {
 	if o.Number == "" {
 		o.Number = fmt.Sprintf("+1555010%04d", idx)
 	}
-	if _, dup := n.byNumber[o.Number]; dup {
+	if n.lookup(o.Number) != nil {
 		n.mu.Unlock()
 		return nil, fmt.Errorf("sim: number %s is already in use", o.Number)
+	}
+	for _, other := range n.modems {
+		if other.path == filepath.Join(o.Dir, o.Name) {
+			n.mu.Unlock()
+			return nil, fmt.Errorf("sim: port %s is already in use", other.path)
+		}
 	}
 	m := newModem(n, o, prof, idx)
 	n.byNumber[o.Number] = m
@@ -146,11 +153,29 @@ func (n *Network) Modems() []*Modem {
 	return append([]*Modem(nil), n.modems...)
 }
 
-// Modem returns the modem with the given number, or nil.
+// Modem returns the modem with the given number, or nil. "+4917..." and
+// "4917..." name the same subscriber, as the network routes both.
 func (n *Network) Modem(number string) *Modem {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return n.byNumber[number]
+	return n.lookup(number)
+}
+
+// lookup finds a modem by number; n.mu must be held.
+func (n *Network) lookup(number string) *Modem {
+	if m := n.byNumber[number]; m != nil {
+		return m
+	}
+	digits := strings.TrimPrefix(number, "+")
+	if digits == "" {
+		return nil
+	}
+	for num, m := range n.byNumber {
+		if strings.TrimPrefix(num, "+") == digits {
+			return m
+		}
+	}
+	return nil
 }
 
 // DropStatusReports makes the network lose every status report while on.
@@ -233,7 +258,7 @@ func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 		Submit: s, Time: now,
 	}
 	n.mu.Lock()
-	dest := n.byNumber[to]
+	dest := n.lookup(to)
 	sent.Internal = dest != nil
 	n.all = append(n.all, sent)
 	if dest == nil {
