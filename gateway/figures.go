@@ -12,11 +12,9 @@ import (
 // first AT+CMGS of a message, and from a +CMTI to the script starting.
 // Cheap enough to keep on in production; read by tests and benchmarks.
 type figures struct {
-	mu         sync.Mutex
-	firstCMGS  []time.Duration
-	seen       map[int64]bool
-	lastCMTI   map[string]time.Time
-	cmtiToExec []time.Duration
+	mu        sync.Mutex
+	firstCMGS map[int64]time.Time // message id -> its first AT+CMGS
+	lastCMTI  map[string]time.Time
 }
 
 func (g *Gateway) noteClaim(job *queue.Job) {}
@@ -25,14 +23,12 @@ func (g *Gateway) noteCMGS(job *queue.Job) {
 	f := &g.figures
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.seen == nil {
-		f.seen = map[int64]bool{}
+	if f.firstCMGS == nil || len(f.firstCMGS) >= 10000 {
+		f.firstCMGS = map[int64]time.Time{} // bounded: figures, not history
 	}
-	if f.seen[job.ID] || len(f.firstCMGS) >= 100000 {
-		return
+	if _, ok := f.firstCMGS[job.ID]; !ok {
+		f.firstCMGS[job.ID] = time.Now()
 	}
-	f.seen[job.ID] = true
-	f.firstCMGS = append(f.firstCMGS, time.Since(job.CreatedAt))
 }
 
 func (g *Gateway) noteCMTI(modem string, at time.Time) {
@@ -48,12 +44,12 @@ func (g *Gateway) noteCMTI(modem string, at time.Time) {
 	f.lastCMTI[modem] = at
 }
 
-// FirstCMGS returns the time from acceptance to the first AT+CMGS of each
-// message sent so far.
-func (g *Gateway) FirstCMGS() []time.Duration {
+// FirstCMGS returns when the first AT+CMGS of a message was written.
+func (g *Gateway) FirstCMGS(id int64) (time.Time, bool) {
 	g.figures.mu.Lock()
 	defer g.figures.mu.Unlock()
-	return append([]time.Duration(nil), g.figures.firstCMGS...)
+	t, ok := g.figures.firstCMGS[id]
+	return t, ok
 }
 
 // LastCMTI returns when the modem last announced a received message.

@@ -202,6 +202,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	sent := 0
 	for i, p := range todo {
 		s.recording.Lock()
+		s.g.noteCMGS(job)
 		s.inCMGS.Store(true)
 		mrs, err := s.dev.SendParts(ctx, []modem.Part{{Len: p.TPDULen, Hex: p.Hex}})
 		s.inCMGS.Store(false)
@@ -209,7 +210,6 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 			s.recording.Unlock()
 			return s.sendFailed(log, job, sent, err)
 		}
-		s.g.noteCMGS(job)
 		mr := 0
 		if len(mrs) == 1 && mrs[0] >= 0 {
 			mr = mrs[0]
