@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"smsgw/modem/pdu"
 )
 
@@ -263,4 +265,42 @@ func TestFragmentedOutput(t *testing.T) {
 	if got := sendSMS(t, c, "\r\n>\r\n", "+4915112345678", "split", false); !strings.HasSuffix(got, "+CMGS: 0\r\n\r\nOK\r\n") {
 		t.Fatalf("send %q", got)
 	}
+}
+
+// TestExclusiveClearedOnClose: a client that dies with TIOCEXCL set (as
+// go.bug.st/serial sets it) must not leave the port busy, as a real serial
+// port is not: the kernel frees the tty, and with it the flag, on the last
+// close.
+func TestExclusiveClearedOnClose(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	fd, err := unix.Open(m.Path(), unix.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.IoctlSetInt(fd, unix.TIOCEXCL, 0); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fd) // no TIOCNXCL: as if the process was killed
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		probe, err := unix.Open(m.Path(), unix.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			t.Fatal(err) // root may open anyway; others would get EBUSY here
+		}
+		excl, err := unix.IoctlGetInt(probe, unix.TIOCGEXCL)
+		unix.Close(probe)
+		if err != nil {
+			t.Skipf("TIOCGEXCL: %v", err)
+		}
+		if excl == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("port still exclusive after the client closed it")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c := openClient(t, m.Path())
+	c.cmd("AT")
 }

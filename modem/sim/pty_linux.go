@@ -19,6 +19,12 @@ type pty struct {
 	// nobody has it open), and so the raw mode set here sticks.
 	hold  *os.File
 	slave string
+	// closes reports, through inotify, every close of the slave device. A
+	// client killed with TIOCEXCL set would otherwise leave the tty
+	// exclusive forever (the hold keeps it from being freed, which is what
+	// clears the flag on a real serial port), and the next non-root open
+	// would fail with EBUSY. Nil when inotify is unavailable.
+	closes *os.File
 }
 
 // openPTY allocates a pty pair through /dev/ptmx, unlocks it and puts the
@@ -52,11 +58,42 @@ func openPTY() (*pty, error) {
 	}
 	// A non-blocking fd makes os.File use the runtime poller, so Close
 	// interrupts a blocked Read or Write on the master.
-	return &pty{
+	p := &pty{
 		master: os.NewFile(uintptr(fd), "/dev/ptmx"),
 		hold:   os.NewFile(uintptr(sfd), name),
 		slave:  name,
-	}, nil
+	}
+	if ifd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC); err == nil {
+		if _, err := unix.InotifyAddWatch(ifd, name, unix.IN_CLOSE_WRITE|unix.IN_CLOSE_NOWRITE); err == nil {
+			p.closes = os.NewFile(uintptr(ifd), "inotify:"+name)
+		} else {
+			unix.Close(ifd)
+		}
+	}
+	return p, nil
+}
+
+// watchCloses clears the slave's exclusive-use flag after every close of
+// the slave by a client, until the pty is closed.
+func (p *pty) watchCloses() {
+	if p.closes == nil {
+		return
+	}
+	buf := make([]byte, 4096)
+	for {
+		if _, err := p.closes.Read(buf); err != nil {
+			return
+		}
+		rc, err := p.hold.SyscallConn()
+		if err != nil {
+			return
+		}
+		// Control fails once hold is closed, so the ioctl never hits a
+		// reused descriptor number.
+		if rc.Control(func(fd uintptr) { _ = unix.IoctlSetInt(int(fd), unix.TIOCNXCL, 0) }) != nil {
+			return
+		}
+	}
 }
 
 func makeRaw(fd int) error {
@@ -77,6 +114,9 @@ func makeRaw(fd int) error {
 // close tears the pair down; a client holding the slave then reads EOF and
 // gets EIO on write, as when a USB modem is pulled.
 func (p *pty) close() error {
+	if p.closes != nil {
+		p.closes.Close()
+	}
 	err := p.master.Close()
 	if e := p.hold.Close(); err == nil {
 		err = e

@@ -16,3 +16,5 @@ type pty struct {
 func openPTY() (*pty, error) { return nil, errors.New("sim: ptys are only supported on Linux") }
 
 func (p *pty) close() error { return nil }
+
+func (p *pty) watchCloses() {}

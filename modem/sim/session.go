@@ -26,9 +26,13 @@ type session struct {
 
 func newSession(m *Modem, p *pty) *session {
 	s := &session{p: p, kick: make(chan struct{}, 1), closed: make(chan struct{})}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.reader(m)
 	go s.writer()
+	go func() {
+		defer s.wg.Done()
+		p.watchCloses()
+	}()
 	return s
 }
 
