@@ -240,7 +240,7 @@ func (m *Modem) reinitIfReset(ctx context.Context, sure bool) (bool, error) {
 	defer m.unlock()
 	want := m.Setup().CNMI
 	if !sure && want != "" {
-		lines, err := m.e.Exec(ctx, "AT+CNMI?")
+		lines, err := m.query(ctx, "AT+CNMI?", "+CNMI")
 		if err == nil {
 			if a, ok := find(lines, "+CNMI"); ok && sameCNMI(a, want) {
 				return false, nil

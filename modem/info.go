@@ -179,7 +179,7 @@ type Signal struct {
 //	-> AT+CESQ  <- +CESQ: 99,99,255,255,20,80 / OK   (once refused, never asked again)
 func (m *Modem) Signal(ctx context.Context) (Signal, error) {
 	s := Signal{RSSI: 99, BER: 99}
-	lines, err := m.e.Exec(ctx, "AT+CSQ")
+	lines, err := m.query(ctx, "AT+CSQ", "+CSQ")
 	if err != nil {
 		return s, fmt.Errorf("signal: %w", err)
 	}
@@ -204,7 +204,7 @@ func (m *Modem) Signal(ctx context.Context) (Signal, error) {
 	cesq := m.cesq
 	m.mu.Unlock()
 	if cesq >= 0 {
-		lines, err := m.e.Exec(ctx, "AT+CESQ")
+		lines, err := m.query(ctx, "AT+CESQ", "+CESQ")
 		switch {
 		case err == nil:
 			m.setCESQ(1)
@@ -313,7 +313,7 @@ func (m *Modem) Registration(ctx context.Context) (Registration, error) {
 	for _, q := range []struct{ cmd, prefix, src string }{
 		{"AT+CREG?", "+CREG", "CREG"}, {"AT+CEREG?", "+CEREG", "CEREG"},
 	} {
-		lines, err := m.e.Exec(ctx, q.cmd)
+		lines, err := m.query(ctx, q.cmd, q.prefix)
 		if err != nil {
 			if errors.Is(err, at.ErrClosed) || ctx.Err() != nil {
 				return best, fmt.Errorf("registration: %w", err)
@@ -350,7 +350,7 @@ type Operator struct {
 //	-> AT+COPS?   <- +COPS: 0,0,"Telekom.de",7 / OK
 func (m *Modem) Operator(ctx context.Context) (Operator, error) {
 	op := Operator{AcT: -1}
-	lines, err := m.e.Exec(ctx, "AT+COPS?")
+	lines, err := m.query(ctx, "AT+COPS?", "+COPS")
 	if err != nil {
 		return op, fmt.Errorf("operator: %w", err)
 	}
@@ -382,7 +382,7 @@ type StorageStatus struct {
 //
 //	-> AT+CPMS?   <- +CPMS: "SM",3,20,"SM",3,20,"SM",3,20 / OK
 func (m *Modem) Storage(ctx context.Context) (StorageStatus, error) {
-	lines, err := m.e.Exec(ctx, "AT+CPMS?")
+	lines, err := m.query(ctx, "AT+CPMS?", "+CPMS")
 	if err != nil {
 		return StorageStatus{}, fmt.Errorf("storage: %w", err)
 	}

@@ -16,8 +16,8 @@ import (
 //	AT (until OK)           wake and sync; late answers are drained
 //	ATE0                    echo off (its own reply still carries the echo)
 //	AT+CMEE=1               numeric +CME/+CMS errors
-//	AT+CGMI                 vendor, for the few family quirks
 //	AT+CPIN?                SIM state; AT+CPIN="<pin>" once if asked
+//	AT+CGMI                 vendor, for the few family quirks
 //	AT+CMGF=0               PDU mode
 //	AT+CPMS=? / AT+CPMS=... storage, SIM preferred, with fallbacks
 //	AT+CNMI=...             indications, with fallbacks
@@ -46,6 +46,11 @@ func (m *Modem) init(ctx context.Context) error {
 		}
 		m.log.Warn("modem: AT+CMEE=1 refused; errors will be plain ERROR", "err", err)
 	}
+	// AT+CPIN? comes first: its reply has a known line (at.Cmd.Expect), so
+	// a late answer to a sync probe cannot shift the replies after it.
+	if err := m.unlockSIM(ctx); err != nil {
+		return err
+	}
 	if lines, err := m.e.Exec(ctx, "AT+CGMI"); err == nil && len(lines) > 0 {
 		mf := plain(lines[0], "+CGMI")
 		m.mu.Lock()
@@ -53,9 +58,6 @@ func (m *Modem) init(ctx context.Context) error {
 		m.setup.Manufacturer = mf
 		m.mu.Unlock()
 	} else if errors.Is(err, at.ErrClosed) {
-		return err
-	}
-	if err := m.unlockSIM(ctx); err != nil {
 		return err
 	}
 	return m.initSMS(ctx)
@@ -105,11 +107,22 @@ func busy(err error) bool {
 	return false
 }
 
+// query runs a command whose reply always carries an information line with
+// prefix; an OK before it is a late answer of an earlier command and is
+// skipped (at.Cmd.Expect).
+func (m *Modem) query(ctx context.Context, cmd, prefix string) ([]string, error) {
+	return m.e.Do(ctx, at.Cmd{Line: cmd, Expect: prefix})
+}
+
 // execReady runs cmd, retrying while the modem answers busy.
 func (m *Modem) execReady(ctx context.Context, cmd string) ([]string, error) {
+	return m.execReadyExpect(ctx, cmd, "")
+}
+
+func (m *Modem) execReadyExpect(ctx context.Context, cmd, expect string) ([]string, error) {
 	deadline := time.Now().Add(m.cfg.ReadyTimeout)
 	for {
-		lines, err := m.e.Exec(ctx, cmd)
+		lines, err := m.e.Do(ctx, at.Cmd{Line: cmd, Expect: expect})
 		if err == nil || !busy(err) || time.Now().After(deadline) {
 			if err != nil && busy(err) {
 				return lines, fmt.Errorf("%w: %w", ErrNotReady, err)
@@ -139,7 +152,7 @@ func (m *Modem) sleep(ctx context.Context, d time.Duration) error {
 // ...). Wavecom and Sierra SL8084 answer +CPIN: READY without OK: the
 // engine ends the command half a second after that line (at.Cmd.NoFinal).
 func (m *Modem) simState(ctx context.Context) (string, error) {
-	lines, err := m.e.Do(ctx, at.Cmd{Line: "AT+CPIN?", NoFinal: "+CPIN"})
+	lines, err := m.e.Do(ctx, at.Cmd{Line: "AT+CPIN?", NoFinal: "+CPIN", Expect: "+CPIN"})
 	if a, ok := find(lines, "+CPIN"); ok && (err == nil || errors.Is(err, at.ErrTimeout)) {
 		return strings.ToUpper(strings.Trim(a, `"`)), nil
 	}
@@ -278,7 +291,7 @@ func (m *Modem) initSMS(ctx context.Context) error {
 		m.log.Warn("modem: no AT+CNMI setting accepted; new messages are found only by listing")
 	}
 	ack := false
-	if lines, err := m.e.Exec(ctx, "AT+CSMS?"); err == nil {
+	if lines, err := m.query(ctx, "AT+CSMS?", "+CSMS"); err == nil {
 		if a, ok := find(lines, "+CSMS"); ok {
 			if f := fields(a); len(f) > 0 && f[0] == "1" {
 				ack = true
@@ -320,7 +333,7 @@ func (m *Modem) initSMS(ctx context.Context) error {
 
 func (m *Modem) initStorage(ctx context.Context) error {
 	var groups [][]string
-	if lines, err := m.execReady(ctx, "AT+CPMS=?"); err == nil {
+	if lines, err := m.execReadyExpect(ctx, "AT+CPMS=?", "+CPMS"); err == nil {
 		if a, ok := find(lines, "+CPMS"); ok {
 			groups = cpmsGroups(a)
 		}

@@ -94,7 +94,7 @@ func nextEvent(t *testing.T, m *Modem) Event {
 func TestInitSequence(t *testing.T) {
 	f := fake(baseScript())
 	m := open(t, f, testCfg())
-	want := []string{"AT", "ATE0", "AT+CMEE=1", "AT+CGMI", "AT+CPIN?", "AT+CMGF=0", "AT+CPMS=?",
+	want := []string{"AT", "ATE0", "AT+CMEE=1", "AT+CPIN?", "AT+CGMI", "AT+CMGF=0", "AT+CPMS=?",
 		`AT+CPMS="SM","SM","SM"`, "AT+CNMI=2,1,0,1,0", "AT+CSMS?", "AT+CREG=1", "AT+CEREG=1", "AT+COPS=3,0"}
 	if diff := cmp.Diff(want, f.Commands()); diff != "" {
 		t.Errorf("init commands (-want +got):\n%s", diff)

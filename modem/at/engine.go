@@ -45,6 +45,14 @@ type Cmd struct {
 	// Payload, when not empty, is written after the "> " prompt, followed by
 	// ^Z (0x1A): the PDU of AT+CMGS/AT+CMGW.
 	Payload string
+	// Expect, when set, is the prefix of an information line the reply
+	// always carries ("+CPIN" for AT+CPIN?). An OK that comes before such a
+	// line cannot be this command's: it is the late answer of an earlier
+	// one, and it is discarded with the lines before it. This heals the
+	// command stream when a late answer came after Config.DrainWindow. Do
+	// not set it for commands that may answer a bare OK (AT+CMGR on an
+	// empty slot).
+	Expect string
 	// NoFinal, when set, is the prefix of an information line after which
 	// the command may end without a final result code: Wavecom and Sierra
 	// SL8084 answer AT+CPIN? with "+CPIN: READY" and no OK. The engine then
@@ -106,6 +114,8 @@ type pending struct {
 	lines       []string
 	err         error
 	noFinal     string
+	expect      string
+	expectSeen  bool
 	terminal    chan struct{} // closed when a NoFinal line arrives
 	promptCh    chan struct{}
 	done        chan struct{}
@@ -222,6 +232,7 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 		payload:    c.Payload,
 		wantPrompt: c.Payload != "",
 		noFinal:    c.NoFinal,
+		expect:     c.Expect,
 		terminal:   make(chan struct{}),
 		promptCh:   make(chan struct{}),
 		done:       make(chan struct{}),
@@ -605,6 +616,11 @@ func (e *Engine) line(l string) {
 			e.log.Debug("at: final result with no command pending", "line", l)
 			return
 		}
+		if ferr == nil && p.expect != "" && !p.expectSeen {
+			e.log.Debug("at: discarded OK that came before the expected reply", "cmd", Redact(p.line, e.cfg.Secrets), "dropped", len(p.lines))
+			p.lines = p.lines[:0]
+			return
+		}
 		p.err = ferr
 		p.finished = true
 		e.cur = nil
@@ -613,6 +629,9 @@ func (e *Engine) line(l string) {
 	}
 	if p != nil && hasResponsePrefix(l, p.prefix) {
 		p.lines = append(p.lines, l)
+		if p.expect != "" && hasResponsePrefix(l, p.expect) {
+			p.expectSeen = true
+		}
 		if p.noFinal != "" && hasResponsePrefix(l, p.noFinal) {
 			p.noFinal = ""
 			close(p.terminal)

@@ -613,3 +613,32 @@ func FuzzEngineReply(f *testing.F) {
 		}
 	})
 }
+
+func TestExpectHealsLateAnswer(t *testing.T) {
+	m := attest.New()
+	m.On("AT+COPS?", "") // answers late, below
+	m.On("AT+CSQ", "")   // answered by hand after the late COPS answer
+	e := newEngine(t, m, at.Config{DrainWindow: time.Millisecond})
+	if _, err := e.Do(ctx(t), at.Cmd{Line: "AT+COPS?", Timeout: 10 * time.Millisecond}); !errors.Is(err, at.ErrTimeout) {
+		t.Fatalf("got %v", err)
+	}
+	done := make(chan struct{})
+	var got []string
+	var err error
+	go func() {
+		defer close(done)
+		got, err = e.Do(context.Background(), at.Cmd{Line: "AT+CSQ", Expect: "+CSQ", Timeout: guard})
+	}()
+	if !m.WaitCommands(2, guard) {
+		t.Fatal("CSQ not written")
+	}
+	// The drain window is over: COPS's answer lands while CSQ waits.
+	m.Inject("\r\n+COPS: 0,0,\"Late\",7\r\n\r\nOK\r\n\r\n+CSQ: 11,99\r\n\r\nOK\r\n")
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"+CSQ: 11,99"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -11,11 +11,11 @@ const maxLine = 4096
 // CR, LF or both in any combination; blank lines vanish; control characters
 // (NUL, ^Z, ESC, garbage) are dropped; surrounding spaces are trimmed.
 //
-// A '>' that starts a line while the engine waits for a prompt is the prompt,
-// whatever follows it: "\r\n> ", "> " with no CRLF, "\r\n>\r\n" (SIMCom
-// SIM7670G), "\n>". Spaces right after it are swallowed, so with echo on the
-// echoed PDU that follows on the same line still comes out as a line of its
-// own.
+// A '>' while the engine waits for a prompt is the prompt, whatever
+// surrounds it: "\r\n> ", "> " with no CRLF, "\r\n>\r\n" (SIMCom SIM7670G),
+// "\n>", or noise then "> " on one line. Spaces right after it are
+// swallowed, so with echo on the echoed PDU that follows on the same line
+// still comes out as a line of its own.
 type splitter struct {
 	buf         []byte
 	afterPrompt bool
@@ -39,7 +39,10 @@ func (s *splitter) feed(p []byte, out emitter) {
 		}
 		s.afterPrompt = false
 		switch {
-		case b == '>' && len(s.buf) == 0 && out.wantPrompt():
+		case b == '>' && out.wantPrompt():
+			// Line noise may precede the prompt without a line end (the
+			// prompt has none either); it is flushed as a line of its own.
+			s.flush(out)
 			out.prompt()
 			s.afterPrompt = true
 		case b < 0x20 && b != '\t', b == 0x7F:

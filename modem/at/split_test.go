@@ -30,6 +30,7 @@ func TestSplitter(t *testing.T) {
 		{"prompt then echoed pdu", "\r\n> 0011AA\x1a\r\n+CMGS: 3\r\n", true, []string{"<PROMPT>", "0011AA", "+CMGS: 3"}},
 		{"bare prompt line", "\r\n>\r\n", true, []string{"<PROMPT>"}},
 		{"gt not awaited", "\r\n> \r\n", false, []string{">"}},
+		{"noise before prompt", "\r\n~~> ", true, []string{"~~", "<PROMPT>"}},
 		{"controls dropped", "O\x00K\x1b\r\n", false, []string{"OK"}},
 	}
 	for _, tc := range tests {
