@@ -616,6 +616,14 @@ func (e *Engine) line(l string) {
 			e.log.Debug("at: final result with no command pending", "line", l)
 			return
 		}
+		if ferr == nil && p.wantPrompt && !p.prompted {
+			// AT+CMGS answers a prompt or an error, never a bare OK: this
+			// one is a late answer, and taking it would report a message
+			// as sent whose PDU was never written.
+			e.log.Debug("at: discarded OK that came before the prompt", "cmd", p.line)
+			p.lines = p.lines[:0]
+			return
+		}
 		if ferr == nil && p.expect != "" && !p.expectSeen {
 			e.log.Debug("at: discarded OK that came before the expected reply", "cmd", Redact(p.line, e.cfg.Secrets), "dropped", len(p.lines))
 			p.lines = p.lines[:0]

@@ -642,3 +642,17 @@ func TestExpectHealsLateAnswer(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestLateOKBeforePrompt(t *testing.T) {
+	m := attest.New()
+	m.On("AT+CMGS=16", "\r\nOK\r\n\r\n> ") // a stale OK, then the real prompt
+	m.On("00AA", "\r\n+CMGS: 4\r\n\r\nOK\r\n")
+	e := newEngine(t, m, at.Config{})
+	got, err := e.Do(ctx(t), at.Cmd{Line: "AT+CMGS=16", Payload: "00AA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"+CMGS: 4"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
