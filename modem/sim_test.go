@@ -174,6 +174,46 @@ func receiveText(t *testing.T, m *modem.Modem, n int) string {
 	return c.Text
 }
 
+// statusReportMR waits for the status report of a send, delivered directly
+// (+CDS) or stored (+CDSI, read from its storage and deleted), and returns
+// its TP-MR.
+func statusReportMR(t *testing.T, m *modem.Modem) int {
+	t.Helper()
+	deadline := time.After(simGuard)
+	for {
+		var ev modem.Event
+		select {
+		case ev = <-m.Events():
+		case <-deadline:
+			t.Fatal("no status report")
+		}
+		hexPDU := ev.PDU
+		switch ev.Kind {
+		case modem.EventStatusReport:
+		case modem.EventStatusReportStored:
+			st, err := m.ReadStoredIn(sctx(t), ev.Storage, ev.Index)
+			if err != nil {
+				t.Fatalf("read report %s %d: %v", ev.Storage, ev.Index, err)
+			}
+			if err := m.DeleteStoredIn(sctx(t), ev.Storage, ev.Index); err != nil {
+				t.Fatalf("delete report: %v", err)
+			}
+			hexPDU = st.PDU
+		default:
+			continue
+		}
+		msg, err := pdu.DecodeHex(hexPDU)
+		if err != nil {
+			t.Fatalf("decode report %q: %v", hexPDU, err)
+		}
+		sr, ok := msg.(*pdu.StatusReport)
+		if !ok {
+			t.Fatalf("not a status report: %T", msg)
+		}
+		return int(sr.MR)
+	}
+}
+
 func encode(t *testing.T, to, text string, srr bool) []modem.Part {
 	t.Helper()
 	ps, err := pdu.EncodeSubmit(to, text, pdu.SubmitOptions{StatusReport: srr})
@@ -223,7 +263,7 @@ func TestEmulatorProfiles(t *testing.T) {
 			}
 
 			off := tr.Len()
-			mrs, err := ma.SendParts(sctx(t), encode(t, b.Number(), "hello from "+prof, false))
+			mrs, err := ma.SendParts(sctx(t), encode(t, b.Number(), "hello from "+prof, true))
 			if err != nil || len(mrs) != 1 || mrs[0] < 0 {
 				t.Fatalf("single send: %v %v", mrs, err)
 			}
@@ -233,6 +273,9 @@ func TestEmulatorProfiles(t *testing.T) {
 			}
 			if got := receiveText(t, mb, 1); got != "hello from "+prof {
 				t.Errorf("received %q", got)
+			}
+			if mr := statusReportMR(t, ma); mr != mrs[0] {
+				t.Errorf("status report for MR %d, sent MR %d", mr, mrs[0])
 			}
 
 			parts := encode(t, b.Number(), long, false)
@@ -259,7 +302,7 @@ func TestEmulatorProfiles(t *testing.T) {
 			if len(cmds) != wantCmds {
 				t.Errorf("3-part send wrote %q, want %d AT commands", cmds, wantCmds)
 			}
-			t.Logf("%s: single part 1 AT command, 3 parts %d AT commands", prof, len(cmds))
+			t.Logf("%s: CNMI %s, single part 1 AT command, 3 parts %d AT commands", prof, ma.Setup().CNMI, len(cmds))
 
 			// And the other way: the profile's modem receives.
 			if _, err := mb.SendParts(sctx(t), encode(t, a.Number(), "reply", false)); err != nil {
