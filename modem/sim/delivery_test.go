@@ -163,6 +163,11 @@ func TestSubmitErrors(t *testing.T) {
 	c.waitFor("> ")
 	c.send(hx + "\x1b")
 	c.waitFor("\r\nOK\r\n")
+	// A PDU sent without waiting for the prompt is no command.
+	c.send(hx + "\x1a")
+	if got := c.waitFor("ERROR\r\n"); got != "\r\nERROR\r\n" {
+		t.Fatalf("blind PDU %q", got)
+	}
 	// No SMSC in the PDU and none configured.
 	c.cmd(`AT+CSCA=""`)
 	c.send(fmt.Sprintf("AT+CMGS=%d\r", l))

@@ -273,6 +273,15 @@ func (m *Modem) input(data []byte) {
 			if len(m.st.line) > 0 && m.st.echo {
 				m.write([]byte{'\n'})
 			}
+		case 0x1B: // ESC outside PDU entry: the line is abandoned
+			m.st.line = m.st.line[:0]
+		case 0x1A:
+			// Ctrl-Z without a prompt: a PDU sent blind was taken as a
+			// command line, which is not one.
+			if len(strings.Trim(string(m.st.line), " \x00")) > 0 {
+				m.writeString(m.final(errResult()))
+			}
+			m.st.line = m.st.line[:0]
 		case 0x08, 0x7F:
 			if len(m.st.line) > 0 {
 				m.st.line = m.st.line[:len(m.st.line)-1]

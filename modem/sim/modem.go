@@ -185,9 +185,13 @@ func (m *Modem) Number() string { return m.opts.Number }
 // Profile returns the modem's quirk set.
 func (m *Modem) Profile() Profile { return m.prof }
 
-// IMEI returns the emulated IMEI; IMSI and ICCID likewise.
-func (m *Modem) IMEI() string  { return m.opts.IMEI }
-func (m *Modem) IMSI() string  { return m.opts.IMSI }
+// IMEI returns the emulated IMEI (AT+CGSN).
+func (m *Modem) IMEI() string { return m.opts.IMEI }
+
+// IMSI returns the SIM's IMSI (AT+CIMI).
+func (m *Modem) IMSI() string { return m.opts.IMSI }
+
+// ICCID returns the SIM's ICCID (AT+CCID and vendor variants).
 func (m *Modem) ICCID() string { return m.opts.ICCID }
 
 // post queues f for the owner goroutine; false if the modem is closed.
