@@ -313,7 +313,8 @@ func (m *Modem) Registration(ctx context.Context) (Registration, error) {
 	for _, q := range []struct{ cmd, prefix, src string }{
 		{"AT+CREG?", "+CREG", "CREG"}, {"AT+CEREG?", "+CEREG", "CEREG"},
 	} {
-		lines, err := m.query(ctx, q.cmd, q.prefix)
+		// Not a query with Expect: some devices answer a bare OK here.
+		lines, err := m.e.Exec(ctx, q.cmd)
 		if err != nil {
 			if errors.Is(err, at.ErrClosed) || ctx.Err() != nil {
 				return best, fmt.Errorf("registration: %w", err)

@@ -583,3 +583,18 @@ func TestParseHelpers(t *testing.T) {
 		t.Error("sameCNMI")
 	}
 }
+
+func TestRegistrationBareOK(t *testing.T) {
+	f := fake(baseScript())
+	f.On("AT+CREG?", ok) // seen on real devices: no +CREG line at all
+	f.On("AT+CEREG?", "\r\nERROR\r\n")
+	m := open(t, f, testCfg())
+	start := time.Now()
+	r, err := m.Registration(tctx(t))
+	if err != nil || r.Stat != -1 || r.Registered {
+		t.Fatalf("%+v %v", r, err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+}
