@@ -512,10 +512,11 @@ func (m *Modem) cfun(c command) ([]string, result) {
 		was := m.st.cfun
 		m.st.cfun = fun
 		if was != fun {
-			m.regURC()
-			if fun == 1 {
+			// Registration changes are reported after the OK.
+			m.after(0, func() {
+				m.regURC()
 				m.flushPending()
-			}
+			})
 		}
 		return nil, ok
 	}

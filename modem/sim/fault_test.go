@@ -304,3 +304,53 @@ func TestExclusiveClearedOnClose(t *testing.T) {
 	c := openClient(t, m.Path())
 	c.cmd("AT")
 }
+
+func TestRadioOffRebootAndSignal(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "quectel-ec25"})
+	if got := n.Modems(); len(got) != 1 || got[0] != m || !strings.Contains(m.String(), "quectel-ec25") {
+		t.Fatalf("Modems %v", got)
+	}
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CMEE=1;+CREG=2;+CNMI=2,1,0,0,0")
+	c.send("AT+CFUN=4\r")
+	if got := c.waitFor("+CREG: 0\r\n"); got != "\r\nOK\r\n\r\n+CREG: 0\r\n" {
+		t.Fatalf("radio off %q", got)
+	}
+	if err := n.Deliver(m.Number(), "+491700000001", "after radio on"); err != nil {
+		t.Fatal(err)
+	}
+	c.send("AT+CUSD=1,\"*100#\",15\r")
+	c.waitFor("+CME ERROR: 30\r\n")
+	c.send("AT+CFUN=1\r")
+	got := c.waitFor("+CMTI: \"SM\",1\r\n")
+	if !strings.Contains(got, "+CREG: 1,\"00C3\",\"0012ABCD\",7") {
+		t.Fatalf("radio on %q", got)
+	}
+	m.SetRSSI(7)
+	if got := c.cmd("AT+CSQ"); got != "\r\n+CSQ: 7,99\r\n\r\nOK\r\n" {
+		t.Fatalf("CSQ %q", got)
+	}
+	if err := m.Reboot(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("+QIND: PB DONE\r\n")
+	if got := c.cmd("AT"); got != "AT\r\r\nOK\r\n" {
+		t.Fatalf("echo after reboot %q", got)
+	}
+	// Delete flags: 1 read, 4 all.
+	c.cmd("ATE0")
+	c.cmd("AT+CMGR=1")
+	if err := n.Deliver(m.Number(), "+491700000001", "unread"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("+CMTI: \"SM\",2\r\n")
+	c.cmd("AT+CMGD=1,1")
+	if got := c.cmd("AT+CPMS?"); !strings.Contains(got, `"SM",1,50`) {
+		t.Fatalf("after CMGD=1,1 %q", got)
+	}
+	c.cmd("AT+CMGD=1,4")
+	if got := c.cmd("AT+CPMS?"); !strings.Contains(got, `"SM",0,50`) {
+		t.Fatalf("after CMGD=1,4 %q", got)
+	}
+}
