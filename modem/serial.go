@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.bug.st/serial"
@@ -60,15 +61,28 @@ func openHint(err error) string {
 	return ""
 }
 
-// port adapts a serial.Port so that Close is bounded.
+// port adapts a serial.Port so that Close is bounded and a vanished device
+// is reported as such.
 type port struct {
-	p serial.Port
+	p      serial.Port
+	closed atomic.Bool
 }
 
-func (p *port) Read(b []byte) (int, error)  { return p.p.Read(b) }
+func (p *port) Read(b []byte) (int, error) {
+	n, err := p.p.Read(b)
+	var pe *serial.PortError
+	if err != nil && !p.closed.Load() && errors.As(err, &pe) && pe.Code() == serial.PortClosed {
+		// go.bug.st/serial reports the zero-length read of a vanished USB
+		// device with the same code as a local Close.
+		err = fmt.Errorf("device disconnected (unplugged or reset): %w", err)
+	}
+	return n, err
+}
+
 func (p *port) Write(b []byte) (int, error) { return p.p.Write(b) }
 
 func (p *port) Close() error {
+	p.closed.Store(true)
 	_ = p.p.ResetOutputBuffer()
 	done := make(chan error, 1)
 	go func() { done <- p.p.Close() }()

@@ -400,6 +400,9 @@ func emulatorFaults(t *testing.T, prof string) {
 		if !errors.Is(ev.Err, at.ErrClosed) {
 			t.Fatalf("port lost with %v", ev.Err)
 		}
+		if !strings.Contains(ev.Err.Error(), "disconnected") {
+			t.Errorf("port lost error does not say why: %v", ev.Err)
+		}
 		if _, err := m.SendParts(sctx(t), encode(t, "+4915112345678", "x", false)); !errors.Is(err, at.ErrClosed) {
 			t.Fatalf("send on lost port: %v", err)
 		}
