@@ -1,7 +1,9 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -289,7 +291,7 @@ func TestKannelSendsms(t *testing.T) {
 		}
 	}
 	// A store that cannot take the message: Kannel's 503 text.
-	e.q.Close(t.Context())
+	e.h.b.Store = failingStore{e.store, fmt.Errorf("disk full: %w", ErrUnavailable)}
 	r = get("to=%2B4915112345678&text=x")
 	if r.code != 503 || string(r.body) != "Temporal failure, try again later" {
 		t.Fatalf("%d %q", r.code, r.body)
@@ -342,4 +344,14 @@ func TestSplitKannelTo(t *testing.T) {
 	if got != "+491,+492,493,494" {
 		t.Fatal(got)
 	}
+}
+
+// failingStore injects a Submit failure into a real store.
+type failingStore struct {
+	Store
+	err error
+}
+
+func (f failingStore) Submit(context.Context, SubmitRequest) (SubmitResult, error) {
+	return SubmitResult{}, f.err
 }
