@@ -259,6 +259,21 @@ func init() {
 		"+CLAC":  (*Modem).clac,
 		"+CPINR": (*Modem).cpinr,
 		"+CRSM":  (*Modem).crsm,
+		"+ZPAS": func(m *Modem, c command) ([]string, result) {
+			if m.prof.Vendor != "zte" {
+				return nil, textResult(m.prof.Unknown)
+			}
+			return []string{`+BEARTYPE: "UMTS","CS_PS"`}, ok
+		},
+		"+CVHU": func(m *Modem, c command) ([]string, result) {
+			if m.prof.Vendor == "zte" && c.op == "=" {
+				return []string{"+CVHU: (0-1)"}, ok // answers a set with the range
+			}
+			if c.op == "?" {
+				return []string{"+CVHU: 0"}, ok
+			}
+			return nil, ok
+		},
 	}
 }
 
@@ -496,6 +511,9 @@ func (m *Modem) cfun(c command) ([]string, result) {
 	case "=?":
 		return []string{"+CFUN: (0,1,4),(0,1)"}, ok
 	case "?":
+		if m.prof.CFUNTestForm {
+			return []string{"+CFUN: (0-1,4-7),(0-1)"}, ok
+		}
 		return []string{fmt.Sprintf("+CFUN: %d", m.st.cfun)}, ok
 	case "=":
 		v, _ := args(c.arg)
@@ -632,6 +650,9 @@ func (m *Modem) csmpCmd(c command) ([]string, result) {
 			}
 			m.st.csmp[i] = n
 		}
+		if m.prof.CSMPWipesSMSC {
+			m.sim.smsc = ""
+		}
 		return nil, ok
 	}
 	return nil, errResult()
@@ -743,7 +764,10 @@ func (m *Modem) clac(c command) ([]string, result) {
 		}
 	}
 	slices.Sort(names)
-	return names, ok
+	if m.prof.Vendor == "zte" || m.prof.Vendor == "huawei" {
+		return names, ok // a bare list, no "+CLAC: " prefix
+	}
+	return []string{"+CLAC: " + strings.Join(names, ",")}, ok
 }
 
 func (m *Modem) cusd(c command) ([]string, result) {

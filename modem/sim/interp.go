@@ -496,6 +496,9 @@ func (m *Modem) execLine(line string) {
 		if m.respNoise {
 			out.WriteString("\r\n" + m.noiseLine() + "\r\n")
 		}
+		if len(m.prof.SubmitURCs) > 0 {
+			out.WriteString("\r\n" + strings.Join(m.prof.SubmitURCs, "\r\n") + "\r\n")
+		}
 		out.WriteString(m.prof.Prompt)
 		m.writeString(out.String())
 	default:

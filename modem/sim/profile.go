@@ -70,6 +70,14 @@ type Profile struct {
 	// CPINNoOK answers AT+CPIN? with +CPIN: READY and no final OK (Wavecom,
 	// Sierra SL8084).
 	CPINNoOK bool
+	// SubmitURCs are unsolicited lines a ZTE stick prints between
+	// AT+CMGS=<n> and the prompt, and again before +CMGS.
+	SubmitURCs []string
+	// CFUNTestForm answers AT+CFUN? with the AT+CFUN=? range (ZTE K3565-Z).
+	CFUNTestForm bool
+	// CSMPWipesSMSC: AT+CSMP= clears the service-centre address (ZTE and
+	// Qualcomm sticks); sends then fail with +CMS ERROR: 330 until AT+CSCA.
+	CSMPWipesSMSC bool
 	// CDSIMem is the memory named in +CDSI ("SR"); Quectel EC25 names "SM"
 	// although the report is stored in "SR".
 	CDSIMem string
@@ -300,6 +308,28 @@ func init() {
 		CPINNoOK:      true,
 		ICCIDCommands: map[string]string{"+CCID": "+CCID: "},
 		GenericError:  512,
+	})
+	addProfile(Profile{
+		Name:         "zte-mf",
+		Vendor:       "zte",
+		AcT:          2,
+		IndexBase:    1,
+		Manufacturer: "ZTE INCORPORATED", Model: "MF190", Revision: "BD_MF190V1.0.0B05",
+		ATI:         []string{"Manufacturer: ZTE INCORPORATED", "Model: MF190", "Revision: BD_MF190V1.0.0B05"},
+		BootURCs:    []string{"+ZUSIMR:2", "+ZPASR: \"UMTS\""},
+		SIMCapacity: 30, MECapacity: 100,
+		Storages: []string{"ME", "MT", "SM", "SR"},
+		CPMSTest: `+CPMS: ("ME","MT","SM","SR"),("ME","MT","SM","SR"),("ME","MT","SM","SR")`,
+		// Qualcomm-based: <ds>=1 is listed but refused.
+		CNMIModes: intsTo(2), CNMIMt: intsTo(3), CNMIBm: []int{0, 2}, CNMIDs: []int{0, 2}, CNMIBfr: intsTo(1),
+		CNMITest:      "+CNMI: (0-2),(0-3),(0,2),(0-2),(0,1)",
+		DefaultCNMI:   [5]int{0, 0, 0, 0, 0},
+		CMMS:          true,
+		SubmitURCs:    []string{`+ZDONR: "SimNet",1,1,"CS_PS","ROAM_OFF"`, `+ZPASR: "UMTS"`},
+		CFUNTestForm:  true,
+		CSMPWipesSMSC: true,
+		// No vendor ICCID command: the ICCID comes from AT+CRSM.
+		ICCIDCommands: map[string]string{},
 	})
 	profiles["sierra"] = profiles["wavecom"]
 }

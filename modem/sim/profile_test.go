@@ -21,9 +21,14 @@ func TestPromptPerProfile(t *testing.T) {
 			cmdLine := fmt.Sprintf("AT+CMGS=%d\r", l)
 			c.send(cmdLine)
 			p := m.Profile().Prompt
+			want := cmdLine
+			if u := m.Profile().SubmitURCs; len(u) > 0 {
+				want += "\r\n" + strings.Join(u, "\r\n") + "\r\n"
+			}
+			want += p
 			got := c.waitFor(p)
-			if got != cmdLine+p {
-				t.Fatalf("prompt: got %q, want %q", got, cmdLine+p)
+			if got != want {
+				t.Fatalf("prompt: got %q, want %q", got, want)
 			}
 			c.send(hx + "\x1a")
 			res := c.waitFor("OK\r\n")
@@ -98,6 +103,11 @@ func TestIdentityVariants(t *testing.T) {
 		{"huawei-e173", "AT+CNMI=1,1,0,1,0", "\r\nOK\r\n"},
 		{"generic", "AT+CNMI=2,1,0,1,0", "\r\nOK\r\n"},
 		{"generic", "AT+CNMI=4,1,0,1,0", "\r\nERROR\r\n"},
+		{"zte-mf", "AT+CFUN?", "\r\n+CFUN: (0-1,4-7),(0-1)\r\n\r\nOK\r\n"},
+		{"zte-mf", "AT+CMEE=1;+CNMI=2,1,2,1,0", "\r\n+CMS ERROR: 303\r\n"},
+		{"zte-mf", "AT+CSMP=17,167,0,0;+CSCA?", "\r\n+CSCA: \"\",129\r\n\r\nOK\r\n"},
+		{"zte-mf", "AT+CCID", "\r\nERROR\r\n"},
+		{"zte-mf", "AT+ZPAS?", "\r\n+BEARTYPE: \"UMTS\",\"CS_PS\"\r\n\r\nOK\r\n"},
 		{"generic", "ATI", "\r\nSMSGW SIM-GENERIC\r\nRevision: 1.0\r\n\r\nOK\r\n"},
 		{"generic", "AT+CFUN?", "\r\n+CFUN: 1\r\n\r\nOK\r\n"},
 		{"generic", "0011000B916407281553F80000AA0AE8329BFD4697D9EC37", "\r\nERROR\r\n"},

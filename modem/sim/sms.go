@@ -239,6 +239,7 @@ func (m *Modem) submit(name string, smsc, tpdu []byte, sent func()) {
 			if m.respNoise {
 				m.urc(m.noiseLine())
 			}
+			m.urc(m.prof.SubmitURCs...)
 			m.writeString(m.info([]string{fmt.Sprintf("%s: %d", name, mr)}) + m.final(ok))
 		}
 		m.endBusy()
