@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"smsgw/api"
+)
+
+func init() {
+	register(command{name: "inbox", summary: "list received SMS (--follow: wait for new ones)", run: runInboxCmd})
+}
+
+func runInboxCmd(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return runInbox(ctx, args, stdout, stderr)
+}
+
+func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := addrFlag(fs)
+	since := fs.String("since", "", "only messages received since: RFC 3339 time, date or duration ago (2h)")
+	from := fs.String("from", "", "only messages from this sender")
+	limit := fs.Int("limit", 50, "at most this many (1..1000), newest first")
+	follow := fs.Bool("follow", false, "after the listing, print each new message as it arrives")
+	asJSON := fs.Bool("json", false, "print JSON (with --follow: one object per line)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: smsgw inbox [--since T] [--follow] [--json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 || *limit < 1 || *limit > 1000 {
+		fs.Usage()
+		return exitUsage
+	}
+	t, err := parseSince(*since, time.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "smsgw inbox:", err)
+		return exitUsage
+	}
+	c, err := newClient(*addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "smsgw inbox:", err)
+		return exitUsage
+	}
+	var evs <-chan api.Event
+	var evErr <-chan error
+	if *follow {
+		// Subscribe first: a message arriving during the listing is then
+		// seen on the stream (and printed once).
+		if evs, evErr, err = c.events(ctx, "sms:received"); err != nil {
+			return fail(stderr, "inbox", err)
+		}
+	}
+	q := url.Values{"limit": {fmt.Sprint(*limit)}}
+	if !t.IsZero() {
+		q.Set("since", t.UTC().Format(time.RFC3339))
+	}
+	if *from != "" {
+		q.Set("from", *from)
+	}
+	var list api.InboxList
+	if err := c.do(ctx, "GET", "/v1/inbox?"+q.Encode(), nil, &list); err != nil {
+		return fail(stderr, "inbox", err)
+	}
+	seen := map[string]bool{}
+	// Oldest first reads naturally and continues into --follow.
+	for i := len(list.Messages) - 1; i >= 0; i-- {
+		m := list.Messages[i]
+		seen[m.ID] = true
+		if *asJSON && !*follow {
+			continue
+		}
+		printInbound(stdout, m, *asJSON)
+	}
+	if *asJSON && !*follow {
+		printJSON(stdout, list.Messages)
+	}
+	if !*follow {
+		return exitOK
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return exitOK
+		case err, ok := <-evErr:
+			if ok {
+				return fail(stderr, "inbox", err)
+			}
+			evErr = nil
+		case ev, ok := <-evs:
+			if !ok {
+				if ctx.Err() != nil {
+					return exitOK
+				}
+				return fail(stderr, "inbox", fmt.Errorf("the event stream ended"))
+			}
+			var p api.EventPayload
+			if json.Unmarshal(ev.Payload, &p) != nil || p.MessageID == "" || seen[p.MessageID] {
+				continue
+			}
+			seen[p.MessageID] = true
+			var m api.Inbound
+			if err := c.do(ctx, "GET", "/v1/inbox/"+url.PathEscape(p.MessageID), nil, &m); err != nil {
+				// Deleted meanwhile, or not readable: show what the event says.
+				m = api.Inbound{ID: p.MessageID, From: p.PhoneNumber, Text: p.Message, Modem: ev.DeviceID}
+				if rt, err := time.Parse(time.RFC3339Nano, p.ReceivedAt); err == nil {
+					m.ReceivedAt = rt
+				}
+			}
+			printInbound(stdout, m, *asJSON)
+		}
+	}
+}
+
+func printInbound(w io.Writer, m api.Inbound, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(m)
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	flag := ""
+	if m.Incomplete {
+		flag = " [incomplete]"
+	}
+	text := strings.ReplaceAll(m.Text, "\n", "\n    ")
+	fmt.Fprintf(w, "%s  %s  via %s  #%s%s\n    %s\n", m.ReceivedAt.Local().Format("2006-01-02 15:04:05"), m.From, m.Modem, m.ID, flag, text)
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"smsgw/api"
+)
+
+func init() {
+	register(command{name: "modems", summary: "list modems: state, signal, operator, counters", run: runModems})
+}
+
+func runModems(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("modems", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := addrFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: smsgw modems [--json]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	c, err := newClient(*addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "smsgw modems:", err)
+		return exitUsage
+	}
+	var l api.ModemList
+	if err := c.do(context.Background(), "GET", "/v1/modems", nil, &l); err != nil {
+		return fail(stderr, "modems", err)
+	}
+	if *asJSON {
+		printJSON(stdout, l)
+		return exitOK
+	}
+	if len(l.Modems) == 0 {
+		fmt.Fprintln(stdout, "no modems")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tSIGNAL\tNETWORK\tOPERATOR\tNUMBER\tSENT\tFAILED\tRECEIVED\tMODEL")
+	for _, m := range l.Modems {
+		reg := m.Registration
+		if reg == "" {
+			reg = "unknown"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", m.ID, m.State, signalCell(m), reg, dash(m.Operator), dash(m.Number),
+			m.Counters.Sent, m.Counters.Failed, m.Counters.Received, dash(strings.TrimSpace(m.Manufacturer+" "+m.Model)))
+	}
+	tw.Flush()
+	for _, m := range l.Modems {
+		if m.LastError != "" {
+			fmt.Fprintf(stdout, "%s: last error: %s\n", m.ID, m.LastError)
+		}
+	}
+	return exitOK
+}
+
+// signalCell draws 0-4 bars and the dBm value: "▂▄▆_ -80 dBm".
+func signalCell(m api.ModemStatus) string {
+	if m.SignalDBM == nil {
+		return "____ -"
+	}
+	bars := []rune("▂▄▆█")
+	var b strings.Builder
+	for i := range bars {
+		if i < m.SignalBars {
+			b.WriteRune(bars[i])
+		} else {
+			b.WriteRune('_')
+		}
+	}
+	return fmt.Sprintf("%s %d dBm", b.String(), *m.SignalDBM)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
