@@ -188,10 +188,11 @@ func (m *Modem) info(lines []string) string {
 	if len(lines) == 0 {
 		return ""
 	}
+	end := m.prof.LineEnd
 	if !m.st.verbose {
-		return strings.Join(lines, "\r\n") + "\r\n"
+		return strings.Join(lines, end) + end
 	}
-	return "\r\n" + strings.Join(lines, "\r\n") + "\r\n"
+	return "\r\n" + strings.Join(lines, end) + end
 }
 
 // final formats a final result code per ATV/ATQ/AT+CMEE.

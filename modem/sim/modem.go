@@ -47,6 +47,10 @@ type Options struct {
 	AckTimeout time.Duration
 	// Seed makes noise and random choices reproducible (0: fixed default).
 	Seed uint64
+	// Tweak, when set, adjusts a copy of the profile before the modem
+	// powers up, for variants no built-in profile has (lower-case hex, no
+	// alpha field, "\r\r\n" line ends, another prompt...).
+	Tweak func(*Profile)
 }
 
 // inbound is a TPDU arriving from the network.
@@ -129,6 +133,13 @@ func newModem(n *Network, o Options, prof Profile, idx int) *Modem {
 	}
 	if o.SIMCapacity > 0 {
 		prof.SIMCapacity = o.SIMCapacity
+	}
+	if o.Tweak != nil {
+		prof = prof.clone()
+		o.Tweak(&prof)
+		if prof.LineEnd == "" {
+			prof.LineEnd = "\r\n"
+		}
 	}
 	seed := o.Seed
 	if seed == 0 {

@@ -2,6 +2,8 @@ package sim
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -62,11 +64,19 @@ type Profile struct {
 	// of their information line ("+CCID" -> "+CCID: ", "^ICCID" -> ...).
 	ICCIDCommands map[string]string
 	// CMGRAlpha is the alpha field of +CMGR/+CMGL/+CMT headers: "" gives
-	// "+CMGR: 0,,25", `""` gives `+CMGR: 0,"",25` (SIMCom, Telit).
+	// "+CMGR: 0,,25", `""` gives `+CMGR: 0,"",25` (SIMCom, Telit), "-"
+	// leaves the field out: "+CMGR: 0,25".
 	CMGRAlpha string
 	// EmptyRead is the reply of AT+CMGR on an empty slot: "321"
-	// (+CMS ERROR: 321), "OK" (bare OK) or "500".
+	// (+CMS ERROR: 321), "OK" (bare OK), "500" or "0,,0" (+CMGR: 0,,0).
 	EmptyRead string
+	// LowercaseHex prints PDUs in lower-case hex.
+	LowercaseHex bool
+	// DuplicateCMTI announces every stored message twice.
+	DuplicateCMTI bool
+	// LineEnd ends information lines ("\r\n"; Huawei E1752 sometimes
+	// "\r\r\n").
+	LineEnd string
 	// CPINNoOK answers AT+CPIN? with +CPIN: READY and no final OK (Wavecom,
 	// Sierra SL8084).
 	CPINNoOK bool
@@ -143,6 +153,9 @@ func addProfile(p Profile) {
 	}
 	if p.CDSIMem == "" {
 		p.CDSIMem = "SR"
+	}
+	if p.LineEnd == "" {
+		p.LineEnd = "\r\n"
 	}
 	if p.NotReady == "" {
 		p.NotReady = "+CMS ERROR: 302"
@@ -332,6 +345,23 @@ func init() {
 		ICCIDCommands: map[string]string{},
 	})
 	profiles["sierra"] = profiles["wavecom"]
+}
+
+// clone returns a deep copy, so a tweak never changes the built-in profile.
+func (p Profile) clone() Profile {
+	c := p
+	c.ATI = slices.Clone(p.ATI)
+	c.BootURCs = slices.Clone(p.BootURCs)
+	c.ReadyURCs = slices.Clone(p.ReadyURCs)
+	c.Storages = slices.Clone(p.Storages)
+	c.CNMIModes = slices.Clone(p.CNMIModes)
+	c.CNMIMt = slices.Clone(p.CNMIMt)
+	c.CNMIBm = slices.Clone(p.CNMIBm)
+	c.CNMIDs = slices.Clone(p.CNMIDs)
+	c.CNMIBfr = slices.Clone(p.CNMIBfr)
+	c.SubmitURCs = slices.Clone(p.SubmitURCs)
+	c.ICCIDCommands = maps.Clone(p.ICCIDCommands)
+	return c
 }
 
 // LookupProfile returns the named profile (see Profiles).

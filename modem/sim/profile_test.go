@@ -312,3 +312,37 @@ func TestCDSIStorage(t *testing.T) {
 		})
 	}
 }
+
+// TestTweakedDialects covers the +CMGR/+CMGL variants real devices print,
+// through Options.Tweak.
+func TestTweakedDialects(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Tweak: func(p *Profile) {
+		p.CMGRAlpha = "-"
+		p.LowercaseHex = true
+		p.EmptyRead = "0,,0"
+		p.DuplicateCMTI = true
+		p.LineEnd = "\r\r\n"
+		p.CNMIDs[1] = 2 // must not leak into the built-in profile
+	}})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CNMI=2,1,0,0,0")
+	if err := n.Deliver(m.Number(), "+491700000001", "dialect"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("\r\n+CMTI: \"SM\",1\r\n\r\n+CMTI: \"SM\",1\r\n")
+	got := c.cmd("AT+CMGR=1")
+	if !strings.HasPrefix(got, "\r\n+CMGR: 0,") || strings.Contains(got, ",,") || !strings.Contains(got, "\r\r\n") {
+		t.Fatalf("CMGR %q", got)
+	}
+	lines := strings.Split(got, "\r\r\n")
+	if lines[1] != strings.ToLower(lines[1]) {
+		t.Fatalf("hex not lower case: %q", lines[1])
+	}
+	if got := c.cmd("AT+CMGR=2"); got != "\r\n+CMGR: 0,,0\r\r\n\r\nOK\r\n" {
+		t.Fatalf("empty %q", got)
+	}
+	if p, _ := LookupProfile("generic"); p.CNMIDs[1] != 1 || p.CMGRAlpha != "" {
+		t.Fatalf("built-in profile changed: %+v", p)
+	}
+}

@@ -15,10 +15,22 @@ import (
 // header formats "+CMGR: <stat>,<alpha>,<len>" (idx < 0) or
 // "+CMGL: <index>,<stat>,<alpha>,<len>".
 func (m *Modem) header(prefix string, idx int, sl *slot) string {
-	if idx < 0 {
-		return fmt.Sprintf("%s: %d,%s,%d", prefix, sl.stat, m.prof.CMGRAlpha, sl.tlen)
+	alpha := m.prof.CMGRAlpha + ","
+	if m.prof.CMGRAlpha == "-" {
+		alpha = "" // no alpha field at all: "+CMGR: 0,23"
 	}
-	return fmt.Sprintf("%s: %d,%d,%s,%d", prefix, idx, sl.stat, m.prof.CMGRAlpha, sl.tlen)
+	if idx < 0 {
+		return fmt.Sprintf("%s: %d,%s%d", prefix, sl.stat, alpha, sl.tlen)
+	}
+	return fmt.Sprintf("%s: %d,%d,%s%d", prefix, idx, sl.stat, alpha, sl.tlen)
+}
+
+// pduHex prints a PDU as the profile does (upper case unless LowercaseHex).
+func (m *Modem) pduHex(b []byte) string {
+	if m.prof.LowercaseHex {
+		return hex.EncodeToString(b)
+	}
+	return hexUpper(b)
 }
 
 func (m *Modem) rssiInside() []string {
@@ -49,7 +61,7 @@ func (m *Modem) cmgl(c command) ([]string, result) {
 		if sl == nil || (want != 4 && sl.stat != want) {
 			continue
 		}
-		out = append(out, m.header("+CMGL", i+m.prof.IndexBase, sl), hexUpper(sl.pdu))
+		out = append(out, m.header("+CMGL", i+m.prof.IndexBase, sl), m.pduHex(sl.pdu))
 		if sl.stat == 0 {
 			sl.stat = 1
 		}
@@ -82,6 +94,8 @@ func (m *Modem) cmgr(c command) ([]string, result) {
 		switch m.prof.EmptyRead {
 		case "OK":
 			return nil, ok
+		case "0,,0":
+			return []string{"+CMGR: 0,,0"}, ok // Siemens MC35
 		case "500":
 			return nil, cms(500)
 		}
@@ -91,7 +105,7 @@ func (m *Modem) cmgr(c command) ([]string, result) {
 	if m.st.cmgf != 0 {
 		out = append(out, m.cmgrText(sl)...)
 	} else {
-		out = append(out, m.header("+CMGR", -1, sl), hexUpper(sl.pdu))
+		out = append(out, m.header("+CMGR", -1, sl), m.pduHex(sl.pdu))
 	}
 	if sl.stat == 0 {
 		sl.stat = 1
@@ -343,7 +357,7 @@ func (m *Modem) accept(in inbound) bool {
 					m.urc("+CDS: " + f)
 					return
 				}
-				m.urc(fmt.Sprintf("+CDS: %d", len(in.tpdu)), hexUpper(raw))
+				m.urc(fmt.Sprintf("+CDS: %d", len(in.tpdu)), m.pduHex(raw))
 			})
 		case 2:
 			s := m.stores["SR"]
@@ -377,7 +391,11 @@ func (m *Modem) accept(in inbound) bool {
 				m.urc("+CMT: "+f, body)
 				return
 			}
-			m.urc(fmt.Sprintf("+CMT: %s,%d", m.prof.CMGRAlpha, len(in.tpdu)), hexUpper(raw))
+			alpha := m.prof.CMGRAlpha
+			if alpha == "-" {
+				alpha = ""
+			}
+			m.urc(fmt.Sprintf("+CMT: %s,%d", alpha, len(in.tpdu)), m.pduHex(raw))
 		})
 		if m.st.csms == 1 {
 			m.st.ackWait = &ackWait{in: in, tok: m.gen}
@@ -407,7 +425,13 @@ func (m *Modem) accept(in inbound) bool {
 		return false // memory capacity exceeded: the network retries later
 	}
 	if mt != 0 {
-		m.indicate(mode, func() { m.urc(fmt.Sprintf(`+CMTI: "%s",%d`, memName, i+m.prof.IndexBase)) })
+		m.indicate(mode, func() {
+			line := fmt.Sprintf(`+CMTI: "%s",%d`, memName, i+m.prof.IndexBase)
+			m.urc(line)
+			if m.prof.DuplicateCMTI {
+				m.urc(line)
+			}
+		})
 	}
 	if in.onDelivered != nil {
 		in.onDelivered()
