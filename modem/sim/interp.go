@@ -29,7 +29,6 @@ type volatile struct {
 	csmp       [4]int
 	cfun       int
 	ready      bool // SMS commands usable ("SMS Ready" printed)
-	simUp      bool // SIM initialised (ready URCs printed)
 
 	line    []byte
 	last    string // for A/
@@ -50,9 +49,9 @@ type promptState struct {
 	da     string // text mode destination
 }
 
+// ackWait is a +CMT waiting for AT+CNMA (AT+CSMS=1).
 type ackWait struct {
-	in  inbound
-	tok int
+	in inbound
 }
 
 // result is the final outcome of one command.
@@ -114,7 +113,11 @@ func (m *Modem) powerUp() {
 		line := b
 		switch {
 		case strings.Contains(b, "%s"):
-			line = fmt.Sprintf(b, m.sim.pinState)
+			state := m.sim.pinState
+			if state == "SIM PUK BLOCKED" {
+				state = "NOT READY" // SIMCom's word for a dead SIM
+			}
+			line = fmt.Sprintf(b, state)
 		case strings.Contains(b, "%d"):
 			line = fmt.Sprintf(b, m.opts.RSSI)
 		}
@@ -152,7 +155,6 @@ func (m *Modem) chain(steps []step) {
 
 // simReady runs once the SIM is unlocked: ready banners, then SMS service.
 func (m *Modem) simReady() {
-	m.st.simUp = true
 	var steps []step
 	for _, b := range m.prof.ReadyURCs {
 		line := b

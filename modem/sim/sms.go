@@ -398,7 +398,7 @@ func (m *Modem) accept(in inbound) bool {
 			m.urc(fmt.Sprintf("+CMT: %s,%d", alpha, len(in.tpdu)), m.pduHex(raw))
 		})
 		if m.st.csms == 1 {
-			m.st.ackWait = &ackWait{in: in, tok: m.gen}
+			m.st.ackWait = &ackWait{in: in}
 			aw := m.st.ackWait
 			m.after(m.opts.AckTimeout, func() {
 				if m.st.ackWait != aw {
