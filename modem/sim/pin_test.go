@@ -117,3 +117,24 @@ func TestPINNeverLogged(t *testing.T) {
 		t.Fatalf("log: %s", s)
 	}
 }
+
+func TestPUKBlocks(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "simcom-sim800", PIN: "1234"})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CMEE=1")
+	for i := 0; i < 3; i++ {
+		c.send(`AT+CPIN="0000"` + "\r")
+		c.waitFor("+CME ERROR: 16\r\n")
+	}
+	for i := 0; i < 10; i++ {
+		c.send(`AT+CPIN="00000000","1111"` + "\r")
+		c.waitFor("+CME ERROR: 16\r\n")
+	}
+	c.send("AT+CPIN?\r")
+	c.waitFor("\r\n+CME ERROR: 13\r\n")
+	if err := m.Reboot(); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("\r\n+CPIN: NOT READY\r\n")
+}
