@@ -204,7 +204,11 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if key != "" {
 		key = "v1:" + key // a namespace apart from SMSGate's message ids
 	}
-	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("v1", msgs), Messages: msgs})
+	sr := SubmitRequest{IdempotencyKey: key, Messages: msgs}
+	if key != "" {
+		sr.RequestHash = requestHash("v1", msgs)
+	}
+	res, err := h.b.Store.Submit(r.Context(), sr)
 	if err != nil {
 		return h.storeErr(err, "message")
 	}

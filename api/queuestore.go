@@ -95,7 +95,7 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 	}
 	out := SubmitResult{Replayed: res.Replayed, Messages: make([]Message, len(res.Messages))}
 	for i, m := range res.Messages {
-		out.Messages[i] = fromQueue(m)
+		out.Messages[i] = fromQueueCounted(m, f.Parts, f.Coding)
 	}
 	out.Batch = req.Batch
 	if out.Batch == "" && len(res.Messages) > 0 {
@@ -133,7 +133,11 @@ func parseRangeBatch(b string) (first, last int64, ok bool) {
 	return first, last, ok1 && last >= first && last-first < 1000
 }
 
-func fromQueue(m queue.Message) Message {
+func fromQueue(m queue.Message) Message { return fromQueueCounted(m, 0, "") }
+
+// fromQueueCounted converts m; parts and coding, when known, spare the
+// segmentation of the text.
+func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 	out := Message{
 		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: string(m.State), Coding: m.Coding,
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
@@ -164,7 +168,9 @@ func fromQueue(m queue.Message) Message {
 		}
 	}
 	// The queue stores the coding asked for; show the one the text gets.
-	if parts, coding, err := segment(m.Text, m.Coding); err == nil {
+	if parts > 0 && m.Coding == coding {
+		out.PartCount, out.Coding = parts, coding
+	} else if parts, coding, err := segment(m.Text, m.Coding); err == nil {
 		out.PartCount, out.Coding = parts, coding
 	}
 	if m.PartsTotal > 0 {
