@@ -176,7 +176,10 @@ build_deb() {
   local f
   for f in contrib/integrations/*; do
     case $f in
-      *.sh | *.py) install -D -m 0755 "$f" "$r/usr/share/smsgw/integrations/$(basename "$f")" ;;
+      *.sh) install -D -m 0755 "$f" "$r/usr/share/smsgw/integrations/$(basename "$f")" ;;
+      # Run as `python3 FILE` (smsgw-grafana.service does): python3 is not a
+      # dependency of the package, so the file is not executable on its own.
+      *.py) install -D -m 0644 "$f" "$r/usr/share/smsgw/integrations/$(basename "$f")" ;;
       *.cfg | *.conf | *.service | *.example) install -m 0644 "$f" "$doc/examples/" ;;
     esac
   done
