@@ -71,6 +71,8 @@ type Handler struct {
 	closeMu  sync.Mutex
 	closed   bool
 	routeDoc []routeInfo
+	// ussdTimeout bounds a USSD request (tests shorten it).
+	ussdTimeout time.Duration
 }
 
 // New builds the API handler.
@@ -114,6 +116,8 @@ func New(opts Options, b Backend) (*Handler, error) {
 		hub:     newHub(),
 		now:     opts.Now,
 		started: opts.Now(),
+
+		ussdTimeout: 25 * time.Second,
 	}
 	h.dlr = newDLRNotifier(h)
 	h.metrics, err = newHTTPMetrics(reg, h)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/gorilla/mux"
 )
@@ -109,7 +108,7 @@ func (h *Handler) ussd(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	id := mux.Vars(r)["id"]
 	// A network that never answers must not hold the request forever.
-	ctx, cancel := context.WithTimeout(r.Context(), 25*time.Second)
+	ctx, cancel := context.WithTimeout(r.Context(), h.ussdTimeout)
 	defer cancel()
 	reply, err := h.b.Modems.USSD(ctx, id, req.Code)
 	if err != nil {
