@@ -112,9 +112,9 @@ func (a *authenticator) lookup(secret string) (Scope, bool) {
 // password/pass or username/user parameters and X-Kannel headers.
 func credentials(r *http.Request, kannel bool) []string {
 	var out []string
-	h := r.Header.Get("Authorization")
-	if tok, ok := strings.CutPrefix(h, "Bearer "); ok {
-		out = append(out, strings.TrimSpace(tok))
+	// The scheme name is case-insensitive (RFC 9110 11.1).
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		out = append(out, strings.TrimSpace(h[7:]))
 	}
 	if u, p, ok := r.BasicAuth(); ok {
 		if p != "" {

@@ -24,6 +24,8 @@ func TestAuth(t *testing.T) {
 		{"wrong token", "GET", "/v1/messages", "", []string{"Authorization", "Bearer nope"}, 401},
 		{"prefix of a token", "GET", "/v1/messages", "", []string{"Authorization", "Bearer full-secre"}, 401},
 		{"full reads", "GET", "/v1/messages", "", []string{"Authorization", "Bearer full-secret"}, 200},
+		{"scheme in lower case", "GET", "/v1/messages", "", []string{"Authorization", "bearer full-secret"}, 200},
+		{"empty bearer", "GET", "/v1/messages", "", []string{"Authorization", "Bearer "}, 401},
 		{"full sends", "POST", "/v1/messages", send, []string{"Authorization", "Bearer full-secret"}, 202},
 		{"send-only sends", "POST", "/v1/messages", send, []string{"Authorization", "Bearer send-secret"}, 202},
 		{"send-only cannot read", "GET", "/v1/messages", "", []string{"Authorization", "Bearer send-secret"}, 403},
