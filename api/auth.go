@@ -24,6 +24,8 @@ type Token struct {
 	Scope  Scope
 }
 
+// String describes the token without its secret, so a token printed by
+// mistake does not leak.
 func (t Token) String() string { return fmt.Sprintf("token(scope=%q)", string(t.Scope)) }
 
 // ParseToken reads a token as written in the config: "SECRET" is a full

@@ -35,6 +35,7 @@ type Error struct {
 	Field   string `json:"field,omitempty"`
 }
 
+// Error formats the code, message and field.
 func (e *Error) Error() string {
 	if e.Field != "" {
 		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
