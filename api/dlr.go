@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -33,7 +34,10 @@ func newDLRNotifier(h *Handler) *dlrNotifier {
 	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR), backoff: time.Second, attempts: 4}
 }
 
-func (n *dlrNotifier) handle(ev Event) {
+// target returns the dlr-url to call for ev, with its escapes expanded,
+// or "" when ev is no delivery report for a Kannel message that asked for
+// one of this type.
+func (n *dlrNotifier) target(ctx context.Context, ev Event) (string, error) {
 	var typ int
 	switch ev.Event {
 	case "sms:sent":
@@ -43,12 +47,36 @@ func (n *dlrNotifier) handle(ev Event) {
 	case "sms:failed":
 		typ = dlrUndelivered // refined to 16 below when it never left
 	default:
-		return
+		return "", nil
 	}
 	var p EventPayload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.MessageID == "" {
-		return
+		return "", nil
 	}
+	m, err := n.h.b.Store.Message(ctx, p.MessageID)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("api: dlr-url: message %s: %w", p.MessageID, err)
+	}
+	raw := m.Metadata[metaDLRURL]
+	if raw == "" {
+		return "", nil
+	}
+	mask, _ := strconv.Atoi(m.Metadata[metaDLRMask])
+	if typ == dlrUndelivered && !wasSent(m) {
+		typ = dlrSMSCRejected
+	}
+	if mask&typ == 0 {
+		return "", nil
+	}
+	return expandDLR(raw, typ, m, p, ev), nil
+}
+
+// handle runs the callback for ev in the background with retries (the
+// Publish path).
+func (n *dlrNotifier) handle(ev Event) {
 	if n.ctx.Err() != nil {
 		return
 	}
@@ -61,62 +89,65 @@ func (n *dlrNotifier) handle(ev Event) {
 		case <-n.ctx.Done():
 			return
 		}
-		n.deliver(ev, p, typ)
+		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+		target, err := n.target(ctx, ev)
+		cancel()
+		if err != nil || target == "" {
+			return
+		}
+		delay := n.backoff
+		for i := 0; i < n.attempts; i++ {
+			if i > 0 {
+				t := time.NewTimer(delay)
+				select {
+				case <-n.ctx.Done():
+					t.Stop()
+					return
+				case <-t.C:
+				}
+				delay *= 2
+			}
+			if n.call(n.ctx, target) == nil {
+				return
+			}
+		}
+		n.h.log.Warn("api: dlr-url callback failed", "event", ev.ID, "attempts", n.attempts)
 	}()
 }
 
-func (n *dlrNotifier) deliver(ev Event, p EventPayload, typ int) {
-	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
-	m, err := n.h.b.Store.Message(ctx, p.MessageID)
-	cancel()
-	if err != nil {
-		return
+// KannelDLR makes the Kannel dlr-url callback for one event, once, and
+// returns an error when the callback should be retried. A daemon that
+// delivers events from a durable outbox registers it as a consumer (and
+// sets Options.ExternalDLR so Publish does not call back as well); the
+// callback then survives restarts and gets the outbox's retry policy.
+// Events that are not delivery reports of Kannel messages return nil.
+func (h *Handler) KannelDLR(ctx context.Context, ev Event) error {
+	target, err := h.dlr.target(ctx, ev)
+	if err != nil || target == "" {
+		return err
 	}
-	raw := m.Metadata[metaDLRURL]
-	if raw == "" {
-		return
-	}
-	mask, _ := strconv.Atoi(m.Metadata[metaDLRMask])
-	if typ == dlrUndelivered && !wasSent(m) {
-		typ = dlrSMSCRejected
-	}
-	if mask&typ == 0 {
-		return
-	}
-	target := expandDLR(raw, typ, m, p, ev)
-	delay := n.backoff
-	for i := 0; i < n.attempts; i++ {
-		if i > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-n.ctx.Done():
-				t.Stop()
-				return
-			case <-t.C:
-			}
-			delay *= 2
-		}
-		if n.call(target) {
-			return
-		}
-	}
-	n.h.log.Warn("api: dlr-url callback failed", "message", m.ID, "attempts", n.attempts)
+	return h.dlr.call(ctx, target)
 }
 
-func (n *dlrNotifier) call(target string) bool {
-	ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
+// call makes one GET of target; a 5xx or a network error is worth a retry,
+// a 4xx is not (the receiver refuses it).
+func (n *dlrNotifier) call(ctx context.Context, target string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
-		return true // a URL that cannot be built will not get better
+		return nil // a URL that cannot be built will not get better
 	}
 	req.Header.Set("User-Agent", "smsgw (Kannel compatible)")
 	resp, err := n.h.opts.HTTPClient.Do(req)
 	if err != nil {
-		return false
+		return fmt.Errorf("api: dlr-url: %w", err)
 	}
 	resp.Body.Close()
-	return resp.StatusCode < 500
+	if resp.StatusCode >= 500 {
+		return fmt.Errorf("api: dlr-url: %s", resp.Status)
+	}
+	return nil
 }
 
 func (n *dlrNotifier) close(ctx context.Context) error {

@@ -40,6 +40,9 @@ type Options struct {
 	// HTTPClient makes the Kannel dlr-url callbacks (default: a client
 	// with a 10 s timeout).
 	HTTPClient *http.Client
+	// ExternalDLR: the daemon calls KannelDLR from a durable event
+	// consumer, so Publish does not make the Kannel dlr-url callbacks.
+	ExternalDLR bool
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
 }
@@ -134,13 +137,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // Publish hands one gateway event to the API: it goes to every
-// /v1/events subscriber, and a delivery report for a message sent through
-// /cgi-bin/sendsms with a dlr-url triggers that callback. The daemon calls
+// /v1/events subscriber, and (unless Options.ExternalDLR) a delivery
+// report for a message sent through /cgi-bin/sendsms with a dlr-url
+// triggers that callback, retried in memory. The daemon calls
 // it for each event it takes from the queue's event outbox (the same events
 // its webhooks get). Publish never blocks on a slow client.
 func (h *Handler) Publish(ev Event) {
 	h.hub.publish(ev)
-	h.dlr.handle(ev)
+	if !h.opts.ExternalDLR {
+		h.dlr.handle(ev)
+	}
 }
 
 // Close ends every event stream and waits (bounded by ctx) for pending

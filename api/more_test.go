@@ -221,3 +221,39 @@ func TestCheckExposure(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestKannelDLRExternal: with ExternalDLR the daemon's durable consumer
+// makes the callback through KannelDLR, which reports failures for retry.
+func TestKannelDLRExternal(t *testing.T) {
+	e := newEnv(t, Options{ExternalDLR: true})
+	status := make(chan int, 2)
+	status <- 503
+	status <- 200
+	calls := make(chan string, 4)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(<-status)
+		calls <- r.URL.RawQuery
+	}))
+	defer cb.Close()
+	e.want(e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=1&dlr-url="+url.QueryEscape(cb.URL+"/?t=%d"), nil), 202)
+	page, _ := e.store.Messages(t.Context(), MessageFilter{Limit: 1})
+	id := page.Messages[0].ID
+	e.markSent(id, 3)
+	e.report(id, 3, true)
+	p, _ := json.Marshal(EventPayload{MessageID: id})
+	ev := Event{ID: "d1", Event: "sms:delivered", Payload: p}
+	e.h.Publish(ev) // no callback from Publish in this mode
+	if err := e.h.KannelDLR(t.Context(), ev); err == nil {
+		t.Fatal("a 503 from the receiver should ask for a retry")
+	}
+	if err := e.h.KannelDLR(t.Context(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 || <-calls != "t=1" {
+		t.Fatalf("%d calls", len(calls))
+	}
+	// Not a Kannel message, not a report: nothing to do.
+	if err := e.h.KannelDLR(t.Context(), Event{Event: "sms:received", Payload: p}); err != nil {
+		t.Fatal(err)
+	}
+}
