@@ -220,10 +220,13 @@ func (s *Store) tryClaimMode(ctx context.Context, co ClaimOptions, claim bool) (
 func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	key := strings.Join(tags, ",")
 	s.stmtMu.Lock()
-	defer s.stmtMu.Unlock()
-	if st, ok := s.stmts["pick:"+key]; ok {
-		return st, s.stmts["due:"+key], nil
+	pick, due = s.stmts["pick:"+key], s.stmts["due:"+key]
+	s.stmtMu.Unlock()
+	if pick != nil && due != nil {
+		return pick, due, nil
 	}
+	// Prepared without holding stmtMu: preparing waits for the writer
+	// connection, and the committer needs stmtMu to finish its batch.
 	route := "(route_modem = '' OR route_modem = ?2) AND (route_tags = ''"
 	for i := range tags {
 		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+3)
@@ -239,6 +242,13 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	if err != nil {
 		pick.Close()
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
+	}
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if p, d := s.stmts["pick:"+key], s.stmts["due:"+key]; p != nil && d != nil {
+		pick.Close()
+		due.Close()
+		return p, d, nil
 	}
 	s.stmts["pick:"+key], s.stmts["due:"+key] = pick, due
 	return pick, due, nil

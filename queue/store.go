@@ -184,8 +184,14 @@ type Store struct {
 	opt  Options
 	path string
 
-	wdb *sql.DB // exactly one connection, owned by the committer
-	rdb *sql.DB // read-only pool
+	wdb  *sql.DB // exactly one connection, owned by the committer
+	rdb  *sql.DB // read-only pool
+	ckdb *sql.DB // one connection for the checkpointer
+
+	// Checkpoints run beside the committer, not inside a commit, so that
+	// copying the log back into the database never stalls a caller.
+	ckpoke  chan struct{}
+	commits int // since the last checkpoint request (committer only)
 
 	reqs     chan *writeReq
 	ctx      context.Context
@@ -205,8 +211,9 @@ type Store struct {
 	poke    chan struct{}
 
 	// Claim statements by routing key, prepared on the writer connection.
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt
+	stmtMu     sync.Mutex
+	stmts      map[string]*sql.Stmt
+	unprepared []string
 
 	curSync Sync // synchronous setting of the writer connection (committer only)
 }
@@ -221,11 +228,12 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		opt:   opt,
-		path:  path,
-		reqs:  make(chan *writeReq, 1024),
-		poke:  make(chan struct{}, 1),
-		stmts: map[string]*sql.Stmt{},
+		opt:    opt,
+		path:   path,
+		reqs:   make(chan *writeReq, 1024),
+		poke:   make(chan struct{}, 1),
+		ckpoke: make(chan struct{}, 1),
+		stmts:  map[string]*sql.Stmt{},
 	}
 	busy := int(opt.BusyTimeout / time.Millisecond)
 	q := url.Values{}
@@ -234,6 +242,7 @@ func Open(path string, opt Options) (*Store, error) {
 	q.Set("_synchronous", "FULL")
 	q.Set("_txlock", "immediate")
 	q.Set("_cache_size", "-16000")
+	q.Set("_auto_vacuum", "none")
 	var err error
 	s.wdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+q.Encode())
 	if err != nil {
@@ -263,10 +272,24 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	s.rdb.SetMaxOpenConns(8)
 	s.rdb.SetMaxIdleConns(8)
+	s.ckdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+rq.Encode())
+	if err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, fmt.Errorf("queue: open %s for checkpoints: %w", path, err)
+	}
+	s.ckdb.SetMaxOpenConns(1)
+	if _, err := s.wdb.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		s.ckdb.Close()
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
 
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.committer()
+	go s.checkpointer()
 
 	if err := s.recover(); err != nil {
 		s.Close(context.Background())
@@ -303,10 +326,19 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	s.stmtMu.Lock()
 	for _, st := range s.stmts {
-		st.Close()
+		if st != nil {
+			st.Close()
+		}
 	}
 	s.stmtMu.Unlock()
 	var errs []error
+	// Leave a compact database behind: fold the log in and truncate it.
+	if _, err := s.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.ckdb.Close(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := s.rdb.Close(); err != nil {
 		errs = append(errs, err)
 	}
@@ -410,6 +442,27 @@ func (s *Store) housekeeper() {
 			return
 		case <-timer.C:
 		case <-s.poke:
+		}
+	}
+}
+
+// checkpointEvery is how many commits may pile up in the write-ahead log
+// before the checkpointer copies them back into the database.
+const checkpointEvery = 200
+
+// checkpointer copies the write-ahead log back into the database when the
+// committer asks (every checkpointEvery commits). A passive checkpoint
+// never blocks the writer or readers.
+func (s *Store) checkpointer() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.ckpoke:
+		}
+		if _, err := s.ckdb.ExecContext(s.ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && s.ctx.Err() == nil {
+			s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
 		}
 	}
 }

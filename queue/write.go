@@ -29,16 +29,59 @@ type wtx struct {
 	wakeEvents bool
 }
 
+// exec, query and queryRow run statements prepared once on the writer
+// connection (SQLite's prepare costs as much as a short statement). A text
+// seen for the first time runs unprepared and is prepared after the batch,
+// when the connection is free again.
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
+	if st := w.s.prepared(q); st != nil {
+		return w.tx.StmtContext(w.ctx, st).ExecContext(w.ctx, args...)
+	}
 	return w.tx.ExecContext(w.ctx, q, args...)
 }
 
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
+	if st := w.s.prepared(q); st != nil {
+		return w.tx.StmtContext(w.ctx, st).QueryContext(w.ctx, args...)
+	}
 	return w.tx.QueryContext(w.ctx, q, args...)
 }
 
 func (w *wtx) queryRow(q string, args ...any) *sql.Row {
+	if st := w.s.prepared(q); st != nil {
+		return w.tx.StmtContext(w.ctx, st).QueryRowContext(w.ctx, args...)
+	}
 	return w.tx.QueryRowContext(w.ctx, q, args...)
+}
+
+// prepared returns the writer statement for q, or nil (remembering q) if it
+// is not prepared yet. Only constant query texts come here.
+func (s *Store) prepared(q string) *sql.Stmt {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	st, ok := s.stmts[q]
+	if !ok {
+		s.stmts[q] = nil
+		s.unprepared = append(s.unprepared, q)
+	}
+	return st
+}
+
+// prepareNew prepares the statements first seen in the last batch. Only the
+// committer calls it, between transactions (the writer pool has a single
+// connection, which a transaction holds).
+func (s *Store) prepareNew() {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	for _, q := range s.unprepared {
+		st, err := s.wdb.Prepare(q)
+		if err != nil {
+			delete(s.stmts, q) // retried (and reported) when used again
+			continue
+		}
+		s.stmts[q] = st
+	}
+	s.unprepared = s.unprepared[:0]
 }
 
 // write submits fn to the committer and waits until the transaction that
@@ -84,6 +127,7 @@ func (s *Store) committer() {
 		}
 		s.runBatch(batch)
 		clear(batch)
+		s.prepareNew()
 	}
 }
 
@@ -187,6 +231,13 @@ func (s *Store) commitBatch(batch []*writeReq, durable bool) (*wtx, []error, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, fmt.Errorf("queue: commit: %w", err)
+	}
+	if s.commits++; s.commits >= checkpointEvery {
+		s.commits = 0
+		select {
+		case s.ckpoke <- struct{}{}:
+		default:
+		}
 	}
 	return w, errs, nil
 }

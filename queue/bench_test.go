@@ -1,0 +1,150 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchText is a typical alert: one GSM 7-bit part.
+const benchText = "ALERT disk /var 91% full on host pi-gateway-03 at 12:04 UTC"
+
+func benchStore(b *testing.B, sync Sync, rec Recovery) *Store {
+	b.Helper()
+	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{Sync: sync, Recovery: rec, Logger: quiet, noBackground: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close(context.Background()) })
+	return st
+}
+
+// BenchmarkEnqueueConcurrent: single-recipient durable enqueues from 16
+// concurrent callers (2 cores x parallelism 8), each returning only once
+// its commit is done (group commit).
+func BenchmarkEnqueueConcurrent(b *testing.B) {
+	for _, sync := range []Sync{SyncFull, SyncNormal} {
+		b.Run("sync="+string(sync), func(b *testing.B) {
+			st := benchStore(b, sync, AtLeastOnce)
+			ctx := context.Background()
+			var n atomic.Int64
+			b.ReportAllocs()
+			b.SetParallelism(max(1, 16/runtimeProcs()))
+			start := time.Now()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					if _, err := st.Enqueue(ctx, NewMessage{To: []string{fmt.Sprintf("+4915%09d", i)}, Text: benchText}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkEnqueueBatch: one durable request with 1,000 recipients per
+// operation; recipients/s is the figure.
+func BenchmarkEnqueueBatch(b *testing.B) {
+	const per = 1000
+	st := benchStore(b, SyncFull, AtLeastOnce)
+	ctx := context.Background()
+	to := make([]string, per)
+	b.ReportAllocs()
+	start := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for k := range to {
+			to[k] = fmt.Sprintf("+4915%05d%04d", i%100000, k)
+		}
+		if _, err := st.Enqueue(ctx, NewMessage{To: to, Text: benchText}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*per)/time.Since(start).Seconds(), "recipients/s")
+}
+
+// fill enqueues n messages in batches, a mix of priorities.
+func fill(b *testing.B, st *Store, n int) {
+	b.Helper()
+	ctx := context.Background()
+	const per = 5000
+	to := make([]string, per)
+	for done := 0; done < n; done += per {
+		k := min(per, n-done)
+		for i := 0; i < k; i++ {
+			to[i] = fmt.Sprintf("+4915%09d", done+i)
+		}
+		if _, err := st.Enqueue(ctx, NewMessage{To: to[:k], Text: benchText, Priority: (done / per) % 3}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClaim: claiming the next message with a large queue. The queue
+// holds 100,000 messages; SMSGW_BIG=1 makes it 1,000,000. p50/p99 are per
+// claim. at-least-once claims skip the fsync (see Claim); at-most-once
+// ones are forced to disk before the modem may send.
+func BenchmarkClaim(b *testing.B) {
+	n := 100000
+	if os.Getenv("SMSGW_BIG") == "1" {
+		n = 1000000
+	}
+	for _, rec := range []Recovery{AtLeastOnce, AtMostOnce} {
+		b.Run(fmt.Sprintf("queued=%d/%s", n, rec), func(b *testing.B) {
+			st := benchStore(b, SyncFull, rec)
+			fill(b, st, n+b.N)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, b.N)
+			co := ClaimOptions{Modem: "a", Tags: []string{"x"}}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				if _, err := st.TryClaim(ctx, co); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+		})
+	}
+}
+
+// BenchmarkDiskPerMessage reports the database size per queued message
+// (a 60-character text, one recipient each) after a checkpoint. The
+// database is built once, whatever b.N is.
+func BenchmarkDiskPerMessage(b *testing.B) {
+	const n = 100000
+	st := benchStore(b, SyncNormal, AtLeastOnce)
+	fill(b, st, n)
+	if _, err := st.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var size int64
+	for i := 0; i < b.N; i++ {
+		fi, err := os.Stat(st.Path())
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = fi.Size()
+	}
+	b.ReportMetric(float64(size)/n, "bytes/msg")
+}
+
+func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
