@@ -10,7 +10,7 @@ BIN       := bin/smsgw
 FUZZTIME_SHORT ?= 4s
 FUZZTIME_LONG  ?= 60s
 
-.PHONY: all build test lint unit fuzz-short fuzz bench run clean
+.PHONY: all build test lint unit fuzz-short fuzz bench run clean cross deb package-check
 
 all: build
 
@@ -39,6 +39,19 @@ bench:
 
 run: build
 	$(BIN) serve --simulate 2
+
+# Raspberry Pi builds (arm64, armv7, armv6) into dist/, through Debian's cross compilers.
+cross:
+	scripts/cross.sh
+
+# .deb packages for amd64, arm64 and armhf into dist/.
+deb:
+	scripts/deb.sh
+
+# Cross builds, qemu-user smoke tests, lintian, unit/udev checks and a dpkg
+# install/run/purge cycle (needs root or sudo).
+package-check:
+	scripts/ci-package.sh
 
 clean:
 	rm -rf bin dist
