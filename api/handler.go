@@ -66,6 +66,7 @@ type Handler struct {
 	router   *mux.Router
 	reg      *prometheus.Registry
 	metrics  *httpMetrics
+	rec      *Recorder
 	log      *slog.Logger
 	hub      *hub
 	dlr      *dlrNotifier
@@ -125,7 +126,10 @@ func New(opts Options, b Backend) (*Handler, error) {
 	h.dlr = newDLRNotifier(h)
 	h.metrics, err = newHTTPMetrics(reg, h)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("api: metrics: %w", err)
+	}
+	if h.rec, err = newRecorder(reg); err != nil {
+		return nil, fmt.Errorf("api: metrics: %w", err)
 	}
 	h.router = h.routes()
 	return h, nil

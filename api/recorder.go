@@ -1,0 +1,61 @@
+package api
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Recorder takes the measurements only the daemon can make (how long a
+// send took on the wire, how hook deliveries went) into the handler's
+// registry, so /metrics shows them next to the API's own. Safe for
+// concurrent use; a nil *Recorder ignores every call.
+type Recorder struct {
+	sendDuration *prometheus.HistogramVec
+	hooks        *prometheus.CounterVec
+}
+
+func newRecorder(reg *prometheus.Registry) (*Recorder, error) {
+	r := &Recorder{
+		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "smsgw_send_duration_seconds",
+			Help: "Time from handing a message to a modem until every part was accepted (+CMGS), by modem.",
+			// From a fast single part to a congested multi-part send.
+			Buckets: []float64{.25, .5, 1, 2, 3, 5, 8, 13, 21, 34, 60, 120},
+		}, []string{"modem"}),
+		hooks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smsgw_hook_deliveries_total",
+			Help: "Event deliveries to scripts and webhooks by hook and result (ok, failed).",
+		}, []string{"hook", "result"}),
+	}
+	for _, c := range []prometheus.Collector{r.sendDuration, r.hooks} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// ObserveSend records one completed send on modem.
+func (r *Recorder) ObserveSend(modem string, d time.Duration) {
+	if r == nil {
+		return
+	}
+	r.sendDuration.WithLabelValues(modem).Observe(d.Seconds())
+}
+
+// HookDelivery records one delivery attempt of an event to a hook (its
+// consumer name, e.g. "exec" or "webhook:<id>"; never a URL with secrets).
+func (r *Recorder) HookDelivery(hook string, ok bool) {
+	if r == nil {
+		return
+	}
+	res := "ok"
+	if !ok {
+		res = "failed"
+	}
+	r.hooks.WithLabelValues(hook, res).Inc()
+}
+
+// Recorder returns the handler's recorder for the daemon's measurements.
+func (h *Handler) Recorder() *Recorder { return h.rec }
