@@ -21,7 +21,11 @@ type InboundPart struct {
 	Total  int    // parts in the message; 0 or 1 for a single SMS
 	Seq    int    // 1-based; 0 or 1 for a single SMS
 	SCTS   time.Time
-	PDU    []byte // as read from the modem
+	// PDU is stored exactly as given and handed back as is to JoinText
+	// and in GetInbox; the caller picks the form (the daemon stores the
+	// +CMGR/+CMGL form, SMSC address included) and its JoinText decodes
+	// that same form. Duplicates are detected on these bytes.
+	PDU []byte
 }
 
 // InboundResult says what AddInboundPart did.

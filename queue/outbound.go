@@ -96,7 +96,9 @@ type NewMessage struct {
 	Modem string
 	Tags  []string
 	// Report asks for delivery status reports.
-	Report   bool
+	Report bool
+	// Flash asks for a class 0 message (shown at once, not stored).
+	Flash    bool
 	Metadata map[string]string
 	// IdempotencyKey makes the request safe to retry: the same key with
 	// the same request returns the original messages, the same key with a
@@ -116,6 +118,7 @@ type Message struct {
 	RouteModem string
 	RouteTags  []string
 	Report     bool
+	Flash      bool
 	Metadata   map[string]string
 
 	State  State
@@ -302,7 +305,9 @@ func requestHash(p *prepared, tags []string) []byte {
 		Tags      []string          `json:"tags"`
 		Report    bool              `json:"report"`
 		Metadata  map[string]string `json:"metadata"`
-	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata}
+		// omitempty keeps the fingerprints of earlier requests valid.
+		Flash bool `json:"flash,omitempty"`
+	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash}
 	b, _ := json.Marshal(canon) // map keys are sorted by encoding/json
 	h := sha256.Sum256(b)
 	return h[:]
@@ -372,8 +377,8 @@ func decodeTags(s string) []string {
 }
 
 const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
-	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at)
-SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11 FROM json_each(?12)`
+	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at, flash)
+SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11, ?13 FROM json_each(?12)`
 
 func (w *wtx) enqueue(p *prepared, out *Enqueued) error {
 	if p.m.IdempotencyKey != "" {
@@ -397,7 +402,7 @@ func (w *wtx) enqueue(p *prepared, out *Enqueued) error {
 	}
 	nextAt := max(p.sendAfter, w.now)
 	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
-		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON)
+		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON, p.m.Flash)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
@@ -419,7 +424,7 @@ func (w *wtx) enqueue(p *prepared, out *Enqueued) error {
 		out.Messages[i] = Message{
 			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
 			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
-			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Metadata: p.m.Metadata,
+			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
 			State: StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
 			ConcatRef: -1,
 		}
@@ -442,7 +447,7 @@ func msTime(ms int64) time.Time {
 
 const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
 	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
-	modem, concat_ref, parts_total, error, error_class, error_code`
+	modem, concat_ref, parts_total, error, error_class, error_code, flash`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -452,7 +457,7 @@ func scanMessage(sc scanner) (Message, error) {
 	var tags, meta, state, class string
 	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
 		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
-		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode)
+		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash)
 	if err != nil {
 		return m, err
 	}
@@ -556,8 +561,10 @@ func getMessage(ctx context.Context, q querier, id int64) (Message, error) {
 // Filter selects messages for List. Zero fields do not filter.
 type Filter struct {
 	State     State
+	States    []State // any of these (combined with State when both are set)
 	Recipient string
 	Since     time.Time // created at or after
+	Until     time.Time // created before
 	// Cursor continues a listing: pass the Next of the previous page.
 	Cursor int64
 	Limit  int // default 50, at most 1000
@@ -574,12 +581,20 @@ type Page struct {
 func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 	var where []string
 	var args []any
+	states := f.States
 	if f.State != "" {
-		if !f.State.Valid() {
-			return Page{}, invalid("state", "%q is not a message state", f.State)
+		states = append([]State{f.State}, states...)
+	}
+	if len(states) > 0 {
+		ph := make([]string, len(states))
+		for i, st := range states {
+			if !st.Valid() {
+				return Page{}, invalid("state", "%q is not a message state", st)
+			}
+			ph[i] = "?"
+			args = append(args, string(st))
 		}
-		where = append(where, "state = ?")
-		args = append(args, string(f.State))
+		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
 	}
 	if f.Recipient != "" {
 		n, err := NormalizeNumber(f.Recipient)
@@ -592,6 +607,10 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 	if !f.Since.IsZero() {
 		where = append(where, "created_at >= ?")
 		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, f.Until.UnixMilli())
 	}
 	if f.Cursor < 0 {
 		return Page{}, invalid("cursor", "must not be negative")
@@ -738,4 +757,22 @@ func (s *Store) OldestQueued(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("queue: oldest queued: %w", err)
 	}
 	return msTime(ms.Int64), nil
+}
+
+// ByKey returns the messages an idempotency key created, in request order,
+// or ErrNotFound when the key was never used.
+func (s *Store) ByKey(ctx context.Context, key string) ([]Message, error) {
+	var first, count int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT first_id, count FROM requests WHERE key = ?`, key).Scan(&first, &count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("queue: key %q: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: key %q: %w", key, err)
+	}
+	msgs, err := s.scanMessages(ctx, s.rdb, `SELECT `+msgCols+` FROM messages WHERE id BETWEEN ? AND ? ORDER BY id`, first, first+count-1)
+	if err != nil {
+		return nil, fmt.Errorf("queue: key %q: %w", key, err)
+	}
+	return msgs, nil
 }

@@ -265,6 +265,26 @@ func (s *Store) FailEvent(ctx context.Context, consumer string, eventID int64, e
 	return msTime(next), nil
 }
 
+// DropEvent gives up on a delivery at once (the receiver refused it for
+// good, e.g. a 4xx from a webhook): it is kept as dead, never retried.
+func (s *Store) DropEvent(ctx context.Context, consumer string, eventID int64, errText string) error {
+	err := s.write(ctx, true, func(w *wtx) error {
+		res, err := w.exec(`UPDATE deliveries SET attempts = attempts + 1, error = ?, next_at = 0, dead = 1, leased = 0
+			WHERE consumer = ? AND event_id = ? AND dead = 0`, errText, consumer, eventID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("event %d for %q: %w", eventID, consumer, ErrNotFound)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("queue: drop event: %w", err)
+	}
+	return nil
+}
+
 // PruneEvents deletes events older than before that every consumer has
 // taken and none still has to deliver. It returns how many went.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {

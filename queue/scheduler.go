@@ -167,6 +167,9 @@ func (s *Store) tryClaimMode(ctx context.Context, co ClaimOptions, claim bool) (
 	if co.Modem == "" {
 		return nil, time.Time{}, invalid("modem", "a claim needs the modem id")
 	}
+	if s.ctx.Err() != nil {
+		return nil, time.Time{}, ErrClosed
+	}
 	tags, err := normalizeTags(co.Tags)
 	if err != nil {
 		return nil, time.Time{}, err
@@ -550,6 +553,38 @@ func (s *Store) MarkFailed(ctx context.Context, attemptID int64, f Failure) (Mes
 	})
 	if err != nil {
 		return Message{}, fmt.Errorf("queue: mark failed: %w", err)
+	}
+	return m, nil
+}
+
+// MarkUncertain ends an attempt whose outcome is unknown (the last part
+// was on the wire when the modem stopped answering) as uncertain, with a
+// message.uncertain event: nobody knows whether the phone got it, so it is
+// not resent on its own (see Requeue). For the at-most-once policy; under
+// at-least-once, report a Temporary failure instead and it is resent.
+func (s *Store) MarkUncertain(ctx context.Context, attemptID int64, errText string) (Message, error) {
+	var m Message
+	err := s.write(ctx, true, func(w *wtx) error {
+		msgID, _, err := w.openAttempt(attemptID)
+		if err != nil {
+			return err
+		}
+		if _, err := w.exec(`UPDATE attempts SET outcome = 'uncertain', error = ?, ended_at = ? WHERE id = ?`,
+			errText, w.now, attemptID); err != nil {
+			return err
+		}
+		if _, err := w.exec(`UPDATE messages SET state = 'uncertain', reason = ?, error = ?, error_class = '', error_code = 0,
+			updated_at = ? WHERE id = ?`, errText, errText, w.now, msgID); err != nil {
+			return err
+		}
+		if err := w.messageEvent(EventUncertain, msgID); err != nil {
+			return err
+		}
+		m, err = getMessage(w.ctx, w.tx, msgID)
+		return err
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("queue: mark uncertain: %w", err)
 	}
 	return m, nil
 }

@@ -193,13 +193,14 @@ type Store struct {
 	ckpoke  chan struct{}
 	commits int // since the last checkpoint request (committer only)
 
-	reqs     chan *writeReq
-	ctx      context.Context
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	closeMu  sync.Mutex
-	closed   bool
-	closeErr error
+	reqs          chan *writeReq
+	committerDone chan struct{}
+	ctx           context.Context
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+	closeMu       sync.Mutex
+	closed        bool
+	closeErr      error
 
 	ready   signal // a message became claimable
 	events  signal // an event was appended to the outbox
@@ -228,12 +229,13 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{
-		opt:    opt,
-		path:   path,
-		reqs:   make(chan *writeReq, 1024),
-		poke:   make(chan struct{}, 1),
-		ckpoke: make(chan struct{}, 1),
-		stmts:  map[string]*sql.Stmt{},
+		opt:           opt,
+		path:          path,
+		reqs:          make(chan *writeReq, 1024),
+		poke:          make(chan struct{}, 1),
+		ckpoke:        make(chan struct{}, 1),
+		committerDone: make(chan struct{}),
+		stmts:         map[string]*sql.Stmt{},
 	}
 	busy := int(opt.BusyTimeout / time.Millisecond)
 	q := url.Values{}
@@ -465,4 +467,17 @@ func (s *Store) checkpointer() {
 			s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
 		}
 	}
+}
+
+// Ping checks that the database answers a query (for readiness probes).
+func (s *Store) Ping(ctx context.Context) error {
+	if s.ctx.Err() != nil {
+		return ErrClosed
+	}
+	// The schema version sits in the file header: reading it touches the disk.
+	var v int
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("queue: ping: %w", err)
+	}
+	return nil
 }

@@ -90,6 +90,9 @@ func (s *Store) prepareNew() {
 // other than setting its own results. durable asks for the commit to reach
 // stable storage before write returns (when the store syncs fully).
 func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) error {
+	if s.ctx.Err() != nil {
+		return ErrClosed
+	}
 	r := &writeReq{fn: fn, durable: durable, done: make(chan error, 1)}
 	select {
 	case s.reqs <- r:
@@ -100,13 +103,26 @@ func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) 
 	}
 	// Once submitted the request runs to completion even if ctx ends, so
 	// the caller learns the truth: waiting here is bounded by one commit.
-	return <-r.done
+	// A request that slipped in after the committer's final drain is never
+	// run: the committer has exited, and the request did not happen.
+	select {
+	case err := <-r.done:
+		return err
+	case <-s.committerDone:
+		select {
+		case err := <-r.done:
+			return err
+		default:
+			return ErrClosed
+		}
+	}
 }
 
 // committer owns the writer connection: it takes every request waiting at
 // that moment and commits them together.
 func (s *Store) committer() {
 	defer s.wg.Done()
+	defer close(s.committerDone)
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		select {
