@@ -34,6 +34,9 @@ func (f *fakeModems) USSD(ctx context.Context, id, code string) (string, error) 
 	if _, err := f.Modem(ctx, id); err != nil {
 		return "", err
 	}
+	if code == "*999#" {
+		return "", fmt.Errorf("a USSD session is open: %w", ErrConflict)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if r, ok := f.ussd[code]; ok {

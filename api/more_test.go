@@ -257,3 +257,44 @@ func TestKannelDLRExternal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestRemainingErrorCodes(t *testing.T) {
+	e := newEnv(t, Options{})
+	// USSD while the modem has a session open: 409.
+	r := e.do("POST", "/v1/modems/m1/ussd", `{"code":"*999#"}`)
+	e.want(r, 409)
+	if c, _ := r.errCode(t); c != CodeConflict {
+		t.Fatal(c)
+	}
+	// The store refusing: 503 on v1 and SMSGate sends.
+	e.h.b.Store = failingStore{e.store, fmt.Errorf("queue full: %w", ErrUnavailable)}
+	r = e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"x"}`)
+	e.want(r, 503)
+	if c, _ := r.errCode(t); c != CodeUnavailable {
+		t.Fatal(c)
+	}
+	e.want(e.do("POST", "/messages", `{"message":"x","phoneNumbers":["+4915112345678"]}`), 503)
+	// An internal store failure is a 500 that does not leak the cause.
+	e.h.b.Store = failingStore{e.store, fmt.Errorf("disk I/O error at /var/lib/smsgw")}
+	r = e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"x"}`)
+	e.want(r, 500)
+	if strings.Contains(string(r.body), "/var/lib") {
+		t.Fatalf("internal detail leaked: %s", r.body)
+	}
+	e.h.b.Store = e.store
+	// SMSGate health fails with no registered modem.
+	e.modems.set(ModemStatus{ID: "m1", State: "offline", Registration: "denied"})
+	r = e.do("GET", "/health", nil)
+	e.want(r, 503)
+	if !strings.Contains(string(r.body), `"status":"fail"`) {
+		t.Fatalf("%s", r.body)
+	}
+	// Kannel with no registered modem: queued for later.
+	r = e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x", nil)
+	if r.code != 202 || string(r.body) != "3: Queued for later delivery" {
+		t.Fatalf("%d %q", r.code, r.body)
+	}
+	// The event stream after Close: 503.
+	e.h.Close(t.Context())
+	e.want(e.do("GET", "/v1/events", nil), 503)
+}
