@@ -35,12 +35,16 @@ func runServeCmd(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
-	return serve(sigs, args, stdout, stderr)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	return serve(sigs, usr1, args, stdout, stderr)
 }
 
 // serve runs the daemon until the first signal on sigs (a graceful stop)
-// and aborts work on the wire at the second.
-func serve(sigs <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
+// and aborts work on the wire at the second. A signal on dump writes each
+// modem's recent AT traffic to a file next to the database.
+func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "configuration file (default "+gateway.DefaultConfigPath+" when it exists)")
@@ -79,7 +83,7 @@ func serve(sigs <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
 		d.shutdown(context.Background())
 		return 1
 	}
-	return d.run(sigs)
+	return d.run(sigs, dump)
 }
 
 func loadConfig(path string) (gateway.Config, error) {
@@ -220,7 +224,7 @@ func (d *daemon) startSim(n int) ([]pool.Spec, error) {
 }
 
 // run is the main loop: watchdog pings, STATUS updates, signals.
-func (d *daemon) run(sigs <-chan os.Signal) int {
+func (d *daemon) run(sigs, dump <-chan os.Signal) int {
 	tick := 10 * time.Second
 	if wd := d.notifier.WatchdogInterval(); wd > 0 && wd < tick {
 		tick = wd
@@ -233,6 +237,8 @@ func (d *daemon) run(sigs <-chan os.Signal) int {
 		case sig := <-sigs:
 			d.log.Info("stopping: finishing messages on the wire; signal again to abort", "signal", sig.String())
 			return d.stop(sigs)
+		case <-dump:
+			d.dumpTraces()
 		case err := <-d.serveErr:
 			d.log.Error("API server stopped", "err", err)
 			d.stop(sigs)
@@ -244,6 +250,28 @@ func (d *daemon) run(sigs <-chan os.Signal) int {
 				last = s
 			}
 		}
+	}
+}
+
+// dumpTraces writes every modem's AT trace ring (PIN redacted) to
+// <database dir>/at-trace-<modem>-<time>.log, for a bug report.
+func (d *daemon) dumpTraces() {
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	for _, m := range d.gw.Pool().Members() {
+		lines, ok := d.gw.Trace(m.ID())
+		if !ok || len(lines) == 0 {
+			continue
+		}
+		p := filepath.Join(filepath.Dir(d.cfg.Storage.Path), fmt.Sprintf("at-trace-%s-%s.log", m.ID(), stamp))
+		var b []byte
+		for _, l := range lines {
+			b = append(append(b, l...), '\n')
+		}
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			d.log.Error("AT trace dump failed", "modem", m.ID(), "err", err)
+			continue
+		}
+		d.log.Info("AT trace dumped", "modem", m.ID(), "file", p, "lines", len(lines))
 	}
 }
 

@@ -35,9 +35,10 @@ level = "warn"
 	}
 	pr, pw := io.Pipe()
 	sigs := make(chan os.Signal, 2)
+	dump := make(chan os.Signal, 1)
 	code := make(chan int, 1)
 	go func() {
-		c := serve(sigs, []string{"--config", cfg, "--simulate", "2"}, pw, io.Discard)
+		c := serve(sigs, dump, []string{"--config", cfg, "--simulate", "2"}, pw, io.Discard)
 		pw.Close()
 		code <- c
 	}()
@@ -59,8 +60,9 @@ level = "warn"
 		t.Fatalf("no API address / numbers in the output (%v)", numbers)
 	}
 
+	client := &http.Client{Timeout: 10 * time.Second}
 	body := fmt.Sprintf(`{"to": %q, "text": "hello from sim1 👋", "modem": "sim1"}`, numbers["sim2"])
-	resp, err := http.Post(base+"/v1/messages", "application/json", strings.NewReader(body))
+	resp, err := client.Post(base+"/v1/messages", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ level = "warn"
 			t.Fatal("message never reached the inbox")
 		}
 		time.Sleep(20 * time.Millisecond)
-		r, err := http.Get(base + "/v1/inbox")
+		r, err := client.Get(base + "/v1/inbox")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -88,7 +90,7 @@ level = "warn"
 	if got.From != numbers["sim1"] || got.Text != "hello from sim1 👋" || got.Modem != "sim2" {
 		t.Errorf("inbox: %+v", got)
 	}
-	r, err := http.Get(base + "/v1/modems")
+	r, err := client.Get(base + "/v1/modems")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +101,24 @@ level = "warn"
 	r.Body.Close()
 	if len(ms.Modems) != 2 || ms.Modems[0].Number != numbers["sim1"] || ms.Modems[0].State != "ready" {
 		t.Errorf("modems: %+v", ms.Modems)
+	}
+
+	// SIGUSR1: the AT traces land next to the database.
+	dump <- syscall.SIGUSR1
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		traces, _ := filepath.Glob(filepath.Join(dir, "db", "at-trace-sim1-*.log"))
+		if len(traces) == 1 {
+			b, _ := os.ReadFile(traces[0])
+			if !strings.Contains(string(b), "AT+CMGS") {
+				t.Errorf("trace without the send:\n%s", b)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no AT trace dumped")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 
 	sigs <- syscall.SIGTERM
@@ -116,7 +136,7 @@ func TestServeBadConfig(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(p, []byte("[server]\nlisen = \"x\"\n"), 0o600)
 	var errOut strings.Builder
-	if c := serve(nil, []string{"--config", p}, io.Discard, &errOut); c != 2 || !strings.Contains(errOut.String(), "server.lisen") {
+	if c := serve(nil, nil, []string{"--config", p}, io.Discard, &errOut); c != 2 || !strings.Contains(errOut.String(), "server.lisen") {
 		t.Errorf("exit %d, stderr %q", c, errOut.String())
 	}
 }
