@@ -14,24 +14,37 @@ import (
 )
 
 // dlrNotifier calls the dlr-url of messages sent through /cgi-bin/sendsms
-// when the daemon publishes their sent, delivered or failed events. Each
-// callback runs in its own goroutine (bounded by maxInflight), retried a few
-// times with backoff; Close cancels and waits for them.
+// when the daemon publishes their sent, delivered or failed events.
+// Published report events wait in a bounded queue for one lookup worker
+// (Publish never blocks; when the queue is full the event is dropped and
+// logged); each callback then runs in its own goroutine, at most
+// maxInflightDLR at once, retried with backoff. Close cancels and waits
+// for all of them.
 type dlrNotifier struct {
 	h        *Handler
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	sem      chan struct{}
+	jobs     chan Event
+	start    sync.Once
 	backoff  time.Duration // first retry delay; doubles
 	attempts int
 }
 
-const maxInflightDLR = 32
+const (
+	maxInflightDLR = 32
+	dlrQueue       = 4096
+)
 
 func newDLRNotifier(h *Handler) *dlrNotifier {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR), backoff: time.Second, attempts: 4}
+	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR),
+		jobs: make(chan Event, dlrQueue), backoff: time.Second, attempts: 4}
+}
+
+func isReportEvent(name string) bool {
+	return name == "sms:sent" || name == "sms:delivered" || name == "sms:failed"
 }
 
 // target returns the dlr-url to call for ev, with its escapes expanded,
@@ -74,45 +87,70 @@ func (n *dlrNotifier) target(ctx context.Context, ev Event) (string, error) {
 	return expandDLR(raw, typ, m, p, ev), nil
 }
 
-// handle runs the callback for ev in the background with retries (the
-// Publish path).
+// handle queues ev for the lookup worker (the Publish path).
 func (n *dlrNotifier) handle(ev Event) {
-	if n.ctx.Err() != nil {
+	if !isReportEvent(ev.Event) || n.ctx.Err() != nil {
 		return
 	}
-	n.wg.Add(1)
-	go func() {
-		defer n.wg.Done()
+	n.start.Do(func() {
+		n.wg.Add(1)
+		go n.worker()
+	})
+	select {
+	case n.jobs <- ev:
+	default:
+		n.h.log.Warn("api: dlr-url queue full, event dropped", "event", ev.ID)
+	}
+}
+
+// worker looks up each queued event's message and starts the callbacks.
+func (n *dlrNotifier) worker() {
+	defer n.wg.Done()
+	for {
+		var ev Event
 		select {
-		case n.sem <- struct{}{}:
-			defer func() { <-n.sem }()
 		case <-n.ctx.Done():
 			return
+		case ev = <-n.jobs:
 		}
 		ctx, cancel := context.WithTimeout(n.ctx, 10*time.Second)
 		target, err := n.target(ctx, ev)
 		cancel()
 		if err != nil || target == "" {
+			continue
+		}
+		select {
+		case n.sem <- struct{}{}:
+		case <-n.ctx.Done():
 			return
 		}
-		delay := n.backoff
-		for i := 0; i < n.attempts; i++ {
-			if i > 0 {
-				t := time.NewTimer(delay)
-				select {
-				case <-n.ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-				delay *= 2
-			}
-			if n.call(n.ctx, target) == nil {
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			defer func() { <-n.sem }()
+			n.retry(ev, target)
+		}()
+	}
+}
+
+func (n *dlrNotifier) retry(ev Event, target string) {
+	delay := n.backoff
+	for i := 0; i < n.attempts; i++ {
+		if i > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-n.ctx.Done():
+				t.Stop()
 				return
+			case <-t.C:
 			}
+			delay *= 2
 		}
-		n.h.log.Warn("api: dlr-url callback failed", "event", ev.ID, "attempts", n.attempts)
-	}()
+		if n.call(n.ctx, target) == nil {
+			return
+		}
+	}
+	n.h.log.Warn("api: dlr-url callback failed", "event", ev.ID, "attempts", n.attempts)
 }
 
 // KannelDLR makes the Kannel dlr-url callback for one event, once, and

@@ -298,3 +298,42 @@ func TestRemainingErrorCodes(t *testing.T) {
 	e.h.Close(t.Context())
 	e.want(e.do("GET", "/v1/events", nil), 503)
 }
+
+// TestKannelDLRRetry: a callback the receiver answers with 503 is tried
+// again (Publish path, in-memory backoff).
+func TestKannelDLRRetry(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.h.dlr.backoff = 10 * time.Millisecond
+	status := make(chan int, 3)
+	status <- 503
+	status <- 502
+	status <- 200
+	calls := make(chan string, 4)
+	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(<-status)
+		calls <- r.URL.RawQuery
+	}))
+	defer cb.Close()
+	e.want(e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=8&dlr-url="+url.QueryEscape(cb.URL+"/?t=%d&i=%I"), nil), 202)
+	page, _ := e.store.Messages(t.Context(), MessageFilter{Limit: 1})
+	id := page.Messages[0].ID
+	e.markSent(id, 9)
+	p, _ := json.Marshal(EventPayload{MessageID: id})
+	e.h.Publish(Event{ID: "s1", Event: "sms:sent", Payload: p})
+	for i := 0; i < 3; i++ {
+		select {
+		case q := <-calls:
+			if q != "t=8&i="+id {
+				t.Fatalf("call %d: %q", i, q)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d calls", i)
+		}
+	}
+	if err := e.h.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 0 {
+		t.Fatal("called after success")
+	}
+}
