@@ -187,8 +187,10 @@ func TestEventOverflow(t *testing.T) {
 	for e.h.hub.subscribers() != 1 {
 		time.Sleep(time.Millisecond)
 	}
-	big := json.RawMessage(`{"messageId":"1","message":"` + strings.Repeat("x", 4096) + `"}`)
-	for i := 0; i < subscriberBuffer*4 && e.h.hub.subscribers() > 0; i++ {
+	// 64 KiB events: the socket buffers hold at most a few MiB, so the
+	// writer blocks and the subscriber's buffer fills long before the bound.
+	big := json.RawMessage(`{"messageId":"1","message":"` + strings.Repeat("x", 64<<10) + `"}`)
+	for i := 0; i < subscriberBuffer*16 && e.h.hub.subscribers() > 0; i++ {
 		e.h.Publish(Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
 	}
 	if e.h.hub.subscribers() != 0 {
@@ -198,7 +200,7 @@ func TestEventOverflow(t *testing.T) {
 	// stays open (keep-alive), so read until the notice shows.
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	sc := bufio.NewScanner(conn)
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	sc.Buffer(make([]byte, 128<<10), 128<<10)
 	for sc.Scan() {
 		if sc.Text() == "event: overflow" {
 			return
