@@ -598,3 +598,15 @@ func TestRegistrationBareOK(t *testing.T) {
 		t.Errorf("took %v", time.Since(start))
 	}
 }
+
+func TestSendIgnoresBareOK(t *testing.T) {
+	f := fake(baseScript())
+	f.On("AT+CMGS=*", "\r\n> ")
+	// A late OK of an earlier command lands first; the real result follows.
+	f.On("0001", "\r\nOK\r\n\r\n+CMGS: 12\r\n\r\nOK\r\n")
+	m := open(t, f, testCfg())
+	mrs, err := m.SendParts(tctx(t), []Part{{1, "0001"}})
+	if err != nil || len(mrs) != 1 || mrs[0] != 12 {
+		t.Fatalf("%v %v", mrs, err)
+	}
+}

@@ -44,8 +44,7 @@ func (e *SendError) Error() string {
 func (e *SendError) Unwrap() error { return e.Err }
 
 // SendParts sends the parts of one message in order and returns the TP-MR
-// the modem assigned to each (-1 when a modem reports success without a
-// +CMGS line). Each part is one AT command:
+// the modem assigned to each. Each part is one AT command:
 //
 //	-> AT+CMGS=<len><CR>       <- <CR><LF>> <SP>
 //	-> <hex PDU><^Z>           <- +CMGS: <mr> / OK
@@ -90,7 +89,9 @@ func (m *Modem) SendParts(ctx context.Context, parts []Part) ([]int, error) {
 		if p.Len <= 0 || p.Hex == "" || !isHex(p.Hex) {
 			return mrs, &SendError{Part: i, Parts: len(parts), MRs: mrs, Err: fmt.Errorf("invalid part: length %d, %d hex chars", p.Len, len(p.Hex))}
 		}
-		cmd := at.Cmd{Line: fmt.Sprintf("AT+CMGS=%d", p.Len), Payload: p.Hex, Timeout: m.cfg.SendTimeout}
+		// Expect +CMGS: an OK without it is a late answer to something
+		// else, and a send must not be reported done on it.
+		cmd := at.Cmd{Line: fmt.Sprintf("AT+CMGS=%d", p.Len), Payload: p.Hex, Timeout: m.cfg.SendTimeout, Expect: "+CMGS"}
 		if m.cfg.SendTimeout > 0 {
 			cmd.PromptTimeout = min(m.cfg.SendTimeout, 10*time.Second)
 		}
@@ -98,7 +99,7 @@ func (m *Modem) SendParts(ctx context.Context, parts []Part) ([]int, error) {
 		if err != nil {
 			return mrs, &SendError{Part: i, Parts: len(parts), MRs: mrs, Err: err}
 		}
-		mr := -1
+		mr := -1 // a "+CMGS:" line without a number
 		if a, ok := find(lines, "+CMGS"); ok {
 			if n, ok := atoi(fields(a)[0]); ok {
 				mr = n
