@@ -73,6 +73,12 @@
 // its own cursor and retry schedule, waking on EventsAvailable. Changed
 // wakes anyone interested in any commit (server-sent events).
 //
+// # Retention
+//
+// Nothing is deleted on its own. Purge(ctx, before) removes finished
+// messages, inbox messages and delivered events older than a cut-off, in
+// small transactions; the daemon calls it on a schedule if configured.
+//
 // All methods are safe for concurrent use. Errors wrap the sentinels
 // ErrNotFound, ErrConflict, ErrNotCancellable, ErrInvalid (as a
 // *ValidationError naming the field), ErrNoMessage, ErrNotClaimed,
