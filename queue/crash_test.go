@@ -27,7 +27,7 @@ import (
 const crashEnv = "SMSGW_QUEUE_CRASH_DB"
 
 func TestCrashRecovery(t *testing.T) {
-	rounds, maxRun := 12, 400*time.Millisecond
+	rounds, maxRun := 20, 300*time.Millisecond
 	if os.Getenv("SMSGW_SOAK") == "1" {
 		rounds, maxRun = 200, 2*time.Second
 	}
