@@ -323,3 +323,59 @@ func TestUnknownRouteAndMethod(t *testing.T) {
 	e.want(r, 405)
 	r.errCode(t)
 }
+
+// TestOpenAPIRefsAndParams: every $ref resolves inside the document and
+// every {param} of a path is declared as a path parameter.
+func TestOpenAPIRefsAndParams(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(ref string) bool {
+		var cur any = doc
+		for _, tok := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return false
+			}
+			if cur, ok = m[tok]; !ok {
+				return false
+			}
+		}
+		return true
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if r, ok := x["$ref"].(string); ok && !resolve(r) {
+				t.Errorf("unresolved $ref %s", r)
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	walk(doc)
+	for path, ops := range doc["paths"].(map[string]any) {
+		for method, op := range ops.(map[string]any) {
+			declared := map[string]bool{}
+			params, _ := op.(map[string]any)["parameters"].([]any)
+			for _, p := range params {
+				pm := p.(map[string]any)
+				if pm["in"] == "path" {
+					declared[pm["name"].(string)] = true
+				}
+			}
+			for _, seg := range strings.Split(path, "/") {
+				if strings.HasPrefix(seg, "{") && !declared[strings.Trim(seg, "{}")] {
+					t.Errorf("%s %s: path parameter %s not declared", method, path, seg)
+				}
+			}
+		}
+	}
+}
