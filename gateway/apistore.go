@@ -19,6 +19,9 @@ import (
 const (
 	metaBatch = "smsgw.batch"
 	metaFlash = "flash"
+	// batchKey prefixes the idempotency key of a batch the caller named
+	// without giving a key of its own.
+	batchKey = "batch:"
 )
 
 // APIStore adapts the durable queue to the API's Store interface. Safe for
@@ -89,9 +92,7 @@ func (s APIStore) Submit(ctx context.Context, req api.SubmitRequest) (api.Submit
 		for k, v := range m.Metadata {
 			nm.Metadata[k] = v
 		}
-		if m.Flash {
-			nm.Metadata[metaFlash] = "1"
-		}
+		nm.Flash = m.Flash
 		if batch != "" {
 			nm.Metadata[metaBatch] = batch
 		}
@@ -101,8 +102,13 @@ func (s APIStore) Submit(ctx context.Context, req api.SubmitRequest) (api.Submit
 		for _, x := range grp {
 			nm.To = append(nm.To, x.To)
 		}
-		if req.IdempotencyKey != "" {
-			nm.IdempotencyKey = req.IdempotencyKey
+		// A batch named by the caller is found again through its key.
+		key := req.IdempotencyKey
+		if key == "" && req.Batch != "" {
+			key = batchKey + req.Batch
+		}
+		if key != "" {
+			nm.IdempotencyKey = key
 			if len(groups) > 1 {
 				nm.IdempotencyKey += "#" + strconv.Itoa(gi)
 			}
@@ -128,7 +134,7 @@ func apiMessage(m queue.Message) api.Message {
 		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: string(m.State), Coding: m.Coding,
 		PartCount: m.PartsTotal, Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags,
 		DeliveryReport: m.Report, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem,
-		ErrorCode: m.ErrorCode, Error: m.Error,
+		ErrorCode: m.ErrorCode, Error: m.Error, Flash: m.Flash,
 	}
 	if out.Coding == "" || out.Coding == "auto" {
 		out.Coding = "auto"
@@ -146,7 +152,7 @@ func apiMessage(m queue.Message) api.Message {
 		case metaBatch:
 			out.Batch = v
 		case metaFlash:
-			out.Flash = v == "1"
+			out.Flash = out.Flash || v == "1"
 		default:
 			if out.Metadata == nil {
 				out.Metadata = map[string]string{}
@@ -208,13 +214,17 @@ func (s APIStore) Message(ctx context.Context, id string) (api.Message, error) {
 	return apiMessage(m), nil
 }
 
-// Messages implements api.Store. The queue filters on one state, the
-// recipient and the start time; further states, the batch and the end
-// time are filtered here.
+// Messages implements api.Store. A batch is found through its
+// idempotency key; the rest goes to the queue's filters.
 func (s APIStore) Messages(ctx context.Context, f api.MessageFilter) (api.MessagePage, error) {
-	qf := queue.Filter{Recipient: f.To, Since: f.Since, Limit: f.Limit}
-	if len(f.States) == 1 {
-		qf.State = queue.State(f.States[0])
+	if f.Batch != "" && f.Cursor == "" {
+		if page, ok, err := s.batch(ctx, f); ok || err != nil {
+			return page, err
+		}
+	}
+	qf := queue.Filter{Recipient: f.To, Since: f.Since, Until: f.Until, Limit: f.Limit}
+	for _, st := range f.States {
+		qf.States = append(qf.States, queue.State(st))
 	}
 	if f.Cursor != "" {
 		c, err := strconv.ParseInt(f.Cursor, 10, 64)
@@ -230,13 +240,7 @@ func (s APIStore) Messages(ctx context.Context, f api.MessageFilter) (api.Messag
 	var out api.MessagePage
 	for _, m := range p.Messages {
 		am := apiMessage(m)
-		if len(f.States) > 1 && !slices.Contains(f.States, am.State) {
-			continue
-		}
 		if f.Batch != "" && am.Batch != f.Batch && am.ID != f.Batch {
-			continue
-		}
-		if !f.Until.IsZero() && !am.CreatedAt.Before(f.Until) {
 			continue
 		}
 		out.Messages = append(out.Messages, am)
@@ -245,6 +249,30 @@ func (s APIStore) Messages(ctx context.Context, f api.MessageFilter) (api.Messag
 		out.Next = strconv.FormatInt(p.Next, 10)
 	}
 	return out, nil
+}
+
+// batch lists a batch by the keys Submit gives batches: ok is false when
+// no key knows it (a batch named by its first message id, say).
+func (s APIStore) batch(ctx context.Context, f api.MessageFilter) (api.MessagePage, bool, error) {
+	for _, key := range []string{batchKey + f.Batch, "sms-gate:" + f.Batch} {
+		ms, err := s.Q.ByKey(ctx, key)
+		if errors.Is(err, queue.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return api.MessagePage{}, false, s.err(err)
+		}
+		var out api.MessagePage
+		for _, m := range ms {
+			am := apiMessage(m)
+			if len(f.States) > 0 && !slices.Contains(f.States, am.State) || f.To != "" && am.To != f.To {
+				continue
+			}
+			out.Messages = append(out.Messages, am)
+		}
+		return out, true, nil
+	}
+	return api.MessagePage{}, false, nil
 }
 
 // Cancel implements api.Store.
@@ -329,10 +357,9 @@ func (s APIStore) Counts(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// Ping implements api.Store: a cheap read proves the database answers.
+// Ping implements api.Store.
 func (s APIStore) Ping(ctx context.Context) error {
-	_, err := s.Q.Counts(ctx)
-	return s.err(err)
+	return s.err(s.Q.Ping(ctx))
 }
 
 // reportMeaning names a TP-Status (TS 23.040 9.2.3.15) for the API.

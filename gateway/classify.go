@@ -51,8 +51,13 @@ func failure(err error) queue.Failure {
 }
 
 // timedOut reports whether a send error means the part may or may not have
-// left: the modem took it but never answered.
+// left: the modem took the PDU but never answered. A missing "> " prompt
+// means the PDU was never written (the engine aborted with ESC).
 func timedOut(err error) bool {
+	var ce *at.CommandError
+	if errors.As(err, &ce) && ce.Phase == "prompt" {
+		return false
+	}
 	return errors.Is(err, at.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
 }
 

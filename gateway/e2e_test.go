@@ -292,3 +292,40 @@ func TestWebhooksThroughOutbox(t *testing.T) {
 		t.Errorf("the first failed POST was not retried (%d posts)", fails.Load())
 	}
 }
+
+// A send whose AT+CMGS result never comes in time may or may not have
+// left: at-most-once marks it uncertain and never resends it; at-least-once
+// resends it.
+func TestCMGSTimeoutPolicy(t *testing.T) {
+	for _, policy := range []string{PolicyAtMostOnce, PolicyAtLeastOnce} {
+		t.Run(policy, func(t *testing.T) {
+			r := newRig(t, rigOptions{modems: 1, config: func(c *Config) {
+				c.Retry.Policy = policy
+				c.Retry.SendTimeout = 300 * time.Millisecond
+			}})
+			r.waitReady(1)
+			r.modems[0].SetSubmitDelay(time.Second)
+			ms := r.enqueue(queue.NewMessage{To: []string{"+15557770005"}, Text: "maybe twice"})
+			if policy == PolicyAtMostOnce {
+				r.waitStates(ids(ms), 20*time.Second, queue.StateUncertain)
+				r.modems[0].SetSubmitDelay(0)
+				// Later traffic flows, and the uncertain one is not resent.
+				more := r.enqueue(queue.NewMessage{To: []string{"+15557770005"}, Text: "next"})
+				r.waitStates(ids(more), 20*time.Second, queue.StateSent)
+				n := 0
+				for _, s := range r.net.Submitted() {
+					if txt, _ := s.Text(); txt == "maybe twice" {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("uncertain message submitted %d times, want 1", n)
+				}
+				return
+			}
+			r.waitFor("first attempt timed out", 20*time.Second, func() bool { return r.get(ms[0].ID).Attempts >= 1 && r.get(ms[0].ID).State != queue.StateSending })
+			r.modems[0].SetSubmitDelay(0)
+			r.waitStates(ids(ms), 20*time.Second, queue.StateSent)
+		})
+	}
+}

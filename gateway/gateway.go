@@ -30,6 +30,12 @@ type Options struct {
 	Probe pool.ProbeFunc
 	// Publish receives every outbox event (the API's event stream).
 	Publish func(api.Event)
+	// KannelDLR, when set, is a durable consumer of the outbox that makes
+	// Kannel dlr-url callbacks (api.Handler.KannelDLR); an error retries.
+	KannelDLR func(context.Context, api.Event) error
+	// ObserveSend and HookDelivery feed metrics (api.Handler.Recorder).
+	ObserveSend  func(modem string, d time.Duration)
+	HookDelivery func(hook string, ok bool)
 	// Webhooks persists API-registered webhooks; nil keeps only the
 	// configured ones.
 	WebhookFile string
@@ -169,6 +175,14 @@ func (g *Gateway) Start(ctx context.Context) error {
 }
 
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
+	if rec := g.opts.HookDelivery; rec != nil && c.Name != "api-events" {
+		deliver, name := c.Deliver, c.Name
+		c.Deliver = func(ctx context.Context, ev hooks.Event) error {
+			err := deliver(ctx, ev)
+			rec(name, err == nil)
+			return err
+		}
+	}
 	if err := g.store.AddConsumer(g.runCtx, c.Name); err != nil {
 		return fmt.Errorf("gateway: register %s: %w", c.Name, err)
 	}
@@ -239,6 +253,13 @@ func (g *Gateway) consumers() []hooks.Consumer {
 		for _, r := range g.registry.list() {
 			out = append(out, g.registeredConsumer(r))
 		}
+	}
+	if g.opts.KannelDLR != nil {
+		dlr := g.opts.KannelDLR
+		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
+			Deliver: func(ctx context.Context, ev hooks.Event) error {
+				return dlr(ctx, api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+			}})
 	}
 	if g.opts.Publish != nil {
 		pub := g.opts.Publish

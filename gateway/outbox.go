@@ -86,10 +86,14 @@ func (o *queueOutbox) Retry(ctx context.Context, consumer, id string, _ time.Tim
 	return err
 }
 
-// Drop implements hooks.Outbox. The queue has no "give up now" yet, so a
-// permanent failure is recorded as a failure and runs out its attempts.
+// Drop implements hooks.Outbox: the delivery is kept as dead, with its
+// reason, and never retried.
 func (o *queueOutbox) Drop(ctx context.Context, consumer, id, reason string) error {
-	return o.Retry(ctx, consumer, id, time.Time{}, "permanent: "+reason)
+	err := o.g.store.DropEvent(ctx, consumer, eventID(id), reason)
+	if errors.Is(err, queue.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // NextDue implements hooks.Outbox.

@@ -177,7 +177,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	case "ucs2":
 		opt.Coding = pdu.CodingUCS2
 	}
-	opt.Flash = job.Metadata["flash"] == "1"
+	opt.Flash = job.Flash || job.Metadata[metaFlash] == "1"
 	if !job.ExpiresAt.IsZero() {
 		// The SMSC stops trying when the message is no longer wanted.
 		opt.Validity = max(time.Until(job.ExpiresAt), 5*time.Minute)
@@ -200,6 +200,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	total := len(parts)
 	sent := 0
+	started := time.Now()
 	for i, p := range todo {
 		s.recording.Lock()
 		s.g.noteCMGS(job)
@@ -231,6 +232,9 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	s.m.CountSent()
 	s.m.Touch()
+	if obs := s.g.opts.ObserveSend; obs != nil {
+		obs(s.m.ID(), time.Since(started))
+	}
 	log.Info("sent", "parts", total)
 	return "", nil
 }
@@ -249,11 +253,17 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 	if timedOut(err) {
 		// The modem took the part but never answered: it may be out.
 		if s.g.cfg.Retry.Policy == PolicyAtMostOnce {
-			f = queue.Failure{Class: queue.Permanent, Err: "uncertain: the modem did not answer AT+CMGS; not resent (retry.policy at-most-once): " + err.Error()}
-		} else {
-			f.Class = queue.Temporary
-			f.Err = "uncertain, resending (retry.policy at-least-once): " + err.Error()
+			s.m.CountFailed(-1)
+			s.m.NoteError(err)
+			why := "the modem did not answer AT+CMGS; not resent (retry.policy at-most-once): " + err.Error()
+			if _, merr := s.g.store.MarkUncertain(context.WithoutCancel(ctx), job.AttemptID, why); merr != nil {
+				log.Error("mark uncertain", "err", merr)
+			}
+			log.Warn("send uncertain", "err", err)
+			return queue.Temporary, err
 		}
+		f.Class = queue.Temporary
+		f.Err = "uncertain, resending (retry.policy at-least-once): " + err.Error()
 	}
 	code := -1
 	if f.Code != 0 {

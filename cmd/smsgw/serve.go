@@ -143,9 +143,26 @@ func (d *daemon) start() error {
 	gw, err := gateway.New(d.cfg, gateway.Options{
 		Store: st, Logger: d.log, Extra: extra,
 		WebhookFile: filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
+		// The handler needs the gateway, so these reach it late.
 		Publish: func(ev api.Event) {
 			if h != nil {
 				h.Publish(ev)
+			}
+		},
+		KannelDLR: func(ctx context.Context, ev api.Event) error {
+			if h == nil {
+				return errors.New("API not up yet")
+			}
+			return h.KannelDLR(ctx, ev)
+		},
+		ObserveSend: func(modem string, d time.Duration) {
+			if h != nil {
+				h.Recorder().ObserveSend(modem, d)
+			}
+		},
+		HookDelivery: func(hook string, ok bool) {
+			if h != nil {
+				h.Recorder().HookDelivery(hook, ok)
 			}
 		},
 	})
@@ -155,7 +172,7 @@ func (d *daemon) start() error {
 	d.gw = gw
 	h, err = api.New(api.Options{
 		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
-		Registry: reg, Logger: d.log, Version: version,
+		Registry: reg, Logger: d.log, Version: version, ExternalDLR: true,
 	}, api.Backend{Store: gateway.APIStore{Q: st}, Modems: gw, Webhooks: gw})
 	if err != nil {
 		return err
