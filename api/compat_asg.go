@@ -242,13 +242,13 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 		return e
 	}
 	// The client's id names the batch and, as SMSGate does, reusing it is
-	// a conflict; without one the batch gets a random id.
-	batch, key := req.ID, ""
-	if batch != "" {
-		key = "sms-gate:" + batch
-	} else {
+	// a conflict; without one the batch gets a random id. Either way the
+	// id is the idempotency key the batch is found by.
+	batch := req.ID
+	if batch == "" {
 		batch = newID()
 	}
+	key := batchKeyPrefix + batch
 	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("asg", msgs), Batch: batch, Messages: msgs})
 	if err != nil {
 		if errorsIsConflict(err) {

@@ -13,21 +13,23 @@ import (
 	"smsgw/queue"
 )
 
-// Metadata keys the queue adapter keeps with a message for fields the queue
-// has no column for.
+// metaBatch is the metadata key of a named batch (the SMSGate message id);
+// the batch's messages are found again through the idempotency key
+// batchKeyPrefix+name, which the SMSGate routes always set.
 const (
-	metaBatch = "sms-gate.id" // the caller's batch id (SMSGate message id)
-	metaFlash = "flash"       // "1": class 0
+	metaBatch      = "sms-gate.id"
+	batchKeyPrefix = "sms-gate:"
 )
 
-// maxScan bounds the rows one listing reads when it filters on something
-// the queue cannot (several states, an upper time bound, a batch).
+// maxScan bounds the rows one inbox listing reads when it filters on
+// something the queue cannot (an upper time bound).
 const maxScan = 5000
 
 // QueueStore adapts the SQLite queue to the API's Store. Message ids are
 // the queue's integer ids in decimal. A request without a batch name gets
 // "q<first>" or "q<first>-<last>" (the ids of one request are consecutive);
-// a named batch is kept in the message metadata.
+// a named batch is kept in the message metadata and found by its
+// idempotency key.
 type QueueStore struct {
 	q *queue.Store
 }
@@ -74,17 +76,15 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 		meta[k] = v
 	}
 	if req.Batch != "" {
-		meta[metaBatch] = req.Batch
-	}
-	if f.Flash {
-		meta[metaFlash] = "1"
+		meta[metaBatch] = req.Batch // groups the batch in listings
 	}
 	if len(meta) == 0 {
 		meta = nil
 	}
 	nm := queue.NewMessage{
 		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
-		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Metadata: meta, IdempotencyKey: req.IdempotencyKey,
+		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta,
+		IdempotencyKey: req.IdempotencyKey,
 	}
 	for _, m := range req.Messages {
 		nm.To = append(nm.To, m.To)
@@ -142,6 +142,7 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: string(m.State), Coding: m.Coding,
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
+		Flash: m.Flash,
 	}
 	if !m.SendAfter.IsZero() {
 		t := m.SendAfter
@@ -154,12 +155,9 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 	if len(m.Metadata) > 0 {
 		out.Metadata = map[string]string{}
 		for k, v := range m.Metadata {
-			switch k {
-			case metaFlash:
-				out.Flash = v == "1"
-			case metaBatch:
+			if k == metaBatch {
 				out.Batch = v
-			default:
+			} else {
 				out.Metadata[k] = v
 			}
 		}
@@ -226,18 +224,16 @@ func (s *QueueStore) Message(ctx context.Context, id string) (Message, error) {
 	return fromQueue(m), nil
 }
 
-// Messages lists newest first. One state, the recipient and since go to
-// the queue; several states, until and batch are filtered here, reading at
-// most maxScan rows per call (the cursor then continues the scan).
+// Messages lists newest first; a batch is looked up by its id range or
+// its key instead.
 func (s *QueueStore) Messages(ctx context.Context, f MessageFilter) (MessagePage, error) {
 	if f.Batch != "" {
 		return s.batch(ctx, f.Batch)
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
+	qf := queue.Filter{Recipient: f.To, Since: f.Since, Until: f.Until, Limit: f.Limit}
+	for _, st := range f.States {
+		qf.States = append(qf.States, queue.State(st))
 	}
-	qf := queue.Filter{Recipient: f.To, Since: f.Since, Limit: limit}
 	if f.Cursor != "" {
 		c, ok := parseID(f.Cursor)
 		if !ok {
@@ -245,48 +241,11 @@ func (s *QueueStore) Messages(ctx context.Context, f MessageFilter) (MessagePage
 		}
 		qf.Cursor = c
 	}
-	if len(f.States) == 1 {
-		qf.State = queue.State(f.States[0])
+	pg, err := s.q.List(ctx, qf)
+	if err != nil {
+		return MessagePage{}, queueErr(err)
 	}
-	clientSide := len(f.States) > 1 || !f.Until.IsZero()
-	if !clientSide {
-		pg, err := s.q.List(ctx, qf)
-		if err != nil {
-			return MessagePage{}, queueErr(err)
-		}
-		return toPage(pg), nil
-	}
-	want := map[string]bool{}
-	for _, st := range f.States {
-		want[st] = true
-	}
-	qf.Limit = 500
-	var out MessagePage
-	scanned := 0
-	for {
-		pg, err := s.q.List(ctx, qf)
-		if err != nil {
-			return MessagePage{}, queueErr(err)
-		}
-		for _, m := range pg.Messages {
-			scanned++
-			if (len(want) == 0 || want[string(m.State)]) && (f.Until.IsZero() || m.CreatedAt.Before(f.Until)) {
-				out.Messages = append(out.Messages, fromQueue(m))
-				if len(out.Messages) == limit {
-					out.Next = strconv.FormatInt(m.ID, 10)
-					return out, nil
-				}
-			}
-			if scanned >= maxScan {
-				out.Next = strconv.FormatInt(m.ID, 10)
-				return out, nil
-			}
-		}
-		if pg.Next == 0 {
-			return out, nil
-		}
-		qf.Cursor = pg.Next
-	}
+	return toPage(pg), nil
 }
 
 func toPage(pg queue.Page) MessagePage {
@@ -300,54 +259,42 @@ func toPage(pg queue.Page) MessagePage {
 	return out
 }
 
-// batch finds the messages of one request: by id range for a batch named
-// here, else by the caller's id in the metadata among the newest maxScan
-// messages (the ids of one request are consecutive, so the scan stops
-// after the batch).
+// batch returns the messages of one request, with parts and attempts:
+// "q<first>[-<last>]" by id range (skipping messages of named batches),
+// any other name through its idempotency key.
 func (s *QueueStore) batch(ctx context.Context, b string) (MessagePage, error) {
-	var out MessagePage
+	var ids []int64
 	if first, last, ok := parseRangeBatch(b); ok {
 		for id := first; id <= last; id++ {
-			m, err := s.q.Get(ctx, id)
-			if errors.Is(err, queue.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return MessagePage{}, queueErr(err)
-			}
-			if m.Metadata[metaBatch] != "" {
-				continue // part of a batch the caller named itself
-			}
-			out.Messages = append(out.Messages, fromQueue(m))
+			ids = append(ids, id)
 		}
-		if len(out.Messages) > 0 {
-			return out, nil
+	} else {
+		ms, err := s.q.ByKey(ctx, batchKeyPrefix+b)
+		if errors.Is(err, queue.ErrNotFound) {
+			return MessagePage{}, nil
 		}
-	}
-	qf := queue.Filter{Limit: 500}
-	scanned := 0
-	for {
-		pg, err := s.q.List(ctx, qf)
 		if err != nil {
 			return MessagePage{}, queueErr(err)
 		}
-		for _, m := range pg.Messages {
-			scanned++
-			if m.Metadata[metaBatch] == b {
-				full, err := s.q.Get(ctx, m.ID)
-				if err != nil {
-					return MessagePage{}, queueErr(err)
-				}
-				out.Messages = append(out.Messages, fromQueue(full))
-			} else if len(out.Messages) > 0 || scanned >= maxScan {
-				return out, nil
-			}
+		for _, m := range ms {
+			ids = append(ids, m.ID)
 		}
-		if pg.Next == 0 {
-			return out, nil
-		}
-		qf.Cursor = pg.Next
 	}
+	var out MessagePage
+	for _, id := range ids {
+		m, err := s.q.Get(ctx, id)
+		if errors.Is(err, queue.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return MessagePage{}, queueErr(err)
+		}
+		if m.Metadata[metaBatch] != "" && m.Metadata[metaBatch] != b {
+			continue // in a range, but part of a batch its caller named
+		}
+		out.Messages = append(out.Messages, fromQueue(m))
+	}
+	return out, nil
 }
 
 // Cancel cancels a queued message.
@@ -445,9 +392,7 @@ func (s *QueueStore) Counts(ctx context.Context) (map[string]int64, error) {
 	return out, nil
 }
 
-// Ping reads the newest message id: cheap, and it fails when the database
-// is closed or unreadable.
+// Ping reports whether the database answers.
 func (s *QueueStore) Ping(ctx context.Context) error {
-	_, err := s.q.List(ctx, queue.Filter{Limit: 1})
-	return queueErr(err)
+	return queueErr(s.q.Ping(ctx))
 }
