@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -266,6 +268,19 @@ func TestKannelSendsms(t *testing.T) {
 	e.h.ServeHTTP(w, req)
 	if w.Code != 202 || w.Body.String() != "0: Accepted for delivery" {
 		t.Fatalf("form: %d %q", w.Code, w.Body)
+	}
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("to", "+4915112345678")
+	mw.WriteField("text", "multipart body")
+	mw.Close()
+	req = httptest.NewRequest("POST", "/cgi-bin/sendsms", &mp)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	w = httptest.NewRecorder()
+	e.h.ServeHTTP(w, req)
+	page, _ = e.store.Messages(t.Context(), MessageFilter{Limit: 1})
+	if w.Code != 202 || page.Messages[0].Text != "multipart body" {
+		t.Fatalf("multipart: %d %q", w.Code, w.Body)
 	}
 	req = httptest.NewRequest("POST", "/cgi-bin/sendsms", strings.NewReader("header body"))
 	req.Header.Set("Content-Type", "text/plain")

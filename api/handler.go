@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -215,7 +216,11 @@ func (h *Handler) wrap(route string, n need, st style, fn func(http.ResponseWrit
 		}
 		if kannel {
 			// Kannel credentials may come in a form body.
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				parse = func() error { return r.ParseMultipartForm(h.opts.MaxBodyBytes) }
+			}
+			if err := parse(); err != nil {
 				e := formError(err)
 				writeKannel(sw, e.Status, e.Message)
 				return
