@@ -231,6 +231,11 @@ func (m *Modem) enterPIN(ctx context.Context) error {
 	if _, bad := rejectedPINs.Load(key); bad {
 		return ErrPINRejected
 	}
+	// A restart loop of the whole process would forget rejectedPINs: the
+	// SIM's own counter is the last line of defence before its PUK lock.
+	if left, ok := m.pinRetries(ctx); ok && left < 2 {
+		return fmt.Errorf("%w (%d left)", ErrPINLastAttempt, left)
+	}
 	_, err := m.e.Exec(ctx, `AT+CPIN="`+m.cfg.PIN+`"`)
 	if err == nil {
 		return nil
@@ -242,6 +247,61 @@ func (m *Modem) enterPIN(ctx context.Context) error {
 	// know the PIN was not counted, and a second try could be the third.
 	rejectedPINs.Store(key, true)
 	return fmt.Errorf("%w: %w", ErrPINRejected, err)
+}
+
+// pinRetries asks how many PIN attempts the SIM has left, in the standard
+// form and the vendor ones, first answer wins:
+//
+//	-> AT+CPINR     <- +CPINR: SIM PIN,3,3 / +CPINR: SIM PUK,10,10 / OK   (27.007)
+//	-> AT+CPINC?    <- +CPINC: 3,3,10,10 / OK                            (Sierra)
+//	-> AT+QPINC="SC" <- +QPINC: "SC",3,10 / OK                           (Quectel)
+//	-> AT^CPIN?     <- ^CPIN: SIM PIN,3,10,3,10,3 / OK                   (Huawei)
+//	-> AT+SPIC      <- +SPIC: 3,3,10,10 / OK                             (SIMCom)
+func (m *Modem) pinRetries(ctx context.Context) (int, bool) {
+	for _, q := range []struct {
+		cmd, prefix string
+		field       func([]string) string
+	}{
+		{"AT+CPINR", "+CPINR", func(f []string) string {
+			if len(f) > 1 && strings.EqualFold(f[0], "SIM PIN") {
+				return f[1]
+			}
+			return ""
+		}},
+		{"AT+CPINC?", "+CPINC", func(f []string) string { return f[0] }},
+		{`AT+QPINC="SC"`, "+QPINC", func(f []string) string {
+			if len(f) > 1 {
+				return f[1]
+			}
+			return ""
+		}},
+		{"AT^CPIN?", "^CPIN", func(f []string) string {
+			if len(f) > 1 && f[1] != "" {
+				return f[1]
+			}
+			if len(f) > 3 {
+				return f[3]
+			}
+			return ""
+		}},
+		{"AT+SPIC", "+SPIC", func(f []string) string { return f[0] }},
+	} {
+		lines, err := m.e.Exec(ctx, q.cmd)
+		if err != nil {
+			if errors.Is(err, at.ErrClosed) || ctx.Err() != nil {
+				return 0, false
+			}
+			continue
+		}
+		for _, l := range lines {
+			if a, ok := args(l, q.prefix); ok {
+				if n, ok := atoi(q.field(fields(a))); ok {
+					return n, true
+				}
+			}
+		}
+	}
+	return 0, false
 }
 
 // CNMI settings in order of preference. <ds>=1 (+CDS straight to us) comes

@@ -34,6 +34,9 @@ var (
 	// again on this device in this process: a retry loop would lock the SIM
 	// behind its PUK.
 	ErrPINRejected = errors.New("modem: SIM PIN rejected; not retrying (fix the PIN, then restart)")
+	// ErrPINLastAttempt: the SIM has one PIN attempt left (or none); the
+	// configured PIN is not risked on it. Enter it by hand in a phone.
+	ErrPINLastAttempt = errors.New("modem: SIM has at most one PIN attempt left; not entering the PIN (enter it by hand)")
 	// ErrPUKRequired: the SIM is PUK-locked; smsgw never enters a PUK.
 	ErrPUKRequired = errors.New("modem: SIM PUK required (SIM blocked); unblock it in a phone")
 	// ErrNotReady: the modem kept answering busy/not-ready for longer than

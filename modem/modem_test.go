@@ -187,6 +187,38 @@ func TestPIN(t *testing.T) {
 			}
 		}
 	})
+	t.Run("last attempt is not risked", func(t *testing.T) {
+		s := baseScript()
+		s["AT+CPIN?"] = reply("+CPIN: SIM PIN")
+		s["AT+CPINR"] = reply("+CPINR: SIM PIN,1,3", "+CPINR: SIM PUK,10,10")
+		f := fake(s)
+		cfg := testCfg()
+		cfg.PIN = "1234"
+		_, err := New(tctx(t), f, cfg)
+		if !errors.Is(err, ErrPINLastAttempt) {
+			t.Fatalf("got %v", err)
+		}
+		if strings.Contains(strings.Join(f.Commands(), "|"), `AT+CPIN="1234"`) {
+			t.Error("PIN entered on the last attempt")
+		}
+	})
+	t.Run("vendor retry counters", func(t *testing.T) {
+		for cmd, r := range map[string]string{
+			"AT+CPINC?":     reply("+CPINC: 1,3,10,10"),
+			`AT+QPINC="SC"`: reply(`+QPINC: "SC",1,10`),
+			"AT^CPIN?":      reply("^CPIN: SIM PIN,1,10,1,10,3"),
+			"AT+SPIC":       reply("+SPIC: 1,3,10,10"),
+		} {
+			s := baseScript()
+			s["AT+CPIN?"] = reply("+CPIN: SIM PIN")
+			s[cmd] = r
+			cfg := testCfg()
+			cfg.PIN = "1234"
+			if _, err := New(tctx(t), fake(s), cfg); !errors.Is(err, ErrPINLastAttempt) {
+				t.Errorf("%s: got %v", cmd, err)
+			}
+		}
+	})
 	for name, tc := range map[string]struct {
 		reply string
 		pin   string

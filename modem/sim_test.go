@@ -623,6 +623,27 @@ func TestEmulatorPIN(t *testing.T) {
 	}
 }
 
+// TestEmulatorPINAcrossRestarts: a process restart forgets which PIN was
+// refused; the SIM's retry counter still stops the driver before the PUK.
+func TestEmulatorPINAcrossRestarts(t *testing.T) {
+	n := simNet(t)
+	a := simModem(t, n, sim.Options{PIN: "4321"})
+	cfg := simCfg()
+	cfg.PIN = "1111"
+	for i, want := range []error{modem.ErrPINRejected, modem.ErrPINRejected, modem.ErrPINLastAttempt, modem.ErrPINLastAttempt} {
+		cfg.ID = fmt.Sprintf("restart-%d-%s", i, a.Path()) // a fresh process each time
+		if _, err := modem.Open(sctx(t), a.Path(), cfg); !errors.Is(err, want) {
+			t.Fatalf("open %d: got %v, want %v", i, err, want)
+		}
+	}
+	cfg.ID = "check-" + a.Path()
+	cfg.PIN = ""
+	_, err := modem.Open(sctx(t), a.Path(), cfg)
+	if !errors.Is(err, modem.ErrPINRequired) {
+		t.Fatalf("SIM should still ask for its PIN, not its PUK: %v", err)
+	}
+}
+
 func TestEmulatorReceivePaths(t *testing.T) {
 	t.Run("direct delivery and status reports", func(t *testing.T) {
 		n := simNet(t)
