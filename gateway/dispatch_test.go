@@ -1,0 +1,115 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"smsgw/queue"
+)
+
+// Routing by modem id and tag, the priority lane and per-modem rate limits.
+func TestRoutingPriorityAndRate(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 3, submitDelay: 30 * time.Millisecond, config: func(c *Config) {
+		c.Modems[0].Tags = []string{"otp"}
+		c.Modems[2].Rate = RateList{{N: 2, Per: time.Second}}
+		c.Modems[2].Tags = []string{"slow"}
+	}})
+	r.waitReady(3)
+
+	t.Run("tag and id routing", func(t *testing.T) {
+		var tagged, pinned []int64
+		for i := 0; i < 6; i++ {
+			tagged = append(tagged, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770010"}, Text: fmt.Sprintf("tag %d", i), Tags: []string{"otp"}}))...)
+			pinned = append(pinned, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770010"}, Text: fmt.Sprintf("pin %d", i), Modem: "sim1"}))...)
+		}
+		r.waitStates(append(tagged, pinned...), 20*time.Second, queue.StateSent)
+		for _, id := range tagged {
+			if m := r.get(id); m.Modem != "sim0" {
+				t.Errorf("tagged message %d sent by %s", id, m.Modem)
+			}
+		}
+		for _, id := range pinned {
+			if m := r.get(id); m.Modem != "sim1" {
+				t.Errorf("pinned message %d sent by %s", id, m.Modem)
+			}
+		}
+	})
+
+	t.Run("priority lane", func(t *testing.T) {
+		var bulk []int64
+		for i := 0; i < 15; i++ {
+			bulk = append(bulk, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770011"}, Text: fmt.Sprintf("bulk %d", i), Modem: "sim1"}))...)
+		}
+		otp := r.enqueue(queue.NewMessage{To: []string{"+15557770011"}, Text: "code 424242", Modem: "sim1", Priority: 100})
+		r.waitStates(append(bulk, otp[0].ID), 30*time.Second, queue.StateSent)
+		otpAt := r.get(otp[0].ID).Parts[0].SentAt
+		later := 0
+		for _, id := range bulk {
+			if r.get(id).Parts[0].SentAt.After(otpAt) {
+				later++
+			}
+		}
+		// At most one bulk message was already on the wire when it came.
+		if later < len(bulk)-2 {
+			t.Errorf("the one-time code overtook only %d of %d bulk messages", later, len(bulk))
+		}
+	})
+
+	t.Run("rate limit", func(t *testing.T) {
+		var slow []int64
+		for i := 0; i < 6; i++ {
+			slow = append(slow, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770012"}, Text: fmt.Sprintf("slow %d", i), Tags: []string{"slow"}}))...)
+		}
+		r.waitStates(slow, 30*time.Second, queue.StateSent)
+		var at []time.Time
+		for _, id := range slow {
+			at = append(at, r.get(id).Parts[0].SentAt)
+		}
+		sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+		// 2 per second: any three consecutive sends span at least ~1 s.
+		for i := 2; i < len(at); i++ {
+			if d := at[i].Sub(at[i-2]); d < 900*time.Millisecond {
+				t.Errorf("sends %d..%d within %v: rate 2/sec not held", i-2, i, d)
+			}
+		}
+	})
+}
+
+// A graceful stop lets the part on the wire finish and be recorded; an
+// abort cuts it off and hands the message back.
+func TestGracefulStopAndAbort(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 1})
+	r.waitReady(1)
+	r.modems[0].SetSubmitDelay(700 * time.Millisecond)
+	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770013"}, Text: "finish me"})
+	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.g.FirstCMGS(ms[0].ID); return ok })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := r.g.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := r.get(ms[0].ID); m.State != queue.StateSent {
+		t.Errorf("after a graceful stop the message on the wire is %s, want sent", m.State)
+	}
+	r.st.Close(ctx)
+	r.g, r.st = nil, nil
+
+	// Abort: the send is cut off; the message goes back to the queue.
+	r.modems[0].SetSubmitDelay(5 * time.Second)
+	r.start()
+	r.waitReady(1)
+	ms = r.enqueue(queue.NewMessage{To: []string{"+15557770013"}, Text: "cut me"})
+	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.g.FirstCMGS(ms[0].ID); return ok })
+	short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel2()
+	start := time.Now()
+	r.g.Stop(short) // the deadline passes: the gateway aborts what is left
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("abort took %v", d)
+	}
+	r.waitFor("message handed back", 10*time.Second, func() bool { return r.get(ms[0].ID).State == queue.StateQueued })
+	r.modems[0].SetSubmitDelay(0)
+}
