@@ -268,3 +268,28 @@ func TestWriteAndSendFromStorage(t *testing.T) {
 	c.send("AT+CMSS=9\r")
 	c.waitFor("+CMS ERROR: 321\r\n")
 }
+
+func TestReceiveIntoME(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{Profile: "quectel-ec25"})
+	if _, err := n.AddModem(t.Context(), Options{Dir: t.TempDir(), Number: "not a number"}); err == nil {
+		t.Fatal("bad number accepted")
+	}
+	c := openClient(t, m.Path())
+	c.cmd("ATE0;+CMEE=1")
+	if got := c.cmd(`AT+CPMS="ME","ME","ME"`); got != "\r\n+CPMS: 0,255,0,255,0,255\r\n\r\nOK\r\n" {
+		t.Fatalf("CPMS ME %q", got)
+	}
+	c.send(`AT+CPMS="XX"` + "\r")
+	c.waitFor("+CMS ERROR: 302\r\n")
+	if err := n.Deliver(m.Number(), "+491700000001", "to flash"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFor("\r\n+CMTI: \"ME\",1\r\n")
+	if d := pduAfter(t, c.cmd("AT+CMGR=1"), "+CMGR:"); textOf(t, d) != "to flash" {
+		t.Fatalf("ME read %q", textOf(t, d))
+	}
+	if msgs := m.Messages(); len(msgs) != 1 || msgs[0].Mem != "ME" {
+		t.Fatalf("stored %+v", msgs)
+	}
+}

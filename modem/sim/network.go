@@ -122,6 +122,10 @@ func (n *Network) AddModem(ctx context.Context, o Options) (*Modem, error) {
 	if o.Number == "" {
 		o.Number = fmt.Sprintf("+1555010%04d", idx)
 	}
+	if d := strings.TrimPrefix(o.Number, "+"); d == "" || strings.Trim(d, "0123456789") != "" || len(d) > 20 {
+		n.mu.Unlock()
+		return nil, fmt.Errorf("sim: number %q: want digits with an optional leading +", o.Number)
+	}
 	if n.lookup(o.Number) != nil {
 		n.mu.Unlock()
 		return nil, fmt.Errorf("sim: number %s is already in use", o.Number)
