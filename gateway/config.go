@@ -258,6 +258,8 @@ type AutodetectConfig struct {
 	Interval time.Duration `toml:"interval"`
 	// ProbeTimeout bounds the AT probe of one interface (default 2s).
 	ProbeTimeout time.Duration `toml:"probe_timeout"`
+
+	explicit bool // enabled was set in the file
 }
 
 // RetryConfig is the [retry] table.
@@ -336,6 +338,16 @@ type SimulateConfig struct {
 	Dir string `toml:"dir"`
 }
 
+// SetSimulate sets the number of emulated modems (the --simulate flag).
+// Autodetection, unless the file turned it on, is off when simulating: a
+// demo must not take over a real modem plugged into the machine.
+func (c *Config) SetSimulate(n int) {
+	c.Simulate.Modems = n
+	if !c.Autodetect.explicit {
+		c.Autodetect.Enabled = len(c.Modems) == 0 && n == 0
+	}
+}
+
 // Default returns the configuration used when the file sets nothing.
 func Default() Config {
 	c := Config{}
@@ -404,7 +416,8 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 			m.Baud = 115200
 		}
 	}
-	if !defined("autodetect", "enabled") {
+	c.Autodetect.explicit = defined("autodetect", "enabled")
+	if !c.Autodetect.explicit {
 		c.Autodetect.Enabled = len(c.Modems) == 0 && c.Simulate.Modems == 0
 	}
 	if len(c.Autodetect.Globs) == 0 {

@@ -261,3 +261,19 @@ func TestIsLocalListen(t *testing.T) {
 		}
 	}
 }
+
+func TestSetSimulateTurnsAutodetectOff(t *testing.T) {
+	c := Default()
+	if !c.Autodetect.Enabled {
+		t.Fatal("autodetect off by default")
+	}
+	c.SetSimulate(2)
+	if c.Autodetect.Enabled || c.Simulate.Modems != 2 {
+		t.Errorf("after SetSimulate(2): %+v %+v", c.Autodetect, c.Simulate)
+	}
+	c, _ = Parse("[autodetect]\nenabled = true\n")
+	c.SetSimulate(2)
+	if !c.Autodetect.Enabled {
+		t.Error("explicit autodetect turned off")
+	}
+}

@@ -165,10 +165,14 @@ func (g *Gateway) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	g.wg.Add(1)
+	g.wg.Add(2)
 	go func() {
 		defer g.wg.Done()
 		g.wakeHooks(g.runCtx)
+	}()
+	go func() {
+		defer g.wg.Done()
+		g.pruneEvents(g.runCtx)
 	}()
 	g.pool.Start(g.runCtx)
 	return nil
@@ -219,6 +223,28 @@ func (g *Gateway) wakeHooks(ctx context.Context) {
 			d.Notify()
 		}
 		g.hooksMu.Unlock()
+	}
+}
+
+// eventRetention is how long delivered outbox events are kept.
+const eventRetention = 7 * 24 * time.Hour
+
+// pruneEvents deletes old events every consumer is done with, hourly.
+func (g *Gateway) pruneEvents(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n, err := g.store.PruneEvents(ctx, time.Now().Add(-eventRetention))
+		if err != nil && ctx.Err() == nil {
+			g.log.Warn("pruning delivered events", "err", err)
+		} else if n > 0 {
+			g.log.Debug("pruned delivered events", "events", n)
+		}
 	}
 }
 

@@ -66,7 +66,7 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	if *simulate >= 0 {
-		cfg.Simulate.Modems = *simulate
+		cfg.SetSimulate(*simulate)
 	}
 	if cfg.Simulate.Modems < 0 || cfg.Simulate.Modems > 64 {
 		fmt.Fprintln(stderr, "smsgw serve: --simulate: want 0..64")
