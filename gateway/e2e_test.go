@@ -329,3 +329,53 @@ func TestCMGSTimeoutPolicy(t *testing.T) {
 		})
 	}
 }
+
+// Discovery on emulated modems: ports found by glob and probed with AT; a
+// port that does not answer is left alone until it does; each modem is
+// named after its IMEI and keeps that name across a replug.
+func TestAutodetectEmulatedModems(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 0})
+	r.stop()
+	for i := 0; i < 2; i++ {
+		m, err := r.net.AddModem(context.Background(), sim.Options{Dir: r.dir, Name: fmt.Sprintf("tty%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.modems = append(r.modems, m)
+	}
+	r.modems[1].Hang(true) // a trap port: never answers
+	r.cfg.Autodetect = AutodetectConfig{Enabled: true, Globs: []string{filepath.Join(r.dir, "tty*")},
+		Interval: 50 * time.Millisecond, ProbeTimeout: 300 * time.Millisecond}
+	r.start()
+	id0 := "modem-" + r.modems[0].IMEI()
+	r.waitFor("first modem discovered", 20*time.Second, func() bool {
+		m, ok := r.g.Pool().Member(id0)
+		return ok && m.State() == "ready"
+	})
+	if _, ok := r.g.Pool().Member("modem-" + r.modems[1].IMEI()); ok {
+		t.Error("the silent port was adopted")
+	}
+	r.modems[1].Hang(false)
+	id1 := "modem-" + r.modems[1].IMEI()
+	r.waitFor("second modem discovered once it answers", 20*time.Second, func() bool {
+		m, ok := r.g.Pool().Member(id1)
+		return ok && m.State() == "ready"
+	})
+	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770020"}, Text: "via discovered", Modem: id0})
+	r.waitStates(ids(ms), 20*time.Second, queue.StateSent)
+
+	if err := r.modems[0].Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("offline", 20*time.Second, func() bool { return r.member(id0).State() != "ready" })
+	if err := r.modems[0].Replug(); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("back under the same id", 20*time.Second, func() bool { return r.member(id0).State() == "ready" })
+	if st := r.member(id0).Status(); st.Sent != 1 {
+		t.Errorf("counters lost across the replug: %+v", st)
+	}
+	if n := len(r.g.Pool().Members()); n != 2 {
+		t.Errorf("%d modems known, want 2", n)
+	}
+}
