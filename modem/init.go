@@ -49,18 +49,39 @@ func (m *Modem) init(ctx context.Context) error {
 	// AT+CPIN? comes first: its reply has a known line (at.Cmd.Expect), so
 	// a late answer to a sync probe cannot shift the replies after it.
 	if err := m.unlockSIM(ctx); err != nil {
+		if !m.cfg.NoSIMOK || errors.Is(err, at.ErrClosed) || ctx.Err() != nil {
+			return err
+		}
+		// Diagnostics: the device is still worth identifying.
+		m.mu.Lock()
+		m.setup.SIMErr = err
+		m.mu.Unlock()
+		m.identifyVendor(ctx)
+		return nil
+	}
+	if err := m.identifyVendor(ctx); err != nil {
 		return err
 	}
-	if lines, err := m.e.Exec(ctx, "AT+CGMI"); err == nil && len(lines) > 0 {
+	m.mu.Lock()
+	m.setup.SIMErr = nil
+	m.mu.Unlock()
+	return m.initSMS(ctx)
+}
+
+// identifyVendor reads AT+CGMI for the family quirks.
+func (m *Modem) identifyVendor(ctx context.Context) error {
+	lines, err := m.e.Exec(ctx, "AT+CGMI")
+	if err == nil && len(lines) > 0 {
 		mf := plain(lines[0], "+CGMI")
 		m.mu.Lock()
 		m.vendor = vendorOf(mf)
 		m.setup.Manufacturer = mf
 		m.mu.Unlock()
-	} else if errors.Is(err, at.ErrClosed) {
+	}
+	if errors.Is(err, at.ErrClosed) {
 		return err
 	}
-	return m.initSMS(ctx)
+	return nil
 }
 
 // sync writes ESC then probes with AT until one answers OK.

@@ -85,6 +85,11 @@ type Config struct {
 	// autobaud) is noticed by its echo and the settings re-applied. The
 	// pool's periodic health queries do the same; 0 turns it off.
 	Keepalive time.Duration
+	// NoSIMOK makes Open succeed even when the SIM is missing, locked, or
+	// refuses the PIN, for diagnostics (smsgw modem probe): the device can
+	// be identified, the SMS settings are not applied, and Setup().SIMErr
+	// says why.
+	NoSIMOK bool
 	// DTR raises DTR after Open; it is off by default because ptys and
 	// some adapters reject modem-line ioctls.
 	DTR bool
@@ -129,6 +134,9 @@ type Setup struct {
 	AckRequired bool
 	// CURC reports whether Huawei status spam was silenced with AT^CURC=0.
 	CURC bool
+	// SIMErr is why the SIM is unusable when Config.NoSIMOK let Open
+	// succeed anyway (ErrPINRequired, ErrNoSIM, ...); nil otherwise.
+	SIMErr error
 }
 
 // Modem is one initialised device. Methods are safe for concurrent use; AT

@@ -642,3 +642,21 @@ func TestSendIgnoresBareOK(t *testing.T) {
 		t.Fatalf("%v %v", mrs, err)
 	}
 }
+
+func TestNoSIMOK(t *testing.T) {
+	s := baseScript()
+	s["AT+CPIN?"] = "\r\n+CME ERROR: 10\r\n"
+	f := fake(s)
+	cfg := testCfg()
+	cfg.NoSIMOK = true
+	m := open(t, f, cfg)
+	if err := m.Setup().SIMErr; !errors.Is(err, ErrNoSIM) {
+		t.Fatalf("SIMErr %v", err)
+	}
+	if m.Setup().Manufacturer != "SIMCOM_Ltd" {
+		t.Errorf("setup %+v", m.Setup())
+	}
+	if strings.Contains(strings.Join(f.Commands(), "|"), "AT+CMGF") {
+		t.Error("SMS settings applied without a SIM")
+	}
+}

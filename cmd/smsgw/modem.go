@@ -80,16 +80,17 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-func (f *modemFlags) open(ctx context.Context, port string, stderr io.Writer) (*modem.Modem, error) {
+func (f *modemFlags) open(ctx context.Context, port string, stderr io.Writer, noSIMOK bool) (*modem.Modem, error) {
 	pin := f.pin
 	if pin == "" {
 		pin = os.Getenv("SMSGW_PIN")
 	}
 	cfg := modem.Config{
-		Baud:   f.baud,
-		PIN:    pin,
-		SMSC:   f.smsc,
-		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Baud:    f.baud,
+		PIN:     pin,
+		SMSC:    f.smsc,
+		NoSIMOK: noSIMOK,
+		Logger:  slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
 	if f.trace {
 		cfg.Trace = stderr
@@ -131,7 +132,7 @@ func runModemProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
-	m, err := f.open(ctx, pos[0], stderr)
+	m, err := f.open(ctx, pos[0], stderr, true)
 	if err != nil {
 		fmt.Fprintf(stderr, "smsgw modem probe: %v\n", err)
 		return 1
@@ -162,6 +163,13 @@ func runModemProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	s := m.Setup()
 	r.Setup = modemSetupReport{CNMI: s.CNMI, AckRequired: s.AckRequired, CURC: s.CURC}
+	code := 0
+	if s.SIMErr != nil {
+		// The report still shows what the device is; the exit code says it
+		// cannot send.
+		r.Errors["sim"] = s.SIMErr.Error()
+		code = 1
+	}
 	if len(r.Errors) == 0 {
 		r.Errors = nil
 	}
@@ -175,10 +183,10 @@ func runModemProbe(args []string, stdout, stderr io.Writer) int {
 		if err := enc.Encode(r); err != nil {
 			return 1
 		}
-		return 0
+		return code
 	}
 	printProbe(stdout, r)
-	return 0
+	return code
 }
 
 func printProbe(w io.Writer, r probeReport) {
@@ -260,7 +268,7 @@ func runModemSend(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
-	m, err := f.open(ctx, pos[0], stderr)
+	m, err := f.open(ctx, pos[0], stderr, false)
 	if err != nil {
 		fmt.Fprintf(stderr, "smsgw modem send: %v\n", err)
 		return 1

@@ -75,6 +75,22 @@ func TestModemProbeText(t *testing.T) {
 	}
 }
 
+func TestModemProbeLockedSIM(t *testing.T) {
+	n := modemSimNet(t)
+	m := modemSimAdd(t, n, sim.Options{PIN: "2468"})
+	out, errs, code := runModemCLI("probe", m.Path(), "--json")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r probeReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if r.Identity.IMEI != m.IMEI() || r.SIM != "SIM PIN" || !strings.Contains(r.Errors["sim"], "PIN required") {
+		t.Errorf("report %s", out)
+	}
+}
+
 func TestModemSend(t *testing.T) {
 	for _, prof := range []string{"generic", "huawei-e173", "quectel-ec25", "wavecom"} {
 		t.Run(prof, func(t *testing.T) {
