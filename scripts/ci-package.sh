@@ -320,6 +320,11 @@ step_install() {
   else
     fail "systemd-analyze verify: $out"
   fi
+  if out=$(systemd-analyze verify "$man" /usr/share/doc/smsgw/examples/smsgw-grafana.service 2>&1) && [ -z "$out" ]; then
+    ok "systemd-analyze verify smsgw-grafana.service (example)"
+  else
+    fail "systemd-analyze verify smsgw-grafana.service: $out"
+  fi
   local score
   score=$(systemd-analyze security --offline=yes /lib/systemd/system/smsgw.service 2>&1 | sed -n 's/.*Overall exposure level for smsgw.service: \([0-9.]*\).*/\1/p')
   if [ -n "$score" ] && awk -v s="$score" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(s <= m) }'; then
