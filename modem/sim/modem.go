@@ -170,6 +170,11 @@ func newModem(n *Network, o Options, prof Profile, idx int) *Modem {
 func (m *Modem) start() error {
 	s, err := m.plug()
 	if err != nil {
+		// No owner goroutine will run: let a concurrent Close return.
+		m.mu.Lock()
+		m.closing = true
+		m.mu.Unlock()
+		close(m.done)
 		return err
 	}
 	// Power up before the owner goroutine starts, so the banners are on
@@ -301,8 +306,12 @@ func (m *Modem) close() error {
 	m.closing = true
 	m.pts = ""
 	m.mu.Unlock()
-	close(m.quit)
-	<-m.done
+	select {
+	case <-m.done: // never started
+	default:
+		close(m.quit)
+		<-m.done
+	}
 	return nil
 }
 
