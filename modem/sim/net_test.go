@@ -85,3 +85,20 @@ func TestRoutingWithoutPlus(t *testing.T) {
 		t.Fatalf("routed outside: %+v", n.Outbox())
 	}
 }
+
+func TestKeepBoundsHistory(t *testing.T) {
+	n := NewNetwork(NetworkOptions{Keep: 2})
+	t.Cleanup(func() { n.Close() })
+	a := addModem(t, n, Options{})
+	c := openClient(t, a.Path())
+	c.cmd("ATE0")
+	for i := 0; i < 3; i++ {
+		sendSMS(t, c, "\r\n> ", "+4915112345678", fmt.Sprintf("m%d", i), false)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	got, err := n.WaitSubmitted(ctx, 3)
+	if err != nil || len(got) != 2 || got[0].MR != 1 || len(n.Outbox()) != 2 {
+		t.Fatalf("kept %+v, %v", got, err)
+	}
+}

@@ -33,6 +33,10 @@ type NetworkOptions struct {
 	Logger *slog.Logger
 	// Now is the clock for time stamps; nil means time.Now.
 	Now func() time.Time
+	// Keep bounds how many accepted SUBMITs Outbox and Submitted remember
+	// (the oldest are forgotten first), so a long-running `smsgw sim` or
+	// demo daemon does not grow without end. Default 50000.
+	Keep int
 }
 
 // Sent is one SMS-SUBMIT accepted by the network.
@@ -63,7 +67,8 @@ type Network struct {
 	byNumber  map[string]*Modem
 	outbox    []Sent
 	all       []Sent
-	changed   chan struct{} // closed and replaced whenever outbox grows
+	total     int           // SUBMITs accepted so far, including forgotten ones
+	changed   chan struct{} // closed and replaced whenever a SUBMIT is accepted
 	dropSR    bool
 	closed    bool
 	nextIndex int
@@ -82,6 +87,9 @@ func NewNetwork(opts NetworkOptions) *Network {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Keep <= 0 {
+		opts.Keep = 50000
 	}
 	log := opts.Logger
 	if log == nil {
@@ -205,11 +213,12 @@ func (n *Network) Submitted() []Sent {
 }
 
 // WaitSubmitted blocks until at least count SUBMITs were accepted (internal
-// and external) and returns them all, or fails when ctx ends.
+// and external) and returns those kept (see NetworkOptions.Keep), or fails
+// when ctx ends.
 func (n *Network) WaitSubmitted(ctx context.Context, count int) ([]Sent, error) {
 	for {
 		n.mu.Lock()
-		if len(n.all) >= count {
+		if n.total >= count {
 			s := append([]Sent(nil), n.all...)
 			n.mu.Unlock()
 			return s, nil
@@ -241,6 +250,14 @@ func (n *Network) DeliverPDU(to string, tpdu []byte) error {
 	return nil
 }
 
+// keepLast drops the oldest entries beyond max.
+func keepLast(s []Sent, max int) []Sent {
+	if len(s) <= max {
+		return s
+	}
+	return append(s[:0:0], s[len(s)-max:]...)
+}
+
 // Text decodes the user data of one sent part (no reassembly).
 func (s Sent) Text() (string, error) {
 	c, err := s.Submit.Content()
@@ -264,9 +281,10 @@ func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 	n.mu.Lock()
 	dest := n.lookup(to)
 	sent.Internal = dest != nil
-	n.all = append(n.all, sent)
+	n.total++
+	n.all = keepLast(append(n.all, sent), n.opts.Keep)
 	if dest == nil {
-		n.outbox = append(n.outbox, sent)
+		n.outbox = keepLast(append(n.outbox, sent), n.opts.Keep)
 	}
 	close(n.changed)
 	n.changed = make(chan struct{})
