@@ -150,6 +150,13 @@ func (t *Token) UnmarshalTOML(v any) error {
 type StorageConfig struct {
 	// Path of the SQLite database.
 	Path string `toml:"path"`
+	// Sync is "full" (every acknowledged write survives a power cut, the
+	// default) or "normal" (survives a crash of the process; faster on
+	// slow SD cards).
+	Sync string `toml:"sync"`
+	// RetentionDays, when above 0, deletes finished messages, inbox
+	// messages and delivered events older than that many days, daily.
+	RetentionDays int `toml:"retention_days"`
 }
 
 // ModemConfig is one [[modem]] table.
@@ -274,6 +281,12 @@ type RetryConfig struct {
 	// BenchAfter consecutive modem faults bench a modem for BenchFor.
 	BenchAfter int           `toml:"bench_after"`
 	BenchFor   time.Duration `toml:"bench_for"`
+	// MaxModemFaults caps how often a message goes back because a modem
+	// failed (not the message) before it fails.
+	MaxModemFaults int `toml:"max_modem_faults"`
+	// ReportWindow is how long after sending a status report may still be
+	// matched to its part.
+	ReportWindow time.Duration `toml:"report_window"`
 }
 
 // InboundConfig is the [inbound] table: what happens to received SMS.
@@ -452,6 +465,15 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if r.BenchFor == 0 {
 		r.BenchFor = 10 * time.Minute
 	}
+	if r.MaxModemFaults == 0 {
+		r.MaxModemFaults = 10
+	}
+	if r.ReportWindow == 0 {
+		r.ReportWindow = 72 * time.Hour
+	}
+	if c.Storage.Sync == "" {
+		c.Storage.Sync = "full"
+	}
 	in := &c.Inbound
 	if in.Timeout == 0 {
 		in.Timeout = 30 * time.Second
@@ -532,6 +554,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Storage.Path == "" {
 		bad("storage.path", "empty")
+	}
+	if c.Storage.Sync != "full" && c.Storage.Sync != "normal" {
+		bad("storage.sync", "%q: want \"full\" or \"normal\"", c.Storage.Sync)
+	}
+	if c.Storage.RetentionDays < 0 {
+		bad("storage.retention_days", "%d: must not be negative (0 keeps everything)", c.Storage.RetentionDays)
 	}
 
 	ids := map[string]int{}
@@ -614,6 +642,10 @@ func (c *Config) Validate() error {
 		bad("retry.bench_after", "%d: want at least 1", r.BenchAfter)
 	}
 	positive("retry.bench_for", r.BenchFor)
+	if r.MaxModemFaults < 1 {
+		bad("retry.max_modem_faults", "%d: want at least 1", r.MaxModemFaults)
+	}
+	positive("retry.report_window", r.ReportWindow)
 
 	in := c.Inbound
 	if len(in.Exec) > 0 && in.Exec[0] == "" {

@@ -164,6 +164,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad webhook url", "[webhook]\nurl = \"ftp://x\"", []string{"webhook.url"}},
 		{"bad vidpid", "[autodetect]\nvid_pid = [\"12d1\"]", []string{"autodetect.vid_pid"}},
 		{"bad level", "[log]\nlevel = \"loud\"", []string{"log.level"}},
+		{"bad sync", "[storage]\nsync = \"maybe\"", []string{"storage.sync"}},
+		{"negative retention", "[storage]\nretention_days = -1", []string{"storage.retention_days"}},
 		{"empty exec", "[inbound]\nexec = [\"\"]", []string{"inbound.exec"}},
 		{"exec as string", "[inbound]\nexec = \"/bin/true\"", []string{"exec"}},
 		{"several at once", "[retry]\npolicy = \"x\"\n[log]\nlevel = \"y\"", []string{"retry.policy", "log.level"}},

@@ -229,7 +229,9 @@ func (g *Gateway) wakeHooks(ctx context.Context) {
 // eventRetention is how long delivered outbox events are kept.
 const eventRetention = 7 * 24 * time.Hour
 
-// pruneEvents deletes old events every consumer is done with, hourly.
+// pruneEvents deletes, hourly, old events every consumer is done with and,
+// with [storage] retention_days, finished messages and inbox messages past
+// their retention.
 func (g *Gateway) pruneEvents(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -244,6 +246,14 @@ func (g *Gateway) pruneEvents(ctx context.Context) {
 			g.log.Warn("pruning delivered events", "err", err)
 		} else if n > 0 {
 			g.log.Debug("pruned delivered events", "events", n)
+		}
+		if days := g.cfg.Storage.RetentionDays; days > 0 {
+			p, err := g.store.Purge(ctx, time.Now().Add(-time.Duration(days)*24*time.Hour))
+			if err != nil && ctx.Err() == nil {
+				g.log.Warn("retention purge", "err", err)
+			} else if p.Messages+p.Inbox > 0 {
+				g.log.Info("retention purge", "messages", p.Messages, "inbox", p.Inbox, "events", p.Events, "older_than_days", days)
+			}
 		}
 	}
 }
@@ -487,8 +497,11 @@ func QueueOptions(cfg Config, log *slog.Logger) queue.Options {
 	// consumer stops earlier on its own count.
 	attempts := max(cfg.Webhook.MaxAttempts, cfg.Inbound.Retries+1)
 	return queue.Options{
-		Recovery:    rec,
-		Retry:       queue.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, Backoff: cfg.Retry.Backoff, MaxBackoff: cfg.Retry.MaxBackoff},
+		Sync:         queue.Sync(cfg.Storage.Sync),
+		ReportWindow: cfg.Retry.ReportWindow,
+		Recovery:     rec,
+		Retry: queue.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, MaxModemFaults: cfg.Retry.MaxModemFaults,
+			Backoff: cfg.Retry.Backoff, MaxBackoff: cfg.Retry.MaxBackoff},
 		EventRetry:  queue.RetryPolicy{MaxAttempts: attempts, Backoff: cfg.Webhook.Backoff, MaxBackoff: cfg.Webhook.MaxBackoff},
 		JoinTimeout: cfg.Inbound.JoinTimeout,
 		JoinText:    JoinText,
