@@ -30,7 +30,7 @@ func failure(err error) queue.Failure {
 	}
 	switch {
 	case errors.Is(err, modem.ErrNoSIM), errors.Is(err, modem.ErrPINRequired),
-		errors.Is(err, modem.ErrPINRejected), errors.Is(err, modem.ErrPUKRequired),
+		errors.Is(err, modem.ErrPINRejected), errors.Is(err, modem.ErrPUKRequired), errors.Is(err, modem.ErrPINLastAttempt),
 		errors.Is(err, modem.ErrNotReady), errors.Is(err, modem.ErrNoResponse):
 		f.Class = queue.ModemFault
 		return f

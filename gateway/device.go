@@ -107,7 +107,8 @@ func probe(ctx context.Context, port string, baud int) error {
 		ReadyTimeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		// A modem whose SIM needs a PIN still answered AT: it is a modem.
-		if errors.Is(err, modem.ErrPINRequired) || errors.Is(err, modem.ErrNoSIM) || errors.Is(err, modem.ErrPUKRequired) {
+		if errors.Is(err, modem.ErrPINRequired) || errors.Is(err, modem.ErrNoSIM) || errors.Is(err, modem.ErrPUKRequired) ||
+			errors.Is(err, modem.ErrPINRejected) || errors.Is(err, modem.ErrPINLastAttempt) {
 			return nil
 		}
 		return err
