@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"smsgw/gateway/hooks"
 	"smsgw/modem/pdu"
@@ -377,5 +378,35 @@ func TestAutodetectEmulatedModems(t *testing.T) {
 	}
 	if n := len(r.g.Pool().Members()); n != 2 {
 		t.Errorf("%d modems known, want 2", n)
+	}
+}
+
+// A sender that cut an emoji's surrogate pair across two parts: the queue
+// joins the payloads before decoding, so the emoji arrives whole.
+func TestInboundSurrogateSplitAcrossParts(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 1})
+	r.waitReady(1)
+	u16 := utf16.Encode([]rune("ab😀cd"))
+	var payload []byte
+	for _, c := range u16 {
+		payload = append(payload, byte(c>>8), byte(c))
+	}
+	// "ab" + high surrogate | low surrogate + "cd"
+	halves := [][]byte{payload[:6], payload[6:]}
+	from, _ := pdu.ParseAddress("+4915100000002")
+	for i, h := range halves {
+		ud := append([]byte{0x05, 0x00, 0x03, 0x42, 0x02, byte(i + 1)}, h...)
+		tpdu, err := pdu.EncodeTPDU(&pdu.Deliver{From: from, DCS: pdu.NewDCS(pdu.CodingUCS2, -1), SCTS: time.Now().Truncate(time.Second),
+			UD: pdu.UserData{HeaderPresent: true, Length: len(ud), Raw: ud}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.net.DeliverPDU(r.modems[0].Number(), tpdu); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.waitFor("joined", 10*time.Second, func() bool { return len(r.inbox()) == 1 })
+	if got := r.inbox()[0].Text; got != "ab😀cd" {
+		t.Errorf("joined text %q, want %q", got, "ab😀cd")
 	}
 }
