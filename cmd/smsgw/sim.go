@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,12 +24,12 @@ func init() {
 func runSimCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	return runSim(ctx, args, stdout, stderr)
+	return runSim(ctx, args, os.Stdin, stdout, stderr)
 }
 
-// runSim starts the emulated modems, prints one line per modem and blocks
-// until ctx ends.
-func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// runSim starts the emulated modems, prints one line per modem, executes
+// control lines read from in (see simHelp) and blocks until ctx ends.
+func runSim(ctx context.Context, args []string, in io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	n := fs.Int("modems", 2, "number of emulated modems")
@@ -78,7 +81,10 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\n", m.Path(), m.PTY(), m.Number(), m.Profile().Name)
 	}
-	fmt.Fprintf(stdout, "# %d emulated modems up; messages to other numbers go to the outbox; Ctrl-C to stop\n", *n)
+	fmt.Fprintf(stdout, "# %d emulated modems up; messages to other numbers go to the outbox; type \"help\" for control commands; Ctrl-C to stop\n", *n)
+	if in != nil {
+		go simControl(net, in, stdout)
+	}
 	<-ctx.Done()
 	for _, s := range net.Outbox() {
 		fmt.Fprintf(stderr, "outbox: %s -> %s mr=%d %d octets at %s\n", s.From, s.To, s.MR, len(s.TPDU), s.Time.Format(time.RFC3339))
@@ -88,4 +94,118 @@ func runSim(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+const simHelp = `control commands (one per line on stdin; N is the modem number from 0):
+  deliver N FROM TEXT...   an SMS from FROM arrives at modem N
+  unplug N | replug N      pull the modem out / plug it back in
+  hang N on|off            stop / resume answering
+  fail N COUNT CODE        the next COUNT submits fail with +CMS ERROR: CODE
+  delay N DURATION         time between ^Z and +CMGS, e.g. 5s
+  reg N STAT               registration: 0 none, 1 home, 5 roaming
+  outbox                   list what was sent to numbers outside the emulation
+  help`
+
+// simControl runs control lines until in ends. It owns no state of its
+// own: every command is a call on the network or a modem.
+func simControl(net *sim.Network, in io.Reader, out io.Writer) {
+	sc := bufio.NewScanner(in)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 {
+			continue
+		}
+		if err := simCommand(net, f, out); err != nil {
+			fmt.Fprintln(out, "error:", err)
+		}
+	}
+}
+
+func simCommand(net *sim.Network, f []string, out io.Writer) error {
+	modem := func() (*sim.Modem, error) {
+		ms := net.Modems()
+		if len(f) < 2 {
+			return nil, fmt.Errorf("%s: which modem?", f[0])
+		}
+		i, err := strconv.Atoi(f[1])
+		if err != nil || i < 0 || i >= len(ms) {
+			return nil, fmt.Errorf("%s: no modem %q (0-%d)", f[0], f[1], len(ms)-1)
+		}
+		return ms[i], nil
+	}
+	need := func(n int) error {
+		if len(f) < n {
+			return fmt.Errorf("%s: missing arguments (see help)", f[0])
+		}
+		return nil
+	}
+	switch f[0] {
+	case "help":
+		fmt.Fprintln(out, simHelp)
+		return nil
+	case "outbox":
+		for _, s := range net.Outbox() {
+			text, err := s.Text()
+			if err != nil {
+				text = fmt.Sprintf("(%v)", err)
+			}
+			fmt.Fprintf(out, "%s\t%s -> %s\tmr=%d\t%q\n", s.Time.Format(time.RFC3339), s.From, s.To, s.MR, text)
+		}
+		return nil
+	}
+	m, err := modem()
+	if err != nil {
+		return err
+	}
+	switch f[0] {
+	case "deliver":
+		if err := need(4); err != nil {
+			return err
+		}
+		err = net.Deliver(m.Number(), f[2], strings.Join(f[3:], " "))
+	case "unplug":
+		err = m.Unplug()
+	case "replug":
+		err = m.Replug()
+	case "hang":
+		if err := need(3); err != nil {
+			return err
+		}
+		m.Hang(f[2] == "on")
+	case "fail":
+		if err := need(4); err != nil {
+			return err
+		}
+		count, err1 := strconv.Atoi(f[2])
+		code, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("fail: COUNT and CODE are numbers")
+		}
+		m.FailSubmits(count, code)
+	case "delay":
+		if err := need(3); err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(f[2])
+		if err != nil {
+			return fmt.Errorf("delay: %w", err)
+		}
+		m.SetSubmitDelay(d)
+	case "reg":
+		if err := need(3); err != nil {
+			return err
+		}
+		stat, err := strconv.Atoi(f[2])
+		if err != nil {
+			return fmt.Errorf("reg: %w", err)
+		}
+		m.SetRegistration(stat)
+	default:
+		return fmt.Errorf("unknown command %q (try help)", f[0])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "ok")
+	return nil
 }

@@ -16,10 +16,12 @@ func TestSimCommand(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
+	ctlR, ctlW := io.Pipe()
+	defer ctlW.Close()
 	done := make(chan int)
 	var stderr strings.Builder
 	go func() {
-		code := runSim(ctx, []string{"--modems", "2", "--dir", dir, "--profile", "generic,quectel-ec25"}, pw, &stderr)
+		code := runSim(ctx, []string{"--modems", "2", "--dir", dir, "--profile", "generic,quectel-ec25"}, ctlR, pw, &stderr)
 		pw.Close()
 		done <- code
 	}()
@@ -36,27 +38,36 @@ func TestSimCommand(t *testing.T) {
 		}
 		paths = append(paths, f[0])
 	}
-	go io.Copy(io.Discard, pr)
 	if len(paths) != 2 {
 		t.Fatalf("paths %v", paths)
 	}
+	// Control lines: an inbound SMS, then a bad command.
+	go func() {
+		io.WriteString(ctlW, "deliver 1 +4917012345 hello from the control line\nnope 1\nunplug 7\n")
+	}()
+	for _, want := range []string{"ok", `error: unknown command "nope" (try help)`, "error: unplug: no modem \"7\" (0-1)"} {
+		if !sc.Scan() || sc.Text() != want {
+			t.Fatalf("control: got %q, want %q", sc.Text(), want)
+		}
+	}
+	go io.Copy(io.Discard, pr)
 	p, err := serial.Open(paths[1], &serial.Mode{BaudRate: 115200})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Write([]byte("ATE0\rAT+CGMI\r")); err != nil {
+	if _, err := p.Write([]byte("ATE0\rAT+CGMI\rAT+CMGL=4\r")); err != nil {
 		t.Fatal(err)
 	}
 	p.SetReadTimeout(200 * time.Millisecond)
 	var got strings.Builder
 	deadline := time.Now().Add(10 * time.Second)
 	buf := make([]byte, 256)
-	for !strings.Contains(got.String(), "Quectel\r\n\r\nOK\r\n") && time.Now().Before(deadline) {
+	for !strings.Contains(got.String(), "+CMGL: 1,0,,") && time.Now().Before(deadline) {
 		n, _ := p.Read(buf)
 		got.Write(buf[:n])
 	}
 	p.Close()
-	if !strings.Contains(got.String(), "Quectel\r\n\r\nOK\r\n") {
+	if !strings.Contains(got.String(), "Quectel\r\n\r\nOK\r\n") || !strings.Contains(got.String(), "+CMGL: 1,0,,") {
 		t.Fatalf("got %q", got.String())
 	}
 	cancel()
@@ -70,10 +81,10 @@ func TestSimCommand(t *testing.T) {
 
 func TestSimCommandUsage(t *testing.T) {
 	var out, errw strings.Builder
-	if code := runSim(context.Background(), []string{"--modems", "1"}, &out, &errw); code != 2 {
+	if code := runSim(context.Background(), []string{"--modems", "1"}, nil, &out, &errw); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
-	if code := runSim(context.Background(), []string{"--dir", t.TempDir(), "--profile", "nokia"}, &out, &errw); code != 2 {
+	if code := runSim(context.Background(), []string{"--dir", t.TempDir(), "--profile", "nokia"}, nil, &out, &errw); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
 }
