@@ -347,15 +347,17 @@ step_install() {
 
   note "run as user smsgw on emulated modems"
   if has_command /usr/bin/smsgw serve; then
-    # setpriv execs the daemon itself (no wrapper to forward signals); the
-    # database goes to the package's /var/lib/smsgw.
+    # setpriv execs the daemon itself (no wrapper to forward signals). The
+    # database goes to the package's /var/lib/smsgw, under a name other than
+    # the default: with emulated modems and the default path, the daemon
+    # keeps its database in the simulation's temporary directory.
     local rss
     rss=$(mktemp)
-    serve_session "installed package, user smsgw, 4 emulated modems" 4 "$rss" /var/lib/smsgw/smsgw.db \
+    serve_session "installed package, user smsgw, 4 emulated modems" 4 "$rss" /var/lib/smsgw/ci-smoke.db \
       $SUDO setpriv --reuid=smsgw --regid=smsgw --init-groups --inh-caps=-all /usr/bin/smsgw
     [ -s "$rss" ] && printf 'idle RSS with 4 emulated modems: %s kB\n' "$(cat "$rss")"
     rm -f "$rss"
-    check "the database is in /var/lib/smsgw, owned by smsgw" owner_is /var/lib/smsgw/smsgw.db smsgw
+    check "the database is in /var/lib/smsgw, owned by smsgw" owner_is /var/lib/smsgw/ci-smoke.db smsgw
   else
     skip "serve: this build has no serve subcommand yet"
   fi
