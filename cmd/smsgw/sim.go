@@ -153,6 +153,11 @@ func simCommand(net *sim.Network, f []string, out io.Writer) error {
 		}
 		return nil
 	}
+	switch f[0] {
+	case "deliver", "unplug", "replug", "hang", "fail", "delay", "reg":
+	default:
+		return fmt.Errorf("unknown command %q (try help)", f[0])
+	}
 	m, err := modem()
 	if err != nil {
 		return err
@@ -200,8 +205,6 @@ func simCommand(net *sim.Network, f []string, out io.Writer) error {
 			return fmt.Errorf("reg: %w", err)
 		}
 		m.SetRegistration(stat)
-	default:
-		return fmt.Errorf("unknown command %q (try help)", f[0])
 	}
 	if err != nil {
 		return err

@@ -43,7 +43,7 @@ func TestSimCommand(t *testing.T) {
 	}
 	// Control lines: an inbound SMS, then a bad command.
 	go func() {
-		io.WriteString(ctlW, "deliver 1 +4917012345 hello from the control line\nnope 1\nunplug 7\n")
+		io.WriteString(ctlW, "deliver 1 +4917012345 hello from the control line\nnope\nunplug 7\n")
 	}()
 	for _, want := range []string{"ok", `error: unknown command "nope" (try help)`, "error: unplug: no modem \"7\" (0-1)"} {
 		if !sc.Scan() || sc.Text() != want {
