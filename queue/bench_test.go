@@ -148,3 +148,22 @@ func BenchmarkDiskPerMessage(b *testing.B) {
 }
 
 func runtimeProcs() int { return runtime.GOMAXPROCS(0) }
+
+// BenchmarkCounts: the per-state counts behind the metrics, 100,000
+// messages stored (SMSGW_BIG=1: 1,000,000).
+func BenchmarkCounts(b *testing.B) {
+	n := 100000
+	if os.Getenv("SMSGW_BIG") == "1" {
+		n = 1000000
+	}
+	st := benchStore(b, SyncNormal, AtLeastOnce)
+	fill(b, st, n)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := st.Counts(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
