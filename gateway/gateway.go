@@ -282,7 +282,7 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	for _, u := range w.Targets() {
 		add(u, w.Events)
 	}
-	if in.Webhook != "" {
+	if in.Webhook != "" && !contains(w.Targets(), in.Webhook) {
 		add(in.Webhook, []string{EventReceived})
 	}
 	if g.registry != nil {

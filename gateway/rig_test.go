@@ -20,7 +20,7 @@ import (
 // rig is a gateway on emulated modems over real ptys, with a real SQLite
 // queue in a temp dir.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	net    *sim.Network
 	modems []*sim.Modem
@@ -42,14 +42,14 @@ type rigOptions struct {
 }
 
 // testLogger writes to the test log when SMSGW_TEST_LOG is set.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("SMSGW_TEST_LOG") == "" {
 		return slog.New(slog.DiscardHandler)
 	}
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
@@ -59,6 +59,11 @@ func (w testWriter) Write(p []byte) (int, error) {
 var _ io.Writer = testWriter{}
 
 func newRig(t *testing.T, o rigOptions) *rig {
+	t.Helper()
+	return newRigTB(t, o)
+}
+
+func newRigTB(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout}
 	r.net = sim.NewNetwork(sim.NetworkOptions{})
