@@ -177,8 +177,17 @@ func TestStatusReportsDropped(t *testing.T) {
 	rep += c.waitFor("\r\n")
 	rep += c.waitFor("\r\n")
 	sr := pduAfter(t, "+CDS: "+strings.SplitN(rep, "+CDS: ", 2)[1], "+CDS:").(*pdu.StatusReport)
-	if sr.MR != 1 {
-		t.Fatalf("first report is for MR %d, want 1 (MR 0 lost)", sr.MR)
+	if sr.MR != 1 || !sr.Status.Delivered() {
+		t.Fatalf("first report is for MR %d (%v), want 1 delivered (MR 0 lost)", sr.MR, sr.Status)
+	}
+	n.SetReportStatus(pdu.StatusExpired)
+	sendSMS(t, c, "\r\n> ", "+4915112345678", "expires", true)
+	rep = c.waitFor("+CDS: ")
+	rep += c.waitFor("\r\n")
+	rep += c.waitFor("\r\n")
+	sr = pduAfter(t, "+CDS: "+strings.SplitN(rep, "+CDS: ", 2)[1], "+CDS:").(*pdu.StatusReport)
+	if sr.MR != 2 || sr.Status != pdu.StatusExpired || !sr.Status.Failed() {
+		t.Fatalf("expired report %+v", sr)
 	}
 }
 

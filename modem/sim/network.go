@@ -70,6 +70,7 @@ type Network struct {
 	total     int           // SUBMITs accepted so far, including forgotten ones
 	changed   chan struct{} // closed and replaced whenever a SUBMIT is accepted
 	dropSR    bool
+	srStatus  pdu.Status
 	closed    bool
 	nextIndex int
 }
@@ -197,6 +198,15 @@ func (n *Network) DropStatusReports(on bool) {
 	n.mu.Unlock()
 }
 
+// SetReportStatus sets the TP-ST of the status reports sent from now on:
+// pdu.StatusDelivered (the default), pdu.StatusExpired (0x46), a temporary
+// error such as pdu.StatusTempCongestion (0x20), or any other value.
+func (n *Network) SetReportStatus(st pdu.Status) {
+	n.mu.Lock()
+	n.srStatus = st
+	n.mu.Unlock()
+}
+
 // Outbox returns the messages submitted to numbers outside the emulated
 // network, oldest first.
 func (n *Network) Outbox() []Sent {
@@ -308,15 +318,15 @@ func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 	dest.post(func() { dest.netReceive(in) })
 }
 
-// report sends a "delivered" status report back to the submitter.
+// report sends a status report back to the submitter.
 func (n *Network) report(to *Modem, mr byte, recipient pdu.Address, submitted time.Time) {
 	n.mu.Lock()
-	drop := n.dropSR
+	drop, st := n.dropSR, n.srStatus
 	n.mu.Unlock()
 	if drop {
 		return
 	}
-	tpdu, err := statusReport(mr, recipient, submitted, n.opts.Now())
+	tpdu, err := statusReport(mr, recipient, submitted, n.opts.Now(), st)
 	if err != nil {
 		n.log.Warn("sim: cannot build status report", "err", err)
 		return

@@ -57,11 +57,11 @@ func deliverFromSubmit(s *pdu.Submit, from string, at time.Time) ([]byte, error)
 	})
 }
 
-// statusReport builds a "delivered" SMS-STATUS-REPORT for message
-// reference mr sent to recipient.
-func statusReport(mr byte, recipient pdu.Address, submitted, done time.Time) ([]byte, error) {
+// statusReport builds an SMS-STATUS-REPORT for message reference mr sent
+// to recipient.
+func statusReport(mr byte, recipient pdu.Address, submitted, done time.Time, st pdu.Status) ([]byte, error) {
 	return pdu.EncodeTPDU(&pdu.StatusReport{
-		MR: mr, Recipient: recipient, SCTS: submitted, DischargeTime: done, Status: pdu.StatusDelivered,
+		MR: mr, Recipient: recipient, SCTS: submitted, DischargeTime: done, Status: st,
 	})
 }
 
