@@ -36,9 +36,11 @@ type Options struct {
 	// BootDelay is the pause between boot banners (0: all at once).
 	BootDelay time.Duration
 	// ReadyDelay is how long after the SIM is ready SMS commands still
-	// answer +CMS ERROR: 302 (before "SMS Ready").
+	// answer the profile's not-ready result (+CMS ERROR: 302; Wavecom
+	// +CME ERROR: 515; ZTE +CME ERROR: 14).
 	ReadyDelay time.Duration
-	// RSSI is the AT+CSQ signal value 0-31 (default 20).
+	// RSSI is the AT+CSQ signal value 1-31 (0 means the default, 20; use
+	// Modem.SetRSSI for no signal).
 	RSSI int
 	// Balance is the text of the USSD reply (default "Balance: 12.34 EUR").
 	Balance string

@@ -340,6 +340,7 @@ func init() {
 		CMMS:          true,
 		SubmitURCs:    []string{`+ZDONR: "SimNet",1,1,"CS_PS","ROAM_OFF"`, `+ZPASR: "UMTS"`},
 		CFUNTestForm:  true,
+		NotReady:      "+CME ERROR: 14", // SIM busy
 		CSMPWipesSMSC: true,
 		// No vendor ICCID command: the ICCID comes from AT+CRSM.
 		ICCIDCommands: map[string]string{},
