@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -33,6 +34,26 @@ level = "warn"
 `, filepath.Join(dir, "db", "smsgw.db"), filepath.Join(dir, "sim"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	// systemd's notify socket: READY once the API listens, STOPPING at the end.
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: filepath.Join(dir, "notify"), Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notify.Close()
+	t.Setenv("NOTIFY_SOCKET", filepath.Join(dir, "notify"))
+	notes := make(chan string, 64)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := notify.Read(buf)
+			if err != nil {
+				close(notes)
+				return
+			}
+			notes <- string(buf[:n])
+		}
+	}()
+
 	pr, pw := io.Pipe()
 	sigs := make(chan os.Signal, 2)
 	dump := make(chan os.Signal, 1)
@@ -103,6 +124,15 @@ level = "warn"
 		t.Errorf("modems: %+v", ms.Modems)
 	}
 
+	select {
+	case n := <-notes:
+		if !strings.HasPrefix(n, "READY=1\nSTATUS=") || !strings.Contains(n, "modems ready") {
+			t.Errorf("first notification %q, want READY=1 with a STATUS", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no READY=1 notification")
+	}
+
 	// SIGUSR1: the AT traces land next to the database.
 	dump <- syscall.SIGUSR1
 	deadline = time.Now().Add(10 * time.Second)
@@ -129,6 +159,15 @@ level = "warn"
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop after SIGTERM")
+	}
+	for stopping := false; !stopping; {
+		select {
+		case n := <-notes:
+			stopping = strings.HasPrefix(n, "STOPPING=1")
+		case <-time.After(5 * time.Second):
+			t.Error("no STOPPING=1 notification")
+			stopping = true
+		}
 	}
 }
 
