@@ -357,8 +357,20 @@ type SimulateConfig struct {
 func (c *Config) SetSimulate(n int) {
 	c.Simulate.Modems = n
 	if !c.Autodetect.explicit {
-		c.Autodetect.Enabled = len(c.Modems) == 0 && n == 0
+		c.Autodetect.Enabled = c.autodetectByDefault(n)
 	}
+}
+
+// autodetectByDefault: look for modems when none is configured (and none
+// is emulated), or when a configured one is bound by IMEI alone and can
+// only be found that way.
+func (c *Config) autodetectByDefault(simulated int) bool {
+	for _, m := range c.Modems {
+		if m.Port == "" && !m.Disabled {
+			return true
+		}
+	}
+	return len(c.Modems) == 0 && simulated == 0
 }
 
 // Default returns the configuration used when the file sets nothing.
@@ -431,7 +443,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	}
 	c.Autodetect.explicit = defined("autodetect", "enabled")
 	if !c.Autodetect.explicit {
-		c.Autodetect.Enabled = len(c.Modems) == 0 && c.Simulate.Modems == 0
+		c.Autodetect.Enabled = c.autodetectByDefault(c.Simulate.Modems)
 	}
 	if len(c.Autodetect.Globs) == 0 {
 		c.Autodetect.Globs = []string{"/dev/serial/by-id/*"}
@@ -578,6 +590,9 @@ func (c *Config) Validate() error {
 		ids[m.ID] = i
 		if m.Port == "" && m.IMEI == "" {
 			bad(key+".port", "set port (or imei, to bind a discovered modem)")
+		}
+		if m.Port == "" && m.IMEI != "" && !c.Autodetect.Enabled && !m.Disabled {
+			bad(key+".port", "no port and [autodetect] is off: the modem with IMEI %s can only be found by autodetection", m.IMEI)
 		}
 		if m.Port != "" {
 			if j, dup := ports[m.Port]; dup {

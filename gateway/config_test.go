@@ -279,3 +279,14 @@ func TestSetSimulateTurnsAutodetectOff(t *testing.T) {
 		t.Error("explicit autodetect turned off")
 	}
 }
+
+func TestIMEIOnlyModemNeedsAutodetect(t *testing.T) {
+	c, err := Parse("[[modem]]\nid = \"a\"\nimei = \"350000000000001\"\n")
+	if err != nil || !c.Autodetect.Enabled {
+		t.Fatalf("IMEI-only modem: autodetect %v, err %v", c.Autodetect.Enabled, err)
+	}
+	_, err = Parse("[autodetect]\nenabled = false\n[[modem]]\nid = \"a\"\nimei = \"350000000000001\"\n")
+	if err == nil || !strings.Contains(err.Error(), "autodetect") {
+		t.Errorf("IMEI-only modem with autodetect off: %v", err)
+	}
+}
