@@ -49,6 +49,10 @@ func BenchmarkEnqueueConcurrent(b *testing.B) {
 			})
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "msgs/s")
+			// The log must stay bounded under sustained writes.
+			if fi, err := os.Stat(st.Path() + "-wal"); err == nil {
+				b.ReportMetric(float64(fi.Size())/(1<<20), "wal-MiB")
+			}
 		})
 	}
 }

@@ -192,6 +192,11 @@ type Store struct {
 	// copying the log back into the database never stalls a caller.
 	ckpoke  chan struct{}
 	commits int // since the last checkpoint request (committer only)
+	// walFrames is the log size the last checkpoint saw; ckMu keeps the
+	// background and the committer's checkpoints from colliding (the
+	// loser would just fail busy).
+	walFrames atomic.Int64
+	ckMu      sync.Mutex
 
 	reqs          chan *writeReq
 	committerDone chan struct{}
@@ -281,7 +286,9 @@ func Open(path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("queue: open %s for checkpoints: %w", path, err)
 	}
 	s.ckdb.SetMaxOpenConns(1)
-	if _, err := s.wdb.Exec("PRAGMA wal_autocheckpoint = 0"); err != nil {
+	// No checkpoints inside commits (see checkpointer); a log that grew
+	// under load is cut back to 16 MiB when it restarts.
+	if _, err := s.wdb.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 16777216"); err != nil {
 		s.wdb.Close()
 		s.rdb.Close()
 		s.ckdb.Close()
@@ -452,9 +459,16 @@ func (s *Store) housekeeper() {
 // before the checkpointer copies them back into the database.
 const checkpointEvery = 200
 
+// walRestartFrames is the log size (pages) past which the committer itself
+// checkpoints between two batches, so that the log restarts from its
+// beginning: a checkpoint from another connection never lets it restart
+// while writes keep coming, and the log would grow without bound.
+const walRestartFrames = 2000
+
 // checkpointer copies the write-ahead log back into the database when the
 // committer asks (every checkpointEvery commits). A passive checkpoint
-// never blocks the writer or readers.
+// never blocks the writer or readers, and it does the bulk of the copying,
+// so the committer's own checkpoint (see walRestartFrames) is short.
 func (s *Store) checkpointer() {
 	defer s.wg.Done()
 	for {
@@ -463,9 +477,35 @@ func (s *Store) checkpointer() {
 			return
 		case <-s.ckpoke:
 		}
-		if _, err := s.ckdb.ExecContext(s.ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && s.ctx.Err() == nil {
-			s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
+		var busy, frames, done int64
+		s.ckMu.Lock()
+		err := s.ckdb.QueryRowContext(s.ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
+		s.ckMu.Unlock()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
+			}
+			continue
 		}
+		s.walFrames.Store(frames)
+	}
+}
+
+// restartLog checkpoints from the writer connection between batches when
+// the log has grown large; the next write then starts the log over.
+// Committer only.
+func (s *Store) restartLog() {
+	if s.walFrames.Load() < walRestartFrames || !s.ckMu.TryLock() {
+		return // small yet, or the background checkpoint is at it: next time
+	}
+	defer s.ckMu.Unlock()
+	var busy, frames, done int64
+	if err := s.wdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
+		s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
+		return
+	}
+	if done == frames {
+		s.walFrames.Store(0) // the next write starts the log over
 	}
 }
 

@@ -144,6 +144,7 @@ func (s *Store) committer() {
 		s.runBatch(batch)
 		clear(batch)
 		s.prepareNew()
+		s.restartLog()
 	}
 }
 
