@@ -149,6 +149,20 @@ func TestDeliveryReportsPerPart(t *testing.T) {
 	r.net.DropStatusReports(false)
 	ms2 := r.enqueue(queue.NewMessage{To: []string{"+15557770001"}, Text: text, Report: true})
 	r.waitStates(ids(ms2), 20*time.Second, queue.StateDelivered)
+
+	// A part the network reports as expired fails the message, with the
+	// part's status code kept.
+	ms3 := r.enqueue(queue.NewMessage{To: []string{"+15557770001"}, Text: text, Report: true})
+	if _, err := r.net.WaitSubmitted(ctx, 3+3+2); err != nil {
+		t.Fatal(err)
+	}
+	r.net.SetReportStatus(pdu.Status(0x46))
+	r.waitStates(ids(ms3), 20*time.Second, queue.StateFailed)
+	m3 := r.get(ms3[0].ID)
+	if m3.Parts[0].Status != queue.PartDelivered || m3.Parts[2].Status != queue.PartFailed || m3.Parts[2].StatusCode != 0x46 {
+		t.Errorf("parts after an expired report: %+v", m3.Parts)
+	}
+	r.net.SetReportStatus(pdu.Status(0))
 }
 
 // A modem unplugged mid-send: its message completes on another modem; the
