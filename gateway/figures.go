@@ -17,8 +17,6 @@ type figures struct {
 	lastCMTI  map[string]time.Time
 }
 
-func (g *Gateway) noteClaim(job *queue.Job) {}
-
 func (g *Gateway) noteCMGS(job *queue.Job) {
 	f := &g.figures
 	f.mu.Lock()

@@ -134,7 +134,6 @@ func (s *session) send(ctx context.Context) error {
 			}
 			continue
 		}
-		s.g.noteClaim(job)
 		class, err := s.sendJob(job)
 		switch {
 		case err != nil && errors.Is(err, pool.ErrPortLost):
