@@ -17,8 +17,9 @@ import (
 // Metadata keys the gateway keeps for itself inside a message's metadata;
 // they are not shown back through the API.
 const (
-	metaBatch = "smsgw.batch"
-	metaFlash = "flash"
+	metaBatch   = "smsgw.batch"
+	metaRequest = "smsgw.request"
+	metaFlash   = "flash"
 	// batchKey prefixes the idempotency key of a batch the caller named
 	// without giving a key of its own.
 	batchKey = "batch:"
@@ -96,6 +97,12 @@ func (s APIStore) Submit(ctx context.Context, req api.SubmitRequest) (api.Submit
 		if batch != "" {
 			nm.Metadata[metaBatch] = batch
 		}
+		// Every group carries the whole request's fingerprint, so a key
+		// reused with another request conflicts at the first group, before
+		// anything is created.
+		if req.IdempotencyKey != "" && req.RequestHash != "" {
+			nm.Metadata[metaRequest] = req.RequestHash
+		}
 		if len(nm.Metadata) == 0 {
 			nm.Metadata = nil
 		}
@@ -109,7 +116,7 @@ func (s APIStore) Submit(ctx context.Context, req api.SubmitRequest) (api.Submit
 		}
 		if key != "" {
 			nm.IdempotencyKey = key
-			if len(groups) > 1 {
+			if gi > 0 {
 				nm.IdempotencyKey += "#" + strconv.Itoa(gi)
 			}
 		}
@@ -151,6 +158,7 @@ func apiMessage(m queue.Message) api.Message {
 		switch k {
 		case metaBatch:
 			out.Batch = v
+		case metaRequest:
 		case metaFlash:
 			out.Flash = out.Flash || v == "1"
 		default:
