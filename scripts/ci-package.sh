@@ -45,6 +45,7 @@ systemd-analyze systemd
 udevadm udev
 shellcheck shellcheck
 curl curl
+umockdev-run umockdev
 readelf binutils
 /usr/bin/python3 python3
 EOF
@@ -265,7 +266,7 @@ step_lint() {
     fi
   done
   note "shellcheck"
-  if shellcheck scripts/*.sh && shellcheck -s sh packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm contrib/integrations/*.sh; then
+  if shellcheck scripts/*.sh contrib/udev/test-rules.sh && shellcheck -s sh packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm contrib/integrations/*.sh; then
     ok "shellcheck"
   else
     fail "shellcheck"
@@ -343,6 +344,13 @@ step_install() {
     fail "udevadm reports problems in the smsgw rules (above)"
   else
     ok "udev rules parse cleanly (udevadm test)"
+  fi
+  # Fake Huawei, Quectel, SIMCom, Telit and FTDI devices through the
+  # installed rules: ModemManager flag, /dev/smsgw links, hands off others.
+  if $SUDO contrib/udev/test-rules.sh; then
+    ok "udev rules behave (contrib/udev/test-rules.sh on the installed rules)"
+  else
+    fail "udev rules behaviour (contrib/udev/test-rules.sh)"
   fi
 
   note "run as user smsgw on emulated modems"
