@@ -125,7 +125,7 @@ func (d *daemon) start() error {
 	}
 	if dir := filepath.Dir(d.cfg.Storage.Path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("storage directory: %w", err)
+			return fmt.Errorf("storage directory: %w (set [storage] path to a writable place, or try --simulate N for a demo)", err)
 		}
 	}
 	st, err := queue.Open(d.cfg.Storage.Path, gateway.QueueOptions(d.cfg, d.log))
