@@ -160,7 +160,9 @@ func (g *Gateway) traceFor(port string) *ATTrace {
 // modem pool.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.runCtx, g.runCancel = context.WithCancel(ctx)
-	for _, c := range g.consumers() {
+	cs := g.consumers()
+	g.removeStaleConsumers(cs)
+	for _, c := range cs {
 		if err := g.startConsumer(c); err != nil {
 			return err
 		}
@@ -176,6 +178,38 @@ func (g *Gateway) Start(ctx context.Context) error {
 	}()
 	g.pool.Start(g.runCtx)
 	return nil
+}
+
+// removeStaleConsumers unregisters outbox consumers this configuration no
+// longer runs (a webhook taken out of the file): a consumer that never
+// advances would keep every event from being pruned. It needs the queue to
+// list its consumers; without that it does nothing.
+func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
+	lister, ok := any(g.store).(interface {
+		Consumers(context.Context) ([]string, error)
+	})
+	if !ok {
+		return
+	}
+	names, err := lister.Consumers(g.runCtx)
+	if err != nil {
+		g.log.Warn("listing outbox consumers", "err", err)
+		return
+	}
+	wanted := map[string]bool{}
+	for _, c := range keep {
+		wanted[c.Name] = true
+	}
+	for _, n := range names {
+		if wanted[n] {
+			continue
+		}
+		if err := g.store.RemoveConsumer(g.runCtx, n); err != nil {
+			g.log.Warn("removing a stale outbox consumer", "consumer", n, "err", err)
+			continue
+		}
+		g.log.Info("outbox consumer no longer configured; removed", "consumer", n)
+	}
 }
 
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
