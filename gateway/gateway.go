@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os/exec"
 	"sync"
 	"time"
 
@@ -160,6 +161,12 @@ func (g *Gateway) traceFor(port string) *ATTrace {
 // modem pool.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.runCtx, g.runCancel = context.WithCancel(ctx)
+	if argv := g.cfg.Inbound.Exec; len(argv) > 0 {
+		// Say it now rather than at the first received message.
+		if _, err := exec.LookPath(argv[0]); err != nil {
+			g.log.Error("inbound.exec cannot be run; received messages are kept but not handed to it", "program", argv[0], "err", err)
+		}
+	}
 	cs := g.consumers()
 	g.removeStaleConsumers(cs)
 	for _, c := range cs {
