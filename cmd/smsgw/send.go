@@ -120,11 +120,14 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	}
 	if !*asJSON {
 		for _, m := range res.Messages {
-			parts := "part"
-			if m.Parts != 1 {
-				parts = "parts"
+			switch m.Parts {
+			case 0: // a server that does not say
+				fmt.Fprintf(stdout, "%s  %s  %s\n", m.ID, m.To, m.State)
+			case 1:
+				fmt.Fprintf(stdout, "%s  %s  %s (1 part, %s)\n", m.ID, m.To, m.State, m.Coding)
+			default:
+				fmt.Fprintf(stdout, "%s  %s  %s (%d parts, %s)\n", m.ID, m.To, m.State, m.Parts, m.Coding)
 			}
-			fmt.Fprintf(stdout, "%s  %s  %s (%d %s, %s)\n", m.ID, m.To, m.State, m.Parts, parts, m.Coding)
 		}
 	}
 	if !*wait {
