@@ -271,19 +271,22 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 			WHERE a.outcome = '' AND m.state != 'sending'`},
 		{"sent with parts missing", `SELECT count(*) FROM messages m WHERE state = 'sent'
 			AND (SELECT count(*) FROM parts WHERE message_id = m.id) != parts_total`},
-		{"sent without exactly one sent event", `SELECT count(*) FROM messages m WHERE state = 'sent'
-			AND (SELECT count(*) FROM events WHERE type = 'message.sent' AND subject_id = m.id) != 1`},
+		{"sent without exactly one sent event", `SELECT count(*) FROM messages m LEFT JOIN
+			(SELECT subject_id, count(*) AS n FROM events WHERE type = 'message.sent' GROUP BY subject_id) e
+			ON e.subject_id = m.id WHERE m.state = 'sent' AND coalesce(e.n, 0) != 1`},
 		{"sent event for a message not sent", `SELECT count(*) FROM events e JOIN messages m ON m.id = e.subject_id
 			WHERE e.type = 'message.sent' AND m.state != 'sent'`},
-		{"failed without exactly one failed event", `SELECT count(*) FROM messages m WHERE state = 'failed'
-			AND (SELECT count(*) FROM events WHERE type = 'message.failed' AND subject_id = m.id) != 1`},
+		{"failed without exactly one failed event", `SELECT count(*) FROM messages m LEFT JOIN
+			(SELECT subject_id, count(*) AS n FROM events WHERE type = 'message.failed' GROUP BY subject_id) e
+			ON e.subject_id = m.id WHERE m.state = 'failed' AND coalesce(e.n, 0) != 1`},
 		{"attempt counter disagrees", `SELECT count(*) FROM messages m WHERE attempts != (SELECT count(*) FROM attempts WHERE message_id = m.id)`},
 		{"queued with a claim mark", `SELECT count(*) FROM messages WHERE state = 'queued' AND reason NOT IN ('', 'retry', 'recovered')`},
 		{"idempotency key past the messages", `SELECT count(*) FROM requests WHERE first_id + count - 1 > (SELECT max(id) FROM messages)`},
 		{"inbound part joined twice", `SELECT count(*) FROM (SELECT inbox_id FROM inbound_parts WHERE inbox_id IS NOT NULL
 			GROUP BY inbox_id HAVING count(*) > 2)`},
-		{"inbox message without its event", `SELECT count(*) FROM inbox i WHERE (SELECT count(*) FROM events
-			WHERE type = 'inbox.received' AND subject_id = i.id) != 1`},
+		{"inbox message without its event", `SELECT count(*) FROM inbox i LEFT JOIN
+			(SELECT subject_id, count(*) AS n FROM events WHERE type = 'inbox.received' GROUP BY subject_id) e
+			ON e.subject_id = i.id WHERE coalesce(e.n, 0) != 1`},
 	} {
 		var n int
 		if err := db.QueryRow(q.sql).Scan(&n); err != nil {
