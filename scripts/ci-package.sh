@@ -3,10 +3,12 @@
 # lintian, systemd unit and udev rule checks, and an install/run/purge cycle
 # with dpkg. Installs nothing itself (.ci/run does); a missing tool fails.
 #
-#   scripts/ci-package.sh [STEP...]    STEP: tools build smoke deb lint install (default: all)
+#   scripts/ci-package.sh [STEP...]    STEP: tools build smoke deb lint install systemd (default: all)
 #
 # The install step needs root (or sudo): it installs the amd64 package on this
 # machine, runs the daemon as user smsgw on emulated modems, and purges it.
+# The systemd step boots a debootstrapped Debian 12 with systemd-nspawn
+# (network access to deb.debian.org) and runs the packaged service there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,6 +48,8 @@ udevadm udev
 shellcheck shellcheck
 curl curl
 umockdev-run umockdev
+debootstrap debootstrap
+systemd-nspawn systemd-container
 readelf binutils
 /usr/bin/python3 python3
 EOF
@@ -382,13 +386,86 @@ step_install() {
   check "no stat override left" sh -c '! dpkg-statoverride --list /etc/smsgw/smsgw.toml'
 }
 
+# --- systemd -----------------------------------------------------------------
+# The package under a real systemd: a Debian 12 root made by debootstrap,
+# booted with systemd-nspawn. The test unit inside checks the hardened
+# service (notify, status, no capabilities, seccomp, NoNewPrivs), an SMS
+# through the API on emulated modems, a restart after SIGKILL, and a purge
+# with systemd running.
+step_systemd() {
+  note "systemd: boot a Debian 12 container with the amd64 package"
+  local d base work
+  d=$(deb_file amd64)
+  [ -n "$d" ] || { fail "no amd64 package"; return; }
+  # Outside the module: a whole Debian tree under dist/ would slow `go list ./...`.
+  base=${NSPAWN_DIR:-/var/tmp/smsgw-nspawn}/base
+  work=${NSPAWN_DIR:-/var/tmp/smsgw-nspawn}/work
+  if [ ! -x "$base/bin/systemctl" ]; then
+    $SUDO rm -rf "$base"
+    $SUDO debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,adduser,curl \
+      bookworm "$base" http://deb.debian.org/debian >"$DIST/nspawn-debootstrap.log" 2>&1 ||
+      { fail "debootstrap (log: $DIST/nspawn-debootstrap.log)"; return; }
+  fi
+  $SUDO rm -rf "$work"
+  $SUDO cp -a "$base" "$work"
+  $SUDO cp "$d" "$work/root/smsgw.deb"
+  $SUDO chroot "$work" dpkg -i /root/smsgw.deb >/dev/null
+  $SUDO sed -i 's/^#modems = 2$/modems = 2/' "$work/etc/smsgw/smsgw.toml"
+  $SUDO tee "$work/root/citest.sh" >/dev/null <<'CITEST'
+#!/bin/sh
+# Runs inside the booted container; writes /root/result, then powers off.
+exec >/root/result 2>&1
+api=http://127.0.0.1:8787
+for i in $(seq 1 60); do curl -sf $api/healthz >/dev/null && break; sleep 1; done
+for i in $(seq 1 60); do [ "$(curl -sf $api/v1/modems | grep -o '"state":"ready"' | wc -l)" -ge 2 ] && break; sleep 1; done
+systemctl show smsgw -p ActiveState -p StatusText
+pid=$(systemctl show smsgw -p MainPID --value)
+grep -E '^(VmRSS|CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/$pid/status
+curl -s -H 'Content-Type: application/json' -d '{"to":"+15550100002","text":"under systemd"}' $api/v1/messages >/dev/null
+for i in $(seq 1 60); do curl -sf $api/v1/inbox | grep -q '"under systemd"' && { echo INBOX_OK; break; }; sleep 1; done
+kill -KILL "$pid"
+for i in $(seq 1 30); do
+  [ "$(systemctl show smsgw -p NRestarts --value)" -ge 1 ] && curl -sf $api/healthz >/dev/null && { echo RESTARTED_OK; break; }
+  sleep 1
+done
+dpkg --purge smsgw >/dev/null 2>&1 && echo PURGE_OK
+systemctl is-active smsgw || true
+[ ! -e /var/lib/smsgw ] && [ ! -e /etc/smsgw ] && [ ! -e /lib/systemd/system/smsgw.service ] && echo GONE_OK
+journalctl -u smsgw --no-pager | tail -15
+systemctl poweroff
+CITEST
+  $SUDO chmod 0755 "$work/root/citest.sh"
+  printf '[Unit]\nAfter=smsgw.service\n[Service]\nType=oneshot\nExecStart=/root/citest.sh\n' |
+    $SUDO tee "$work/etc/systemd/system/citest.service" >/dev/null
+  $SUDO ln -sf /etc/systemd/system/citest.service "$work/etc/systemd/system/multi-user.target.wants/citest.service"
+  # nspawn refuses to clean up a propagation directory that is not on tmpfs
+  # (as /run is not in some containers): give it one in a private namespace.
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  $SUDO timeout 240 unshare -m sh -c 'mkdir -p /run/systemd/nspawn && mount -t tmpfs none /run/systemd/nspawn &&
+    exec systemd-nspawn --quiet --register=no --keep-unit -D "$1" -b --console=pipe' sh "$work" >"$DIST/nspawn-boot.log" 2>&1 || true
+  local r=$work/root/result before=$failures want
+  if [ ! -s "$r" ]; then
+    fail "the container did not run its test (boot log: $DIST/nspawn-boot.log)"
+    return
+  fi
+  for want in 'ActiveState=active' '^StatusText=..*' '^CapEff:[[:space:]]*0+$' '^CapBnd:[[:space:]]*0+$' \
+    '^NoNewPrivs:[[:space:]]*1$' '^Seccomp:[[:space:]]*2$' INBOX_OK RESTARTED_OK PURGE_OK GONE_OK; do
+    if grep -Eq "$want" "$r"; then ok "under systemd: $want"; else fail "under systemd: $want"; fi
+  done
+  grep -E '^(StatusText|VmRSS)' "$r" || true
+  if [ $failures -gt "$before" ]; then
+    echo "--- container result:"
+    cat "$r"
+  fi
+}
+
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(tools build smoke deb lint install)
+[ ${#steps[@]} -gt 0 ] || steps=(tools build smoke deb lint install systemd)
 t0=$SECONDS
 for s in "${steps[@]}"; do
   case $s in
-    tools | build | smoke | deb | lint | install) "step_$s" ;;
-    *) echo "unknown step $s (tools build smoke deb lint install)" >&2; exit 2 ;;
+    tools | build | smoke | deb | lint | install | systemd) "step_$s" ;;
+    *) echo "unknown step $s (tools build smoke deb lint install systemd)" >&2; exit 2 ;;
   esac
 done
 note "done in $((SECONDS - t0)) s, $failures failure(s)"
