@@ -296,9 +296,17 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 			t.Fatalf("round %d: %d messages %s", round, n, q.what)
 		}
 	}
-	db.Close()
 
-	st, err := Open(path, Options{Logger: quiet, noBackground: true})
+	// Alternate the recovery policies; either way nothing stays sending.
+	pol := AtLeastOnce
+	if round%2 == 1 {
+		pol = AtMostOnce
+	}
+	var before, uncertainBefore int64
+	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'sending'`).Scan(&before)
+	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'uncertain'`).Scan(&uncertainBefore)
+	db.Close()
+	st, err := Open(path, Options{Logger: quiet, noBackground: true, Recovery: pol})
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}
@@ -309,5 +317,10 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 	}
 	if c[StateSending] != 0 {
 		t.Fatalf("round %d: %d messages still sending after recovery", round, c[StateSending])
+	}
+	if pol == AtMostOnce {
+		if got := c[StateUncertain] - uncertainBefore; got != before {
+			t.Fatalf("round %d: %d were sending, %d became uncertain", round, before, got)
+		}
 	}
 }
