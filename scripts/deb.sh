@@ -96,7 +96,8 @@ write_copyright() {
     echo "License: BSD-3-Clause"
     echo "Comment: The Go runtime and standard library, $($GO env GOVERSION)."
     echo
-    local path ver dir lic lf cr
+    [ -n "${texts[BSD-3-Clause]+x}" ] || texts[BSD-3-Clause]=$(indent <"$goroot/LICENSE")
+    local path ver dir lic lf cr text
     while read -r kind path ver _; do
       [ "$kind" = dep ] || continue
       dir=$(modcache_dir "$path" "$ver")
@@ -106,6 +107,20 @@ write_copyright() {
         exit 1
       fi
       lic=$(license_of "$lf")
+      # One License paragraph per distinct text: BSD and MIT texts carry
+      # their holders' names, so a second text gets a name of its own.
+      text=$(indent <"$lf")
+      if [ "$lic" = other ] || [ "$lic" = MPL-2.0 ]; then
+        lic="$lic~${path//\//-}"
+        texts[$lic]=$text
+      elif [ "$lic" != Apache-2.0 ]; then
+        if [ -z "${texts[$lic]+x}" ]; then
+          texts[$lic]=$text
+        elif [ "${texts[$lic]}" != "$text" ]; then
+          lic="$lic~${path//\//-}"
+          texts[$lic]=$text
+        fi
+      fi
       cr=$(grep -h '^ *Copyright' "$lf" | grep -vi 'copyright notice\|copyright owner\|copyright license\|copyright holder\|copyright (c) <' |
         sed -E 's/^ *Copyright *(\(c\)|©)? *//I' | sort -u | paste -sd'\n' - || true)
       [ -n "$cr" ] || cr="the $path authors"
@@ -114,12 +129,6 @@ write_copyright() {
       echo "License: $lic"
       echo "Comment: Go module $path $ver."
       echo
-      if [ "$lic" = other ] || [ "$lic" = MPL-2.0 ]; then
-        lic="$lic-$path"
-        texts[$lic]=$(indent <"$lf")
-      elif [ "$lic" != Apache-2.0 ] && [ -z "${texts[$lic]+x}" ]; then
-        texts[$lic]=$(indent <"$lf")
-      fi
       if [ "$path" = github.com/mattn/go-sqlite3 ]; then
         echo "Files: $path/sqlite3-binding.c"
         echo "Copyright: none (public domain)"
@@ -129,7 +138,6 @@ write_copyright() {
         texts[public-domain-sqlite]=" The author disclaims copyright to this source code. In place of a legal"$'\n'" notice, here is a blessing: May you do good and not evil. May you find"$'\n'" forgiveness for yourself and forgive others. May you share freely, never"$'\n'" taking more than you give."
       fi
     done < <($GO version -m "$bin" | sed 's/^\t//')
-    [ -n "${texts[BSD-3-Clause]+x}" ] || texts[BSD-3-Clause]=$(indent <"$goroot/LICENSE")
     echo "License: Apache-2.0"
     echo " On Debian systems the full text of the Apache License 2.0 is in"
     echo " /usr/share/common-licenses/Apache-2.0."
