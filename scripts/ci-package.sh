@@ -389,8 +389,8 @@ step_install() {
 # The package under a real systemd: a Debian 12 root made by debootstrap,
 # booted with systemd-nspawn. The test unit inside checks the hardened
 # service (notify, status, no capabilities, seccomp, NoNewPrivs), an SMS
-# through the API on emulated modems, a restart after SIGKILL, and a purge
-# with systemd running.
+# through the API on emulated modems, a restart after SIGKILL, socket
+# activation through smsgw.socket, and a purge with systemd running.
 step_systemd() {
   note "systemd: boot a Debian 12 container with the amd64 package"
   local d base work
@@ -427,9 +427,17 @@ for i in $(seq 1 30); do
   [ "$(systemctl show smsgw -p NRestarts --value)" -ge 1 ] && curl -sf $api/healthz >/dev/null && { echo RESTARTED_OK; break; }
   sleep 1
 done
+# Socket activation: systemd owns 127.0.0.1:8787, the first request starts
+# the daemon, which serves on the passed socket.
+systemctl stop smsgw
+systemctl enable --now smsgw.socket
+curl -sf -m 60 $api/healthz >/dev/null && [ "$(systemctl is-active smsgw)" = active ] &&
+  journalctl -u smsgw.socket --no-pager | grep -q . && echo SOCKET_OK
 dpkg --purge smsgw >/dev/null 2>&1 && echo PURGE_OK
+systemctl is-active smsgw.socket || true
 systemctl is-active smsgw || true
-[ ! -e /var/lib/smsgw ] && [ ! -e /etc/smsgw ] && [ ! -e /lib/systemd/system/smsgw.service ] && echo GONE_OK
+[ ! -e /var/lib/smsgw ] && [ ! -e /etc/smsgw ] && [ ! -e /lib/systemd/system/smsgw.service ] &&
+  [ ! -e /etc/systemd/system/sockets.target.wants/smsgw.socket ] && echo GONE_OK
 journalctl -u smsgw --no-pager | tail -15
 systemctl poweroff
 CITEST
@@ -448,7 +456,7 @@ CITEST
     return
   fi
   for want in 'ActiveState=active' '^StatusText=..*' '^CapEff:[[:space:]]*0+$' '^CapBnd:[[:space:]]*0+$' \
-    '^NoNewPrivs:[[:space:]]*1$' '^Seccomp:[[:space:]]*2$' INBOX_OK RESTARTED_OK PURGE_OK GONE_OK; do
+    '^NoNewPrivs:[[:space:]]*1$' '^Seccomp:[[:space:]]*2$' INBOX_OK RESTARTED_OK SOCKET_OK PURGE_OK GONE_OK; do
     if grep -Eq "$want" "$r"; then ok "under systemd: $want"; else fail "under systemd: $want"; fi
   done
   grep -E '^(StatusText|VmRSS)' "$r" || true
