@@ -29,7 +29,7 @@ const crashEnv = "SMSGW_QUEUE_CRASH_DB"
 func TestCrashRecovery(t *testing.T) {
 	rounds, maxRun := 20, 300*time.Millisecond
 	if os.Getenv("SMSGW_SOAK") == "1" {
-		rounds, maxRun = 100, time.Second
+		rounds, maxRun = 300, time.Second
 	}
 	path := filepath.Join(t.TempDir(), "crash.db")
 	seed := time.Now().UnixNano()
