@@ -401,8 +401,13 @@ step_systemd() {
   work=${NSPAWN_DIR:-/var/tmp/smsgw-nspawn}/work
   if [ ! -x "$base/bin/systemctl" ]; then
     $SUDO rm -rf "$base"
+    # The same Debian mirror this machine's apt uses (first non-security URI).
+    local mirror
+    mirror=${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -v security | head -n 1)}
+    [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null)
+    [ -n "$mirror" ] || { fail "no Debian mirror found in the apt sources (set DEBIAN_MIRROR)"; return; }
     $SUDO debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,adduser,curl \
-      bookworm "$base" http://deb.debian.org/debian >"$DIST/nspawn-debootstrap.log" 2>&1 ||
+      bookworm "$base" "$mirror" >"$DIST/nspawn-debootstrap.log" 2>&1 ||
       { fail "debootstrap (log: $DIST/nspawn-debootstrap.log)"; return; }
   fi
   $SUDO rm -rf "$work"
