@@ -8,7 +8,7 @@
 # The install step needs root (or sudo): it installs the amd64 package on this
 # machine, runs the daemon as user smsgw on emulated modems, and purges it.
 # The systemd step boots a debootstrapped Debian 12 with systemd-nspawn
-# (network access to deb.debian.org) and runs the packaged service there.
+# (network access to the Debian mirror in the apt sources) and runs the packaged service there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
