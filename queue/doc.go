@@ -25,8 +25,8 @@
 // Enqueue commits one message per recipient and returns once that is on
 // disk; an idempotency key makes it safe to retry (same request: the
 // original result with Replayed set; a different request: ErrConflict).
-// Get, List (cursor pagination, newest first), Cancel, Requeue, Counts and
-// OldestQueued serve the API and metrics.
+// Get, ByKey, List (cursor pagination, newest first), Cancel, Requeue,
+// Counts and OldestQueued serve the API and metrics.
 //
 // A modem worker loops:
 //
@@ -36,6 +36,7 @@
 //	...
 //	st.MarkSent(ctx, job.AttemptID)            // or
 //	st.MarkFailed(ctx, job.AttemptID, queue.Failure{Class: queue.Temporary, Err: "+CMS ERROR: 42", Code: 42})
+//	st.MarkUncertain(ctx, job.AttemptID, why)  // the last part may or may not be out (at-most-once)
 //	st.Release(ctx, job.AttemptID)             // handed back before anything was sent
 //
 // Claim blocks until a message is ready for that modem: highest priority
@@ -70,7 +71,8 @@
 // .failed, .expired, .cancelled, .uncertain, inbox.received) appends an
 // event in the same transaction. Consumers (webhooks, scripts) register
 // with AddConsumer and loop on NextEvents / AckEvent / FailEvent, each with
-// its own cursor and retry schedule, waking on EventsAvailable. Changed
+// its own cursor and retry schedule (DropEvent gives up on one at once),
+// waking on EventsAvailable. Changed
 // wakes anyone interested in any commit (server-sent events).
 //
 // # Retention
@@ -83,4 +85,15 @@
 // ErrNotFound, ErrConflict, ErrNotCancellable, ErrInvalid (as a
 // *ValidationError naming the field), ErrNoMessage, ErrNotClaimed,
 // ErrNoMatch, ErrBadState, ErrSchemaTooNew and ErrClosed.
+//
+// # Durability
+//
+// With Options.Sync = SyncFull (the default) every call that acknowledges
+// something to the outside (Enqueue, AddInboundPart, MarkPartSent,
+// MarkSent, MarkFailed, ApplyReport, Cancel) returns after an fsync of the
+// write-ahead log. Claims skip the fsync under AtLeastOnce: a claim lost to
+// a power cut only returns the message to the queue, which is what recovery
+// would do, and the first MarkPartSent makes it durable; under AtMostOnce
+// claims are fsync'ed too. Checkpoints run beside the committer, never
+// inside a caller's commit.
 package queue
