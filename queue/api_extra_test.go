@@ -108,3 +108,74 @@ func TestCallsAfterClose(t *testing.T) {
 		t.Errorf("Ping after Close err = %v", err)
 	}
 }
+
+// TestBatchWithFailingRequest: requests that fail inside a shared commit
+// (conflicting idempotency keys) change nothing, and the others in the same
+// transaction are still committed.
+func TestBatchWithFailingRequest(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	ctx := context.Background()
+	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1"}, Text: "a", IdempotencyKey: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	errs := make(chan error, n)
+	ids := make(chan int64, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			m := NewMessage{To: []string{"+2"}, Text: "b"}
+			if i%2 == 0 {
+				m.IdempotencyKey, m.Text = "k", "conflicting"
+			}
+			res, err := st.Enqueue(ctx, m)
+			if err == nil {
+				ids <- res.Messages[0].ID
+			}
+			errs <- err
+		}()
+	}
+	conflicts := 0
+	for i := 0; i < n; i++ {
+		if err := <-errs; errors.Is(err, ErrConflict) {
+			conflicts++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(ids)
+	if conflicts != n/2 {
+		t.Errorf("%d conflicts, want %d", conflicts, n/2)
+	}
+	for id := range ids {
+		if m := mustGet(t, st, id); m.Text != "b" {
+			t.Errorf("message %d = %q", id, m.Text)
+		}
+	}
+	c, _ := st.Counts(ctx)
+	if c[StateQueued] != 1+n/2 {
+		t.Errorf("%d queued, want %d", c[StateQueued], 1+n/2)
+	}
+}
+
+func TestPartResultValidation(t *testing.T) {
+	st, _ := testStore(t, Options{})
+	ctx := context.Background()
+	id := mustEnqueue(t, st, NewMessage{})[0].ID
+	j := mustClaim(t, st, modemA)
+	for _, p := range []PartResult{
+		{Seq: 0, Total: 1}, {Seq: 2, Total: 1}, {Seq: 1, Total: 0}, {Seq: 1, Total: 256},
+		{Seq: 1, Total: 2, Ref: -1}, {Seq: 1, Total: 2, Ref: 70000}, {Seq: 1, Total: 1, MR: -1},
+	} {
+		if err := st.MarkPartSent(ctx, j.AttemptID, p); !errors.Is(err, ErrInvalid) {
+			t.Errorf("MarkPartSent(%+v) err = %v, want ErrInvalid", p, err)
+		}
+	}
+	// A new segmentation replaces the parts of the old one.
+	st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 3, Ref: 1, MR: 1})
+	st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 2, Total: 3, Ref: 1, MR: 2})
+	m, err := st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 2, Ref: 2, MR: 3}, PartResult{Seq: 2, Total: 2, Ref: 2, MR: 4})
+	if err != nil || len(m.Parts) != 2 || m.Parts[1].MR != 4 || m.ConcatRef != 2 || m.PartsTotal != 2 {
+		t.Fatalf("after resegmentation: %+v, %v", m, err)
+	}
+	wantState(t, st, id, StateSent)
+}
