@@ -118,7 +118,12 @@ func TestBatchWithFailingRequest(t *testing.T) {
 	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1"}, Text: "a", IdempotencyKey: "k"}); err != nil {
 		t.Fatal(err)
 	}
+	// Hold the committer in a request of its own until all n requests are
+	// waiting, so that they share the next transaction.
 	const n = 64
+	started, release := make(chan struct{}), make(chan struct{})
+	go st.write(ctx, false, func(w *wtx) error { close(started); <-release; return nil })
+	<-started
 	errs := make(chan error, n)
 	ids := make(chan int64, n)
 	for i := 0; i < n; i++ {
@@ -134,6 +139,8 @@ func TestBatchWithFailingRequest(t *testing.T) {
 			errs <- err
 		}()
 	}
+	waitFor(t, func() bool { return len(st.reqs) == n })
+	close(release)
 	conflicts := 0
 	for i := 0; i < n; i++ {
 		if err := <-errs; errors.Is(err, ErrConflict) {

@@ -228,6 +228,15 @@ func TestConcurrentEnqueueGroupCommit(t *testing.T) {
 	st, _ := testStore(t, Options{})
 	ctx := context.Background()
 	const callers, each = 16, 50
+	// The first round waits behind a held committer, so that all 16
+	// callers share one transaction; later rounds batch as they come.
+	started, release := make(chan struct{}), make(chan struct{})
+	go st.write(ctx, false, func(w *wtx) error { close(started); <-release; return nil })
+	<-started
+	go func() {
+		waitFor(t, func() bool { return len(st.reqs) == callers })
+		close(release)
+	}()
 	var wg sync.WaitGroup
 	ids := make(chan int64, callers*each)
 	for c := 0; c < callers; c++ {
