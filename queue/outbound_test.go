@@ -233,10 +233,6 @@ func TestConcurrentEnqueueGroupCommit(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	go st.write(ctx, false, func(w *wtx) error { close(started); <-release; return nil })
 	<-started
-	go func() {
-		waitFor(t, func() bool { return len(st.reqs) == callers })
-		close(release)
-	}()
 	var wg sync.WaitGroup
 	ids := make(chan int64, callers*each)
 	for c := 0; c < callers; c++ {
@@ -253,6 +249,8 @@ func TestConcurrentEnqueueGroupCommit(t *testing.T) {
 			}
 		}()
 	}
+	waitFor(t, func() bool { return len(st.reqs) == callers })
+	close(release)
 	wg.Wait()
 	close(ids)
 	seen := map[int64]bool{}
