@@ -190,17 +190,27 @@ func (s *Store) tryClaimMode(ctx context.Context, co ClaimOptions, claim bool) (
 			next = until
 			return err
 		}
-		args := claimArgs(w.now, co.Modem, tags)
+		cutoff := w.now - s.opt.ResumeAffinity.Milliseconds()
+		args := claimArgs(w.now, co.Modem, cutoff, tags)
 		var id int64
 		err := w.tx.StmtContext(w.ctx, pick).QueryRowContext(w.ctx, args...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			var n sql.NullInt64
+			var n, held sql.NullInt64
 			err = w.tx.StmtContext(w.ctx, due).QueryRowContext(w.ctx, args...).Scan(&n)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			// A partly-sent message kept for its modem frees up later.
+			if err := w.queryRow(`SELECT min(updated_at) FROM messages INDEXED BY messages_resume
+				WHERE state = 'queued' AND parts_total > 0 AND modem != ? AND updated_at > ?`,
+				co.Modem, cutoff).Scan(&held); err != nil {
+				return err
 			}
 			next = n.Int64
-			return err
+			if held.Valid && (next == 0 || held.Int64+s.opt.ResumeAffinity.Milliseconds() < next) {
+				next = held.Int64 + s.opt.ResumeAffinity.Milliseconds() + 1
+			}
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("pick: %w", err)
@@ -232,16 +242,19 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	// connection, and the committer needs stmtMu to finish its batch.
 	route := "(route_modem = '' OR route_modem = ?2) AND (route_tags = ''"
 	for i := range tags {
-		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+3)
+		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+4)
 	}
 	route += ")"
+	// ?3: partly-sent messages of another modem wait until that time.
 	pick, err = s.wdb.Prepare(`SELECT id FROM messages INDEXED BY messages_ready
-		WHERE state = 'queued' AND next_at <= ?1 AND ` + route + ` ORDER BY priority DESC, id LIMIT 1`)
+		WHERE state = 'queued' AND next_at <= ?1 AND ` + route + `
+		AND (parts_total = 0 OR modem = ?2 OR updated_at <= ?3) ORDER BY priority DESC, id LIMIT 1`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
 	}
+	// "?3 = ?3" keeps the parameter list the same as pick's.
 	due, err = s.wdb.Prepare(`SELECT next_at FROM messages INDEXED BY messages_due
-		WHERE state = 'queued' AND next_at > ?1 AND ` + route + ` ORDER BY next_at LIMIT 1`)
+		WHERE state = 'queued' AND next_at > ?1 AND ?3 = ?3 AND ` + route + ` ORDER BY next_at LIMIT 1`)
 	if err != nil {
 		pick.Close()
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
@@ -257,8 +270,8 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	return pick, due, nil
 }
 
-func claimArgs(now int64, modem string, tags []string) []any {
-	args := []any{now, modem}
+func claimArgs(now int64, modem string, cutoff int64, tags []string) []any {
+	args := []any{now, modem, cutoff}
 	for _, t := range tags {
 		args = append(args, ","+t+",")
 	}

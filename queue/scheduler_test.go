@@ -293,7 +293,7 @@ func TestBackoffDelay(t *testing.T) {
 
 func TestPartialResend(t *testing.T) {
 	ctx := context.Background()
-	st, _ := testStore(t, Options{})
+	st, clk := testStore(t, Options{})
 	id := mustEnqueue(t, st, NewMessage{Text: "long"})[0].ID
 	j := mustClaim(t, st, modemA)
 	if j.Resume != nil {
@@ -314,7 +314,14 @@ func TestPartialResend(t *testing.T) {
 	}
 	st.MarkFailed(ctx, j.AttemptID, Failure{Class: ModemFault, Err: "gone again"})
 
-	// Another modem sends everything again; the old parts are forgotten.
+	// Another modem waits a while for modem a to come back (ResumeAffinity)...
+	noClaim(t, st, modemB)
+	next, err := st.NextDue(ctx, modemB)
+	if want := clk.Now().Add(time.Minute + time.Millisecond); err != nil || !next.Equal(want) {
+		t.Errorf("NextDue(b) = %v, %v; want %v", next, err, want)
+	}
+	clk.Advance(time.Minute)
+	// ...then sends everything again; the old parts are forgotten.
 	j = mustClaim(t, st, modemB)
 	if j.Resume != nil || j.PartsTotal != 0 || j.ConcatRef != -1 {
 		t.Fatalf("other modem claim: Resume %+v parts %d ref %d", j.Resume, j.PartsTotal, j.ConcatRef)

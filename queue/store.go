@@ -77,6 +77,12 @@ type Options struct {
 	// ReportWindow is how long after a part was sent a status report may
 	// still be matched to it. Default 72h.
 	ReportWindow time.Duration
+	// ResumeAffinity is how long a partly-sent message waits for the modem
+	// that sent its first parts (which sends only the missing ones) before
+	// any other modem may take it and send it whole. It keeps a daemon
+	// restart from turning one duplicate part into a duplicate message.
+	// Default 1m; negative: no waiting.
+	ResumeAffinity time.Duration
 	// EventRetry is the retry policy of event deliveries to consumers
 	// (MaxAttempts 0 means retry forever). Defaults: backoff 5s, max 10m.
 	EventRetry RetryPolicy
@@ -117,6 +123,12 @@ func (o *Options) setDefaults() {
 	}
 	if o.ReportWindow <= 0 {
 		o.ReportWindow = 72 * time.Hour
+	}
+	if o.ResumeAffinity == 0 {
+		o.ResumeAffinity = time.Minute
+	}
+	if o.ResumeAffinity < 0 {
+		o.ResumeAffinity = 0
 	}
 	if o.EventLease <= 0 {
 		o.EventLease = 5 * time.Minute
