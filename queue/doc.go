@@ -46,8 +46,9 @@
 // MarkFailed applies the retry policy: permanent errors fail at once,
 // temporary ones retry with exponential backoff and jitter up to
 // RetryPolicy.MaxAttempts, modem faults retry at once. A message partly sent
-// by one modem is resent whole by another, but only its missing parts by the
-// same modem (Job.Resume), keeping the concatenation reference.
+// by one modem is continued by that modem, which sends only the missing
+// parts with the same concatenation reference (Job.Resume); it waits
+// Options.ResumeAffinity for it, then any modem resends it whole.
 //
 // States: queued -> sending -> sent -> delivered, or failed, expired,
 // cancelled, uncertain. After a crash, a message left sending goes back to
