@@ -176,7 +176,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	case "ucs2":
 		opt.Coding = pdu.CodingUCS2
 	}
-	opt.Flash = job.Flash || job.Metadata[metaFlash] == "1"
+	opt.Flash = job.Flash
 	if !job.ExpiresAt.IsZero() {
 		// The SMSC stops trying when the message is no longer wanted.
 		opt.Validity = max(time.Until(job.ExpiresAt), 5*time.Minute)

@@ -173,7 +173,7 @@ func (d *daemon) start() error {
 	h, err = api.New(api.Options{
 		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
 		Registry: reg, Logger: d.log, Version: version, ExternalDLR: true,
-	}, api.Backend{Store: gateway.APIStore{Q: st}, Modems: gw, Webhooks: gw})
+	}, api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw})
 	if err != nil {
 		return err
 	}
