@@ -429,15 +429,9 @@ func TestInboundSurrogateSplitAcrossParts(t *testing.T) {
 // at the next start, so it cannot hold back the pruning of old events.
 func TestStaleWebhookConsumerRemoved(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 1, config: func(c *Config) { c.Webhook.URL = "http://127.0.0.1:9/hook" }})
-	lister, ok := any(r.st).(interface {
-		Consumers(context.Context) ([]string, error)
-	})
-	if !ok {
-		t.Skip("the queue cannot list its consumers yet")
-	}
 	name := "webhook:" + webhookID("http://127.0.0.1:9/hook")
 	has := func() bool {
-		names, err := lister.Consumers(context.Background())
+		names, err := r.st.Consumers(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -454,9 +448,6 @@ func TestStaleWebhookConsumerRemoved(t *testing.T) {
 	r.stop()
 	r.cfg.Webhook.URL = ""
 	r.start()
-	lister = any(r.st).(interface {
-		Consumers(context.Context) ([]string, error)
-	})
 	if has() {
 		t.Errorf("%s still registered after it left the configuration", name)
 	}

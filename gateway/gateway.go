@@ -189,16 +189,9 @@ func (g *Gateway) Start(ctx context.Context) error {
 
 // removeStaleConsumers unregisters outbox consumers this configuration no
 // longer runs (a webhook taken out of the file): a consumer that never
-// advances would keep every event from being pruned. It needs the queue to
-// list its consumers; without that it does nothing.
+// advances would keep every event from being pruned.
 func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
-	lister, ok := any(g.store).(interface {
-		Consumers(context.Context) ([]string, error)
-	})
-	if !ok {
-		return
-	}
-	names, err := lister.Consumers(g.runCtx)
+	names, err := g.store.Consumers(g.runCtx)
 	if err != nil {
 		g.log.Warn("listing outbox consumers", "err", err)
 		return

@@ -126,6 +126,29 @@ func (s *Store) RemoveConsumer(ctx context.Context, name string) error {
 	return nil
 }
 
+// Consumers lists the registered consumers by name, so the daemon can
+// remove those its configuration no longer runs: a consumer that never
+// advances holds back the pruning of every event after its cursor.
+func (s *Store) Consumers(ctx context.Context) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT name FROM consumers ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("queue: consumers: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("queue: consumers: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue: consumers: %w", err)
+	}
+	return out, nil
+}
+
 // Delivery is an event due for one consumer.
 type Delivery struct {
 	Event

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ func TestOutboxConsumers(t *testing.T) {
 	}
 	st.AddConsumer(ctx, "script")
 	st.AddConsumer(ctx, "webhook") // again: no change
+	if names, err := st.Consumers(ctx); err != nil || fmt.Sprint(names) != "[script webhook]" {
+		t.Errorf("Consumers = %v, %v", names, err)
+	}
 	if _, _, err := st.NextEvents(ctx, "nobody", 10); !errors.Is(err, ErrNotFound) {
 		t.Errorf("unknown consumer err = %v", err)
 	}
