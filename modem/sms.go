@@ -28,8 +28,8 @@ func PartsOf(ps []pdu.Part) []Part {
 	return out
 }
 
-// SendError is the failure of one part of a SendParts call. MRs holds the
-// message references of the parts sent before it.
+// SendError is the failure of one part of a SendParts or SendPartsFunc
+// call. MRs holds the message references of the parts sent before it.
 type SendError struct {
 	Part  int // 0-based index of the part that failed
 	Parts int
@@ -58,6 +58,24 @@ func (e *SendError) Unwrap() error { return e.Err }
 // (*at.CMSError etc., see at.Classify), with the MRs of the parts already
 // sent. A timeout may still have sent the part.
 func (m *Modem) SendParts(ctx context.Context, parts []Part) ([]int, error) {
+	return m.SendPartsFunc(ctx, parts, nil)
+}
+
+// SendPartsFunc is SendParts reporting each part as it completes: onPart
+// (when not nil) is called with the part's 0-based index and its TP-MR
+// after the modem's +CMGS answer and before the next part's AT+CMGS is
+// written, so a caller can record every part durably while the whole
+// message still goes out in one AT+CMMS burst. onPart runs with the modem
+// held (no other command of this Modem can run until it returns; it must
+// not call this Modem) and should be quick: the modem closes the kept
+// link after a few idle seconds.
+//
+// An error from onPart stops the burst: no further part is written, and
+// SendPartsFunc returns the MRs of the parts sent, the refused part's
+// included, with that error wrapped (errors.Is finds it). It is not a
+// *SendError, as no part failed on the modem. An AT+CMMS=1 burst that ends
+// early is left to lapse like a complete one.
+func (m *Modem) SendPartsFunc(ctx context.Context, parts []Part, onPart func(i, mr int) error) ([]int, error) {
 	if len(parts) == 0 {
 		return nil, errors.New("send: no parts")
 	}
@@ -106,6 +124,11 @@ func (m *Modem) SendParts(ctx context.Context, parts []Part) ([]int, error) {
 			}
 		}
 		mrs = append(mrs, mr)
+		if onPart != nil {
+			if err := onPart(i, mr); err != nil {
+				return mrs, fmt.Errorf("send: stopped after part %d/%d: %w", i+1, len(parts), err)
+			}
+		}
 	}
 	return mrs, nil
 }
