@@ -200,34 +200,47 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	total := len(parts)
 	sent := 0
 	started := time.Now()
+	wire := make([]modem.Part, len(todo))
 	for i, p := range todo {
-		s.recording.Lock()
-		s.g.noteCMGS(job)
-		s.inCMGS.Store(true)
-		mrs, err := s.dev.SendParts(ctx, []modem.Part{{Len: p.TPDULen, Hex: p.Hex}})
-		s.inCMGS.Store(false)
-		if err != nil {
-			s.recording.Unlock()
-			return s.sendFailed(log, job, sent, err)
-		}
-		mr := 0
-		if len(mrs) == 1 && mrs[0] >= 0 {
-			mr = mrs[0]
-		}
-		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: mr}
+		wire[i] = modem.Part{Len: p.TPDULen, Hex: p.Hex}
+	}
+	// The remaining parts go out in one call, so the driver can keep the
+	// radio link open across them (AT+CMMS); each part's MR is committed
+	// from the callback before the next part is written, so a crash
+	// leaves the queue knowing which parts the phone already has. The
+	// recording lock is held for the whole burst: a status report for an
+	// early part waits until its part is recorded.
+	var recErr error
+	onPart := func(i, mr int) error {
+		p := todo[i]
+		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: max(mr, 0)}
+		var err error
 		if i < len(todo)-1 {
 			err = s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
 		} else {
 			_, err = s.g.store.MarkSent(ctx, job.AttemptID, pr)
 		}
-		s.recording.Unlock()
 		if err != nil {
-			// The part is out but not recorded: the queue's recovery
-			// decides at the next start; keep going would lose track.
-			log.Error("recording a sent part failed", "part", p.Seq, "err", err)
-			return queue.Temporary, nil
+			recErr = err
+			return err
 		}
 		sent++
+		return nil
+	}
+	s.recording.Lock()
+	s.g.noteCMGS(job)
+	s.inCMGS.Store(true)
+	_, err = sendParts(ctx, s.dev, wire, onPart)
+	s.inCMGS.Store(false)
+	s.recording.Unlock()
+	if recErr != nil {
+		// The part is out but not recorded: the queue's recovery decides
+		// at the next start; sending on would lose track.
+		log.Error("recording a sent part failed", "part", todo[sent].Seq, "err", recErr)
+		return queue.Temporary, nil
+	}
+	if err != nil {
+		return s.sendFailed(log, job, sent, err)
 	}
 	s.m.CountSent()
 	s.m.Touch()
@@ -236,6 +249,43 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	log.Info("sent", "parts", total)
 	return "", nil
+}
+
+// burstSender is a Device that sends a message's parts in one call and
+// reports each as it completes (*modem.Modem's SendPartsFunc).
+type burstSender interface {
+	SendPartsFunc(ctx context.Context, parts []modem.Part, onPart func(i, mr int) error) ([]int, error)
+}
+
+// sendParts sends parts through dev, calling onPart after each with its
+// index and MR before the next is written; an error from onPart stops it.
+// A Device without SendPartsFunc gets one SendParts call per part (and so
+// no AT+CMMS burst).
+func sendParts(ctx context.Context, dev Device, parts []modem.Part, onPart func(i, mr int) error) ([]int, error) {
+	if b, ok := dev.(burstSender); ok {
+		return b.SendPartsFunc(ctx, parts, onPart)
+	}
+	mrs := make([]int, 0, len(parts))
+	for i := range parts {
+		got, err := dev.SendParts(ctx, parts[i:i+1])
+		if err != nil {
+			var se *modem.SendError
+			if errors.As(err, &se) {
+				// Renumbered within the whole message.
+				err = &modem.SendError{Part: i, Parts: len(parts), MRs: mrs, Err: se.Err}
+			}
+			return mrs, err
+		}
+		mr := -1
+		if len(got) == 1 {
+			mr = got[0]
+		}
+		mrs = append(mrs, mr)
+		if err := onPart(i, mr); err != nil {
+			return mrs, err
+		}
+	}
+	return mrs, nil
 }
 
 // sendFailed records a failed part and says whether the modem is to blame.
