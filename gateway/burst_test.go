@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"smsgw/modem"
 	"smsgw/modem/sim"
 	"smsgw/queue"
 )
@@ -186,74 +184,4 @@ func normCMGS(cmds []string) []string {
 		out[i] = c
 	}
 	return out
-}
-
-// perPartDevice is a Device without SendPartsFunc; only SendParts is
-// implemented (the embedded nil Device panics on anything else).
-type perPartDevice struct {
-	Device
-	calls [][]modem.Part
-	fail  int // 0-based part whose SendParts fails, -1 for none
-}
-
-func (d *perPartDevice) SendParts(_ context.Context, parts []modem.Part) ([]int, error) {
-	d.calls = append(d.calls, parts)
-	if len(d.calls)-1 == d.fail {
-		return nil, &modem.SendError{Part: 0, Parts: 1, Err: errors.New("refused")}
-	}
-	return []int{10 + len(d.calls)}, nil
-}
-
-// A Device that cannot report parts of a burst gets one SendParts call per
-// part, with the same reports and stops.
-func TestSendPartsPerPartFallback(t *testing.T) {
-	parts := []modem.Part{{Len: 1, Hex: "0001"}, {Len: 1, Hex: "0002"}, {Len: 1, Hex: "0003"}}
-	stop := errors.New("cannot record")
-	for _, tc := range []struct {
-		name      string
-		fail      int // SendParts call that fails
-		refuse    int // part whose report the callback refuses
-		wantCalls int
-		wantMRs   []int
-		wantErr   error
-	}{
-		{"all", -1, -1, 3, []int{11, 12, 13}, nil},
-		{"callback stops", -1, 1, 2, []int{11, 12}, stop},
-		{"part fails", 1, -1, 2, []int{11}, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			d := &perPartDevice{fail: tc.fail}
-			var seen []int
-			mrs, err := sendParts(context.Background(), d, parts, func(i, mr int) error {
-				seen = append(seen, mr)
-				if i == tc.refuse {
-					return stop
-				}
-				return nil
-			})
-			var se *modem.SendError
-			switch {
-			case tc.wantErr != nil && !errors.Is(err, tc.wantErr):
-				t.Errorf("error %v, want %v", err, tc.wantErr)
-			case tc.fail >= 0 && (!errors.As(err, &se) || se.Part != tc.fail || se.Parts != len(parts) || len(se.MRs) != tc.fail):
-				t.Errorf("error %#v, want a *modem.SendError for part %d of %d", err, tc.fail, len(parts))
-			case tc.wantErr == nil && tc.fail < 0 && err != nil:
-				t.Errorf("error %v", err)
-			}
-			if len(d.calls) != tc.wantCalls {
-				t.Errorf("%d SendParts calls, want %d", len(d.calls), tc.wantCalls)
-			}
-			for i, c := range d.calls {
-				if len(c) != 1 || c[0] != parts[i] {
-					t.Errorf("call %d sent %v, want part %d alone", i, c, i)
-				}
-			}
-			if diff := cmp.Diff(tc.wantMRs, mrs); diff != "" {
-				t.Errorf("MRs (-want +got):\n%s", diff)
-			}
-			if diff := cmp.Diff(tc.wantMRs, seen); diff != "" {
-				t.Errorf("reported MRs (-want +got):\n%s", diff)
-			}
-		})
-	}
 }

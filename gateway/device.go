@@ -15,7 +15,10 @@ import (
 // *Modem, behind the pool's lifecycle methods.
 type Device interface {
 	pool.Device
-	SendParts(ctx context.Context, parts []modem.Part) ([]int, error)
+	// SendPartsFunc sends a message's parts in one burst (AT+CMMS=1 where
+	// the modem has it), calling onPart with each part's MR before the next
+	// part is written, so the caller can commit it first.
+	SendPartsFunc(ctx context.Context, parts []modem.Part, onPart func(i, mr int) error) ([]int, error)
 	Events() <-chan modem.Event
 	Setup() modem.Setup
 	ListStored(ctx context.Context) ([]modem.Stored, error)

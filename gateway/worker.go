@@ -230,7 +230,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	s.recording.Lock()
 	s.g.noteCMGS(job)
 	s.inCMGS.Store(true)
-	_, err = sendParts(ctx, s.dev, wire, onPart)
+	_, err = s.dev.SendPartsFunc(ctx, wire, onPart)
 	s.inCMGS.Store(false)
 	s.recording.Unlock()
 	if recErr != nil {
@@ -249,43 +249,6 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	log.Info("sent", "parts", total)
 	return "", nil
-}
-
-// burstSender is a Device that sends a message's parts in one call and
-// reports each as it completes (*modem.Modem's SendPartsFunc).
-type burstSender interface {
-	SendPartsFunc(ctx context.Context, parts []modem.Part, onPart func(i, mr int) error) ([]int, error)
-}
-
-// sendParts sends parts through dev, calling onPart after each with its
-// index and MR before the next is written; an error from onPart stops it.
-// A Device without SendPartsFunc gets one SendParts call per part (and so
-// no AT+CMMS burst).
-func sendParts(ctx context.Context, dev Device, parts []modem.Part, onPart func(i, mr int) error) ([]int, error) {
-	if b, ok := dev.(burstSender); ok {
-		return b.SendPartsFunc(ctx, parts, onPart)
-	}
-	mrs := make([]int, 0, len(parts))
-	for i := range parts {
-		got, err := dev.SendParts(ctx, parts[i:i+1])
-		if err != nil {
-			var se *modem.SendError
-			if errors.As(err, &se) {
-				// Renumbered within the whole message.
-				err = &modem.SendError{Part: i, Parts: len(parts), MRs: mrs, Err: se.Err}
-			}
-			return mrs, err
-		}
-		mr := -1
-		if len(got) == 1 {
-			mr = got[0]
-		}
-		mrs = append(mrs, mr)
-		if err := onPart(i, mr); err != nil {
-			return mrs, err
-		}
-	}
-	return mrs, nil
 }
 
 // sendFailed records a failed part and says whether the modem is to blame.
