@@ -31,22 +31,9 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (Purged, error) {
 		var n int64
 		err := s.write(ctx, false, func(w *wtx) error {
 			n = 0
-			rows, err := w.query(`SELECT id FROM messages WHERE state IN ('sent','delivered','failed','expired','cancelled','uncertain')
+			ids, err := w.queryIDs(`SELECT id FROM messages WHERE state IN ('sent','delivered','failed','expired','cancelled','uncertain')
 				AND updated_at < ? LIMIT ?`, cut, purgeChunk)
 			if err != nil {
-				return err
-			}
-			var ids []int64
-			for rows.Next() {
-				var id int64
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				ids = append(ids, id)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
 				return err
 			}
 			for _, id := range ids {

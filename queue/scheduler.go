@@ -356,23 +356,10 @@ func (w *wtx) claim(id int64, modem string) (*Job, error) {
 
 // expireDue moves queued messages past their expiry to expired.
 func (w *wtx) expireDue() error {
-	rows, err := w.query(`SELECT id FROM messages INDEXED BY messages_expiry
+	ids, err := w.queryIDs(`SELECT id FROM messages INDEXED BY messages_expiry
 		WHERE state = 'queued' AND expires_at > 0 AND expires_at <= ?`, w.now)
 	if err != nil {
 		return fmt.Errorf("find expired: %w", err)
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	for _, id := range ids {
 		if _, err := w.exec(`UPDATE messages SET state = 'expired', reason = ?, error = 'expired before it could be sent',
@@ -644,21 +631,8 @@ func (s *Store) recover() error {
 	var n int
 	err := s.write(context.Background(), true, func(w *wtx) error {
 		n = 0
-		rows, err := w.query(`SELECT id FROM messages WHERE state = 'sending'`)
+		ids, err := w.queryIDs(`SELECT id FROM messages WHERE state = 'sending'`)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {

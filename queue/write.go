@@ -47,6 +47,25 @@ func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
 	return w.tx.QueryContext(w.ctx, q, args...)
 }
 
+// queryIDs runs q and returns the int64 of each row's single column; the
+// rows are read whole before the caller writes, as SQLite wants.
+func (w *wtx) queryIDs(q string, args ...any) ([]int64, error) {
+	rows, err := w.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 func (w *wtx) queryRow(q string, args ...any) *sql.Row {
 	if st := w.s.prepared(q); st != nil {
 		return w.tx.StmtContext(w.ctx, st).QueryRowContext(w.ctx, args...)
