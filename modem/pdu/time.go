@@ -100,6 +100,12 @@ func RelativeValidity(d time.Duration) Validity {
 	return Validity{Format: ValidityRelative, Duration: relativeDuration(relativeOctet(d))}
 }
 
+// RelativeValidityOctet returns the relative validity a TP-VP octet
+// stands for, as AT+CSMP's <vp> gives it in text mode.
+func RelativeValidityOctet(v byte) Validity {
+	return Validity{Format: ValidityRelative, Duration: relativeDuration(v)}
+}
+
 // relativeDuration decodes a relative TP-VP octet (TS 23.040 clause
 // 9.2.3.12.1).
 func relativeDuration(v byte) time.Duration {

@@ -147,7 +147,7 @@ func (m *Modem) textEntered(ps *promptState) {
 	}
 	sub := &pdu.Submit{StatusReportRequest: fo&0x20 != 0, To: to, PID: byte(m.st.csmp[2]), DCS: segs[0].DCS, UD: segs[0].UD}
 	if fo&0x18 == 0x10 {
-		sub.Validity = pdu.RelativeValidity(relativeVP(m.st.csmp[1]))
+		sub.Validity = pdu.RelativeValidityOctet(byte(m.st.csmp[1]))
 	}
 	tpdu, err := pdu.EncodeTPDU(sub)
 	if err != nil {
@@ -156,17 +156,4 @@ func (m *Modem) textEntered(ps *promptState) {
 		return
 	}
 	m.submitPDU([]byte{0}, tpdu)
-}
-
-// relativeVP converts a TP-VP relative octet (23.040 9.2.3.12.1).
-func relativeVP(v int) time.Duration {
-	switch {
-	case v <= 143:
-		return time.Duration(v+1) * 5 * time.Minute
-	case v <= 167:
-		return 12*time.Hour + time.Duration(v-143)*30*time.Minute
-	case v <= 196:
-		return time.Duration(v-166) * 24 * time.Hour
-	}
-	return time.Duration(v-192) * 7 * 24 * time.Hour
 }
