@@ -70,10 +70,12 @@ type port struct {
 
 func (p *port) Read(b []byte) (int, error) {
 	n, err := p.p.Read(b)
-	var pe *serial.PortError
-	if err != nil && !p.closed.Load() && errors.As(err, &pe) && pe.Code() == serial.PortClosed {
-		// go.bug.st/serial reports the zero-length read of a vanished USB
-		// device with the same code as a local Close.
+	if err != nil && !p.closed.Load() {
+		// Reads block without a timeout, so any error not caused by our own
+		// Close means the device went away: a vanished USB device shows as a
+		// zero-length read (reported by go.bug.st/serial with the same code
+		// as a local Close) or as EIO after the tty hangs up, depending on
+		// timing.
 		err = fmt.Errorf("device disconnected (unplugged or reset): %w", err)
 	}
 	return n, err
