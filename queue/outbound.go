@@ -654,15 +654,11 @@ func clampLimit(n int) int {
 func (s *Store) Cancel(ctx context.Context, id int64) (Message, error) {
 	var m Message
 	err := s.write(ctx, true, func(w *wtx) error {
-		var st string
-		err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		st, err := w.messageState(id)
 		if err != nil {
 			return err
 		}
-		if State(st) != StateQueued {
+		if st != StateQueued {
 			return fmt.Errorf("%w: it is %s", ErrNotCancellable, st)
 		}
 		if err := w.setState(id, StateCancelled, ReasonCancelled); err != nil {
@@ -685,15 +681,11 @@ func (s *Store) Cancel(ctx context.Context, id int64) (Message, error) {
 func (s *Store) Requeue(ctx context.Context, id int64) (Message, error) {
 	var m Message
 	err := s.write(ctx, true, func(w *wtx) error {
-		var st string
-		err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
+		st, err := w.messageState(id)
 		if err != nil {
 			return err
 		}
-		switch State(st) {
+		switch st {
 		case StateFailed, StateExpired, StateUncertain:
 		default:
 			return fmt.Errorf("%w: it is %s", ErrBadState, st)
@@ -711,6 +703,16 @@ func (s *Store) Requeue(ctx context.Context, id int64) (Message, error) {
 		return Message{}, fmt.Errorf("queue: requeue %d: %w", id, err)
 	}
 	return m, nil
+}
+
+// messageState reads a message's state; ErrNotFound when there is none.
+func (w *wtx) messageState(id int64) (State, error) {
+	var st string
+	err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return State(st), err
 }
 
 // setState moves a message to a state that is not queued, recording why.

@@ -105,7 +105,8 @@ func (s *Store) ApplyReport(ctx context.Context, r Report) (ReportMatch, error) 
 		if err := w.settleReports(c.id); err != nil {
 			return err
 		}
-		return w.queryRow(`SELECT state FROM messages WHERE id = ?`, c.id).Scan(&out.State)
+		out.State, err = w.messageState(c.id)
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, ErrNoMatch) {
