@@ -249,7 +249,7 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 		batch = newID()
 	}
 	key := batchKeyPrefix + batch
-	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("asg", msgs), Batch: batch, Messages: msgs})
+	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("asg", msgs, req.TTL), Batch: batch, Messages: msgs})
 	if err != nil {
 		if errorsIsConflict(err) {
 			return errorf(http.StatusConflict, CodeConflict, "id", "Message with such ID already exists")

@@ -129,11 +129,20 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 
 // requestHash identifies a submission by its meaning, so the same request
 // re-sent with other whitespace or number spelling still matches its key.
-func requestHash(kind string, msgs []NewMessage) string {
+// A relative ttl counts as the client sent it: the expiry computed from it
+// moves with the clock, so a retry would never match.
+func requestHash(kind string, msgs []NewMessage, ttl *int64) string {
+	if ttl != nil {
+		msgs = append([]NewMessage(nil), msgs...)
+		for i := range msgs {
+			msgs[i].ExpiresAt = time.Time{}
+		}
+	}
 	b, _ := json.Marshal(struct {
 		Kind string
 		M    []NewMessage
-	}{kind, msgs})
+		TTL  *int64 `json:",omitempty"`
+	}{kind, msgs, ttl})
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
@@ -206,7 +215,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	sr := SubmitRequest{IdempotencyKey: key, Messages: msgs}
 	if key != "" {
-		sr.RequestHash = requestHash("v1", msgs)
+		sr.RequestHash = requestHash("v1", msgs, req.TTL)
 	}
 	res, err := h.b.Store.Submit(r.Context(), sr)
 	if err != nil {

@@ -86,6 +86,11 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta,
 		IdempotencyKey: req.IdempotencyKey,
 	}
+	if req.RequestHash != "" {
+		// The API's fingerprint is of the request as sent; the queue's own
+		// would include values derived from the clock.
+		nm.Fingerprint = []byte(req.RequestHash)
+	}
 	for _, m := range req.Messages {
 		nm.To = append(nm.To, m.To)
 	}

@@ -104,6 +104,11 @@ type NewMessage struct {
 	// the same request returns the original messages, the same key with a
 	// different request fails with ErrConflict.
 	IdempotencyKey string
+	// Fingerprint, when set, identifies the request for IdempotencyKey
+	// instead of a hash of the fields above. Callers that derive fields
+	// (an expiry from a relative ttl, a send time from a delay) set it from
+	// the request as the client sent it, so that a retry still matches.
+	Fingerprint []byte
 }
 
 // Message is an outbound message as stored.
@@ -287,6 +292,10 @@ func (s *Store) prepare(m NewMessage) (*prepared, error) {
 	p.toJSON = string(b)
 	if m.IdempotencyKey != "" {
 		p.hash = requestHash(p, tags)
+		if len(m.Fingerprint) > 0 {
+			h := sha256.Sum256(m.Fingerprint)
+			p.hash = h[:]
+		}
 	}
 	return p, nil
 }
