@@ -227,6 +227,9 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		d.expiresAt = h.now().Add(time.Duration(*req.TTL) * time.Second)
 	}
+	if e := h.checkModem(r.Context(), "deviceId", d.modem); e != nil {
+		return e
+	}
 	if req.SimNumber != nil {
 		id, e := h.simToModem(r, *req.SimNumber)
 		if e != nil {

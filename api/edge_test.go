@@ -1,6 +1,10 @@
 package api
 
 import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,4 +48,98 @@ func TestIdempotentRetryWithTTL(t *testing.T) {
 	if n, _ := e.store.Counts(t.Context()); n[StateQueued] != 1 {
 		t.Fatalf("queued %d, want 1", n[StateQueued])
 	}
+}
+
+// TestUnknownModem: a send pinned to a modem nobody knows is refused at
+// once instead of waiting in the queue for ever; a configured modem that is
+// offline is known.
+func TestUnknownModem(t *testing.T) {
+	e := newEnv(t, Options{})
+	r := e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"hi","modem":"nope"}`)
+	e.want(r, 422)
+	if code, field := r.errCode(t); code != CodeUnknownModem || field != "modem" {
+		t.Fatalf("%s %s", code, field)
+	}
+	if !strings.Contains(string(r.body), "m1, m2") {
+		t.Fatalf("known modems not listed: %s", r.body)
+	}
+	r = e.do("POST", "/message", `{"message":"hi","phoneNumbers":["+4915112345678"],"deviceId":"nope"}`)
+	e.want(r, 422)
+	if code, field := r.errCode(t); code != CodeUnknownModem || field != "deviceId" {
+		t.Fatalf("%s %s", code, field)
+	}
+	var asg struct {
+		Message string `json:"message"`
+		Code    int    `json:"code"`
+	}
+	r.json(t, &asg)
+	if asg.Code != 422 || asg.Message == "" {
+		t.Fatalf("SMSGate shape: %s", r.body)
+	}
+	if n, _ := e.store.Counts(t.Context()); n[StateQueued] != 0 {
+		t.Fatalf("refused sends were queued: %v", n)
+	}
+	// m2 is offline, but configured: the message waits for it.
+	e.want(e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"hi","modem":"m2"}`), 202)
+	e.want(e.do("POST", "/message", `{"message":"hi","phoneNumbers":["+4915112345678"],"deviceId":"m2"}`), 202)
+}
+
+// ussdFailing is the live pool whose USSD requests fail as told.
+type ussdFailing struct {
+	*fakeModems
+	err error
+}
+
+func (u ussdFailing) USSD(ctx context.Context, id, code string) (string, error) {
+	if _, err := u.Modem(ctx, id); err != nil {
+		return "", err
+	}
+	return "", u.err
+}
+
+// TestUSSDErrors: what the modem refuses, what the network refuses and
+// what nobody answers are told apart, each with its code; none is a 500.
+func TestUSSDErrors(t *testing.T) {
+	e := newEnv(t, Options{})
+	cases := []struct {
+		err    error
+		status int
+		code   string
+		says   string
+	}{
+		{&USSDError{Kind: USSDRefused, Reason: "+CME ERROR: 30 (no network service)"}, 422, CodeUSSDRefused, "no network service"},
+		{&USSDError{Kind: USSDNetwork, Reason: "the network does not support this code (+CUSD status 4)"}, 502, CodeUSSDNetwork, "status 4"},
+		{&USSDError{Kind: USSDTimeout, Reason: "the network timed out (+CUSD status 5)"}, 504, CodeUSSDTimeout, "status 5"},
+		{fmt.Errorf("wrapped: %w", &USSDError{Kind: USSDRefused, Reason: "ERROR"}), 422, CodeUSSDRefused, "ERROR"},
+		{fmt.Errorf("a session is open: %w", ErrConflict), 409, CodeConflict, "session"},
+		{fmt.Errorf("modem gone: %w", ErrUnavailable), 503, CodeUnavailable, "try again"},
+	}
+	for _, c := range cases {
+		h, err := New(Options{}, Backend{Store: e.store, Modems: ussdFailing{e.modems, c.err}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("POST", "/v1/modems/m1/ussd", strings.NewReader(`{"code":"*100#"}`))
+		req.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		r := resp{code: w.Code, body: w.Body.Bytes()}
+		if r.code != c.status {
+			t.Errorf("%v: status %d, want %d: %s", c.err, r.code, c.status, r.body)
+			continue
+		}
+		if code, _ := r.errCode(t); code != c.code || !strings.Contains(string(r.body), c.says) {
+			t.Errorf("%v: %s", c.err, r.body)
+		}
+		h.Close(t.Context())
+	}
+	// The API's own bound on the wait is a timeout with the same code.
+	e.h.ussdTimeout = 50 * time.Millisecond
+	r := e.do("POST", "/v1/modems/m1/ussd", `{"code":"*101#"}`)
+	e.want(r, 504)
+	if code, _ := r.errCode(t); code != CodeUSSDTimeout {
+		t.Fatalf("%s", r.body)
+	}
+	r = e.do("POST", "/v1/modems/nope/ussd", `{"code":"*100#"}`)
+	e.want(r, 404)
 }

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -147,6 +149,38 @@ func requestHash(kind string, msgs []NewMessage, ttl *int64) string {
 	return hex.EncodeToString(s[:])
 }
 
+// CodeUnknownModem: a send is routed to a modem id the gateway does not know.
+const CodeUnknownModem = "unknown_modem"
+
+// checkModem refuses a route to a modem id the gateway does not know (one
+// configured but unplugged is known): such a message could never be sent
+// and would wait in the queue for ever. Without a live modem pool (the API
+// on its own) nothing can be checked.
+func (h *Handler) checkModem(ctx context.Context, field, id string) *Error {
+	if id == "" || h.b.Modems == nil {
+		return nil
+	}
+	_, err := h.b.Modems.Modem(ctx, id)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return h.storeErr(err, "modem")
+	}
+	known := "none"
+	if ms, err := h.b.Modems.Modems(ctx); err == nil && len(ms) > 0 {
+		ids := make([]string, 0, len(ms))
+		for _, m := range ms {
+			ids = append(ids, m.ID)
+		}
+		if len(ids) > 20 {
+			ids = append(ids[:20], "...")
+		}
+		known = strings.Join(ids, ", ")
+	}
+	return errorf(http.StatusUnprocessableEntity, CodeUnknownModem, field, "no modem %q is known to the gateway (known: %s)", id, known)
+}
+
 func (h *Handler) parseTime(field, v string) (time.Time, *Error) {
 	if v == "" {
 		return time.Time{}, nil
@@ -208,6 +242,9 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	msgs, e := h.build(d, "to", "text")
 	if e != nil {
+		return e
+	}
+	if e := h.checkModem(r.Context(), "modem", d.modem); e != nil {
 		return e
 	}
 	if key != "" {

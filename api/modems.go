@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -73,6 +74,67 @@ func (h *Handler) getModem(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
+// USSDFailure says why a USSD request failed, as the answer's status tells it.
+type USSDFailure int
+
+// USSD failure kinds.
+const (
+	// USSDRefused: the modem refused the request (a +CME or +CMS error, a
+	// plain ERROR): 422, the code cannot be run on this modem now.
+	USSDRefused USSDFailure = iota + 1
+	// USSDNetwork: the network ended the session or does not support the
+	// code (+CUSD status 2 or 4), or the modem failed otherwise: 502.
+	USSDNetwork
+	// USSDTimeout: no reply in time (+CUSD status 5, or nothing at all):
+	// 504.
+	USSDTimeout
+)
+
+// USSDError is how a Modems implementation reports a failed USSD request,
+// so that the API can answer with a status and code instead of a 500.
+type USSDError struct {
+	Kind USSDFailure
+	// Reason is what the modem or network said, fit to show the client
+	// (e.g. "+CME ERROR: 30 (no network service)").
+	Reason string
+	Err    error
+}
+
+func (e *USSDError) Error() string {
+	if e.Err != nil {
+		return "USSD: " + e.Reason + ": " + e.Err.Error()
+	}
+	return "USSD: " + e.Reason
+}
+
+func (e *USSDError) Unwrap() error { return e.Err }
+
+// USSD error codes.
+const (
+	CodeUSSDRefused = "ussd_refused"
+	CodeUSSDNetwork = "ussd_network_error"
+	CodeUSSDTimeout = "ussd_timeout"
+)
+
+// ussdAnswer maps a failed USSD request to its answer.
+func (h *Handler) ussdAnswer(err error) *Error {
+	var ue *USSDError
+	if !errors.As(err, &ue) {
+		return h.storeErr(err, "modem")
+	}
+	reason := ue.Reason
+	if reason == "" {
+		reason = "no reason given"
+	}
+	switch ue.Kind {
+	case USSDRefused:
+		return errorf(http.StatusUnprocessableEntity, CodeUSSDRefused, "", "the modem refused the USSD request: %s", reason)
+	case USSDTimeout:
+		return errorf(http.StatusGatewayTimeout, CodeUSSDTimeout, "", "the network did not answer the USSD request in time: %s", reason)
+	}
+	return errorf(http.StatusBadGateway, CodeUSSDNetwork, "", "the network did not carry out the USSD request: %s", reason)
+}
+
 type ussdRequest struct {
 	Code string `json:"code"`
 }
@@ -113,9 +175,9 @@ func (h *Handler) ussd(w http.ResponseWriter, r *http.Request) *Error {
 	reply, err := h.b.Modems.USSD(ctx, id, req.Code)
 	if err != nil {
 		if ctx.Err() != nil && r.Context().Err() == nil {
-			return errorf(http.StatusGatewayTimeout, CodeUnavailable, "", "the network did not answer the USSD request in time")
+			return errorf(http.StatusGatewayTimeout, CodeUSSDTimeout, "", "the network did not answer the USSD request within %v", h.ussdTimeout)
 		}
-		return h.storeErr(err, "modem")
+		return h.ussdAnswer(err)
 	}
 	writeJSON(w, http.StatusOK, USSDResponse{Modem: id, Code: req.Code, Reply: reply})
 	return nil

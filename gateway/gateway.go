@@ -469,7 +469,7 @@ func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
 	}
 	rep, err := dev.USSD(ctx, code)
 	if err != nil {
-		return "", fmt.Errorf("modem %q: USSD: %w", id, err)
+		return "", ussdError(id, rep, err)
 	}
 	return rep.Text, nil
 }
