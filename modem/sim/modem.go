@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -559,11 +558,35 @@ func (m *Modem) String() string {
 	return fmt.Sprintf("%s(%s %s)", m.opts.Name, m.prof.Name, m.opts.Number)
 }
 
-// redact hides a PIN/PUK in a traced command line.
+// redact hides a PIN/PUK in a traced command line. The match is made on
+// the line's own bytes: an upper-cased copy can differ in length (an invalid
+// UTF-8 byte becomes the three-byte U+FFFD), so an index found in it does
+// not point into the original.
 func redact(line string) string {
-	u := strings.ToUpper(line)
-	if i := strings.Index(u, "+CPIN="); i >= 0 {
-		return line[:i+6] + "<redacted>"
+	if i := indexFoldASCII(line, "+CPIN="); i >= 0 {
+		return line[:i+len("+CPIN=")] + "<redacted>"
 	}
 	return line
+}
+
+// indexFoldASCII is strings.Index ignoring ASCII case, for an ASCII sep;
+// bytes outside ASCII never match a letter of sep.
+func indexFoldASCII(s, sep string) int {
+	for i := 0; i+len(sep) <= len(s); i++ {
+		j := 0
+		for j < len(sep) && upperASCII(s[i+j]) == upperASCII(sep[j]) {
+			j++
+		}
+		if j == len(sep) {
+			return i
+		}
+	}
+	return -1
+}
+
+func upperASCII(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }

@@ -26,3 +26,19 @@ func TestEchoAndBasics(t *testing.T) {
 		t.Fatalf("CPMS?: got %q", got)
 	}
 }
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		`AT+CPIN="1234"`:        `AT+CPIN=<redacted>`,
+		`at+cpin="1234"`:        `at+cpin=<redacted>`,
+		`AT+CPIN?`:              `AT+CPIN?`,
+		"\x830+CPIN=0":          "\x830+CPIN=<redacted>",
+		"\xff\xfe+cPiN=\"1\",2": "\xff\xfe+cPiN=<redacted>",
+		"AT+CPIN":               "AT+CPIN",
+		"":                      "",
+	} {
+		if got := redact(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
