@@ -72,6 +72,68 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // encoding.TextUnmarshaler-aware decoders refuse the type).
 func (s *Secret) UnmarshalText(b []byte) error { *s = Secret(b); return nil }
 
+// Duration is a configuration duration. In TOML it must be a string that
+// time.ParseDuration reads ("30s", "3m", "1h30m"): a bare number is refused,
+// because the decoder would otherwise take 180 as 180 nanoseconds and the
+// daemon would start with every timeout already expired. The embedded
+// time.Duration is what callers use (cfg.Retry.SendTimeout.Duration), and its
+// methods (Seconds, String) are promoted.
+type Duration struct{ time.Duration }
+
+// D makes a Duration, for tests and code that fill a Config by hand.
+func D(d time.Duration) Duration { return Duration{d} }
+
+// durationHint starts every refusal of a duration value; Parse recognises it
+// to name the key in its own words.
+const durationHint = "is not a duration"
+
+// UnmarshalTOML implements toml.Unmarshaler: only strings are durations.
+func (d *Duration) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		return d.UnmarshalText([]byte(v))
+	case int64:
+		return fmt.Errorf("%d %s; write \"%ds\"", v, durationHint, v)
+	case float64:
+		return fmt.Errorf("%v %s; write \"%vs\"", v, durationHint, v)
+	default:
+		return fmt.Errorf("a %T %s; write a string such as \"30s\"", v, durationHint)
+	}
+}
+
+// UnmarshalText reads "30s", "5m", "1h30m". A number without a unit is
+// refused here too (time.ParseDuration accepts only "0" that way).
+func (d *Duration) UnmarshalText(b []byte) error {
+	s := strings.TrimSpace(string(b))
+	x, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q %s: want a number with a unit, such as \"30s\", \"5m\" or \"1h\"", string(b), durationHint)
+	}
+	d.Duration = x
+	return nil
+}
+
+// MarshalText writes the duration as time.Duration prints it ("3m0s").
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.Duration.String()), nil }
+
+// durationError rewrites the decoder's report of a refused duration as
+// "[retry] send_timeout: 180 is not a duration; write "180s"", naming the
+// key the way the file spells it. Other errors pass unchanged.
+func durationError(err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Message, durationHint) || pe.LastKey == "" {
+		return err
+	}
+	key := pe.LastKey
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		key = "[" + key[:i] + "] " + key[i+1:]
+	}
+	if pe.Position.Line > 0 {
+		return fmt.Errorf("line %d: %s: %s", pe.Position.Line, key, pe.Message)
+	}
+	return fmt.Errorf("%s: %s", key, pe.Message)
+}
+
 // Config is the whole daemon configuration, decoded from TOML. Every key is
 // optional; Load fills defaults and validates. Safe for concurrent reads once
 // loaded.
@@ -262,47 +324,47 @@ type AutodetectConfig struct {
 	// accepts every USB serial device the globs find.
 	VIDPID []string `toml:"vid_pid"`
 	// Interval between rescans for hot-plugged devices (default 5s).
-	Interval time.Duration `toml:"interval"`
+	Interval Duration `toml:"interval"`
 	// ProbeTimeout bounds the AT probe of one interface (default 2s).
-	ProbeTimeout time.Duration `toml:"probe_timeout"`
+	ProbeTimeout Duration `toml:"probe_timeout"`
 
 	explicit bool // enabled was set in the file
 }
 
 // RetryConfig is the [retry] table.
 type RetryConfig struct {
-	MaxAttempts int           `toml:"max_attempts"`
-	Backoff     time.Duration `toml:"backoff"`
-	MaxBackoff  time.Duration `toml:"max_backoff"`
+	MaxAttempts int      `toml:"max_attempts"`
+	Backoff     Duration `toml:"backoff"`
+	MaxBackoff  Duration `toml:"max_backoff"`
 	// Policy is PolicyAtLeastOnce (default) or PolicyAtMostOnce.
 	Policy string `toml:"policy"`
 	// SendTimeout bounds one AT+CMGS; past it the part is uncertain.
-	SendTimeout time.Duration `toml:"send_timeout"`
+	SendTimeout Duration `toml:"send_timeout"`
 	// BenchAfter consecutive modem faults bench a modem for BenchFor.
-	BenchAfter int           `toml:"bench_after"`
-	BenchFor   time.Duration `toml:"bench_for"`
+	BenchAfter int      `toml:"bench_after"`
+	BenchFor   Duration `toml:"bench_for"`
 	// MaxModemFaults caps how often a message goes back because a modem
 	// failed (not the message) before it fails.
 	MaxModemFaults int `toml:"max_modem_faults"`
 	// ReportWindow is how long after sending a status report may still be
 	// matched to its part.
-	ReportWindow time.Duration `toml:"report_window"`
+	ReportWindow Duration `toml:"report_window"`
 }
 
 // InboundConfig is the [inbound] table: what happens to received SMS.
 type InboundConfig struct {
 	// Exec is an argv run for each received message, without a shell.
-	Exec        []string      `toml:"exec"`
-	Timeout     time.Duration `toml:"timeout"`
-	Concurrency int           `toml:"concurrency"`
+	Exec        []string `toml:"exec"`
+	Timeout     Duration `toml:"timeout"`
+	Concurrency int      `toml:"concurrency"`
 	// Retries is how many times a failing script is run again.
 	Retries int `toml:"retries"`
 	// Webhook receives sms:received only (see [webhook] for all events).
 	Webhook string `toml:"webhook"`
 	// JoinTimeout after which an incomplete multipart is delivered as is.
-	JoinTimeout time.Duration `toml:"join_timeout"`
+	JoinTimeout Duration `toml:"join_timeout"`
 	// SweepInterval between reads of everything stored on the SIM.
-	SweepInterval time.Duration `toml:"sweep_interval"`
+	SweepInterval Duration `toml:"sweep_interval"`
 }
 
 // WebhookConfig is the [webhook] table.
@@ -311,11 +373,11 @@ type WebhookConfig struct {
 	URLs   []string `toml:"urls"`
 	Secret Secret   `toml:"secret"`
 	// Events to post; default all four.
-	Events      []string      `toml:"events"`
-	Timeout     time.Duration `toml:"timeout"`
-	MaxAttempts int           `toml:"max_attempts"`
-	Backoff     time.Duration `toml:"backoff"`
-	MaxBackoff  time.Duration `toml:"max_backoff"`
+	Events      []string `toml:"events"`
+	Timeout     Duration `toml:"timeout"`
+	MaxAttempts int      `toml:"max_attempts"`
+	Backoff     Duration `toml:"backoff"`
+	MaxBackoff  Duration `toml:"max_backoff"`
 }
 
 // Targets returns url and urls together, without duplicates, in order.
@@ -344,9 +406,9 @@ type LogConfig struct {
 // SimulateConfig is the [simulate] table: emulated modems instead of (or
 // besides) real ones.
 type SimulateConfig struct {
-	Modems      int           `toml:"modems"`
-	Profile     string        `toml:"profile"`
-	SubmitDelay time.Duration `toml:"submit_delay"`
+	Modems      int      `toml:"modems"`
+	Profile     string   `toml:"profile"`
+	SubmitDelay Duration `toml:"submit_delay"`
 	// Dir holds the pty symlinks; default a temporary directory.
 	Dir string `toml:"dir"`
 }
@@ -399,7 +461,7 @@ func Parse(text string) (Config, error) {
 	var c Config
 	md, err := toml.Decode(text, &c)
 	if err != nil {
-		return Config{}, err
+		return Config{}, durationError(err)
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
@@ -414,6 +476,13 @@ func Parse(text string) (Config, error) {
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// defaultDuration sets d to v when the file left it out (or set it to 0).
+func defaultDuration(d *Duration, v time.Duration) {
+	if d.Duration == 0 {
+		d.Duration = v
+	}
 }
 
 func (c *Config) applyDefaults(md *toml.MetaData) {
@@ -448,76 +517,50 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if len(c.Autodetect.Globs) == 0 {
 		c.Autodetect.Globs = []string{"/dev/serial/by-id/*"}
 	}
-	if c.Autodetect.Interval == 0 {
-		c.Autodetect.Interval = 5 * time.Second
-	}
-	if c.Autodetect.ProbeTimeout == 0 {
-		c.Autodetect.ProbeTimeout = 2 * time.Second
-	}
+	defaultDuration(&c.Autodetect.Interval, 5*time.Second)
+	defaultDuration(&c.Autodetect.ProbeTimeout, 2*time.Second)
 	r := &c.Retry
 	if r.MaxAttempts == 0 {
 		r.MaxAttempts = 5
 	}
-	if r.Backoff == 0 {
-		r.Backoff = 30 * time.Second
-	}
-	if r.MaxBackoff == 0 {
-		r.MaxBackoff = 30 * time.Minute
-	}
+	defaultDuration(&r.Backoff, 30*time.Second)
+	defaultDuration(&r.MaxBackoff, 30*time.Minute)
 	if r.Policy == "" {
 		r.Policy = PolicyAtLeastOnce
 	}
-	if r.SendTimeout == 0 {
-		// CMGS can take minutes on a congested network; see modem-quirks.md.
-		r.SendTimeout = 3 * time.Minute
-	}
+	// CMGS can take minutes on a congested network; see modem-quirks.md.
+	defaultDuration(&r.SendTimeout, 3*time.Minute)
 	if r.BenchAfter == 0 {
 		r.BenchAfter = 5
 	}
-	if r.BenchFor == 0 {
-		r.BenchFor = 10 * time.Minute
-	}
+	defaultDuration(&r.BenchFor, 10*time.Minute)
 	if r.MaxModemFaults == 0 {
 		r.MaxModemFaults = 10
 	}
-	if r.ReportWindow == 0 {
-		r.ReportWindow = 72 * time.Hour
-	}
+	defaultDuration(&r.ReportWindow, 72*time.Hour)
 	if c.Storage.Sync == "" {
 		c.Storage.Sync = "full"
 	}
 	in := &c.Inbound
-	if in.Timeout == 0 {
-		in.Timeout = 30 * time.Second
-	}
+	defaultDuration(&in.Timeout, 30*time.Second)
 	if in.Concurrency == 0 {
 		in.Concurrency = 4
 	}
 	if !defined("inbound", "retries") {
 		in.Retries = 3
 	}
-	if in.JoinTimeout == 0 {
-		in.JoinTimeout = 24 * time.Hour
-	}
-	if in.SweepInterval == 0 {
-		in.SweepInterval = 5 * time.Minute
-	}
+	defaultDuration(&in.JoinTimeout, 24*time.Hour)
+	defaultDuration(&in.SweepInterval, 5*time.Minute)
 	w := &c.Webhook
 	if len(w.Events) == 0 {
 		w.Events = append([]string(nil), AllEvents...)
 	}
-	if w.Timeout == 0 {
-		w.Timeout = 10 * time.Second
-	}
+	defaultDuration(&w.Timeout, 10*time.Second)
 	if w.MaxAttempts == 0 {
 		w.MaxAttempts = 10
 	}
-	if w.Backoff == 0 {
-		w.Backoff = 5 * time.Second
-	}
-	if w.MaxBackoff == 0 {
-		w.MaxBackoff = time.Hour
-	}
+	defaultDuration(&w.Backoff, 5*time.Second)
+	defaultDuration(&w.MaxBackoff, time.Hour)
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -632,8 +675,8 @@ func (c *Config) Validate() error {
 			bad("autodetect.vid_pid", "%v", err)
 		}
 	}
-	positive := func(key string, d time.Duration) {
-		if d < 0 {
+	positive := func(key string, d Duration) {
+		if d.Duration < 0 {
 			bad(key, "%v: must not be negative", d)
 		}
 	}
@@ -646,7 +689,7 @@ func (c *Config) Validate() error {
 	}
 	positive("retry.backoff", r.Backoff)
 	positive("retry.max_backoff", r.MaxBackoff)
-	if r.MaxBackoff < r.Backoff {
+	if r.MaxBackoff.Duration < r.Backoff.Duration {
 		bad("retry.max_backoff", "%v is below retry.backoff %v", r.MaxBackoff, r.Backoff)
 	}
 	if r.Policy != PolicyAtLeastOnce && r.Policy != PolicyAtMostOnce {

@@ -125,7 +125,7 @@ submit_delay = "500ms"
 	if c.Modems[1].ID != "modem2" || c.Modems[1].Baud != 9600 || c.Modems[1].Rate[0] != (Rate{1, time.Second}) {
 		t.Errorf("modem 1 = %+v", c.Modems[1])
 	}
-	if c.Retry.Backoff != 10*time.Second || c.Retry.Policy != PolicyAtMostOnce {
+	if c.Retry.Backoff.Duration != 10*time.Second || c.Retry.Policy != PolicyAtMostOnce {
 		t.Errorf("retry = %+v", c.Retry)
 	}
 	if c.Inbound.Retries != 0 {
@@ -134,8 +134,8 @@ submit_delay = "500ms"
 	if diff := cmp.Diff([]string{"https://example.org/hook", "http://10.0.0.2/x"}, c.Webhook.Targets()); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
 	}
-	if c.Simulate.SubmitDelay != 500*time.Millisecond {
-		t.Errorf("submit_delay = %v", c.Simulate.SubmitDelay)
+	if c.Simulate.SubmitDelay.Duration != 500*time.Millisecond {
+		t.Errorf("submit_delay = %v", c.Simulate.SubmitDelay.Duration)
 	}
 }
 

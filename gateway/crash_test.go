@@ -36,8 +36,8 @@ func TestCrashChild(t *testing.T) {
 	cfg, _ := Parse("")
 	cfg.Storage.Path = c.DB
 	cfg.Autodetect.Enabled = false
-	cfg.Retry.Backoff = 50 * time.Millisecond
-	cfg.Retry.MaxBackoff = 200 * time.Millisecond
+	cfg.Retry.Backoff.Duration = 50 * time.Millisecond
+	cfg.Retry.MaxBackoff.Duration = 200 * time.Millisecond
 	for i, p := range c.Ports {
 		cfg.Modems = append(cfg.Modems, ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200})
 	}

@@ -210,7 +210,7 @@ func TestUnplugMidSend(t *testing.T) {
 // each handled, the healthy modem unaffected.
 func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 4, submitDelay: 2 * time.Millisecond, health: 200 * time.Millisecond, opTimeout: time.Second,
-		config: func(c *Config) { c.Inbound.SweepInterval = 200 * time.Millisecond }})
+		config: func(c *Config) { c.Inbound.SweepInterval.Duration = 200 * time.Millisecond }})
 	r.waitReady(4)
 	hung, erring, full, healthy := r.modems[0], r.modems[1], r.modems[2], r.modems[3]
 	hung.Hang(true)
@@ -316,7 +316,7 @@ func TestCMGSTimeoutPolicy(t *testing.T) {
 		t.Run(policy, func(t *testing.T) {
 			r := newRig(t, rigOptions{modems: 1, config: func(c *Config) {
 				c.Retry.Policy = policy
-				c.Retry.SendTimeout = 300 * time.Millisecond
+				c.Retry.SendTimeout.Duration = 300 * time.Millisecond
 			}})
 			r.waitReady(1)
 			r.modems[0].SetSubmitDelay(time.Second)
@@ -360,7 +360,7 @@ func TestAutodetectEmulatedModems(t *testing.T) {
 	}
 	r.modems[1].Hang(true) // a trap port: never answers
 	r.cfg.Autodetect = AutodetectConfig{Enabled: true, Globs: []string{filepath.Join(r.dir, "tty*")},
-		Interval: 50 * time.Millisecond, ProbeTimeout: 300 * time.Millisecond}
+		Interval: D(50 * time.Millisecond), ProbeTimeout: D(300 * time.Millisecond)}
 	r.start()
 	id0 := "modem-" + r.modems[0].IMEI()
 	r.waitFor("first modem discovered", 20*time.Second, func() bool {

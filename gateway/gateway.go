@@ -105,7 +105,7 @@ func New(cfg Config, o Options) (*Gateway, error) {
 		}
 	}
 	specs = append(specs, o.Extra...)
-	op := &opener{log: g.log, sendTimeout: cfg.Retry.SendTimeout, traceFor: g.traceFor}
+	op := &opener{log: g.log, sendTimeout: cfg.Retry.SendTimeout.Duration, traceFor: g.traceFor}
 	open, probeFn := o.Open, o.Probe
 	if open == nil {
 		open = op.open
@@ -123,10 +123,10 @@ func New(cfg Config, o Options) (*Gateway, error) {
 		Autodetect:         cfg.Autodetect.Enabled,
 		Scanner:            pool.Scanner{Globs: cfg.Autodetect.Globs, VIDPID: vidpid},
 		DiscoveredDefaults: pool.Spec{Baud: 115200},
-		Interval:           cfg.Autodetect.Interval,
-		ProbeTimeout:       cfg.Autodetect.ProbeTimeout,
+		Interval:           cfg.Autodetect.Interval.Duration,
+		ProbeTimeout:       cfg.Autodetect.ProbeTimeout.Duration,
 		BenchAfter:         cfg.Retry.BenchAfter,
-		BenchFor:           cfg.Retry.BenchFor,
+		BenchFor:           cfg.Retry.BenchFor.Duration,
 		Open:               open,
 		Probe:              probeFn,
 		Session:            g.runSession,
@@ -303,14 +303,14 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	var out []hooks.Consumer
 	in := g.cfg.Inbound
 	if len(in.Exec) > 0 {
-		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout}
+		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout.Duration}
 		out = append(out, hooks.Consumer{Name: "exec", Deliver: x.Deliver, Concurrency: in.Concurrency,
 			MaxAttempts: in.Retries + 1})
 	}
 	w := g.cfg.Webhook
 	add := func(url string, events []string) {
 		id := webhookID(url)
-		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret.Reveal(), Events: events, Client: httpClient(w.Timeout)}
+		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret.Reveal(), Events: events, Client: httpClient(w.Timeout.Duration)}
 		out = append(out, hooks.Consumer{Name: "webhook:" + id, Deliver: wh.Deliver, Concurrency: 4, MaxAttempts: w.MaxAttempts})
 	}
 	for _, u := range w.Targets() {
@@ -532,12 +532,12 @@ func QueueOptions(cfg Config, log *slog.Logger) queue.Options {
 	attempts := max(cfg.Webhook.MaxAttempts, cfg.Inbound.Retries+1)
 	return queue.Options{
 		Sync:         queue.Sync(cfg.Storage.Sync),
-		ReportWindow: cfg.Retry.ReportWindow,
+		ReportWindow: cfg.Retry.ReportWindow.Duration,
 		Recovery:     rec,
 		Retry: queue.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, MaxModemFaults: cfg.Retry.MaxModemFaults,
-			Backoff: cfg.Retry.Backoff, MaxBackoff: cfg.Retry.MaxBackoff},
-		EventRetry:  queue.RetryPolicy{MaxAttempts: attempts, Backoff: cfg.Webhook.Backoff, MaxBackoff: cfg.Webhook.MaxBackoff},
-		JoinTimeout: cfg.Inbound.JoinTimeout,
+			Backoff: cfg.Retry.Backoff.Duration, MaxBackoff: cfg.Retry.MaxBackoff.Duration},
+		EventRetry:  queue.RetryPolicy{MaxAttempts: attempts, Backoff: cfg.Webhook.Backoff.Duration, MaxBackoff: cfg.Webhook.MaxBackoff.Duration},
+		JoinTimeout: cfg.Inbound.JoinTimeout.Duration,
 		JoinText:    JoinText,
 		Logger:      log,
 	}

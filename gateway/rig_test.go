@@ -85,10 +85,10 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 	}
 	cfg.Storage.Path = filepath.Join(r.dir, "smsgw.db")
 	cfg.Autodetect.Enabled = false
-	cfg.Retry.Backoff = 50 * time.Millisecond
-	cfg.Retry.MaxBackoff = 200 * time.Millisecond
-	cfg.Webhook.Backoff = 20 * time.Millisecond
-	cfg.Webhook.MaxBackoff = 100 * time.Millisecond
+	cfg.Retry.Backoff.Duration = 50 * time.Millisecond
+	cfg.Retry.MaxBackoff.Duration = 200 * time.Millisecond
+	cfg.Webhook.Backoff.Duration = 20 * time.Millisecond
+	cfg.Webhook.MaxBackoff.Duration = 100 * time.Millisecond
 	for i, m := range r.modems {
 		cfg.Modems = append(cfg.Modems, ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: m.Path(), Baud: 115200, Number: m.Number()})
 	}

@@ -88,7 +88,7 @@ func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
 	if w.Event != "" {
 		events = []string{w.Event}
 	}
-	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.cfg.Webhook.Secret.Reveal(), Events: events, Client: httpClient(g.cfg.Webhook.Timeout)}
+	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.cfg.Webhook.Secret.Reveal(), Events: events, Client: httpClient(g.cfg.Webhook.Timeout.Duration)}
 	deliver := wh.Deliver
 	if w.DeviceID != "" {
 		deliver = func(ctx context.Context, ev hooks.Event) error {

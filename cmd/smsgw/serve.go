@@ -227,7 +227,7 @@ func (d *daemon) startSim(n int) ([]pool.Spec, error) {
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("sim%d", i)
 		m, err := d.net.AddModem(context.Background(), sim.Options{
-			Dir: d.simDir, Name: name, Profile: d.cfg.Simulate.Profile, SubmitDelay: d.cfg.Simulate.SubmitDelay,
+			Dir: d.simDir, Name: name, Profile: d.cfg.Simulate.Profile, SubmitDelay: d.cfg.Simulate.SubmitDelay.Duration,
 			// sim1 is +15550100001, sim2 +15550100002...: easy to type.
 			Number: fmt.Sprintf("+155501%05d", i),
 		})
