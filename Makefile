@@ -6,19 +6,24 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 BIN       := bin/smsgw
-# Seconds per fuzz target: short in `make test`, long in `make fuzz`.
-FUZZTIME_SHORT ?= 4s
+# Time per fuzz target in `make fuzz` (exploration; never part of `make test`).
 FUZZTIME_LONG  ?= 60s
+# `make soak`: rounds of SIGKILL during bursts, and the seed that picks the kill moments.
+SOAK_ROUNDS    ?= 25
+SOAK_SEED      ?=
 
-.PHONY: all build test lint unit fuzz-short fuzz bench run clean cross deb package-check
+.PHONY: all build test lint unit fuzz bench soak run clean cross deb package-check
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/smsgw
 
-# gofmt, vet, race-enabled tests, then a short run of every fuzz target.
-test: lint unit fuzz-short
+# gofmt, vet, race-enabled tests. `go test` runs every fuzz target on its
+# seed corpus and on the inputs saved under testdata/fuzz, so this is
+# deterministic: random exploration is `make fuzz`, and the short soak
+# (3 rounds) runs as part of the cmd/smsgw tests.
+test: lint unit
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -28,11 +33,19 @@ lint:
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKG)
 
-fuzz-short:
-	FUZZTIME=$(FUZZTIME_SHORT) bash scripts/fuzz.sh
-
+# Explores every fuzz target for FUZZTIME_LONG (FUZZ_PKGS limits the
+# packages). A failing input is written under the package's
+# testdata/fuzz/FuzzX/: commit it with the fix, and `make test` replays it
+# from then on.
 fuzz:
-	FUZZTIME=$(FUZZTIME_LONG) bash scripts/fuzz.sh
+	FUZZTIME=$(FUZZTIME_LONG) bash scripts/fuzz.sh $(FUZZ_PKGS)
+
+# The built daemon killed with SIGKILL at random moments during bursts of
+# sends, restarted on the same database, SOAK_ROUNDS times; the seed is
+# printed so a failing run can be replayed with SOAK_SEED=.
+soak: build
+	SMSGW_SOAK=1 SMSGW_SOAK_BIN=$(abspath $(BIN)) SMSGW_SOAK_ROUNDS=$(SOAK_ROUNDS) SMSGW_SOAK_SEED=$(SOAK_SEED) \
+	  $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./cmd/smsgw/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKG)
