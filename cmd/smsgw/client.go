@@ -11,21 +11,34 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"smsgw/api"
 )
 
-// Exit codes of the client subcommands.
+// Exit codes of the client subcommands. They are chosen so that a wrapper
+// which retries on failure (cron, Zabbix, Nagios) never sends twice: only
+// exitRefused, exitUsage, exitFailed and exitUnreachable say that nothing is
+// queued; exitTimeout and exitUnknown say the message is (or may be) in the
+// queue and must not be sent again. README.md and the man page list them.
 const (
 	exitOK      = 0
-	exitError   = 1 // the daemon could not be reached or answered with an error
-	exitUsage   = 2
-	exitFailed  = 3 // send --wait: a message failed, expired, was cancelled or is uncertain
-	exitTimeout = 4 // send --wait: no final outcome within --timeout
+	exitRefused = 1 // the daemon answered 4xx (bad number, bad token...): nothing queued
+	exitUsage   = 2 // bad flags, or --wait with a token that may not read: nothing sent
+	exitFailed  = 3 // send --wait: failed, expired or cancelled: not sent
+	exitTimeout = 4 // send --wait: still queued or sending at --timeout; it may still go out
+	// exitUnknown: queued, or perhaps queued, but the outcome cannot be
+	// known: the message ended uncertain (it may have reached the network),
+	// or contact with the daemon was lost after the request went out.
+	exitUnknown = 5
+	// exitUnreachable: no connection to the daemon, or it answered 5xx:
+	// nothing queued, try again later (EX_TEMPFAIL, as smsgw-notify.sh).
+	exitUnreachable = 75
 )
 
 // client talks to the daemon's HTTP API. The address comes from --addr or
@@ -124,9 +137,23 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, hdr
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
+	// Whether the whole request was written decides what a transport error
+	// means: before that the daemon cannot have acted on it; after, a send
+	// may have been queued even though no answer came back.
+	var wrote atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	}))
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach smsgw at %s: %w", c.base, err)
+		if !wrote.Load() {
+			return &unsentError{fmt.Errorf("cannot reach smsgw at %s: %w", c.base, err)}
+		}
+		return fmt.Errorf("no answer from smsgw at %s after the request went out: %w", c.base, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -164,7 +191,8 @@ func (c *client) events(ctx context.Context, filter string) (<-chan api.Event, <
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := c.sse.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("cannot reach smsgw at %s: %w", c.base, err)
+		// A GET changes nothing: whatever broke, nothing was done.
+		return nil, nil, &unsentError{fmt.Errorf("cannot reach smsgw at %s: %w", c.base, err)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -220,10 +248,44 @@ func (c *client) events(ctx context.Context, filter string) (<-chan api.Event, <
 	return ch, errc, nil
 }
 
-// fail prints an error for a client subcommand and returns its exit code.
+// fail prints an error for a client subcommand and returns its exit code:
+// exitUnreachable when the daemon could not be reached or failed (5xx),
+// exitRefused when it answered 4xx or its answer made no sense.
 func fail(stderr io.Writer, cmd string, err error) int {
 	fmt.Fprintf(stderr, "smsgw %s: %v\n", cmd, err)
-	return exitError
+	if unreachable(err) || serverFault(err) {
+		return exitUnreachable
+	}
+	return exitRefused
+}
+
+// unsentError is a transport failure before the request was completely
+// written: the daemon cannot have acted on it.
+type unsentError struct{ err error }
+
+func (e *unsentError) Error() string { return e.err.Error() }
+func (e *unsentError) Unwrap() error { return e.err }
+
+// unreachable reports whether err means the daemon never got the request.
+func unreachable(err error) bool {
+	var ue *unsentError
+	var op *net.OpError
+	return errors.As(err, &ue) || errors.As(err, &op) && op.Op == "dial"
+}
+
+// serverFault reports whether the daemon answered with a 5xx.
+func serverFault(err error) bool {
+	var ae *apiError
+	return errors.As(err, &ae) && ae.Status >= 500
+}
+
+// statusOf returns the HTTP status of an API error answer, or 0.
+func statusOf(err error) int {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae.Status
+	}
+	return 0
 }
 
 func printJSON(w io.Writer, v any) {

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,7 +38,11 @@ type cliEnv struct {
 	t   *testing.T
 	q   *queue.Store
 	h   *api.Handler
+	srv *httptest.Server
 	url string
+	// front, when set, sees each request first and may answer it itself
+	// (returning true), to play a daemon that fails in some way.
+	front atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
 // newCLIEnv serves the real API handler over a real queue on a loopback
@@ -48,7 +54,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		t.Fatal(err)
 	}
 	dbm := -85
-	h, err := api.New(api.Options{Tokens: []api.Token{{Secret: "tok", Scope: api.ScopeFull}}},
+	h, err := api.New(api.Options{Tokens: []api.Token{{Secret: "tok", Scope: api.ScopeFull}, {Secret: "sendtok", Scope: api.ScopeSend}}},
 		api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []api.ModemStatus{
 			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: api.Counters{Sent: 12, Failed: 1, Received: 3}},
 			{ID: "spare", State: "offline", Registration: "searching", LastError: "port gone"},
@@ -56,15 +62,39 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	e := &cliEnv{t: t, q: q, h: h}
+	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := e.front.Load(); f != nil && (*f)(w, r) {
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
+	e.url = e.srv.URL
 	t.Cleanup(func() {
 		h.Close(context.Background())
-		srv.Close()
+		e.srv.CloseClientConnections()
+		e.srv.Close()
 		q.Close(context.Background())
 	})
 	t.Setenv("SMSGW_TOKEN", "tok")
-	t.Setenv("SMSGW_ADDR", srv.URL)
-	return &cliEnv{t: t, q: q, h: h, url: srv.URL}
+	t.Setenv("SMSGW_ADDR", e.url)
+	return e
+}
+
+// setFront installs a function that sees each request before the API.
+func (e *cliEnv) setFront(f func(http.ResponseWriter, *http.Request) bool) { e.front.Store(&f) }
+
+// queued counts the messages in the queue, whatever their state.
+func (e *cliEnv) queued() int64 {
+	counts, err := e.q.Counts(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var n int64
+	for _, c := range counts {
+		n += c
+	}
+	return n
 }
 
 func (e *cliEnv) run(args ...string) (int, string, string) {
@@ -125,14 +155,14 @@ func TestSendCommand(t *testing.T) {
 	}
 	// API errors: exit 1 with the API's message; usage: exit 2.
 	code, _, errs = e.run("send", "--to", "12", "--text", "x")
-	if code != exitError || !strings.Contains(errs, "12") {
+	if code != exitRefused || !strings.Contains(errs, "12") {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	if code, _, _ := e.run("send", "--text", "x"); code != exitUsage {
 		t.Fatalf("no --to: exit %d", code)
 	}
 	t.Setenv("SMSGW_TOKEN", "wrong")
-	if code, _, errs := e.run("send", "--to", "+4915112345678", "--text", "x"); code != exitError || !strings.Contains(errs, "Unauthorized") {
+	if code, _, errs := e.run("send", "--to", "+4915112345678", "--text", "x"); code != exitRefused || !strings.Contains(errs, "Unauthorized") {
 		t.Fatalf("wrong token: exit %d %s", code, errs)
 	}
 }
@@ -185,7 +215,7 @@ func TestStatusCommand(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &m) != nil || m.State != "delivered" || len(m.Parts) != 1 || *m.Parts[0].MR != 5 {
 		t.Fatalf("%d %s", code, out)
 	}
-	if code, _, errs := e.run("status", "999"); code != exitError || !strings.Contains(errs, "not found") {
+	if code, _, errs := e.run("status", "999"); code != exitRefused || !strings.Contains(errs, "not found") {
 		t.Fatalf("%d %s", code, errs)
 	}
 	if code, _, _ := e.run("status"); code != exitUsage {

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -57,7 +59,10 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	key := fs.String("idempotency-key", "", "retrying with the same key never sends twice")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: smsgw send --to NUMBER[,NUMBER] [--text TEXT | < file] [--wait] [--json]")
-		fmt.Fprintln(stderr, "exit codes: 0 ok, 1 error, 2 usage, 3 a message failed (--wait), 4 timeout (--wait)")
+		fmt.Fprintln(stderr, "exit codes: 0 queued (with --wait: sent or delivered), 1 refused (nothing queued),")
+		fmt.Fprintln(stderr, "  2 usage (nothing sent), 3 failed, expired or cancelled, 4 --timeout passed (still queued),")
+		fmt.Fprintln(stderr, "  5 queued but outcome unknown (uncertain, or the daemon was lost): do not resend,")
+		fmt.Fprintln(stderr, "  75 cannot reach the daemon, or it failed (nothing queued): try again later")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -71,7 +76,8 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	if !flagSet(fs, "text") {
 		b, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 		if err != nil {
-			return fail(stderr, "send", fmt.Errorf("reading stdin: %w", err))
+			fmt.Fprintln(stderr, "smsgw send: reading stdin:", err)
+			return exitUsage
 		}
 		body = strings.TrimRight(string(b), "\n")
 	}
@@ -99,7 +105,9 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	}
 
 	// Subscribe before sending, so no event about the new messages is
-	// missed; the stream is optional (an older or restricted daemon).
+	// missed. Everything --wait needs is checked here, before anything is
+	// queued: a wrapper that retries on a non-zero exit must not be told
+	// "error" about a message that is in fact on its way.
 	var evs <-chan api.Event
 	var evErr <-chan error
 	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
@@ -107,12 +115,26 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	if *wait {
 		evs, evErr, err = c.events(waitCtx, "sms:sent,sms:delivered,sms:failed")
 		if err != nil {
+			if code, stop := waitRefused(ctx, c, err, stderr); stop {
+				return code
+			}
 			fmt.Fprintf(stderr, "smsgw send: no event stream (%v); checking every 2 s instead\n", err)
 		}
 	}
 	var res api.SendResponse
 	if err := c.do(ctx, "POST", "/v1/messages", req, &res, hdr...); err != nil {
-		return fail(stderr, "send", err)
+		fmt.Fprintln(stderr, "smsgw send:", err)
+		switch st := statusOf(err); {
+		case unreachable(err), st >= 500:
+			fmt.Fprintln(stderr, "smsgw send: nothing was queued; try again later")
+			return exitUnreachable
+		case st >= 400:
+			return exitRefused
+		}
+		// The request went out and no usable answer came back: the daemon
+		// may have queued it. Only the idempotency key makes a retry safe.
+		fmt.Fprintln(stderr, "smsgw send: the message may have been queued; do not send it again without the same --idempotency-key")
+		return exitUnknown
 	}
 	if *asJSON && !*wait {
 		printJSON(stdout, res)
@@ -136,41 +158,78 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	return follow(waitCtx, c, res, !*noReport, evs, evErr, *asJSON, stdout, stderr)
 }
 
+// waitRefused decides, from the failure to open the event stream, whether
+// --wait can work at all. It returns the exit code and true when the send
+// must stop before queueing anything: the token may not read messages
+// (--wait cannot follow them, so it refuses as a usage error), the token is
+// wrong, or the daemon cannot be reached. Otherwise (an older daemon, a
+// limit on streams) --wait falls back to reading the messages every 2 s,
+// once a read has shown that the token may.
+func waitRefused(ctx context.Context, c *client, streamErr error, stderr io.Writer) (int, bool) {
+	err := streamErr
+	if st := statusOf(err); st != http.StatusForbidden && st != http.StatusUnauthorized && !unreachable(err) {
+		// Any id will do: only whether the read is allowed matters.
+		err = c.do(ctx, "GET", "/v1/messages/0", nil, nil)
+		if st := statusOf(err); st != http.StatusForbidden && st != http.StatusUnauthorized && !unreachable(err) {
+			return 0, false
+		}
+	}
+	switch {
+	case statusOf(err) == http.StatusForbidden:
+		fmt.Fprintln(stderr, "smsgw send: --wait needs a token that may read messages (scope read or all); this one may only send.")
+		fmt.Fprintln(stderr, "smsgw send: nothing was sent. Send without --wait, and follow with a read token: smsgw status ID")
+		return exitUsage, true
+	case unreachable(err):
+		fmt.Fprintf(stderr, "smsgw send: %v\nsmsgw send: nothing was sent; try again later\n", err)
+		return exitUnreachable, true
+	default:
+		fmt.Fprintf(stderr, "smsgw send: %v\nsmsgw send: nothing was sent\n", err)
+		return exitRefused, true
+	}
+}
+
 func flagSet(fs *flag.FlagSet, name string) bool {
 	set := false
 	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
 	return set
 }
 
-// done reports whether a message has reached its outcome for --wait, and
-// whether that outcome is a success.
-func done(m api.Message, report bool) (finished, ok bool) {
+// outcome reports whether a message has reached its outcome for --wait,
+// and the exit code that outcome calls for.
+func outcome(m api.Message, report bool) (finished bool, code int) {
 	switch m.State {
 	case api.StateDelivered:
-		return true, true
+		return true, exitOK
 	case api.StateSent:
-		return !report, true
-	case api.StateFailed, api.StateExpired, api.StateCancelled, api.StateUncertain:
-		return true, false
+		return !report, exitOK
+	case api.StateFailed, api.StateExpired, api.StateCancelled:
+		return true, exitFailed
+	case api.StateUncertain:
+		// It may have reached the network: resending could deliver it twice.
+		return true, exitUnknown
 	}
-	return false, false
+	return false, exitOK
 }
 
 // follow re-reads each pending message whenever an event names it (and
-// every 30 s in case an event was dropped), printing state changes, until
-// every message reached its outcome or ctx ends.
+// every 30 s in case an event was dropped, every 2 s without events or
+// while the daemon cannot be reached), printing state changes, until every
+// message reached its outcome or ctx ends. A daemon that restarts meanwhile
+// is waited for: losing it is not an outcome.
 func follow(ctx context.Context, c *client, res api.SendResponse, report bool, evs <-chan api.Event, evErr <-chan error, asJSON bool, stdout, stderr io.Writer) int {
 	pending := map[string]string{} // id -> last state shown
 	for _, m := range res.Messages {
 		pending[m.ID] = m.State
 	}
 	final := map[string]api.Message{}
-	failed := false
+	code := exitOK
+	var lost error // the last failure to reach the daemon, until a read works again
 	check := func(id string) error {
 		var m api.Message
-		if err := c.do(ctx, "GET", "/v1/messages/"+id, nil, &m); err != nil {
+		if err := c.do(ctx, "GET", "/v1/messages/"+url.PathEscape(id), nil, &m); err != nil {
 			return err
 		}
+		lost = nil
 		if m.State != pending[id] && !asJSON {
 			line := fmt.Sprintf("%s  %s  %s", m.ID, m.To, m.State)
 			if m.SentBy != "" {
@@ -182,10 +241,10 @@ func follow(ctx context.Context, c *client, res api.SendResponse, report bool, e
 			fmt.Fprintln(stdout, line)
 		}
 		pending[id] = m.State
-		if fin, ok := done(m, report); fin {
+		if fin, oc := outcome(m, report); fin {
 			final[id] = m
 			delete(pending, id)
-			failed = failed || !ok
+			code = max(code, oc)
 		}
 		return nil
 	}
@@ -195,10 +254,21 @@ func follow(ctx context.Context, c *client, res api.SendResponse, report bool, e
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	// checkAll returns an error only when following cannot go on (the
+	// daemon refuses the read); an unreachable or failing daemon is tried
+	// again every 2 s.
 	checkAll := func() error {
 		for id := range pending {
 			if err := check(id); err != nil {
-				return err
+				if statusOf(err) >= 400 && statusOf(err) < 500 || ctx.Err() != nil {
+					return err
+				}
+				if lost == nil {
+					fmt.Fprintf(stderr, "smsgw send: %v; trying again every 2 s\n", err)
+				}
+				lost = err
+				t.Reset(2 * time.Second)
+				return nil
 			}
 		}
 		return nil
@@ -225,6 +295,10 @@ func follow(ctx context.Context, c *client, res api.SendResponse, report bool, e
 			if jsonUnmarshal(ev.Payload, &p) == nil {
 				if _, mine := pending[p.MessageID]; mine {
 					err = check(p.MessageID)
+					if err != nil && !(statusOf(err) >= 400 && statusOf(err) < 500) && ctx.Err() == nil {
+						lost, err = err, nil
+						t.Reset(2 * time.Second)
+					}
 				}
 			}
 		}
@@ -241,13 +315,20 @@ func follow(ctx context.Context, c *client, res api.SendResponse, report bool, e
 		printJSON(stdout, out)
 	}
 	switch {
+	case code == exitUnknown:
+		fmt.Fprintln(stderr, "smsgw send: a message is uncertain: it may have reached the network; do not send it again")
+		return exitUnknown
+	case errors.Is(err, context.DeadlineExceeded) && lost != nil:
+		fmt.Fprintf(stderr, "smsgw send: timed out with %d message(s) queued and their state unknown (%v); do not send them again\n", len(pending), lost)
+		return exitUnknown
 	case errors.Is(err, context.DeadlineExceeded):
-		fmt.Fprintf(stderr, "smsgw send: timed out with %d message(s) not finished\n", len(pending))
+		fmt.Fprintf(stderr, "smsgw send: timed out with %d message(s) not finished; they stay queued\n", len(pending))
 		return exitTimeout
 	case err != nil:
-		return fail(stderr, "send", err)
-	case failed:
-		return exitFailed
+		// Interrupted, or the daemon refuses to show the message (deleted,
+		// or another token): it was queued all the same.
+		fmt.Fprintf(stderr, "smsgw send: %v; %d message(s) queued, state unknown\n", err, len(pending))
+		return exitUnknown
 	}
-	return exitOK
+	return code
 }
