@@ -198,6 +198,9 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 	if len(req.ID) > 36 {
 		return badField("id", "id is at most 36 characters")
 	}
+	if reservedBatchName(req.ID) {
+		return badField("id", "ids like %q (a number, or q and a number) name the gateway's own messages and batches; choose another id", req.ID)
+	}
 	if len(req.PhoneNumbers) > 100 {
 		return errorf(http.StatusBadRequest, CodeTooManyRecipients, "phoneNumbers", "at most 100 phone numbers per message")
 	}
@@ -248,7 +251,7 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 	// a conflict; without one the batch gets a random id. Either way the
 	// id is the idempotency key the batch is found by.
 	batch := req.ID
-	if batch == "" {
+	for batch == "" || reservedBatchName(batch) {
 		batch = newID()
 	}
 	key := batchKeyPrefix + batch

@@ -143,3 +143,42 @@ func TestUSSDErrors(t *testing.T) {
 	r = e.do("POST", "/v1/modems/nope/ussd", `{"code":"*100#"}`)
 	e.want(r, 404)
 }
+
+// TestSMSGateIDsUnambiguous: a client id cannot take the shape of the
+// gateway's own names ("q5", "q5-7", "12"), so a state lookup by id always
+// finds the batch meant.
+func TestSMSGateIDsUnambiguous(t *testing.T) {
+	e := newEnv(t, Options{})
+	v1 := e.sendOne("+4915112345601", "first") // message 1, batch "q1"
+	for _, id := range []string{"q" + v1, "q1-2", "q007", v1, "42", "q-1"} {
+		r := e.do("POST", "/message", `{"id":"`+id+`","message":"hi","phoneNumbers":["+4915112345602"]}`)
+		e.want(r, 400)
+		if code, field := r.errCode(t); code != CodeInvalidField || field != "id" {
+			t.Fatalf("%s: %s %s", id, code, field)
+		}
+	}
+	// Names merely starting with q or digits are the client's to use.
+	for _, id := range []string{"q5x", "5q", "qq", "abc-1"} {
+		e.want(e.do("POST", "/message", `{"id":"`+id+`","message":"named","phoneNumbers":["+4915112345603"]}`), 202)
+		r := e.do("GET", "/message/"+id, nil)
+		e.want(r, 200)
+		var st ASGMessageState
+		r.json(t, &st)
+		if st.ID != id || len(st.Recipients) != 1 || st.Recipients[0].PhoneNumber != "+4915112345603" {
+			t.Fatalf("%s: %s", id, r.body)
+		}
+	}
+	// The v1 batch is still the v1 message.
+	r := e.do("GET", "/message/q"+v1, nil)
+	e.want(r, 200)
+	var st ASGMessageState
+	r.json(t, &st)
+	if len(st.Recipients) != 1 || st.Recipients[0].PhoneNumber != "+4915112345601" {
+		t.Fatalf("%s", r.body)
+	}
+	for range 200 {
+		if id := newID(); reservedBatchName(id) {
+			t.Fatalf("generated id %q is reserved", id)
+		}
+	}
+}

@@ -120,6 +120,17 @@ func rangeBatch(first, last int64) string {
 	return "q" + strconv.FormatInt(first, 10) + "-" + strconv.FormatInt(last, 10)
 }
 
+// reservedBatchName reports whether name has the shape of the store's own
+// names, a message id ("42") or an id range ("q5", "q5-7"): a caller-named
+// batch must not, or one name could mean two things.
+func reservedBatchName(name string) bool {
+	if _, ok := parseID(name); ok {
+		return true
+	}
+	_, _, ok := parseRangeBatch(name)
+	return ok || (strings.HasPrefix(name, "q") && len(name) > 1 && strings.Trim(name[1:], "0123456789-") == "")
+}
+
 func parseRangeBatch(b string) (first, last int64, ok bool) {
 	rest, found := strings.CutPrefix(b, "q")
 	if !found {
@@ -268,25 +279,12 @@ func toPage(pg queue.Page) MessagePage {
 // "q<first>[-<last>]" by id range (skipping messages of named batches),
 // any other name through its idempotency key.
 func (s *QueueStore) batch(ctx context.Context, b string) (MessagePage, error) {
-	var ids []int64
-	if first, last, ok := parseRangeBatch(b); ok {
-		for id := first; id <= last; id++ {
-			ids = append(ids, id)
-		}
-	} else {
-		ms, err := s.q.ByKey(ctx, batchKeyPrefix+b)
-		if errors.Is(err, queue.ErrNotFound) {
-			return MessagePage{}, nil
-		}
-		if err != nil {
-			return MessagePage{}, queueErr(err)
-		}
-		for _, m := range ms {
-			ids = append(ids, m.ID)
-		}
+	first, last, isRange := parseRangeBatch(b)
+	if !isRange {
+		return s.namedBatch(ctx, b)
 	}
 	var out MessagePage
-	for _, id := range ids {
+	for id := first; id <= last; id++ {
 		m, err := s.q.Get(ctx, id)
 		if errors.Is(err, queue.ErrNotFound) {
 			continue
@@ -298,6 +296,34 @@ func (s *QueueStore) batch(ctx context.Context, b string) (MessagePage, error) {
 			continue // in a range, but part of a batch its caller named
 		}
 		out.Messages = append(out.Messages, fromQueue(m))
+	}
+	if len(out.Messages) == 0 {
+		// A batch a client named so before such names were refused.
+		return s.namedBatch(ctx, b)
+	}
+	return out, nil
+}
+
+// namedBatch returns the messages of a batch its caller named, found by the
+// idempotency key the SMSGate routes give it.
+func (s *QueueStore) namedBatch(ctx context.Context, b string) (MessagePage, error) {
+	ms, err := s.q.ByKey(ctx, batchKeyPrefix+b)
+	if errors.Is(err, queue.ErrNotFound) {
+		return MessagePage{}, nil
+	}
+	if err != nil {
+		return MessagePage{}, queueErr(err)
+	}
+	var out MessagePage
+	for _, m := range ms {
+		full, err := s.q.Get(ctx, m.ID)
+		if errors.Is(err, queue.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return MessagePage{}, queueErr(err)
+		}
+		out.Messages = append(out.Messages, fromQueue(full))
 	}
 	return out, nil
 }
