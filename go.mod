@@ -17,5 +17,6 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	go.bug.st/serial v1.8.0 // indirect
 	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )

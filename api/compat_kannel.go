@@ -1,18 +1,21 @@
 package api
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Kannel sendsms compatibility (smsbox's /cgi-bin/sendsms): the parameters
@@ -270,29 +273,101 @@ func splitKannelTo(s string) []string {
 	return out
 }
 
-// decodeCharset converts Kannel's text bytes to a Go string.
+// singleByte maps a charset name, upper-cased with spaces, dashes and
+// underscores removed, to its table: each of charmap's under its own name
+// ("ISO88591", "WINDOWS1252", "KOI8R") and the aliases Kannel users write.
+var singleByte = func() map[string]*charmap.Charmap {
+	m := map[string]*charmap.Charmap{}
+	for _, e := range charmap.All {
+		cm, ok := e.(*charmap.Charmap)
+		if !ok || cm == charmap.XUserDefined {
+			continue
+		}
+		name := charsetKey(cm.String())
+		name = strings.Replace(name, "WINDOWSCODEPAGE", "WINDOWS", 1)
+		m[name] = cm
+		if n, ok := strings.CutPrefix(name, "IBMCODEPAGE"); ok {
+			m["IBM"+n], m["CP"+n] = cm, cm
+		}
+		if n, ok := strings.CutPrefix(name, "WINDOWS"); ok {
+			m["CP"+n] = cm
+		}
+	}
+	for alias, cm := range map[string]*charmap.Charmap{
+		"LATIN1": charmap.ISO8859_1, "L1": charmap.ISO8859_1, "LATIN2": charmap.ISO8859_2, "LATIN3": charmap.ISO8859_3,
+		"LATIN4": charmap.ISO8859_4, "CYRILLIC": charmap.ISO8859_5, "ARABIC": charmap.ISO8859_6, "GREEK": charmap.ISO8859_7,
+		"HEBREW": charmap.ISO8859_8, "LATIN5": charmap.ISO8859_9, "LATIN6": charmap.ISO8859_10, "LATIN7": charmap.ISO8859_13,
+		"LATIN8": charmap.ISO8859_14, "LATIN9": charmap.ISO8859_15, "LATIN10": charmap.ISO8859_16, "MAC": charmap.Macintosh,
+	} {
+		m[alias] = cm
+	}
+	return m
+}()
+
+func charsetKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '_':
+			return -1
+		}
+		return unicode.ToUpper(r)
+	}, name)
+}
+
+// decodeCharset converts Kannel's text bytes to a Go string: UTF-8, UTF-16
+// (big-endian unless a byte-order mark says otherwise), UCS-2, and the
+// single-byte ISO 8859, Windows, IBM, KOI8 and Macintosh tables. An
+// unknown charset is refused by name, as are bytes the charset leaves
+// undefined (0x81 in windows-1252).
 func decodeCharset(b []byte, charset string) (string, error) {
-	switch strings.ToUpper(strings.ReplaceAll(charset, "_", "-")) {
-	case "", "UTF-8", "UTF8":
+	key := charsetKey(charset)
+	switch key {
+	case "", "UTF8":
 		if !utf8.Valid(b) {
 			return "", fmt.Errorf("text is not valid UTF-8")
 		}
 		return string(b), nil
-	case "ISO-8859-1", "LATIN1", "ISO8859-1", "WINDOWS-1252", "CP1252":
-		var sb strings.Builder
-		for _, c := range b {
-			sb.WriteRune(rune(c))
-		}
-		return sb.String(), nil
-	case "UTF-16BE", "UCS-2", "UCS-2BE", "UTF-16":
-		if len(b)%2 != 0 {
-			return "", fmt.Errorf("UTF-16 text has an odd number of bytes")
-		}
-		u := make([]uint16, len(b)/2)
-		if err := binary.Read(bytes.NewReader(b), binary.BigEndian, u); err != nil {
-			return "", fmt.Errorf("UTF-16 text: %w", err)
-		}
-		return string(utf16.Decode(u)), nil
+	case "UTF16", "UTF16BE", "UCS2", "UCS2BE", "UTF16LE", "UCS2LE":
+		return decodeUTF16(b, strings.HasSuffix(key, "LE"))
 	}
-	return "", fmt.Errorf("unsupported charset %q", charset)
+	cm := singleByte[key]
+	if cm == nil {
+		return "", fmt.Errorf("unsupported charset %q", charset)
+	}
+	var sb strings.Builder
+	for _, c := range b {
+		r := cm.DecodeByte(c)
+		if r == utf8.RuneError {
+			return "", fmt.Errorf("text has byte 0x%02X, which is no character in %s", c, charset)
+		}
+		sb.WriteRune(r)
+	}
+	return sb.String(), nil
+}
+
+// decodeUTF16 decodes UTF-16 in the given byte order; a byte-order mark
+// overrides the order and is dropped.
+func decodeUTF16(b []byte, little bool) (string, error) {
+	if len(b)%2 != 0 {
+		return "", fmt.Errorf("UTF-16 text has an odd number of bytes")
+	}
+	switch {
+	case len(b) >= 2 && b[0] == 0xFE && b[1] == 0xFF:
+		little, b = false, b[2:]
+	case len(b) >= 2 && b[0] == 0xFF && b[1] == 0xFE:
+		little, b = true, b[2:]
+	}
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		if little {
+			u[i] = binary.LittleEndian.Uint16(b[2*i:])
+		} else {
+			u[i] = binary.BigEndian.Uint16(b[2*i:])
+		}
+	}
+	s := string(utf16.Decode(u))
+	if strings.ContainsRune(s, utf8.RuneError) && !slices.Contains(u, 0xFFFD) {
+		return "", fmt.Errorf("UTF-16 text has an unpaired surrogate")
+	}
+	return s, nil
 }

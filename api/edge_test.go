@@ -182,3 +182,56 @@ func TestSMSGateIDsUnambiguous(t *testing.T) {
 		}
 	}
 }
+
+// TestKannelCharsets: windows-1252 is not Latin-1 (0x80 is the euro sign),
+// the other ISO 8859 and Windows tables and UTF-16 with a byte-order mark
+// decode as such, and an unknown charset is refused by name.
+func TestKannelCharsets(t *testing.T) {
+	e := newEnv(t, Options{})
+	last := func() string {
+		t.Helper()
+		p, err := e.store.Messages(t.Context(), MessageFilter{Limit: 1})
+		if err != nil || len(p.Messages) == 0 {
+			t.Fatalf("no message: %v", err)
+		}
+		return p.Messages[0].Text
+	}
+	for _, c := range []struct{ query, want string }{
+		{"text=%80%20%93bon%94&charset=windows-1252", "€ “bon”"},
+		{"text=%80&charset=CP1252", "€"},
+		{"text=%E9t%E9%80&charset=ISO-8859-1", "été\u0080"},
+		{"text=%A4&charset=ISO_8859-15", "€"},
+		{"text=%A4&charset=latin9", "€"},
+		{"text=%C1%E7%E2%EF&charset=ISO-8859-7", "Αηβο"},
+		{"text=%F0%D2%C9%D7%C5%D4&charset=KOI8-R", "Привет"},
+		{"text=%B9&charset=windows-1250", "ą"},
+		{"text=%FF%FEH%00i%00%AC%20&charset=UTF-16", "Hi€"},
+		{"text=%FE%FF%00H%00i&charset=UTF-16", "Hi"},
+		{"text=%00H%00i&charset=UTF-16", "Hi"},
+		{"text=H%00i%00&charset=UTF-16LE", "Hi"},
+		{"text=%D8%3D%DE%00&charset=UTF-16BE", "😀"},
+		{"text=%C3%A9&charset=utf8", "é"},
+	} {
+		r := e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&"+c.query, nil)
+		if r.code != 202 {
+			t.Errorf("%s: %d %s", c.query, r.code, r.body)
+			continue
+		}
+		if got := last(); got != c.want {
+			t.Errorf("%s: stored %q, want %q", c.query, got, c.want)
+		}
+	}
+	for _, c := range []struct{ query, says string }{
+		{"text=x&charset=EBCDIC-FR", `unsupported charset "EBCDIC-FR"`},
+		{"text=x&charset=x-user-defined", `unsupported charset`},
+		{"text=%81&charset=windows-1252", "0x81"},
+		{"text=%00H%00&charset=UTF-16", "odd number"},
+		{"text=%D8%3D%00H&charset=UTF-16BE", "surrogate"},
+		{"text=%FF&charset=UTF-8", "not valid UTF-8"},
+	} {
+		r := e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&"+c.query, nil)
+		if r.code != 400 || !strings.Contains(string(r.body), c.says) || !strings.HasSuffix(string(r.body), ", rejected") {
+			t.Errorf("%s: %d %s", c.query, r.code, r.body)
+		}
+	}
+}
