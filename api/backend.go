@@ -166,6 +166,10 @@ type Store interface {
 	Messages(ctx context.Context, f MessageFilter) (MessagePage, error)
 	// Cancel cancels a message not yet on the wire; ErrConflict otherwise.
 	Cancel(ctx context.Context, id string) (Message, error)
+	// Retry puts an uncertain, failed or expired message back in the queue
+	// with fresh retry counters; another state is an *Error with
+	// CodeNotRetryable.
+	Retry(ctx context.Context, id string) (Message, error)
 	Inbound(ctx context.Context, id string) (Inbound, error)
 	Inbox(ctx context.Context, f InboxFilter) (InboxPage, error)
 	DeleteInbound(ctx context.Context, id string) error

@@ -235,3 +235,45 @@ func TestKannelCharsets(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryRoute: an operator can requeue what the queue never resends on
+// its own (uncertain, failed, expired), and nothing else.
+func TestRetryRoute(t *testing.T) {
+	e := newEnv(t, Options{Tokens: []Token{{Secret: "full", Scope: ScopeFull}, {Secret: "send", Scope: ScopeSend}, {Secret: "read", Scope: ScopeRead}}})
+	failed := e.sendOne("+4915112345601", "will fail")
+	e.markFailed(failed)
+	uncertain := e.sendOne("+4915112345602", "maybe sent")
+	job := e.claim(uncertain)
+	if _, err := e.q.MarkUncertain(t.Context(), job.AttemptID, "no answer to AT+CMGS"); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{failed, uncertain} {
+		r := e.do("POST", "/v1/messages/"+id+"/retry", nil, "Authorization", "Bearer send")
+		e.want(r, 200)
+		var m Message
+		r.json(t, &m)
+		if m.ID != id || m.State != StateQueued {
+			t.Fatalf("retry %s: %s", id, r.body)
+		}
+		// Queued again: a second retry is a conflict with its own code.
+		r = e.do("POST", "/v1/messages/"+id+"/retry", nil)
+		e.want(r, 409)
+		if code, _ := r.errCode(t); code != CodeNotRetryable || !strings.Contains(string(r.body), "is queued") {
+			t.Fatalf("%s", r.body)
+		}
+	}
+	// The requeued message is sent again.
+	e.markSent(failed, 7)
+	r := e.do("GET", "/v1/messages/"+failed, nil)
+	var m Message
+	r.json(t, &m)
+	if m.State != StateSent {
+		t.Fatalf("after retry: %s", r.body)
+	}
+	r = e.do("POST", "/v1/messages/"+failed+"/retry", nil)
+	e.want(r, 409)
+	e.want(e.do("POST", "/v1/messages/999/retry", nil), 404)
+	e.want(e.do("POST", "/v1/messages/x/retry", nil), 404)
+	e.want(e.do("POST", "/v1/messages/"+uncertain+"/retry", nil, "Authorization", "Bearer read"), 403)
+	e.want(e.do("GET", "/v1/messages/"+uncertain+"/retry", nil), 405)
+}

@@ -364,6 +364,22 @@ func (h *Handler) cancelMessage(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
+// CodeNotRetryable: POST /v1/messages/{id}/retry on a message that is
+// queued, on its way or done.
+const CodeNotRetryable = "not_retryable"
+
+// retryMessage requeues an uncertain, failed or expired message: the
+// operator's decision to try again, which the queue never makes on its own
+// for these states.
+func (h *Handler) retryMessage(w http.ResponseWriter, r *http.Request) *Error {
+	m, err := h.b.Store.Retry(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return h.storeErr(err, "message")
+	}
+	writeJSON(w, http.StatusOK, m)
+	return nil
+}
+
 func itoa(i int) string {
 	return strconvItoa(i)
 }

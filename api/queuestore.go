@@ -341,6 +341,27 @@ func (s *QueueStore) Cancel(ctx context.Context, id string) (Message, error) {
 	return fromQueue(m), nil
 }
 
+// Retry requeues an uncertain, failed or expired message.
+func (s *QueueStore) Retry(ctx context.Context, id string) (Message, error) {
+	n, ok := parseID(id)
+	if !ok {
+		return Message{}, fmt.Errorf("message %q: %w", id, ErrNotFound)
+	}
+	m, err := s.q.Requeue(ctx, n)
+	if errors.Is(err, queue.ErrBadState) {
+		st := "in another state"
+		if cur, gerr := s.q.Get(ctx, n); gerr == nil {
+			st = string(cur.State)
+		}
+		return Message{}, errorf(http.StatusConflict, CodeNotRetryable, "",
+			"message %s is %s; only uncertain, failed and expired messages can be retried", id, st)
+	}
+	if err != nil {
+		return Message{}, queueErr(err)
+	}
+	return fromQueue(m), nil
+}
+
 func fromInbox(m queue.InboxMessage) Inbound {
 	return Inbound{
 		ID: strconv.FormatInt(m.ID, 10), From: m.From, Text: m.Text, Modem: m.Modem, Coding: m.Coding,

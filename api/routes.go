@@ -24,6 +24,7 @@ func (h *Handler) routes() *mux.Router {
 	h.handle(r, http.MethodGet, "/v1/messages", needRead, styleV1, h.listMessages)
 	h.handle(r, http.MethodGet, "/v1/messages/{id}", needRead, styleV1, h.getMessage)
 	h.handle(r, http.MethodDelete, "/v1/messages/{id}", needFull, styleV1, h.cancelMessage)
+	h.handle(r, http.MethodPost, "/v1/messages/{id}/retry", needSend, styleV1, h.retryMessage)
 	h.handle(r, http.MethodGet, "/v1/inbox", needRead, styleV1, h.listInbox)
 	h.handle(r, http.MethodGet, "/v1/inbox/{id}", needRead, styleV1, h.getInbound)
 	h.handle(r, http.MethodDelete, "/v1/inbox/{id}", needFull, styleV1, h.deleteInbound)

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"smsgw/api"
+)
+
+func init() {
+	register(command{name: "retry", summary: "requeue an uncertain, failed or expired message", run: runRetry})
+}
+
+// runRetry asks the daemon to queue a message again: the operator's
+// answer to an uncertain send (it may or may not have reached the phone)
+// or to a failure that has since been fixed.
+func runRetry(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("retry", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := addrFlag(fs)
+	asJSON := fs.Bool("json", false, "print the requeued message as JSON")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: smsgw retry ID [--json]")
+		fmt.Fprintln(stderr, "Requeues an uncertain, failed or expired message; other states are refused.")
+		fs.PrintDefaults()
+	}
+	// Flags may follow the id: smsgw retry 42 --json.
+	var id string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 || id == "" {
+		fs.Usage()
+		return exitUsage
+	}
+	c, err := newClient(*addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "smsgw retry:", err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var m api.Message
+	if err := c.do(ctx, "POST", "/v1/messages/"+url.PathEscape(id)+"/retry", nil, &m); err != nil {
+		return fail(stderr, "retry", err)
+	}
+	if *asJSON {
+		printJSON(stdout, m)
+		return exitOK
+	}
+	fmt.Fprintf(stdout, "%s to %s: %s again\n", m.ID, m.To, m.State)
+	return exitOK
+}
