@@ -35,10 +35,10 @@ func TestRetryCommand(t *testing.T) {
 	}
 	// Queued: refused with the API's sentence, exit 1.
 	code, _, errs = e.run("retry", id, "--json")
-	if code != exitError || !strings.Contains(errs, "only uncertain, failed and expired messages can be retried") {
+	if code != exitRefused || !strings.Contains(errs, "only uncertain, failed and expired messages can be retried") {
 		t.Fatalf("second retry: exit %d %s", code, errs)
 	}
-	if code, _, errs := e.run("retry", "12345"); code != exitError || !strings.Contains(errs, "not found") {
+	if code, _, errs := e.run("retry", "12345"); code != exitRefused || !strings.Contains(errs, "not found") {
 		t.Fatalf("unknown id: exit %d %s", code, errs)
 	}
 	if code, _, _ := e.run("retry"); code != exitUsage {
