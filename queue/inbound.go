@@ -2,9 +2,7 @@ package queue
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,13 +22,21 @@ type InboundPart struct {
 	// PDU is stored exactly as given and handed back as is to JoinText
 	// and in GetInbox; the caller picks the form (the daemon stores the
 	// +CMGR/+CMGL form, SMSC address included) and its JoinText decodes
-	// that same form. Duplicates are detected on these bytes.
+	// that same form.
 	PDU []byte
+	// Slot is where the part was read from the modem's storage; nil for a
+	// part delivered directly (+CMT), which is never a duplicate.
+	Slot *Slot
+	// Defects lists what the decoder found odd but read anyway; they are
+	// carried to the inbox message.
+	Defects []string
 }
 
 // InboundResult says what AddInboundPart did.
 type InboundResult struct {
-	Duplicate bool  // this exact part was stored before; nothing changed
+	// Duplicate: the part's slot was committed with these same bytes and
+	// its delete is not confirmed yet (see Slot); nothing changed.
+	Duplicate bool
 	InboxID   int64 // the joined message, when this part completed it
 }
 
@@ -38,10 +44,12 @@ type InboundResult struct {
 const MaxPDUBytes = 1024
 
 // AddInboundPart stores a received part durably (delete it from the SIM
-// only after this returns nil) and joins the message when all its parts
-// are in. A part already stored (same modem, sender, reference, sequence,
-// time stamp and PDU) is reported as Duplicate and changes nothing, so
-// re-reading the SIM after a crash is safe.
+// only after this returns nil, then call SlotDeleted) and joins the
+// message when all its parts are in. A part read again from a slot that
+// was committed with the same bytes and whose delete is not confirmed yet
+// (a crash between commit and AT+CMGD, a sweep re-reading it) is reported
+// as Duplicate and changes nothing. Nothing else is ever a duplicate:
+// identical messages from one sender in one second are each stored.
 func (s *Store) AddInboundPart(ctx context.Context, p InboundPart) (InboundResult, error) {
 	if p.Total <= 1 {
 		if p.Seq > 1 {
@@ -66,8 +74,11 @@ func (s *Store) AddInboundPart(ctx context.Context, p InboundPart) (InboundResul
 	case len(p.Sender) > 64:
 		return InboundResult{}, invalid("sender", "longer than 64 bytes")
 	}
-	sum := sha256.Sum256(p.PDU)
-	digest := int64(binary.BigEndian.Uint64(sum[:8]))
+	if err := p.Slot.check(); err != nil {
+		return InboundResult{}, err
+	}
+	digest := digestOf(p.PDU)
+	defects := joinDefects(p.Defects)
 	var scts int64
 	if !p.SCTS.IsZero() {
 		scts = p.SCTS.UnixMilli()
@@ -75,15 +86,15 @@ func (s *Store) AddInboundPart(ctx context.Context, p InboundPart) (InboundResul
 	var out InboundResult
 	err := s.write(ctx, true, func(w *wtx) error {
 		out = InboundResult{}
-		res, err := w.exec(`INSERT INTO inbound_parts (modem, sender, ref, total, seq, scts, digest, received_at, pdu)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			p.Modem, p.Sender, p.Ref, p.Total, p.Seq, scts, digest, w.now, p.PDU)
-		if err != nil {
-			return fmt.Errorf("store part: %w", err)
+		dup, err := w.claimSlot(p.Modem, p.Slot, digest)
+		if err != nil || dup {
+			out.Duplicate = dup
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			out.Duplicate = true
-			return nil
+		if _, err := w.exec(`INSERT INTO inbound_parts (modem, sender, ref, total, seq, scts, digest, received_at, pdu, defects)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.Modem, p.Sender, p.Ref, p.Total, p.Seq, scts, digest, w.now, p.PDU, defects); err != nil {
+			return fmt.Errorf("store part: %w", err)
 		}
 		g := group{p.Modem, p.Sender, p.Ref, p.Total}
 		var have int
@@ -112,20 +123,22 @@ type group struct {
 
 // join turns the waiting parts of a group into an inbox message.
 func (w *wtx) join(g group, incomplete bool) (int64, error) {
-	rows, err := w.query(`SELECT seq, pdu, scts, received_at FROM inbound_parts
+	rows, err := w.query(`SELECT seq, pdu, scts, received_at, defects FROM inbound_parts
 		WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ? ORDER BY seq, id`,
 		g.modem, g.sender, g.ref, g.total)
 	if err != nil {
 		return 0, err
 	}
 	var pdus [][]byte
+	var defects []string
 	var scts, received int64
 	last := 0
 	for rows.Next() {
 		var seq int
 		var pdu []byte
 		var ts, rcv int64
-		if err := rows.Scan(&seq, &pdu, &ts, &rcv); err != nil {
+		var def string
+		if err := rows.Scan(&seq, &pdu, &ts, &rcv, &def); err != nil {
 			rows.Close()
 			return 0, err
 		}
@@ -138,6 +151,12 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 		}
 		last = seq
 		pdus = append(pdus, pdu)
+		for _, d := range splitDefects(def) {
+			if g.total > 1 {
+				d = fmt.Sprintf("part %d: %s", seq, d)
+			}
+			defects = append(defects, d)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -151,9 +170,9 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	if jerr != nil {
 		errText = jerr.Error()
 	}
-	res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received)
+	res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at, defects)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, joinDefects(defects))
 	if err != nil {
 		return 0, fmt.Errorf("insert inbox message: %w", err)
 	}
@@ -166,6 +185,7 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	return id, w.appendEvent(EventReceived, id, InboxEvent{
 		ID: id, From: g.sender, Modem: g.modem, Text: text, Coding: coding, Complete: !incomplete,
 		PartsTotal: g.total, PartsReceived: len(pdus), Error: errText, SentAt: msTime(scts), ReceivedAt: msTime(received),
+		Defects: defects,
 	})
 }
 
@@ -269,6 +289,17 @@ type InboxMessage struct {
 	Error      string // why Text is empty, if it is
 	SentAt     time.Time
 	ReceivedAt time.Time
+	// Defects lists what the decoder found odd in the parts but read
+	// anyway (a time stamp with non-decimal digits, short user data, ...).
+	Defects []string
+	// Undecodable marks a received PDU that no decoder could read: it was
+	// committed raw (PDU as the modem printed it, Error the decoder's
+	// error, Storage and Slot where it was) so it could be deleted from
+	// the modem. From and Text are empty.
+	Undecodable bool
+	PDU         string
+	Storage     string
+	Slot        int // -1 when not read from storage
 	// Parts holds the raw PDUs, filled by GetInbox only.
 	Parts []ReceivedPart
 }
@@ -296,15 +327,18 @@ type InboxPage struct {
 	Next     int64
 }
 
-const inboxCols = `id, modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at`
+const inboxCols = `id, modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at,
+	defects, undecodable, pdu, storage, slot`
 
 func scanInbox(sc scanner) (InboxMessage, error) {
 	var m InboxMessage
 	var incomplete bool
 	var scts, rcv int64
+	var defects string
 	err := sc.Scan(&m.ID, &m.Modem, &m.From, &m.Text, &m.Coding, &m.Ref, &m.PartsTotal, &m.PartsReceived,
-		&incomplete, &m.Error, &scts, &rcv)
+		&incomplete, &m.Error, &scts, &rcv, &defects, &m.Undecodable, &m.PDU, &m.Storage, &m.Slot)
 	m.Complete, m.SentAt, m.ReceivedAt = !incomplete, msTime(scts), msTime(rcv)
+	m.Defects = splitDefects(defects)
 	return m, err
 }
 
@@ -396,7 +430,9 @@ func (s *Store) GetInbox(ctx context.Context, id int64) (InboxMessage, error) {
 	return m, nil
 }
 
-// DeleteInbox deletes a received message and its raw parts.
+// DeleteInbox deletes a received message and its raw parts. The slot rows
+// of parts whose delete from the modem is still pending stay (see
+// SlotDeleted), so a later sweep cannot store the message again.
 func (s *Store) DeleteInbox(ctx context.Context, id int64) error {
 	err := s.write(ctx, true, func(w *wtx) error {
 		res, err := w.exec(`DELETE FROM inbox WHERE id = ?`, id)

@@ -50,8 +50,14 @@ func TestInboundJoinAnyOrder(t *testing.T) {
 		t.Run(fmt.Sprint(order), func(t *testing.T) {
 			st, _ := testStore(t, Options{JoinText: joinPlain})
 			ctx := context.Background()
+			// Each part was read from its own SIM slot.
+			slotted := func(k int) InboundPart {
+				p := part(k+1, len(texts), texts[k])
+				p.Slot = &Slot{Storage: "SM", Index: k}
+				return p
+			}
 			for i, k := range order {
-				res, err := st.AddInboundPart(ctx, part(k+1, len(texts), texts[k]))
+				res, err := st.AddInboundPart(ctx, slotted(k))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -59,9 +65,10 @@ func TestInboundJoinAnyOrder(t *testing.T) {
 				if res.Duplicate || (res.InboxID != 0) != last {
 					t.Fatalf("part %d (step %d): %+v", k+1, i, res)
 				}
-				// A duplicate of an already-stored part changes nothing.
+				// The same slot read again before its delete was
+				// confirmed changes nothing.
 				if !last {
-					dup, err := st.AddInboundPart(ctx, part(k+1, len(texts), texts[k]))
+					dup, err := st.AddInboundPart(ctx, slotted(k))
 					if err != nil || !dup.Duplicate || dup.InboxID != 0 {
 						t.Fatalf("duplicate of part %d: %+v, %v", k+1, dup, err)
 					}
@@ -83,9 +90,10 @@ func TestInboundJoinAnyOrder(t *testing.T) {
 					t.Errorf("raw part %d = %d %q", i, p.Seq, p.PDU)
 				}
 			}
-			// Re-reading the SIM after a crash: every part is a duplicate.
+			// Re-reading the SIM after a crash (no delete confirmed):
+			// every part is a duplicate.
 			for k := range texts {
-				res, _ := st.AddInboundPart(ctx, part(k+1, len(texts), texts[k]))
+				res, _ := st.AddInboundPart(ctx, slotted(k))
 				if !res.Duplicate {
 					t.Errorf("re-read part %d not a duplicate", k+1)
 				}
@@ -111,19 +119,22 @@ func TestInboundSeparation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Two single SMS with the same sender and time stamp are both kept.
+	// Single SMS with the same sender and time stamp are all kept, the
+	// byte-identical ones too: they are different deliveries.
 	s1 := InboundPart{Modem: "m1", Sender: "+4917000000", SCTS: a1.SCTS, PDU: []byte("1:one")}
 	s2 := s1
 	s2.PDU = []byte("1:two")
 	for _, p := range []InboundPart{s1, s2, s1} {
-		st.AddInboundPart(ctx, p)
+		if res, err := st.AddInboundPart(ctx, p); err != nil || res.Duplicate || res.InboxID == 0 {
+			t.Fatalf("AddInboundPart(%q) = %+v, %v", p.PDU, res, err)
+		}
 	}
 	pg, _ := st.Inbox(ctx, InboxFilter{})
 	var got []string
 	for _, m := range pg.Messages {
 		got = append(got, m.Modem+" "+m.From+" "+m.Text)
 	}
-	want := []string{"m1 +4917000000 two", "m1 +4917000000 one", "m2 +4917000000 c1c2",
+	want := []string{"m1 +4917000000 one", "m1 +4917000000 two", "m1 +4917000000 one", "m2 +4917000000 c1c2",
 		"m1 +4917111111 b1b2", "m1 +4917000000 a1a2"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("inbox (-want +got):\n%s", diff)
@@ -136,7 +147,7 @@ func TestInboundSeparation(t *testing.T) {
 	}
 	p1, _ := st.Inbox(ctx, InboxFilter{Limit: 3})
 	p2, _ := st.Inbox(ctx, InboxFilter{Limit: 3, Cursor: p1.Next})
-	if len(p1.Messages) != 3 || len(p2.Messages) != 2 || p2.Next != 0 || p2.Messages[0].ID >= p1.Messages[2].ID {
+	if len(p1.Messages) != 3 || len(p2.Messages) != 3 || p2.Next != 0 || p2.Messages[0].ID >= p1.Messages[2].ID {
 		t.Errorf("pages: %d (next %d), %d (next %d)", len(p1.Messages), p1.Next, len(p2.Messages), p2.Next)
 	}
 	// Delete removes the message and its raw parts.

@@ -65,6 +65,13 @@ type InboxEvent struct {
 	Error         string    `json:"error,omitempty"`
 	SentAt        time.Time `json:"sent_at"` // service centre time stamp
 	ReceivedAt    time.Time `json:"received_at"`
+	Defects       []string  `json:"defects,omitempty"`
+	// Undecodable: a PDU no decoder could read, committed raw (see
+	// InboxMessage); PDU, Storage and Slot say what and where it was.
+	Undecodable bool   `json:"undecodable,omitempty"`
+	PDU         string `json:"pdu,omitempty"`
+	Storage     string `json:"storage,omitempty"`
+	Slot        *int   `json:"slot,omitempty"` // set with Storage
 }
 
 func (w *wtx) appendEvent(t EventType, subject int64, data any) error {
