@@ -641,7 +641,9 @@ func TestUnknownIEsPreserved(t *testing.T) {
 	}
 }
 
-// Every prefix of a valid PDU fails with a DecodeError, never a panic.
+// Every prefix of a valid PDU fails with a DecodeError, never a panic,
+// except a prefix cut inside the user data after its header, which decodes
+// leniently with a TP-UD defect.
 func TestTruncation(t *testing.T) {
 	inputs := []string{
 		"07915892000000F0040B915892214365F700007040213252242331493A283D0795C3F33C88FE06C9CB6132885EC6D341EDF27C1E3E97E7207B3A0C0A5241E377BB1D7693E72E",
@@ -652,7 +654,14 @@ func TestTruncation(t *testing.T) {
 	for _, in := range inputs {
 		b := mustHex(t, in)
 		for n := 0; n < len(b); n++ {
-			_, err := Decode(b[:n])
+			m, err := Decode(b[:n])
+			if err == nil {
+				d := defectsOf(m)
+				if len(d) == 0 || !strings.HasPrefix(d[len(d)-1], "TP-UD: ") {
+					t.Fatalf("%s[:%d] decoded without a TP-UD defect: %q", in[:20], n, d)
+				}
+				continue
+			}
 			var de *DecodeError
 			if !errors.As(err, &de) || !errors.Is(err, ErrTruncated) {
 				t.Fatalf("%s[:%d]: %v", in[:20], n, err)

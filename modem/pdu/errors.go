@@ -47,6 +47,16 @@ type reader struct {
 	b    []byte
 	off  int
 	base int // offset of b[0] in the caller's input
+	// defects collects what the decoder read leniently (see
+	// Deliver.Defects); shared by the readers of one PDU.
+	defects *[]string
+}
+
+// defect notes something odd the decoder read anyway.
+func (r *reader) defect(format string, args ...any) {
+	if r.defects != nil {
+		*r.defects = append(*r.defects, fmt.Sprintf(format, args...))
+	}
 }
 
 func (r *reader) fail(field string, err error) error {

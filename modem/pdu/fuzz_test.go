@@ -71,8 +71,17 @@ func checkDecodeError(t *testing.T, err error, n int) {
 	}
 }
 
+// lenientSeeds are the odd PDUs of lenientVectors, read with defects.
+func lenientSeeds() []string {
+	out := make([]string, len(lenientVectors))
+	for i, v := range lenientVectors {
+		out[i] = v.hex
+	}
+	return out
+}
+
 func FuzzDecode(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(lenientSeeds(), fuzzSeeds...) {
 		b, _ := hex.DecodeString(s)
 		f.Add(b)
 	}
@@ -87,7 +96,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 func FuzzDecodeTPDU(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(lenientSeeds(), fuzzSeeds...) {
 		b, _ := hex.DecodeString(s)
 		f.Add(b[int(b[0])+1:])
 	}
@@ -102,7 +111,7 @@ func FuzzDecodeTPDU(f *testing.F) {
 }
 
 func FuzzDecodeHex(f *testing.F) {
-	for _, s := range fuzzSeeds {
+	for _, s := range append(lenientSeeds(), fuzzSeeds...) {
 		f.Add(s)
 		f.Add(strings.ToLower(s[:len(s)/2]))
 	}
@@ -118,6 +127,8 @@ func FuzzParseUDH(f *testing.F) {
 	f.Add([]byte{0x06, 0x08, 0x04, 0x12, 0x34, 0x02, 0x01})
 	f.Add([]byte{0x06, 0x05, 0x04, 0x0B, 0x84, 0x23, 0xF0, 0xAA})
 	f.Add([]byte{0x03, 0x24, 0x01, 0x01})
+	f.Add([]byte{0x05, 0x00, 0x04, 0x01, 0x02, 0x01, 0x00, 0x41}) // element runs past the header
+	f.Add([]byte{0x04, 0x00, 0x01, 0x01, 0x08})                   // stray last octet
 	f.Fuzz(func(t *testing.T, b []byte) {
 		h, n, err := ParseUDH(b)
 		if err != nil {

@@ -53,6 +53,11 @@ type Submit struct {
 	DCS                 DCS     // TP-DCS
 	Validity            Validity
 	UD                  UserData // TP-UDHI, TP-UDL, TP-UD
+	// Defects lists what was odd in the PDU but decoded anyway, the way
+	// other decoders (gammu, handsets) read it: time stamp octets with
+	// non-decimal nibbles, user data shorter than TP-UDL, header elements
+	// that run past the header, reserved TP-DCS values. Nil when clean.
+	Defects []string
 }
 
 // Deliver is an SMS-DELIVER, TS 23.040 clause 9.2.2.1.
@@ -65,8 +70,13 @@ type Deliver struct {
 	From                   Address
 	PID                    byte
 	DCS                    DCS
-	SCTS                   time.Time // TP-SCTS with its zone offset
+	SCTS                   time.Time // TP-SCTS with its zone offset; zero when it is no date
 	UD                     UserData
+	// Defects lists what was odd in the PDU but decoded anyway, the way
+	// other decoders (gammu, handsets) read it: time stamp octets with
+	// non-decimal nibbles, user data shorter than TP-UDL, header elements
+	// that run past the header, reserved TP-DCS values. Nil when clean.
+	Defects []string
 }
 
 // StatusReport is an SMS-STATUS-REPORT, TS 23.040 clause 9.2.2.3.
@@ -85,6 +95,11 @@ type StatusReport struct {
 	PID byte
 	DCS DCS
 	UD  UserData
+	// Defects lists what was odd in the PDU but decoded anyway, the way
+	// other decoders (gammu, handsets) read it: time stamp octets with
+	// non-decimal nibbles, user data shorter than TP-UDL, header elements
+	// that run past the header, reserved TP-DCS values. Nil when clean.
+	Defects []string
 }
 
 // Type implements Message.
@@ -274,29 +289,43 @@ func EncodeHex(m Message) (string, int, error) {
 // field first, then the TPDU. Octets after the TPDU (some modems pad with
 // FF) are ignored.
 func Decode(pdu []byte) (Message, error) {
-	r := &reader{b: pdu}
+	var defects []string
+	r := &reader{b: pdu, defects: &defects}
 	smsc, err := readSMSC(r)
 	if err != nil {
 		return nil, err
 	}
-	m, err := decodeTPDU(&reader{b: pdu[r.off:], base: r.off})
+	m, err := decodeTPDU(&reader{b: pdu[r.off:], base: r.off, defects: &defects})
 	if err != nil {
 		return nil, err
 	}
 	switch v := m.(type) {
 	case *Submit:
-		v.SMSC = smsc
+		v.SMSC, v.Defects = smsc, defects
 	case *Deliver:
-		v.SMSC = smsc
+		v.SMSC, v.Defects = smsc, defects
 	case *StatusReport:
-		v.SMSC = smsc
+		v.SMSC, v.Defects = smsc, defects
 	}
 	return m, nil
 }
 
 // DecodeTPDU reads a bare TPDU (no SMSC field).
 func DecodeTPDU(tpdu []byte) (Message, error) {
-	return decodeTPDU(&reader{b: tpdu})
+	var defects []string
+	m, err := decodeTPDU(&reader{b: tpdu, defects: &defects})
+	if err != nil {
+		return nil, err
+	}
+	switch v := m.(type) {
+	case *Submit:
+		v.Defects = defects
+	case *Deliver:
+		v.Defects = defects
+	case *StatusReport:
+		v.Defects = defects
+	}
+	return m, nil
 }
 
 // DecodeHex is Decode for hex text; case and surrounding white space do not
@@ -348,15 +377,18 @@ func decodeTPDU(r *reader) (Message, error) {
 	return decodeDeliver(r, fo)
 }
 
+// readTime reads TP-SCTS or TP-DT leniently, as gammu does: a nibble
+// above 9 counts with its value (0xA0 seconds is 10), and a date that
+// still makes no sense leaves the time zero. Both are noted as defects;
+// only a missing octet is an error.
 func readTime(r *reader, field string) (time.Time, error) {
-	start := r.off
 	b, err := r.bytes(field, 7)
 	if err != nil {
 		return time.Time{}, err
 	}
-	t, err := decodeTimestamp(b)
-	if err != nil {
-		return time.Time{}, r.failAt(field, start, err)
+	t, odd := decodeTimestampLenient(b)
+	for _, o := range odd {
+		r.defect("%s: %s", field, o)
 	}
 	return t, nil
 }
@@ -382,6 +414,7 @@ func decodeSubmit(r *reader, fo byte) (*Submit, error) {
 		return nil, err
 	}
 	s.DCS = DCS(dcs)
+	noteDCS(r, s.DCS)
 	if s.Validity, err = readValidity(r, ValidityFormat(fo>>3&3)); err != nil {
 		return nil, err
 	}
@@ -410,6 +443,7 @@ func decodeDeliver(r *reader, fo byte) (*Deliver, error) {
 		return nil, err
 	}
 	d.DCS = DCS(dcs)
+	noteDCS(r, d.DCS)
 	if d.SCTS, err = readTime(r, "TP-SCTS"); err != nil {
 		return nil, err
 	}
@@ -471,6 +505,7 @@ func decodeStatusReport(r *reader, fo byte) (*StatusReport, error) {
 			return nil, err
 		}
 		s.DCS = DCS(dcs)
+		noteDCS(r, s.DCS)
 	}
 	if s.PI&0x04 != 0 {
 		if s.UD, err = readUserData(r, s.DCS, fo&0x40 != 0); err != nil {

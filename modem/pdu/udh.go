@@ -76,31 +76,48 @@ func (h UDH) appendTo(dst []byte) ([]byte, error) {
 func (h UDH) Bytes() ([]byte, error) { return h.appendTo(nil) }
 
 // ParseUDH parses a user data header starting with its UDHL octet. It
-// returns the header and its total length in octets (UDHL + 1).
+// returns the header and its total length in octets (UDHL + 1). An
+// element running past the header is an error here; the PDU decoders read
+// such headers leniently (see Deliver.Defects).
 func ParseUDH(b []byte) (UDH, int, error) {
+	h, n, _, err := parseUDH(b, false)
+	return h, n, err
+}
+
+// parseUDH is ParseUDH; lenient keeps the elements before one that runs
+// past the header (or a stray last octet), skips the rest of the header
+// and says so in odd.
+func parseUDH(b []byte, lenient bool) (h UDH, size int, odd []string, err error) {
 	if len(b) == 0 {
-		return nil, 0, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: ErrTruncated}
+		return nil, 0, nil, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: ErrTruncated}
 	}
 	n := int(b[0])
 	if n > maxUserDataOctet-1 {
-		return nil, 0, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: fmt.Errorf("%w: header of %d octets exceeds the 140-octet user data", ErrInvalid, n)}
+		return nil, 0, nil, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: fmt.Errorf("%w: header of %d octets exceeds the 140-octet user data", ErrInvalid, n)}
 	}
 	if n+1 > len(b) {
-		return nil, 0, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: fmt.Errorf("%w: header of %d octets, user data has %d", ErrTruncated, n, len(b)-1)}
+		return nil, 0, nil, &DecodeError{Field: "TP-UDHL", Offset: 0, Err: fmt.Errorf("%w: header of %d octets, user data has %d", ErrTruncated, n, len(b)-1)}
 	}
-	var h UDH
 	for i := 1; i < n+1; {
 		if i+2 > n+1 {
-			return nil, 0, &DecodeError{Field: "TP-UDH", Offset: i, Err: fmt.Errorf("%w: element header", ErrTruncated)}
+			if lenient {
+				odd = append(odd, fmt.Sprintf("TP-UDH: stray octet 0x%02X at the end of the %d-octet header, ignored", b[i], n))
+				break
+			}
+			return nil, 0, nil, &DecodeError{Field: "TP-UDH", Offset: i, Err: fmt.Errorf("%w: element header", ErrTruncated)}
 		}
 		id, l := b[i], int(b[i+1])
 		if i+2+l > n+1 {
-			return nil, 0, &DecodeError{Field: "TP-UDH", Offset: i, Err: fmt.Errorf("%w: IE 0x%02X of %d octets overruns the header", ErrTruncated, id, l)}
+			if lenient {
+				odd = append(odd, fmt.Sprintf("TP-UDH: element 0x%02X of %d octets runs past the %d-octet header, ignored", id, l, n))
+				break
+			}
+			return nil, 0, nil, &DecodeError{Field: "TP-UDH", Offset: i, Err: fmt.Errorf("%w: IE 0x%02X of %d octets overruns the header", ErrTruncated, id, l)}
 		}
 		h = append(h, IE{ID: id, Data: append([]byte(nil), b[i+2:i+2+l]...)})
 		i += 2 + l
 	}
-	return h, n + 1, nil
+	return h, n + 1, odd, nil
 }
 
 // Concat returns the concatenation element and true when present and

@@ -22,12 +22,14 @@ type Content struct {
 	Data   []byte // 8-bit data (Text is empty)
 }
 
-// Header parses the user data header; nil when TP-UDHI is clear.
+// Header parses the user data header; nil when TP-UDHI is clear. Like
+// the decoders, it keeps the elements before one that runs past the
+// header.
 func (u UserData) Header() (UDH, error) {
 	if !u.HeaderPresent {
 		return nil, nil
 	}
-	h, _, err := ParseUDH(u.Raw)
+	h, _, _, err := parseUDH(u.Raw, true)
 	return h, err
 }
 
@@ -38,7 +40,7 @@ func (u UserData) payload(c Coding) (UDH, []byte, error) {
 	hdrLen := 0
 	if u.HeaderPresent {
 		var err error
-		h, hdrLen, err = ParseUDH(u.Raw)
+		h, hdrLen, _, err = parseUDH(u.Raw, true)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -164,13 +166,33 @@ func readUserData(r *reader, dcs DCS, udhi bool) (UserData, error) {
 	} else if n > maxUserDataOctet {
 		return u, r.failAt("TP-UDL", start, fmt.Errorf("%w: %d octets exceed 140", ErrInvalid, n))
 	}
-	raw, err := r.bytes("TP-UD", octets)
-	if err != nil {
-		return u, err
+	if avail := r.remaining(); avail < octets {
+		// User data a few octets short of TP-UDL: read what is there,
+		// as other decoders do, unless the header itself is cut.
+		raw := r.b[r.off:]
+		if udhi && (avail == 0 || int(raw[0])+1 > avail) {
+			_, err := r.bytes("TP-UD", octets)
+			return u, err
+		}
+		length, unit := avail, "octets"
+		if cerr == nil && c == CodingGSM7 {
+			length, unit = min(avail*8/7, int(n)), "septets"
+		}
+		if udhi && udhUnits(int(raw[0])+1, c, cerr) > length {
+			_, err := r.bytes("TP-UD", octets)
+			return u, err
+		}
+		r.off = len(r.b)
+		u.Raw = append([]byte(nil), raw...)
+		u.Length = length
+		r.defect("TP-UD: TP-UDL announces %d %s in %d octets, %d present; read %d %s", n, unit, octets, avail, u.Length, unit)
+	} else {
+		raw, _ := r.bytes("TP-UD", octets)
+		u.Raw = append([]byte(nil), raw...)
 	}
-	u.Raw = append([]byte(nil), raw...)
 	if udhi {
-		if _, _, err := ParseUDH(u.Raw); err != nil {
+		_, _, odd, err := parseUDH(u.Raw, true)
+		if err != nil {
 			var de *DecodeError
 			if ok := asDecodeError(err, &de); ok {
 				de.Offset += r.base + start + 1
@@ -178,14 +200,25 @@ func readUserData(r *reader, dcs DCS, udhi bool) (UserData, error) {
 			}
 			return u, err
 		}
+		for _, o := range odd {
+			r.defect("%s", o)
+		}
 		hdrLen := int(u.Raw[0]) + 1
 		if cerr == nil && c == CodingGSM7 {
-			if septetsForHeader(hdrLen) > int(n) {
-				return u, r.failAt("TP-UDL", start, fmt.Errorf("%w: %d septets cannot hold a %d-octet header", ErrInvalid, n, hdrLen))
+			if septetsForHeader(hdrLen) > u.Length {
+				return u, r.failAt("TP-UDL", start, fmt.Errorf("%w: %d septets cannot hold a %d-octet header", ErrInvalid, u.Length, hdrLen))
 			}
-		} else if hdrLen > int(n) {
-			return u, r.failAt("TP-UDL", start, fmt.Errorf("%w: %d octets cannot hold a %d-octet header", ErrInvalid, n, hdrLen))
+		} else if hdrLen > u.Length {
+			return u, r.failAt("TP-UDL", start, fmt.Errorf("%w: %d octets cannot hold a %d-octet header", ErrInvalid, u.Length, hdrLen))
 		}
 	}
 	return u, nil
+}
+
+// udhUnits is the room a header of hdrLen octets takes in TP-UDL units.
+func udhUnits(hdrLen int, c Coding, cerr error) int {
+	if cerr == nil && c == CodingGSM7 {
+		return septetsForHeader(hdrLen)
+	}
+	return hdrLen
 }

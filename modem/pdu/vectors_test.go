@@ -243,7 +243,6 @@ func TestRejectedVectors(t *testing.T) {
 		{"empty", "", "SMSC"},
 		{"smsc only", "07911326040000F0", "TP-MTI"},
 		{"smsc too long", "0C9111111111111111111111", "SMSC"},
-		{"bad month", "00040B917228214365F70000311380512061800154", "TP-SCTS"},
 		{"udh overruns", "00440B917228214365F7000031308051206180050A0003", "TP-UD"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
