@@ -138,6 +138,17 @@ type Inbound struct {
 	Incomplete bool      `json:"incomplete,omitempty"`
 	SentAt     time.Time `json:"sent_at"`     // the SMSC timestamp
 	ReceivedAt time.Time `json:"received_at"` // when the gateway stored it
+	// Defects lists what the decoder found odd in the PDUs but read
+	// anyway.
+	Defects []string `json:"defects,omitempty"`
+	// Undecodable marks a received PDU no decoder could read, kept raw so
+	// it could be deleted from the SIM: PDU is its hex as the modem
+	// printed it, Error the decoder's error, Storage and Slot where it was.
+	Undecodable bool   `json:"undecodable,omitempty"`
+	PDU         string `json:"pdu,omitempty"`
+	Error       string `json:"error,omitempty"`
+	Storage     string `json:"storage,omitempty"`
+	Slot        *int   `json:"slot,omitempty"`
 }
 
 // InboxFilter selects inbound messages; zero fields do not filter.

@@ -363,10 +363,16 @@ func (s *QueueStore) Retry(ctx context.Context, id string) (Message, error) {
 }
 
 func fromInbox(m queue.InboxMessage) Inbound {
-	return Inbound{
+	in := Inbound{
 		ID: strconv.FormatInt(m.ID, 10), From: m.From, Text: m.Text, Modem: m.Modem, Coding: m.Coding,
 		Parts: m.PartsTotal, Incomplete: !m.Complete, SentAt: m.SentAt, ReceivedAt: m.ReceivedAt,
+		Defects: m.Defects, Undecodable: m.Undecodable, PDU: m.PDU, Error: m.Error, Storage: m.Storage,
 	}
+	if m.Undecodable && m.Storage != "" && m.Slot >= 0 {
+		slot := m.Slot
+		in.Slot = &slot
+	}
+	return in
 }
 
 // Inbound returns one received message.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"smsgw/modem"
@@ -88,7 +89,8 @@ func (s *session) event(ctx context.Context, ev modem.Event) error {
 		s.g.noteCMTI(s.m.ID(), ev.Time)
 		st, err := s.dev.ReadStoredIn(octx, ev.Storage, ev.Index)
 		if errors.Is(err, modem.ErrEmptySlot) {
-			return nil // a sweep took it already
+			s.slotGone(octx, s.slot(ev.Storage, ev.Index)) // a sweep took it already
+			return nil
 		}
 		if err != nil {
 			return s.trouble("read stored message", err)
@@ -96,23 +98,14 @@ func (s *session) event(ctx context.Context, ev modem.Event) error {
 		return s.stored(octx, ev.Storage, st)
 	case modem.EventMessage:
 		s.g.noteCMTI(s.m.ID(), ev.Time)
-		b, err := hex.DecodeString(ev.PDU)
-		if err != nil {
-			s.log.Error("unreadable +CMT PDU", "pdu", ev.PDU, "err", err)
-			return nil
-		}
-		_, err = s.commit(octx, b)
-		if err != nil {
-			s.log.Error("direct message not stored (the modem already acknowledged it)", "pdu", ev.PDU, "err", err)
+		// Never de-duplicated: two identical +CMT are two deliveries.
+		if _, err := s.commit(octx, ev.PDU, nil); err != nil {
+			s.log.Error("direct message not stored (the modem already acknowledged it)", "err", err)
 		}
 		return nil
 	case modem.EventStatusReport:
-		b, err := hex.DecodeString(ev.PDU)
-		if err == nil {
-			_, err = s.commit(octx, b)
-		}
-		if err != nil {
-			s.log.Warn("status report not applied", "pdu", ev.PDU, "err", err)
+		if _, err := s.commit(octx, ev.PDU, nil); err != nil {
+			s.log.Warn("status report not applied", "err", err)
 		}
 		return nil
 	case modem.EventStatusReportStored:
@@ -138,21 +131,40 @@ func (s *session) event(ctx context.Context, ev modem.Event) error {
 	return nil
 }
 
+// slot names a storage place for de-duplication: the storage as the
+// modem calls it ("" meaning the receive storage) and the index.
+func (s *session) slot(storage string, index int) queue.Slot {
+	if storage == "" {
+		storage = s.dev.Setup().Storage
+	}
+	if storage == "" {
+		storage = "default"
+	}
+	return queue.Slot{Storage: strings.ToUpper(storage), Index: index}
+}
+
+// slotGone tells the queue that a slot is empty now, so the next message
+// stored there is new even if byte for byte the same. A failure only
+// means a later re-read of identical bytes in that slot would be taken for
+// the committed one until a sweep sees the slot empty; it is logged.
+func (s *session) slotGone(ctx context.Context, sl queue.Slot) {
+	if err := s.g.store.SlotDeleted(ctx, s.m.ID(), sl); err != nil {
+		s.log.Warn("slot delete not recorded", "storage", sl.Storage, "index", sl.Index, "err", err)
+	}
+}
+
 // stored commits one stored message and deletes it once committed (or
-// known to be a duplicate). Messages we did not receive (drafts, sent
-// copies) stay.
+// known to be committed already), then records the delete. A message no
+// decoder can read is committed raw and deleted like any other. Messages
+// we did not receive (drafts, sent copies) stay.
 func (s *session) stored(ctx context.Context, storage string, st modem.Stored) error {
 	if st.Stat == 2 || st.Stat == 3 {
 		return nil
 	}
-	b, err := hex.DecodeString(st.PDU)
+	sl := s.slot(storage, st.Index)
+	keep, err := s.commit(ctx, st.PDU, &sl)
 	if err != nil {
-		s.log.Error("unreadable stored PDU left on the modem", "index", st.Index, "pdu", st.PDU)
-		return nil
-	}
-	keep, err := s.commit(ctx, b)
-	if err != nil {
-		s.log.Error("stored message not committed; left on the modem", "index", st.Index, "err", err)
+		s.log.Error("stored message not committed; left on the modem", "storage", sl.Storage, "index", st.Index, "err", err)
 		return nil
 	}
 	if keep {
@@ -161,31 +173,45 @@ func (s *session) stored(ctx context.Context, storage string, st modem.Stored) e
 	if err := s.dev.DeleteStoredIn(ctx, storage, st.Index); err != nil && !errors.Is(err, modem.ErrEmptySlot) {
 		return s.trouble("delete stored message", err)
 	}
+	s.slotGone(ctx, sl)
 	return nil
 }
 
-// commit stores a received PDU (with its SMSC field) in the queue: a
-// DELIVER part, or a status report applied to its sent part. keep reports
-// a PDU that is not ours to delete.
-func (s *session) commit(ctx context.Context, b []byte) (keep bool, err error) {
+// commit stores a received PDU (hex, with its SMSC field, as the modem
+// printed it) in the queue: a DELIVER part, a status report applied to its
+// sent part, or, when nothing can decode it, a raw undecodable record.
+// slot is where it was read from (nil for +CMT/+CDS). keep reports a PDU
+// that is not ours to delete or that could not be committed.
+func (s *session) commit(ctx context.Context, raw string, slot *queue.Slot) (keep bool, err error) {
+	raw = strings.TrimSpace(raw)
+	b, err := hex.DecodeString(raw)
+	if err != nil {
+		return s.undecodable(ctx, raw, slot, fmt.Errorf("pdu: not hex: %w", err))
+	}
 	msg, err := pdu.Decode(b)
 	if err != nil {
-		return true, fmt.Errorf("decode: %w", err)
+		return s.undecodable(ctx, raw, slot, err)
 	}
 	switch v := msg.(type) {
 	case *pdu.Deliver:
-		p := queue.InboundPart{Modem: s.m.ID(), Sender: v.From.String(), SCTS: v.SCTS, PDU: b}
+		p := queue.InboundPart{Modem: s.m.ID(), Sender: v.From.String(), SCTS: v.SCTS, PDU: b, Slot: slot, Defects: v.Defects}
 		if c, ok := pdu.ConcatOf(v); ok {
 			p.Ref, p.Total, p.Seq = int(c.Ref), c.Total, c.Seq
 		}
 		res, err := s.g.store.AddInboundPart(ctx, p)
+		if errors.Is(err, queue.ErrInvalid) {
+			// Decoded, but not something the queue can hold as a part:
+			// keep it raw rather than on the SIM.
+			return s.undecodable(ctx, raw, slot, err)
+		}
 		if err != nil {
 			return true, err
 		}
 		if !res.Duplicate {
 			s.m.CountReceived()
 		}
-		s.log.Info("received part", "from", redactNumber(p.Sender), "seq", p.Seq, "total", p.Total, "duplicate", res.Duplicate, "joined", res.InboxID)
+		s.log.Info("received part", "from", redactNumber(p.Sender), "seq", p.Seq, "total", p.Total,
+			"duplicate", res.Duplicate, "joined", res.InboxID, "defects", len(p.Defects))
 		return false, nil
 	case *pdu.StatusReport:
 		r := queue.Report{Modem: s.m.ID(), MR: int(v.MR), Recipient: v.Recipient.String(), Code: int(v.Status)}
@@ -213,6 +239,32 @@ func (s *session) commit(ctx context.Context, b []byte) (keep bool, err error) {
 	return true, nil // a SUBMIT copy: not received traffic
 }
 
+// undecodable commits a PDU no decoder could read as a raw inbox record,
+// so it can leave the SIM (a few dozen of them would fill it and stop all
+// reception).
+func (s *session) undecodable(ctx context.Context, raw string, slot *queue.Slot, derr error) (keep bool, err error) {
+	if raw == "" {
+		raw = "-" // an empty PDU line still names a slot to free
+	}
+	u := queue.Undecodable{Modem: s.m.ID(), Slot: slot, PDU: raw, Err: derr.Error()}
+	if len(u.PDU) > 2*queue.MaxPDUBytes {
+		u.PDU = u.PDU[:2*queue.MaxPDUBytes]
+	}
+	res, err := s.g.store.AddUndecodable(ctx, u)
+	if err != nil {
+		return true, fmt.Errorf("undecodable PDU (%v) not stored: %w", derr, err)
+	}
+	if !res.Duplicate {
+		s.m.CountReceived()
+	}
+	args := []any{"err", derr, "duplicate", res.Duplicate, "id", res.InboxID}
+	if slot != nil {
+		args = append(args, "storage", slot.Storage, "index", slot.Index)
+	}
+	s.log.Warn("undecodable message committed raw", args...)
+	return false, nil
+}
+
 // sweep reads everything stored on the modem and commits what was missed
 // (a +CMTI lost while the daemon was down, a full storage).
 func (s *session) sweep(ctx context.Context) error {
@@ -223,6 +275,15 @@ func (s *session) sweep(ctx context.Context) error {
 		return s.trouble("list stored messages", err)
 	}
 	storage := s.dev.Setup().Storage
+	// Slots committed earlier and absent now were deleted, whether or not
+	// that delete was recorded.
+	present := make([]int, len(list))
+	for i, st := range list {
+		present[i] = st.Index
+	}
+	if _, err := s.g.store.SlotsSeen(octx, s.m.ID(), s.slot(storage, 0).Storage, present); err != nil {
+		s.log.Warn("stale slot records not cleared", "err", err)
+	}
 	for _, st := range list {
 		if err := s.stored(octx, storage, st); err != nil {
 			return err

@@ -159,7 +159,12 @@ func (g *Gateway) received(ctx context.Context, ie queue.InboxEvent) hooks.Recei
 		ID: id, MessageID: id, PhoneNumber: ie.From, Message: ie.Text,
 		ReceivedAt: ie.ReceivedAt.UTC().Format(time.RFC3339), SimNumber: 1, Sender: ie.From,
 		Recipient: g.ownNumber(ie.Modem), Modem: ie.Modem, From: ie.From, To: g.ownNumber(ie.Modem),
-		Text: ie.Text, Incomplete: !ie.Complete,
+		Text: ie.Text, Incomplete: !ie.Complete, Defects: ie.Defects,
+	}
+	if ie.Undecodable {
+		r.Undecodable, r.PDU, r.Error = true, ie.PDU, ie.Error
+		r.Parts = []hooks.ReceivedPart{{Seq: 1, PDU: ie.PDU}}
+		return r
 	}
 	if !ie.SentAt.IsZero() {
 		r.SentAt = ie.SentAt.Format(time.RFC3339)

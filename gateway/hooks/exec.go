@@ -28,6 +28,8 @@ import (
 //	PHONE_ID           the modem id                        (gammu-smsd)
 //	SMSGW_ID, SMSGW_MODEM, SMSGW_FROM, SMSGW_TO, SMSGW_TEXT,
 //	SMSGW_RECEIVED_AT, SMSGW_INCOMPLETE, SMSGW_EVENT
+//	SMSGW_UNDECODABLE  1 for a PDU no decoder could read, with
+//	SMSGW_PDU and SMSGW_ERROR (its hex and the decoder's error)
 //
 // so a script written for gammu-smsd's RunOnReceive works unchanged. Exec is
 // stateless and safe for concurrent use; the Dispatcher bounds concurrency
@@ -192,6 +194,9 @@ func MessageEnv(m *Received, ev Event) []string {
 		"SMSGW_RECEIVED_AT="+envSafe(m.ReceivedAt),
 		"SMSGW_INCOMPLETE="+incomplete,
 	)
+	if m.Undecodable {
+		env = append(env, "SMSGW_UNDECODABLE=1", "SMSGW_PDU="+envSafe(m.PDU), "SMSGW_ERROR="+envSafe(m.Error))
+	}
 	return env
 }
 

@@ -46,6 +46,13 @@ type Received struct {
 	SentAt     string         `json:"sentAt,omitempty"` // service centre time stamp
 	Incomplete bool           `json:"incomplete"`
 	Parts      []ReceivedPart `json:"parts"`
+	// Defects lists what the decoder found odd but read anyway.
+	Defects []string `json:"defects,omitempty"`
+	// Undecodable: a PDU no decoder could read, forwarded raw (PDU, the
+	// decoder's Error); From and Text are empty.
+	Undecodable bool   `json:"undecodable,omitempty"`
+	PDU         string `json:"pdu,omitempty"`
+	Error       string `json:"error,omitempty"`
 }
 
 // ReceivedPart is one physical SMS of a received message.
