@@ -316,10 +316,17 @@ func (s *Store) DropEvent(ctx context.Context, consumer string, eventID int64, e
 }
 
 // PruneEvents deletes events older than before that every consumer has
-// taken and none still has to deliver. It returns how many went.
+// taken and none still has to deliver. A dead delivery (given up after its
+// attempts, or refused for good) is kept for inspection only that long
+// too: it goes with its event, so that one receiver that fails for good
+// cannot keep every event for ever. It returns how many events went.
 func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
 	var n int64
 	err := s.write(ctx, false, func(w *wtx) error {
+		if _, err := w.exec(`DELETE FROM deliveries WHERE dead = 1
+			AND event_id IN (SELECT id FROM events WHERE at < ?)`, before.UnixMilli()); err != nil {
+			return err
+		}
 		res, err := w.exec(`DELETE FROM events WHERE at < ?
 			AND id <= (SELECT coalesce(min(cursor), (SELECT max(id) FROM events)) FROM consumers)
 			AND id NOT IN (SELECT event_id FROM deliveries)`, before.UnixMilli())
