@@ -25,7 +25,7 @@ func newRecorder(reg *prometheus.Registry) (*Recorder, error) {
 		}, []string{"modem"}),
 		hooks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "smsgw_hook_deliveries_total",
-			Help: "Event deliveries to scripts and webhooks by hook and result (ok, failed).",
+			Help: "Event deliveries to scripts and webhooks by hook and result (ok, failed; skipped: filtered out by the hook, not sent).",
 		}, []string{"hook", "result"}),
 	}
 	for _, c := range []prometheus.Collector{r.sendDuration, r.hooks} {
@@ -55,6 +55,16 @@ func (r *Recorder) HookDelivery(hook string, ok bool) {
 		res = "failed"
 	}
 	r.hooks.WithLabelValues(hook, res).Inc()
+}
+
+// HookSkipped records an event the hook filtered out (another event kind or
+// modem than it subscribed to): nothing was sent, so it is neither ok nor
+// failed.
+func (r *Recorder) HookSkipped(hook string) {
+	if r == nil {
+		return
+	}
+	r.hooks.WithLabelValues(hook, "skipped").Inc()
 }
 
 // Recorder returns the handler's recorder for the daemon's measurements.

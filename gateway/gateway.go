@@ -37,6 +37,9 @@ type Options struct {
 	// ObserveSend and HookDelivery feed metrics (api.Handler.Recorder).
 	ObserveSend  func(modem string, d time.Duration)
 	HookDelivery func(hook string, ok bool)
+	// HookSkipped counts events a hook filtered out (not its event kind,
+	// not its modem): neither delivered nor failed.
+	HookSkipped func(hook string)
 	// Webhooks persists API-registered webhooks; nil keeps only the
 	// configured ones.
 	WebhookFile string
@@ -214,9 +217,17 @@ func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
 
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
 	if rec := g.opts.HookDelivery; rec != nil && c.Name != "api-events" {
-		deliver, name := c.Deliver, c.Name
+		deliver, name, skipped := c.Deliver, c.Name, g.opts.HookSkipped
 		c.Deliver = func(ctx context.Context, ev hooks.Event) error {
 			err := deliver(ctx, ev)
+			if errors.Is(err, hooks.ErrSkip) {
+				// Filtered out, not delivered: counting it as ok would
+				// hide a receiver that gets nothing.
+				if skipped != nil {
+					skipped(name)
+				}
+				return err
+			}
 			rec(name, err == nil)
 			return err
 		}

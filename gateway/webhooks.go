@@ -93,7 +93,7 @@ func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
 	if w.DeviceID != "" {
 		deliver = func(ctx context.Context, ev hooks.Event) error {
 			if ev.DeviceID != w.DeviceID {
-				return nil
+				return hooks.ErrSkip
 			}
 			return wh.Deliver(ctx, ev)
 		}

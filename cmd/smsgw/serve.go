@@ -165,6 +165,11 @@ func (d *daemon) start() error {
 				h.Recorder().HookDelivery(hook, ok)
 			}
 		},
+		HookSkipped: func(hook string) {
+			if h != nil {
+				h.Recorder().HookSkipped(hook)
+			}
+		},
 	})
 	if err != nil {
 		return err

@@ -29,6 +29,12 @@ type Outbox interface {
 	NextDue(ctx context.Context, consumer string) (at time.Time, ok bool, err error)
 }
 
+// ErrSkip is what a Deliver returns for an event its consumer does not want
+// (a webhook subscribed to other events, a script that only takes received
+// messages): the event is done for that consumer, but nothing was
+// delivered, and metrics count it apart from deliveries.
+var ErrSkip = errors.New("hooks: event not wanted by this consumer")
+
 // Consumer is one destination of events: the script, or one webhook URL.
 type Consumer struct {
 	// Name keys the consumer's retry state in the outbox ("exec",
@@ -209,8 +215,10 @@ func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev Event) {
 	defer cancel()
 	log := d.log.With("consumer", c.Name, "event", ev.Kind, "event_id", ev.ID, "attempt", ev.Attempt)
 	switch {
-	case err == nil:
-		log.Debug("hook delivered", "took", time.Since(start).Round(time.Millisecond))
+	case err == nil || errors.Is(err, ErrSkip):
+		if err == nil {
+			log.Debug("hook delivered", "took", time.Since(start).Round(time.Millisecond))
+		}
 		if err := d.outbox.Done(rctx, c.Name, ev.ID); err != nil {
 			log.Error("hook outbox done failed", "err", err)
 		}

@@ -63,11 +63,11 @@ func (e *ExitError) Error() string {
 }
 
 // Deliver runs the program once for an sms:received event; other events are
-// ignored. It returns nil on exit status 0, an *ExitError otherwise, and a
+// skipped (ErrSkip). It returns nil on exit status 0, an *ExitError otherwise, and a
 // PermanentError when the program cannot be started at all.
 func (x *Exec) Deliver(ctx context.Context, ev Event) error {
 	if ev.Kind != "sms:received" {
-		return nil
+		return ErrSkip
 	}
 	var m Received
 	if err := json.Unmarshal(ev.Payload, &m); err != nil {

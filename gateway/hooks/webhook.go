@@ -82,7 +82,7 @@ func Sign(secret string, body []byte, ts string) string {
 // is worth a retry.
 func (w *Webhook) Deliver(ctx context.Context, ev Event) error {
 	if !w.Wants(ev.Kind) {
-		return nil
+		return ErrSkip
 	}
 	payload := ev.Payload
 	if len(payload) == 0 {

@@ -1,0 +1,66 @@
+package gateway
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"smsgw/queue"
+)
+
+// TestHookMetricsCountSkipped: events a hook filters out (a script only
+// takes received messages) are counted as skipped, not as delivered.
+func TestHookMetricsCountSkipped(t *testing.T) {
+	prog, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1)")
+	}
+	r := newRig(t, rigOptions{modems: 2, config: func(c *Config) { c.Inbound.Exec = []string{prog} }})
+	r.stop()
+	var mu sync.Mutex
+	counts := map[string]int{}
+	st, err := queue.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
+		HookDelivery: func(hook string, ok bool) {
+			mu.Lock()
+			defer mu.Unlock()
+			if ok {
+				counts[hook+" ok"]++
+			} else {
+				counts[hook+" failed"]++
+			}
+		},
+		HookSkipped: func(hook string) {
+			mu.Lock()
+			defer mu.Unlock()
+			counts[hook+" skipped"]++
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.st, r.g = st, g
+	t.Cleanup(r.stop)
+	r.waitReady(2)
+	ids := r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: "count me", Modem: "sim0", Report: true})
+	r.waitStates([]int64{ids[0].ID}, 30*time.Second, queue.StateDelivered)
+	r.waitFor("the script and the skips", 30*time.Second, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return counts["exec ok"] == 1 && counts["exec skipped"] == 2
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if counts["exec failed"] != 0 || counts["exec ok"] != 1 {
+		t.Fatalf("counts %v", counts)
+	}
+}
