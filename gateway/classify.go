@@ -50,15 +50,21 @@ func failure(err error) queue.Failure {
 	return f
 }
 
-// timedOut reports whether a send error means the part may or may not have
-// left: the modem took the PDU but never answered. A missing "> " prompt
-// means the PDU was never written (the engine aborted with ESC).
-func timedOut(err error) bool {
-	var ce *at.CommandError
-	if errors.As(err, &ce) && ce.Phase == "prompt" {
-		return false
-	}
-	return errors.Is(err, at.ErrTimeout) || errors.Is(err, context.DeadlineExceeded)
+// onWire reports whether any byte of the failed part's PDU reached the
+// modem: from then on the part may have left, whatever the error says.
+func onWire(err error) bool {
+	var se *modem.SendError
+	return errors.As(err, &se) && se.OnWire
+}
+
+// unanswered reports whether a send error is the absence of an answer (a
+// timeout, a closed port, our own cancellation) rather than the modem's
+// verdict on the part (+CMS ERROR and the like). Together with onWire it
+// decides: unanswered and not on the wire is nothing sent; unanswered and
+// on the wire is uncertain.
+func unanswered(err error) bool {
+	return errors.Is(err, at.ErrTimeout) || errors.Is(err, at.ErrClosed) || errors.Is(err, at.ErrBusy) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // modemLevel reports whether an error says the modem (not the message) is

@@ -38,10 +38,16 @@ func TestFailureClasses(t *testing.T) {
 			}
 		})
 	}
-	if timedOut(&at.CommandError{Cmd: "AT+CMGS=20", Phase: "prompt", Err: at.ErrTimeout}) {
-		t.Error("a missing prompt means the PDU never left; not uncertain")
+	noPrompt := &modem.SendError{Parts: 1, Err: &at.CommandError{Cmd: "AT+CMGS=20", Phase: "prompt", Err: at.ErrTimeout}}
+	if onWire(noPrompt) || !unanswered(noPrompt) {
+		t.Error("a missing prompt means the PDU never left: unanswered, not on the wire")
 	}
-	if !timedOut(wrap(at.ErrTimeout)) {
-		t.Error("a missing final result after the PDU is uncertain")
+	lost := &modem.SendError{Parts: 1, OnWire: true, Err: &at.CommandError{Cmd: "AT+CMGS=20", PayloadWritten: true, Err: context.Canceled}}
+	if !onWire(lost) || !unanswered(lost) {
+		t.Error("a cancellation after the PDU went out is uncertain")
+	}
+	refused := &modem.SendError{Parts: 1, OnWire: true, Err: &at.CommandError{Cmd: "AT+CMGS=20", Err: &at.CMSError{Code: 38}}}
+	if unanswered(refused) {
+		t.Error("a +CMS ERROR is the modem's answer")
 	}
 }

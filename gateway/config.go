@@ -163,6 +163,10 @@ type ServerConfig struct {
 	DefaultCountry string `toml:"default_country"`
 	// MaxParts caps the parts a single message may take (0 = 10).
 	MaxParts int `toml:"max_parts"`
+	// ShutdownTimeout bounds the HTTP side of a graceful stop (requests
+	// in flight, slow clients); sends on the wire have their own budget,
+	// [retry] drain_timeout, and do not wait for it.
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
 }
 
 // Token is one API token and what it may do. In TOML it is either a plain
@@ -338,8 +342,18 @@ type RetryConfig struct {
 	MaxBackoff  Duration `toml:"max_backoff"`
 	// Policy is PolicyAtLeastOnce (default) or PolicyAtMostOnce.
 	Policy string `toml:"policy"`
-	// SendTimeout bounds one AT+CMGS; past it the part is uncertain.
+	// SendTimeout bounds the network round trip of one AT+CMGS, from the
+	// PDU's ^Z to the modem's answer; past it the part is uncertain.
 	SendTimeout Duration `toml:"send_timeout"`
+	// PromptTimeout bounds the wait for the "> " prompt of AT+CMGS, and
+	// how long any command may go without a byte of answer: past it the
+	// modem counts as silent, the message goes back to the queue with
+	// nothing sent, and the modem is resynced.
+	PromptTimeout Duration `toml:"prompt_timeout"`
+	// DrainTimeout bounds how long a graceful stop waits for the parts
+	// already on the wire, on its own budget (not shared with the HTTP
+	// shutdown); past it they are aborted and the policy applies.
+	DrainTimeout Duration `toml:"drain_timeout"`
 	// BenchAfter consecutive modem faults bench a modem for BenchFor.
 	BenchAfter int      `toml:"bench_after"`
 	BenchFor   Duration `toml:"bench_for"`
@@ -493,6 +507,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if c.Server.MaxParts == 0 {
 		c.Server.MaxParts = 10
 	}
+	defaultDuration(&c.Server.ShutdownTimeout, 10*time.Second)
 	if c.Storage.Path == "" {
 		dir := "/var/lib/smsgw"
 		// systemd's StateDirectory= exports the directory it created.
@@ -530,6 +545,10 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	}
 	// CMGS can take minutes on a congested network; see modem-quirks.md.
 	defaultDuration(&r.SendTimeout, 3*time.Minute)
+	// Real modems give the prompt within a second or two.
+	defaultDuration(&r.PromptTimeout, 10*time.Second)
+	// Within systemd's TimeoutStopSec (90 s) with the database close.
+	defaultDuration(&r.DrainTimeout, 60*time.Second)
 	if r.BenchAfter == 0 {
 		r.BenchAfter = 5
 	}
@@ -696,6 +715,9 @@ func (c *Config) Validate() error {
 		bad("retry.policy", "%q: want %q or %q", r.Policy, PolicyAtLeastOnce, PolicyAtMostOnce)
 	}
 	positive("retry.send_timeout", r.SendTimeout)
+	positive("retry.prompt_timeout", r.PromptTimeout)
+	positive("retry.drain_timeout", r.DrainTimeout)
+	positive("server.shutdown_timeout", c.Server.ShutdownTimeout)
 	if r.BenchAfter < 1 {
 		bad("retry.bench_after", "%d: want at least 1", r.BenchAfter)
 	}

@@ -59,16 +59,17 @@ func (d *device) Reset(ctx context.Context) error {
 // opener opens modems for the pool with the daemon's settings, keeping
 // each modem's AT trace across reopens.
 type opener struct {
-	log         *slog.Logger
-	sendTimeout time.Duration
-	traceFor    func(port string) *ATTrace
+	log           *slog.Logger
+	sendTimeout   time.Duration
+	promptTimeout time.Duration
+	traceFor      func(port string) *ATTrace
 }
 
 func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bool) (pool.Device, error) {
 	tr := o.traceFor(port)
 	cfg := modem.Config{
 		ID: spec.ID, Baud: spec.Baud, PIN: spec.PIN, SMSC: spec.SMSC,
-		Logger: o.log, Trace: tr, SendTimeout: o.sendTimeout,
+		Logger: o.log, Trace: tr, SendTimeout: o.sendTimeout, PromptTimeout: o.promptTimeout,
 	}
 	if cfg.ID == "" {
 		cfg.ID = port

@@ -108,7 +108,7 @@ func New(cfg Config, o Options) (*Gateway, error) {
 		}
 	}
 	specs = append(specs, o.Extra...)
-	op := &opener{log: g.log, sendTimeout: cfg.Retry.SendTimeout.Duration, traceFor: g.traceFor}
+	op := &opener{log: g.log, sendTimeout: cfg.Retry.SendTimeout.Duration, promptTimeout: cfg.Retry.PromptTimeout.Duration, traceFor: g.traceFor}
 	open, probeFn := o.Open, o.Probe
 	if open == nil {
 		open = op.open
@@ -354,37 +354,52 @@ func (g *Gateway) consumers() []hooks.Consumer {
 }
 
 // Stop drains: no new claims, parts on the wire finish, hooks in flight
-// finish, modems' ports close. Until ctx ends; then it aborts what is left.
+// finish, modems' ports close. Until ctx ends; then it aborts what is left
+// and waits a moment more (abortGrace) for the aborted sends to be
+// recorded: a part cut off on the wire becomes uncertain, or is resent,
+// as retry.policy says, rather than being left "sending" for the next
+// start to sort out.
 func (g *Gateway) Stop(ctx context.Context) error {
 	if g.runCancel != nil {
 		g.runCancel()
 	}
-	stopped := make(chan error, 1)
-	go func() {
-		err := g.pool.Close(ctx)
-		g.hooksMu.Lock()
-		ds := make([]*hooks.Dispatcher, 0, len(g.hookDisp))
-		for _, d := range g.hookDisp {
-			ds = append(ds, d)
-		}
-		g.hooksMu.Unlock()
-		for _, d := range ds {
-			if derr := d.Close(ctx); err == nil {
-				err = derr
-			}
-		}
-		g.wg.Wait()
-		stopped <- err
-	}()
-	select {
-	case err := <-stopped:
+	defer g.abort()
+	err := g.pool.Close(ctx)
+	if err != nil {
 		g.abort()
-		return err
-	case <-ctx.Done():
-		g.abort()
-		return fmt.Errorf("gateway: stop: %w", ctx.Err())
+		gctx, cancel := context.WithTimeout(context.Background(), abortGrace)
+		if g.pool.Close(gctx) != nil {
+			g.log.Warn("sessions still running after the abort", "waited", abortGrace)
+		}
+		cancel()
+		err = fmt.Errorf("gateway: stop: %w", err)
 	}
+	g.hooksMu.Lock()
+	ds := make([]*hooks.Dispatcher, 0, len(g.hookDisp))
+	for _, d := range g.hookDisp {
+		ds = append(ds, d)
+	}
+	g.hooksMu.Unlock()
+	for _, d := range ds {
+		if derr := d.Close(ctx); err == nil && derr != nil {
+			err = derr
+		}
+	}
+	stopped := make(chan struct{})
+	go func() { g.wg.Wait(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		if err == nil {
+			err = fmt.Errorf("gateway: stop: %w", ctx.Err())
+		}
+	}
+	return err
 }
+
+// abortGrace is how long Stop waits, after aborting, for the aborted sends
+// to be recorded.
+const abortGrace = 5 * time.Second
 
 // Abort ends sends still on the wire (the second signal).
 func (g *Gateway) Abort() { g.abort() }

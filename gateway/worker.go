@@ -214,12 +214,13 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	onPart := func(i, mr int) error {
 		p := todo[i]
 		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: max(mr, 0)}
-		var err error
-		if i < len(todo)-1 {
-			err = s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
-		} else {
-			_, err = s.g.store.MarkSent(ctx, job.AttemptID, pr)
-		}
+		err := s.record(log, func(ctx context.Context) error {
+			if i < len(todo)-1 {
+				return s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
+			}
+			_, err := s.g.store.MarkSent(ctx, job.AttemptID, pr)
+			return err
+		})
 		if err != nil {
 			recErr = err
 			return err
@@ -234,8 +235,9 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	s.inCMGS.Store(false)
 	s.recording.Unlock()
 	if recErr != nil {
-		// The part is out but not recorded: the queue's recovery decides
-		// at the next start; sending on would lose track.
+		// The part is out but could not be recorded (the store closed
+		// under us): the queue's recovery decides at the next start;
+		// sending on would lose track.
 		log.Error("recording a sent part failed", "part", todo[sent].Seq, "err", recErr)
 		return queue.Temporary, nil
 	}
@@ -251,49 +253,137 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	return "", nil
 }
 
-// sendFailed records a failed part and says whether the modem is to blame.
+// record commits what the modem confirmed about a part. That record is the
+// only thing that keeps the part from being sent again, so neither a
+// graceful stop nor an abort may cancel it: it runs on a context that
+// cannot end, and a failing store is retried with backoff until it takes
+// the record. It gives up only when retrying cannot help: the store is
+// closed (the process is going away; recovery at the next start applies
+// the policy) or the attempt is no longer ours.
+func (s *session) record(log *slog.Logger, fn func(ctx context.Context) error) error {
+	ctx := context.WithoutCancel(s.sendCtx)
+	wait := recordBackoff
+	for attempt := 1; ; attempt++ {
+		err := fn(ctx)
+		if err == nil {
+			if attempt > 1 {
+				log.Info("sent part recorded after retries", "attempts", attempt)
+			}
+			return nil
+		}
+		if errors.Is(err, queue.ErrClosed) || errors.Is(err, queue.ErrNotClaimed) ||
+			errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
+			return err
+		}
+		log.Warn("recording a sent part failed; retrying", "attempt", attempt, "in", wait, "err", err)
+		time.Sleep(wait)
+		wait = min(2*wait, maxRecordBackoff)
+	}
+}
+
+// Backoff between attempts to record a sent part.
+const (
+	recordBackoff    = 50 * time.Millisecond
+	maxRecordBackoff = 5 * time.Second
+)
+
+// sendFailed ends a failed attempt and says whether the modem is to blame.
+// What it records follows from two facts: did any byte of the part's PDU
+// reach the modem, and did the modem answer.
+//
+//   - Not on the wire and no answer (no "> " prompt, the port closed, a
+//     stop before the write): nothing was sent. The message goes back to
+//     the queue at once for any modem, not counted against it; a modem
+//     that missed its prompt is resynced before it claims again.
+//   - On the wire and no answer (timeout after ^Z, cancellation, port
+//     closed): the part may have left. retry.policy decides: resend
+//     (at-least-once) or mark uncertain (at-most-once). Never released.
+//   - An answer (+CMS ERROR...): the modem's verdict, classified.
 func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err error) (queue.ErrorClass, error) {
-	ctx := s.sendCtx
-	f := failure(err)
-	if ctx.Err() != nil && sent == 0 {
-		// Aborted before anything left: hand it back untouched.
-		if rerr := s.g.store.Release(context.WithoutCancel(ctx), job.AttemptID); rerr != nil {
+	ctx := context.WithoutCancel(s.sendCtx)
+	lost := false
+	select {
+	case <-s.dev.Lost():
+		lost = true
+	default:
+	}
+	if unanswered(err) && !onWire(err) {
+		if rerr := s.g.store.Release(ctx, job.AttemptID); rerr != nil {
 			log.Error("release failed", "err", rerr)
 		}
-		return queue.ModemFault, nil
+		s.m.NoteError(err)
+		switch {
+		case lost:
+			return queue.ModemFault, fmt.Errorf("%w: %v", pool.ErrPortLost, err)
+		case s.sendCtx.Err() != nil:
+			return queue.ModemFault, nil // stopping or aborted: hand back untouched
+		}
+		log.Warn("modem did not answer; message handed back with nothing sent", "err", err)
+		if rerr := s.resync(); rerr != nil {
+			return queue.ModemFault, fmt.Errorf("no answer to a send, nor to a resync: %v; %w", err, rerr)
+		}
+		return "", nil
 	}
-	if timedOut(err) {
+	if unanswered(err) {
 		// The modem took the part but never answered: it may be out.
 		if s.g.cfg.Retry.Policy == PolicyAtMostOnce {
 			s.m.CountFailed(-1)
 			s.m.NoteError(err)
-			why := "the modem did not answer AT+CMGS; not resent (retry.policy at-most-once): " + err.Error()
-			if _, merr := s.g.store.MarkUncertain(context.WithoutCancel(ctx), job.AttemptID, why); merr != nil {
+			why := "the part was on the wire when the modem stopped answering; not resent (retry.policy at-most-once): " + err.Error()
+			if _, merr := s.g.store.MarkUncertain(ctx, job.AttemptID, why); merr != nil {
 				log.Error("mark uncertain", "err", merr)
 			}
 			log.Warn("send uncertain", "err", err)
+		} else {
+			f := queue.Failure{Class: queue.Temporary,
+				Err: "uncertain, resending (retry.policy at-least-once): " + err.Error()}
+			s.m.CountFailed(-1)
+			s.m.NoteError(err)
+			if _, merr := s.g.store.MarkFailed(ctx, job.AttemptID, f); merr != nil {
+				log.Error("mark failed", "err", merr)
+			}
+			log.Warn("send uncertain; will resend", "err", err)
+		}
+		switch {
+		case lost:
+			return queue.Temporary, fmt.Errorf("%w: %v", pool.ErrPortLost, err)
+		case s.sendCtx.Err() != nil:
+			return queue.Temporary, nil
+		case modemLevel(err):
 			return queue.Temporary, err
 		}
-		f.Class = queue.Temporary
-		f.Err = "uncertain, resending (retry.policy at-least-once): " + err.Error()
+		return queue.Temporary, nil
 	}
+	f := failure(err)
 	code := -1
 	if f.Code != 0 {
 		code = f.Code
 	}
 	s.m.CountFailed(code)
 	s.m.NoteError(err)
-	if _, merr := s.g.store.MarkFailed(context.WithoutCancel(ctx), job.AttemptID, f); merr != nil {
+	if _, merr := s.g.store.MarkFailed(ctx, job.AttemptID, f); merr != nil {
 		log.Error("mark failed", "err", merr)
 	}
 	log.Warn("send failed", "class", f.Class, "code", f.Code, "err", err)
 	if modemLevel(err) {
-		select {
-		case <-s.dev.Lost():
+		if lost {
 			return f.Class, fmt.Errorf("%w: %v", pool.ErrPortLost, err)
-		default:
 		}
 		return f.Class, err
 	}
 	return f.Class, nil
+}
+
+// resync brings a modem that missed an answer back in step: ESC (the
+// engine sent one already if a prompt was pending) and a bare AT, bounded
+// by the prompt timeout. An error means the modem is still silent: the
+// session ends and the pool recovers the device (reopen, then reset).
+func (s *session) resync() error {
+	ctx, cancel := context.WithTimeout(s.sendCtx, s.g.cfg.Retry.PromptTimeout.Duration)
+	defer cancel()
+	if err := s.dev.Ping(ctx); err != nil {
+		return fmt.Errorf("resync: %w", err)
+	}
+	s.log.Info("modem answers again after a missed answer")
+	return nil
 }

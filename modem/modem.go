@@ -63,9 +63,16 @@ type Config struct {
 	// redacted) as in at.Config.
 	Logger *slog.Logger
 	Trace  io.Writer
-	// SendTimeout bounds each AT+CMGS result (default 3 min, see
-	// at.DefaultTimeouts) and, when shorter than 10 s, the prompt too.
+	// SendTimeout bounds the network round trip of each AT+CMGS, from the
+	// PDU's ^Z to the +CMGS result (default 3 min, see at.DefaultTimeouts).
 	SendTimeout time.Duration
+	// PromptTimeout bounds the wait for the "> " prompt after AT+CMGS=<n>
+	// (real modems give it within a second or two), on its own: a modem
+	// that misses it has nothing on the wire and is resynced. It also
+	// bounds how long any command may go without a single byte of answer
+	// before the modem counts as silent (at.Config.AnswerTimeout).
+	// Default 10 s.
+	PromptTimeout time.Duration
 	// ReadyTimeout bounds how long init keeps retrying while the modem or
 	// SIM answers busy/not ready after power-up or PIN entry (default 45 s).
 	ReadyTimeout time.Duration
@@ -113,6 +120,9 @@ func (c *Config) defaults() {
 	}
 	if c.USSDTimeout <= 0 {
 		c.USSDTimeout = 30 * time.Second
+	}
+	if c.PromptTimeout <= 0 {
+		c.PromptTimeout = 10 * time.Second
 	}
 	if c.EventBuffer <= 0 {
 		c.EventBuffer = 64
@@ -192,7 +202,7 @@ func New(ctx context.Context, rw io.ReadWriteCloser, cfg Config) (*Modem, error)
 		secrets = append(secrets, cfg.PIN)
 	}
 	m.e = at.New(rw, at.Config{Logger: m.log, Trace: cfg.Trace, Secrets: secrets, OnEcho: m.onEcho,
-		DrainWindow: cfg.RetryInterval})
+		DrainWindow: cfg.RetryInterval, AnswerTimeout: cfg.PromptTimeout})
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.eventLoop()
@@ -253,7 +263,19 @@ func (m *Modem) Exec(ctx context.Context, cmd string) ([]string, error) {
 	return m.e.Exec(ctx, cmd)
 }
 
+// Busy reports whether a command or a multi-command operation holds the
+// modem right now.
+func (m *Modem) Busy() bool { return len(m.op) > 0 || m.e.Busy() }
+
 func (m *Modem) lock(ctx context.Context) error {
+	if at.IsNoQueue(ctx) {
+		select {
+		case m.op <- struct{}{}:
+			return nil
+		default:
+			return at.ErrBusy
+		}
+	}
 	select {
 	case m.op <- struct{}{}:
 		return nil

@@ -362,11 +362,12 @@ func emulatorFaults(t *testing.T, prof string) {
 		n := simNet(t)
 		a := simModem(t, n, sim.Options{Profile: prof})
 		cfg := simCfg()
-		cfg.SendTimeout = 300 * time.Millisecond
+		cfg.PromptTimeout = 300 * time.Millisecond
 		m := openSim(t, a.Path(), cfg)
 		a.Hang(true)
 		_, err := m.SendParts(sctx(t), encode(t, "+4915112345678", "hi", false))
-		if !errors.Is(err, at.ErrTimeout) || at.Classify(err) != at.ClassTemporary {
+		var se *modem.SendError
+		if !errors.Is(err, at.ErrTimeout) || at.Classify(err) != at.ClassTemporary || !errors.As(err, &se) || se.OnWire {
 			t.Fatalf("got %v", err)
 		}
 		a.Hang(false)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"smsgw/modem/at"
 	"smsgw/modem/pdu"
@@ -34,7 +33,12 @@ type SendError struct {
 	Part  int // 0-based index of the part that failed
 	Parts int
 	MRs   []int
-	Err   error
+	// OnWire is set when some of the failed part's PDU reached the modem
+	// before the failure: whatever Err says (a timeout, a cancelled
+	// context, a closed port), the modem may have sent it. Unset, the
+	// failed part was never handed over and can be sent again safely.
+	OnWire bool
+	Err    error
 }
 
 func (e *SendError) Error() string {
@@ -56,7 +60,11 @@ func (e *SendError) Unwrap() error { return e.Err }
 //
 // On failure the error is a *SendError whose Err carries the typed cause
 // (*at.CMSError etc., see at.Classify), with the MRs of the parts already
-// sent. A timeout may still have sent the part.
+// sent, and says whether the failed part's PDU was on the wire.
+//
+// The prompt wait is bounded by Config.PromptTimeout, the network round
+// trip after ^Z by Config.SendTimeout; a missing prompt is answered with
+// ESC and leaves nothing on the wire.
 func (m *Modem) SendParts(ctx context.Context, parts []Part) ([]int, error) {
 	return m.SendPartsFunc(ctx, parts, nil)
 }
@@ -93,7 +101,9 @@ func (m *Modem) SendPartsFunc(ctx context.Context, parts []Part, onPart func(i, 
 			switch {
 			case err == nil:
 				m.setCMMS(1)
-			case errors.Is(err, at.ErrClosed), ctx.Err() != nil:
+			case errors.Is(err, at.ErrClosed), errors.Is(err, at.ErrTimeout), ctx.Err() != nil:
+				// A modem that does not answer this will not answer
+				// AT+CMGS either: nothing is on the wire yet.
 				return nil, &SendError{Part: 0, Parts: len(parts), Err: err}
 			case errors.As(err, &ce) && !errors.Is(err, at.ErrTimeout):
 				// Huawei E1752 answers +CMS ERROR: 500; the send works
@@ -109,13 +119,13 @@ func (m *Modem) SendPartsFunc(ctx context.Context, parts []Part, onPart func(i, 
 		}
 		// Expect +CMGS: an OK without it is a late answer to something
 		// else, and a send must not be reported done on it.
-		cmd := at.Cmd{Line: fmt.Sprintf("AT+CMGS=%d", p.Len), Payload: p.Hex, Timeout: m.cfg.SendTimeout, Expect: "+CMGS"}
-		if m.cfg.SendTimeout > 0 {
-			cmd.PromptTimeout = min(m.cfg.SendTimeout, 10*time.Second)
-		}
+		cmd := at.Cmd{Line: fmt.Sprintf("AT+CMGS=%d", p.Len), Payload: p.Hex, Timeout: m.cfg.SendTimeout,
+			PromptTimeout: m.cfg.PromptTimeout, Expect: "+CMGS"}
 		lines, err := m.e.Do(ctx, cmd)
 		if err != nil {
-			return mrs, &SendError{Part: i, Parts: len(parts), MRs: mrs, Err: err}
+			var ce *at.CommandError
+			onWire := errors.As(err, &ce) && ce.PayloadWritten
+			return mrs, &SendError{Part: i, Parts: len(parts), MRs: mrs, OnWire: onWire, Err: err}
 		}
 		mr := -1 // a "+CMGS:" line without a number
 		if a, ok := find(lines, "+CMGS"); ok {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -28,8 +29,10 @@ func init() {
 	register(command{name: "serve", summary: "run the daemon (--simulate N: on N emulated modems)", run: runServeCmd})
 }
 
-// stopTimeout bounds a graceful stop; systemd's TimeoutStopSec is longer.
-const stopTimeout = 60 * time.Second
+// storeCloseTimeout bounds the database close at the end of a stop, after
+// the HTTP shutdown ([server] shutdown_timeout) and the drain of sends
+// ([retry] drain_timeout), which run side by side on budgets of their own.
+const storeCloseTimeout = 10 * time.Second
 
 func runServeCmd(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
@@ -302,11 +305,11 @@ func (d *daemon) dumpTraces() {
 // second signal aborts the sends still waiting for the network.
 func (d *daemon) stop(sigs <-chan os.Signal) int {
 	d.notifier.Stopping("stopping: finishing messages on the wire")
-	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	abort, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
 	go func() {
-		d.shutdown(ctx)
+		d.shutdown(abort)
 		close(done)
 	}()
 	// A signal sent to the whole process group (timeout(1), some
@@ -335,24 +338,43 @@ func (d *daemon) stop(sigs <-chan os.Signal) int {
 	}
 }
 
-func (d *daemon) shutdown(ctx context.Context) {
-	if d.handler != nil {
-		d.handler.Close(ctx)
-	}
-	if d.server != nil {
-		if err := d.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			d.log.Warn("API shutdown", "err", err)
+// shutdown stops what start started. The HTTP side and the drain of sends
+// run side by side, each on its own budget, so a client that will not let
+// go cannot cut a send on the wire short (nor the other way round); the
+// database closes after both, as in-flight requests and sends still write
+// to it. Ending abort cuts both budgets short.
+func (d *daemon) shutdown(abort context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		ctx, cancel := context.WithTimeout(abort, d.cfg.Server.ShutdownTimeout.Duration)
+		defer cancel()
+		if d.handler != nil {
+			d.handler.Close(ctx)
 		}
-	}
+		if d.server != nil {
+			if err := d.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Warn("API shutdown: closing the connections still open", "err", err,
+					"shutdown_timeout", d.cfg.Server.ShutdownTimeout.Duration)
+				d.server.Close()
+			}
+		}
+	}()
 	if d.gw != nil {
+		ctx, cancel := context.WithTimeout(abort, d.cfg.Retry.DrainTimeout.Duration)
 		if err := d.gw.Stop(ctx); err != nil {
-			d.log.Warn("gateway stop", "err", err)
+			d.log.Warn("gateway stop", "err", err, "drain_timeout", d.cfg.Retry.DrainTimeout.Duration)
 		}
+		cancel()
 	}
+	wg.Wait()
 	if d.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storeCloseTimeout)
 		if err := d.store.Close(ctx); err != nil {
 			d.log.Warn("queue close", "err", err)
 		}
+		cancel()
 	}
 	if d.net != nil {
 		d.net.Close()

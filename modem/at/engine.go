@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,30 @@ type Config struct {
 	// CloseWait bounds how long Close waits for the reader goroutine after
 	// closing the port. Default 5 s.
 	CloseWait time.Duration
+	// AnswerTimeout, when positive, fails a command with ErrNoAnswer when
+	// not a single byte came from the modem within it after the command
+	// line was written, instead of waiting out the command's own (possibly
+	// minutes long) timeout. It does not apply to the wait after a payload
+	// (the network round trip of AT+CMGS) nor to commands that may keep
+	// the line quiet for long by design (AT+COPS=, AT+CFUN=, AT+CUSD=,
+	// AT+CGATT=, ATD). Zero: off.
+	AnswerTimeout time.Duration
+}
+
+type noQueueKey struct{}
+
+// NoQueue marks ctx so that a command run with it does not wait for the
+// port: if another command is in flight, or queued, it fails at once with
+// ErrBusy. For periodic work (storage sweeps, health probes) that must never
+// queue behind a command that may be stuck.
+func NoQueue(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noQueueKey{}, true)
+}
+
+// IsNoQueue reports whether ctx was marked with NoQueue.
+func IsNoQueue(ctx context.Context) bool {
+	v, _ := ctx.Value(noQueueKey{}).(bool)
+	return v
 }
 
 // Cmd is one command.
@@ -82,7 +107,8 @@ type Engine struct {
 	tr  *tracer
 	spl splitter
 
-	sem chan struct{} // holds one token while a command is in flight
+	sem  chan struct{} // holds one token while a command is in flight
+	rxAt atomic.Int64  // UnixNano of the last byte read from the port
 
 	mu      sync.Mutex
 	cur     *pending
@@ -108,7 +134,8 @@ type pending struct {
 	payload     string
 	wantPrompt  bool
 	prompted    bool
-	payloadSent bool
+	payloadSent bool // the payload is being written (its echo is skipped)
+	payloadOut  bool // some of it reached the port
 	echoSeen    bool
 	finished    bool
 	lines       []string
@@ -211,22 +238,25 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 	if c.NoFinalGrace <= 0 {
 		c.NoFinalGrace = 500 * time.Millisecond
 	}
+	var p *pending
 	wrap := func(err error, phase string) error {
-		return &CommandError{Cmd: Redact(c.Line, e.cfg.Secrets), Phase: phase, Err: err}
+		ce := &CommandError{Cmd: Redact(c.Line, e.cfg.Secrets), Phase: phase, Err: err}
+		if p != nil {
+			e.mu.Lock()
+			ce.PayloadWritten = p.payloadOut
+			e.mu.Unlock()
+		}
+		return ce
 	}
-	select {
-	case e.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, wrap(ctx.Err(), "")
-	case <-e.done:
-		return nil, wrap(e.Err(), "")
+	if err := e.acquire(ctx); err != nil {
+		return nil, wrap(err, "")
 	}
 	defer func() { <-e.sem }()
 
 	if err := e.drain(ctx); err != nil {
 		return nil, wrap(err, "")
 	}
-	p := &pending{
+	p = &pending{
 		line:       c.Line,
 		prefix:     responsePrefix(c.Line),
 		payload:    c.Payload,
@@ -244,7 +274,8 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 	}
 	e.cur = p
 	e.mu.Unlock()
-	if err := e.write(c.Line + "\r"); err != nil {
+	written := time.Now().UnixNano()
+	if _, err := e.write(c.Line + "\r"); err != nil {
 		e.abandon(p, false, false)
 		return nil, wrap(err, "")
 	}
@@ -277,14 +308,30 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 		e.mu.Lock()
 		p.payloadSent = true
 		e.mu.Unlock()
-		if err := e.write(c.Payload + "\x1a"); err != nil {
+		n, werr := e.write(c.Payload + "\x1a")
+		if n > 0 || werr == nil {
+			// From here on the modem may act on the PDU, whatever
+			// happens next: callers must not take it as unsent.
+			e.mu.Lock()
+			p.payloadOut = true
+			e.mu.Unlock()
+		}
+		if werr != nil {
 			e.abandon(p, false, false)
-			return nil, wrap(err, "")
+			return nil, wrap(werr, "")
 		}
 	}
 
 	timer := time.NewTimer(ft)
 	defer timer.Stop()
+	// A modem that says nothing at all is found out early, except where
+	// the command may legitimately keep the line quiet.
+	var silence <-chan time.Time
+	if at := e.cfg.AnswerTimeout; at > 0 && at < ft && !p.wantPrompt && !mayBeQuiet(c.Line) {
+		st := time.NewTimer(at)
+		defer st.Stop()
+		silence = st.C
+	}
 	var err error
 	var grace <-chan time.Time
 	term := p.terminal // closed by the reader; p.terminal itself is never reassigned
@@ -305,6 +352,12 @@ wait:
 		case <-timer.C:
 			err = ErrTimeout
 			break wait
+		case <-silence:
+			silence = nil
+			if e.rxAt.Load() < written {
+				err = ErrNoAnswer
+				break wait
+			}
 		case <-ctx.Done():
 			err = ctx.Err()
 			break wait
@@ -321,6 +374,42 @@ wait:
 		return lines, wrapNil(ferr, wrap)
 	}
 	return lines, wrap(err, "")
+}
+
+// acquire takes the port for one command, failing at once with ErrBusy
+// when ctx asks not to queue and the port is taken.
+func (e *Engine) acquire(ctx context.Context) error {
+	if IsNoQueue(ctx) {
+		select {
+		case e.sem <- struct{}{}:
+			return nil
+		case <-e.done:
+			return e.Err()
+		default:
+			return ErrBusy
+		}
+	}
+	select {
+	case e.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-e.done:
+		return e.Err()
+	}
+}
+
+// mayBeQuiet lists commands a working modem may leave unanswered for longer
+// than Config.AnswerTimeout: network scans and registration, radio power
+// changes, USSD and calls.
+func mayBeQuiet(cmd string) bool {
+	c := strings.ToUpper(cmd)
+	for _, p := range []string{"AT+COPS=", "AT+CFUN=", "AT+CUSD=", "AT+CGATT=", "ATD"} {
+		if strings.HasPrefix(c, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func wrapNil(err error, wrap func(error, string) error) error {
@@ -362,7 +451,7 @@ func (e *Engine) abandon(p *pending, esc, owe bool) ([]string, error, bool) {
 	if esc && owe {
 		// ESC aborts the prompt; Quectel and others answer OK, which the
 		// owed count swallows.
-		_ = e.write("\x1b")
+		_, _ = e.write("\x1b")
 	}
 	return lines, nil, false
 }
@@ -405,24 +494,26 @@ func (e *Engine) drain(ctx context.Context) error {
 // Escape writes ESC (0x1B), which leaves a "> " prompt a previous user of the
 // port may have left the modem in.
 func (e *Engine) Escape(ctx context.Context) error {
-	select {
-	case e.sem <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-e.done:
-		return e.Err()
+	if err := e.acquire(ctx); err != nil {
+		return err
 	}
 	defer func() { <-e.sem }()
-	return e.write("\x1b")
+	_, err := e.write("\x1b")
+	return err
 }
 
-func (e *Engine) write(s string) error {
+// Busy reports whether a command holds the port right now.
+func (e *Engine) Busy() bool { return len(e.sem) > 0 }
+
+// write writes s and returns how many bytes reached the port.
+func (e *Engine) write(s string) (int, error) {
 	e.tr.log("tx", s)
-	if _, err := e.rw.Write([]byte(s)); err != nil {
+	n, err := e.rw.Write([]byte(s))
+	if err != nil {
 		e.fail(fmt.Errorf("write: %w", err))
-		return e.Err()
+		return n, e.Err()
 	}
-	return nil
+	return n, nil
 }
 
 // Close closes the port, fails every waiter with ErrClosed, closes the URCs
@@ -476,6 +567,7 @@ func (e *Engine) readLoop() {
 	for {
 		n, err := e.rw.Read(buf)
 		if n > 0 {
+			e.rxAt.Store(time.Now().UnixNano())
 			empty = 0
 			e.spl.feed(buf[:n], e)
 		}

@@ -656,3 +656,113 @@ func TestLateOKBeforePrompt(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// A cancellation after the PDU went out must say so: the modem may send
+// it. One before the prompt must not.
+func TestPayloadWrittenReported(t *testing.T) {
+	m := attest.New()
+	m.On("AT+CMGS=16", "\r\n> ")
+	m.On("00AA", "") // the network round trip never ends
+	e := newEngine(t, m, at.Config{})
+	c, cancel := context.WithCancel(ctx(t))
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.Do(c, at.Cmd{Line: "AT+CMGS=16", Payload: "00AA"})
+		errc <- err
+	}()
+	if !m.WaitCommands(2, guard) {
+		t.Fatalf("payload never written: %q", m.Commands())
+	}
+	cancel()
+	err := <-errc
+	var ce *at.CommandError
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &ce) || !ce.PayloadWritten {
+		t.Fatalf("cancel after the payload: got %#v", err)
+	}
+
+	m2 := attest.New()
+	m2.On("AT+CMGS=16", "") // no prompt
+	m2.On("<ESC>", "\r\nOK\r\n")
+	e2 := newEngine(t, m2, at.Config{})
+	c2, cancel2 := context.WithCancel(ctx(t))
+	go func() {
+		_, err := e2.Do(c2, at.Cmd{Line: "AT+CMGS=16", Payload: "00AA"})
+		errc <- err
+	}()
+	if !m2.WaitCommands(1, guard) {
+		t.Fatal("command never written")
+	}
+	cancel2()
+	err = <-errc
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &ce) || ce.PayloadWritten {
+		t.Fatalf("cancel before the prompt: got %#v", err)
+	}
+	if cmds := m2.Commands(); len(cmds) > 1 && cmds[1] == "00AA" {
+		t.Errorf("payload written without a prompt: %q", cmds)
+	}
+}
+
+// A modem that says nothing at all fails a long command after
+// AnswerTimeout, not after the command's own minute.
+func TestNoAnswerFailsEarly(t *testing.T) {
+	m := attest.New()
+	m.SetEcho(false)
+	m.SetHang(true)
+	e := newEngine(t, m, at.Config{AnswerTimeout: 100 * time.Millisecond})
+	start := time.Now()
+	_, err := e.Exec(ctx(t), "AT+CMGL=4") // its own timeout is a minute
+	if !errors.Is(err, at.ErrNoAnswer) || !errors.Is(err, at.ErrTimeout) {
+		t.Fatalf("got %v", err)
+	}
+	if el := time.Since(start); el >= guard {
+		t.Fatalf("took %v", el)
+	}
+	// A modem that starts answering in time is not cut short, however
+	// long the whole answer takes.
+	m2 := attest.New()
+	m2.SetEcho(false)
+	m2.On("AT+CMGL=4", "")
+	e2 := newEngine(t, m2, at.Config{AnswerTimeout: time.Second})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e2.Exec(ctx(t), "AT+CMGL=4")
+		errc <- err
+	}()
+	if !m2.WaitCommands(1, guard) {
+		t.Fatal("command never written")
+	}
+	m2.Inject("\r\n+CMGL: 1,0,,23\r\n")
+	time.Sleep(1300 * time.Millisecond) // past AnswerTimeout: the answer is slow, not absent
+	m2.Inject("0791\r\n\r\nOK\r\n")
+	if err := <-errc; err != nil {
+		t.Fatalf("slow answer failed: %v", err)
+	}
+}
+
+// A periodic probe never queues behind a command in flight.
+func TestNoQueueBusy(t *testing.T) {
+	m := attest.New()
+	m.On("AT+CMGS=16", "") // holds the port waiting for its prompt
+	m.On("<ESC>", "\r\nOK\r\n")
+	m.On("AT+CSQ", "\r\n+CSQ: 20,99\r\n\r\nOK\r\n")
+	e := newEngine(t, m, at.Config{})
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.Do(ctx(t), at.Cmd{Line: "AT+CMGS=16", Payload: "00AA", PromptTimeout: guard / 2})
+		errc <- err
+	}()
+	if !m.WaitCommands(1, guard) {
+		t.Fatal("command never written")
+	}
+	if !e.Busy() {
+		t.Error("Busy false with a command in flight")
+	}
+	_, err := e.Exec(at.NoQueue(ctx(t)), "AT+CSQ")
+	if !errors.Is(err, at.ErrBusy) {
+		t.Fatalf("probe behind a stuck command: got %v", err)
+	}
+	<-errc
+	if got, err := e.Exec(at.NoQueue(ctx(t)), "AT+CSQ"); err != nil || len(got) != 1 {
+		t.Fatalf("probe on a free port: %v %v", got, err)
+	}
+}

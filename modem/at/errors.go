@@ -16,6 +16,16 @@ var ErrClosed = errors.New("at: port closed")
 // did not arrive in time.
 var ErrTimeout = errors.New("at: timeout")
 
+// ErrNoAnswer is wrapped by the error of a command that got no byte at all
+// from the modem within Config.AnswerTimeout: the modem is silent, which is
+// worth recovering from long before the command's own timeout. It wraps
+// ErrTimeout.
+var ErrNoAnswer = fmt.Errorf("at: no answer: %w", ErrTimeout)
+
+// ErrBusy is returned, without waiting, to a command whose context was
+// marked with NoQueue while another command holds the port.
+var ErrBusy = errors.New("at: port busy")
+
 // CMEError is a "+CME ERROR: <n>" final result (3GPP TS 27.007 §9.2): an
 // equipment, SIM or network error. Code is -1 when the modem reported a verbose
 // text that is not in the table; Text is then what it said.
@@ -86,7 +96,11 @@ type CommandError struct {
 	Cmd string
 	// Phase is "prompt" when the "> " prompt never came, otherwise "".
 	Phase string
-	Err   error
+	// PayloadWritten is set when any byte of the command's payload (the
+	// PDU after the prompt) reached the port before the command failed:
+	// the modem may have acted on it, whatever the error says.
+	PayloadWritten bool
+	Err            error
 }
 
 func (e *CommandError) Error() string {

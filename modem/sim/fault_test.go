@@ -369,3 +369,56 @@ func TestRadioOffRebootAndSignal(t *testing.T) {
 		t.Fatalf("after CMGD=1,4 %q", got)
 	}
 }
+
+// HangOnSubmit stalls the modem at the next AT+CMGS, before its prompt:
+// the message never reaches the network, and the modem answers again
+// after the stall.
+func TestHangOnSubmit(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0")
+	c.cmd("AT+CMGF=0")
+	m.HangOnSubmit(0) // until Hang(false)
+	c.cmd("AT")       // armed, not yet fired
+	hexPDU, n8 := submitPDU(t, "+4915112345678", "stalled", false)
+	c.send("AT+CMGS=" + strconv.Itoa(n8) + "\r")
+	deadline := time.Now().Add(10 * time.Second)
+	for !m.Hung() {
+		if time.Now().After(deadline) {
+			t.Fatal("AT+CMGS did not stall the modem")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	m.Hang(false)
+	c.drain()
+	if got := c.cmd("AT+CGMM"); !strings.HasSuffix(got, "SIM-GENERIC\r\n\r\nOK\r\n") {
+		t.Fatalf("after the stall %q", got)
+	}
+	if out := n.Outbox(); len(out) != 0 {
+		t.Fatalf("a stalled submit reached the network: %+v", out)
+	}
+	// One-shot: the next submit goes through.
+	c.send("AT+CMGS=" + strconv.Itoa(n8) + "\r")
+	c.waitFor("> ")
+	c.send(hexPDU + "\x1a")
+	c.waitFor("OK\r\n")
+	if out := n.Outbox(); len(out) != 1 {
+		t.Fatalf("outbox after a normal submit: %d", len(out))
+	}
+	// A timed stall ends by itself.
+	m.HangOnSubmit(50 * time.Millisecond)
+	c.send("AT+CMGS=" + strconv.Itoa(n8) + "\r")
+	for deadline := time.Now().Add(10 * time.Second); !m.Hung(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed stall never began")
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); m.Hung(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed stall never ended")
+		}
+	}
+	c.drain()
+	c.cmd("AT")
+}

@@ -88,11 +88,14 @@ type Modem struct {
 	pending []inbound // network-side queue: delivered when the modem can take it
 	hung    bool
 	hangTok int
-	fail    struct{ n, code int }
-	delay   time.Duration
-	reg     int
-	rng     *rand.Rand
-	noise   *time.Ticker
+	// hangSubmit, when set, hangs the modem at the next AT+CMGS for this
+	// long (<= 0: until Hang(false)).
+	hangSubmit *time.Duration
+	fail       struct{ n, code int }
+	delay      time.Duration
+	reg        int
+	rng        *rand.Rand
+	noise      *time.Ticker
 	// respNoise puts an unsolicited line inside every response.
 	respNoise bool
 	fragment  bool
@@ -392,18 +395,52 @@ func (m *Modem) Hang(on bool) {
 
 // HangFor hangs the modem for d, then it answers again.
 func (m *Modem) HangFor(d time.Duration) {
-	_ = m.call(func() {
-		m.hung = true
-		m.hangTok++
-		tok := m.hangTok
-		time.AfterFunc(d, func() {
-			m.post(func() {
-				if m.hangTok == tok {
-					m.hung = false
-				}
-			})
+	_ = m.call(func() { m.hangFor(d) })
+}
+
+// HangOnSubmit arms a one-shot fault: the modem goes silent the moment it
+// reads the next AT+CMGS=<n>, before any prompt, as a modem that stalls
+// right when it is handed a message. It stays silent for d, then answers
+// again; d <= 0 keeps it silent until Hang(false). The command is lost and
+// nothing of that message reaches the network.
+func (m *Modem) HangOnSubmit(d time.Duration) {
+	_ = m.call(func() { m.hangSubmit = &d })
+}
+
+// Hung reports whether the modem is silent right now.
+func (m *Modem) Hung() bool {
+	var h bool
+	_ = m.call(func() { h = m.hung })
+	return h
+}
+
+// hangFor hangs the modem for d (<= 0: until Hang(false)); owner goroutine.
+func (m *Modem) hangFor(d time.Duration) {
+	m.hung = true
+	m.hangTok++
+	if d <= 0 {
+		return
+	}
+	tok := m.hangTok
+	time.AfterFunc(d, func() {
+		m.post(func() {
+			if m.hangTok == tok {
+				m.hung = false
+			}
 		})
 	})
+}
+
+// stallOnSubmit fires an armed HangOnSubmit; it reports whether it did.
+func (m *Modem) stallOnSubmit() bool {
+	if m.hangSubmit == nil {
+		return false
+	}
+	d := *m.hangSubmit
+	m.hangSubmit = nil
+	m.log.Debug("stalling at AT+CMGS", "for", d)
+	m.hangFor(d)
+	return true
 }
 
 // FailSubmits makes the next n AT+CMGS answer +CMS ERROR: code (e.g. 38

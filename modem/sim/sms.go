@@ -152,6 +152,9 @@ func (m *Modem) cmgd(c command) ([]string, result) {
 }
 
 func (m *Modem) cmgs(c command) ([]string, result) {
+	if c.op == "=" && m.stallOnSubmit() {
+		return nil, result{kind: rNone}
+	}
 	if m.st.cmgf != 0 {
 		return m.cmgsText(c)
 	}
