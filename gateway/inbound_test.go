@@ -250,3 +250,69 @@ func TestMalformedSIMDrained(t *testing.T) {
 		t.Errorf("script saw %d undecodable messages, want %d:\n%s", got, bad, b)
 	}
 }
+
+// A stored message whose AT+CMGD failed stays on the SIM with its slot
+// pending. The user deletes it from the inbox; the next sweep (here the
+// one at start-up) reads the slot again: the message does not come back
+// and no hook runs a second time, and the slot is freed.
+func TestInboxDeleteSurvivesSweep(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "runs.txt")
+	script := filepath.Join(dir, "on-sms")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s %s\\n' \"$SMSGW_ID\" \"$SMSGW_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, rigOptions{modems: 1, config: func(c *Config) { c.Inbound.Exec = []string{script} }})
+	r.waitReady(1)
+	m := r.modems[0]
+	// Every delete fails until the restart, whatever sweeps run meanwhile.
+	m.FailDeletes(1000, 0)
+	code := deliverTPDU(t, "+4915112345678", "code 123456", time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	if err := r.net.DeliverPDU(m.Number(), code); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("message committed and its hook run", 20*time.Second, func() bool {
+		b, _ := os.ReadFile(out)
+		return len(r.inbox()) == 1 && strings.Contains(string(b), "code 123456\n")
+	})
+	if n := len(m.Messages()); n != 1 {
+		t.Fatalf("%d messages on the SIM, want the one whose delete failed", n)
+	}
+	if err := r.st.DeleteInbox(context.Background(), r.inbox()[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	r.stop()
+	m.FailDeletes(0, 0)
+	r.start()
+	r.waitReady(1)
+	r.waitFor("the slot deleted by the start-up sweep", 20*time.Second, func() bool { return len(m.Messages()) == 0 })
+	if in := r.inbox(); len(in) != 0 {
+		t.Errorf("deleted message came back: %+v", in)
+	}
+	if n := receivedEvents(t, r.st); n != 1 {
+		t.Errorf("%d inbox.received events, want 1", n)
+	}
+	// The slot is free again: the same bytes are a new message, with its
+	// own event and hook run.
+	if err := r.net.DeliverPDU(m.Number(), code); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor("the new message and its hook", 20*time.Second, func() bool {
+		b, _ := os.ReadFile(out)
+		return len(r.inbox()) == 1 && strings.Contains(string(b), fmt.Sprintf("%d code 123456\n", r.inbox()[0].ID))
+	})
+	// Hooks are at least once: a run may repeat across the restart, but
+	// only for the two events there are.
+	b, _ := os.ReadFile(out)
+	ids := map[string]bool{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		id, text, _ := strings.Cut(l, " ")
+		if text != "code 123456" {
+			t.Errorf("hook line %q", l)
+		}
+		ids[id] = true
+	}
+	if len(ids) != 2 {
+		t.Errorf("hooks ran for %d messages, want 2:\n%s", len(ids), b)
+	}
+}

@@ -92,6 +92,7 @@ type Modem struct {
 	// long (<= 0: until Hang(false)).
 	hangSubmit *time.Duration
 	fail       struct{ n, code int }
+	failDel    struct{ n, code int } // FailDeletes
 	delay      time.Duration
 	reg        int
 	rng        *rand.Rand

@@ -64,3 +64,13 @@ func (m *Modem) FillStorageWith(pdus [][]byte) int {
 	})
 	return n
 }
+
+// FailDeletes makes the next n AT+CMGD answer +CMS ERROR: code and delete
+// nothing (code 0 picks the profile's catch-all), as a modem does when its
+// SIM is busy: the message read and committed stays stored.
+func (m *Modem) FailDeletes(n, code int) {
+	if code == 0 {
+		code = m.prof.GenericError
+	}
+	_ = m.call(func() { m.failDel.n, m.failDel.code = n, code })
+}

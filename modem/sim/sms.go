@@ -129,6 +129,10 @@ func (m *Modem) cmgd(c command) ([]string, result) {
 		}
 		flag = f
 	}
+	if m.failDel.n > 0 {
+		m.failDel.n--
+		return nil, cms(m.failDel.code)
+	}
 	s := m.mem(m.st.cpms[0])
 	if flag == 0 {
 		_, i, good := m.slotAt(v[0])
