@@ -113,7 +113,7 @@ func backendError(err error, what string) *Error {
 	case errors.Is(err, ErrUnavailable):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "temporarily unavailable, try again later")
 	}
-	return errorf(http.StatusInternalServerError, CodeInternal, "", "internal error")
+	return errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the cause is in the daemon's log")
 }
 
 func unwrapMsg(err error) string { return err.Error() }

@@ -1,0 +1,409 @@
+package api
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// hostile is one malformed or hostile request, written on the wire byte
+// for byte (so that paths, escapes and bodies reach the server exactly as
+// an attacker would send them).
+type hostile struct {
+	method string
+	target string // request-target, sent as is
+	body   []byte
+	ct     string   // Content-Type; empty: none
+	hdr    []string // extra header lines "Name: value"
+	// stream: a 2xx answer is an event stream that stays open; the headers
+	// are enough.
+	stream bool
+	// protocol: net/http itself refuses the request line (a malformed
+	// escape in the path) before any handler runs; a 4xx is all that can
+	// be asked.
+	protocol bool
+}
+
+func (h hostile) String() string {
+	b := string(h.body)
+	if len(b) > 60 {
+		b = b[:60] + fmt.Sprintf("...(%d bytes)", len(h.body))
+	}
+	t := h.target
+	if len(t) > 100 {
+		t = t[:100] + fmt.Sprintf("...(%d bytes)", len(h.target))
+	}
+	return fmt.Sprintf("%s %s %q %v", h.method, t, b, h.hdr)
+}
+
+// hostileCorpus builds the requests: broken, huge and deeply nested JSON,
+// wrong types, invalid UTF-8, NUL bytes, absurd numbers, bad ids, path
+// traversal, header abuse, wrong methods and bad query parameters, across
+// every route of v1, the health and metrics routes, SMSGate (both
+// prefixes) and Kannel.
+func hostileCorpus() []hostile {
+	var c []hostile
+	jsonPost := func(target string, bodies ...string) {
+		for _, b := range bodies {
+			c = append(c, hostile{method: "POST", target: target, body: []byte(b), ct: "application/json"})
+		}
+	}
+	get := func(targets ...string) {
+		for _, t := range targets {
+			c = append(c, hostile{method: "GET", target: t})
+		}
+	}
+	deep := func(open, close string, n int) string {
+		return strings.Repeat(open, n) + strings.Repeat(close, n)
+	}
+	const num = "+4915112345678"
+	many := func(n int) string {
+		s := make([]string, n)
+		for i := range s {
+			s[i] = fmt.Sprintf(`"+49151%08d"`, i)
+		}
+		return "[" + strings.Join(s, ",") + "]"
+	}
+	huge := strings.Repeat("x", 1<<20+100<<10)
+
+	// Broken JSON, and JSON that is not an object.
+	broken := []string{"", " ", "{", "}", "[]", "null", "true", "42", `"text"`, `{"to":`, `{"to":"` + num + `"`,
+		`{"to":"` + num + `","text":"hi"} trailing`, `{"to":"` + num + `","text":"hi"}{"again":1}`,
+		`{'to':'` + num + `'}`, `{"to":"` + num + `","text":"hi",}`, "\x00", "\xff\xfe{}", `{"to":"` + num + "\x00" + `","text":"hi"}`,
+		`{"to":"` + num + `","text":"a` + "\x01\x02" + `"}`, `{"to":"` + num + `","text":"\u"}`, `{"to":"` + num + `","text":"\ud800"}`,
+		`{"to":"` + num + `","text":"` + "\xff\xfe\xc3\x28" + `"}`, `{"to":"` + num + `","text":"hi\u0000there"}`,
+		`{"__proto__":{"x":1}}`, `{"to":"` + num + `","text":"hi","text":"twice"}`,
+		deep("[", "]", 20000), `{"to":"` + num + `","text":"hi","metadata":` + deep(`{"a":`, "}", 20000)[:20000*5] + `"x"` + strings.Repeat("}", 20000) + `}`,
+		`{"to":` + deep("[", "]", 5000) + `}`,
+	}
+	jsonPost("/v1/messages", broken...)
+	jsonPost("/message", broken[:12]...)
+	jsonPost("/3rdparty/v1/messages", broken[12:]...)
+	jsonPost("/v1/modems/m1/ussd", broken[:10]...)
+	jsonPost("/webhooks", broken[5:15]...)
+
+	// Wrong types and absurd values on the v1 send.
+	v1 := func(fields string) string { return `{"to":"` + num + `","text":"hi",` + fields + `}` }
+	jsonPost("/v1/messages",
+		`{"to":123,"text":"hi"}`, `{"to":{},"text":"hi"}`, `{"to":[1,2],"text":"hi"}`, `{"to":[null],"text":"hi"}`,
+		`{"to":"","text":"hi"}`, `{"to":[],"text":"hi"}`, `{"to":"abc","text":"hi"}`, `{"to":"+","text":"hi"}`,
+		`{"to":"+0000","text":"hi"}`, `{"to":"+123456789012345678901234567890","text":"hi"}`, `{"to":"0151 1234567","text":"hi"}`,
+		`{"to":"`+num+`\u0000","text":"hi"}`, `{"to":"../../etc/passwd","text":"hi"}`, `{"to":`+many(1001)+`,"text":"hi"}`,
+		`{"to":"`+num+`","text":5}`, `{"to":"`+num+`","text":[]}`, `{"to":"`+num+`","text":null}`, `{"to":"`+num+`"}`,
+		`{"to":"`+num+`","text":"   "}`, `{"to":"`+num+`","text":"`+strings.Repeat("€", 5001)+`"}`,
+		`{"to":"`+num+`","text":"`+strings.Repeat("x", 1601)+`"}`,
+		v1(`"priority":"high"`), v1(`"priority":1e309`), v1(`"priority":99999999999999999999`), v1(`"priority":-1e20`),
+		v1(`"priority":1.5`), v1(`"priority":128`), v1(`"priority":-129`),
+		v1(`"ttl":"60"`), v1(`"ttl":-1`), v1(`"ttl":0`), v1(`"ttl":4`), v1(`"ttl":31536001`), v1(`"ttl":9223372036854775807`),
+		v1(`"ttl":9223372036854775808`), v1(`"ttl":-9223372036854775808`), v1(`"ttl":1e100`), v1(`"ttl":NaN`), v1(`"ttl":60,"expires_at":"2099-01-01T00:00:00Z"`),
+		v1(`"flash":"yes"`), v1(`"delivery_report":1`), v1(`"tags":"a"`), v1(`"tags":[""]`), v1(`"tags":["`+strings.Repeat("t", 65)+`"]`),
+		v1(`"tags":[1]`), v1(`"metadata":[]`), v1(`"metadata":{"a":1}`), v1(`"metadata":{"a":"`+strings.Repeat("m", 5000)+`"}`),
+		v1(`"send_at":"tomorrow"`), v1(`"send_at":"2026-13-45T99:00:00Z"`), v1(`"send_at":1700000000`),
+		v1(`"send_at":"99999-01-01T00:00:00Z"`), v1(`"expires_at":"2001-01-01T00:00:00Z"`),
+		v1(`"send_at":"2099-01-02T00:00:00Z","expires_at":"2099-01-01T00:00:00Z"`),
+		v1(`"modem":""`), v1(`"modem":"`+strings.Repeat("m", 200)+`"`), v1(`"modem":"nope"`), v1(`"modem":"../../etc/passwd"`),
+		v1(`"modem":"m1\u0000"`), v1(`"modem":5`), v1(`"encoding":"ebcdic"`), v1(`"encoding":7`), v1(`"unknown":true`),
+		v1(`"TO":"`+num+`"`),
+	)
+
+	// Headers: content types, idempotency keys, authorization, size.
+	ok := `{"to":"` + num + `","text":"hi"}`
+	for _, ct := range []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+		"application/json;;;", "application/json; charset=\"", "application/xml", "*/*", "application/json\t; x=y"} {
+		c = append(c, hostile{method: "POST", target: "/v1/messages", body: []byte(ok), ct: ct})
+	}
+	for _, h := range []string{
+		"Idempotency-Key: " + strings.Repeat("k", 300), "Idempotency-Key: ключ", "Authorization: Bearer",
+		"Authorization: Basic !!!notbase64", "Authorization: Basic " + strings.Repeat("QUFB", 2000),
+		"Authorization: " + strings.Repeat("x", 6000), "X-Forwarded-For: 127.0.0.1, ::1, evil", "Expect: 100-continue",
+		"Accept: */*; q=foo", "Content-Encoding: gzip", "Origin: null", "X-Kannel-To: " + num,
+	} {
+		c = append(c, hostile{method: "POST", target: "/v1/messages", body: []byte(ok), ct: "application/json", hdr: []string{h}})
+	}
+	c = append(c, hostile{method: "POST", target: "/v1/messages", body: []byte(`{"to":"` + num + `","text":"` + huge + `"}`), ct: "application/json"})
+
+	// Wrong methods on every route, unknown routes and path tricks.
+	for _, m := range []string{"PUT", "PATCH", "TRACE", "OPTIONS", "FOO", "HEAD", "DELETE"} {
+		for _, t := range []string{"/v1/messages", "/v1/inbox", "/v1/modems", "/v1/modems/m1/ussd", "/healthz", "/metrics",
+			"/openapi.json", "/message", "/3rdparty/v1/devices", "/cgi-bin/sendsms"} {
+			if m == "HEAD" && t != "/v1/modems/m1/ussd" && t != "/message" {
+				continue // HEAD of a GET route is answered without a body
+			}
+			if m == "DELETE" && t != "/v1/messages" && t != "/healthz" {
+				continue
+			}
+			c = append(c, hostile{method: m, target: t})
+		}
+	}
+	c = append(c,
+		hostile{method: "GET", target: "/v1/messages/1/retry"}, hostile{method: "POST", target: "/v1/events"},
+		hostile{method: "POST", target: "/v1/inbox/1"}, hostile{method: "GET", target: "/v1/modems/m1/ussd"},
+	)
+	c = append(c, hostile{method: "GET", target: "/v1/messages/%zz", protocol: true},
+		hostile{method: "DELETE", target: "/v1/inbox/%", protocol: true})
+	get("/", "/v2/messages", "/v1", "/v1/", "/v1/messages/", "/v1/messages/1/2/3", "/cgi-bin/", "/cgi-bin/sendsms/x",
+		"/../../etc/passwd", "/v1/../../etc/passwd", "/v1/messages/..%2f..%2fetc%2fpasswd", "/v1/messages/%2e%2e",
+		"/v1/messages/%00", "/v1/inbox/%c0%ae%c0%ae", "/3rdparty/v1/../../v1/inbox", "//v1//messages",
+		"/V1/MESSAGES", "/v1/messages;jsessionid=1", "/"+strings.Repeat("a/", 2000), "/v1/messages/"+strings.Repeat("9", 5000))
+
+	// Bad ids on every id route.
+	ids := []string{"0", "-1", "abc", "99999999999999999999", "9223372036854775807", "1.0", "%201", "+1", "0x10",
+		"1;DROP%20TABLE%20messages", "%00", "%E2%82%AC", "q1", "q1-2", "%ff"}
+	for _, id := range ids {
+		c = append(c,
+			hostile{method: "GET", target: "/v1/messages/" + id},
+			hostile{method: "DELETE", target: "/v1/messages/" + id},
+			hostile{method: "POST", target: "/v1/messages/" + id + "/retry"},
+			hostile{method: "GET", target: "/v1/inbox/" + id},
+			hostile{method: "DELETE", target: "/v1/inbox/" + id},
+			hostile{method: "GET", target: "/v1/modems/" + id},
+			hostile{method: "GET", target: "/message/" + id},
+			hostile{method: "GET", target: "/3rdparty/v1/messages/" + id},
+			hostile{method: "DELETE", target: "/webhooks/" + id},
+		)
+	}
+
+	// Bad query parameters on the listings, events, health and metrics.
+	for _, q := range []string{"limit=0", "limit=-1", "limit=1001", "limit=abc", "limit=1e3", "limit=99999999999999999999",
+		"state=bogus", "state=,,,", "state=queued,bogus", "since=yesterday", "since=-5", "since=99999999999999999999",
+		"until=2026-02-30T00:00:00Z", "cursor=abc", "cursor=-1", "cursor=99999999999999999999", "to=abc", "to=%00",
+		"to=" + strings.Repeat("1", 5000), "limit=5&limit=x", "%zz=1", "since=%00", "cursor=%ff%fe"} {
+		get("/v1/messages?" + q)
+	}
+	for _, q := range []string{"limit=0", "limit=x", "since=x", "until=-1", "cursor=x", "from=abc", "modem=%00", "from=%ff"} {
+		get("/v1/inbox?" + q)
+	}
+	for _, q := range []string{"event=bogus", "event=sms:received,bogus", "event=%00", "event=" + strings.Repeat("x", 3000)} {
+		get("/v1/events?" + q)
+	}
+	c = append(c, hostile{method: "GET", target: "/v1/events?event=sms:sent", stream: true},
+		hostile{method: "GET", target: "/v1/events?event=,,,", stream: true, hdr: []string{"Last-Event-ID: \xff\xfe"}})
+	get("/healthz?verbose=%00", "/readyz?x="+strings.Repeat("y", 4000), "/metrics?format=%zz", "/openapi.json?x=../../")
+	c = append(c, hostile{method: "GET", target: "/metrics", hdr: []string{"Accept: application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"}})
+
+	// USSD: codes a keypad cannot dial, wrong types, unknown modem.
+	jsonPost("/v1/modems/m1/ussd", `{}`, `{"code":""}`, `{"code":5}`, `{"code":null}`, `{"code":"12a#"}`,
+		`{"code":"ATD123;"}`, `{"code":"*100#\"\r\nAT+CMGD=1,4"}`, `{"code":"`+strings.Repeat("1", 161)+`"}`,
+		`{"code":"*100#","extra":1}`, `{"code":"\u0000"}`)
+	jsonPost("/v1/modems/nope/ussd", `{"code":"*100#"}`)
+	jsonPost("/v1/modems/..%2fm1/ussd", `{"code":"*100#"}`)
+
+	// SMSGate sends, on both prefixes.
+	asg := func(fields string) string {
+		return `{"textMessage":{"text":"hi"},"phoneNumbers":["` + num + `"]` + fields + `}`
+	}
+	for _, p := range []string{"/message", "/3rdparty/v1/message"} {
+		jsonPost(p, `{"phoneNumbers":["`+num+`"]}`, `{"message":"a","textMessage":{"text":"b"},"phoneNumbers":["`+num+`"]}`,
+			`{"dataMessage":{"data":"AAAA","port":53739},"phoneNumbers":["`+num+`"]}`, asg(`,"isEncrypted":true`),
+			`{"message":"hi","phoneNumbers":`+many(101)+`}`, `{"message":"hi","phoneNumbers":[""]}`, `{"message":"hi","phoneNumbers":"`+num+`"}`,
+			asg(`,"simNumber":0`), asg(`,"simNumber":256`), asg(`,"simNumber":-1`), asg(`,"simNumber":99999999999999`), asg(`,"simNumber":"1"`),
+			asg(`,"simNumber":2,"deviceId":"m1"`), asg(`,"deviceId":"nope"`), asg(`,"id":"`+strings.Repeat("i", 37)+`"`), asg(`,"id":"q5"`),
+			asg(`,"id":"12"`), asg(`,"ttl":-5`), asg(`,"ttl":1e30`), asg(`,"validUntil":"never"`), asg(`,"scheduleAt":"2001-01-01T00:00:00Z"`),
+			asg(`,"priority":1000`), asg(`,"withDeliveryReport":"yes"`), asg(`,"ttl":60,"validUntil":"2099-01-01T00:00:00Z"`),
+			`{"textMessage":{"text":5},"phoneNumbers":["`+num+`"]}`, `{"textMessage":"hi","phoneNumbers":["`+num+`"]}`)
+	}
+	for _, q := range []string{"limit=0", "limit=101", "offset=-1", "offset=x", "state=Bogus", "from=bad", "to=%00", "deviceId=%ff"} {
+		get("/messages?"+q, "/3rdparty/v1/inbox?"+q)
+	}
+	get("/inbox?type=mms", "/3rdparty/v1/devices?x=%00", "/health?x=1")
+	jsonPost("/webhooks", `{"url":"ftp://x/y","event":"sms:received"}`, `{"url":"http://","event":"sms:received"}`,
+		`{"url":"http://a b/","event":"sms:received"}`, `{"url":"https://x/y","event":"sms:bogus"}`, `{"url":"https://x/y"}`,
+		`{"url":"https://x/y","event":"sms:sent","id":"`+strings.Repeat("w", 40)+`"}`, `{"url":"https://x/y","event":"sms:sent","deviceId":"nope"}`,
+		`{"url":5,"event":"sms:sent"}`, `{"url":"`+strings.Repeat("h", 5000)+`","event":"sms:sent"}`, `{"url":"javascript:alert(1)","event":"sms:sent"}`)
+
+	// Kannel sendsms: every parameter wrong once, GET and POST.
+	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"
+	for _, q := range []string{"to=", "to=%20%20", "to=abc&text=hi", "to=%2B4915112345678", "to=%2B4915112345678&text=",
+		k + "udh=%06%05%04", k + "coding=1", k + "coding=9", k + "coding=-1", k + "charset=EBCDIC", k + "charset=%00",
+		"to=%2B4915112345678&text=%FF%FE&charset=UTF-8", "to=%2B4915112345678&text=%00%00%00&charset=UTF-16",
+		k + "mclass=7", k + "mclass=x", k + "deferred=-1", k + "deferred=99999999999", k + "validity=0", k + "validity=x",
+		k + "priority=9", k + "dlr-mask=abc", k + "dlr-mask=99999", k + "dlr-url=http%3A%2F%2Fx%2Fy", k + "dlr-mask=1&dlr-url=ftp%3A%2F%2Fx",
+		k + "smsc=%00", "to=" + strings.Repeat("4915112345678+", 1001) + "&text=hi", k + "%zz=%zz", "to=%2B4915112345678&text=" + strings.Repeat("x", 5001)} {
+		c = append(c, hostile{method: "GET", target: "/cgi-bin/sendsms?" + strings.TrimPrefix(q, "/cgi-bin/sendsms?")})
+	}
+	form := func(body, ct string, hdr ...string) {
+		c = append(c, hostile{method: "POST", target: "/cgi-bin/sendsms", body: []byte(body), ct: ct, hdr: hdr})
+	}
+	form("to=%2B4915112345678&text=%zz", "application/x-www-form-urlencoded")
+	form("to=&text=hi", "application/x-www-form-urlencoded")
+	form("--x\r\nContent-Disposition: form-data; name=\"to\"\r\n\r\n", "multipart/form-data")
+	form("garbage", "multipart/form-data; boundary=")
+	form("\xff\xfe\x00", "text/plain", "X-Kannel-To: "+num)
+	form("hi", "text/plain", "X-Kannel-To: "+num, "X-Kannel-Coding: 7")
+	form("hi", "text/plain", "X-Kannel-To: "+num, "X-Kannel-Charset: klingon")
+	form("hi", "text/plain")
+	form(huge, "text/plain", "X-Kannel-To: "+num)
+	form("to="+huge, "application/x-www-form-urlencoded")
+	return c
+}
+
+// TestHostileCorpus sends every request of the corpus to a real server and
+// holds the answers to the promise: never a 5xx, never a hang (each
+// request has a deadline), never a panic, and every error says what is
+// wrong with a code and a sentence in its API's own shape.
+func TestHostileCorpus(t *testing.T) {
+	total := 0
+	for _, tokens := range [][]Token{nil, {{Secret: "s3cret", Scope: ScopeFull}}} {
+		total += runHostile(t, tokens)
+	}
+	t.Logf("hostile corpus: %d requests in all", total)
+}
+
+// runHostile runs the corpus against a handler with these tokens (none: the
+// open loopback default; with tokens, the requests carry none, so that the
+// refusals are checked on every route too) and returns its size.
+func runHostile(t *testing.T, tokens []Token) int {
+	var logBuf syncBuffer
+	e := newEnv(t, Options{Tokens: tokens, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	srv := httptest.NewUnstartedServer(e.h)
+	srv.Config.ErrorLog = log.New(&logBuf, "", 0)
+	srv.Start()
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+
+	corpus := hostileCorpus()
+	if len(corpus) < 200 {
+		t.Fatalf("the corpus has %d requests; it must have at least 200", len(corpus))
+	}
+	counts := map[int]int{}
+	for _, h := range corpus {
+		code, hdr, body, err := sendRaw(addr, h, 20*time.Second)
+		if err != nil {
+			t.Errorf("%v: %v", h, err)
+			continue
+		}
+		counts[code]++
+		if code >= 500 {
+			t.Errorf("%v: %d %s", h, code, body)
+			continue
+		}
+		if code < 400 || h.method == "HEAD" || h.protocol {
+			continue
+		}
+		if msg := checkErrorBody(h, hdr, body); msg != "" {
+			t.Errorf("%v: %d: %s: %s", h, code, msg, body)
+		}
+	}
+	if strings.Contains(logBuf.String(), "panic") {
+		t.Errorf("a request panicked:\n%s", logBuf.String())
+	}
+	// The server still works after all that.
+	r := e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"still here"}`)
+	e.want(r, 202)
+	t.Logf("hostile corpus, %d tokens: %d requests, answers by status: %v", len(tokens), len(corpus), counts)
+	return len(corpus)
+}
+
+// checkErrorBody returns what is wrong with an error answer, or "".
+func checkErrorBody(h hostile, hdr http.Header, body []byte) string {
+	ct := hdr.Get("Content-Type")
+	if strings.HasPrefix(ct, "application/json") {
+		var b struct {
+			Error *Error `json:"error"`
+			// SMSGate's own fields beside ours.
+			Message *string `json:"message"`
+		}
+		if err := json.Unmarshal(body, &b); err != nil {
+			return "not JSON: " + err.Error()
+		}
+		if b.Error == nil || b.Error.Code == "" || strings.TrimSpace(b.Error.Message) == "" {
+			return "no error code and message"
+		}
+		if len(strings.Fields(b.Error.Message)) < 3 {
+			return "the message is not a sentence"
+		}
+		if b.Message != nil && *b.Message == "" {
+			return "empty SMSGate message"
+		}
+		return ""
+	}
+	// Kannel answers in plain text, as Kannel does.
+	if strings.HasPrefix(h.target, "/cgi-bin/sendsms") && strings.HasPrefix(ct, "text/plain") && len(bytes.TrimSpace(body)) > 3 {
+		return ""
+	}
+	return "neither a JSON error nor a Kannel answer (Content-Type " + ct + ")"
+}
+
+// sendRaw writes h on a fresh connection and reads the answer within
+// limit; an event stream is closed once its headers are in.
+func sendRaw(addr string, h hostile, limit time.Duration) (int, http.Header, []byte, error) {
+	conn, err := net.DialTimeout("tcp", addr, limit)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(limit)); err != nil {
+		return 0, nil, nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\nUser-Agent: hostile-test\r\n", h.method, h.target, addr)
+	if h.ct != "" {
+		fmt.Fprintf(&b, "Content-Type: %s\r\n", h.ct)
+	}
+	if h.body != nil || h.method == "POST" || h.method == "PUT" || h.method == "PATCH" {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(h.body))
+	}
+	for _, l := range h.hdr {
+		b.WriteString(l + "\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(h.body)
+	// Write while reading: the server may answer (413) before it has read
+	// a huge body.
+	werr := make(chan error, 1)
+	go func() {
+		_, err := conn.Write(b.Bytes())
+		werr <- err
+	}()
+	req, _ := http.NewRequest(h.method, "http://"+addr+"/", nil)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, req)
+	for err == nil && resp.StatusCode == http.StatusContinue {
+		resp, err = http.ReadResponse(br, req) // the final answer follows
+	}
+	if err != nil {
+		if we := <-werr; we != nil {
+			return 0, nil, nil, fmt.Errorf("write: %v; read: %w", we, err)
+		}
+		return 0, nil, nil, fmt.Errorf("no answer: %w", err)
+	}
+	defer resp.Body.Close()
+	if h.stream && resp.StatusCode == http.StatusOK && strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		conn.Close() // before the body's Close, which would read to the end
+		return resp.StatusCode, resp.Header, nil, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return 0, nil, nil, fmt.Errorf("reading the body of a %d: %w", resp.StatusCode, err)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+// syncBuffer is a bytes.Buffer for loggers on several goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
