@@ -136,5 +136,10 @@ func printInbound(w io.Writer, m api.Inbound, asJSON bool) {
 		flag = " [incomplete]"
 	}
 	text := strings.ReplaceAll(m.Text, "\n", "\n    ")
+	if m.Undecodable {
+		// No sender or text to show: what the modem printed, and why it
+		// could not be read.
+		flag, text = " [undecodable]", m.PDU+"\n    "+m.Error
+	}
 	fmt.Fprintf(w, "%s  %s  via %s  #%s%s\n    %s\n", m.ReceivedAt.Local().Format("2006-01-02 15:04:05"), m.From, m.Modem, m.ID, flag, text)
 }

@@ -119,9 +119,16 @@ type jsonMessage struct {
 	Status        *jsonStatus   `json:"status"`
 	PID           int           `json:"pid"`
 	DCS           int           `json:"dcs"`
+	// Defects: what was odd but decoded anyway (see pdu.Deliver.Defects).
+	Defects []string `json:"defects,omitempty"`
 }
 
+// rfc3339 formats a time stamp; a zero time (one that was not a date) is
+// null.
 func rfc3339(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
 	s := t.Format(time.RFC3339)
 	return &s
 }
@@ -177,12 +184,14 @@ func describe(m pdu.Message) (*jsonMessage, error) {
 		mr(v.MR)
 		out.PID = int(v.PID)
 		out.Validity = describeValidity(v.Validity)
+		out.Defects = v.Defects
 		content, err = v.Content()
 	case *pdu.Deliver:
 		addr, dcs, ud = v.From, v.DCS, v.UD
 		out.SRR = v.StatusReportIndication
 		out.PID = int(v.PID)
 		out.SCTS = rfc3339(v.SCTS)
+		out.Defects = v.Defects
 		content, err = v.Content()
 	case *pdu.StatusReport:
 		addr, dcs, ud = v.Recipient, v.DCS, v.UD
@@ -192,6 +201,7 @@ func describe(m pdu.Message) (*jsonMessage, error) {
 		out.SCTS = rfc3339(v.SCTS)
 		out.DischargeTime = rfc3339(v.DischargeTime)
 		out.Status = &jsonStatus{Code: int(v.Status), Meaning: v.Status.Meaning()}
+		out.Defects = v.Defects
 		content, err = v.Content()
 	}
 	if err != nil {
