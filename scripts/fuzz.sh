@@ -17,7 +17,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 n=0
 failed=()
-for pkg in $($GO list "${pkgs[@]}"); do
+list=$($GO list "${pkgs[@]}") || exit 1
+for pkg in $list; do
   for target in $($GO test -list '^Fuzz' "$pkg" 2>/dev/null | grep '^Fuzz' || true); do
     echo "fuzz $pkg $target ($FUZZTIME)"
     if ! $GO test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg" >"$log" 2>&1; then

@@ -79,7 +79,6 @@ func TestSoak(t *testing.T) {
 type soakMsg struct {
 	key, text, to string
 	id            string // empty while the request's answer is unknown
-	round         int
 }
 
 type soak struct {
@@ -92,6 +91,7 @@ type soak struct {
 	bin  string
 	env  []string
 	cfg  string
+	conf string // the configuration, with the retry policy left open
 	log  string
 	c    *client
 	proc *exec.Cmd
@@ -118,6 +118,17 @@ func newSoak(t *testing.T, seed int64) *soak {
 	s := &soak{t: t, rng: rand.New(rand.NewSource(seed)), seed: seed, dir: dir, log: filepath.Join(dir, "daemon.log")}
 	s.net = sim.NewNetwork(sim.NetworkOptions{})
 	t.Cleanup(func() { s.net.Close() })
+	t.Cleanup(func() {
+		// A failed check leaves the daemon running.
+		if s.proc != nil {
+			select {
+			case <-s.done:
+			default:
+				s.proc.Process.Kill()
+				<-s.done
+			}
+		}
+	})
 	var modems strings.Builder
 	for i, prof := range []string{"simcom-sim800", "quectel-ec25", "huawei-e173"} {
 		m, err := s.net.AddModem(context.Background(), sim.Options{
@@ -133,7 +144,7 @@ func newSoak(t *testing.T, seed int64) *soak {
 	}
 	sock := filepath.Join(dir, "api.sock")
 	s.cfg = filepath.Join(dir, "smsgw.toml")
-	conf := fmt.Sprintf(`[server]
+	s.conf = fmt.Sprintf(`[server]
 listen = "unix:%s"
 
 [storage]
@@ -143,6 +154,7 @@ path = %q
 enabled = false
 
 [retry]
+policy = "@POLICY@"
 max_attempts = 30
 backoff = "300ms"
 max_backoff = "2s"
@@ -158,9 +170,6 @@ level = "info"
 format = "text"
 
 %s`, sock, filepath.Join(dir, "smsgw.db"), modems.String())
-	if err := os.WriteFile(s.cfg, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	s.bin, s.env = os.Args[0], append(os.Environ(), "SMSGW_SOAK_CHILD=1")
 	if b := os.Getenv("SMSGW_SOAK_BIN"); b != "" {
 		s.bin, s.env = b, os.Environ()
@@ -172,15 +181,20 @@ format = "text"
 	return s
 }
 
-// start runs the daemon and waits until its API answers.
-func (s *soak) start() {
+// start runs the daemon under the given retry policy (which decides what
+// its recovery does with the parts the last kill left on the wire) and
+// waits until its API answers.
+func (s *soak) start(policy string) {
 	t := s.t
+	if err := os.WriteFile(s.cfg, []byte(strings.ReplaceAll(s.conf, "@POLICY@", policy)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	logf, err := os.OpenFile(s.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	fmt.Fprintf(logf, "----- start %s\n", time.Now().Format(time.RFC3339Nano))
+	fmt.Fprintf(logf, "----- start %s, %s\n", time.Now().Format(time.RFC3339Nano), policy)
 	cmd := exec.Command(s.bin, "serve", "--config", s.cfg)
 	cmd.Env, cmd.Stdout, cmd.Stderr = s.env, logf, logf
 	if err := cmd.Start(); err != nil {
@@ -207,10 +221,11 @@ func (s *soak) start() {
 	}
 }
 
-// kill ends the daemon with SIGKILL and waits until it is gone.
+// kill ends the daemon with SIGKILL and waits until it is gone. It runs on
+// a timer's goroutine, so it cannot stop the test itself.
 func (s *soak) kill() {
 	if err := s.proc.Process.Signal(syscall.SIGKILL); err != nil {
-		s.t.Fatalf("kill: %v", err)
+		s.t.Errorf("kill: %v", err)
 	}
 	<-s.done
 	s.kills++
@@ -226,24 +241,26 @@ func (s *soak) fail(format string, args ...any) {
 	s.t.Fatalf("soak (seed %d): %s\n--- daemon log (end):\n%s", s.seed, fmt.Sprintf(format, args...), b)
 }
 
-// send posts one message; it returns false when the daemon is gone.
-func (s *soak) send(m *soakMsg) bool {
+// send posts one message. It returns false when no answer came (the
+// daemon is gone: queued or not, the retry with its key tells), and an
+// error for an answer that breaks the test.
+func (s *soak) send(m *soakMsg) (bool, error) {
 	var res api.SendResponse
 	err := s.c.do(context.Background(), "POST", "/v1/messages",
 		map[string]any{"to": []string{m.to}, "text": m.text, "delivery_report": false}, &res, "Idempotency-Key", m.key)
 	if err != nil {
 		if st := statusOf(err); st >= 400 && st < 500 {
-			s.fail("%s refused: %v", m.key, err)
+			return false, fmt.Errorf("%s refused: %w", m.key, err)
 		}
-		return false // unanswered: queued or not, the retry with its key tells
+		return false, nil
 	}
 	if len(res.Messages) != 1 {
-		s.fail("%s: %d messages in the answer", m.key, len(res.Messages))
+		return false, fmt.Errorf("%s: %d messages in the answer", m.key, len(res.Messages))
 	}
 	s.mu.Lock()
 	m.id = res.Messages[0].ID
 	s.mu.Unlock()
-	return true
+	return true, nil
 }
 
 // fault picks what goes wrong during a round, applied at a random moment.
@@ -294,7 +311,13 @@ func (s *soak) fault(at time.Duration) (string, func(), func()) {
 
 // round: start, check, a burst with a fault, SIGKILL at a random moment.
 func (s *soak) round(r int) {
-	s.start()
+	// One restart in three recovers at-most-once: what was on the wire
+	// becomes uncertain instead of going out again.
+	policy := "at-least-once"
+	if s.rng.Intn(3) == 0 {
+		policy = "at-most-once"
+	}
+	s.start(policy)
 	s.settleUnanswered()
 	before := s.interrupted
 	s.check(fmt.Sprintf("round %d, after restart", r))
@@ -308,10 +331,9 @@ func (s *soak) round(r int) {
 	batch := make([]*soakMsg, n)
 	for i := range batch {
 		batch[i] = &soakMsg{
-			key:   fmt.Sprintf("soak-%d-r%d-%d", s.seed, r, i),
-			text:  fmt.Sprintf("soak %d round %d message %d", s.seed, r, i),
-			to:    fmt.Sprintf("+4915112%06d", s.rng.Intn(1000000)),
-			round: r,
+			key:  fmt.Sprintf("soak-%d-r%d-%d", s.seed, r, i),
+			text: fmt.Sprintf("soak %d round %d message %d", s.seed, r, i),
+			to:   fmt.Sprintf("+4915112%06d", s.rng.Intn(1000000)),
 		}
 	}
 	faultT := time.AfterFunc(faultAt, apply)
@@ -321,12 +343,15 @@ func (s *soak) round(r int) {
 	// only "sent" by this test once its request started.
 	next := make(chan *soakMsg)
 	var wg sync.WaitGroup
+	errs := make(chan error, len(batch))
 	for w := 0; w < 4; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for m := range next {
-				s.send(m)
+				if _, err := s.send(m); err != nil {
+					errs <- err
+				}
 			}
 		}()
 	}
@@ -357,6 +382,10 @@ feed:
 	close(next)
 	wg.Wait()
 	<-killed
+	close(errs)
+	for err := range errs {
+		s.fail("round %d: %v", r, err)
+	}
 	killT.Stop()
 	faultT.Stop()
 	undo()
@@ -366,8 +395,8 @@ feed:
 			accepted++
 		}
 	}
-	s.t.Logf("round %d: %s; killed at %v; %d requests, %d accepted, %d unanswered; %d kills so far; the restart before it found %d attempt(s) on the wire",
-		r, desc, killAt.Round(time.Millisecond), started, accepted, started-accepted, s.kills, s.interrupted-before)
+	s.t.Logf("round %d (%s): %s; killed at %v; %d requests, %d accepted, %d unanswered; %d kills so far; the restart before it found %d attempt(s) on the wire",
+		r, policy, desc, killAt.Round(time.Millisecond), started, accepted, started-accepted, s.kills, s.interrupted-before)
 }
 
 // settleUnanswered repeats each request the last kill left unanswered, with
@@ -382,8 +411,8 @@ func (s *soak) settleUnanswered() {
 	}
 	s.mu.Unlock()
 	for _, m := range todo {
-		if !s.send(m) {
-			s.fail("%s: no answer from a running daemon", m.key)
+		if ok, err := s.send(m); err != nil || !ok {
+			s.fail("%s: no answer from a running daemon (%v)", m.key, err)
 		}
 	}
 }
@@ -438,6 +467,10 @@ func (s *soak) check(when string) (states map[string]int) {
 		if n > 1 {
 			dups += n - 1
 		}
+		if n > len(got.Attempts) {
+			s.fail("%s: message %s (%s, state %s) reached the network %d times in %d attempt(s): %s",
+				when, m.id, m.key, got.State, n, len(got.Attempts), strings.Join(hist, "; "))
+		}
 		if n > 1+flags {
 			s.fail("%s: message %s (%s, state %s) reached the network %d times with %d flag(s); attempts: %s",
 				when, m.id, m.key, got.State, n, flags, strings.Join(hist, "; "))
@@ -478,7 +511,7 @@ func (s *soak) received(when string) map[string]int {
 // finish restarts once more without faults, waits until nothing is queued
 // or sending, checks, and stops the daemon gracefully.
 func (s *soak) finish() {
-	s.start()
+	s.start("at-least-once")
 	s.settleUnanswered()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
