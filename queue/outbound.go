@@ -699,8 +699,18 @@ func (s *Store) Requeue(ctx context.Context, id int64) (Message, error) {
 		default:
 			return fmt.Errorf("%w: it is %s", ErrBadState, st)
 		}
+		// Every part out (a status report failed it): there is nothing to
+		// continue, and a claim as a continuation would send nothing. It
+		// goes again whole, under a new reference. A message cut short
+		// keeps its sent parts, for the modem that sent them to continue.
+		if _, err := w.exec(`DELETE FROM parts WHERE message_id = ?1 AND
+			(SELECT count(*) FROM parts WHERE message_id = ?1) >= (SELECT parts_total FROM messages WHERE id = ?1)`, id); err != nil {
+			return err
+		}
 		if _, err := w.exec(`UPDATE messages SET state = 'queued', reason = ?, failures = 0, faults = 0,
 			expires_at = CASE WHEN expires_at <= ? THEN 0 ELSE expires_at END,
+			parts_total = CASE WHEN EXISTS (SELECT 1 FROM parts WHERE message_id = messages.id) THEN parts_total ELSE 0 END,
+			concat_ref = CASE WHEN EXISTS (SELECT 1 FROM parts WHERE message_id = messages.id) THEN concat_ref ELSE -1 END,
 			next_at = ?, updated_at = ? WHERE id = ?`, ReasonRequeued, w.now, w.now, w.now, id); err != nil {
 			return err
 		}
