@@ -68,9 +68,11 @@ func (w *wtx) claimSlot(modem string, slot *Slot, digest int64) (dup bool, err e
 // SlotDeleted records that the message committed from slot is gone from
 // the modem (AT+CMGD answered OK, or the slot read as empty): the slot's
 // de-duplication row is dropped, so the next message stored there is new.
-// Clearing a slot with no row is not an error.
+// Clearing a slot with no row is not an error. The change is not waited
+// to disk: lost in a power cut, the row only lingers until the next full
+// sweep sees the slot empty (SlotsSeen).
 func (s *Store) SlotDeleted(ctx context.Context, modem string, slot Slot) error {
-	err := s.write(ctx, true, func(w *wtx) error {
+	err := s.write(ctx, false, func(w *wtx) error {
 		_, err := w.exec(`DELETE FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
 			modem, slot.Storage, slot.Index)
 		return err
