@@ -161,25 +161,32 @@ func (s Scope) allows(n need) bool {
 	}
 }
 
-// authorize checks a request against the route's need and returns the error
-// to answer with, or nil.
-func (a *authenticator) authorize(r *http.Request, n need, kannel bool) *Error {
-	if n == needNone || !a.enabled() {
-		return nil
+// authorize checks a request against the route's need and returns the
+// caller's scope (full when no tokens are configured, empty on an open
+// route) or the error to answer with.
+func (a *authenticator) authorize(r *http.Request, n need, kannel bool) (Scope, *Error) {
+	if !a.enabled() {
+		return ScopeFull, nil
+	}
+	if n == needNone {
+		return "", nil
 	}
 	creds := credentials(r, kannel)
 	if len(creds) == 0 {
-		return errorf(http.StatusUnauthorized, CodeUnauthorized, "", "missing credentials: send Authorization: Bearer <token>")
+		return "", errorf(http.StatusUnauthorized, CodeUnauthorized, "", "missing credentials: send Authorization: Bearer <token>")
 	}
 	for _, c := range creds {
 		if scope, ok := a.lookup(c); ok {
 			if !scope.allows(n) {
-				return errorf(http.StatusForbidden, CodeForbidden, "", "this token's scope (%s) does not allow this request", scopeName(scope))
+				return "", errorf(http.StatusForbidden, CodeForbidden, "", "this token's scope (%s) does not allow this request", scopeName(scope))
 			}
-			return nil
+			if scope == "" {
+				scope = ScopeFull
+			}
+			return scope, nil
 		}
 	}
-	return errorf(http.StatusUnauthorized, CodeUnauthorized, "", "invalid token")
+	return "", errorf(http.StatusUnauthorized, CodeUnauthorized, "", "invalid token")
 }
 
 func scopeName(s Scope) string {

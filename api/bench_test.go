@@ -25,6 +25,7 @@ func BenchmarkPostMessage(b *testing.B) {
 		for pb.Next() {
 			i := n.Add(1)
 			req := httptest.NewRequest("POST", "/v1/messages", strings.NewReader(fmt.Sprintf(`{"to":"+49151%08d","text":"bench %d"}`, i, i)))
+			req.Host = "localhost"
 			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)

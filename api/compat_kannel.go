@@ -196,8 +196,8 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 		if mask == 0 {
 			return reject("dlr-url given without dlr-mask, rejected")
 		}
-		if !strings.HasPrefix(dlrURL, "http://") && !strings.HasPrefix(dlrURL, "https://") {
-			return reject("dlr-url must be an http or https URL, rejected")
+		if e := h.checkCallback("dlr-url", dlrURL); e != nil {
+			return reject("Invalid dlr-url (" + e.Message + "), rejected")
 		}
 		d.metadata[metaDLRURL] = dlrURL
 		d.metadata[metaDLRMask] = strconv.Itoa(mask)

@@ -161,7 +161,7 @@ func TestASGSendErrors(t *testing.T) {
 }
 
 func TestASGInboxWebhooksDevicesHealth(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Callbacks: loopbackCallbacks})
 	e.addInbound("m1", "+4915100000009", "ping", time.Now())
 	r := e.do("GET", "/inbox", nil)
 	e.want(r, 200)
@@ -263,6 +263,7 @@ func TestKannelSendsms(t *testing.T) {
 	form := url.Values{"to": {"+4915112345678"}, "text": {"form body"}}
 	r = e.do("POST", "/cgi-bin/sendsms", nil)
 	req := httptest.NewRequest("POST", "/cgi-bin/sendsms", strings.NewReader(form.Encode()))
+	req.Host = "localhost"
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	w := httptest.NewRecorder()
 	e.h.ServeHTTP(w, req)
@@ -275,6 +276,7 @@ func TestKannelSendsms(t *testing.T) {
 	mw.WriteField("text", "multipart body")
 	mw.Close()
 	req = httptest.NewRequest("POST", "/cgi-bin/sendsms", &mp)
+	req.Host = "localhost"
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	w = httptest.NewRecorder()
 	e.h.ServeHTTP(w, req)
@@ -283,6 +285,7 @@ func TestKannelSendsms(t *testing.T) {
 		t.Fatalf("multipart: %d %q", w.Code, w.Body)
 	}
 	req = httptest.NewRequest("POST", "/cgi-bin/sendsms", strings.NewReader("header body"))
+	req.Host = "localhost"
 	req.Header.Set("Content-Type", "text/plain")
 	req.Header.Set("X-Kannel-To", "+4915112345678")
 	w = httptest.NewRecorder()
@@ -316,7 +319,7 @@ func TestKannelSendsms(t *testing.T) {
 // TestKannelDLRCallback: the dlr-url is called with Kannel's escapes when
 // the daemon publishes the delivery report event.
 func TestKannelDLRCallback(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Callbacks: loopbackCallbacks})
 	calls := make(chan *url.URL, 4)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")

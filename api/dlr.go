@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"smsgw/internal/callback"
 )
 
 // dlrNotifier calls the dlr-url of messages sent through /cgi-bin/sendsms
@@ -178,12 +180,20 @@ func (n *dlrNotifier) call(ctx context.Context, target string) error {
 	}
 	req.Header.Set("User-Agent", "smsgw (Kannel compatible)")
 	resp, err := n.h.opts.HTTPClient.Do(req)
+	if errors.Is(err, callback.ErrForbidden) {
+		// The name now resolves to an address callbacks may not reach
+		// (DNS rebinding, or an internal name): retrying will not help.
+		n.h.log.Warn("api: dlr-url refused", "url", callback.Redact(target), "err", callback.RedactError(err))
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("api: dlr-url: %w", err)
+		// *url.Error repeats the whole URL, query and all; this error is
+		// logged and stored with the delivery.
+		return fmt.Errorf("api: dlr-url: %w", callback.RedactError(err))
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 500 {
-		return fmt.Errorf("api: dlr-url: %s", resp.Status)
+		return fmt.Errorf("api: dlr-url %s: %s", callback.Redact(target), resp.Status)
 	}
 	return nil
 }

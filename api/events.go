@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,9 +11,14 @@ import (
 )
 
 // subscriberBuffer is how many events a slow event-stream client may lag
-// before it is cut off (it reconnects with Last-Event-ID and lists the gap
-// through the REST routes).
+// before it is cut off. The stream does not replay: a client that
+// reconnects lists what it missed through the REST routes (messages and
+// inbox by time), so Last-Event-ID is not read.
 const subscriberBuffer = 256
+
+// pingInterval is how often an idle stream carries system:ping, which
+// also keeps proxies from closing it.
+const pingInterval = 25 * time.Second
 
 // hub fans events out to the /v1/events streams.
 type hub struct {
@@ -26,21 +32,34 @@ type subscriber struct {
 	ch      chan Event
 	dropped chan struct{} // closed when cut off for lagging
 	once    sync.Once
+	// cut ends a write the client is not reading (shutdown); nil in
+	// tests that use the hub alone.
+	cut func()
 }
+
+// errHubClosed and errHubFull are subscribe's refusals.
+var (
+	errHubClosed = errors.New("the server is shutting down")
+	errHubFull   = errors.New("too many event streams")
+)
 
 func newHub() *hub {
 	return &hub{subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
 }
 
-func (h *hub) subscribe() (*subscriber, bool) {
+// subscribe adds a stream, at most max at once (0: no cap).
+func (h *hub) subscribe(max int, cut func()) (*subscriber, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil, false
+		return nil, errHubClosed
 	}
-	s := &subscriber{ch: make(chan Event, subscriberBuffer), dropped: make(chan struct{})}
+	if max > 0 && len(h.subs) >= max {
+		return nil, errHubFull
+	}
+	s := &subscriber{ch: make(chan Event, subscriberBuffer), dropped: make(chan struct{}), cut: cut}
 	h.subs[s] = struct{}{}
-	return s, true
+	return s, nil
 }
 
 func (h *hub) unsubscribe(s *subscriber) {
@@ -62,12 +81,19 @@ func (h *hub) publish(ev Event) {
 	}
 }
 
+// close ends every stream, including one blocked writing to a client that
+// stopped reading: its write deadline is moved to now.
 func (h *hub) close() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.closed {
 		h.closed = true
 		close(h.done)
+		for s := range h.subs {
+			if s.cut != nil {
+				s.cut()
+			}
+		}
 	}
 }
 
@@ -82,8 +108,12 @@ var knownEvents = []string{"sms:received", "sms:sent", "sms:delivered", "sms:fai
 
 // events streams gateway events as server-sent events: each is
 // "id: <event id>\nevent: <name>\ndata: <JSON envelope>\n\n". The optional
-// event query parameter (comma-separated) filters by name. A comment line
-// every 25 s keeps proxies from closing an idle stream.
+// event query parameter (comma-separated) filters by name. An idle stream
+// carries system:ping every 25 s (a comment line instead when the filter
+// leaves it out), which keeps proxies from closing it. At most
+// Limits.EventStreams streams are open at once (429 too_many_streams
+// beyond); a client that does not accept a write within
+// Limits.StreamWriteTimeout is cut off, and Close ends every stream.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 	want := map[string]bool{}
 	for _, v := range r.URL.Query()["event"] {
@@ -96,30 +126,52 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 				ok = ok || k == e
 			}
 			if !ok {
-				return badField("event", "unknown event %q; events are %s", e, strings.Join(knownEvents, ", "))
+				return badField("event", "unknown event %q; events are %s", clip(e, 64), strings.Join(knownEvents, ", "))
 			}
 			want[e] = true
 		}
 	}
-	sub, ok := h.hub.subscribe()
-	if !ok {
+	rc := http.NewResponseController(w)
+	sub, err := h.hub.subscribe(h.opts.Limits.EventStreams, func() { _ = rc.SetWriteDeadline(time.Now()) })
+	switch {
+	case errors.Is(err, errHubFull):
+		w.Header().Set("Retry-After", "30")
+		return errorf(http.StatusTooManyRequests, CodeTooManyStreams, "",
+			"%d event streams are open; the limit is %d ([limits] event_streams)", h.opts.Limits.EventStreams, h.opts.Limits.EventStreams)
+	case err != nil:
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the server is shutting down")
 	}
 	defer h.hub.unsubscribe(sub)
-	rc := http.NewResponseController(w)
-	// The server's read/write timeouts would cut a long-lived stream.
-	_ = rc.SetWriteDeadline(time.Time{})
+	// The server's read timeout would cut a long-lived stream; each write
+	// gets its own deadline instead.
 	_ = rc.SetReadDeadline(time.Time{})
+	timeout := h.opts.Limits.StreamWriteTimeout
+	flush := func() bool {
+		select {
+		case <-h.hub.done:
+			return false // close may have moved the deadline already
+		default:
+		}
+		if rc.SetWriteDeadline(time.Now().Add(timeout)) != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprint(w, ": smsgw events\n\n")
-	if err := rc.Flush(); err != nil {
+	if !flush() {
 		return nil
 	}
-	keepalive := time.NewTicker(25 * time.Second)
-	defer keepalive.Stop()
+	every := h.pingEvery
+	if every <= 0 {
+		every = pingInterval
+	}
+	ping := time.NewTicker(every)
+	defer ping.Stop()
+	pings := 0
 	for {
 		select {
 		case <-r.Context().Done():
@@ -128,10 +180,17 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 			return nil
 		case <-sub.dropped:
 			fmt.Fprint(w, "event: overflow\ndata: {}\n\n")
-			_ = rc.Flush()
+			_ = flush()
 			return nil
-		case <-keepalive.C:
-			fmt.Fprint(w, ": keepalive\n\n")
+		case <-ping.C:
+			if len(want) > 0 && !want["system:ping"] {
+				fmt.Fprint(w, ": keepalive\n\n")
+				break
+			}
+			pings++
+			ev := Event{ID: fmt.Sprintf("ping-%d-%d", h.started.Unix(), pings), Event: "system:ping", Payload: json.RawMessage(`{}`)}
+			b, _ := json.Marshal(ev)
+			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ev.ID, ev.Event, b)
 		case ev := <-sub.ch:
 			if len(want) > 0 && !want[ev.Event] {
 				continue
@@ -142,7 +201,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 			}
 			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", oneLine(ev.ID), oneLine(ev.Event), b)
 		}
-		if err := rc.Flush(); err != nil {
+		if !flush() {
 			return nil
 		}
 	}

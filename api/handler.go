@@ -13,6 +13,8 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"smsgw/internal/callback"
 )
 
 // Options configure the handler. Zero values take the documented defaults.
@@ -25,11 +27,15 @@ type Options struct {
 	DefaultCountry string
 	// MaxParts caps the SMS parts one message may take (default 10).
 	MaxParts int
-	// MaxBodyBytes caps a request body (default 1 MiB).
+	// MaxBodyBytes caps a request body when Limits.BodyBytes is zero.
 	MaxBodyBytes int64
-	// MaxRecipients caps the recipients of one request (default 1000;
-	// android-sms-gateway's own limit of 100 applies on its routes).
+	// MaxRecipients caps the recipients of one request when
+	// Limits.Recipients is zero (android-sms-gateway's own limit of 100
+	// applies on its routes).
 	MaxRecipients int
+	// Limits are the caps on requests and event streams (DefaultLimits
+	// where zero).
+	Limits Limits
 	// Registry receives the API's collectors and is what /metrics serves;
 	// the daemon registers its own metrics in the same registry. Nil
 	// creates a private one.
@@ -39,13 +45,25 @@ type Options struct {
 	// Version is shown by /health and /healthz.
 	Version string
 	// HTTPClient makes the Kannel dlr-url callbacks (default: a client
-	// with a 10 s timeout).
+	// with a 10 s timeout that enforces Callbacks on every connection and
+	// follows no redirect).
 	HTTPClient *http.Client
 	// ExternalDLR: the daemon calls KannelDLR from a durable event
 	// consumer, so Publish does not make the Kannel dlr-url callbacks.
 	ExternalDLR bool
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
+	// Callbacks says which hosts the Kannel dlr-url and registered
+	// webhooks may target; the default HTTPClient enforces it when it
+	// connects.
+	Callbacks callback.Policy
+	// AllowedHosts are Host header values answered without tokens besides
+	// localhost and loopback addresses ("name" for any port, "name:port"
+	// for that port only). With tokens every Host is answered.
+	AllowedHosts []string
+	// KannelGet is KannelGetLocal (the default) or KannelGetNever: when
+	// GET /cgi-bin/sendsms is accepted without a token.
+	KannelGet string
 }
 
 // Backend groups what the handler talks to. Store is required; without
@@ -78,6 +96,9 @@ type Handler struct {
 	routeDoc []routeInfo
 	// ussdTimeout bounds a USSD request (tests shorten it).
 	ussdTimeout time.Duration
+	// pingEvery is the system:ping interval of event streams (tests
+	// shorten it; zero is pingInterval).
+	pingEvery time.Duration
 }
 
 // New builds the API handler.
@@ -92,11 +113,14 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if opts.MaxParts <= 0 {
 		opts.MaxParts = 10
 	}
-	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = 1 << 20
-	}
-	if opts.MaxRecipients <= 0 {
-		opts.MaxRecipients = 1000
+	opts.Limits = opts.Limits.withDefaults(opts)
+	opts.MaxBodyBytes, opts.MaxRecipients = opts.Limits.BodyBytes, opts.Limits.Recipients
+	switch opts.KannelGet {
+	case "":
+		opts.KannelGet = KannelGetLocal
+	case KannelGetLocal, KannelGetNever:
+	default:
+		return nil, fmt.Errorf("api: KannelGet %q: want %q or %q", opts.KannelGet, KannelGetLocal, KannelGetNever)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -105,12 +129,17 @@ func New(opts Options, b Backend) (*Handler, error) {
 		opts.Now = time.Now
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		if opts.HTTPClient, err = opts.Callbacks.Client(10 * time.Second); err != nil {
+			return nil, fmt.Errorf("api: callbacks: %w", err)
+		}
+	} else if err := opts.Callbacks.Validate(); err != nil {
+		return nil, fmt.Errorf("api: callbacks: %w", err)
 	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 	}
+	b.Store = guardedStore{b.Store}
 	h := &Handler{
 		opts:    opts,
 		cc:      cc,
@@ -123,6 +152,9 @@ func New(opts Options, b Backend) (*Handler, error) {
 		started: opts.Now(),
 
 		ussdTimeout: 25 * time.Second,
+	}
+	if b.Webhooks != nil {
+		h.b.Webhooks = guardedWebhooks{inner: b.Webhooks, h: h}
 	}
 	h.dlr = newDLRNotifier(h)
 	h.metrics, err = newHTTPMetrics(reg, h)
@@ -211,6 +243,14 @@ func (h *Handler) wrap(route string, n need, st style, fn func(http.ResponseWrit
 			}
 			h.metrics.observe(r.Method, route, sw.status(), time.Since(start))
 		}()
+		if e := h.guardOrigin(r, isStateChanging(r.Method) || kannel, kannel && r.Method == http.MethodGet); e != nil {
+			if kannel {
+				writeKannel(sw, e.Status, e.Message)
+				return
+			}
+			write(sw, e)
+			return
+		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(sw, r.Body, h.opts.MaxBodyBytes)
 		}
@@ -226,7 +266,10 @@ func (h *Handler) wrap(route string, n need, st style, fn func(http.ResponseWrit
 				return
 			}
 		}
-		if e := h.auth.authorize(r, n, kannel); e != nil {
+		scope, e := h.auth.authorize(r, n, kannel)
+		if e == nil {
+			r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, scope))
+		} else {
 			if kannel {
 				writeKannel(sw, http.StatusForbidden, "Authorization failed for sendsms")
 				return

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw/internal/callback"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 )
@@ -214,7 +215,14 @@ func (e *env) do(method, path string, body any, hdr ...string) resp {
 	if e.token != "" {
 		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
+	// A tokenless daemon answers loopback names only, as a browser-less
+	// client on the same machine sends them.
+	req.Host = "localhost:8787"
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1]
+			continue
+		}
 		if hdr[i+1] == "" {
 			req.Header.Del(hdr[i])
 		} else {
@@ -242,3 +250,13 @@ func (e *env) sendOne(to, text string) string {
 	r.json(e.t, &out)
 	return out.Messages[0].ID
 }
+
+// localRequest is a bodiless request as a local client sends it.
+func localRequest(method, path string) *http.Request {
+	req := httptest.NewRequest(method, path, nil)
+	req.Host = "localhost"
+	return req
+}
+
+// loopbackCallbacks lets callbacks reach the test receivers on 127.0.0.1.
+var loopbackCallbacks = callback.Policy{AllowHosts: []string{"127.0.0.1"}}

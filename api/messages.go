@@ -49,7 +49,6 @@ type SendResponse struct {
 const (
 	maxTextRunes   = 5000
 	maxIdemKeyLen  = 255
-	maxMetaBytes   = 4096
 	maxPriority    = 127
 	minPriority    = -128
 	maxModemIDLen  = 128
@@ -77,8 +76,8 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	if len(d.to) == 0 {
 		return nil, errorf(http.StatusBadRequest, CodeMissingField, fTo, "at least one recipient is required")
 	}
-	if len(d.to) > h.opts.MaxRecipients {
-		return nil, errorf(http.StatusBadRequest, CodeTooManyRecipients, fTo, "%d recipients; at most %d per request", len(d.to), h.opts.MaxRecipients)
+	if e := h.checkRecipients(len(d.to), fTo); e != nil {
+		return nil, e
 	}
 	if strings.TrimSpace(d.text) == "" {
 		return nil, errorf(http.StatusBadRequest, CodeEmptyText, fText, "the text is empty")
@@ -232,13 +231,8 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		d.expiresAt = base.Add(time.Duration(*req.TTL) * time.Second)
 	}
-	for i, t := range req.Tags {
-		if t == "" || len(t) > 64 {
-			return badField("tags["+itoa(i)+"]", "a tag is 1 to 64 characters")
-		}
-	}
-	if mb, _ := json.Marshal(req.Metadata); len(mb) > maxMetaBytes {
-		return badField("metadata", "metadata is larger than %d bytes", maxMetaBytes)
+	if e := h.checkTagsMetadata(req.Tags, req.Metadata); e != nil {
+		return e
 	}
 	msgs, e := h.build(d, "to", "text")
 	if e != nil {

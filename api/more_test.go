@@ -99,6 +99,7 @@ func TestUSSDTimeoutAndBackendErrors(t *testing.T) {
 		{"POST", "/v1/modems/m1/ussd", `{"code":"*100#"}`},
 	} {
 		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+		req.Host = "localhost"
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
@@ -108,7 +109,7 @@ func TestUSSDTimeoutAndBackendErrors(t *testing.T) {
 	}
 	// Not ready without modems.
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+	h.ServeHTTP(w, localRequest("GET", "/readyz"))
 	if w.Code != 503 {
 		t.Fatalf("readyz without modems: %d", w.Code)
 	}
@@ -120,6 +121,7 @@ func TestUSSDTimeoutAndBackendErrors(t *testing.T) {
 	e2.want(r, 415)
 	// Kannel POST body over the limit.
 	req := httptest.NewRequest("POST", "/cgi-bin/sendsms?to=%2B4915112345678", strings.NewReader(strings.Repeat("x", 100)))
+	req.Host = "localhost"
 	req.Header.Set("Content-Type", "text/plain")
 	rec := httptest.NewRecorder()
 	e2.h.ServeHTTP(rec, req)
@@ -131,7 +133,7 @@ func TestUSSDTimeoutAndBackendErrors(t *testing.T) {
 // TestKannelDLRRejected: a message that failed before it was sent reports
 // type 16 (rejected by the SMSC), and only when the mask asks for it.
 func TestKannelDLRRejected(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Callbacks: loopbackCallbacks})
 	calls := make(chan string, 4)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls <- r.URL.RawQuery
@@ -179,7 +181,7 @@ func TestEventOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: x\r\n\r\n")
+	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	buf := make([]byte, 512)
 	if _, err := conn.Read(buf); err != nil { // headers and the opening comment
 		t.Fatal(err)
@@ -227,7 +229,7 @@ func TestCheckExposure(t *testing.T) {
 // TestKannelDLRExternal: with ExternalDLR the daemon's durable consumer
 // makes the callback through KannelDLR, which reports failures for retry.
 func TestKannelDLRExternal(t *testing.T) {
-	e := newEnv(t, Options{ExternalDLR: true})
+	e := newEnv(t, Options{Callbacks: loopbackCallbacks, ExternalDLR: true})
 	status := make(chan int, 2)
 	status <- 503
 	status <- 200
@@ -304,7 +306,7 @@ func TestRemainingErrorCodes(t *testing.T) {
 // TestKannelDLRRetry: a callback the receiver answers with 503 is tried
 // again (Publish path, in-memory backoff).
 func TestKannelDLRRetry(t *testing.T) {
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{Callbacks: loopbackCallbacks})
 	e.h.dlr.backoff = 10 * time.Millisecond
 	status := make(chan int, 3)
 	status <- 503

@@ -123,6 +123,7 @@ func FuzzSendBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		for _, path := range []string{"/v1/messages", "/message"} {
 			req := httptest.NewRequest("POST", path, strings.NewReader(body))
+			req.Host = "localhost"
 			req.Header.Set("Content-Type", "application/json")
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)

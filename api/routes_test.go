@@ -118,7 +118,7 @@ func TestModems(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	h.ServeHTTP(w, httptest.NewRequest("GET", "/v1/modems", nil))
+	h.ServeHTTP(w, localRequest("GET", "/v1/modems"))
 	if w.Code != 503 {
 		t.Fatalf("no gateway: %d", w.Code)
 	}

@@ -147,6 +147,9 @@ type Config struct {
 	Webhook    WebhookConfig    `toml:"webhook"`
 	Log        LogConfig        `toml:"log"`
 	Simulate   SimulateConfig   `toml:"simulate"`
+	Security   SecurityConfig   `toml:"security"`
+	Callbacks  CallbacksConfig  `toml:"callbacks"`
+	Limits     LimitsConfig     `toml:"limits"`
 }
 
 // ServerConfig is the [server] table: the HTTP API listener.
@@ -415,6 +418,9 @@ type LogConfig struct {
 	Format string `toml:"format"`
 	// ATTrace is how many raw AT lines each modem keeps for a bug report.
 	ATTrace int `toml:"at_trace"`
+	// Content lets message texts, numbers and PDUs into the log (for
+	// debugging); off, they are replaced by "[content]".
+	Content bool `toml:"content"`
 }
 
 // SimulateConfig is the [simulate] table: emulated modems instead of (or
@@ -592,6 +598,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	if c.Simulate.Profile == "" {
 		c.Simulate.Profile = "generic"
 	}
+	c.applyHTTPDefaults()
 }
 
 // Validate checks every value and returns all problems at once, each
@@ -777,6 +784,8 @@ func (c *Config) Validate() error {
 	if c.Log.ATTrace < 0 || c.Log.ATTrace > 100000 {
 		bad("log.at_trace", "%d: want 0..100000", c.Log.ATTrace)
 	}
+
+	c.validateHTTP(bad)
 
 	if c.Simulate.Modems < 0 || c.Simulate.Modems > 64 {
 		bad("simulate.modems", "%d: want 0..64", c.Simulate.Modems)

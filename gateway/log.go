@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/coreos/go-systemd/v22/journal"
+
+	"smsgw/internal/callback"
 )
 
 // NewLogger builds the daemon's logger: one line per event. Under systemd
@@ -19,7 +22,7 @@ func NewLogger(c LogConfig, w io.Writer) (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: scrubber(c.Content)}
 	format := c.Format
 	if format == "auto" || format == "" {
 		format = "text"
@@ -65,9 +68,13 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 func newJournalHandler(w io.Writer, opts *slog.HandlerOptions) *journalHandler {
 	pw := &prefixWriter{w: w}
 	o := *opts
+	scrub := opts.ReplaceAttr
 	o.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
 		if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
 			return slog.Attr{} // journald records time and priority itself
+		}
+		if scrub != nil {
+			return scrub(groups, a)
 		}
 		return a
 	}
@@ -103,4 +110,39 @@ func journalPrefix(l slog.Level) string {
 		return "<6>"
 	}
 	return "<7>"
+}
+
+// contentKeys are the log attributes that carry message content: texts,
+// PDUs (which hold text and numbers), raw AT lines and phone numbers.
+var contentKeys = map[string]bool{
+	"pdu": true, "text": true, "line": true, "urc": true, "dropped": true, "body": true,
+	"from": true, "to": true, "number": true, "sender": true, "recipient": true, "phone": true,
+}
+
+// scrubber returns the ReplaceAttr function every log line goes through:
+// URLs lose their user info and query string wherever they appear (in a
+// message, a string or an error, such as the *url.Error of a failed
+// webhook), and, unless content is true ([log] content), message content
+// is replaced by "[content]" whatever the level. Keying on attribute
+// names keeps the rule in one place for every package that logs.
+func scrubber(content bool) func([]string, slog.Attr) slog.Attr {
+	return func(_ []string, a slog.Attr) slog.Attr {
+		if !content && contentKeys[a.Key] {
+			return slog.String(a.Key, "[content]")
+		}
+		v := a.Value.Resolve()
+		switch v.Kind() {
+		case slog.KindString:
+			if s := v.String(); strings.Contains(s, "://") {
+				return slog.String(a.Key, callback.RedactText(s))
+			}
+		case slog.KindAny:
+			if err, ok := v.Any().(error); ok && err != nil {
+				if s := err.Error(); strings.Contains(s, "://") {
+					return slog.String(a.Key, callback.RedactText(s))
+				}
+			}
+		}
+		return a
+	}
 }

@@ -1,6 +1,9 @@
 package gateway
 
 import (
+	"errors"
+	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -38,5 +41,37 @@ func TestLoggerLevels(t *testing.T) {
 	}
 	if _, err := NewLogger(LogConfig{Level: "loud"}, &sb); err == nil {
 		t.Error("bad level accepted")
+	}
+}
+
+// TestLogScrubsSecretsAndContent: URL credentials and queries never reach
+// the log, nor texts, PDUs and numbers unless [log] content is on.
+func TestLogScrubsSecretsAndContent(t *testing.T) {
+	uerr := &url.Error{Op: "Post", URL: "https://user:pw@hooks.example/in?token=s3cret", Err: errors.New("connection refused")}
+	for _, format := range []string{"text", "json", "journal"} {
+		var sb strings.Builder
+		log, err := NewLogger(LogConfig{Level: "debug", Format: format}, &sb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info("delivery failed", "err", fmt.Errorf("webhook: %w", uerr), "url", "https://hooks.example/in?token=s3cret")
+		log.Info("posting to https://hooks.example/in?token=s3cret")
+		log.Error("unreadable +CMT PDU", "pdu", "0791947106004034040D91", "text", "your code is 424242", "from", "+4915112345678")
+		log.With("line", "+CMT: ,24 0791...").Debug("at: line not understood")
+		out := sb.String()
+		for _, secret := range []string{"s3cret", "pw@", "0791947106004034040D91", "424242", "+4915112345678", "+CMT: ,24"} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s log holds %q:\n%s", format, secret, out)
+			}
+		}
+		if !strings.Contains(out, "hooks.example/in?...") || !strings.Contains(out, "[content]") {
+			t.Errorf("%s log lost what it may keep:\n%s", format, out)
+		}
+	}
+	var sb strings.Builder
+	log, _ := NewLogger(LogConfig{Level: "info", Format: "text", Content: true}, &sb)
+	log.Info("received", "text", "your code is 424242", "url", "https://x.example/?k=s3cret")
+	if !strings.Contains(sb.String(), "424242") || strings.Contains(sb.String(), "s3cret") {
+		t.Errorf("content = true: %s", sb.String())
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"smsgw/api"
 	"smsgw/gateway/hooks"
+	"smsgw/internal/callback"
 )
 
 // webhookRegistry keeps webhooks registered through the API in a JSON file
@@ -88,7 +89,15 @@ func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
 	if w.Event != "" {
 		events = []string{w.Event}
 	}
-	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.cfg.Webhook.Secret.Reveal(), Events: events, Client: httpClient(g.cfg.Webhook.Timeout.Duration)}
+	// Registered through the API by a client, not written by the
+	// operator: the callback policy applies on every connection.
+	client, err := g.cfg.Callbacks.Policy().Client(g.cfg.Webhook.Timeout.Duration)
+	if err != nil {
+		// Validate refuses a bad policy before this; fall back to the
+		// strictest one rather than to none.
+		client, _ = callback.Policy{}.Client(g.cfg.Webhook.Timeout.Duration)
+	}
+	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.cfg.Webhook.Secret.Reveal(), Events: events, Client: client}
 	deliver := wh.Deliver
 	if w.DeviceID != "" {
 		deliver = func(ctx context.Context, ev hooks.Event) error {
@@ -118,8 +127,8 @@ func (g *Gateway) AddWebhook(ctx context.Context, w api.Webhook) (api.Webhook, e
 	if w.Event != "" && !contains(AllEvents, w.Event) {
 		return api.Webhook{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, AllEvents, api.ErrConflict)
 	}
-	if err := validURL(w.URL); err != nil {
-		return api.Webhook{}, fmt.Errorf("url: %w", err)
+	if err := g.cfg.Callbacks.Policy().Check(w.URL); err != nil {
+		return api.Webhook{}, fmt.Errorf("url: %w: %w", err, api.ErrConflict)
 	}
 	if w.ID == "" {
 		var b [8]byte

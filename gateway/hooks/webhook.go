@@ -7,12 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
+
+	"smsgw/internal/callback"
 )
 
 // Webhook posts events to one URL with the android-sms-gateway envelope
@@ -111,8 +113,21 @@ func (w *Webhook) Deliver(ctx context.Context, ev Event) error {
 	if client == nil {
 		client = defaultClient
 	}
+	if client.CheckRedirect == nil {
+		// A redirect would send the signed body, and the receiver's
+		// trust, to wherever the answer points.
+		c := *client
+		c.CheckRedirect = noRedirect
+		client = &c
+	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// *url.Error repeats the URL, query and all: the error is logged
+		// and stored with the delivery.
+		err = callback.RedactError(err)
+		if errors.Is(err, callback.ErrForbidden) {
+			return &PermanentError{fmt.Errorf("webhook %s: %w", redactURL(w.URL), err)}
+		}
 		return fmt.Errorf("webhook %s: %w", redactURL(w.URL), err)
 	}
 	defer resp.Body.Close()
@@ -122,24 +137,19 @@ func (w *Webhook) Deliver(ctx context.Context, ev Event) error {
 		return nil
 	}
 	herr := &HTTPError{Status: resp.StatusCode, Body: string(bytes.TrimSpace(snippet))}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return &PermanentError{fmt.Errorf("webhook %s: %w (redirects are not followed)", redactURL(w.URL), herr)}
+	}
 	if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != 408 && resp.StatusCode != 429 {
 		return &PermanentError{fmt.Errorf("webhook %s: %w", redactURL(w.URL), herr)}
 	}
 	return fmt.Errorf("webhook %s: %w", redactURL(w.URL), herr)
 }
 
-var defaultClient = &http.Client{Timeout: 10 * time.Second}
+var defaultClient = &http.Client{Timeout: 10 * time.Second, CheckRedirect: noRedirect}
+
+func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // redactURL drops user info and the query (either may carry a secret) from
 // a URL before it reaches a log line.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(bad url)"
-	}
-	u.User = nil
-	if u.RawQuery != "" {
-		u.RawQuery = "..."
-	}
-	return u.String()
-}
+func redactURL(s string) string { return callback.Redact(s) }

@@ -1,0 +1,129 @@
+package gateway
+
+import (
+	"fmt"
+	"net/url"
+	"time"
+
+	"smsgw/api"
+	"smsgw/internal/callback"
+)
+
+// SecurityConfig is the [security] table: what a daemon without API tokens
+// answers to requests a web browser may send on a page's behalf.
+type SecurityConfig struct {
+	// AllowedHosts are Host header values answered without tokens besides
+	// localhost and loopback addresses ("name" for any port, "name:port"
+	// for that port only).
+	AllowedHosts []string `toml:"allowed_hosts"`
+	// KannelGet is "local" (default: GET /cgi-bin/sendsms without a token
+	// only from clients that are not web pages) or "never".
+	KannelGet string `toml:"kannel_get"`
+}
+
+// CallbacksConfig is the [callbacks] table: which hosts the daemon may
+// call on a client's behalf (Kannel dlr-url, webhooks registered through
+// the API). Loopback, link-local and private addresses are refused unless
+// listed.
+type CallbacksConfig struct {
+	// AllowHosts are host names, IP addresses or CIDR prefixes that may be
+	// called although they are local or private.
+	AllowHosts []string `toml:"allow_hosts"`
+	// AllowPrivate lifts the address check altogether.
+	AllowPrivate bool `toml:"allow_private"`
+}
+
+// Policy returns the callback policy for API-supplied URLs.
+func (c CallbacksConfig) Policy() callback.Policy {
+	return callback.Policy{AllowHosts: c.AllowHosts, AllowPrivate: c.AllowPrivate}
+}
+
+// LimitsConfig is the [limits] table: caps on what one request or client
+// may ask of the API. Every answer past a cap is a 4xx naming it.
+type LimitsConfig struct {
+	// BodyBytes caps a request body (default 1 MiB).
+	BodyBytes int64 `toml:"body_bytes"`
+	// Recipients per send request (default 10000).
+	Recipients int `toml:"recipients"`
+	// Tags per message (default 16), each at most TagBytes (default 64).
+	Tags     int `toml:"tags"`
+	TagBytes int `toml:"tag_bytes"`
+	// MetadataKeys per message (default 32) and MetadataBytes for all of
+	// it as JSON (default 4096).
+	MetadataKeys  int `toml:"metadata_keys"`
+	MetadataBytes int `toml:"metadata_bytes"`
+	// EventStreams caps concurrent /v1/events clients (default 64).
+	EventStreams int `toml:"event_streams"`
+	// StreamWriteTimeout: an event-stream client that takes longer than
+	// this to accept one write is cut off (default 30s).
+	StreamWriteTimeout Duration `toml:"stream_write_timeout"`
+}
+
+// API returns the limits in the API's terms.
+func (l LimitsConfig) API() api.Limits {
+	return api.Limits{
+		BodyBytes: l.BodyBytes, Recipients: l.Recipients, Tags: l.Tags, TagBytes: l.TagBytes,
+		MetadataKeys: l.MetadataKeys, MetadataBytes: l.MetadataBytes,
+		EventStreams: l.EventStreams, StreamWriteTimeout: l.StreamWriteTimeout.Duration,
+	}
+}
+
+func (c *Config) applyHTTPDefaults() {
+	if c.Security.KannelGet == "" {
+		c.Security.KannelGet = api.KannelGetLocal
+	}
+	l := api.DefaultLimits()
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.Limits.BodyBytes == 0 {
+		c.Limits.BodyBytes = l.BodyBytes
+	}
+	def(&c.Limits.Recipients, l.Recipients)
+	def(&c.Limits.Tags, l.Tags)
+	def(&c.Limits.TagBytes, l.TagBytes)
+	def(&c.Limits.MetadataKeys, l.MetadataKeys)
+	def(&c.Limits.MetadataBytes, l.MetadataBytes)
+	def(&c.Limits.EventStreams, l.EventStreams)
+	if c.Limits.StreamWriteTimeout.Duration == 0 {
+		c.Limits.StreamWriteTimeout.Duration = l.StreamWriteTimeout
+	}
+}
+
+// validateHTTP checks [security], [callbacks] and [limits].
+func (c *Config) validateHTTP(bad func(key, format string, args ...any)) {
+	switch c.Security.KannelGet {
+	case api.KannelGetLocal, api.KannelGetNever:
+	default:
+		bad("security.kannel_get", "%q: want %q or %q", c.Security.KannelGet, api.KannelGetLocal, api.KannelGetNever)
+	}
+	for i, h := range c.Security.AllowedHosts {
+		if u, err := url.Parse("http://" + h); h == "" || err != nil || u.Host != h {
+			bad(fmt.Sprintf("security.allowed_hosts[%d]", i), "%q: want a host name or host:port", h)
+		}
+	}
+	if err := c.Callbacks.Policy().Validate(); err != nil {
+		bad("callbacks.allow_hosts", "%v", err)
+	}
+	l := c.Limits
+	if l.BodyBytes < 1024 || l.BodyBytes > 1<<30 {
+		bad("limits.body_bytes", "%d: want 1024..1073741824", l.BodyBytes)
+	}
+	for _, x := range []struct {
+		key    string
+		v, max int
+	}{
+		{"limits.recipients", l.Recipients, 1000000}, {"limits.tags", l.Tags, 1000}, {"limits.tag_bytes", l.TagBytes, 4096},
+		{"limits.metadata_keys", l.MetadataKeys, 10000}, {"limits.metadata_bytes", l.MetadataBytes, 1 << 20},
+		{"limits.event_streams", l.EventStreams, 100000},
+	} {
+		if x.v < 1 || x.v > x.max {
+			bad(x.key, "%d: want 1..%d", x.v, x.max)
+		}
+	}
+	if l.StreamWriteTimeout.Duration < time.Second {
+		bad("limits.stream_write_timeout", "%v: want at least 1s", l.StreamWriteTimeout)
+	}
+}
