@@ -120,6 +120,7 @@ func TestUSSDErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 		req := httptest.NewRequest("POST", "/v1/modems/m1/ussd", strings.NewReader(`{"code":"*100#"}`))
+		req.Host = "localhost"
 		req.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
