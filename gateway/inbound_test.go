@@ -209,9 +209,11 @@ func TestMalformedSIMDrained(t *testing.T) {
 			bad++
 		}
 	}
+	began := time.Now()
 	r.start()
 	r.waitReady(1)
 	r.waitFor("SIM drained", 30*time.Second, func() bool { return len(m.Messages()) == 0 })
+	t.Logf("a SIM full of %d unreadable or odd PDUs drained %v after start", n, time.Since(began).Round(time.Millisecond))
 	in := r.inbox()
 	if len(in) != n {
 		t.Fatalf("inbox has %d messages, want the %d that were on the SIM", len(in), n)
