@@ -31,6 +31,7 @@ func TestMultipartBurst(t *testing.T) {
 				config:  func(c *Config) { c.Log.ATTrace = 100000 }, // the whole run, in order
 			})
 			r.waitReady(1)
+			r.waitSwept("sim0")
 			warm := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "warm-up"})
 			r.waitStates(ids(warm), 20*time.Second, queue.StateSent)
 
@@ -114,6 +115,7 @@ func TestRecordingFailureStopsBurst(t *testing.T) {
 		config:  func(c *Config) { c.Log.ATTrace = 100000 },
 	})
 	r.waitReady(1)
+	r.waitSwept("sim0")
 	warm := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "warm-up"})
 	r.waitStates(ids(warm), 20*time.Second, queue.StateSent)
 	// Long enough for the test to act while part 1 awaits its +CMGS.

@@ -35,6 +35,7 @@ func TestMultipartEmojiOutAndIn(t *testing.T) {
 func TestSteadyStateATCommandsPerSMS(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 1})
 	r.waitReady(1)
+	r.waitSwept("sim0")
 	warm := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "warm-up"})
 	r.waitStates(ids(warm), 20*time.Second, queue.StateSent)
 	before := r.g.ATCommands("sim0")
