@@ -339,6 +339,9 @@ func (g *Gateway) consumers() []hooks.Consumer {
 		dlr := g.opts.KannelDLR
 		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
 			Deliver: func(ctx context.Context, ev hooks.Event) error {
+				if ev.Kind == EventReceived {
+					return hooks.ErrSkip // delivery reports concern sent messages only
+				}
 				return dlr(ctx, api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
 			}})
 	}

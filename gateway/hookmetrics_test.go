@@ -8,11 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"smsgw/api"
 	"smsgw/queue"
 )
 
 // TestHookMetricsCountSkipped: events a hook filters out (a script only
-// takes received messages) are counted as skipped, not as delivered.
+// takes received messages, Kannel delivery reports only sent ones) are
+// counted as skipped, not as delivered.
 func TestHookMetricsCountSkipped(t *testing.T) {
 	prog, err := exec.LookPath("true")
 	if err != nil {
@@ -22,11 +24,18 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	r.stop()
 	var mu sync.Mutex
 	counts := map[string]int{}
+	var dlrKinds []string
 	st, err := queue.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
 	if err != nil {
 		t.Fatal(err)
 	}
 	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
+		KannelDLR: func(_ context.Context, ev api.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			dlrKinds = append(dlrKinds, ev.Event)
+			return nil
+		},
 		HookDelivery: func(hook string, ok bool) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -56,11 +65,17 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	r.waitFor("the script and the skips", 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
-		return counts["exec ok"] == 1 && counts["exec skipped"] == 2
+		return counts["exec ok"] == 1 && counts["exec skipped"] == 2 &&
+			counts["kannel-dlr ok"] == 2 && counts["kannel-dlr skipped"] == 1
 	})
 	mu.Lock()
 	defer mu.Unlock()
-	if counts["exec failed"] != 0 || counts["exec ok"] != 1 {
+	if counts["exec failed"] != 0 || counts["exec ok"] != 1 || counts["kannel-dlr failed"] != 0 {
 		t.Fatalf("counts %v", counts)
+	}
+	for _, k := range dlrKinds {
+		if k == EventReceived {
+			t.Fatalf("the Kannel DLR hook got %v", dlrKinds)
+		}
 	}
 }
