@@ -473,7 +473,9 @@ func (h *Handler) asgWebhooks(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
-var webhookEvents = []string{"sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping"}
+// system:ping goes to /v1/events streams only: a webhook for it would
+// never be called.
+var webhookEvents = []string{"sms:received", "sms:sent", "sms:delivered", "sms:failed"}
 
 func (h *Handler) asgAddWebhook(w http.ResponseWriter, r *http.Request) *Error {
 	if h.b.Webhooks == nil {

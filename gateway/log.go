@@ -127,10 +127,10 @@ var contentKeys = map[string]bool{
 // names keeps the rule in one place for every package that logs.
 func scrubber(content bool) func([]string, slog.Attr) slog.Attr {
 	return func(_ []string, a slog.Attr) slog.Attr {
-		if !content && contentKeys[a.Key] {
-			return slog.String(a.Key, "[content]")
-		}
 		v := a.Value.Resolve()
+		if !content && contentKeys[a.Key] && (v.Kind() == slog.KindString || v.Kind() == slog.KindAny) {
+			return slog.String(a.Key, "[content]") // a count under such a key is no content
+		}
 		switch v.Kind() {
 		case slog.KindString:
 			if s := v.String(); strings.Contains(s, "://") {

@@ -58,13 +58,14 @@ func TestLogScrubsSecretsAndContent(t *testing.T) {
 		log.Info("posting to https://hooks.example/in?token=s3cret")
 		log.Error("unreadable +CMT PDU", "pdu", "0791947106004034040D91", "text", "your code is 424242", "from", "+4915112345678")
 		log.With("line", "+CMT: ,24 0791...").Debug("at: line not understood")
+		log.Debug("at: discarded OK", "dropped", 3)
 		out := sb.String()
 		for _, secret := range []string{"s3cret", "pw@", "0791947106004034040D91", "424242", "+4915112345678", "+CMT: ,24"} {
 			if strings.Contains(out, secret) {
 				t.Errorf("%s log holds %q:\n%s", format, secret, out)
 			}
 		}
-		if !strings.Contains(out, "hooks.example/in?...") || !strings.Contains(out, "[content]") {
+		if !strings.Contains(out, "hooks.example/in?...") || !strings.Contains(out, "[content]") || !(strings.Contains(out, "dropped=3") || strings.Contains(out, `"dropped":3`)) {
 			t.Errorf("%s log lost what it may keep:\n%s", format, out)
 		}
 	}
