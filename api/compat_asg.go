@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 )
@@ -159,6 +161,20 @@ func asgView(batch string, msgs []Message) ASGMessageState {
 	return out
 }
 
+// cleanID reports whether a client-chosen id can be shown, logged and used
+// in a path: valid UTF-8 without control characters, spaces or slashes.
+func cleanID(id string) bool {
+	if !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if r <= ' ' || r == 0x7f || r == '/' || r == '\\' || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
+}
+
 // newID returns a 21-character URL-safe random id (nanoid's alphabet and
 // length, as SMSGate uses).
 func newID() string {
@@ -197,6 +213,9 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	if len(req.ID) > 36 {
 		return badField("id", "id is at most 36 characters")
+	}
+	if !cleanID(req.ID) {
+		return badField("id", "an id has no control characters, spaces or slashes, and is valid UTF-8")
 	}
 	if reservedBatchName(req.ID) {
 		return badField("id", "ids like %q (a number, or q and a number) name the gateway's own messages and batches; choose another id", req.ID)
@@ -501,6 +520,9 @@ func (h *Handler) asgAddWebhook(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	if len(req.ID) > 36 {
 		return badField("id", "id is at most 36 characters")
+	}
+	if !cleanID(req.ID) {
+		return badField("id", "an id has no control characters, spaces or slashes, and is valid UTF-8")
 	}
 	if req.ID == "" {
 		req.ID = newID()

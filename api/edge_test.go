@@ -151,7 +151,8 @@ func TestUSSDErrors(t *testing.T) {
 func TestSMSGateIDsUnambiguous(t *testing.T) {
 	e := newEnv(t, Options{})
 	v1 := e.sendOne("+4915112345601", "first") // message 1, batch "q1"
-	for _, id := range []string{"q" + v1, "q1-2", "q007", v1, "42", "q-1"} {
+	// Nor hold what cannot go in a path or a log line.
+	for _, id := range []string{"q" + v1, "q1-2", "q007", v1, "42", "q-1", `a\u0000b`, "a b", "a/b", `a\nb`, `a\\b`} {
 		r := e.do("POST", "/message", `{"id":"`+id+`","message":"hi","phoneNumbers":["+4915112345602"]}`)
 		e.want(r, 400)
 		if code, field := r.errCode(t); code != CodeInvalidField || field != "id" {
@@ -277,4 +278,18 @@ func TestRetryRoute(t *testing.T) {
 	e.want(e.do("POST", "/v1/messages/x/retry", nil), 404)
 	e.want(e.do("POST", "/v1/messages/"+uncertain+"/retry", nil, "Authorization", "Bearer read"), 403)
 	e.want(e.do("GET", "/v1/messages/"+uncertain+"/retry", nil), 405)
+}
+
+// TestSMSGateWebhookIDs: a webhook id is a consumer name in the database and
+// the logs, and a path segment of DELETE: no control characters or slashes.
+func TestSMSGateWebhookIDs(t *testing.T) {
+	e := newEnv(t, Options{})
+	for _, id := range []string{`a\u0000b`, "a b", "a/b", `tab\t`} {
+		r := e.do("POST", "/webhooks", `{"id":"`+id+`","url":"https://example.com/hook","event":"sms:sent"}`)
+		e.want(r, 400)
+		if code, field := r.errCode(t); code != CodeInvalidField || field != "id" {
+			t.Fatalf("%q: %s %s", id, code, field)
+		}
+	}
+	e.want(e.do("POST", "/webhooks", `{"id":"hook-1_ok","url":"https://example.com/hook","event":"sms:sent"}`), 201)
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -222,6 +223,18 @@ func hostileCorpus() []hostile {
 		`{"url":"https://x/y","event":"sms:sent","id":"`+strings.Repeat("w", 40)+`"}`, `{"url":"https://x/y","event":"sms:sent","deviceId":"nope"}`,
 		`{"url":5,"event":"sms:sent"}`, `{"url":"`+strings.Repeat("h", 5000)+`","event":"sms:sent"}`, `{"url":"javascript:alert(1)","event":"sms:sent"}`)
 
+	// Every SMSGate route under both prefixes.
+	for _, p := range asgPrefixes {
+		get(p+"/messages?limit=abc&offset=%ff", p+"/messages/%00", p+"/message/..%2f..%2fetc", p+"/messages/"+strings.Repeat("z", 3000),
+			p+"/webhooks?x=%ff", p+"/devices?limit=-1", p+"/health?x=%00")
+		jsonPost(p+"/messages", `{"message":"hi","phoneNumbers":[1]}`, `{"message":`+deep("[", "]", 3000)+`}`)
+		jsonPost(p+"/webhooks", `{"url":"ftp://x","event":"sms:sent"}`, `[]`, `{"url":"http://x/","event":"sms:sent","id":"\u0000"}`)
+		c = append(c, hostile{method: "DELETE", target: p + "/webhooks/%00"},
+			hostile{method: "DELETE", target: p + "/webhooks/" + strings.Repeat("w", 3000)},
+			hostile{method: "POST", target: p + "/devices"})
+	}
+	get("/v1/modems?limit=x", "/v1/modems?"+strings.Repeat("a=b&", 2000))
+
 	// Kannel sendsms: every parameter wrong once, GET and POST.
 	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"
 	for _, q := range []string{"to=", "to=%20%20", "to=abc&text=hi", "to=%2B4915112345678", "to=%2B4915112345678&text=",
@@ -275,6 +288,20 @@ func runHostile(t *testing.T, tokens []Token) int {
 	corpus := hostileCorpus()
 	if len(corpus) < 200 {
 		t.Fatalf("the corpus has %d requests; it must have at least 200", len(corpus))
+	}
+	// Every route gets its share, those added later included.
+	for _, ri := range e.h.routeDoc {
+		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(regexp.QuoteMeta(ri.path), "[^/]+") + "$")
+		n := 0
+		for _, h := range corpus {
+			path, _, _ := strings.Cut(h.target, "?")
+			if h.method == ri.method && re.MatchString(path) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("no hostile request for %s %s", ri.method, ri.path)
+		}
 	}
 	counts := map[int]int{}
 	for _, h := range corpus {
