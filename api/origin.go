@@ -82,11 +82,17 @@ func hostOnly(hostport string) string {
 // crossSite reports why a state-changing request looks sent by another
 // site's page, or "". Sec-Fetch-Site "same-site" counts as foreign: another
 // port on localhost (any local development server) is the same site.
+//
+// A browser that sends Sec-Fetch-Site is believed: it knows the origin of
+// the page even when a proxy in front rewrote Host. Only without it is
+// Origin compared with Host.
 func crossSite(r *http.Request) string {
 	switch sfs := strings.ToLower(r.Header.Get("Sec-Fetch-Site")); sfs {
-	case "", "none", "same-origin":
+	case "none", "same-origin":
+		return ""
+	case "":
 	default:
-		return "Sec-Fetch-Site: " + sfs
+		return "Sec-Fetch-Site: " + oneLine(clip(sfs, 40))
 	}
 	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
 		return "Origin " + oneLine(clip(o, 100))

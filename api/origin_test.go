@@ -114,6 +114,9 @@ func TestCrossSiteSendRefused(t *testing.T) {
 		// The same request from the daemon's own origin goes through.
 		e.want(e.do("POST", c.path, c.body, "Content-Type", c.ct, "Origin", "http://localhost:8787", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
 	}
+	// Behind a proxy that rewrites Host, the browser's own Sec-Fetch-Site
+	// says same-origin and is believed.
+	e.want(e.do("POST", "/v1/messages", map[string]any{"to": "+4915112345678", "text": "x"}, "Origin", "https://sms.example.com", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
 	// A cancel from another site is refused too, even with a token.
 	e2 := newEnv(t, Options{Tokens: []Token{{Secret: "t", Scope: ScopeFull}}})
 	id := e2.sendOne("+4915112345678", "hello")
