@@ -30,6 +30,7 @@ type rig struct {
 	log    *slog.Logger
 	health time.Duration
 	opTO   time.Duration
+	qopts  func(o *queue.Options)
 }
 
 type rigOptions struct {
@@ -39,6 +40,7 @@ type rigOptions struct {
 	health      time.Duration // session health checks (default 1 min)
 	opTimeout   time.Duration // inbound/health operation bound (default 45 s)
 	simOpts     func(i int, o *sim.Options)
+	queueOpts   func(o *queue.Options) // adjusts the queue's options
 }
 
 // testLogger writes to the test log when SMSGW_TEST_LOG is set.
@@ -65,7 +67,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 
 func newRigTB(t testing.TB, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout}
+	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout, qopts: o.queueOpts}
 	r.net = sim.NewNetwork(sim.NetworkOptions{})
 	t.Cleanup(func() { r.net.Close() })
 	for i := 0; i < o.modems; i++ {
@@ -103,7 +105,11 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 // start opens the queue and starts a gateway on it.
 func (r *rig) start() {
 	r.t.Helper()
-	st, err := queue.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	qo := QueueOptions(r.cfg, r.log)
+	if r.qopts != nil {
+		r.qopts(&qo)
+	}
+	st, err := queue.Open(r.cfg.Storage.Path, qo)
 	if err != nil {
 		r.t.Fatal(err)
 	}

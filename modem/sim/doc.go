@@ -19,7 +19,8 @@
 // Network.Deliver and Network.DeliverPDU.
 //
 // Faults: Modem.Hang / HangFor (no answer, port open), Modem.HangOnSubmit
-// (silent from the next AT+CMGS on, before its prompt), Modem.Unplug /
+// (silent from the next AT+CMGS on, before its prompt), Modem.HangOnPDU
+// (silent right after taking the next PDU), Modem.Unplug /
 // Replug (pty closed and symlink removed; then a new pty behind the same
 // symlink with a fresh power-up), Modem.Reboot, Modem.FailSubmits (+CMS
 // errors on the next submits), Modem.SetSubmitDelay, Modem.SetRegistration,

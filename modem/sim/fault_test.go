@@ -422,3 +422,32 @@ func TestHangOnSubmit(t *testing.T) {
 	c.drain()
 	c.cmd("AT")
 }
+
+// HangOnPDU: the PDU reaches the network, its +CMGS answer never comes.
+func TestHangOnPDU(t *testing.T) {
+	n := newNet(t)
+	m := addModem(t, n, Options{})
+	c := openClient(t, m.Path())
+	c.cmd("ATE0")
+	c.cmd("AT+CMGF=0")
+	m.HangOnPDU(0)
+	hexPDU, n8 := submitPDU(t, "+4915112345678", "on the wire", false)
+	c.send("AT+CMGS=" + strconv.Itoa(n8) + "\r")
+	c.waitFor("> ")
+	c.send(hexPDU + "\x1a")
+	for deadline := time.Now().Add(10 * time.Second); !m.Hung(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the PDU did not stall the modem")
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(n.Outbox()) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the PDU never reached the network")
+		}
+	}
+	m.Hang(false)
+	c.drain()
+	if got := c.cmd("AT+CGMM"); strings.Contains(got, "+CMGS") {
+		t.Fatalf("the lost answer came after the stall: %q", got)
+	}
+}

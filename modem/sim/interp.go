@@ -524,6 +524,7 @@ func (m *Modem) pduEntered(ps *promptState) {
 	case "+CMGW":
 		m.storeWritten(raw, len(tpdu), ps.stat)
 	default:
+		m.stallOnPDU()
 		m.submitPDU(raw[:1+smscLen], tpdu)
 	}
 }

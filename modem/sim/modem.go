@@ -91,12 +91,14 @@ type Modem struct {
 	// hangSubmit, when set, hangs the modem at the next AT+CMGS for this
 	// long (<= 0: until Hang(false)).
 	hangSubmit *time.Duration
-	fail       struct{ n, code int }
-	failDel    struct{ n, code int } // FailDeletes
-	delay      time.Duration
-	reg        int
-	rng        *rand.Rand
-	noise      *time.Ticker
+	// hangPDU, when set, hangs the modem once it has taken the next PDU.
+	hangPDU *time.Duration
+	fail    struct{ n, code int }
+	failDel struct{ n, code int } // FailDeletes
+	delay   time.Duration
+	reg     int
+	rng     *rand.Rand
+	noise   *time.Ticker
 	// respNoise puts an unsolicited line inside every response.
 	respNoise bool
 	fragment  bool
@@ -408,6 +410,15 @@ func (m *Modem) HangOnSubmit(d time.Duration) {
 	_ = m.call(func() { m.hangSubmit = &d })
 }
 
+// HangOnPDU arms a one-shot fault: the modem takes the next PDU entered
+// after an AT+CMGS prompt (through its ^Z), hands it to the network as
+// usual, and goes silent at once, so its +CMGS answer is never heard: the
+// part is on the wire and the sender cannot know it. It stays silent for
+// d; d <= 0 keeps it silent until Hang(false).
+func (m *Modem) HangOnPDU(d time.Duration) {
+	_ = m.call(func() { m.hangPDU = &d })
+}
+
 // Hung reports whether the modem is silent right now.
 func (m *Modem) Hung() bool {
 	var h bool
@@ -430,6 +441,17 @@ func (m *Modem) hangFor(d time.Duration) {
 			}
 		})
 	})
+}
+
+// stallOnPDU fires an armed HangOnPDU.
+func (m *Modem) stallOnPDU() {
+	if m.hangPDU == nil {
+		return
+	}
+	d := *m.hangPDU
+	m.hangPDU = nil
+	m.log.Debug("stalling after a PDU", "for", d)
+	m.hangFor(d)
 }
 
 // stallOnSubmit fires an armed HangOnSubmit; it reports whether it did.
