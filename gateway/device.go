@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smsgw/modem"
+	"smsgw/modem/at"
 	"smsgw/modem/pool"
 )
 
@@ -37,11 +38,54 @@ type device struct {
 	*modem.Modem
 	id    pool.Identity
 	trace *ATTrace
+	wait  time.Duration // periodic reads wait this long for the port (0: periodicWait)
 }
 
 func (d *device) Identity() pool.Identity { return d.id }
 func (d *device) Trace() *ATTrace         { return d.trace }
 func (d *device) Lost() <-chan struct{}   { return d.Done() }
+
+// The periodic reads of a session (storage sweeps, health probes) slip in
+// between other commands but never queue behind one for long: a send may
+// hold the port for the whole network round trip, a stuck command for its
+// timeout. When the port stays taken for periodicWait they fail with
+// at.ErrBusy and the session skips them until the next tick.
+
+// periodicWait bounds how long a periodic read waits for the port.
+const periodicWait = 3 * time.Second
+
+func (d *device) queueLimit(ctx context.Context) context.Context {
+	w := d.wait
+	if w <= 0 {
+		w = periodicWait
+	}
+	return at.QueueLimit(ctx, w)
+}
+
+// ListStored lists the storage unless the port is busy.
+func (d *device) ListStored(ctx context.Context) ([]modem.Stored, error) {
+	return d.Modem.ListStored(d.queueLimit(ctx))
+}
+
+// Registration reads the registration unless the port is busy.
+func (d *device) Registration(ctx context.Context) (modem.Registration, error) {
+	return d.Modem.Registration(d.queueLimit(ctx))
+}
+
+// Signal reads the signal unless the port is busy.
+func (d *device) Signal(ctx context.Context) (modem.Signal, error) {
+	return d.Modem.Signal(d.queueLimit(ctx))
+}
+
+// Operator reads the operator unless the port is busy.
+func (d *device) Operator(ctx context.Context) (modem.Operator, error) {
+	return d.Modem.Operator(d.queueLimit(ctx))
+}
+
+// Storage reads the storage use unless the port is busy.
+func (d *device) Storage(ctx context.Context) (modem.StorageStatus, error) {
+	return d.Modem.Storage(d.queueLimit(ctx))
+}
 
 // Ping resyncs with a bare AT.
 func (d *device) Ping(ctx context.Context) error {
@@ -62,6 +106,7 @@ type opener struct {
 	log           *slog.Logger
 	sendTimeout   time.Duration
 	promptTimeout time.Duration
+	periodicWait  time.Duration // see device.wait
 	traceFor      func(port string) *ATTrace
 }
 
@@ -99,7 +144,7 @@ func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bo
 		m.Close()
 		return nil, fmt.Errorf("modem %s: identity: %w", cfg.ID, err)
 	}
-	return &device{Modem: m, trace: tr, id: pool.Identity{
+	return &device{Modem: m, trace: tr, wait: o.periodicWait, id: pool.Identity{
 		IMEI: id.IMEI, IMSI: id.IMSI, ICCID: id.ICCID,
 		Manufacturer: id.Manufacturer, Model: id.Model, Revision: id.Revision, Number: id.Number,
 	}}, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smsgw/modem"
+	"smsgw/modem/at"
 	"smsgw/modem/pdu"
 	"smsgw/modem/pool"
 	"smsgw/queue"
@@ -73,6 +74,10 @@ func (s *session) trouble(what string, err error) error {
 	case <-s.dev.Lost():
 		return fmt.Errorf("%w: %s: %v", pool.ErrPortLost, what, err)
 	default:
+	}
+	if errors.Is(err, at.ErrBusy) {
+		s.log.Debug(what+" skipped: the modem is busy", "err", err)
+		return nil
 	}
 	if modemLevel(err) || errors.Is(err, context.DeadlineExceeded) && !s.inCMGS.Load() && s.g.hard.Err() == nil {
 		return fmt.Errorf("%w: %s: %v", pool.ErrUnresponsive, what, err)

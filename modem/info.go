@@ -227,7 +227,7 @@ func (m *Modem) Signal(ctx context.Context) (Signal, error) {
 			}
 		case errors.Is(err, at.ErrClosed):
 			return s, err
-		case !errors.Is(err, at.ErrTimeout):
+		case !errors.Is(err, at.ErrTimeout) && !errors.Is(err, at.ErrBusy) && ctx.Err() == nil:
 			m.setCESQ(-1)
 		}
 	}
@@ -316,7 +316,9 @@ func (m *Modem) Registration(ctx context.Context) (Registration, error) {
 		// Not a query with Expect: some devices answer a bare OK here.
 		lines, err := m.e.Exec(ctx, q.cmd)
 		if err != nil {
-			if errors.Is(err, at.ErrClosed) || ctx.Err() != nil {
+			// A refusal (2G modems lack +CEREG) is skipped; silence, a
+			// busy port or a closed one is not an answer.
+			if errors.Is(err, at.ErrClosed) || errors.Is(err, at.ErrTimeout) || errors.Is(err, at.ErrBusy) || ctx.Err() != nil {
 				return best, fmt.Errorf("registration: %w", err)
 			}
 			continue

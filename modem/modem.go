@@ -268,15 +268,20 @@ func (m *Modem) Exec(ctx context.Context, cmd string) ([]string, error) {
 func (m *Modem) Busy() bool { return len(m.op) > 0 || m.e.Busy() }
 
 func (m *Modem) lock(ctx context.Context) error {
-	if at.IsNoQueue(ctx) {
+	var limit <-chan time.Time
+	if d, ok := at.QueueLimitOf(ctx); ok {
 		select {
 		case m.op <- struct{}{}:
 			return nil
 		default:
-			return at.ErrBusy
 		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		limit = t.C
 	}
 	select {
+	case <-limit:
+		return at.ErrBusy
 	case m.op <- struct{}{}:
 		return nil
 	case <-ctx.Done():

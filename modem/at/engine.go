@@ -47,20 +47,21 @@ type Config struct {
 	AnswerTimeout time.Duration
 }
 
-type noQueueKey struct{}
+type queueLimitKey struct{}
 
-// NoQueue marks ctx so that a command run with it does not wait for the
-// port: if another command is in flight, or queued, it fails at once with
-// ErrBusy. For periodic work (storage sweeps, health probes) that must never
-// queue behind a command that may be stuck.
-func NoQueue(ctx context.Context) context.Context {
-	return context.WithValue(ctx, noQueueKey{}, true)
+// QueueLimit marks ctx so that a command run with it waits at most d for
+// the port: if another command still holds it by then (d = 0: at once),
+// it fails with ErrBusy. For periodic work (storage sweeps, health
+// probes) that may slip in between other commands but must never queue
+// behind one that is stuck or waiting on the network.
+func QueueLimit(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, queueLimitKey{}, max(d, 0))
 }
 
-// IsNoQueue reports whether ctx was marked with NoQueue.
-func IsNoQueue(ctx context.Context) bool {
-	v, _ := ctx.Value(noQueueKey{}).(bool)
-	return v
+// QueueLimitOf returns the limit QueueLimit put on ctx, if any.
+func QueueLimitOf(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Value(queueLimitKey{}).(time.Duration)
+	return d, ok
 }
 
 // Cmd is one command.
@@ -376,22 +377,28 @@ wait:
 	return lines, wrap(err, "")
 }
 
-// acquire takes the port for one command, failing at once with ErrBusy
-// when ctx asks not to queue and the port is taken.
+// acquire takes the port for one command, failing with ErrBusy when ctx
+// carries a QueueLimit and the port stays taken past it.
 func (e *Engine) acquire(ctx context.Context) error {
-	if IsNoQueue(ctx) {
+	var limit <-chan time.Time
+	if d, ok := QueueLimitOf(ctx); ok {
 		select {
 		case e.sem <- struct{}{}:
 			return nil
-		case <-e.done:
-			return e.Err()
 		default:
+		}
+		if d == 0 {
 			return ErrBusy
 		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		limit = t.C
 	}
 	select {
 	case e.sem <- struct{}{}:
 		return nil
+	case <-limit:
+		return ErrBusy
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-e.done:

@@ -757,12 +757,12 @@ func TestNoQueueBusy(t *testing.T) {
 	if !e.Busy() {
 		t.Error("Busy false with a command in flight")
 	}
-	_, err := e.Exec(at.NoQueue(ctx(t)), "AT+CSQ")
+	_, err := e.Exec(at.QueueLimit(ctx(t), 0), "AT+CSQ")
 	if !errors.Is(err, at.ErrBusy) {
 		t.Fatalf("probe behind a stuck command: got %v", err)
 	}
 	<-errc
-	if got, err := e.Exec(at.NoQueue(ctx(t)), "AT+CSQ"); err != nil || len(got) != 1 {
+	if got, err := e.Exec(at.QueueLimit(ctx(t), 0), "AT+CSQ"); err != nil || len(got) != 1 {
 		t.Fatalf("probe on a free port: %v %v", got, err)
 	}
 }

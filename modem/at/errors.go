@@ -22,8 +22,8 @@ var ErrTimeout = errors.New("at: timeout")
 // ErrTimeout.
 var ErrNoAnswer = fmt.Errorf("at: no answer: %w", ErrTimeout)
 
-// ErrBusy is returned, without waiting, to a command whose context was
-// marked with NoQueue while another command holds the port.
+// ErrBusy is returned to a command whose context carries a QueueLimit when
+// another command held the port for longer than that.
 var ErrBusy = errors.New("at: port busy")
 
 // CMEError is a "+CME ERROR: <n>" final result (3GPP TS 27.007 §9.2): an
