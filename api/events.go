@@ -1,20 +1,37 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
 
 // subscriberBuffer is how many events a slow event-stream client may lag
-// before it is cut off. The stream does not replay: a client that
-// reconnects lists what it missed through the REST routes (messages and
-// inbox by time), so Last-Event-ID is not read.
+// before it is cut off (it reconnects with Last-Event-ID and gets the gap
+// from the EventLog).
 const subscriberBuffer = 256
+
+// EventLog replays the durable event outbox, implemented by the gateway.
+type EventLog interface {
+	// EventsAfter returns the events that follow the one with id after,
+	// oldest first, at most limit outbox entries read, and the id of the
+	// last entry read (after itself when there is nothing more). An id
+	// that is no outbox id is ErrNotFound.
+	EventsAfter(ctx context.Context, after string, limit int) (events []Event, next string, err error)
+}
+
+// Replay bounds: a client that was away for longer than this many events
+// gets the rest through the REST routes.
+const (
+	replayPage     = 500
+	maxReplayPages = 100
+)
 
 // pingInterval is how often an idle stream carries system:ping, which
 // also keeps proxies from closing it.
@@ -110,7 +127,9 @@ var knownEvents = []string{"sms:received", "sms:sent", "sms:delivered", "sms:fai
 // "id: <event id>\nevent: <name>\ndata: <JSON envelope>\n\n". The optional
 // event query parameter (comma-separated) filters by name. An idle stream
 // carries system:ping every 25 s (a comment line instead when the filter
-// leaves it out), which keeps proxies from closing it. At most
+// leaves it out), which keeps proxies from closing it. A client that
+// reconnects with Last-Event-ID (or ?last_event_id=) first gets the events
+// it missed from Backend.Events. At most
 // Limits.EventStreams streams are open at once (429 too_many_streams
 // beyond); a client that does not accept a write within
 // Limits.StreamWriteTimeout is cut off, and Close ends every stream.
@@ -165,6 +184,13 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 	if !flush() {
 		return nil
 	}
+	// Subscribed first, replayed second: an event committed meanwhile is
+	// either in the replay or in the subscription, and skipped in the
+	// latter when it was in both.
+	replayed, ok := h.replay(w, r, want, flush)
+	if !ok {
+		return nil
+	}
 	every := h.pingEvery
 	if every <= 0 {
 		every = pingInterval
@@ -190,10 +216,17 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 			pings++
 			ev := Event{ID: fmt.Sprintf("ping-%d-%d", h.started.Unix(), pings), Event: "system:ping", Payload: json.RawMessage(`{}`)}
 			b, _ := json.Marshal(ev)
-			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ev.ID, ev.Event, b)
+			// No id: line, so a browser's Last-Event-ID stays the last
+			// outbox event's.
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Event, b)
 		case ev := <-sub.ch:
 			if len(want) > 0 && !want[ev.Event] {
 				continue
+			}
+			if replayed >= 0 {
+				if n, err := strconv.ParseInt(ev.ID, 10, 64); err == nil && n <= replayed {
+					continue // sent by the replay
+				}
 			}
 			b, err := json.Marshal(ev)
 			if err != nil {
@@ -205,6 +238,54 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 			return nil
 		}
 	}
+}
+
+// replay writes the outbox events after the request's Last-Event-ID and
+// returns the id of the last outbox entry read (-1 when nothing was
+// replayed); ok is false when the client is gone.
+func (h *Handler) replay(w http.ResponseWriter, r *http.Request, want map[string]bool, flush func() bool) (int64, bool) {
+	last := strings.TrimSpace(r.Header.Get("Last-Event-ID"))
+	if last == "" {
+		last = r.URL.Query().Get("last_event_id") // for clients that cannot set headers
+	}
+	if last == "" || h.b.Events == nil {
+		return -1, true
+	}
+	if n, err := strconv.ParseInt(last, 10, 64); err != nil || n < 0 {
+		return -1, true // not an outbox id: the stream starts now
+	}
+	cur := last
+	for page := 0; page < maxReplayPages; page++ {
+		evs, next, err := h.b.Events.EventsAfter(r.Context(), cur, replayPage)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) && r.Context().Err() == nil {
+				h.log.Warn("api: event replay failed", "after", cur, "err", err)
+			}
+			break
+		}
+		for _, ev := range evs {
+			if len(want) > 0 && !want[ev.Event] {
+				continue
+			}
+			b, err := json.Marshal(ev)
+			if err != nil {
+				continue
+			}
+			fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", oneLine(ev.ID), oneLine(ev.Event), b)
+		}
+		if !flush() {
+			return -1, false
+		}
+		if next == cur {
+			break
+		}
+		cur = next
+	}
+	n, err := strconv.ParseInt(cur, 10, 64)
+	if err != nil {
+		return -1, true
+	}
+	return n, true
 }
 
 func oneLine(s string) string {

@@ -68,11 +68,15 @@ type Options struct {
 
 // Backend groups what the handler talks to. Store is required; without
 // Modems the modem routes answer 503 and /readyz is not ready; without
-// Webhooks the android-sms-gateway webhook routes answer 503.
+// Webhooks the android-sms-gateway webhook routes answer 503; without
+// Events, /v1/events does not replay after Last-Event-ID.
 type Backend struct {
 	Store    Store
 	Modems   Modems
 	Webhooks Webhooks
+	// Events, when set, lets an event-stream client that reconnects with
+	// Last-Event-ID get what it missed from the durable outbox.
+	Events EventLog
 }
 
 // Handler is the API's http.Handler. It is safe for concurrent use. Close
