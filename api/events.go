@@ -166,13 +166,16 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 	_ = rc.SetReadDeadline(time.Time{})
 	timeout := h.opts.Limits.StreamWriteTimeout
 	flush := func() bool {
-		select {
-		case <-h.hub.done:
-			return false // close may have moved the deadline already
-		default:
-		}
 		if rc.SetWriteDeadline(time.Now().Add(timeout)) != nil {
 			return false
+		}
+		// Checked after the deadline is set: a close that came first is
+		// seen here, one that comes later cuts the new deadline itself.
+		select {
+		case <-h.hub.done:
+			_ = rc.SetWriteDeadline(time.Now())
+			return false
+		default:
 		}
 		return rc.Flush() == nil
 	}
