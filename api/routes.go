@@ -62,5 +62,8 @@ func (h *Handler) routes() *mux.Router {
 
 	h.handle(r, http.MethodGet, "/cgi-bin/sendsms", needSend, styleKannel, h.sendsms)
 	h.handle(r, http.MethodPost, "/cgi-bin/sendsms", needSend, styleKannel, h.sendsms)
+	if h.opts.Pprof {
+		h.pprofRoutes(r)
+	}
 	return r
 }

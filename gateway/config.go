@@ -150,6 +150,14 @@ type Config struct {
 	Security   SecurityConfig   `toml:"security"`
 	Callbacks  CallbacksConfig  `toml:"callbacks"`
 	Limits     LimitsConfig     `toml:"limits"`
+	Debug      DebugConfig      `toml:"debug"`
+}
+
+// DebugConfig is the [debug] table: diagnostics that are off by default.
+type DebugConfig struct {
+	// Pprof serves the Go runtime profiles at /debug/pprof/ to tokens of
+	// full scope (CPU, heap, allocations, goroutines).
+	Pprof bool `toml:"pprof"`
 }
 
 // ServerConfig is the [server] table: the HTTP API listener.

@@ -37,6 +37,25 @@ func TestParseDefaults(t *testing.T) {
 	if c.Inbound.Retries != 3 || c.Inbound.Concurrency != 4 {
 		t.Errorf("inbound = %+v", c.Inbound)
 	}
+	if c.Debug.Pprof {
+		t.Error("[debug] pprof should default off")
+	}
+}
+
+func TestParseDebug(t *testing.T) {
+	c, err := Parse("[debug]\npprof = true\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Debug.Pprof {
+		t.Error("[debug] pprof = true not read")
+	}
+	if _, err := Parse("[debug]\npprof = \"yes\"\n"); err == nil {
+		t.Error("[debug] pprof = \"yes\" accepted")
+	}
+	if _, err := Parse("[debug]\nprofile = true\n"); err == nil {
+		t.Error("unknown [debug] key accepted")
+	}
 }
 
 func TestParseStateDirectory(t *testing.T) {

@@ -182,6 +182,7 @@ func (d *daemon) start() error {
 		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
 		Registry: reg, Logger: d.log, Version: version, ExternalDLR: true,
 		AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: d.cfg.Limits.API(),
+		Pprof: d.cfg.Debug.Pprof,
 	}, api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw})
 	if err != nil {
 		return err
