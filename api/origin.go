@@ -72,7 +72,10 @@ func (h *Handler) hostAllowed(r *http.Request) bool {
 // hostOnly lower-cases a Host value and drops its port and brackets.
 func hostOnly(hostport string) string {
 	h := hostport
-	if sh, _, err := net.SplitHostPort(hostport); err == nil {
+	if sh, port, err := net.SplitHostPort(hostport); err == nil {
+		if strings.Trim(port, "0123456789") != "" {
+			return "" // "localhost:80@evil.example" names no host of ours
+		}
 		h = sh
 	}
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")

@@ -29,7 +29,7 @@ func TestDNSRebindingRefused(t *testing.T) {
 		return resp.StatusCode, string(b)
 	}
 	port := srv.URL[strings.LastIndex(srv.URL, ":"):]
-	for _, host := range []string{"evil.example" + port, "evil.example", "127.0.0.1.nip.io" + port, "192.168.1.10" + port} {
+	for _, host := range []string{"evil.example" + port, "evil.example", "127.0.0.1.nip.io" + port, "192.168.1.10" + port, "localhost.evil.example"} {
 		code, body := get(host)
 		if code != http.StatusForbidden || !strings.Contains(body, `"bad_host"`) || strings.Contains(body, "123456") {
 			t.Fatalf("Host %s: %d %s", host, code, body)
@@ -41,6 +41,8 @@ func TestDNSRebindingRefused(t *testing.T) {
 			t.Fatalf("Host %s: %d %s", host, code, body)
 		}
 	}
+	// A Host no browser sends, set directly on the request.
+	e.want(e.do("GET", "/v1/inbox", nil, "Host", "localhost:1@evil.example"), http.StatusForbidden)
 	// With tokens the Host does not matter: a rebinding page has no token.
 	e2 := newEnv(t, Options{Tokens: []Token{{Secret: "t", Scope: ScopeFull}}})
 	e2.want(e2.do("GET", "/v1/inbox", nil, "Host", "gw.example.com"), http.StatusOK)
