@@ -263,10 +263,6 @@ func (m *Modem) Exec(ctx context.Context, cmd string) ([]string, error) {
 	return m.e.Exec(ctx, cmd)
 }
 
-// Busy reports whether a command or a multi-command operation holds the
-// modem right now.
-func (m *Modem) Busy() bool { return len(m.op) > 0 || m.e.Busy() }
-
 func (m *Modem) lock(ctx context.Context) error {
 	var limit <-chan time.Time
 	if d, ok := at.QueueLimitOf(ctx); ok {

@@ -100,6 +100,10 @@ const simHelp = `control commands (one per line on stdin; N is the modem number 
   deliver N FROM TEXT...   an SMS from FROM arrives at modem N
   unplug N | replug N      pull the modem out / plug it back in
   hang N on|off            stop / resume answering
+  hang N for DURATION      stop answering for a while, e.g. 4s
+  hang N submit [DURATION] go silent at the next AT+CMGS, before its prompt
+                           (for DURATION, or until "hang N off")
+  hang N pdu [DURATION]    take the next PDU, then go silent (its answer is lost)
   fail N COUNT CODE        the next COUNT submits fail with +CMS ERROR: CODE
   delay N DURATION         time between ^Z and +CMGS, e.g. 5s
   reg N STAT               registration: 0 none, 1 home, 5 roaming
@@ -176,7 +180,27 @@ func simCommand(net *sim.Network, f []string, out io.Writer) error {
 		if err := need(3); err != nil {
 			return err
 		}
-		m.Hang(f[2] == "on")
+		var d time.Duration
+		if len(f) > 3 {
+			if d, err = time.ParseDuration(f[3]); err != nil || d <= 0 {
+				return fmt.Errorf("hang: DURATION like 4s")
+			}
+		}
+		switch f[2] {
+		case "on", "off":
+			m.Hang(f[2] == "on")
+		case "for":
+			if d <= 0 {
+				return fmt.Errorf("hang N for DURATION")
+			}
+			m.HangFor(d)
+		case "submit":
+			m.HangOnSubmit(d)
+		case "pdu":
+			m.HangOnPDU(d)
+		default:
+			return fmt.Errorf("hang N on|off|for|submit|pdu")
+		}
 	case "fail":
 		if err := need(4); err != nil {
 			return err

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.bug.st/serial"
+
+	"smsgw/modem/sim"
 )
 
 func TestSimCommand(t *testing.T) {
@@ -86,5 +88,28 @@ func TestSimCommandUsage(t *testing.T) {
 	}
 	if code := runSim(context.Background(), []string{"--dir", t.TempDir(), "--profile", "nokia"}, nil, &out, &errw); code != 2 {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// The hang control line takes the stall faults.
+func TestSimHangCommands(t *testing.T) {
+	n := sim.NewNetwork(sim.NetworkOptions{})
+	defer n.Close()
+	m, err := n.AddModem(context.Background(), sim.Options{Dir: t.TempDir(), Name: "modem0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{"hang 0 submit 4s", "hang 0 pdu", "hang 0 for 1h", "hang 0 off"} {
+		if err := simCommand(n, strings.Fields(line), io.Discard); err != nil {
+			t.Errorf("%q: %v", line, err)
+		}
+	}
+	if m.Hung() {
+		t.Error("hang 0 off left the modem silent")
+	}
+	for _, line := range []string{"hang 0 for", "hang 0 submit soon", "hang 0 sideways"} {
+		if err := simCommand(n, strings.Fields(line), io.Discard); err == nil {
+			t.Errorf("%q accepted", line)
+		}
 	}
 }
