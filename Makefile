@@ -12,7 +12,7 @@ FUZZTIME_LONG  ?= 60s
 SOAK_ROUNDS    ?= 25
 SOAK_SEED      ?=
 
-.PHONY: all build test lint unit fuzz bench soak run clean cross deb package-check
+.PHONY: all build test lint unit tidy-check fuzz bench soak run clean cross deb package-check
 
 all: build
 
@@ -32,6 +32,11 @@ lint:
 
 unit:
 	$(GO) test -race -count=1 -timeout 15m $(PKG)
+
+# Fails when go.mod or go.sum differ from what `go mod tidy` would write, so
+# go.mod keeps saying what the project depends on (direct vs // indirect).
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit the result"; exit 1; }
 
 # Explores every fuzz target for FUZZTIME_LONG (FUZZ_PKGS limits the
 # packages). A failing input is written under the package's
