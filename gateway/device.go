@@ -137,6 +137,11 @@ func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bo
 	}
 	m, err := modem.Open(ctx, port, cfg)
 	if err != nil {
+		if errors.Is(err, modem.ErrNoResponse) || errors.Is(err, at.ErrTimeout) {
+			// Silent, not broken: the pool watches a benched silent
+			// modem and takes it back as soon as it answers.
+			return nil, fmt.Errorf("%w: %w", pool.ErrUnresponsive, err)
+		}
 		return nil, err
 	}
 	id, err := m.Identity(ctx)

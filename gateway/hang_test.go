@@ -34,9 +34,7 @@ func TestSilentModemMidBurst(t *testing.T) {
 }
 
 func silentModemMidBurst(t *testing.T, stall time.Duration) {
-	r := newRig(t, rigOptions{modems: 3, submitDelay: 100 * time.Millisecond, config: func(c *Config) {
-		c.Retry.BenchFor = D(5 * time.Second)
-	}})
+	r := newRig(t, rigOptions{modems: 3, submitDelay: 100 * time.Millisecond})
 	if r.cfg.Retry.PromptTimeout.Duration != 10*time.Second {
 		t.Fatalf("prompt timeout %v: the test measures the default", r.cfg.Retry.PromptTimeout)
 	}
@@ -103,6 +101,7 @@ func silentModemMidBurst(t *testing.T, stall time.Duration) {
 
 	// Back in service once it answers again.
 	if stall <= 0 {
+		r.waitFor("silent modem taken out of service", 60*time.Second, func() bool { return r.member("sim0").State() != "ready" })
 		silent.Hang(false)
 	}
 	r.waitFor("silent modem ready again", 60*time.Second, func() bool { return r.member("sim0").State() == "ready" })

@@ -356,7 +356,12 @@ func (p *Pool) supervise(port, key string, spec Spec, m *Member, static bool) {
 			}
 			log.Warn("modem open failed", "err", err, "failures", failures)
 			step = min(step+1, 2)
-			if !p.restAfterFailure(log, m, &failures) {
+			// A modem benched for silence is watched while it rests.
+			watch := ""
+			if errors.Is(err, ErrUnresponsive) {
+				watch = port
+			}
+			if !p.restAfterFailure(log, m, &failures, watch, spec.Baud) {
 				break
 			}
 			continue
@@ -410,7 +415,7 @@ func (p *Pool) supervise(port, key string, spec Spec, m *Member, static bool) {
 		if p.ctx.Err() != nil {
 			break
 		}
-		if failures > 0 && !p.restAfterFailure(log, m, &failures) {
+		if failures > 0 && !p.restAfterFailure(log, m, &failures, "", 0) {
 			break
 		}
 		if !static && !portPresent(port) {
@@ -449,14 +454,46 @@ func (p *Pool) runSession(m *Member, dev Device) error {
 
 // restAfterFailure waits the backoff for the failure count, benching the
 // modem after BenchAfter failures. False means the pool is stopping.
-func (p *Pool) restAfterFailure(log *slog.Logger, m *Member, failures *int) bool {
+//
+// watch, when set, is the port of a modem that failed because it did not
+// answer at all: while it is benched it is probed (a bare AT, every
+// Interval), and the bench ends as soon as it answers again, so a modem
+// that was silent for a while is back in service within seconds of
+// waking rather than after BenchFor. A modem that answers but fails in
+// some other way rests the whole BenchFor.
+func (p *Pool) restAfterFailure(log *slog.Logger, m *Member, failures *int, watch string, baud int) bool {
 	if *failures >= p.o.BenchAfter {
 		log.Error("modem benched after repeated failures", "failures", *failures, "for", p.o.BenchFor)
 		if m != nil {
 			p.setState(m, StateBenched, nil)
 		}
 		*failures = 0
-		return p.sleep(p.o.BenchFor)
+		if watch == "" || p.o.Probe == nil {
+			return p.sleep(p.o.BenchFor)
+		}
+		until := time.Now().Add(p.o.BenchFor)
+		for {
+			left := time.Until(until)
+			if left <= 0 {
+				return true
+			}
+			if !p.sleep(min(p.o.Interval, left)) {
+				return false
+			}
+			if !portPresent(watch) {
+				continue
+			}
+			ctx, cancel := context.WithTimeout(p.ctx, p.o.ProbeTimeout)
+			err := p.o.Probe(ctx, watch, baud)
+			cancel()
+			if err == nil {
+				log.Info("benched modem answers again; trying it now")
+				return true
+			}
+			if p.ctx.Err() != nil {
+				return false
+			}
+		}
 	}
 	d := p.o.Backoff << min(*failures-1, 20)
 	d = min(d, p.o.MaxBackoff)

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -276,5 +277,55 @@ func TestIMEIMismatchRefused(t *testing.T) {
 	m, _ := p.Member("office")
 	if !d.closed.Load() || m.State() == StateReady {
 		t.Errorf("wrong device adopted: %+v", m.Status())
+	}
+}
+
+// A modem benched because it did not answer is watched while it rests and
+// comes back as soon as it answers, not after BenchFor; one that fails in
+// another way rests the whole time.
+func TestBenchedSilentModemBackWhenItAnswers(t *testing.T) {
+	for _, silent := range []bool{true, false} {
+		h := newHarness(t)
+		port := filepath.Join(t.TempDir(), "ttyUSB0")
+		touch(t, port)
+		var answers atomic.Bool
+		var probes atomic.Int32
+		o := h.options()
+		o.Specs = []Spec{{ID: "m1", Port: port}}
+		o.BenchAfter, o.BenchFor = 2, time.Hour
+		o.Open = func(ctx context.Context, port string, spec Spec, reset bool) (Device, error) {
+			if !answers.Load() {
+				if silent {
+					return nil, fmt.Errorf("%w: no answer to AT", ErrUnresponsive)
+				}
+				return nil, errors.New("SIM failure")
+			}
+			d := &fakeDev{id: Identity{IMEI: "1"}, lost: make(chan struct{})}
+			return d, nil
+		}
+		o.Probe = func(ctx context.Context, port string, baud int) error {
+			probes.Add(1)
+			if answers.Load() {
+				return nil
+			}
+			return errors.New("no answer")
+		}
+		p := startPool(t, o)
+		m, _ := p.Member("m1")
+		h.waitState(m, StateBenched)
+		for deadline := time.Now().Add(10 * time.Second); silent && probes.Load() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("a benched silent modem is never probed")
+			}
+		}
+		answers.Store(true)
+		if silent {
+			h.waitState(m, StateReady)
+			continue
+		}
+		time.Sleep(200 * time.Millisecond) // ten probe intervals
+		if st := m.State(); st != StateBenched || probes.Load() != 0 {
+			t.Errorf("a modem benched for another failure: state %s after %d probes; want it resting", st, probes.Load())
+		}
 	}
 }
