@@ -12,7 +12,7 @@ FUZZTIME_LONG  ?= 60s
 SOAK_ROUNDS    ?= 25
 SOAK_SEED      ?=
 
-.PHONY: all build test lint unit tidy-check fuzz bench soak run clean cross deb package-check
+.PHONY: all build test lint unit tidy-check fuzz bench bench-daemon soak run clean cross deb package-check
 
 all: build
 
@@ -54,6 +54,17 @@ soak: build
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKG)
+
+# The whole daemon measured from outside: bin/smsgw serve on 4 emulated
+# modems, driven over HTTP by the test process, one table beside the API,
+# queue and gateway benchmarks run alone (see TestBenchDaemon for the
+# SMSGW_BENCH_* knobs). BENCH_PROFILE=dir writes CPU and allocation
+# profiles of the daemon during the accept phase.
+BENCH_PROFILE  ?=
+bench-daemon: build
+	SMSGW_BENCH=1 SMSGW_BENCH_BIN=$(abspath $(BIN)) SMSGW_BENCH_GO=$(GO) \
+	  SMSGW_BENCH_PROFILE=$(if $(BENCH_PROFILE),$(abspath $(BENCH_PROFILE))) \
+	  $(GO) test -run '^TestBenchDaemon$$' -count=1 -v -timeout 30m ./cmd/smsgw/
 
 run: build
 	$(BIN) serve --simulate 2
