@@ -214,7 +214,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	onPart := func(i, mr int) error {
 		p := todo[i]
 		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: max(mr, 0)}
-		err := s.record(log, func(ctx context.Context) error {
+		err := s.record(log, "sent part", func(ctx context.Context) error {
 			if i < len(todo)-1 {
 				return s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
 			}
@@ -253,21 +253,22 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	return "", nil
 }
 
-// record commits what the modem confirmed about a part. That record is the
-// only thing that keeps the part from being sent again, so neither a
-// graceful stop nor an abort may cancel it: it runs on a context that
-// cannot end, and a failing store is retried with backoff until it takes
-// the record. It gives up only when retrying cannot help: the store is
+// record commits the outcome of a part: what the modem confirmed (the only
+// thing that keeps a sent part from being sent again), or how the attempt
+// ended. Neither a graceful stop nor an abort may cancel it: it runs on a
+// context that cannot end, and a failing store is retried with backoff
+// until it takes the record, so no message is left "sending" until the
+// next start. It gives up only when retrying cannot help: the store is
 // closed (the process is going away; recovery at the next start applies
 // the policy) or the attempt is no longer ours.
-func (s *session) record(log *slog.Logger, fn func(ctx context.Context) error) error {
+func (s *session) record(log *slog.Logger, what string, fn func(ctx context.Context) error) error {
 	ctx := context.WithoutCancel(s.sendCtx)
 	wait := recordBackoff
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
 		if err == nil {
 			if attempt > 1 {
-				log.Info("sent part recorded after retries", "attempts", attempt)
+				log.Info(what+" recorded after retries", "attempts", attempt)
 			}
 			return nil
 		}
@@ -275,7 +276,7 @@ func (s *session) record(log *slog.Logger, fn func(ctx context.Context) error) e
 			errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
 			return err
 		}
-		log.Warn("recording a sent part failed; retrying", "attempt", attempt, "in", wait, "err", err)
+		log.Warn("recording a "+what+" failed; retrying", "attempt", attempt, "in", wait, "err", err)
 		time.Sleep(wait)
 		wait = min(2*wait, maxRecordBackoff)
 	}
@@ -300,7 +301,6 @@ const (
 //     (at-least-once) or mark uncertain (at-most-once). Never released.
 //   - An answer (+CMS ERROR...): the modem's verdict, classified.
 func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err error) (queue.ErrorClass, error) {
-	ctx := context.WithoutCancel(s.sendCtx)
 	lost := false
 	select {
 	case <-s.dev.Lost():
@@ -308,7 +308,7 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 	default:
 	}
 	if unanswered(err) && !onWire(err) {
-		if rerr := s.g.store.Release(ctx, job.AttemptID); rerr != nil {
+		if rerr := s.record(log, "release", func(ctx context.Context) error { return s.g.store.Release(ctx, job.AttemptID) }); rerr != nil {
 			log.Error("release failed", "err", rerr)
 		}
 		s.m.NoteError(err)
@@ -330,7 +330,10 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 			s.m.CountFailed(-1)
 			s.m.NoteError(err)
 			why := "the part was on the wire when the modem stopped answering; not resent (retry.policy at-most-once): " + err.Error()
-			if _, merr := s.g.store.MarkUncertain(ctx, job.AttemptID, why); merr != nil {
+			if merr := s.record(log, "uncertain part", func(ctx context.Context) error {
+				_, err := s.g.store.MarkUncertain(ctx, job.AttemptID, why)
+				return err
+			}); merr != nil {
 				log.Error("mark uncertain", "err", merr)
 			}
 			log.Warn("send uncertain", "err", err)
@@ -339,7 +342,10 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 				Err: "uncertain, resending (retry.policy at-least-once): " + err.Error()}
 			s.m.CountFailed(-1)
 			s.m.NoteError(err)
-			if _, merr := s.g.store.MarkFailed(ctx, job.AttemptID, f); merr != nil {
+			if merr := s.record(log, "uncertain part", func(ctx context.Context) error {
+				_, err := s.g.store.MarkFailed(ctx, job.AttemptID, f)
+				return err
+			}); merr != nil {
 				log.Error("mark failed", "err", merr)
 			}
 			log.Warn("send uncertain; will resend", "err", err)
@@ -361,7 +367,10 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 	}
 	s.m.CountFailed(code)
 	s.m.NoteError(err)
-	if _, merr := s.g.store.MarkFailed(ctx, job.AttemptID, f); merr != nil {
+	if merr := s.record(log, "failed part", func(ctx context.Context) error {
+		_, err := s.g.store.MarkFailed(ctx, job.AttemptID, f)
+		return err
+	}); merr != nil {
 		log.Error("mark failed", "err", merr)
 	}
 	log.Warn("send failed", "class", f.Class, "code", f.Code, "err", err)
