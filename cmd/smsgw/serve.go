@@ -294,7 +294,15 @@ func (d *daemon) dumpTraces() {
 		for _, l := range lines {
 			b = append(append(b, l...), '\n')
 		}
-		if err := os.WriteFile(p, b, 0o600); err != nil {
+		// Written aside and renamed, so that whoever watches the folder for
+		// a dump never reads a half-written one.
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, b, 0o600); err != nil {
+			d.log.Error("AT trace dump failed", "modem", m.ID(), "err", err)
+			continue
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			os.Remove(tmp)
 			d.log.Error("AT trace dump failed", "modem", m.ID(), "err", err)
 			continue
 		}
