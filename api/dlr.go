@@ -160,14 +160,23 @@ func (n *dlrNotifier) retry(ev Event, target string) {
 // delivers events from a durable outbox registers it as a consumer (and
 // sets Options.ExternalDLR so Publish does not call back as well); the
 // callback then survives restarts and gets the outbox's retry policy.
-// Events that are not delivery reports of Kannel messages return nil.
+// Events that are not delivery reports of Kannel messages with a dlr-url
+// return ErrNoCallback, so that the outbox counts them as skipped rather
+// than delivered.
 func (h *Handler) KannelDLR(ctx context.Context, ev Event) error {
 	target, err := h.dlr.target(ctx, ev)
-	if err != nil || target == "" {
+	if err != nil {
 		return err
+	}
+	if target == "" {
+		return ErrNoCallback
 	}
 	return h.dlr.call(ctx, target)
 }
+
+// ErrNoCallback is KannelDLR's answer for an event that asks for no
+// callback: not a delivery report, or a message sent without a dlr-url.
+var ErrNoCallback = errors.New("api: event asks for no dlr-url callback")
 
 // call makes one GET of target; a 5xx or a network error is worth a retry,
 // a 4xx is not (the receiver refuses it).

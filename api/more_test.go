@@ -3,6 +3,7 @@ package api
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -256,9 +257,16 @@ func TestKannelDLRExternal(t *testing.T) {
 	if len(calls) != 2 || <-calls != "t=1" {
 		t.Fatalf("%d calls", len(calls))
 	}
-	// Not a Kannel message, not a report: nothing to do.
-	if err := e.h.KannelDLR(t.Context(), Event{Event: "sms:received", Payload: p}); err != nil {
-		t.Fatal(err)
+	// Not a report, or a message sent without a dlr-url: nothing to do,
+	// and said so, so that the outbox counts it as skipped.
+	if err := e.h.KannelDLR(t.Context(), Event{Event: "sms:received", Payload: p}); !errors.Is(err, ErrNoCallback) {
+		t.Fatalf("a received message: %v, want ErrNoCallback", err)
+	}
+	e.want(e.do("POST", "/v1/messages", map[string]any{"to": []string{"+4915112345678"}, "text": "no callback"}), 202)
+	page, _ = e.store.Messages(t.Context(), MessageFilter{Limit: 1})
+	plain, _ := json.Marshal(EventPayload{MessageID: page.Messages[0].ID})
+	if err := e.h.KannelDLR(t.Context(), Event{Event: "sms:delivered", Payload: plain}); !errors.Is(err, ErrNoCallback) {
+		t.Fatalf("a message without a dlr-url: %v, want ErrNoCallback", err)
 	}
 }
 

@@ -342,7 +342,11 @@ func (g *Gateway) consumers() []hooks.Consumer {
 				if ev.Kind == EventReceived {
 					return hooks.ErrSkip // delivery reports concern sent messages only
 				}
-				return dlr(ctx, api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+				err := dlr(ctx, api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+				if errors.Is(err, api.ErrNoCallback) {
+					return hooks.ErrSkip
+				}
+				return err
 			}})
 	}
 	if g.opts.Publish != nil {
