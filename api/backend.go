@@ -2,23 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"time"
-)
 
-// Message states, as stored by the queue and shown by the API.
-const (
-	StateQueued    = "queued"
-	StateSending   = "sending"
-	StateSent      = "sent"
-	StateDelivered = "delivered"
-	StateFailed    = "failed"
-	StateExpired   = "expired"
-	StateCancelled = "cancelled"
-	StateUncertain = "uncertain"
+	"smsgw"
 )
-
-var allStates = []string{StateQueued, StateSending, StateSent, StateDelivered, StateFailed, StateExpired, StateCancelled, StateUncertain}
 
 // NewMessage is one recipient's message as the API hands it to the Store.
 // Numbers are already normalised to E.164, the coding is resolved and the
@@ -42,12 +29,12 @@ type NewMessage struct {
 // share an idempotency key.
 type SubmitRequest struct {
 	// IdempotencyKey, when set, makes the submission happen at most once:
-	// a second Submit with the same key and RequestHash returns the first
-	// one's messages with Replayed set; with another hash it fails with
-	// ErrIdempotencyMismatch.
+	// a second Submit with the same key and Fingerprint returns the first
+	// one's messages with Replayed set; with another fingerprint it fails
+	// with smsgw.ErrIdempotencyMismatch.
 	IdempotencyKey string
-	// RequestHash identifies the request's content (a hex SHA-256).
-	RequestHash string
+	// Fingerprint identifies the request's content as the client sent it.
+	Fingerprint smsgw.Fingerprint
 	// Batch is the caller's id for the group (android-sms-gateway's message
 	// id); empty lets the store choose one.
 	Batch    string
@@ -87,7 +74,7 @@ type Message struct {
 	Batch          string            `json:"batch,omitempty"`
 	To             string            `json:"to"`
 	Text           string            `json:"text"`
-	State          string            `json:"state"`
+	State          smsgw.State       `json:"state"`
 	Coding         string            `json:"coding"`
 	PartCount      int               `json:"part_count"`
 	Priority       int               `json:"priority"`
@@ -111,7 +98,7 @@ type Message struct {
 
 // MessageFilter selects outbound messages; zero fields do not filter.
 type MessageFilter struct {
-	States []string
+	States []smsgw.State
 	To     string
 	Batch  string
 	Since  time.Time // created at or after
@@ -168,14 +155,14 @@ type InboxPage struct {
 }
 
 // Store is the durable queue as the API uses it. Implementations are safe
-// for concurrent use. Errors use the sentinels of this package (ErrNotFound,
-// ErrConflict, ErrIdempotencyMismatch, ErrUnavailable) where they apply.
+// for concurrent use. Errors use the sentinels of package smsgw (smsgw.ErrNotFound,
+// smsgw.ErrConflict, smsgw.ErrIdempotencyMismatch, smsgw.ErrUnavailable) where they apply.
 type Store interface {
 	// Submit commits the messages durably before returning.
 	Submit(ctx context.Context, req SubmitRequest) (SubmitResult, error)
 	Message(ctx context.Context, id string) (Message, error)
 	Messages(ctx context.Context, f MessageFilter) (MessagePage, error)
-	// Cancel cancels a message not yet on the wire; ErrConflict otherwise.
+	// Cancel cancels a message not yet on the wire; smsgw.ErrConflict otherwise.
 	Cancel(ctx context.Context, id string) (Message, error)
 	// Retry puts an uncertain, failed or expired message back in the queue
 	// with fresh retry counters; another state is an *Error with
@@ -185,7 +172,7 @@ type Store interface {
 	Inbox(ctx context.Context, f InboxFilter) (InboxPage, error)
 	DeleteInbound(ctx context.Context, id string) error
 	// Counts returns the number of outbound messages in each state.
-	Counts(ctx context.Context) (map[string]int64, error)
+	Counts(ctx context.Context) (map[smsgw.State]int64, error)
 	// Ping reports whether the database is open and answering.
 	Ping(ctx context.Context) error
 }
@@ -234,7 +221,7 @@ func (m ModemStatus) Registered() bool {
 // Modems is the daemon's live modem pool, implemented by the gateway.
 type Modems interface {
 	Modems(ctx context.Context) ([]ModemStatus, error)
-	// Modem returns one modem or ErrNotFound.
+	// Modem returns one modem or smsgw.ErrNotFound.
 	Modem(ctx context.Context, id string) (ModemStatus, error)
 	// USSD sends a USSD code (e.g. "*100#") on the modem and returns the
 	// network's reply text.
@@ -256,19 +243,8 @@ type Webhooks interface {
 	// AddWebhook stores w; an empty ID is assigned. Registering an existing
 	// ID replaces it, as android-sms-gateway does.
 	AddWebhook(ctx context.Context, w Webhook) (Webhook, error)
-	// DeleteWebhook removes one or returns ErrNotFound.
+	// DeleteWebhook removes one or returns smsgw.ErrNotFound.
 	DeleteWebhook(ctx context.Context, id string) error
-}
-
-// Event is one gateway event, the same envelope the webhooks get:
-// {"id","webhookId","deviceId","event","payload"}. Event names are
-// sms:received, sms:sent, sms:delivered, sms:failed (and system:ping).
-type Event struct {
-	ID        string          `json:"id"`
-	WebhookID string          `json:"webhookId,omitempty"`
-	DeviceID  string          `json:"deviceId"`
-	Event     string          `json:"event"`
-	Payload   json.RawMessage `json:"payload"`
 }
 
 // EventPayload is the part of an event's payload the API reads (for the

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // TestCallbackTargetsRefused: a send-scope client cannot make the daemon
@@ -89,7 +91,7 @@ func TestDLRRedirectNotFollowed(t *testing.T) {
 	page, _ := e.store.Messages(t.Context(), MessageFilter{Limit: 1})
 	id := page.Messages[0].ID
 	p, _ := json.Marshal(EventPayload{MessageID: id, DeliveredAt: time.Now().Format(time.RFC3339)})
-	if err := e.h.KannelDLR(t.Context(), Event{ID: "e1", Event: "sms:delivered", Payload: p}); err != nil {
+	if err := e.h.KannelDLR(t.Context(), smsgw.Event{ID: "e1", Event: "sms:delivered", Payload: p}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -113,7 +115,7 @@ func TestDLRErrorHasNoSecrets(t *testing.T) {
 	e.want(e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=1&dlr-url="+url.QueryEscape(dlr), nil), http.StatusAccepted)
 	page, _ := e.store.Messages(t.Context(), MessageFilter{Limit: 1})
 	p, _ := json.Marshal(EventPayload{MessageID: page.Messages[0].ID})
-	err := e.h.KannelDLR(t.Context(), Event{ID: "e1", Event: "sms:delivered", Payload: p})
+	err := e.h.KannelDLR(t.Context(), smsgw.Event{ID: "e1", Event: "sms:delivered", Payload: p})
 	if err == nil {
 		t.Fatal("a refused connection reported success")
 	}

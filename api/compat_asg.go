@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
+
+	"smsgw"
 )
 
 // android-sms-gateway (SMSGate) local-server compatibility. A modem stands
@@ -72,15 +74,15 @@ func asgError(w http.ResponseWriter, e *Error) {
 }
 
 // asgState maps a queue state to SMSGate's ProcessState.
-func asgState(s string) string {
+func asgState(s smsgw.State) string {
 	switch s {
-	case StateQueued:
+	case smsgw.StateQueued:
 		return "Pending"
-	case StateSending:
+	case smsgw.StateSending:
 		return "Processed"
-	case StateSent:
+	case smsgw.StateSent:
 		return "Sent"
-	case StateDelivered:
+	case smsgw.StateDelivered:
 		return "Delivered"
 	}
 	return "Failed"
@@ -88,18 +90,18 @@ func asgState(s string) string {
 
 var asgOrder = map[string]int{"Pending": 0, "Processed": 1, "Sent": 2, "Delivered": 3, "Failed": 4}
 
-func asgStatesFor(s string) []string {
+func asgStatesFor(s string) []smsgw.State {
 	switch s {
 	case "Pending":
-		return []string{StateQueued}
+		return []smsgw.State{smsgw.StateQueued}
 	case "Processed":
-		return []string{StateSending}
+		return []smsgw.State{smsgw.StateSending}
 	case "Sent":
-		return []string{StateSent}
+		return []smsgw.State{smsgw.StateSent}
 	case "Delivered":
-		return []string{StateDelivered}
+		return []smsgw.State{smsgw.StateDelivered}
 	case "Failed":
-		return []string{StateFailed, StateExpired, StateCancelled, StateUncertain}
+		return []smsgw.State{smsgw.StateFailed, smsgw.StateExpired, smsgw.StateCancelled, smsgw.StateUncertain}
 	}
 	return nil
 }
@@ -125,7 +127,7 @@ func asgView(batch string, msgs []Message) ASGMessageState {
 		if st == "Failed" {
 			e := m.Error
 			if e == "" {
-				e = m.State
+				e = string(m.State)
 			}
 			rs.Error = &e
 		}
@@ -274,7 +276,7 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 		batch = newID()
 	}
 	key := batchKeyPrefix + batch
-	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, RequestHash: requestHash("asg", msgs, req.TTL), Batch: batch, Messages: msgs})
+	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, Fingerprint: requestFingerprint("asg", msgs, req.TTL), Batch: batch, Messages: msgs})
 	if err != nil {
 		if errorsIsConflict(err) {
 			return errorf(http.StatusConflict, CodeConflict, "id", "Message with such ID already exists")
@@ -492,10 +494,6 @@ func (h *Handler) asgWebhooks(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
-// system:ping goes to /v1/events streams only: a webhook for it would
-// never be called.
-var webhookEvents = []string{"sms:received", "sms:sent", "sms:delivered", "sms:failed"}
-
 func (h *Handler) asgAddWebhook(w http.ResponseWriter, r *http.Request) *Error {
 	if h.b.Webhooks == nil {
 		return h.noWebhooks()
@@ -512,11 +510,11 @@ func (h *Handler) asgAddWebhook(w http.ResponseWriter, r *http.Request) *Error {
 		return badField("url", "url must be an absolute http or https URL")
 	}
 	ok := false
-	for _, ev := range webhookEvents {
+	for _, ev := range smsgw.WebhookEvents {
 		ok = ok || ev == req.Event
 	}
 	if !ok {
-		return badField("event", "event must be one of %s", strings.Join(webhookEvents, ", "))
+		return badField("event", "event must be one of %s", strings.Join(smsgw.WebhookEvents, ", "))
 	}
 	if len(req.ID) > 36 {
 		return badField("id", "id is at most 36 characters")

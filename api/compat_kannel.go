@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+
+	"smsgw"
 )
 
 // Kannel sendsms compatibility (smsbox's /cgi-bin/sendsms): the parameters
@@ -130,7 +132,7 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 		// Kannel users write international numbers without the '+' (an
 		// unescaped '+' in a URL arrives as a space anyway): bare digits
 		// that do not start with the trunk prefix 0 are international.
-		if allDigits(n) && len(n) >= 8 && n[0] != '0' {
+		if isDigits(n) && len(n) >= 8 && n[0] != '0' {
 			d.to[i] = "+" + n
 		}
 	}
@@ -218,8 +220,8 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	_, err = h.b.Store.Submit(r.Context(), SubmitRequest{Messages: msgs})
 	if err != nil {
-		if errors.Is(err, ErrUnavailable) || backendError(err, "").Status >= 500 {
-			if !errors.Is(err, ErrUnavailable) {
+		if errors.Is(err, smsgw.ErrUnavailable) || backendError(err, "").Status >= 500 {
+			if !errors.Is(err, smsgw.ErrUnavailable) {
 				h.log.Error("api: sendsms store failed", "err", err)
 			}
 			writeKannel(w, http.StatusServiceUnavailable, "Temporal failure, try again later")
@@ -370,4 +372,14 @@ func decodeUTF16(b []byte, little bool) (string, error) {
 		return "", fmt.Errorf("UTF-16 text has an unpaired surrogate")
 	}
 	return s, nil
+}
+
+// isDigits reports whether s is a non-empty run of ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 func TestASGSendAndState(t *testing.T) {
@@ -309,7 +311,7 @@ func TestKannelSendsms(t *testing.T) {
 		}
 	}
 	// A store that cannot take the message: Kannel's 503 text.
-	e.h.b.Store = failingStore{e.store, fmt.Errorf("disk full: %w", ErrUnavailable)}
+	e.h.b.Store = failingStore{e.store, fmt.Errorf("disk full: %w", smsgw.ErrUnavailable)}
 	r = get("to=%2B4915112345678&text=x")
 	if r.code != 503 || string(r.body) != "Temporal failure, try again later" {
 		t.Fatalf("%d %q", r.code, r.body)
@@ -333,11 +335,11 @@ func TestKannelDLRCallback(t *testing.T) {
 	id := page.Messages[0].ID
 	e.markSent(id, 7)
 	// sms:sent is not in mask 3 (only 1 and 2): no call for it.
-	e.h.Publish(Event{ID: "ev1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"` + id + `"}`)})
+	e.h.Publish(smsgw.Event{ID: "ev1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"` + id + `"}`)})
 	e.report(id, 7, true)
 	at := time.Unix(1767225600, 0).UTC()
 	p, _ := json.Marshal(EventPayload{MessageID: id, PhoneNumber: "+4915112345678", DeliveredAt: at.Format(time.RFC3339)})
-	e.h.Publish(Event{ID: "ev2", Event: "sms:delivered", DeviceID: "m1", Payload: p})
+	e.h.Publish(smsgw.Event{ID: "ev2", Event: "sms:delivered", DeviceID: "m1", Payload: p})
 	var u *url.URL
 	select {
 	case u = <-calls:

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"smsgw"
 	"smsgw/internal/callback"
 )
 
@@ -28,7 +29,7 @@ type dlrNotifier struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	sem      chan struct{}
-	jobs     chan Event
+	jobs     chan smsgw.Event
 	start    sync.Once
 	backoff  time.Duration // first retry delay; doubles
 	attempts int
@@ -42,24 +43,24 @@ const (
 func newDLRNotifier(h *Handler) *dlrNotifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR),
-		jobs: make(chan Event, dlrQueue), backoff: time.Second, attempts: 4}
+		jobs: make(chan smsgw.Event, dlrQueue), backoff: time.Second, attempts: 4}
 }
 
 func isReportEvent(name string) bool {
-	return name == "sms:sent" || name == "sms:delivered" || name == "sms:failed"
+	return name == smsgw.EventSent || name == smsgw.EventDelivered || name == smsgw.EventFailed
 }
 
 // target returns the dlr-url to call for ev, with its escapes expanded,
 // or "" when ev is no delivery report for a Kannel message that asked for
 // one of this type.
-func (n *dlrNotifier) target(ctx context.Context, ev Event) (string, error) {
+func (n *dlrNotifier) target(ctx context.Context, ev smsgw.Event) (string, error) {
 	var typ int
 	switch ev.Event {
-	case "sms:sent":
+	case smsgw.EventSent:
 		typ = dlrSMSCAccepted
-	case "sms:delivered":
+	case smsgw.EventDelivered:
 		typ = dlrDelivered
-	case "sms:failed":
+	case smsgw.EventFailed:
 		typ = dlrUndelivered // refined to 16 below when it never left
 	default:
 		return "", nil
@@ -69,7 +70,7 @@ func (n *dlrNotifier) target(ctx context.Context, ev Event) (string, error) {
 		return "", nil
 	}
 	m, err := n.h.b.Store.Message(ctx, p.MessageID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, smsgw.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
@@ -90,7 +91,7 @@ func (n *dlrNotifier) target(ctx context.Context, ev Event) (string, error) {
 }
 
 // handle queues ev for the lookup worker (the Publish path).
-func (n *dlrNotifier) handle(ev Event) {
+func (n *dlrNotifier) handle(ev smsgw.Event) {
 	if !isReportEvent(ev.Event) || n.ctx.Err() != nil {
 		return
 	}
@@ -109,7 +110,7 @@ func (n *dlrNotifier) handle(ev Event) {
 func (n *dlrNotifier) worker() {
 	defer n.wg.Done()
 	for {
-		var ev Event
+		var ev smsgw.Event
 		select {
 		case <-n.ctx.Done():
 			return
@@ -135,7 +136,7 @@ func (n *dlrNotifier) worker() {
 	}
 }
 
-func (n *dlrNotifier) retry(ev Event, target string) {
+func (n *dlrNotifier) retry(ev smsgw.Event, target string) {
 	delay := n.backoff
 	for i := 0; i < n.attempts; i++ {
 		if i > 0 {
@@ -163,7 +164,7 @@ func (n *dlrNotifier) retry(ev Event, target string) {
 // Events that are not delivery reports of Kannel messages with a dlr-url
 // return ErrNoCallback, so that the outbox counts them as skipped rather
 // than delivered.
-func (h *Handler) KannelDLR(ctx context.Context, ev Event) error {
+func (h *Handler) KannelDLR(ctx context.Context, ev smsgw.Event) error {
 	target, err := h.dlr.target(ctx, ev)
 	if err != nil {
 		return err
@@ -233,7 +234,7 @@ func wasSent(m Message) bool {
 
 // expandDLR replaces Kannel's escapes in a dlr-url; every value is
 // URL-escaped, as Kannel does.
-func expandDLR(tmpl string, typ int, m Message, p EventPayload, ev Event) string {
+func expandDLR(tmpl string, typ int, m Message, p EventPayload, ev smsgw.Event) string {
 	at := time.Now()
 	for _, s := range []string{p.DeliveredAt, p.FailedAt, p.SentAt} {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {

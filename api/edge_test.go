@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // steppingClock returns a clock that moves on by step at every reading, as
@@ -45,8 +47,8 @@ func TestIdempotentRetryWithTTL(t *testing.T) {
 	exp := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 	other = e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"otp 1234","expires_at":"`+exp+`"}`, "Idempotency-Key", "ttl-1")
 	e.want(other, 409)
-	if n, _ := e.store.Counts(t.Context()); n[StateQueued] != 1 {
-		t.Fatalf("queued %d, want 1", n[StateQueued])
+	if n, _ := e.store.Counts(t.Context()); n[smsgw.StateQueued] != 1 {
+		t.Fatalf("queued %d, want 1", n[smsgw.StateQueued])
 	}
 }
 
@@ -76,7 +78,7 @@ func TestUnknownModem(t *testing.T) {
 	if asg.Code != 422 || asg.Message == "" {
 		t.Fatalf("SMSGate shape: %s", r.body)
 	}
-	if n, _ := e.store.Counts(t.Context()); n[StateQueued] != 0 {
+	if n, _ := e.store.Counts(t.Context()); n[smsgw.StateQueued] != 0 {
 		t.Fatalf("refused sends were queued: %v", n)
 	}
 	// m2 is offline, but configured: the message waits for it.
@@ -111,8 +113,8 @@ func TestUSSDErrors(t *testing.T) {
 		{&USSDError{Kind: USSDNetwork, Reason: "the network does not support this code (+CUSD status 4)"}, 502, CodeUSSDNetwork, "status 4"},
 		{&USSDError{Kind: USSDTimeout, Reason: "the network timed out (+CUSD status 5)"}, 504, CodeUSSDTimeout, "status 5"},
 		{fmt.Errorf("wrapped: %w", &USSDError{Kind: USSDRefused, Reason: "ERROR"}), 422, CodeUSSDRefused, "ERROR"},
-		{fmt.Errorf("a session is open: %w", ErrConflict), 409, CodeConflict, "session"},
-		{fmt.Errorf("modem gone: %w", ErrUnavailable), 503, CodeUnavailable, "try again"},
+		{fmt.Errorf("a session is open: %w", smsgw.ErrConflict), 409, CodeConflict, "session"},
+		{fmt.Errorf("modem gone: %w", smsgw.ErrUnavailable), 503, CodeUnavailable, "try again"},
 	}
 	for _, c := range cases {
 		h, err := New(Options{}, Backend{Store: e.store, Modems: ussdFailing{e.modems, c.err}})
@@ -254,7 +256,7 @@ func TestRetryRoute(t *testing.T) {
 		e.want(r, 200)
 		var m Message
 		r.json(t, &m)
-		if m.ID != id || m.State != StateQueued {
+		if m.ID != id || m.State != smsgw.StateQueued {
 			t.Fatalf("retry %s: %s", id, r.body)
 		}
 		// Queued again: a second retry is a conflict with its own code.
@@ -269,7 +271,7 @@ func TestRetryRoute(t *testing.T) {
 	r := e.do("GET", "/v1/messages/"+failed, nil)
 	var m Message
 	r.json(t, &m)
-	if m.State != StateSent {
+	if m.State != smsgw.StateSent {
 		t.Fatalf("after retry: %s", r.body)
 	}
 	r = e.do("POST", "/v1/messages/"+failed+"/retry", nil)

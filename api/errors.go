@@ -5,23 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"smsgw"
 )
 
-// Sentinel errors a Store, Modems or Webhooks implementation returns so the
-// API can answer with the right status code.
+// ErrInsecureListener is the API's own sentinel; a Store, Modems or
+// Webhooks implementation answers with smsgw.ErrNotFound, smsgw.ErrConflict,
+// smsgw.ErrIdempotencyMismatch or smsgw.ErrUnavailable so the API can pick the status
+// code.
 var (
-	// ErrNotFound: no such message, inbound message, modem or webhook.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: the operation does not fit the object's state (for
-	// instance cancelling a message that is already on the wire) or an ID is
-	// taken.
-	ErrConflict = errors.New("conflict")
-	// ErrIdempotencyMismatch: an idempotency key was reused with another
-	// request body.
-	ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
-	// ErrUnavailable: the backend cannot take the request right now (queue
-	// full, modem busy); the client should retry later.
-	ErrUnavailable = errors.New("temporarily unavailable")
 	// ErrInsecureListener is returned by Listen for a non-loopback address
 	// when no API token is configured.
 	ErrInsecureListener = errors.New("refusing to listen on a non-loopback address without an API token")
@@ -104,13 +96,13 @@ func backendError(err error, what string) *Error {
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, smsgw.ErrNotFound):
 		return errorf(http.StatusNotFound, CodeNotFound, "", "%s not found", what)
-	case errors.Is(err, ErrIdempotencyMismatch):
+	case errors.Is(err, smsgw.ErrIdempotencyMismatch):
 		return errorf(http.StatusConflict, CodeIdempotency, "Idempotency-Key", "the idempotency key was already used with a different request")
-	case errors.Is(err, ErrConflict):
+	case errors.Is(err, smsgw.ErrConflict):
 		return errorf(http.StatusConflict, CodeConflict, "", "%s: %s", what, unwrapMsg(err))
-	case errors.Is(err, ErrUnavailable):
+	case errors.Is(err, smsgw.ErrUnavailable):
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "temporarily unavailable, try again later")
 	}
 	return errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the cause is in the daemon's log")
@@ -119,5 +111,5 @@ func backendError(err error, what string) *Error {
 func unwrapMsg(err error) string { return err.Error() }
 
 func errorsIsConflict(err error) bool {
-	return errors.Is(err, ErrConflict) || errors.Is(err, ErrIdempotencyMismatch)
+	return errors.Is(err, smsgw.ErrConflict) || errors.Is(err, smsgw.ErrIdempotencyMismatch)
 }

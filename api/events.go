@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"smsgw"
 )
 
 // subscriberBuffer is how many events a slow event-stream client may lag
@@ -22,8 +24,8 @@ type EventLog interface {
 	// EventsAfter returns the events that follow the one with id after,
 	// oldest first, at most limit outbox entries read, and the id of the
 	// last entry read (after itself when there is nothing more). An id
-	// that is no outbox id is ErrNotFound.
-	EventsAfter(ctx context.Context, after string, limit int) (events []Event, next string, err error)
+	// that is no outbox id is smsgw.ErrNotFound.
+	EventsAfter(ctx context.Context, after string, limit int) (events []smsgw.Event, next string, err error)
 }
 
 // Replay bounds: a client that was away for longer than this many events
@@ -46,7 +48,7 @@ type hub struct {
 }
 
 type subscriber struct {
-	ch      chan Event
+	ch      chan smsgw.Event
 	dropped chan struct{} // closed when cut off for lagging
 	once    sync.Once
 	// cut ends a write the client is not reading (shutdown); nil in
@@ -74,7 +76,7 @@ func (h *hub) subscribe(max int, cut func()) (*subscriber, error) {
 	if max > 0 && len(h.subs) >= max {
 		return nil, errHubFull
 	}
-	s := &subscriber{ch: make(chan Event, subscriberBuffer), dropped: make(chan struct{}), cut: cut}
+	s := &subscriber{ch: make(chan smsgw.Event, subscriberBuffer), dropped: make(chan struct{}), cut: cut}
 	h.subs[s] = struct{}{}
 	return s, nil
 }
@@ -85,7 +87,7 @@ func (h *hub) unsubscribe(s *subscriber) {
 	h.mu.Unlock()
 }
 
-func (h *hub) publish(ev Event) {
+func (h *hub) publish(ev smsgw.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for s := range h.subs {
@@ -121,7 +123,7 @@ func (h *hub) subscribers() int {
 	return len(h.subs)
 }
 
-var knownEvents = []string{"sms:received", "sms:sent", "sms:delivered", "sms:failed", "system:ping"}
+var knownEvents = append(append([]string(nil), smsgw.WebhookEvents...), smsgw.EventPing)
 
 // events streams gateway events as server-sent events: each is
 // "id: <event id>\nevent: <name>\ndata: <JSON envelope>\n\n". The optional
@@ -212,12 +214,12 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 			_ = flush()
 			return nil
 		case <-ping.C:
-			if len(want) > 0 && !want["system:ping"] {
+			if len(want) > 0 && !want[smsgw.EventPing] {
 				fmt.Fprint(w, ": keepalive\n\n")
 				break
 			}
 			pings++
-			ev := Event{ID: fmt.Sprintf("ping-%d-%d", h.started.Unix(), pings), Event: "system:ping", Payload: json.RawMessage(`{}`)}
+			ev := smsgw.Event{ID: fmt.Sprintf("ping-%d-%d", h.started.Unix(), pings), Event: smsgw.EventPing, Payload: json.RawMessage(`{}`)}
 			b, _ := json.Marshal(ev)
 			// No id: line, so a browser's Last-Event-ID stays the last
 			// outbox event's.
@@ -261,7 +263,7 @@ func (h *Handler) replay(w http.ResponseWriter, r *http.Request, want map[string
 	for page := 0; page < maxReplayPages; page++ {
 		evs, next, err := h.b.Events.EventsAfter(r.Context(), cur, replayPage)
 		if err != nil {
-			if !errors.Is(err, ErrNotFound) && r.Context().Err() == nil {
+			if !errors.Is(err, smsgw.ErrNotFound) && r.Context().Err() == nil {
 				h.log.Warn("api: event replay failed", "after", cur, "err", err)
 			}
 			break

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"smsgw"
 	"smsgw/internal/callback"
 )
 
@@ -113,7 +114,7 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if b.Store == nil {
 		return nil, errors.New("api: a Store is required")
 	}
-	cc, err := CallingCode(opts.DefaultCountry)
+	cc, err := smsgw.CallingCode(opts.DefaultCountry)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
@@ -186,7 +187,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // triggers that callback, retried in memory. The daemon calls
 // it for each event it takes from the queue's event outbox (the same events
 // its webhooks get). Publish never blocks on a slow client.
-func (h *Handler) Publish(ev Event) {
+func (h *Handler) Publish(ev smsgw.Event) {
 	h.hub.publish(ev)
 	if !h.opts.ExternalDLR {
 		h.dlr.handle(ev)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/gorilla/mux"
+
+	"smsgw"
 )
 
 func strconvItoa(i int) string { return strconv.Itoa(i) }
@@ -20,7 +22,7 @@ func (h *Handler) inboxFilter(r *http.Request) (InboxFilter, *Error) {
 	q := r.URL.Query()
 	if from := q.Get("from"); from != "" {
 		// Senders may be alphanumeric ("BANK"); normalise only numbers.
-		if n, err := NormalizeNumber(from, h.cc); err == nil {
+		if n, err := smsgw.NormalizeE164(from, h.cc); err == nil {
 			f.From = n
 		} else {
 			f.From = from

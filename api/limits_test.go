@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 func TestRequestLimits(t *testing.T) {
@@ -96,7 +98,7 @@ func TestEventStreamCap(t *testing.T) {
 func bigEvents(e *env, n int) {
 	big := json.RawMessage(`{"messageId":"1","message":"` + strings.Repeat("x", 64<<10) + `"}`)
 	for i := 0; i < n; i++ {
-		e.h.Publish(Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
+		e.h.Publish(smsgw.Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // loadResult is what the load generator process reports.
@@ -74,8 +76,8 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts[StateQueued] != int64(res.Accepted) {
-		t.Fatalf("queue holds %d, generator saw %d accepted", counts[StateQueued], res.Accepted)
+	if counts[smsgw.StateQueued] != int64(res.Accepted) {
+		t.Fatalf("queue holds %d, generator saw %d accepted", counts[smsgw.StateQueued], res.Accepted)
 	}
 	t.Logf("%d accepted in %.2fs = %.0f msg/s over %d connections; latency p50 %.2f ms, p99 %.2f ms; %d errors; server CPU %.1f µs per message",
 		res.Accepted, res.Seconds, res.PerSec, res.Conns, res.P50ms, res.P99ms, res.Errors,

@@ -2,9 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
+
+	"smsgw"
 )
 
 // sendRequest is the body of POST /v1/messages.
@@ -33,11 +32,11 @@ type sendRequest struct {
 
 // SendResult is one recipient in the 202 answer of POST /v1/messages.
 type SendResult struct {
-	ID     string `json:"id"`
-	To     string `json:"to"`
-	State  string `json:"state"`
-	Parts  int    `json:"parts"`
-	Coding string `json:"coding"`
+	ID     string      `json:"id"`
+	To     string      `json:"to"`
+	State  smsgw.State `json:"state"`
+	Parts  int         `json:"parts"`
+	Coding string      `json:"coding"`
 }
 
 // SendResponse is the 202 answer of POST /v1/messages.
@@ -107,7 +106,7 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	seen := make(map[string]bool, len(d.to))
 	out := make([]NewMessage, 0, len(d.to))
 	for i, raw := range d.to {
-		n, err := NormalizeNumber(raw, h.cc)
+		n, err := smsgw.NormalizeE164(raw, h.cc)
 		if err != nil {
 			f := fTo
 			if len(d.to) > 1 {
@@ -128,24 +127,22 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	return out, nil
 }
 
-// requestHash identifies a submission by its meaning, so the same request
-// re-sent with other whitespace or number spelling still matches its key.
-// A relative ttl counts as the client sent it: the expiry computed from it
-// moves with the clock, so a retry would never match.
-func requestHash(kind string, msgs []NewMessage, ttl *int64) string {
+// requestFingerprint identifies a submission by its meaning, so the same
+// request re-sent with other whitespace or number spelling still matches
+// its key. A relative ttl counts as the client sent it: the expiry computed
+// from it moves with the clock, so a retry would never match.
+func requestFingerprint(kind string, msgs []NewMessage, ttl *int64) smsgw.Fingerprint {
 	if ttl != nil {
 		msgs = append([]NewMessage(nil), msgs...)
 		for i := range msgs {
 			msgs[i].ExpiresAt = time.Time{}
 		}
 	}
-	b, _ := json.Marshal(struct {
+	return smsgw.FingerprintOf(struct {
 		Kind string
 		M    []NewMessage
 		TTL  *int64 `json:",omitempty"`
 	}{kind, msgs, ttl})
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
 }
 
 // CodeUnknownModem: a send is routed to a modem id the gateway does not know.
@@ -163,7 +160,7 @@ func (h *Handler) checkModem(ctx context.Context, field, id string) *Error {
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, ErrNotFound) {
+	if !errors.Is(err, smsgw.ErrNotFound) {
 		return h.storeErr(err, "modem")
 	}
 	known := "none"
@@ -246,7 +243,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	sr := SubmitRequest{IdempotencyKey: key, Messages: msgs}
 	if key != "" {
-		sr.RequestHash = requestHash("v1", msgs, req.TTL)
+		sr.Fingerprint = requestFingerprint("v1", msgs, req.TTL)
 	}
 	res, err := h.b.Store.Submit(r.Context(), sr)
 	if err != nil {
@@ -297,14 +294,14 @@ func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
 			if st == "" {
 				continue
 			}
-			if !validState(st) {
-				return f, badField("state", "unknown state %q; states are %s", st, strings.Join(allStates, ", "))
+			if !smsgw.State(st).Valid() {
+				return f, badField("state", "unknown state %q; states are %s", st, stateList())
 			}
-			f.States = append(f.States, st)
+			f.States = append(f.States, smsgw.State(st))
 		}
 	}
 	if to := q.Get("to"); to != "" {
-		n, err := NormalizeNumber(to, h.cc)
+		n, err := smsgw.NormalizeE164(to, h.cc)
 		if err != nil {
 			return f, errorf(http.StatusBadRequest, CodeInvalidNumber, "to", "%v", err)
 		}
@@ -324,13 +321,13 @@ func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
 	return f, nil
 }
 
-func validState(s string) bool {
-	for _, a := range allStates {
-		if a == s {
-			return true
-		}
+// stateList names every state, for an error message.
+func stateList() string {
+	names := make([]string, len(smsgw.States))
+	for i, st := range smsgw.States {
+		names[i] = string(st)
 	}
-	return false
+	return strings.Join(names, ", ")
 }
 
 func (h *Handler) listMessages(w http.ResponseWriter, r *http.Request) *Error {

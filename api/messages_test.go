@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 func TestSendMessage(t *testing.T) {
@@ -17,7 +19,7 @@ func TestSendMessage(t *testing.T) {
 	if len(out.Messages) != 2 {
 		t.Fatalf("messages %+v", out)
 	}
-	if got := out.Messages[0]; got.To != "+4915112345678" || got.State != StateQueued || got.Coding != "ucs2" || got.Parts != 1 || got.ID == "" {
+	if got := out.Messages[0]; got.To != "+4915112345678" || got.State != smsgw.StateQueued || got.Coding != "ucs2" || got.Parts != 1 || got.ID == "" {
 		t.Fatalf("first %+v", got)
 	}
 	if out.Messages[1].To != "+4915187654321" {
@@ -97,7 +99,7 @@ func TestSendMessageErrors(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := e.store.Counts(t.Context()); n[StateQueued] != 0 {
+	if n, _ := e.store.Counts(t.Context()); n[smsgw.StateQueued] != 0 {
 		t.Fatalf("bad requests changed the queue: %v", n)
 	}
 }
@@ -123,8 +125,8 @@ func TestIdempotency(t *testing.T) {
 	}
 	long := e.do("POST", "/v1/messages", body, "Idempotency-Key", strings.Repeat("k", 256))
 	e.want(long, 400)
-	if n, _ := e.store.Counts(t.Context()); n[StateQueued] != 2 {
-		t.Fatalf("queued %d, want 2", n[StateQueued])
+	if n, _ := e.store.Counts(t.Context()); n[smsgw.StateQueued] != 2 {
+		t.Fatalf("queued %d, want 2", n[smsgw.StateQueued])
 	}
 }
 
@@ -180,7 +182,7 @@ func TestGetListCancel(t *testing.T) {
 	r = e.do("DELETE", "/v1/messages/"+ids[0], nil)
 	e.want(r, 200)
 	r.json(t, &m)
-	if m.State != StateCancelled {
+	if m.State != smsgw.StateCancelled {
 		t.Fatalf("state %s", m.State)
 	}
 	e.want(e.do("DELETE", "/v1/messages/"+ids[0], nil), 409)

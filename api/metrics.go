@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"smsgw"
 )
 
 // httpMetrics are the API's own metrics plus a collector that reads the
@@ -89,8 +91,8 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descStoreUp, prometheus.GaugeValue, up)
 	if err == nil {
-		for _, st := range allStates {
-			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(counts[st]), st)
+		for _, st := range smsgw.States {
+			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(counts[st]), string(st))
 		}
 	}
 	if c.h.b.Modems == nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"smsgw"
 )
 
 // fakeModems stands in for the gateway's live modem pool.
@@ -27,7 +29,7 @@ func (f *fakeModems) Modem(ctx context.Context, id string) (ModemStatus, error) 
 			return m, nil
 		}
 	}
-	return ModemStatus{}, fmt.Errorf("modem %q: %w", id, ErrNotFound)
+	return ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 }
 
 func (f *fakeModems) USSD(ctx context.Context, id, code string) (string, error) {
@@ -35,7 +37,7 @@ func (f *fakeModems) USSD(ctx context.Context, id, code string) (string, error) 
 		return "", err
 	}
 	if code == "*999#" {
-		return "", fmt.Errorf("a USSD session is open: %w", ErrConflict)
+		return "", fmt.Errorf("a USSD session is open: %w", smsgw.ErrConflict)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -86,5 +88,5 @@ func (m *memWebhooks) DeleteWebhook(ctx context.Context, id string) error {
 			return nil
 		}
 	}
-	return ErrNotFound
+	return smsgw.ErrNotFound
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 func TestListFiltersScanned(t *testing.T) {
@@ -146,7 +148,7 @@ func TestKannelDLRRejected(t *testing.T) {
 	id := page.Messages[0].ID
 	e.markFailed(id)
 	p, _ := json.Marshal(EventPayload{MessageID: id, Reason: "barred"})
-	e.h.Publish(Event{ID: "f1", Event: "sms:failed", DeviceID: "m1", Payload: p})
+	e.h.Publish(smsgw.Event{ID: "f1", Event: "sms:failed", DeviceID: "m1", Payload: p})
 	select {
 	case q := <-calls:
 		if q != "t=16&a=NACK%2F+barred&k=x&c=0" {
@@ -158,9 +160,9 @@ func TestKannelDLRRejected(t *testing.T) {
 	// An event for a message without dlr-url, or garbage, calls nothing.
 	other := e.sendOne("+4915112345678", "plain")
 	p, _ = json.Marshal(EventPayload{MessageID: other})
-	e.h.Publish(Event{ID: "f2", Event: "sms:delivered", Payload: p})
-	e.h.Publish(Event{ID: "f3", Event: "sms:delivered", Payload: json.RawMessage(`not json`)})
-	e.h.Publish(Event{ID: "f4", Event: "sms:received", Payload: p})
+	e.h.Publish(smsgw.Event{ID: "f2", Event: "sms:delivered", Payload: p})
+	e.h.Publish(smsgw.Event{ID: "f3", Event: "sms:delivered", Payload: json.RawMessage(`not json`)})
+	e.h.Publish(smsgw.Event{ID: "f4", Event: "sms:received", Payload: p})
 	if err := e.h.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +196,7 @@ func TestEventOverflow(t *testing.T) {
 	// writer blocks and the subscriber's buffer fills long before the bound.
 	big := json.RawMessage(`{"messageId":"1","message":"` + strings.Repeat("x", 64<<10) + `"}`)
 	for i := 0; i < subscriberBuffer*16 && e.h.hub.subscribers() > 0; i++ {
-		e.h.Publish(Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
+		e.h.Publish(smsgw.Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
 	}
 	if e.h.hub.subscribers() != 0 {
 		t.Fatal("a stalled subscriber was not dropped")
@@ -246,7 +248,7 @@ func TestKannelDLRExternal(t *testing.T) {
 	e.markSent(id, 3)
 	e.report(id, 3, true)
 	p, _ := json.Marshal(EventPayload{MessageID: id})
-	ev := Event{ID: "d1", Event: "sms:delivered", Payload: p}
+	ev := smsgw.Event{ID: "d1", Event: "sms:delivered", Payload: p}
 	e.h.Publish(ev) // no callback from Publish in this mode
 	if err := e.h.KannelDLR(t.Context(), ev); err == nil {
 		t.Fatal("a 503 from the receiver should ask for a retry")
@@ -259,13 +261,13 @@ func TestKannelDLRExternal(t *testing.T) {
 	}
 	// Not a report, or a message sent without a dlr-url: nothing to do,
 	// and said so, so that the outbox counts it as skipped.
-	if err := e.h.KannelDLR(t.Context(), Event{Event: "sms:received", Payload: p}); !errors.Is(err, ErrNoCallback) {
+	if err := e.h.KannelDLR(t.Context(), smsgw.Event{Event: "sms:received", Payload: p}); !errors.Is(err, ErrNoCallback) {
 		t.Fatalf("a received message: %v, want ErrNoCallback", err)
 	}
 	e.want(e.do("POST", "/v1/messages", map[string]any{"to": []string{"+4915112345678"}, "text": "no callback"}), 202)
 	page, _ = e.store.Messages(t.Context(), MessageFilter{Limit: 1})
 	plain, _ := json.Marshal(EventPayload{MessageID: page.Messages[0].ID})
-	if err := e.h.KannelDLR(t.Context(), Event{Event: "sms:delivered", Payload: plain}); !errors.Is(err, ErrNoCallback) {
+	if err := e.h.KannelDLR(t.Context(), smsgw.Event{Event: "sms:delivered", Payload: plain}); !errors.Is(err, ErrNoCallback) {
 		t.Fatalf("a message without a dlr-url: %v, want ErrNoCallback", err)
 	}
 }
@@ -279,7 +281,7 @@ func TestRemainingErrorCodes(t *testing.T) {
 		t.Fatal(c)
 	}
 	// The store refusing: 503 on v1 and SMSGate sends.
-	e.h.b.Store = failingStore{e.store, fmt.Errorf("queue full: %w", ErrUnavailable)}
+	e.h.b.Store = failingStore{e.store, fmt.Errorf("queue full: %w", smsgw.ErrUnavailable)}
 	r = e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"x"}`)
 	e.want(r, 503)
 	if c, _ := r.errCode(t); c != CodeUnavailable {
@@ -331,7 +333,7 @@ func TestKannelDLRRetry(t *testing.T) {
 	id := page.Messages[0].ID
 	e.markSent(id, 9)
 	p, _ := json.Marshal(EventPayload{MessageID: id})
-	e.h.Publish(Event{ID: "s1", Event: "sms:sent", Payload: p})
+	e.h.Publish(smsgw.Event{ID: "s1", Event: "sms:sent", Payload: p})
 	for i := 0; i < 3; i++ {
 		select {
 		case q := <-calls:

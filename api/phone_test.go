@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"smsgw"
 )
 
 func TestNormalizeNumber(t *testing.T) {
@@ -30,23 +32,23 @@ func TestNormalizeNumber(t *testing.T) {
 		{"+", "", "", false},
 	}
 	for _, c := range cases {
-		got, err := NormalizeNumber(c.in, c.cc)
+		got, err := smsgw.NormalizeE164(c.in, c.cc)
 		if (err == nil) != c.ok || got != c.want {
-			t.Errorf("NormalizeNumber(%q, %q) = %q, %v; want %q ok=%v", c.in, c.cc, got, err, c.want, c.ok)
+			t.Errorf("smsgw.NormalizeE164(%q, %q) = %q, %v; want %q ok=%v", c.in, c.cc, got, err, c.want, c.ok)
 		}
 	}
 }
 
 func TestCallingCode(t *testing.T) {
 	for in, want := range map[string]string{"DE": "49", "de": "49", "49": "49", "+358": "358", "": "", "US": "1"} {
-		got, err := CallingCode(in)
+		got, err := smsgw.CallingCode(in)
 		if err != nil || got != want {
-			t.Errorf("CallingCode(%q) = %q, %v", in, got, err)
+			t.Errorf("smsgw.CallingCode(%q) = %q, %v", in, got, err)
 		}
 	}
 	for _, bad := range []string{"XX", "0049", "1234", "+"} {
-		if _, err := CallingCode(bad); err == nil {
-			t.Errorf("CallingCode(%q) accepted", bad)
+		if _, err := smsgw.CallingCode(bad); err == nil {
+			t.Errorf("smsgw.CallingCode(%q) accepted", bad)
 		}
 	}
 	if _, err := New(Options{DefaultCountry: "Atlantis"}, Backend{Store: &QueueStore{}}); err == nil {
@@ -87,23 +89,23 @@ func FuzzNormalizeNumber(f *testing.F) {
 		f.Add(s, "")
 	}
 	f.Fuzz(func(t *testing.T, in, cc string) {
-		if _, err := CallingCode(cc); err != nil {
+		if _, err := smsgw.CallingCode(cc); err != nil {
 			return
 		}
-		code, _ := CallingCode(cc)
-		out, err := NormalizeNumber(in, code)
+		code, _ := smsgw.CallingCode(cc)
+		out, err := smsgw.NormalizeE164(in, code)
 		if err != nil {
 			return
 		}
 		if strings.HasPrefix(out, "+") {
 			d := out[1:]
-			if !allDigits(d) || len(d) < 7 || len(d) > 15 || d[0] == '0' {
+			if !isDigits(d) || len(d) < 7 || len(d) > 15 || d[0] == '0' {
 				t.Fatalf("%q -> %q is not E.164", in, out)
 			}
-		} else if !allDigits(out) || len(out) < 3 || len(out) > 6 {
+		} else if !isDigits(out) || len(out) < 3 || len(out) > 6 {
 			t.Fatalf("%q -> %q is not a short code", in, out)
 		}
-		again, err := NormalizeNumber(out, code)
+		again, err := smsgw.NormalizeE164(out, code)
 		if err != nil || again != out {
 			t.Fatalf("not idempotent: %q -> %q -> %q %v", in, out, again, err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"smsgw"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 )
@@ -47,14 +48,14 @@ func queueErr(err error) error {
 		return nil
 	case errors.As(err, &ve):
 		return errorf(http.StatusBadRequest, CodeInvalidField, ve.Field, "%s", ve.Reason)
-	case errors.Is(err, queue.ErrNotFound):
-		return fmt.Errorf("%w (%v)", ErrNotFound, err)
-	case errors.Is(err, queue.ErrConflict):
-		return fmt.Errorf("%w (%v)", ErrIdempotencyMismatch, err)
+	case errors.Is(err, smsgw.ErrNotFound):
+		return fmt.Errorf("%w (%v)", smsgw.ErrNotFound, err)
+	case errors.Is(err, smsgw.ErrIdempotencyMismatch):
+		return fmt.Errorf("%w (%v)", smsgw.ErrIdempotencyMismatch, err)
 	case errors.Is(err, queue.ErrNotCancellable), errors.Is(err, queue.ErrBadState):
-		return fmt.Errorf("%w: %s", ErrConflict, strings.TrimPrefix(err.Error(), "queue: "))
+		return fmt.Errorf("%w: %s", smsgw.ErrConflict, strings.TrimPrefix(err.Error(), "queue: "))
 	case errors.Is(err, queue.ErrClosed):
-		return fmt.Errorf("%w (%v)", ErrUnavailable, err)
+		return fmt.Errorf("%w (%v)", smsgw.ErrUnavailable, err)
 	}
 	return err
 }
@@ -86,11 +87,9 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta,
 		IdempotencyKey: req.IdempotencyKey,
 	}
-	if req.RequestHash != "" {
-		// The API's fingerprint is of the request as sent; the queue's own
-		// would include values derived from the clock.
-		nm.Fingerprint = []byte(req.RequestHash)
-	}
+	// The API's fingerprint is of the request as sent; the queue's own
+	// would include values derived from the clock.
+	nm.Fingerprint = req.Fingerprint
 	for _, m := range req.Messages {
 		nm.To = append(nm.To, m.To)
 	}
@@ -155,7 +154,7 @@ func fromQueue(m queue.Message) Message { return fromQueueCounted(m, 0, "") }
 // segmentation of the text.
 func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 	out := Message{
-		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: string(m.State), Coding: m.Coding,
+		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: m.State, Coding: m.Coding,
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
 		Flash: m.Flash,
@@ -218,7 +217,7 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 	if !lastSent.IsZero() {
 		out.SentAt = &lastSent
 	}
-	if m.State == queue.StateDelivered && !lastReport.IsZero() {
+	if m.State == smsgw.StateDelivered && !lastReport.IsZero() {
 		out.DeliveredAt = &lastReport
 	}
 	for _, a := range m.AttemptLog {
@@ -231,7 +230,7 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 func (s *QueueStore) Message(ctx context.Context, id string) (Message, error) {
 	n, ok := parseID(id)
 	if !ok {
-		return Message{}, fmt.Errorf("message %q: %w", id, ErrNotFound)
+		return Message{}, fmt.Errorf("message %q: %w", id, smsgw.ErrNotFound)
 	}
 	m, err := s.q.Get(ctx, n)
 	if err != nil {
@@ -248,7 +247,7 @@ func (s *QueueStore) Messages(ctx context.Context, f MessageFilter) (MessagePage
 	}
 	qf := queue.Filter{Recipient: f.To, Since: f.Since, Until: f.Until, Limit: f.Limit}
 	for _, st := range f.States {
-		qf.States = append(qf.States, queue.State(st))
+		qf.States = append(qf.States, smsgw.State(st))
 	}
 	if f.Cursor != "" {
 		c, ok := parseID(f.Cursor)
@@ -286,7 +285,7 @@ func (s *QueueStore) batch(ctx context.Context, b string) (MessagePage, error) {
 	var out MessagePage
 	for id := first; id <= last; id++ {
 		m, err := s.q.Get(ctx, id)
-		if errors.Is(err, queue.ErrNotFound) {
+		if errors.Is(err, smsgw.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -308,7 +307,7 @@ func (s *QueueStore) batch(ctx context.Context, b string) (MessagePage, error) {
 // idempotency key the SMSGate routes give it.
 func (s *QueueStore) namedBatch(ctx context.Context, b string) (MessagePage, error) {
 	ms, err := s.q.ByKey(ctx, batchKeyPrefix+b)
-	if errors.Is(err, queue.ErrNotFound) {
+	if errors.Is(err, smsgw.ErrNotFound) {
 		return MessagePage{}, nil
 	}
 	if err != nil {
@@ -317,7 +316,7 @@ func (s *QueueStore) namedBatch(ctx context.Context, b string) (MessagePage, err
 	var out MessagePage
 	for _, m := range ms {
 		full, err := s.q.Get(ctx, m.ID)
-		if errors.Is(err, queue.ErrNotFound) {
+		if errors.Is(err, smsgw.ErrNotFound) {
 			continue
 		}
 		if err != nil {
@@ -332,7 +331,7 @@ func (s *QueueStore) namedBatch(ctx context.Context, b string) (MessagePage, err
 func (s *QueueStore) Cancel(ctx context.Context, id string) (Message, error) {
 	n, ok := parseID(id)
 	if !ok {
-		return Message{}, fmt.Errorf("message %q: %w", id, ErrNotFound)
+		return Message{}, fmt.Errorf("message %q: %w", id, smsgw.ErrNotFound)
 	}
 	m, err := s.q.Cancel(ctx, n)
 	if err != nil {
@@ -345,7 +344,7 @@ func (s *QueueStore) Cancel(ctx context.Context, id string) (Message, error) {
 func (s *QueueStore) Retry(ctx context.Context, id string) (Message, error) {
 	n, ok := parseID(id)
 	if !ok {
-		return Message{}, fmt.Errorf("message %q: %w", id, ErrNotFound)
+		return Message{}, fmt.Errorf("message %q: %w", id, smsgw.ErrNotFound)
 	}
 	m, err := s.q.Requeue(ctx, n)
 	if errors.Is(err, queue.ErrBadState) {
@@ -379,7 +378,7 @@ func fromInbox(m queue.InboxMessage) Inbound {
 func (s *QueueStore) Inbound(ctx context.Context, id string) (Inbound, error) {
 	n, ok := parseID(id)
 	if !ok {
-		return Inbound{}, fmt.Errorf("inbound %q: %w", id, ErrNotFound)
+		return Inbound{}, fmt.Errorf("inbound %q: %w", id, smsgw.ErrNotFound)
 	}
 	m, err := s.q.GetInbox(ctx, n)
 	if err != nil {
@@ -432,22 +431,15 @@ func (s *QueueStore) Inbox(ctx context.Context, f InboxFilter) (InboxPage, error
 func (s *QueueStore) DeleteInbound(ctx context.Context, id string) error {
 	n, ok := parseID(id)
 	if !ok {
-		return fmt.Errorf("inbound %q: %w", id, ErrNotFound)
+		return fmt.Errorf("inbound %q: %w", id, smsgw.ErrNotFound)
 	}
 	return queueErr(s.q.DeleteInbox(ctx, n))
 }
 
 // Counts returns the number of messages in each state.
-func (s *QueueStore) Counts(ctx context.Context) (map[string]int64, error) {
+func (s *QueueStore) Counts(ctx context.Context) (map[smsgw.State]int64, error) {
 	c, err := s.q.Counts(ctx)
-	if err != nil {
-		return nil, queueErr(err)
-	}
-	out := make(map[string]int64, len(c))
-	for k, v := range c {
-		out[string(k)] = v
-	}
-	return out, nil
+	return c, queueErr(err)
 }
 
 // Ping reports whether the database answers.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -18,22 +19,22 @@ import (
 // only the names mapped (the gateway builds the full payloads).
 type queueLog struct{ q *queue.Store }
 
-func (l queueLog) EventsAfter(ctx context.Context, after string, limit int) ([]Event, string, error) {
+func (l queueLog) EventsAfter(ctx context.Context, after string, limit int) ([]smsgw.Event, string, error) {
 	n, err := strconv.ParseInt(after, 10, 64)
 	if err != nil {
-		return nil, after, ErrNotFound
+		return nil, after, smsgw.ErrNotFound
 	}
 	list, err := l.q.Events(ctx, n, limit)
 	if err != nil {
 		return nil, after, err
 	}
 	names := map[queue.EventType]string{queue.EventSent: "sms:sent", queue.EventDelivered: "sms:delivered", queue.EventFailed: "sms:failed", queue.EventReceived: "sms:received"}
-	var out []Event
+	var out []smsgw.Event
 	next := after
 	for _, e := range list {
 		next = strconv.FormatInt(e.ID, 10)
 		if name, ok := names[e.Type]; ok {
-			out = append(out, Event{ID: next, Event: name, Payload: []byte(fmt.Sprintf(`{"messageId":"%d"}`, e.SubjectID))})
+			out = append(out, smsgw.Event{ID: next, Event: name, Payload: []byte(fmt.Sprintf(`{"messageId":"%d"}`, e.SubjectID))})
 		}
 	}
 	return out, next, nil
@@ -113,8 +114,8 @@ func TestEventsResumeAfterLastEventID(t *testing.T) {
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: %s\r\n\r\n", kept[0])
 	waitFor(t, func() bool { return e.h.hub.subscribers() == 1 }, "subscribed")
-	e.h.Publish(Event{ID: kept[1], Event: "sms:sent", Payload: []byte(`{}`)})
-	e.h.Publish(Event{ID: "999999", Event: "sms:sent", Payload: []byte(`{}`)})
+	e.h.Publish(smsgw.Event{ID: kept[1], Event: "sms:sent", Payload: []byte(`{}`)})
+	e.h.Publish(smsgw.Event{ID: "999999", Event: "sms:sent", Payload: []byte(`{}`)})
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	sc := bufio.NewScanner(conn)
 	var ids []string

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"smsgw"
 )
 
 func TestInbox(t *testing.T) {
@@ -216,8 +218,8 @@ func TestEventsStream(t *testing.T) {
 	if !strings.HasPrefix(line, ":") {
 		t.Fatalf("first line %q", line)
 	}
-	e.h.Publish(Event{ID: "e1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"1"}`)})
-	e.h.Publish(Event{ID: "e2", Event: "sms:delivered", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"1","phoneNumber":"+4915112345678"}`)})
+	e.h.Publish(smsgw.Event{ID: "e1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"1"}`)})
+	e.h.Publish(smsgw.Event{ID: "e2", Event: "sms:delivered", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"1","phoneNumber":"+4915112345678"}`)})
 	var got []string
 	for len(got) < 3 {
 		l, err := rd.ReadString('\n')
@@ -232,7 +234,7 @@ func TestEventsStream(t *testing.T) {
 	if got[0] != "id: e2" || got[1] != "event: sms:delivered" || !strings.HasPrefix(got[2], `data: {"id":"e2"`) {
 		t.Fatalf("filtered stream %q", got)
 	}
-	var ev Event
+	var ev smsgw.Event
 	if err := json.Unmarshal([]byte(strings.TrimPrefix(got[2], "data: ")), &ev); err != nil || ev.DeviceID != "m1" {
 		t.Fatalf("data %v %+v", err, ev)
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkSendFourModems(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if m.State == queue.StateSent {
+			if m.State == smsgw.StateSent {
 				break
 			}
 			time.Sleep(time.Millisecond)

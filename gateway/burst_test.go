@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"smsgw"
 	"smsgw/modem/sim"
 	"smsgw/queue"
 )
@@ -33,7 +34,7 @@ func TestMultipartBurst(t *testing.T) {
 			r.waitReady(1)
 			r.waitSwept("sim0")
 			warm := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "warm-up"})
-			r.waitStates(ids(warm), 20*time.Second, queue.StateSent)
+			r.waitStates(ids(warm), 20*time.Second, smsgw.StateSent)
 
 			for round := range 2 {
 				// The first multipart send asks for AT+CMMS; a modem that
@@ -64,10 +65,10 @@ func TestMultipartBurst(t *testing.T) {
 					if len(m.Parts) < written-1 && ahead == "" {
 						ahead = fmt.Sprintf("part %d is on the wire with %d parts committed", written, len(m.Parts))
 					}
-					if written >= 2 && m.State == queue.StateSending {
+					if written >= 2 && m.State == smsgw.StateSending {
 						midBurst++
 					}
-					return m.State == queue.StateSent
+					return m.State == smsgw.StateSent
 				})
 				if ahead != "" {
 					t.Errorf("round %d: %s", round, ahead)
@@ -117,7 +118,7 @@ func TestRecordingFailureStopsBurst(t *testing.T) {
 	r.waitReady(1)
 	r.waitSwept("sim0")
 	warm := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "warm-up"})
-	r.waitStates(ids(warm), 20*time.Second, queue.StateSent)
+	r.waitStates(ids(warm), 20*time.Second, smsgw.StateSent)
 	// Long enough for the test to act while part 1 awaits its +CMGS.
 	r.modems[0].SetSubmitDelay(500 * time.Millisecond)
 
@@ -143,7 +144,7 @@ func TestRecordingFailureStopsBurst(t *testing.T) {
 	if err := r.st.Release(context.Background(), log[0].ID); err != nil {
 		t.Fatalf("release while part 1 is on the wire: %v", err)
 	}
-	r.waitStates([]int64{id}, 30*time.Second, queue.StateSent)
+	r.waitStates([]int64{id}, 30*time.Second, smsgw.StateSent)
 
 	lines, _ = r.g.Trace("sim0")
 	want := []string{"AT+CMMS=1", "AT+CMGS", "AT+CMMS=1", "AT+CMGS", "AT+CMGS", "AT+CMGS"}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"smsgw"
 )
 
 // DefaultConfigPath is where `smsgw serve` looks for its configuration when
@@ -35,17 +37,6 @@ const (
 	ScopeSend = "send"
 	ScopeRead = "read"
 )
-
-// Webhook event names, after the android-sms-gateway convention.
-const (
-	EventReceived  = "sms:received"
-	EventSent      = "sms:sent"
-	EventDelivered = "sms:delivered"
-	EventFailed    = "sms:failed"
-)
-
-// AllEvents lists every event a webhook can subscribe to.
-var AllEvents = []string{EventReceived, EventSent, EventDelivered, EventFailed}
 
 // Secret is a string that never prints: fmt, slog and JSON all see
 // "[redacted]". Reveal returns the value for the one place that needs it.
@@ -586,7 +577,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	defaultDuration(&in.SweepInterval, 5*time.Minute)
 	w := &c.Webhook
 	if len(w.Events) == 0 {
-		w.Events = append([]string(nil), AllEvents...)
+		w.Events = append([]string(nil), smsgw.WebhookEvents...)
 	}
 	defaultDuration(&w.Timeout, 10*time.Second)
 	if w.MaxAttempts == 0 {
@@ -768,8 +759,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	for _, e := range w.Events {
-		if !contains(AllEvents, e) {
-			bad("webhook.events", "%q: want one of %s", e, strings.Join(AllEvents, ", "))
+		if !contains(smsgw.WebhookEvents, e) {
+			bad("webhook.events", "%q: want one of %s", e, strings.Join(smsgw.WebhookEvents, ", "))
 		}
 	}
 	positive("webhook.timeout", w.Timeout)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"smsgw"
 )
 
 func TestParseDefaults(t *testing.T) {
@@ -31,7 +33,7 @@ func TestParseDefaults(t *testing.T) {
 	if c.Retry.Policy != PolicyAtLeastOnce || c.Retry.MaxAttempts != 5 {
 		t.Errorf("retry = %+v", c.Retry)
 	}
-	if diff := cmp.Diff(AllEvents, c.Webhook.Events); diff != "" {
+	if diff := cmp.Diff(smsgw.WebhookEvents, c.Webhook.Events); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
 	if c.Inbound.Retries != 3 || c.Inbound.Concurrency != 4 {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/modem/sim"
 	"smsgw/queue"
 )
@@ -150,7 +151,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts[queue.StateSent] != total {
+	if counts[smsgw.StateSent] != total {
 		t.Errorf("states after the crash and restart: %v, want %d sent", counts, total)
 	}
 	in, err := st.Inbox(context.Background(), queue.InboxFilter{})

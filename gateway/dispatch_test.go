@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -25,7 +26,7 @@ func TestRoutingPriorityAndRate(t *testing.T) {
 			tagged = append(tagged, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770010"}, Text: fmt.Sprintf("tag %d", i), Tags: []string{"otp"}}))...)
 			pinned = append(pinned, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770010"}, Text: fmt.Sprintf("pin %d", i), Modem: "sim1"}))...)
 		}
-		r.waitStates(append(tagged, pinned...), 20*time.Second, queue.StateSent)
+		r.waitStates(append(tagged, pinned...), 20*time.Second, smsgw.StateSent)
 		for _, id := range tagged {
 			if m := r.get(id); m.Modem != "sim0" {
 				t.Errorf("tagged message %d sent by %s", id, m.Modem)
@@ -44,7 +45,7 @@ func TestRoutingPriorityAndRate(t *testing.T) {
 			bulk = append(bulk, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770011"}, Text: fmt.Sprintf("bulk %d", i), Modem: "sim1"}))...)
 		}
 		otp := r.enqueue(queue.NewMessage{To: []string{"+15557770011"}, Text: "code 424242", Modem: "sim1", Priority: 100})
-		r.waitStates(append(bulk, otp[0].ID), 30*time.Second, queue.StateSent)
+		r.waitStates(append(bulk, otp[0].ID), 30*time.Second, smsgw.StateSent)
 		otpAt := r.get(otp[0].ID).Parts[0].SentAt
 		later := 0
 		for _, id := range bulk {
@@ -63,7 +64,7 @@ func TestRoutingPriorityAndRate(t *testing.T) {
 		for i := 0; i < 6; i++ {
 			slow = append(slow, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770012"}, Text: fmt.Sprintf("slow %d", i), Tags: []string{"slow"}}))...)
 		}
-		r.waitStates(slow, 30*time.Second, queue.StateSent)
+		r.waitStates(slow, 30*time.Second, smsgw.StateSent)
 		// The limiter gates when a send starts, so the AT+CMGS write times
 		// are what it shapes; the recorded send times add the network's
 		// answer and the store's commit, which a loaded machine stretches
@@ -101,7 +102,7 @@ func TestGracefulStopAndAbort(t *testing.T) {
 	if err := r.g.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if m := r.get(ms[0].ID); m.State != queue.StateSent {
+	if m := r.get(ms[0].ID); m.State != smsgw.StateSent {
 		t.Errorf("after a graceful stop the message on the wire is %s, want sent", m.State)
 	}
 	r.st.Close(ctx)
@@ -120,6 +121,6 @@ func TestGracefulStopAndAbort(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("abort took %v", d)
 	}
-	r.waitFor("message handed back", 10*time.Second, func() bool { return r.get(ms[0].ID).State == queue.StateQueued })
+	r.waitFor("message handed back", 10*time.Second, func() bool { return r.get(ms[0].ID).State == smsgw.StateQueued })
 	r.modems[0].SetSubmitDelay(0)
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"smsgw"
 	"smsgw/gateway/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/modem/sim"
@@ -30,7 +31,7 @@ func TestTwoHundredThroughFourModems(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		all = append(all, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: fmt.Sprintf("msg-%03d", i)}))...)
 	}
-	r.waitStates(all, 60*time.Second, queue.StateSent)
+	r.waitStates(all, 60*time.Second, smsgw.StateSent)
 	perText := map[string]int{}
 	perModem := map[string]int{}
 	for _, s := range r.net.Submitted() {
@@ -131,7 +132,7 @@ func TestDeliveryReportsPerPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.net.DropStatusReports(true)
-	r.waitStates(ids(ms), 20*time.Second, queue.StateSent, queue.StateDelivered)
+	r.waitStates(ids(ms), 20*time.Second, smsgw.StateSent, smsgw.StateDelivered)
 	r.waitFor("two reports applied", 10*time.Second, func() bool {
 		n := 0
 		for _, p := range r.get(ms[0].ID).Parts {
@@ -142,13 +143,13 @@ func TestDeliveryReportsPerPart(t *testing.T) {
 		return n == 2
 	})
 	m := r.get(ms[0].ID)
-	if m.State != queue.StateSent || len(m.Parts) != 3 || m.Parts[2].Status == queue.PartDelivered {
+	if m.State != smsgw.StateSent || len(m.Parts) != 3 || m.Parts[2].Status == queue.PartDelivered {
 		t.Errorf("state %s, parts %+v; want sent with part 3 unconfirmed", m.State, m.Parts)
 	}
 	// With every report, the next message is delivered.
 	r.net.DropStatusReports(false)
 	ms2 := r.enqueue(queue.NewMessage{To: []string{"+15557770001"}, Text: text, Report: true})
-	r.waitStates(ids(ms2), 20*time.Second, queue.StateDelivered)
+	r.waitStates(ids(ms2), 20*time.Second, smsgw.StateDelivered)
 
 	// A part the network reports as expired fails the message, with the
 	// part's status code kept.
@@ -157,7 +158,7 @@ func TestDeliveryReportsPerPart(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.net.SetReportStatus(pdu.Status(0x46))
-	r.waitStates(ids(ms3), 20*time.Second, queue.StateFailed)
+	r.waitStates(ids(ms3), 20*time.Second, smsgw.StateFailed)
 	m3 := r.get(ms3[0].ID)
 	if m3.Parts[0].Status != queue.PartDelivered || m3.Parts[2].Status != queue.PartFailed || m3.Parts[2].StatusCode != 0x46 {
 		t.Errorf("parts after an expired report: %+v", m3.Parts)
@@ -178,7 +179,7 @@ func TestUnplugMidSend(t *testing.T) {
 	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770002"}, Text: "unplug me"})
 	r.waitFor("sim0 sending", 10*time.Second, func() bool {
 		m := r.get(ms[0].ID)
-		return m.State == queue.StateSending && m.Modem == "sim0"
+		return m.State == smsgw.StateSending && m.Modem == "sim0"
 	})
 	time.Sleep(100 * time.Millisecond) // the CMGS is on the wire now
 	if err := r.modems[1].Replug(); err != nil {
@@ -187,7 +188,7 @@ func TestUnplugMidSend(t *testing.T) {
 	if err := r.modems[0].Unplug(); err != nil {
 		t.Fatal(err)
 	}
-	r.waitStates(ids(ms), 20*time.Second, queue.StateSent)
+	r.waitStates(ids(ms), 20*time.Second, smsgw.StateSent)
 	if m := r.get(ms[0].ID); m.Modem != "sim1" {
 		t.Errorf("sent by %s, want sim1", m.Modem)
 	}
@@ -203,7 +204,7 @@ func TestUnplugMidSend(t *testing.T) {
 		t.Errorf("after replug: %+v", st)
 	}
 	ms2 := r.enqueue(queue.NewMessage{To: []string{"+15557770002"}, Text: "back again", Modem: "sim0"})
-	r.waitStates(ids(ms2), 20*time.Second, queue.StateSent)
+	r.waitStates(ids(ms2), 20*time.Second, smsgw.StateSent)
 }
 
 // A hung modem, a modem answering +CMS errors and a full SIM, at once:
@@ -221,7 +222,7 @@ func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		all = append(all, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770003"}, Text: fmt.Sprintf("fault-%02d", i)}))...)
 	}
-	r.waitStates(all, 60*time.Second, queue.StateSent)
+	r.waitStates(all, 60*time.Second, smsgw.StateSent)
 	for _, id := range all {
 		if m := r.get(id); m.Modem == "sim0" || m.Modem == "sim1" {
 			t.Errorf("message %d reported sent by faulty %s", id, m.Modem)
@@ -230,7 +231,7 @@ func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
 	// A permanent error fails at once with its code and meaning.
 	erring.FailSubmits(1, 1) // unassigned number
 	perm := r.enqueue(queue.NewMessage{To: []string{"+15557770004"}, Text: "to nowhere", Modem: "sim1"})
-	r.waitStates(ids(perm), 30*time.Second, queue.StateFailed)
+	r.waitStates(ids(perm), 30*time.Second, smsgw.StateFailed)
 	if m := r.get(perm[0].ID); m.ErrorCode != 1 || m.ErrorClass != queue.Permanent || !strings.Contains(m.Error, "nassigned") {
 		t.Errorf("permanent failure recorded as %+v", m)
 	}
@@ -259,7 +260,7 @@ func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
 // the durable outbox, signed, and a failing receiver is retried.
 func TestWebhooksThroughOutbox(t *testing.T) {
 	type got struct {
-		env hooks.Envelope
+		env smsgw.Event
 		sig bool
 	}
 	ch := make(chan got, 64)
@@ -270,7 +271,7 @@ func TestWebhooksThroughOutbox(t *testing.T) {
 			http.Error(w, "not yet", http.StatusServiceUnavailable)
 			return
 		}
-		var e hooks.Envelope
+		var e smsgw.Event
 		json.Unmarshal(body, &e)
 		ts := req.Header.Get("X-Timestamp")
 		ch <- got{e, req.Header.Get("X-Signature") == hooks.Sign("s3cret", body, ts)}
@@ -282,7 +283,7 @@ func TestWebhooksThroughOutbox(t *testing.T) {
 	}})
 	r.waitReady(2)
 	r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: "hook me", Modem: "sim0", Report: true})
-	seen := map[string]hooks.Envelope{}
+	seen := map[string]smsgw.Event{}
 	deadline := time.After(20 * time.Second)
 	for len(seen) < 3 {
 		select {
@@ -296,11 +297,11 @@ func TestWebhooksThroughOutbox(t *testing.T) {
 		}
 	}
 	var rcv hooks.Received
-	if err := json.Unmarshal(seen[EventReceived].Payload, &rcv); err != nil {
+	if err := json.Unmarshal(seen[smsgw.EventReceived].Payload, &rcv); err != nil {
 		t.Fatal(err)
 	}
-	if rcv.Message != "hook me" || rcv.PhoneNumber != r.modems[0].Number() || seen[EventReceived].DeviceID != "sim1" ||
-		seen[EventSent].DeviceID != "sim0" || len(rcv.Parts) != 1 {
+	if rcv.Message != "hook me" || rcv.PhoneNumber != r.modems[0].Number() || seen[smsgw.EventReceived].DeviceID != "sim1" ||
+		seen[smsgw.EventSent].DeviceID != "sim0" || len(rcv.Parts) != 1 {
 		t.Errorf("events: %+v / received payload %+v", seen, rcv)
 	}
 	if fails.Load() < 4 {
@@ -322,11 +323,11 @@ func TestCMGSTimeoutPolicy(t *testing.T) {
 			r.modems[0].SetSubmitDelay(time.Second)
 			ms := r.enqueue(queue.NewMessage{To: []string{"+15557770005"}, Text: "maybe twice"})
 			if policy == PolicyAtMostOnce {
-				r.waitStates(ids(ms), 20*time.Second, queue.StateUncertain)
+				r.waitStates(ids(ms), 20*time.Second, smsgw.StateUncertain)
 				r.modems[0].SetSubmitDelay(0)
 				// Later traffic flows, and the uncertain one is not resent.
 				more := r.enqueue(queue.NewMessage{To: []string{"+15557770005"}, Text: "next"})
-				r.waitStates(ids(more), 20*time.Second, queue.StateSent)
+				r.waitStates(ids(more), 20*time.Second, smsgw.StateSent)
 				n := 0
 				for _, s := range r.net.Submitted() {
 					if txt, _ := s.Text(); txt == "maybe twice" {
@@ -338,9 +339,9 @@ func TestCMGSTimeoutPolicy(t *testing.T) {
 				}
 				return
 			}
-			r.waitFor("first attempt timed out", 20*time.Second, func() bool { return r.get(ms[0].ID).Attempts >= 1 && r.get(ms[0].ID).State != queue.StateSending })
+			r.waitFor("first attempt timed out", 20*time.Second, func() bool { return r.get(ms[0].ID).Attempts >= 1 && r.get(ms[0].ID).State != smsgw.StateSending })
 			r.modems[0].SetSubmitDelay(0)
-			r.waitStates(ids(ms), 20*time.Second, queue.StateSent)
+			r.waitStates(ids(ms), 20*time.Second, smsgw.StateSent)
 		})
 	}
 }
@@ -377,7 +378,7 @@ func TestAutodetectEmulatedModems(t *testing.T) {
 		return ok && m.State() == "ready"
 	})
 	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770020"}, Text: "via discovered", Modem: id0})
-	r.waitStates(ids(ms), 20*time.Second, queue.StateSent)
+	r.waitStates(ids(ms), 20*time.Second, smsgw.StateSent)
 
 	if err := r.modems[0].Unplug(); err != nil {
 		t.Fatal(err)

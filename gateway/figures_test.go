@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -30,7 +31,7 @@ func TestFigures(t *testing.T) {
 		for i := 0; i < n; i++ {
 			all = append(all, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: fmt.Sprintf("bulk %d", i)}))...)
 		}
-		r.waitStates(all, 120*time.Second, queue.StateSent)
+		r.waitStates(all, 120*time.Second, smsgw.StateSent)
 		d := time.Since(start)
 		t.Logf("FIGURE throughput: %d messages in %.2f s = %.2f msg/s (ideal 8.00 msg/s: 4 modems / 0.5 s)", n, d.Seconds(), n/d.Seconds())
 	})

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/gateway/hooks"
 	"smsgw/modem"
@@ -30,10 +31,10 @@ type Options struct {
 	Open  pool.OpenFunc
 	Probe pool.ProbeFunc
 	// Publish receives every outbox event (the API's event stream).
-	Publish func(api.Event)
+	Publish func(smsgw.Event)
 	// KannelDLR, when set, is a durable consumer of the outbox that makes
 	// Kannel dlr-url callbacks (api.Handler.KannelDLR); an error retries.
-	KannelDLR func(context.Context, api.Event) error
+	KannelDLR func(context.Context, smsgw.Event) error
 	// ObserveSend and HookDelivery feed metrics (api.Handler.Recorder).
 	ObserveSend  func(modem string, d time.Duration)
 	HookDelivery func(hook string, ok bool)
@@ -218,7 +219,7 @@ func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
 	if rec := g.opts.HookDelivery; rec != nil && c.Name != "api-events" {
 		deliver, name, skipped := c.Deliver, c.Name, g.opts.HookSkipped
-		c.Deliver = func(ctx context.Context, ev hooks.Event) error {
+		c.Deliver = func(ctx context.Context, ev smsgw.Event) error {
 			err := deliver(ctx, ev)
 			if errors.Is(err, hooks.ErrSkip) {
 				// Filtered out, not delivered: counting it as ok would
@@ -328,7 +329,7 @@ func (g *Gateway) consumers() []hooks.Consumer {
 		add(u, w.Events)
 	}
 	if in.Webhook != "" && !contains(w.Targets(), in.Webhook) {
-		add(in.Webhook, []string{EventReceived})
+		add(in.Webhook, []string{smsgw.EventReceived})
 	}
 	if g.registry != nil {
 		for _, r := range g.registry.list() {
@@ -338,11 +339,11 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	if g.opts.KannelDLR != nil {
 		dlr := g.opts.KannelDLR
 		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
-			Deliver: func(ctx context.Context, ev hooks.Event) error {
-				if ev.Kind == EventReceived {
+			Deliver: func(ctx context.Context, ev smsgw.Event) error {
+				if ev.Event == smsgw.EventReceived {
 					return hooks.ErrSkip // delivery reports concern sent messages only
 				}
-				err := dlr(ctx, api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+				err := dlr(ctx, ev)
 				if errors.Is(err, api.ErrNoCallback) {
 					return hooks.ErrSkip
 				}
@@ -352,8 +353,8 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	if g.opts.Publish != nil {
 		pub := g.opts.Publish
 		out = append(out, hooks.Consumer{Name: "api-events", Concurrency: 1, MaxAttempts: 1,
-			Deliver: func(_ context.Context, ev hooks.Event) error {
-				pub(api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+			Deliver: func(_ context.Context, ev smsgw.Event) error {
+				pub(ev)
 				return nil
 			}})
 	}
@@ -434,7 +435,7 @@ func (g *Gateway) Summary(ctx context.Context) string {
 	ready, total := g.pool.Ready()
 	depth := int64(-1)
 	if counts, err := g.store.Counts(ctx); err == nil {
-		depth = counts[queue.StateQueued] + counts[queue.StateSending]
+		depth = counts[smsgw.StateQueued] + counts[smsgw.StateSending]
 	}
 	return fmt.Sprintf("%d/%d modems ready, %d messages queued", ready, total, depth)
 }
@@ -485,7 +486,7 @@ func (g *Gateway) Modems(ctx context.Context) ([]api.ModemStatus, error) {
 func (g *Gateway) Modem(ctx context.Context, id string) (api.ModemStatus, error) {
 	m, ok := g.pool.Member(id)
 	if !ok {
-		return api.ModemStatus{}, fmt.Errorf("modem %q: %w", id, api.ErrNotFound)
+		return api.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 	}
 	return g.modemStatus(m), nil
 }
@@ -494,11 +495,11 @@ func (g *Gateway) Modem(ctx context.Context, id string) (api.ModemStatus, error)
 func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
 	m, ok := g.pool.Member(id)
 	if !ok {
-		return "", fmt.Errorf("modem %q: %w", id, api.ErrNotFound)
+		return "", fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 	}
 	dev, ok := m.Device().(Device)
 	if !ok || dev == nil {
-		return "", fmt.Errorf("modem %q is %s: %w", id, m.State(), api.ErrUnavailable)
+		return "", fmt.Errorf("modem %q is %s: %w", id, m.State(), smsgw.ErrUnavailable)
 	}
 	rep, err := dev.USSD(ctx, code)
 	if err != nil {

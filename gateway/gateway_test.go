@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -16,7 +17,7 @@ func TestMultipartEmojiOutAndIn(t *testing.T) {
 	r.waitReady(2)
 	text := strings.Repeat("Grüße aus Köln 👋🏽 — ", 8) + "Ende 🎉"
 	ms := r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: text, Modem: "sim0"})
-	r.waitStates(ids(ms), 30*time.Second, queue.StateSent, queue.StateDelivered)
+	r.waitStates(ids(ms), 30*time.Second, smsgw.StateSent, smsgw.StateDelivered)
 	m := r.get(ms[0].ID)
 	if len(m.Parts) < 3 || m.Modem != "sim0" {
 		t.Fatalf("sent as %d parts by %q", len(m.Parts), m.Modem)
@@ -37,14 +38,14 @@ func TestSteadyStateATCommandsPerSMS(t *testing.T) {
 	r.waitReady(1)
 	r.waitSwept("sim0")
 	warm := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "warm-up"})
-	r.waitStates(ids(warm), 20*time.Second, queue.StateSent)
+	r.waitStates(ids(warm), 20*time.Second, smsgw.StateSent)
 	before := r.g.ATCommands("sim0")
 	const n = 20
 	var all []int64
 	for i := 0; i < n; i++ {
 		all = append(all, ids(r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "code 1234"}))...)
 	}
-	r.waitStates(all, 30*time.Second, queue.StateSent)
+	r.waitStates(all, 30*time.Second, smsgw.StateSent)
 	per := float64(r.g.ATCommands("sim0")-before) / n
 	t.Logf("AT commands per single-part SMS in steady state: %.2f", per)
 	if per > 1.0 {

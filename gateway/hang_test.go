@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -50,7 +51,7 @@ func silentModemMidBurst(t *testing.T, stall time.Duration) {
 	// finds it silent.
 	r.waitFor("burst under way", 20*time.Second, func() bool { return len(r.net.Outbox()) >= 3 })
 	silent.HangOnSubmit(stall)
-	r.waitStates(all, 90*time.Second, queue.StateSent)
+	r.waitStates(all, 90*time.Second, smsgw.StateSent)
 
 	worst, stalled := time.Duration(0), int64(0)
 	for _, id := range all {
@@ -106,5 +107,5 @@ func silentModemMidBurst(t *testing.T, stall time.Duration) {
 	}
 	r.waitFor("silent modem ready again", 60*time.Second, func() bool { return r.member("sim0").State() == "ready" })
 	again := r.enqueue(queue.NewMessage{To: []string{"+15557779999"}, Text: "after the stall", Modem: "sim0"})
-	r.waitStates(ids(again), 60*time.Second, queue.StateSent)
+	r.waitStates(ids(again), 60*time.Second, smsgw.StateSent)
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/api"
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -30,7 +30,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
-		KannelDLR: func(_ context.Context, ev api.Event) error {
+		KannelDLR: func(_ context.Context, ev smsgw.Event) error {
 			mu.Lock()
 			defer mu.Unlock()
 			dlrKinds = append(dlrKinds, ev.Event)
@@ -61,7 +61,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	t.Cleanup(r.stop)
 	r.waitReady(2)
 	ids := r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: "count me", Modem: "sim0", Report: true})
-	r.waitStates([]int64{ids[0].ID}, 30*time.Second, queue.StateDelivered)
+	r.waitStates([]int64{ids[0].ID}, 30*time.Second, smsgw.StateDelivered)
 	r.waitFor("the script and the skips", 30*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -74,7 +74,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 		t.Fatalf("counts %v", counts)
 	}
 	for _, k := range dlrKinds {
-		if k == EventReceived {
+		if k == smsgw.EventReceived {
 			t.Fatalf("the Kannel DLR hook got %v", dlrKinds)
 		}
 	}

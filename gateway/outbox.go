@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"smsgw"
 	"smsgw/gateway/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
@@ -28,8 +29,8 @@ func newQueueOutbox(g *Gateway) *queueOutbox {
 
 // Claim implements hooks.Outbox. Events a consumer does not care about
 // (cancellations, uncertain sends) are acknowledged on the spot.
-func (o *queueOutbox) Claim(ctx context.Context, consumer string, n int) ([]hooks.Event, error) {
-	var out []hooks.Event
+func (o *queueOutbox) Claim(ctx context.Context, consumer string, n int) ([]smsgw.Event, error) {
+	var out []smsgw.Event
 	for len(out) == 0 {
 		ds, next, err := o.g.store.NextEvents(ctx, consumer, n)
 		if err != nil {
@@ -66,7 +67,7 @@ func eventID(id string) int64 {
 // Done implements hooks.Outbox.
 func (o *queueOutbox) Done(ctx context.Context, consumer, id string) error {
 	err := o.g.store.AckEvent(ctx, consumer, eventID(id))
-	if errors.Is(err, queue.ErrNotFound) {
+	if errors.Is(err, smsgw.ErrNotFound) {
 		return nil // delivered twice after a lease ran out: fine
 	}
 	return err
@@ -90,7 +91,7 @@ func (o *queueOutbox) Retry(ctx context.Context, consumer, id string, _ time.Tim
 // reason, and never retried.
 func (o *queueOutbox) Drop(ctx context.Context, consumer, id, reason string) error {
 	err := o.g.store.DropEvent(ctx, consumer, eventID(id), reason)
-	if errors.Is(err, queue.ErrNotFound) {
+	if errors.Is(err, smsgw.ErrNotFound) {
 		return nil
 	}
 	return err
@@ -106,8 +107,8 @@ func (o *queueOutbox) NextDue(_ context.Context, consumer string) (time.Time, bo
 
 // hookEvent turns a queue outbox entry into the event scripts and webhooks
 // get; ok is false for entries no hook is interested in.
-func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (hooks.Event, bool, error) {
-	ev := hooks.Event{ID: strconv.FormatInt(d.ID, 10), Created: d.At, Attempt: d.Attempts + 1}
+func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event, bool, error) {
+	ev := smsgw.Event{ID: strconv.FormatInt(d.ID, 10), Created: d.At, Attempt: d.Attempts + 1}
 	switch d.Type {
 	case queue.EventReceived:
 		var ie queue.InboxEvent
@@ -119,7 +120,7 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (hooks.Event,
 		if err != nil {
 			return ev, false, err
 		}
-		ev.Kind, ev.DeviceID, ev.Payload = EventReceived, ie.Modem, b
+		ev.Event, ev.DeviceID, ev.Payload = smsgw.EventReceived, ie.Modem, b
 		return ev, true, nil
 	case queue.EventSent, queue.EventDelivered, queue.EventFailed, queue.EventExpired:
 		var me queue.MessageEvent
@@ -132,11 +133,11 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (hooks.Event,
 		at := me.At.UTC().Format(time.RFC3339)
 		switch d.Type {
 		case queue.EventSent:
-			ev.Kind, st.SentAt = EventSent, at
+			ev.Event, st.SentAt = smsgw.EventSent, at
 		case queue.EventDelivered:
-			ev.Kind, st.DeliveredAt = EventDelivered, at
+			ev.Event, st.DeliveredAt = smsgw.EventDelivered, at
 		default:
-			ev.Kind, st.FailedAt, st.Reason = EventFailed, at, me.Error
+			ev.Event, st.FailedAt, st.Reason = smsgw.EventFailed, at, me.Error
 			if d.Type == queue.EventExpired {
 				st.Reason = "expired"
 			}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"smsgw/api"
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -14,16 +14,16 @@ import (
 // stream and the webhooks carry them. Outbox entries no consumer sees
 // (cancellations, for one) are skipped but still count towards limit, so
 // the caller pages on with the id of the last entry read, returned as next.
-func (g *Gateway) EventsAfter(ctx context.Context, after string, limit int) ([]api.Event, string, error) {
+func (g *Gateway) EventsAfter(ctx context.Context, after string, limit int) ([]smsgw.Event, string, error) {
 	n, err := strconv.ParseInt(after, 10, 64)
 	if err != nil || n < 0 {
-		return nil, after, fmt.Errorf("event id %q: %w", after, api.ErrNotFound)
+		return nil, after, fmt.Errorf("event id %q: %w", after, smsgw.ErrNotFound)
 	}
 	list, err := g.store.Events(ctx, n, limit)
 	if err != nil {
 		return nil, after, err
 	}
-	out := make([]api.Event, 0, len(list))
+	out := make([]smsgw.Event, 0, len(list))
 	next := after
 	for _, e := range list {
 		next = strconv.FormatInt(e.ID, 10)
@@ -32,7 +32,7 @@ func (g *Gateway) EventsAfter(ctx context.Context, after string, limit int) ([]a
 			return nil, after, err
 		}
 		if ok {
-			out = append(out, api.Event{ID: ev.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: ev.Payload})
+			out = append(out, ev)
 		}
 	}
 	return out, next, nil

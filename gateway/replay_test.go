@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/queue"
 )
@@ -17,8 +18,8 @@ func TestEventsAfter(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 2})
 	r.waitReady(2)
 	ids := r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: "replay me", Modem: "sim0", Report: true})
-	r.waitStates([]int64{ids[0].ID}, 30*time.Second, queue.StateDelivered)
-	var all []api.Event
+	r.waitStates([]int64{ids[0].ID}, 30*time.Second, smsgw.StateDelivered)
+	var all []smsgw.Event
 	r.waitFor("sent, delivered and received in the outbox", 30*time.Second, func() bool {
 		evs, _, err := r.g.EventsAfter(t.Context(), "0", 100)
 		if err != nil {
@@ -29,11 +30,11 @@ func TestEventsAfter(t *testing.T) {
 		for _, ev := range evs {
 			kinds[ev.Event] = true
 		}
-		return kinds[EventSent] && kinds[EventDelivered] && kinds[EventReceived]
+		return kinds[smsgw.EventSent] && kinds[smsgw.EventDelivered] && kinds[smsgw.EventReceived]
 	})
-	var sent api.Event
+	var sent smsgw.Event
 	for _, ev := range all {
-		if ev.Event == EventSent {
+		if ev.Event == smsgw.EventSent {
 			sent = ev
 		}
 	}
@@ -46,7 +47,7 @@ func TestEventsAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, ev := range later {
-		if ev.ID == sent.ID || ev.Event == EventSent {
+		if ev.ID == sent.ID || ev.Event == smsgw.EventSent {
 			t.Fatalf("event %s replayed after itself", ev.ID)
 		}
 	}
@@ -57,7 +58,7 @@ func TestEventsAfter(t *testing.T) {
 	if evs, n, err := r.g.EventsAfter(t.Context(), next, 100); err != nil || n != next || len(evs) != 0 {
 		t.Fatalf("past the end: %v %s %v", evs, n, err)
 	}
-	if _, _, err := r.g.EventsAfter(t.Context(), "ping-1", 10); !errors.Is(err, api.ErrNotFound) {
+	if _, _, err := r.g.EventsAfter(t.Context(), "ping-1", 10); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Fatalf("bad id: %v", err)
 	}
 }

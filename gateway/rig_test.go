@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
@@ -187,7 +188,7 @@ func (r *rig) get(id int64) queue.Message {
 }
 
 // waitStates waits until every message is in one of the states.
-func (r *rig) waitStates(ids []int64, limit time.Duration, states ...queue.State) {
+func (r *rig) waitStates(ids []int64, limit time.Duration, states ...smsgw.State) {
 	r.t.Helper()
 	r.waitFor(fmt.Sprintf("%d messages in %v", len(ids), states), limit, func() bool {
 		for _, id := range ids {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/modem"
 	"smsgw/modem/at"
@@ -24,7 +25,7 @@ func ussdError(id string, rep modem.USSDReply, err error) error {
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("modem %q: USSD: %w", id, err) // the client went away
 	case errors.Is(err, at.ErrClosed):
-		return fmt.Errorf("modem %q went away during the USSD request: %w", id, api.ErrUnavailable)
+		return fmt.Errorf("modem %q went away during the USSD request: %w", id, smsgw.ErrUnavailable)
 	case errors.Is(err, modem.ErrUSSD):
 		switch rep.Status {
 		case 5:

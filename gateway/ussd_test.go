@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/modem"
 	"smsgw/modem/at"
@@ -29,7 +30,7 @@ func TestUSSDRefusedOnEmulator(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Kind != api.USSDRefused || ue.Reason != "+CME ERROR: 30 (no network service)" {
 		t.Fatalf("unregistered modem: %#v (%v)", ue, err)
 	}
-	if _, err := r.g.USSD(ctx, "nope", "*100#"); !errors.Is(err, api.ErrNotFound) {
+	if _, err := r.g.USSD(ctx, "nope", "*100#"); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Fatalf("unknown modem: %v", err)
 	}
 }
@@ -59,7 +60,7 @@ func TestUSSDErrorKinds(t *testing.T) {
 			t.Errorf("%v: got %v", c.err, err)
 		}
 	}
-	if err := ussdError("m1", modem.USSDReply{}, fmt.Errorf("x: %w", at.ErrClosed)); !errors.Is(err, api.ErrUnavailable) {
+	if err := ussdError("m1", modem.USSDReply{}, fmt.Errorf("x: %w", at.ErrClosed)); !errors.Is(err, smsgw.ErrUnavailable) {
 		t.Errorf("closed port: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"sync"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/gateway/hooks"
 	"smsgw/internal/callback"
@@ -100,7 +101,7 @@ func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
 	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.cfg.Webhook.Secret.Reveal(), Events: events, Client: client}
 	deliver := wh.Deliver
 	if w.DeviceID != "" {
-		deliver = func(ctx context.Context, ev hooks.Event) error {
+		deliver = func(ctx context.Context, ev smsgw.Event) error {
 			if ev.DeviceID != w.DeviceID {
 				return hooks.ErrSkip
 			}
@@ -113,7 +114,7 @@ func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
 // Webhooks implements api.Webhooks.
 func (g *Gateway) Webhooks(ctx context.Context) ([]api.Webhook, error) {
 	if g.registry == nil {
-		return nil, api.ErrUnavailable
+		return nil, smsgw.ErrUnavailable
 	}
 	return g.registry.list(), nil
 }
@@ -122,13 +123,13 @@ func (g *Gateway) Webhooks(ctx context.Context) ([]api.Webhook, error) {
 // the events that happen from now on.
 func (g *Gateway) AddWebhook(ctx context.Context, w api.Webhook) (api.Webhook, error) {
 	if g.registry == nil {
-		return api.Webhook{}, api.ErrUnavailable
+		return api.Webhook{}, smsgw.ErrUnavailable
 	}
-	if w.Event != "" && !contains(AllEvents, w.Event) {
-		return api.Webhook{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, AllEvents, api.ErrConflict)
+	if w.Event != "" && !contains(smsgw.WebhookEvents, w.Event) {
+		return api.Webhook{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, smsgw.WebhookEvents, smsgw.ErrConflict)
 	}
 	if err := g.cfg.Callbacks.Policy().Check(w.URL); err != nil {
-		return api.Webhook{}, fmt.Errorf("url: %w: %w", err, api.ErrConflict)
+		return api.Webhook{}, fmt.Errorf("url: %w: %w", err, smsgw.ErrConflict)
 	}
 	if w.ID == "" {
 		var b [8]byte
@@ -161,14 +162,14 @@ func (g *Gateway) AddWebhook(ctx context.Context, w api.Webhook) (api.Webhook, e
 // DeleteWebhook implements api.Webhooks.
 func (g *Gateway) DeleteWebhook(ctx context.Context, id string) error {
 	if g.registry == nil {
-		return api.ErrUnavailable
+		return smsgw.ErrUnavailable
 	}
 	r := g.registry
 	r.mu.Lock()
 	old, ok := r.hooks[id]
 	if !ok {
 		r.mu.Unlock()
-		return fmt.Errorf("webhook %q: %w", id, api.ErrNotFound)
+		return fmt.Errorf("webhook %q: %w", id, smsgw.ErrNotFound)
 	}
 	delete(r.hooks, id)
 	if err := r.saveLocked(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -47,7 +48,7 @@ func TestCutOffAfterWriteIsUncertain(t *testing.T) {
 			}
 			switch tc.policy {
 			case PolicyAtMostOnce:
-				if m.State != queue.StateUncertain || a.Outcome != "uncertain" {
+				if m.State != smsgw.StateUncertain || a.Outcome != "uncertain" {
 					t.Errorf("at-most-once: message %s, attempt %q (%s); want uncertain", m.State, a.Outcome, a.Error)
 				}
 			default:
@@ -80,7 +81,7 @@ func TestRecordSentRetried(t *testing.T) {
 	defer conn.Close()
 
 	id := r.enqueue(queue.NewMessage{To: []string{"+15557770200"}, Text: "record me"})[0].ID
-	r.waitFor("message claimed", 20*time.Second, func() bool { return r.get(id).State == queue.StateSending })
+	r.waitFor("message claimed", 20*time.Second, func() bool { return r.get(id).State == smsgw.StateSending })
 	// The part is in the modem's hands (its answer comes after the submit
 	// delay); lock the store out before the answer arrives.
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
@@ -89,13 +90,13 @@ func TestRecordSentRetried(t *testing.T) {
 	r.waitFor("part accepted by the network", 20*time.Second, func() bool { return len(r.net.Outbox()) == 1 })
 	// Keep the lock well past several record attempts (busy timeout 50 ms).
 	time.Sleep(time.Second)
-	if st := r.get(id).State; st != queue.StateSending {
+	if st := r.get(id).State; st != smsgw.StateSending {
 		t.Fatalf("message %s while the store refused writes", st)
 	}
 	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	r.waitStates([]int64{id}, 20*time.Second, queue.StateSent)
+	r.waitStates([]int64{id}, 20*time.Second, smsgw.StateSent)
 	if m := r.get(id); len(m.AttemptLog) != 1 || len(r.net.Outbox()) != 1 {
 		t.Errorf("%d attempts, %d copies on the network; want 1 and 1", len(m.AttemptLog), len(r.net.Outbox()))
 	}

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"smsgw"
 	"smsgw/modem"
 	"smsgw/modem/pdu"
 	"smsgw/modem/pool"
@@ -273,7 +274,7 @@ func (s *session) record(log *slog.Logger, what string, fn func(ctx context.Cont
 			return nil
 		}
 		if errors.Is(err, queue.ErrClosed) || errors.Is(err, queue.ErrNotClaimed) ||
-			errors.Is(err, queue.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
+			errors.Is(err, smsgw.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
 			return err
 		}
 		log.Warn("recording a "+what+" failed; retrying", "attempt", attempt, "in", wait, "err", err)

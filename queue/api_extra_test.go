@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 func TestByKeyFlashAndFilters(t *testing.T) {
@@ -18,11 +20,11 @@ func TestByKeyFlashAndFilters(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0].ID != res.Messages[0].ID || !got[0].Flash || !got[1].Flash {
 		t.Fatalf("ByKey = %+v, %v", got, err)
 	}
-	if _, err := st.ByKey(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, err := st.ByKey(ctx, "nope"); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("ByKey unknown err = %v", err)
 	}
 	// Flash is part of the request: the same key without it conflicts.
-	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1", "+2"}, Text: "x", IdempotencyKey: "sms-gate:7"}); !errors.Is(err, ErrConflict) {
+	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1", "+2"}, Text: "x", IdempotencyKey: "sms-gate:7"}); !errors.Is(err, smsgw.ErrIdempotencyMismatch) {
 		t.Errorf("flash changed under the same key err = %v", err)
 	}
 	clk.Advance(time.Hour)
@@ -32,7 +34,7 @@ func TestByKeyFlashAndFilters(t *testing.T) {
 	j := mustClaim(t, st, modemA)
 	st.MarkFailed(ctx, j.AttemptID, Failure{Class: Permanent, Err: "no"})
 
-	pg, err := st.List(ctx, Filter{States: []State{StateFailed, StateCancelled}})
+	pg, err := st.List(ctx, Filter{States: []smsgw.State{smsgw.StateFailed, smsgw.StateCancelled}})
 	if err != nil || len(pg.Messages) != 2 {
 		t.Fatalf("List failed+cancelled = %+v, %v", pg, err)
 	}
@@ -40,8 +42,8 @@ func TestByKeyFlashAndFilters(t *testing.T) {
 	if len(pg.Messages) != 2 || pg.Messages[0].ID != res.Messages[1].ID {
 		t.Errorf("List until = %+v", pg.Messages)
 	}
-	if _, err := st.List(ctx, Filter{States: []State{"sent", "nope"}}); !errors.Is(err, ErrInvalid) {
-		t.Errorf("bad state in States err = %v", err)
+	if _, err := st.List(ctx, Filter{States: []smsgw.State{"sent", "nope"}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad state in smsgw.States err = %v", err)
 	}
 	if err := st.Ping(ctx); err != nil {
 		t.Errorf("Ping: %v", err)
@@ -54,14 +56,14 @@ func TestMarkUncertain(t *testing.T) {
 	id := mustEnqueue(t, st, NewMessage{})[0].ID
 	j := mustClaim(t, st, modemA)
 	m, err := st.MarkUncertain(ctx, j.AttemptID, "no answer to AT+CMGS")
-	if err != nil || m.State != StateUncertain || m.AttemptLog[0].Outcome != "uncertain" {
+	if err != nil || m.State != smsgw.StateUncertain || m.AttemptLog[0].Outcome != "uncertain" {
 		t.Fatalf("MarkUncertain = %+v, %v", m, err)
 	}
 	noClaim(t, st, modemA)
 	if evs := eventTypes(t, st, id); len(evs) != 1 || evs[0] != EventUncertain {
 		t.Errorf("events = %v", evs)
 	}
-	if m, err := st.Requeue(ctx, id); err != nil || m.State != StateQueued {
+	if m, err := st.Requeue(ctx, id); err != nil || m.State != smsgw.StateQueued {
 		t.Errorf("Requeue uncertain = %+v, %v", m, err)
 	}
 }
@@ -79,7 +81,7 @@ func TestDropEvent(t *testing.T) {
 	if err := st.DropEvent(ctx, "hook", ds[0].ID, "HTTP 410"); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.DropEvent(ctx, "hook", ds[0].ID, "again"); !errors.Is(err, ErrNotFound) {
+	if err := st.DropEvent(ctx, "hook", ds[0].ID, "again"); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("second drop err = %v", err)
 	}
 	var dead int
@@ -143,7 +145,7 @@ func TestBatchWithFailingRequest(t *testing.T) {
 	close(release)
 	conflicts := 0
 	for i := 0; i < n; i++ {
-		if err := <-errs; errors.Is(err, ErrConflict) {
+		if err := <-errs; errors.Is(err, smsgw.ErrIdempotencyMismatch) {
 			conflicts++
 		} else if err != nil {
 			t.Fatal(err)
@@ -159,8 +161,8 @@ func TestBatchWithFailingRequest(t *testing.T) {
 		}
 	}
 	c, _ := st.Counts(ctx)
-	if c[StateQueued] != 1+n/2 {
-		t.Errorf("%d queued, want %d", c[StateQueued], 1+n/2)
+	if c[smsgw.StateQueued] != 1+n/2 {
+		t.Errorf("%d queued, want %d", c[smsgw.StateQueued], 1+n/2)
 	}
 }
 
@@ -184,5 +186,5 @@ func TestPartResultValidation(t *testing.T) {
 	if err != nil || len(m.Parts) != 2 || m.Parts[1].MR != 4 || m.ConcatRef != 2 || m.PartsTotal != 2 {
 		t.Fatalf("after resegmentation: %+v, %v", m, err)
 	}
-	wantState(t, st, id, StateSent)
+	wantState(t, st, id, smsgw.StateSent)
 }

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // The crash test runs a child process (this test binary again) that
@@ -242,7 +244,7 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 			}
 		case "S":
 			id, _ := strconv.ParseInt(f[1], 10, 64)
-			if st := ids[id]; st != string(StateSent) {
+			if st := ids[id]; st != string(smsgw.StateSent) {
 				t.Fatalf("round %d: message %d acknowledged as sent is %q", round, id, st)
 			}
 		case "K":
@@ -315,11 +317,11 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c[StateSending] != 0 {
-		t.Fatalf("round %d: %d messages still sending after recovery", round, c[StateSending])
+	if c[smsgw.StateSending] != 0 {
+		t.Fatalf("round %d: %d messages still sending after recovery", round, c[smsgw.StateSending])
 	}
 	if pol == AtMostOnce {
-		if got := c[StateUncertain] - uncertainBefore; got != before {
+		if got := c[smsgw.StateUncertain] - uncertainBefore; got != before {
 			t.Fatalf("round %d: %d were sending, %d became uncertain", round, before, got)
 		}
 	}

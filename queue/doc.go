@@ -24,7 +24,7 @@
 //
 // Enqueue commits one message per recipient and returns once that is on
 // disk; an idempotency key makes it safe to retry (same request: the
-// original result with Replayed set; a different request: ErrConflict).
+// original result with Replayed set; a different request: smsgw.ErrIdempotencyMismatch).
 // Get, ByKey, List (cursor pagination, newest first), Cancel, Requeue,
 // Counts and OldestQueued serve the API and metrics.
 //
@@ -83,7 +83,7 @@
 // small transactions; the daemon calls it on a schedule if configured.
 //
 // All methods are safe for concurrent use. Errors wrap the sentinels
-// ErrNotFound, ErrConflict, ErrNotCancellable, ErrInvalid (as a
+// smsgw.ErrNotFound, smsgw.ErrIdempotencyMismatch, ErrNotCancellable, ErrInvalid (as a
 // *ValidationError naming the field), ErrNoMessage, ErrNotClaimed,
 // ErrNoMatch, ErrBadState, ErrSchemaTooNew and ErrClosed.
 //

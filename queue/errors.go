@@ -5,13 +5,11 @@ import (
 	"fmt"
 )
 
-// Sentinel errors. Match them with errors.Is; the returned errors wrap them
-// with context.
+// Sentinel errors of the queue alone. Match them with errors.Is; the
+// returned errors wrap them with context. An unknown message, inbox entry,
+// attempt or consumer is smsgw.ErrNotFound, and an idempotency key reused
+// with a different request smsgw.ErrIdempotencyMismatch.
 var (
-	// ErrNotFound: no message, inbox entry, attempt or consumer with that id.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: an idempotency key reused with a different request.
-	ErrConflict = errors.New("idempotency key already used with a different request")
 	// ErrNotCancellable: the message is no longer waiting in the queue.
 	ErrNotCancellable = errors.New("message can no longer be cancelled")
 	// ErrInvalid: the request is malformed; the error is a *ValidationError.

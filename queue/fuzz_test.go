@@ -1,6 +1,10 @@
 package queue
 
-import "testing"
+import (
+	"testing"
+
+	"smsgw"
+)
 
 // FuzzNormalizeNumber: never panics, and a normalized number is a fixed
 // point that still denotes the same subscriber.
@@ -9,13 +13,13 @@ func FuzzNormalizeNumber(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		n, err := NormalizeNumber(s)
+		n, err := smsgw.NormalizeDigits(s)
 		if err != nil {
 			return
 		}
-		again, err := NormalizeNumber(n)
+		again, err := smsgw.NormalizeDigits(n)
 		if err != nil || again != n {
-			t.Fatalf("NormalizeNumber(%q) = %q, then %q, %v", s, n, again, err)
+			t.Fatalf("smsgw.NormalizeDigits(%q) = %q, then %q, %v", s, n, again, err)
 		}
 		if !SameNumber(n, s) {
 			t.Fatalf("SameNumber(%q, %q) = false", n, s)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // fakeClock is the injected Now of tests.
@@ -114,7 +116,7 @@ func mustGet(t testing.TB, st *Store, id int64) Message {
 	return m
 }
 
-func wantState(t testing.TB, st *Store, id int64, want State) Message {
+func wantState(t testing.TB, st *Store, id int64, want smsgw.State) Message {
 	t.Helper()
 	m := mustGet(t, st, id)
 	if m.State != want {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // TestHousekeeperDeadlines: with the real clock and the background
@@ -21,7 +23,7 @@ func TestHousekeeperDeadlines(t *testing.T) {
 		changed := st.Changed()
 		m := mustGet(t, st, id)
 		pg, _ := st.Inbox(ctx, InboxFilter{})
-		if m.State == StateExpired && len(pg.Messages) == 1 {
+		if m.State == smsgw.StateExpired && len(pg.Messages) == 1 {
 			if pg.Messages[0].Complete || pg.Messages[0].Text != "half" {
 				t.Errorf("timed-out join = %+v", pg.Messages[0])
 			}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"smsgw"
 )
 
 // InboundPart is one received SMS part, with what the caller decoded from
@@ -404,7 +406,7 @@ func (s *Store) GetInbox(ctx context.Context, id int64) (InboxMessage, error) {
 	defer tx.Rollback()
 	m, err := scanInbox(tx.QueryRowContext(ctx, `SELECT `+inboxCols+` FROM inbox WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, ErrNotFound)
+		return InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, smsgw.ErrNotFound)
 	}
 	if err != nil {
 		return InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, err)
@@ -440,7 +442,7 @@ func (s *Store) DeleteInbox(ctx context.Context, id int64) error {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return smsgw.ErrNotFound
 		}
 		_, err = w.exec(`DELETE FROM inbound_parts WHERE inbox_id = ?`, id)
 		return err

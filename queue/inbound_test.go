@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"smsgw"
 )
 
 // joinPlain is the tests' JoinText: each fake PDU is "<seq>:<text>".
@@ -155,10 +157,10 @@ func TestInboundSeparation(t *testing.T) {
 	if err := st.DeleteInbox(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.GetInbox(ctx, id); !errors.Is(err, ErrNotFound) {
+	if _, err := st.GetInbox(ctx, id); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("GetInbox after delete err = %v", err)
 	}
-	if err := st.DeleteInbox(ctx, id); !errors.Is(err, ErrNotFound) {
+	if err := st.DeleteInbox(ctx, id); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("second delete err = %v", err)
 	}
 	var n int

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"smsgw"
 )
 
 // TestMigrationFromV1 builds a database with the first schema exactly as
@@ -46,16 +48,16 @@ func TestMigrationFromV1(t *testing.T) {
 	if err := st.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion() || v < 2 {
 		t.Fatalf("schema version after upgrade = %d, %v; want %d", v, err, SchemaVersion())
 	}
-	m := wantState(t, st, 1, StateQueued)
+	m := wantState(t, st, 1, smsgw.StateQueued)
 	if m.Text != "from v1" || m.Priority != 2 {
 		t.Errorf("v1 message = %+v", m)
 	}
 	// Recovery ran on the upgraded data.
-	if m := wantState(t, st, 2, StateQueued); m.Reason != ReasonRecovered {
+	if m := wantState(t, st, 2, smsgw.StateQueued); m.Reason != ReasonRecovered {
 		t.Errorf("v1 sending message reason = %q", m.Reason)
 	}
 	// The v1 idempotency key still guards its message.
-	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1"}, Text: "x", IdempotencyKey: "k"}); !errors.Is(err, ErrConflict) {
+	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1"}, Text: "x", IdempotencyKey: "k"}); !errors.Is(err, smsgw.ErrIdempotencyMismatch) {
 		t.Errorf("v1 key err = %v", err)
 	}
 	// The waiting v1 part joins with a new one.

@@ -12,54 +12,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"smsgw"
 )
-
-// State is the state of an outbound message.
-//
-//	queued -> sending -> sent -> delivered
-//	   |         |         `---> failed      (status report says so)
-//	   |         |-> queued                  (temporary error, backoff)
-//	   |         |-> failed                  (permanent error / attempts used up)
-//	   |         `-> queued | uncertain      (crash while sending, by policy)
-//	   |-> cancelled                         (Cancel)
-//	   `-> expired                           (past its expiry)
-type State string
-
-// Message states.
-const (
-	StateQueued    State = "queued"
-	StateSending   State = "sending"
-	StateSent      State = "sent"
-	StateDelivered State = "delivered"
-	StateFailed    State = "failed"
-	StateExpired   State = "expired"
-	StateCancelled State = "cancelled"
-	StateUncertain State = "uncertain"
-)
-
-// States lists every state, in lifecycle order.
-var States = []State{StateQueued, StateSending, StateSent, StateDelivered,
-	StateFailed, StateExpired, StateCancelled, StateUncertain}
-
-// Valid reports whether st is a known state.
-func (st State) Valid() bool {
-	for _, x := range States {
-		if x == st {
-			return true
-		}
-	}
-	return false
-}
-
-// Final reports whether nothing more will happen to a message in this
-// state on its own (sent is final unless a status report arrives).
-func (st State) Final() bool {
-	switch st {
-	case StateDelivered, StateFailed, StateExpired, StateCancelled, StateUncertain:
-		return true
-	}
-	return false
-}
 
 // Reasons recorded with a state change, beyond error texts.
 const (
@@ -102,13 +57,14 @@ type NewMessage struct {
 	Metadata map[string]string
 	// IdempotencyKey makes the request safe to retry: the same key with
 	// the same request returns the original messages, the same key with a
-	// different request fails with ErrConflict.
+	// different request fails with smsgw.ErrIdempotencyMismatch.
 	IdempotencyKey string
 	// Fingerprint, when set, identifies the request for IdempotencyKey
-	// instead of a hash of the fields above. Callers that derive fields
-	// (an expiry from a relative ttl, a send time from a delay) set it from
-	// the request as the client sent it, so that a retry still matches.
-	Fingerprint []byte
+	// instead of the fingerprint of the fields above. Callers that derive
+	// fields (an expiry from a relative ttl, a send time from a delay) set
+	// it from the request as the client sent it, so that a retry still
+	// matches.
+	Fingerprint smsgw.Fingerprint
 }
 
 // Message is an outbound message as stored.
@@ -126,7 +82,7 @@ type Message struct {
 	Flash      bool
 	Metadata   map[string]string
 
-	State  State
+	State  smsgw.State
 	Reason string // why the last state change happened (see Reason*), or the error
 	// Attempts counts attempts started; Failures those ended by a
 	// temporary error, Faults those ended by a modem fault.
@@ -233,7 +189,7 @@ func (s *Store) prepare(m NewMessage) (*prepared, error) {
 	}
 	p.to = make([]string, len(m.To))
 	for i, r := range m.To {
-		n, err := NormalizeNumber(r)
+		n, err := smsgw.NormalizeDigits(r)
 		if err != nil {
 			return nil, invalid("to", "%q: %v", r, err)
 		}
@@ -291,18 +247,22 @@ func (s *Store) prepare(m NewMessage) (*prepared, error) {
 	b, _ := json.Marshal(p.to)
 	p.toJSON = string(b)
 	if m.IdempotencyKey != "" {
-		p.hash = requestHash(p, tags)
-		if len(m.Fingerprint) > 0 {
-			h := sha256.Sum256(m.Fingerprint)
-			p.hash = h[:]
-		}
+		p.hash = storedHash(p, tags)
 	}
 	return p, nil
 }
 
-// requestHash fingerprints everything in a request except its key, so a
-// retry can be told from a different request under the same key.
-func requestHash(p *prepared, tags []string) []byte {
+// storedHash is what the requests table keeps for an idempotency key: the
+// caller's Fingerprint when it gave one, else the fingerprint of
+// everything in the request except its key, so a retry can be told from a
+// different request under the same key.
+func storedHash(p *prepared, tags []string) []byte {
+	if !p.m.Fingerprint.IsZero() {
+		// Hashed in its hex form, as earlier versions stored it, so a key
+		// used before an upgrade still matches its retry after it.
+		h := sha256.Sum256([]byte(p.m.Fingerprint.String()))
+		return h[:]
+	}
 	canon := struct {
 		To        []string          `json:"to"`
 		Text      string            `json:"text"`
@@ -317,35 +277,8 @@ func requestHash(p *prepared, tags []string) []byte {
 		// omitempty keeps the fingerprints of earlier requests valid.
 		Flash bool `json:"flash,omitempty"`
 	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash}
-	b, _ := json.Marshal(canon) // map keys are sorted by encoding/json
-	h := sha256.Sum256(b)
-	return h[:]
-}
-
-// NormalizeNumber checks a phone number and returns it without spaces,
-// dashes, dots or parentheses: an optional + followed by 1 to 20 digits.
-func NormalizeNumber(n string) (string, error) {
-	var b strings.Builder
-	digits := 0
-	for i, r := range strings.TrimSpace(n) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
-		default:
-			return "", fmt.Errorf("unexpected character %q", r)
-		}
-	}
-	if digits == 0 {
-		return "", errors.New("no digits")
-	}
-	if digits > 20 {
-		return "", errors.New("more than 20 digits")
-	}
-	return b.String(), nil
+	f := smsgw.FingerprintOf(canon)
+	return f[:]
 }
 
 func normalizeTags(tags []string) ([]string, error) {
@@ -397,7 +330,7 @@ func (w *wtx) enqueue(p *prepared, out *Enqueued) error {
 		switch {
 		case err == nil:
 			if !bytes.Equal(hash, p.hash) {
-				return fmt.Errorf("%w (key %q)", ErrConflict, p.m.IdempotencyKey)
+				return fmt.Errorf("%w (key %q)", smsgw.ErrIdempotencyMismatch, p.m.IdempotencyKey)
 			}
 			msgs, err := w.s.scanMessages(w.ctx, w.tx, `SELECT `+msgCols+` FROM messages WHERE id BETWEEN ? AND ? ORDER BY id`, first, first+count-1)
 			if err != nil {
@@ -434,7 +367,7 @@ func (w *wtx) enqueue(p *prepared, out *Enqueued) error {
 			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
 			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
 			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
-			State: StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
+			State: smsgw.StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
 			ConcatRef: -1,
 		}
 	}
@@ -477,8 +410,8 @@ func scanMessage(sc scanner) (Message, error) {
 			return m, fmt.Errorf("message %d: metadata: %w", m.ID, err)
 		}
 	}
-	m.State, m.ErrorClass = State(state), ErrorClass(class)
-	if m.State == StateQueued {
+	m.State, m.ErrorClass = smsgw.State(state), ErrorClass(class)
+	if m.State == smsgw.StateQueued {
 		m.NextAttempt = msTime(next)
 	}
 	m.CreatedAt, m.UpdatedAt = msTime(created), msTime(updated)
@@ -524,7 +457,7 @@ func (s *Store) Get(ctx context.Context, id int64) (Message, error) {
 func getMessage(ctx context.Context, q querier, id int64) (Message, error) {
 	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return m, ErrNotFound
+		return m, smsgw.ErrNotFound
 	}
 	if err != nil {
 		return m, err
@@ -569,8 +502,8 @@ func getMessage(ctx context.Context, q querier, id int64) (Message, error) {
 
 // Filter selects messages for List. Zero fields do not filter.
 type Filter struct {
-	State     State
-	States    []State // any of these (combined with State when both are set)
+	State     smsgw.State
+	States    []smsgw.State // any of these (combined with smsgw.State when both are set)
 	Recipient string
 	Since     time.Time // created at or after
 	Until     time.Time // created before
@@ -592,7 +525,7 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 	var args []any
 	states := f.States
 	if f.State != "" {
-		states = append([]State{f.State}, states...)
+		states = append([]smsgw.State{f.State}, states...)
 	}
 	if len(states) > 0 {
 		ph := make([]string, len(states))
@@ -606,7 +539,7 @@ func (s *Store) List(ctx context.Context, f Filter) (Page, error) {
 		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
 	}
 	if f.Recipient != "" {
-		n, err := NormalizeNumber(f.Recipient)
+		n, err := smsgw.NormalizeDigits(f.Recipient)
 		if err != nil {
 			return Page{}, invalid("to", "%v", err)
 		}
@@ -667,10 +600,10 @@ func (s *Store) Cancel(ctx context.Context, id int64) (Message, error) {
 		if err != nil {
 			return err
 		}
-		if st != StateQueued {
+		if st != smsgw.StateQueued {
 			return fmt.Errorf("%w: it is %s", ErrNotCancellable, st)
 		}
-		if err := w.setState(id, StateCancelled, ReasonCancelled); err != nil {
+		if err := w.setState(id, smsgw.StateCancelled, ReasonCancelled); err != nil {
 			return err
 		}
 		if err := w.messageEvent(EventCancelled, id); err != nil {
@@ -695,7 +628,7 @@ func (s *Store) Requeue(ctx context.Context, id int64) (Message, error) {
 			return err
 		}
 		switch st {
-		case StateFailed, StateExpired, StateUncertain:
+		case smsgw.StateFailed, smsgw.StateExpired, smsgw.StateUncertain:
 		default:
 			return fmt.Errorf("%w: it is %s", ErrBadState, st)
 		}
@@ -724,32 +657,32 @@ func (s *Store) Requeue(ctx context.Context, id int64) (Message, error) {
 	return m, nil
 }
 
-// messageState reads a message's state; ErrNotFound when there is none.
-func (w *wtx) messageState(id int64) (State, error) {
+// messageState reads a message's state; smsgw.ErrNotFound when there is none.
+func (w *wtx) messageState(id int64) (smsgw.State, error) {
 	var st string
 	err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
+		return "", smsgw.ErrNotFound
 	}
-	return State(st), err
+	return smsgw.State(st), err
 }
 
 // setState moves a message to a state that is not queued, recording why.
-func (w *wtx) setState(id int64, st State, reason string) error {
+func (w *wtx) setState(id int64, st smsgw.State, reason string) error {
 	_, err := w.exec(`UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?`, string(st), reason, w.now, id)
 	return err
 }
 
 // Counts returns how many messages are in each state (every state present,
 // zero included).
-func (s *Store) Counts(ctx context.Context) (map[State]int64, error) {
+func (s *Store) Counts(ctx context.Context) (map[smsgw.State]int64, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT state, count(*) FROM messages GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("queue: counts: %w", err)
 	}
 	defer rows.Close()
-	out := make(map[State]int64, len(States))
-	for _, st := range States {
+	out := make(map[smsgw.State]int64, len(smsgw.States))
+	for _, st := range smsgw.States {
 		out[st] = 0
 	}
 	for rows.Next() {
@@ -758,7 +691,7 @@ func (s *Store) Counts(ctx context.Context) (map[State]int64, error) {
 		if err := rows.Scan(&st, &n); err != nil {
 			return nil, fmt.Errorf("queue: counts: %w", err)
 		}
-		out[State(st)] = n
+		out[smsgw.State(st)] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("queue: counts: %w", err)
@@ -781,12 +714,12 @@ func (s *Store) OldestQueued(ctx context.Context) (time.Time, error) {
 }
 
 // ByKey returns the messages an idempotency key created, in request order,
-// or ErrNotFound when the key was never used.
+// or smsgw.ErrNotFound when the key was never used.
 func (s *Store) ByKey(ctx context.Context, key string) ([]Message, error) {
 	var first, count int64
 	err := s.rdb.QueryRowContext(ctx, `SELECT first_id, count FROM requests WHERE key = ?`, key).Scan(&first, &count)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("queue: key %q: %w", key, ErrNotFound)
+		return nil, fmt.Errorf("queue: key %q: %w", key, smsgw.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("queue: key %q: %w", key, err)

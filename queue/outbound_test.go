@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"smsgw"
 )
 
 func TestEnqueueGetList(t *testing.T) {
@@ -33,7 +35,7 @@ func TestEnqueueGetList(t *testing.T) {
 		if diff := cmp.Diff(m, got); diff != "" {
 			t.Errorf("Get(%d) differs from Enqueue result (-enqueue +get):\n%s", m.ID, diff)
 		}
-		if got.To != wantTo[i] || got.State != StateQueued || got.RouteModem != "office" ||
+		if got.To != wantTo[i] || got.State != smsgw.StateQueued || got.RouteModem != "office" ||
 			!cmp.Equal(got.RouteTags, []string{"cheap", "eu"}) || got.Metadata["ticket"] != "42" || !got.Report {
 			t.Errorf("message %d = %+v", i, got)
 		}
@@ -41,8 +43,8 @@ func TestEnqueueGetList(t *testing.T) {
 			t.Errorf("ids not consecutive: %d after %d", m.ID, res.Messages[i-1].ID)
 		}
 	}
-	if _, err := st.Get(ctx, 9999); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Get(9999) err = %v, want ErrNotFound", err)
+	if _, err := st.Get(ctx, 9999); !errors.Is(err, smsgw.ErrNotFound) {
+		t.Errorf("Get(9999) err = %v, want smsgw.ErrNotFound", err)
 	}
 
 	// More messages, some later, one sent, for the filters.
@@ -92,7 +94,7 @@ func TestEnqueueGetList(t *testing.T) {
 	if len(since.Messages) != 4 {
 		t.Errorf("List since = %v, want the 4 later ones", ids(since))
 	}
-	sent, _ := st.List(ctx, Filter{State: StateSent})
+	sent, _ := st.List(ctx, Filter{State: smsgw.StateSent})
 	if diff := cmp.Diff([]int64{j.ID}, ids(sent)); diff != "" {
 		t.Errorf("List sent:\n%s", diff)
 	}
@@ -104,7 +106,7 @@ func TestEnqueueGetList(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts[StateQueued] != 6 || counts[StateSent] != 1 || counts[StateFailed] != 0 || len(counts) != len(States) {
+	if counts[smsgw.StateQueued] != 6 || counts[smsgw.StateSent] != 1 || counts[smsgw.StateFailed] != 0 || len(counts) != len(smsgw.States) {
 		t.Errorf("Counts = %v", counts)
 	}
 	oldest, err := st.OldestQueued(ctx)
@@ -150,8 +152,8 @@ func TestEnqueueValidation(t *testing.T) {
 		})
 	}
 	c, _ := st.Counts(context.Background())
-	if c[StateQueued] != 0 {
-		t.Errorf("invalid requests stored %d messages", c[StateQueued])
+	if c[smsgw.StateQueued] != 0 {
+		t.Errorf("invalid requests stored %d messages", c[smsgw.StateQueued])
 	}
 }
 
@@ -176,7 +178,7 @@ func TestIdempotencyKey(t *testing.T) {
 	// The replay reflects the current state.
 	j := mustClaim(t, st, modemA)
 	third, _ := st.Enqueue(ctx, req)
-	if third.Messages[0].ID != j.ID || third.Messages[0].State != StateSending {
+	if third.Messages[0].ID != j.ID || third.Messages[0].State != smsgw.StateSending {
 		t.Errorf("replay after claim = %+v", third.Messages[0])
 	}
 	for _, change := range []func(m *NewMessage){
@@ -187,8 +189,8 @@ func TestIdempotencyKey(t *testing.T) {
 	} {
 		m := req
 		change(&m)
-		if _, err := st.Enqueue(ctx, m); !errors.Is(err, ErrConflict) {
-			t.Errorf("changed request under the same key: err = %v, want ErrConflict", err)
+		if _, err := st.Enqueue(ctx, m); !errors.Is(err, smsgw.ErrIdempotencyMismatch) {
+			t.Errorf("changed request under the same key: err = %v, want smsgw.ErrIdempotencyMismatch", err)
 		}
 	}
 	// Many concurrent retries of one new key store it once.
@@ -219,7 +221,7 @@ func TestIdempotencyKey(t *testing.T) {
 		t.Errorf("%d requests were stored fresh, want 1", fresh)
 	}
 	c, _ := st.Counts(ctx)
-	if n := c[StateQueued] + c[StateSending]; n != 3 {
+	if n := c[smsgw.StateQueued] + c[smsgw.StateSending]; n != 3 {
 		t.Errorf("%d messages stored, want 3", n)
 	}
 }
@@ -259,7 +261,7 @@ func TestConcurrentEnqueueGroupCommit(t *testing.T) {
 			t.Fatalf("id %d handed out twice", id)
 		}
 		seen[id] = true
-		if mustGet(t, st, id).State != StateQueued {
+		if mustGet(t, st, id).State != smsgw.StateQueued {
 			t.Fatalf("message %d not queued", id)
 		}
 	}

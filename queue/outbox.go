@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"smsgw"
 )
 
 // EventType names an outbox event.
@@ -40,7 +42,7 @@ type Event struct {
 type MessageEvent struct {
 	ID         int64             `json:"id"`
 	To         string            `json:"to"`
-	State      State             `json:"state"`
+	State      smsgw.State       `json:"state"`
 	Reason     string            `json:"reason,omitempty"`
 	Modem      string            `json:"modem,omitempty"`
 	Parts      int               `json:"parts,omitempty"`
@@ -181,7 +183,7 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]D
 		var cursor int64
 		err := w.queryRow(`SELECT cursor FROM consumers WHERE name = ?`, consumer).Scan(&cursor)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("consumer %q: %w", consumer, ErrNotFound)
+			return fmt.Errorf("consumer %q: %w", consumer, smsgw.ErrNotFound)
 		}
 		if err != nil {
 			return err
@@ -251,7 +253,7 @@ func (s *Store) AckEvent(ctx context.Context, consumer string, eventID int64) er
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("event %d for %q: %w", eventID, consumer, ErrNotFound)
+			return fmt.Errorf("event %d for %q: %w", eventID, consumer, smsgw.ErrNotFound)
 		}
 		return nil
 	})
@@ -273,7 +275,7 @@ func (s *Store) FailEvent(ctx context.Context, consumer string, eventID int64, e
 		err := w.queryRow(`SELECT attempts FROM deliveries WHERE consumer = ? AND event_id = ? AND dead = 0`,
 			consumer, eventID).Scan(&attempts)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("event %d for %q: %w", eventID, consumer, ErrNotFound)
+			return fmt.Errorf("event %d for %q: %w", eventID, consumer, smsgw.ErrNotFound)
 		}
 		if err != nil {
 			return err
@@ -305,7 +307,7 @@ func (s *Store) DropEvent(ctx context.Context, consumer string, eventID int64, e
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("event %d for %q: %w", eventID, consumer, ErrNotFound)
+			return fmt.Errorf("event %d for %q: %w", eventID, consumer, smsgw.ErrNotFound)
 		}
 		return nil
 	})

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"smsgw"
 )
 
 func deliveryIDs(ds []Delivery) []int64 {
@@ -43,7 +45,7 @@ func TestOutboxConsumers(t *testing.T) {
 	if names, err := st.Consumers(ctx); err != nil || fmt.Sprint(names) != "[script webhook]" {
 		t.Errorf("Consumers = %v, %v", names, err)
 	}
-	if _, _, err := st.NextEvents(ctx, "nobody", 10); !errors.Is(err, ErrNotFound) {
+	if _, _, err := st.NextEvents(ctx, "nobody", 10); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("unknown consumer err = %v", err)
 	}
 	wake := st.EventsAvailable()
@@ -63,7 +65,7 @@ func TestOutboxConsumers(t *testing.T) {
 		t.Fatalf("NextEvents = %+v, %v, %v", ds, next, err)
 	}
 	var me MessageEvent
-	if err := json.Unmarshal(ds[0].Data, &me); err != nil || ds[0].Type != EventSent || me.ID != sent || me.State != StateSent || me.Modem != "a" {
+	if err := json.Unmarshal(ds[0].Data, &me); err != nil || ds[0].Type != EventSent || me.ID != sent || me.State != smsgw.StateSent || me.Modem != "a" {
 		t.Errorf("first event = %+v %+v %v", ds[0], me, err)
 	}
 	var ie InboxEvent
@@ -77,7 +79,7 @@ func TestOutboxConsumers(t *testing.T) {
 	if err := st.AckEvent(ctx, "webhook", ds[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.AckEvent(ctx, "webhook", ds[0].ID); !errors.Is(err, ErrNotFound) {
+	if err := st.AckEvent(ctx, "webhook", ds[0].ID); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("second ack err = %v", err)
 	}
 	retry, err := st.FailEvent(ctx, "webhook", ds[1].ID, "HTTP 503")

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 func TestPurge(t *testing.T) {
@@ -30,14 +32,14 @@ func TestPurge(t *testing.T) {
 		t.Errorf("Purge = %+v, want 2 messages and 1 inbox message", got)
 	}
 	for _, id := range []int64{old[0].ID, j.ID} {
-		if _, err := st.Get(ctx, id); !errors.Is(err, ErrNotFound) {
+		if _, err := st.Get(ctx, id); !errors.Is(err, smsgw.ErrNotFound) {
 			t.Errorf("message %d still there: %v", id, err)
 		}
 	}
-	wantState(t, st, j2.ID, StateSending)
-	wantState(t, st, old[3].ID, StateQueued)
-	wantState(t, st, fresh, StateCancelled)
-	if _, err := st.GetInbox(ctx, oldIn.InboxID); !errors.Is(err, ErrNotFound) {
+	wantState(t, st, j2.ID, smsgw.StateSending)
+	wantState(t, st, old[3].ID, smsgw.StateQueued)
+	wantState(t, st, fresh, smsgw.StateCancelled)
+	if _, err := st.GetInbox(ctx, oldIn.InboxID); !errors.Is(err, smsgw.ErrNotFound) {
 		t.Errorf("old inbox message still there: %v", err)
 	}
 	if _, err := st.GetInbox(ctx, newIn.InboxID); err != nil {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"smsgw"
 )
 
 // ReportStatus is the class of a status report's TP-Status.
@@ -31,7 +33,7 @@ type Report struct {
 type ReportMatch struct {
 	MessageID int64
 	Seq       int
-	State     State // the message state afterwards
+	State     smsgw.State // the message state afterwards
 }
 
 // ApplyReport matches a status report to a sent part: the same modem and
@@ -130,7 +132,7 @@ func (w *wtx) settleReports(id int64) error {
 	if err != nil {
 		return err
 	}
-	if State(state) != StateSent {
+	if smsgw.State(state) != smsgw.StateSent {
 		return nil
 	}
 	switch {
@@ -142,7 +144,7 @@ func (w *wtx) settleReports(id int64) error {
 		}
 		return w.messageEvent(EventFailed, id)
 	case total > 0 && delivered == total:
-		if err := w.setState(id, StateDelivered, ReasonReport); err != nil {
+		if err := w.setState(id, smsgw.StateDelivered, ReasonReport); err != nil {
 			return err
 		}
 		return w.messageEvent(EventDelivered, id)

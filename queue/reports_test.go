@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"smsgw"
 )
 
 // sendOne enqueues and sends a single-part message through modem with mr.
@@ -45,7 +47,7 @@ func TestReportMatchingWrapAround(t *testing.T) {
 	}
 	// A repeated final report is applied to the latest delivered part again.
 	r, err = st.ApplyReport(ctx, Report{Modem: "a", MR: 5, Recipient: "+4915100000001", Status: ReportDelivered})
-	if err != nil || r.MessageID != ids[261] || r.State != StateDelivered {
+	if err != nil || r.MessageID != ids[261] || r.State != smsgw.StateDelivered {
 		t.Fatalf("repeated report matched %+v, %v", r, err)
 	}
 	// MR values above 255 are taken modulo 256.
@@ -91,7 +93,7 @@ func TestReportMatchingFilters(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || r.MessageID != tc.want || r.State != StateSent {
+			if err != nil || r.MessageID != tc.want || r.State != smsgw.StateSent {
 				t.Errorf("got %+v, %v; want message %d", r, err, tc.want)
 			}
 		})

@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"testing"
+
+	"smsgw"
 )
 
 // TestRequeueAfterFailedReport: a long message every part of which went out
@@ -23,11 +25,11 @@ func TestRequeueAfterFailedReport(t *testing.T) {
 	if _, err := st.ApplyReport(ctx, Report{Modem: "a", MR: 11, Recipient: "+4915112345678", Status: ReportFailed, Code: 0x41}); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := st.Get(ctx, id); m.State != StateFailed {
+	if m, _ := st.Get(ctx, id); m.State != smsgw.StateFailed {
 		t.Fatalf("state %s, want failed", m.State)
 	}
 	m, err := st.Requeue(ctx, id)
-	if err != nil || m.State != StateQueued || len(m.Parts) != 0 || m.PartsTotal != 0 {
+	if err != nil || m.State != smsgw.StateQueued || len(m.Parts) != 0 || m.PartsTotal != 0 {
 		t.Fatalf("Requeue = %s, %d parts (%d total), %v", m.State, len(m.Parts), m.PartsTotal, err)
 	}
 	j = mustClaim(t, st, modemA)

@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"smsgw"
 )
 
 // ErrorClass says what a failed attempt means for the message.
@@ -348,7 +350,7 @@ func (w *wtx) claim(id int64, modem string) (*Job, error) {
 		modem = ?, updated_at = ? WHERE id = ?`, modem, w.now, id); err != nil {
 		return nil, fmt.Errorf("mark sending: %w", err)
 	}
-	m.State, m.Reason, m.Attempts, m.Modem = StateSending, "", m.Attempts+1, modem
+	m.State, m.Reason, m.Attempts, m.Modem = smsgw.StateSending, "", m.Attempts+1, modem
 	m.NextAttempt, m.UpdatedAt = time.Time{}, msTime(w.now)
 	job.Message = m
 	return job, nil
@@ -379,12 +381,12 @@ func (w *wtx) openAttempt(attemptID int64) (msgID int64, modem string, err error
 	err = w.queryRow(`SELECT a.message_id, a.modem, a.outcome, m.state FROM attempts a
 		JOIN messages m ON m.id = a.message_id WHERE a.id = ?`, attemptID).Scan(&msgID, &modem, &outcome, &state)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", fmt.Errorf("attempt %d: %w", attemptID, ErrNotFound)
+		return 0, "", fmt.Errorf("attempt %d: %w", attemptID, smsgw.ErrNotFound)
 	}
 	if err != nil {
 		return 0, "", err
 	}
-	if outcome != "" || State(state) != StateSending {
+	if outcome != "" || smsgw.State(state) != smsgw.StateSending {
 		return 0, "", fmt.Errorf("attempt %d (outcome %q, message %s): %w", attemptID, outcome, state, ErrNotClaimed)
 	}
 	return msgID, modem, nil
@@ -532,9 +534,9 @@ func (s *Store) MarkFailed(ctx context.Context, attemptID int64, f Failure) (Mes
 			final = failures >= s.opt.Retry.MaxAttempts
 			next = w.now + s.opt.Retry.delay(failures, jitter).Milliseconds()
 		}
-		state, reason := StateQueued, ReasonRetry
+		state, reason := smsgw.StateQueued, ReasonRetry
 		if final {
-			state, reason = StateFailed, f.Err
+			state, reason = smsgw.StateFailed, f.Err
 		}
 		if _, err := w.exec(`UPDATE messages SET state = ?, reason = ?, failures = ?, faults = ?, next_at = ?,
 			error = ?, error_class = ?, error_code = ?, updated_at = ? WHERE id = ?`,
@@ -641,7 +643,7 @@ func (s *Store) recover() error {
 				return err
 			}
 			if s.opt.Recovery == AtMostOnce {
-				if err := w.setState(id, StateUncertain, ReasonInterrupted); err != nil {
+				if err := w.setState(id, smsgw.StateUncertain, ReasonInterrupted); err != nil {
 					return err
 				}
 				if err := w.messageEvent(EventUncertain, id); err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"smsgw"
 )
 
 func TestStateTransitions(t *testing.T) {
@@ -16,17 +18,17 @@ func TestStateTransitions(t *testing.T) {
 	tests := []struct {
 		name   string
 		run    func(t *testing.T, st *Store, clk *fakeClock, id int64)
-		want   State
+		want   smsgw.State
 		events []EventType
 	}{
 		{"queued to sent", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
-			wantState(t, st, id, StateSending)
+			wantState(t, st, id, smsgw.StateSending)
 			m, err := st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1, MR: 1})
-			if err != nil || m.State != StateSent {
+			if err != nil || m.State != smsgw.StateSent {
 				t.Fatalf("MarkSent = %v, %v", m.State, err)
 			}
-		}, StateSent, []EventType{EventSent}},
+		}, smsgw.StateSent, []EventType{EventSent}},
 		{"sent to delivered", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			if err := st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 2, Ref: 9, MR: 10}); err != nil {
@@ -36,18 +38,18 @@ func TestStateTransitions(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, err := st.ApplyReport(ctx, Report{Modem: "a", MR: 10, Recipient: "+4915112345678", Status: ReportDelivered})
-			if err != nil || r.State != StateSent || r.Seq != 1 {
+			if err != nil || r.State != smsgw.StateSent || r.Seq != 1 {
 				t.Fatalf("first report = %+v, %v", r, err)
 			}
 			if _, err := st.ApplyReport(ctx, Report{Modem: "a", MR: 11, Recipient: "+4915112345678", Status: ReportPending, Code: 0x20}); err != nil {
 				t.Fatal(err)
 			}
-			wantState(t, st, id, StateSent)
+			wantState(t, st, id, smsgw.StateSent)
 			r, err = st.ApplyReport(ctx, Report{Modem: "a", MR: 11, Recipient: "015112345678", Status: ReportDelivered})
-			if err != nil || r.State != StateDelivered || r.Seq != 2 {
+			if err != nil || r.State != smsgw.StateDelivered || r.Seq != 2 {
 				t.Fatalf("second report = %+v, %v", r, err)
 			}
-		}, StateDelivered, []EventType{EventSent, EventDelivered}},
+		}, smsgw.StateDelivered, []EventType{EventSent, EventDelivered}},
 		{"sent to failed by report", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1, MR: 200})
@@ -58,18 +60,18 @@ func TestStateTransitions(t *testing.T) {
 			if m.ErrorCode != 0x41 || m.Parts[0].Status != PartFailed {
 				t.Errorf("after failed report: %+v", m)
 			}
-		}, StateFailed, []EventType{EventSent, EventFailed}},
+		}, smsgw.StateFailed, []EventType{EventSent, EventFailed}},
 		{"permanent error fails at once", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			m, err := st.MarkFailed(ctx, j.AttemptID, Failure{Class: Permanent, Err: "+CMS ERROR: 21", Code: 21})
-			if err != nil || m.State != StateFailed || m.Error != "+CMS ERROR: 21" || m.ErrorClass != Permanent {
+			if err != nil || m.State != smsgw.StateFailed || m.Error != "+CMS ERROR: 21" || m.ErrorClass != Permanent {
 				t.Fatalf("MarkFailed = %+v, %v", m, err)
 			}
-		}, StateFailed, []EventType{EventFailed}},
+		}, smsgw.StateFailed, []EventType{EventFailed}},
 		{"temporary errors until attempts are used up", func(t *testing.T, st *Store, clk *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			m, _ := st.MarkFailed(ctx, j.AttemptID, Failure{Class: Temporary, Err: "busy"})
-			if m.State != StateQueued || m.Reason != ReasonRetry || m.Failures != 1 {
+			if m.State != smsgw.StateQueued || m.Reason != ReasonRetry || m.Failures != 1 {
 				t.Fatalf("after first failure: %+v", m)
 			}
 			noClaim(t, st, modemA) // backing off
@@ -79,48 +81,48 @@ func TestStateTransitions(t *testing.T) {
 				t.Errorf("attempts = %d", j.Attempts)
 			}
 			m, _ = st.MarkFailed(ctx, j.AttemptID, Failure{Err: "busy again"})
-			if m.State != StateFailed || m.Failures != 2 || len(m.AttemptLog) != 2 || m.AttemptLog[1].Outcome != string(Temporary) {
+			if m.State != smsgw.StateFailed || m.Failures != 2 || len(m.AttemptLog) != 2 || m.AttemptLog[1].Outcome != string(Temporary) {
 				t.Fatalf("after second failure: %+v", m)
 			}
-		}, StateFailed, []EventType{EventFailed}},
+		}, smsgw.StateFailed, []EventType{EventFailed}},
 		{"modem fault requeues at once", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			m, _ := st.MarkFailed(ctx, j.AttemptID, Failure{Class: ModemFault, Err: "port closed"})
-			if m.State != StateQueued || m.Faults != 1 || m.Failures != 0 {
+			if m.State != smsgw.StateQueued || m.Faults != 1 || m.Failures != 0 {
 				t.Fatalf("after fault: %+v", m)
 			}
 			j = mustClaim(t, st, modemB)
 			m, _ = st.MarkFailed(ctx, j.AttemptID, Failure{Class: ModemFault, Err: "hung"})
-		}, StateFailed, []EventType{EventFailed}},
+		}, smsgw.StateFailed, []EventType{EventFailed}},
 		{"release", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			if err := st.Release(ctx, j.AttemptID); err != nil {
 				t.Fatal(err)
 			}
-			m := wantState(t, st, id, StateQueued)
+			m := wantState(t, st, id, smsgw.StateQueued)
 			if m.Reason != ReasonReleased || m.Failures != 0 || m.AttemptLog[0].Outcome != "released" {
 				t.Errorf("after release: %+v", m)
 			}
 			if err := st.Release(ctx, j.AttemptID); !errors.Is(err, ErrNotClaimed) {
 				t.Errorf("second release err = %v", err)
 			}
-		}, StateQueued, nil},
+		}, smsgw.StateQueued, nil},
 		{"cancel", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			m, err := st.Cancel(ctx, id)
-			if err != nil || m.State != StateCancelled {
+			if err != nil || m.State != smsgw.StateCancelled {
 				t.Fatalf("Cancel = %+v, %v", m, err)
 			}
 			noClaim(t, st, modemA)
 			if _, err := st.Cancel(ctx, id); !errors.Is(err, ErrNotCancellable) {
 				t.Errorf("second cancel err = %v", err)
 			}
-		}, StateCancelled, []EventType{EventCancelled}},
+		}, smsgw.StateCancelled, []EventType{EventCancelled}},
 		{"cancel while sending is refused", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			mustClaim(t, st, modemA)
 			if _, err := st.Cancel(ctx, id); !errors.Is(err, ErrNotCancellable) {
 				t.Errorf("cancel err = %v", err)
 			}
-		}, StateSending, nil},
+		}, smsgw.StateSending, nil},
 		{"expiry", func(t *testing.T, st *Store, clk *fakeClock, id int64) {
 			clk.Advance(2 * time.Hour)
 			next, err := st.Sweep(ctx)
@@ -130,22 +132,22 @@ func TestStateTransitions(t *testing.T) {
 			if _, err := st.Cancel(ctx, id); !errors.Is(err, ErrNotCancellable) {
 				t.Errorf("cancel after expiry err = %v", err)
 			}
-		}, StateExpired, []EventType{EventExpired}},
+		}, smsgw.StateExpired, []EventType{EventExpired}},
 		{"expiry found by claim", func(t *testing.T, st *Store, clk *fakeClock, id int64) {
 			clk.Advance(2 * time.Hour)
 			noClaim(t, st, modemA)
-		}, StateExpired, []EventType{EventExpired}},
+		}, smsgw.StateExpired, []EventType{EventExpired}},
 		{"requeue after failure", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkFailed(ctx, j.AttemptID, Failure{Class: Permanent, Err: "no"})
 			m, err := st.Requeue(ctx, id)
-			if err != nil || m.State != StateQueued || m.Reason != ReasonRequeued {
+			if err != nil || m.State != smsgw.StateQueued || m.Reason != ReasonRequeued {
 				t.Fatalf("Requeue = %+v, %v", m, err)
 			}
 			if _, err := st.Requeue(ctx, id); !errors.Is(err, ErrBadState) {
 				t.Errorf("requeue of queued err = %v", err)
 			}
-		}, StateQueued, []EventType{EventFailed}},
+		}, smsgw.StateQueued, []EventType{EventFailed}},
 		{"results of a finished attempt are refused", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1})
@@ -155,17 +157,17 @@ func TestStateTransitions(t *testing.T) {
 			if err := st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1}); !errors.Is(err, ErrNotClaimed) {
 				t.Errorf("MarkPartSent after sent err = %v", err)
 			}
-			if _, err := st.MarkSent(ctx, 12345); !errors.Is(err, ErrNotFound) {
+			if _, err := st.MarkSent(ctx, 12345); !errors.Is(err, smsgw.ErrNotFound) {
 				t.Errorf("MarkSent unknown attempt err = %v", err)
 			}
-		}, StateSent, []EventType{EventSent}},
+		}, smsgw.StateSent, []EventType{EventSent}},
 		{"sent needs every part", func(t *testing.T, st *Store, _ *fakeClock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 3, Ref: 1, MR: 1})
 			if _, err := st.MarkSent(ctx, j.AttemptID); !errors.Is(err, ErrBadState) {
 				t.Errorf("MarkSent with parts missing err = %v", err)
 			}
-		}, StateSending, nil},
+		}, smsgw.StateSending, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -288,7 +290,7 @@ func TestBackoffDelay(t *testing.T) {
 	if len(spread) < 2 {
 		t.Errorf("no jitter: every delay was the same fraction %v", spread)
 	}
-	wantState(t, st, id, StateQueued)
+	wantState(t, st, id, smsgw.StateQueued)
 }
 
 func TestPartialResend(t *testing.T) {
@@ -333,7 +335,7 @@ func TestPartialResend(t *testing.T) {
 		st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: seq, Total: 3, Ref: 5, MR: 100 + seq})
 	}
 	m, err := st.MarkSent(ctx, j.AttemptID)
-	if err != nil || m.State != StateSent || len(m.Parts) != 3 || m.Parts[0].Modem != "b" || m.ConcatRef != 5 {
+	if err != nil || m.State != smsgw.StateSent || len(m.Parts) != 3 || m.Parts[0].Modem != "b" || m.ConcatRef != 5 {
 		t.Fatalf("MarkSent = %+v, %v", m, err)
 	}
 }
@@ -362,7 +364,7 @@ func TestRecoveryPolicy(t *testing.T) {
 				t.Errorf("attempt outcome = %q", m.AttemptLog[0].Outcome)
 			}
 			if pol == AtLeastOnce {
-				if m.State != StateQueued || m.Reason != ReasonRecovered {
+				if m.State != smsgw.StateQueued || m.Reason != ReasonRecovered {
 					t.Fatalf("state %s reason %q, want queued/recovered", m.State, m.Reason)
 				}
 				j := mustClaim(t, st, modemA)
@@ -370,7 +372,7 @@ func TestRecoveryPolicy(t *testing.T) {
 					t.Errorf("reclaim = %+v (resume %+v)", j.Message.ID, j.Resume)
 				}
 			} else {
-				if m.State != StateUncertain || m.Reason != ReasonInterrupted {
+				if m.State != smsgw.StateUncertain || m.Reason != ReasonInterrupted {
 					t.Fatalf("state %s reason %q, want uncertain/interrupted", m.State, m.Reason)
 				}
 				if diff := cmp.Diff([]EventType{EventUncertain}, eventTypes(t, st, j1.ID)); diff != "" {
@@ -381,7 +383,7 @@ func TestRecoveryPolicy(t *testing.T) {
 					t.Errorf("claimed %d, want the untouched third message", j.ID)
 				}
 			}
-			wantState(t, st, j2.ID, StateSent)
+			wantState(t, st, j2.ID, smsgw.StateSent)
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 )
 
@@ -179,7 +180,7 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, hdr
 
 // events opens /v1/events; the returned channel yields events until ctx
 // ends or the stream breaks (then it is closed and errc says why).
-func (c *client) events(ctx context.Context, filter string) (<-chan api.Event, <-chan error, error) {
+func (c *client) events(ctx context.Context, filter string) (<-chan smsgw.Event, <-chan error, error) {
 	path := "/v1/events"
 	if filter != "" {
 		path += "?event=" + url.QueryEscape(filter)
@@ -212,7 +213,7 @@ func (c *client) events(ctx context.Context, filter string) (<-chan api.Event, <
 		resp.Body.Close()
 		return nil, nil, fmt.Errorf("event stream: %w", err)
 	}
-	ch := make(chan api.Event)
+	ch := make(chan smsgw.Event)
 	errc := make(chan error, 1)
 	go func() {
 		defer close(ch)
@@ -230,7 +231,7 @@ func (c *client) events(ctx context.Context, filter string) (<-chan api.Event, <
 			switch {
 			case line == "":
 				if data.Len() > 0 {
-					var ev api.Event
+					var ev smsgw.Event
 					if json.Unmarshal([]byte(data.String()), &ev) == nil {
 						select {
 						case ch <- ev:

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/queue"
 )
@@ -28,10 +29,10 @@ func (f *cliModems) Modem(_ context.Context, id string) (api.ModemStatus, error)
 			return m, nil
 		}
 	}
-	return api.ModemStatus{}, api.ErrNotFound
+	return api.ModemStatus{}, smsgw.ErrNotFound
 }
 func (f *cliModems) USSD(context.Context, string, string) (string, error) {
-	return "", api.ErrUnavailable
+	return "", smsgw.ErrUnavailable
 }
 
 type cliEnv struct {
@@ -134,7 +135,7 @@ func (e *cliEnv) deliver(ok bool) {
 
 func (e *cliEnv) publish(event, id string) {
 	p, _ := json.Marshal(api.EventPayload{MessageID: id})
-	e.h.Publish(api.Event{ID: event + id, Event: event, DeviceID: "office", Payload: p})
+	e.h.Publish(smsgw.Event{ID: event + id, Event: event, DeviceID: "office", Payload: p})
 }
 
 func TestSendCommand(t *testing.T) {
@@ -266,7 +267,7 @@ func TestInboxCommand(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	p, _ := json.Marshal(api.EventPayload{MessageID: "77", PhoneNumber: "+4915100000009", Message: "hello there", ReceivedAt: time.Now().Format(time.RFC3339)})
-	e.h.Publish(api.Event{ID: "r77", Event: "sms:received", DeviceID: "office", Payload: p})
+	e.h.Publish(smsgw.Event{ID: "r77", Event: "sms:received", DeviceID: "office", Payload: p})
 	for !strings.Contains(pr.String(), "hello there") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no message printed: %q %s", pr.String(), errb.String())

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 )
 
@@ -55,12 +56,12 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "smsgw inbox:", err)
 		return exitUsage
 	}
-	var evs <-chan api.Event
+	var evs <-chan smsgw.Event
 	var evErr <-chan error
 	if *follow {
 		// Subscribe first: a message arriving during the listing is then
 		// seen on the stream (and printed once).
-		if evs, evErr, err = c.events(ctx, "sms:received"); err != nil {
+		if evs, evErr, err = c.events(ctx, smsgw.EventReceived); err != nil {
 			return fail(stderr, "inbox", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/queue"
 )
@@ -30,7 +31,7 @@ func TestRetryCommand(t *testing.T) {
 	if code != exitOK || out != id+" to +4915112345678: queued again\n" {
 		t.Fatalf("retry: exit %d %q %s", code, out, errs)
 	}
-	if m, _ := e.q.Get(ctx, job.ID); m.State != queue.StateQueued {
+	if m, _ := e.q.Get(ctx, job.ID); m.State != smsgw.StateQueued {
 		t.Fatalf("state %s", m.State)
 	}
 	// Queued: refused with the API's sentence, exit 1.

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 )
 
@@ -108,12 +109,12 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	// missed. Everything --wait needs is checked here, before anything is
 	// queued: a wrapper that retries on a non-zero exit must not be told
 	// "error" about a message that is in fact on its way.
-	var evs <-chan api.Event
+	var evs <-chan smsgw.Event
 	var evErr <-chan error
 	waitCtx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	if *wait {
-		evs, evErr, err = c.events(waitCtx, "sms:sent,sms:delivered,sms:failed")
+		evs, evErr, err = c.events(waitCtx, strings.Join([]string{smsgw.EventSent, smsgw.EventDelivered, smsgw.EventFailed}, ","))
 		if err != nil {
 			if code, stop := waitRefused(ctx, c, err, stderr); stop {
 				return code
@@ -198,13 +199,13 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // and the exit code that outcome calls for.
 func outcome(m api.Message, report bool) (finished bool, code int) {
 	switch m.State {
-	case api.StateDelivered:
+	case smsgw.StateDelivered:
 		return true, exitOK
-	case api.StateSent:
+	case smsgw.StateSent:
 		return !report, exitOK
-	case api.StateFailed, api.StateExpired, api.StateCancelled:
+	case smsgw.StateFailed, smsgw.StateExpired, smsgw.StateCancelled:
 		return true, exitFailed
-	case api.StateUncertain:
+	case smsgw.StateUncertain:
 		// It may have reached the network: resending could deliver it twice.
 		return true, exitUnknown
 	}
@@ -216,8 +217,8 @@ func outcome(m api.Message, report bool) (finished bool, code int) {
 // while the daemon cannot be reached), printing state changes, until every
 // message reached its outcome or ctx ends. A daemon that restarts meanwhile
 // is waited for: losing it is not an outcome.
-func follow(ctx context.Context, c *client, res api.SendResponse, report bool, evs <-chan api.Event, evErr <-chan error, asJSON bool, stdout, stderr io.Writer) int {
-	pending := map[string]string{} // id -> last state shown
+func follow(ctx context.Context, c *client, res api.SendResponse, report bool, evs <-chan smsgw.Event, evErr <-chan error, asJSON bool, stdout, stderr io.Writer) int {
+	pending := map[string]smsgw.State{} // id -> last state shown
 	for _, m := range res.Messages {
 		pending[m.ID] = m.State
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/gateway"
 	"smsgw/internal/sdnotify"
@@ -147,12 +148,12 @@ func (d *daemon) start() error {
 		Store: st, Logger: d.log, Extra: extra,
 		WebhookFile: filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
 		// The handler needs the gateway, so these reach it late.
-		Publish: func(ev api.Event) {
+		Publish: func(ev smsgw.Event) {
 			if h != nil {
 				h.Publish(ev)
 			}
 		},
-		KannelDLR: func(ctx context.Context, ev api.Event) error {
+		KannelDLR: func(ctx context.Context, ev smsgw.Event) error {
 			if h == nil {
 				return errors.New("API not up yet")
 			}

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/gateway"
 	"smsgw/queue"
 )
@@ -134,7 +135,7 @@ level = "warn"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts[queue.StateSent]+counts[queue.StateDelivered] != 1 {
+	if counts[smsgw.StateSent]+counts[smsgw.StateDelivered] != 1 {
 		t.Errorf("after the stop: %v; want the message on the wire sent", counts)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/api"
 	"smsgw/modem/sim"
 )
@@ -447,7 +448,7 @@ func (s *soak) check(when string) (states map[string]int) {
 		if got.Text != m.text {
 			s.fail("%s: message %s holds %q, accepted as %q", when, m.id, got.Text, m.text)
 		}
-		states[got.State]++
+		states[string(got.State)]++
 		flags := 0
 		var hist []string
 		for _, a := range got.Attempts {
@@ -460,7 +461,7 @@ func (s *soak) check(when string) (states map[string]int) {
 				flags++
 			}
 		}
-		if got.State == api.StateUncertain {
+		if got.State == smsgw.StateUncertain {
 			flags = max(flags, 1)
 		}
 		n := received[m.text]
@@ -475,7 +476,7 @@ func (s *soak) check(when string) (states map[string]int) {
 			s.fail("%s: message %s (%s, state %s) reached the network %d times with %d flag(s); attempts: %s",
 				when, m.id, m.key, got.State, n, flags, strings.Join(hist, "; "))
 		}
-		if got.State == api.StateSent || got.State == api.StateDelivered {
+		if got.State == smsgw.StateSent || got.State == smsgw.StateDelivered {
 			sent, sentHist = append(sent, m), append(sentHist, hist)
 		}
 	}

@@ -60,7 +60,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	row("id", m.ID)
 	row("to", m.To)
-	row("state", m.State)
+	row("state", string(m.State))
 	row("text", m.Text)
 	row("coding", fmt.Sprintf("%s, %d part(s)", m.Coding, m.PartCount))
 	row("priority", fmt.Sprint(m.Priority))

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"smsgw"
 )
 
 // Outbox is where events wait for their consumers, with each consumer's
@@ -17,7 +19,7 @@ type Outbox interface {
 	// Claim returns up to n events that are due for consumer and neither
 	// done, dropped nor already claimed, and marks them claimed. Attempt is
 	// set to the number of this delivery (1 for the first).
-	Claim(ctx context.Context, consumer string, n int) ([]Event, error)
+	Claim(ctx context.Context, consumer string, n int) ([]smsgw.Event, error)
 	// Done records a successful delivery.
 	Done(ctx context.Context, consumer, id string) error
 	// Retry records a failed attempt; the event is due again at at.
@@ -40,7 +42,7 @@ type Consumer struct {
 	// Name keys the consumer's retry state in the outbox ("exec",
 	// "webhook:<id>"); keep it stable across restarts.
 	Name    string
-	Deliver func(ctx context.Context, ev Event) error
+	Deliver func(ctx context.Context, ev smsgw.Event) error
 	// Concurrency bounds deliveries in flight (default 1).
 	Concurrency int
 	// MaxAttempts before the event is dropped for this consumer (default 1).
@@ -201,7 +203,7 @@ func (d *Dispatcher) arm(t **time.Timer, at time.Time) <-chan time.Time {
 	return (*t).C
 }
 
-func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev Event) {
+func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev smsgw.Event) {
 	dctx := ctx
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -213,7 +215,7 @@ func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev Event) {
 	// Record the outcome even when shutting down: the answer is known.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	log := d.log.With("consumer", c.Name, "event", ev.Kind, "event_id", ev.ID, "attempt", ev.Attempt)
+	log := d.log.With("consumer", c.Name, "event", ev.Event, "event_id", ev.ID, "attempt", ev.Attempt)
 	switch {
 	case err == nil || errors.Is(err, ErrSkip):
 		if err == nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"smsgw"
 )
 
 // Exec runs a program for each received SMS, without a shell: Argv[0] is
@@ -65,8 +67,8 @@ func (e *ExitError) Error() string {
 // Deliver runs the program once for an sms:received event; other events are
 // skipped (ErrSkip). It returns nil on exit status 0, an *ExitError otherwise, and a
 // PermanentError when the program cannot be started at all.
-func (x *Exec) Deliver(ctx context.Context, ev Event) error {
-	if ev.Kind != "sms:received" {
+func (x *Exec) Deliver(ctx context.Context, ev smsgw.Event) error {
+	if ev.Event != smsgw.EventReceived {
 		return ErrSkip
 	}
 	var m Received
@@ -77,7 +79,7 @@ func (x *Exec) Deliver(ctx context.Context, ev Event) error {
 }
 
 // Run runs the program for one message.
-func (x *Exec) Run(ctx context.Context, m *Received, ev Event) error {
+func (x *Exec) Run(ctx context.Context, m *Received, ev smsgw.Event) error {
 	if len(x.Argv) == 0 || x.Argv[0] == "" {
 		return &PermanentError{errors.New("exec: no program configured")}
 	}
@@ -156,7 +158,7 @@ func (x *Exec) baseEnv() []string {
 }
 
 // MessageEnv returns the environment variables describing m (see Exec).
-func MessageEnv(m *Received, ev Event) []string {
+func MessageEnv(m *Received, ev smsgw.Event) []string {
 	parts := m.Parts
 	if len(parts) == 0 {
 		parts = []ReceivedPart{{Seq: 1, Text: m.Text}}
@@ -185,7 +187,7 @@ func MessageEnv(m *Received, ev Event) []string {
 		incomplete = "1"
 	}
 	env = append(env,
-		"SMSGW_EVENT="+envSafe(ev.Kind),
+		"SMSGW_EVENT="+envSafe(ev.Event),
 		"SMSGW_ID="+envSafe(m.ID),
 		"SMSGW_MODEM="+envSafe(m.Modem),
 		"SMSGW_FROM="+envSafe(m.From),

@@ -7,25 +7,11 @@
 package hooks
 
 import (
-	"encoding/json"
 	"errors"
-	"time"
 )
 
-// Event is one thing that happened, as stored in the outbox. ID is stable
-// across retries so receivers can drop duplicates.
-type Event struct {
-	ID       string          // outbox id
-	Kind     string          // "sms:received", "sms:sent", "sms:delivered", "sms:failed"
-	DeviceID string          // the modem id
-	Payload  json.RawMessage // a JSON object; see Received and Status
-	Created  time.Time
-	// Attempt is 1 for the first delivery to this consumer.
-	Attempt int
-}
-
 // Received is a received SMS, joined from its parts, as scripts (JSON on
-// stdin) and webhooks see it. It is the payload of sms:received.
+// stdin) and webhooks see it. It is the payload of smsgw.EventReceived.
 type Received struct {
 	ID string `json:"id"`
 	// MessageID and PhoneNumber mirror the android-sms-gateway payload so
@@ -63,7 +49,7 @@ type ReceivedPart struct {
 	PDU       string `json:"pdu,omitempty"`
 }
 
-// Status is the payload of sms:sent, sms:delivered and sms:failed.
+// Status is the payload of smsgw.EventSent, EventDelivered and EventFailed.
 type Status struct {
 	MessageID   string `json:"messageId"`
 	PhoneNumber string `json:"phoneNumber"`

@@ -16,15 +16,17 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"smsgw"
 )
 
-func receivedEvent(t *testing.T, m *Received) Event {
+func receivedEvent(t *testing.T, m *Received) smsgw.Event {
 	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Event{ID: "ev-1", Kind: "sms:received", DeviceID: m.Modem, Payload: b, Attempt: 1}
+	return smsgw.Event{ID: "ev-1", Event: "sms:received", DeviceID: m.Modem, Payload: b, Attempt: 1}
 }
 
 func writeScript(t *testing.T, body string) string {
@@ -120,7 +122,7 @@ func TestExecFailures(t *testing.T) {
 		t.Errorf("missing program: %v, want permanent", err)
 	}
 	// Other events are not for scripts.
-	if err := x.Deliver(ctx, Event{Kind: "sms:sent"}); !errors.Is(err, ErrSkip) {
+	if err := x.Deliver(ctx, smsgw.Event{Event: "sms:sent"}); !errors.Is(err, ErrSkip) {
 		t.Errorf("sms:sent: %v", err)
 	}
 }
@@ -140,7 +142,7 @@ func TestWebhookEnvelopeAndSignature(t *testing.T) {
 	defer srv.Close()
 
 	wh := &Webhook{URL: srv.URL, ID: "wh1", Secret: "shh", Now: func() time.Time { return time.Unix(1700000000, 0) }}
-	ev := Event{ID: "42", Kind: "sms:delivered", DeviceID: "office", Payload: json.RawMessage(`{"messageId":"m1"}`)}
+	ev := smsgw.Event{ID: "42", Event: "sms:delivered", DeviceID: "office", Payload: json.RawMessage(`{"messageId":"m1"}`)}
 	if err := wh.Deliver(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +199,7 @@ func TestDispatcherRetriesThenSucceeds(t *testing.T) {
 	done := make(chan struct{})
 	d := NewDispatcher(ob, nil, Consumer{
 		Name: "c", MaxAttempts: 5, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
-		Deliver: func(ctx context.Context, ev Event) error {
+		Deliver: func(ctx context.Context, ev smsgw.Event) error {
 			if n := calls.Add(1); n < 3 {
 				return errors.New("flaky")
 			}
@@ -205,7 +207,7 @@ func TestDispatcherRetriesThenSucceeds(t *testing.T) {
 			return nil
 		},
 	})
-	ev := ob.Add(Event{Kind: "sms:sent"})
+	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
 	d.Start(context.Background())
 	defer d.Close(context.Background())
 	d.Notify()
@@ -223,14 +225,14 @@ func TestDispatcherRetriesThenSucceeds(t *testing.T) {
 func TestDispatcherGivesUp(t *testing.T) {
 	ob := NewMemOutbox()
 	d := NewDispatcher(ob, nil,
-		Consumer{Name: "perm", MaxAttempts: 5, Deliver: func(context.Context, Event) error {
+		Consumer{Name: "perm", MaxAttempts: 5, Deliver: func(context.Context, smsgw.Event) error {
 			return &PermanentError{errors.New("refused")}
 		}},
-		Consumer{Name: "cap", MaxAttempts: 2, Backoff: time.Millisecond, Deliver: func(context.Context, Event) error {
+		Consumer{Name: "cap", MaxAttempts: 2, Backoff: time.Millisecond, Deliver: func(context.Context, smsgw.Event) error {
 			return errors.New("down")
 		}},
 	)
-	ev := ob.Add(Event{Kind: "sms:sent"})
+	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
 	d.Start(context.Background())
 	defer d.Close(context.Background())
 	d.Notify()
@@ -251,7 +253,7 @@ func TestDispatcherBoundedConcurrencyNeverBlocksNotify(t *testing.T) {
 	seen := map[string]int{}
 	d := NewDispatcher(ob, nil, Consumer{
 		Name: "slow", Concurrency: 3,
-		Deliver: func(ctx context.Context, ev Event) error {
+		Deliver: func(ctx context.Context, ev smsgw.Event) error {
 			n := cur.Add(1)
 			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
 			}
@@ -267,7 +269,7 @@ func TestDispatcherBoundedConcurrencyNeverBlocksNotify(t *testing.T) {
 	defer d.Close(context.Background())
 	start := time.Now()
 	for range 20 {
-		ob.Add(Event{Kind: "sms:received"})
+		ob.Add(smsgw.Event{Event: "sms:received"})
 		d.Notify()
 	}
 	if time.Since(start) > time.Second {

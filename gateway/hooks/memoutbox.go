@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"smsgw"
 )
 
 // MemOutbox is an in-memory Outbox: events are lost on restart. Tests use
 // it, and so does a daemon whose store offers no event outbox.
 type MemOutbox struct {
 	mu     sync.Mutex
-	events []Event
+	events []smsgw.Event
 	state  map[string]map[string]*memState // consumer -> event id -> state
 	seq    int
 }
@@ -30,7 +32,7 @@ func NewMemOutbox() *MemOutbox {
 }
 
 // Add appends an event, giving it an id when it has none, and returns it.
-func (o *MemOutbox) Add(ev Event) Event {
+func (o *MemOutbox) Add(ev smsgw.Event) smsgw.Event {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.seq++
@@ -59,11 +61,11 @@ func (o *MemOutbox) st(consumer, id string) *memState {
 }
 
 // Claim implements Outbox.
-func (o *MemOutbox) Claim(_ context.Context, consumer string, n int) ([]Event, error) {
+func (o *MemOutbox) Claim(_ context.Context, consumer string, n int) ([]smsgw.Event, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := time.Now()
-	var out []Event
+	var out []smsgw.Event
 	for _, ev := range o.events {
 		if len(out) >= n {
 			break

@@ -3,6 +3,8 @@ package hooks
 import (
 	"context"
 	"testing"
+
+	"smsgw"
 )
 
 // TestDispatcherSkipIsDone: an event the consumer filters out is finished
@@ -11,7 +13,7 @@ func TestDispatcherSkipIsDone(t *testing.T) {
 	ob := NewMemOutbox()
 	wh := &Webhook{URL: "http://127.0.0.1:9/never", Events: []string{"sms:received"}}
 	d := NewDispatcher(ob, nil, Consumer{Name: "wh", MaxAttempts: 5, Deliver: wh.Deliver})
-	ev := ob.Add(Event{Kind: "sms:sent"})
+	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
 	d.Start(context.Background())
 	defer d.Close(context.Background())
 	d.Notify()

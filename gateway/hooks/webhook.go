@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"smsgw"
 	"smsgw/internal/callback"
 )
 
@@ -34,15 +35,6 @@ type Webhook struct {
 	Client *http.Client
 	// Now is the clock for X-Timestamp (tests set it).
 	Now func() time.Time
-}
-
-// Envelope is the JSON body of a webhook POST.
-type Envelope struct {
-	ID        string          `json:"id"`
-	WebhookID string          `json:"webhookId"`
-	DeviceID  string          `json:"deviceId"`
-	Event     string          `json:"event"`
-	Payload   json.RawMessage `json:"payload"`
 }
 
 // HTTPError is a non-2xx answer from the receiver.
@@ -82,15 +74,16 @@ func Sign(secret string, body []byte, ts string) string {
 // Deliver posts one event. A 2xx answer is success; 4xx answers other than
 // 408 and 429 are permanent (the receiver refuses this body); anything else
 // is worth a retry.
-func (w *Webhook) Deliver(ctx context.Context, ev Event) error {
-	if !w.Wants(ev.Kind) {
+func (w *Webhook) Deliver(ctx context.Context, ev smsgw.Event) error {
+	if !w.Wants(ev.Event) {
 		return ErrSkip
 	}
 	payload := ev.Payload
 	if len(payload) == 0 {
 		payload = json.RawMessage("{}")
 	}
-	body, err := json.Marshal(Envelope{ID: ev.ID, WebhookID: w.ID, DeviceID: ev.DeviceID, Event: ev.Kind, Payload: payload})
+	env := smsgw.Event{ID: ev.ID, WebhookID: w.ID, DeviceID: ev.DeviceID, Event: ev.Event, Payload: payload}
+	body, err := json.Marshal(env)
 	if err != nil {
 		return &PermanentError{fmt.Errorf("webhook: encode event %s: %w", ev.ID, err)}
 	}

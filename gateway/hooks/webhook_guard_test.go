@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"smsgw"
 	"smsgw/internal/callback"
 )
 
@@ -20,7 +21,7 @@ func TestWebhookErrorHasNoSecrets(t *testing.T) {
 	u := strings.Replace(srv.URL, "http://", "http://user:pw@", 1) + "/in?token=s3cret"
 	srv.Close() // the dial now fails
 	wh := &Webhook{URL: u, ID: "w"}
-	err := wh.Deliver(context.Background(), Event{ID: "1", Kind: "sms:received"})
+	err := wh.Deliver(context.Background(), smsgw.Event{ID: "1", Event: "sms:received"})
 	if err == nil {
 		t.Fatal("delivery to a closed port succeeded")
 	}
@@ -41,7 +42,7 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 	defer redir.Close()
 	for _, c := range []*http.Client{nil, {}} {
 		wh := &Webhook{URL: redir.URL, ID: "w", Client: c}
-		err := wh.Deliver(context.Background(), Event{ID: "1", Kind: "sms:received"})
+		err := wh.Deliver(context.Background(), smsgw.Event{ID: "1", Event: "sms:received"})
 		var perm *PermanentError
 		if !errors.As(err, &perm) {
 			t.Fatalf("redirect: %v, want a permanent error", err)
@@ -63,7 +64,7 @@ func TestWebhookGuardedClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	wh := &Webhook{URL: srv.URL, ID: "w", Client: c}
-	err = wh.Deliver(context.Background(), Event{ID: "1", Kind: "sms:received"})
+	err = wh.Deliver(context.Background(), smsgw.Event{ID: "1", Event: "sms:received"})
 	var perm *PermanentError
 	if !errors.As(err, &perm) || !errors.Is(err, callback.ErrForbidden) {
 		t.Fatalf("loopback webhook: %v", err)

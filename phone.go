@@ -1,6 +1,7 @@
-package api
+package smsgw
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -47,13 +48,13 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
-// NormalizeNumber turns a phone number as people write it into E.164
+// NormalizeE164 turns a phone number as people write it into E.164
 // ("+4915112345678"). Spaces, dashes, dots, slashes and parentheses are
 // dropped; "00" is the international prefix; a national number (leading
 // trunk "0", or bare digits) gets the calling code cc, and without cc it is
 // an error. Short codes (3 to 6 digits, no prefix) are kept as they are:
 // operators use them for services. The result has 7 to 15 digits after '+'.
-func NormalizeNumber(raw, cc string) (string, error) {
+func NormalizeE164(raw, cc string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return "", fmt.Errorf("empty phone number")
@@ -100,4 +101,35 @@ func NormalizeNumber(raw, cc string) (string, error) {
 		return "", fmt.Errorf("phone number %q has %d digits; E.164 allows 7 to 15", raw, len(digits))
 	}
 	return "+" + digits, nil
+}
+
+// NormalizeDigits is the looser check the queue applies to every recipient
+// it stores, whichever door the message came in by: an optional leading +
+// and 1 to 20 digits, with spaces, dashes, dots and parentheses dropped. It
+// accepts what NormalizeE164 refuses (short and national numbers without a
+// country, numbers too long for E.164) because the queue does not know the
+// default country and must take what a modem can dial; the HTTP API
+// normalises to E.164 before the queue sees a number.
+func NormalizeDigits(n string) (string, error) {
+	var b strings.Builder
+	digits := 0
+	for i, r := range strings.TrimSpace(n) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+			digits++
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("unexpected character %q", r)
+		}
+	}
+	if digits == 0 {
+		return "", errors.New("no digits")
+	}
+	if digits > 20 {
+		return "", errors.New("more than 20 digits")
+	}
+	return b.String(), nil
 }

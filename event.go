@@ -1,0 +1,47 @@
+package smsgw
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event names, after the android-sms-gateway convention. Webhooks, scripts,
+// the Kannel delivery-report callbacks and the API's event stream all use
+// these.
+const (
+	EventReceived  = "sms:received"
+	EventSent      = "sms:sent"
+	EventDelivered = "sms:delivered"
+	EventFailed    = "sms:failed"
+	// EventPing is the event stream's keep-alive; it is never stored and
+	// carries no id.
+	EventPing = "system:ping"
+)
+
+// WebhookEvents lists every event a webhook can subscribe to (all but
+// EventPing).
+var WebhookEvents = []string{EventReceived, EventSent, EventDelivered, EventFailed}
+
+// Event is one thing that happened, in the envelope webhooks receive and
+// the API's event stream sends:
+//
+//	{"id": ..., "webhookId": ..., "deviceId": ..., "event": ..., "payload": {...}}
+//
+// ID is the durable outbox id, stable across retries, so receivers can drop
+// duplicates. Created and Attempt describe one delivery to one consumer and
+// are not part of the envelope.
+type Event struct {
+	ID string `json:"id"`
+	// WebhookID names the webhook a POST is for; empty (and left out)
+	// everywhere else.
+	WebhookID string `json:"webhookId,omitempty"`
+	DeviceID  string `json:"deviceId"` // the modem id
+	// Event is one of the Event* names.
+	Event   string          `json:"event"`
+	Payload json.RawMessage `json:"payload"` // a JSON object
+
+	// Created is when the outbox stored the event.
+	Created time.Time `json:"-"`
+	// Attempt is 1 for the first delivery to a consumer.
+	Attempt int `json:"-"`
+}
