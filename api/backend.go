@@ -2,9 +2,9 @@ package api
 
 import (
 	"context"
-	"time"
-
 	"smsgw"
+	"smsgw/hooks"
+	"time"
 )
 
 // NewMessage is one recipient's message as the API hands it to the Store.
@@ -177,72 +177,23 @@ type Store interface {
 	Ping(ctx context.Context) error
 }
 
-// ModemStatus is the live view of one modem.
-type ModemStatus struct {
-	ID           string     `json:"id"`
-	Port         string     `json:"port"`
-	State        string     `json:"state"` // e.g. ready, initialising, offline, benched
-	Manufacturer string     `json:"manufacturer,omitempty"`
-	Model        string     `json:"model,omitempty"`
-	Revision     string     `json:"revision,omitempty"`
-	IMEI         string     `json:"imei,omitempty"`
-	IMSI         string     `json:"imsi,omitempty"`
-	ICCID        string     `json:"iccid,omitempty"`
-	Number       string     `json:"number,omitempty"` // own number, when the SIM or config knows it
-	Operator     string     `json:"operator,omitempty"`
-	SignalDBM    *int       `json:"signal_dbm,omitempty"`
-	SignalBars   int        `json:"signal_bars"`  // 0-4, filled by the API from SignalDBM
-	Registration string     `json:"registration"` // home, roaming, searching, denied, unregistered, unknown
-	Roaming      bool       `json:"roaming"`
-	Tags         []string   `json:"tags,omitempty"`
-	SIMSlot      int        `json:"sim_slot,omitempty"` // 1-based; android-sms-gateway simNumber
-	Counters     Counters   `json:"counters"`
-	LastError    string     `json:"last_error,omitempty"`
-	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
-	LastSeen     *time.Time `json:"last_seen,omitempty"`
-	Since        *time.Time `json:"since,omitempty"` // first seen / added
-}
-
-// Counters are a modem's running totals since the daemon started.
-type Counters struct {
-	Sent       int64 `json:"sent"`
-	Failed     int64 `json:"failed"`
-	Received   int64 `json:"received"`
-	Reconnects int64 `json:"reconnects"`
-	// FailuresByCode counts failed sends by +CMS/+CME error code.
-	FailuresByCode map[int]int64 `json:"failures_by_code,omitempty"`
-}
-
-// Registered reports whether the modem can send now.
-func (m ModemStatus) Registered() bool {
-	return m.Registration == "home" || m.Registration == "roaming"
-}
-
 // Modems is the daemon's live modem pool, implemented by the gateway.
 type Modems interface {
-	Modems(ctx context.Context) ([]ModemStatus, error)
+	Modems(ctx context.Context) ([]smsgw.ModemStatus, error)
 	// Modem returns one modem or smsgw.ErrNotFound.
-	Modem(ctx context.Context, id string) (ModemStatus, error)
+	Modem(ctx context.Context, id string) (smsgw.ModemStatus, error)
 	// USSD sends a USSD code (e.g. "*100#") on the modem and returns the
 	// network's reply text.
 	USSD(ctx context.Context, id, code string) (string, error)
 }
 
-// Webhook is one registered webhook (android-sms-gateway shape).
-type Webhook struct {
-	ID       string `json:"id"`
-	URL      string `json:"url"`
-	Event    string `json:"event"`
-	DeviceID string `json:"deviceId,omitempty"`
-}
-
 // Webhooks is the registry that feeds the daemon's webhook outbox,
 // implemented by the gateway (persisted, so registrations survive restarts).
 type Webhooks interface {
-	Webhooks(ctx context.Context) ([]Webhook, error)
+	Webhooks(ctx context.Context) ([]hooks.Registration, error)
 	// AddWebhook stores w; an empty ID is assigned. Registering an existing
 	// ID replaces it, as android-sms-gateway does.
-	AddWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	AddWebhook(ctx context.Context, w hooks.Registration) (hooks.Registration, error)
 	// DeleteWebhook removes one or returns smsgw.ErrNotFound.
 	DeleteWebhook(ctx context.Context, id string) error
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"smsgw/hooks"
 	"smsgw/internal/callback"
 )
 
@@ -93,10 +94,10 @@ type guardedWebhooks struct {
 	h     *Handler
 }
 
-func (g guardedWebhooks) Webhooks(ctx context.Context) ([]Webhook, error) {
+func (g guardedWebhooks) Webhooks(ctx context.Context) ([]hooks.Registration, error) {
 	list, err := g.inner.Webhooks(ctx)
 	if err == nil && readOnly(ctx) {
-		out := make([]Webhook, len(list))
+		out := make([]hooks.Registration, len(list))
 		for i, w := range list {
 			w.URL = callback.Redact(w.URL)
 			out[i] = w
@@ -106,9 +107,9 @@ func (g guardedWebhooks) Webhooks(ctx context.Context) ([]Webhook, error) {
 	return list, err
 }
 
-func (g guardedWebhooks) AddWebhook(ctx context.Context, w Webhook) (Webhook, error) {
+func (g guardedWebhooks) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.Registration, error) {
 	if e := g.h.checkCallback("url", w.URL); e != nil {
-		return Webhook{}, e
+		return hooks.Registration{}, e
 	}
 	return g.inner.AddWebhook(ctx, w)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"smsgw"
+	"smsgw/hooks"
 	"sort"
 	"strings"
 	"time"
@@ -12,8 +14,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-
-	"smsgw"
 )
 
 // android-sms-gateway (SMSGate) local-server compatibility. A modem stands
@@ -488,7 +488,7 @@ func (h *Handler) asgWebhooks(w http.ResponseWriter, r *http.Request) *Error {
 		return h.storeErr(err, "webhooks")
 	}
 	if list == nil {
-		list = []Webhook{}
+		list = []hooks.Registration{}
 	}
 	writeJSON(w, http.StatusOK, list)
 	return nil
@@ -498,7 +498,7 @@ func (h *Handler) asgAddWebhook(w http.ResponseWriter, r *http.Request) *Error {
 	if h.b.Webhooks == nil {
 		return h.noWebhooks()
 	}
-	var req Webhook
+	var req hooks.Registration
 	if e := decodeJSON(r, &req); e != nil {
 		return e
 	}

@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"smsgw"
+	"smsgw/hooks"
 	"strings"
 	"testing"
 	"time"
-
-	"smsgw"
 )
 
 func TestASGSendAndState(t *testing.T) {
@@ -176,7 +176,7 @@ func TestASGInboxWebhooksDevicesHealth(t *testing.T) {
 
 	r = e.do("POST", "/webhooks", `{"url":"https://example.org/hook","event":"sms:received"}`)
 	e.want(r, 201)
-	var wh Webhook
+	var wh hooks.Registration
 	r.json(t, &wh)
 	if wh.ID == "" || wh.Event != "sms:received" {
 		t.Fatalf("%s", r.body)
@@ -186,7 +186,7 @@ func TestASGInboxWebhooksDevicesHealth(t *testing.T) {
 		e.want(e.do("POST", "/webhooks", bad), 400)
 	}
 	r = e.do("GET", "/3rdparty/v1/webhooks", nil)
-	var hooks []Webhook
+	var hooks []hooks.Registration
 	r.json(t, &hooks)
 	if len(hooks) != 2 {
 		t.Fatalf("%s", r.body)

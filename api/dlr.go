@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/hooks"
 	"smsgw/internal/callback"
 )
 
@@ -176,8 +177,10 @@ func (h *Handler) KannelDLR(ctx context.Context, ev smsgw.Event) error {
 }
 
 // ErrNoCallback is KannelDLR's answer for an event that asks for no
-// callback: not a delivery report, or a message sent without a dlr-url.
-var ErrNoCallback = errors.New("api: event asks for no dlr-url callback")
+// callback: not a delivery report, or a message sent without a dlr-url. It
+// wraps hooks.ErrSkip, so an outbox consumer running KannelDLR counts the
+// event as skipped rather than delivered.
+var ErrNoCallback = fmt.Errorf("api: event asks for no dlr-url callback: %w", hooks.ErrSkip)
 
 // call makes one GET of target; a 5xx or a network error is worth a retry,
 // a 4xx is not (the receiver refuses it).

@@ -109,10 +109,10 @@ func TestUSSDErrors(t *testing.T) {
 		code   string
 		says   string
 	}{
-		{&USSDError{Kind: USSDRefused, Reason: "+CME ERROR: 30 (no network service)"}, 422, CodeUSSDRefused, "no network service"},
-		{&USSDError{Kind: USSDNetwork, Reason: "the network does not support this code (+CUSD status 4)"}, 502, CodeUSSDNetwork, "status 4"},
-		{&USSDError{Kind: USSDTimeout, Reason: "the network timed out (+CUSD status 5)"}, 504, CodeUSSDTimeout, "status 5"},
-		{fmt.Errorf("wrapped: %w", &USSDError{Kind: USSDRefused, Reason: "ERROR"}), 422, CodeUSSDRefused, "ERROR"},
+		{&smsgw.USSDError{Kind: smsgw.USSDRefused, Reason: "+CME ERROR: 30 (no network service)"}, 422, CodeUSSDRefused, "no network service"},
+		{&smsgw.USSDError{Kind: smsgw.USSDNetwork, Reason: "the network does not support this code (+CUSD status 4)"}, 502, CodeUSSDNetwork, "status 4"},
+		{&smsgw.USSDError{Kind: smsgw.USSDTimeout, Reason: "the network timed out (+CUSD status 5)"}, 504, CodeUSSDTimeout, "status 5"},
+		{fmt.Errorf("wrapped: %w", &smsgw.USSDError{Kind: smsgw.USSDRefused, Reason: "ERROR"}), 422, CodeUSSDRefused, "ERROR"},
 		{fmt.Errorf("a session is open: %w", smsgw.ErrConflict), 409, CodeConflict, "session"},
 		{fmt.Errorf("modem gone: %w", smsgw.ErrUnavailable), 503, CodeUnavailable, "try again"},
 	}

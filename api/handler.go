@@ -41,6 +41,9 @@ type Options struct {
 	// the daemon registers its own metrics in the same registry. Nil
 	// creates a private one.
 	Registry *prometheus.Registry
+	// Recorder takes the daemon's own measurements (made with NewRecorder
+	// on Registry before the gateway that feeds it); nil makes one.
+	Recorder *Recorder
 	// Logger for server-side failures; nil uses slog.Default().
 	Logger *slog.Logger
 	// Version is shown by /health and /healthz.
@@ -169,8 +172,10 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
 	}
-	if h.rec, err = newRecorder(reg); err != nil {
-		return nil, fmt.Errorf("api: metrics: %w", err)
+	if h.rec = opts.Recorder; h.rec == nil {
+		if h.rec, err = NewRecorder(reg); err != nil {
+			return nil, fmt.Errorf("api: metrics: %w", err)
+		}
 	}
 	h.router = h.routes()
 	return h, nil

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/internal/callback"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
@@ -56,8 +57,8 @@ func newEnv(t *testing.T, opts Options) *env {
 	e.store = NewQueueStore(e.q)
 	e.modems = &fakeModems{ussd: map[string]string{"*100#": "Balance: 4.20 EUR"}}
 	e.modems.set(
-		ModemStatus{ID: "m1", Port: "/dev/ttyUSB0", State: "ready", Manufacturer: "SIMCOM", Model: "SIM800", IMEI: "860000000000001", Number: "+4915100000001", Operator: "TestNet", SignalDBM: dbm(-71), Registration: "home", Counters: Counters{Sent: 3, FailuresByCode: map[int]int64{38: 1}}},
-		ModemStatus{ID: "m2", Port: "/dev/ttyUSB3", State: "offline", Registration: "searching"},
+		smsgw.ModemStatus{ID: "m1", Port: "/dev/ttyUSB0", State: "ready", Manufacturer: "SIMCOM", Model: "SIM800", IMEI: "860000000000001", Number: "+4915100000001", Operator: "TestNet", SignalDBM: dbm(-71), Registration: "home", Counters: smsgw.ModemCounters{Sent: 3, FailuresByCode: map[int]int64{38: 1}}},
+		smsgw.ModemStatus{ID: "m2", Port: "/dev/ttyUSB3", State: "offline", Registration: "searching"},
 	)
 	h, err := New(opts, Backend{Store: e.store, Modems: e.modems, Webhooks: e.hooks})
 	if err != nil {

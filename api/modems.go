@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/gorilla/mux"
+
+	"smsgw"
 )
 
 // SignalBars maps a received signal strength in dBm to 0-4 bars, with the
@@ -25,7 +27,7 @@ func SignalBars(dbm int) int {
 	return 0
 }
 
-func withBars(m ModemStatus) ModemStatus {
+func withBars(m smsgw.ModemStatus) smsgw.ModemStatus {
 	if m.SignalDBM != nil {
 		m.SignalBars = SignalBars(*m.SignalDBM)
 	} else {
@@ -39,7 +41,7 @@ func withBars(m ModemStatus) ModemStatus {
 
 // ModemList is the answer of GET /v1/modems.
 type ModemList struct {
-	Modems []ModemStatus `json:"modems"`
+	Modems []smsgw.ModemStatus `json:"modems"`
 }
 
 func (h *Handler) noModems() *Error {
@@ -54,7 +56,7 @@ func (h *Handler) listModems(w http.ResponseWriter, r *http.Request) *Error {
 	if err != nil {
 		return h.storeErr(err, "modems")
 	}
-	out := ModemList{Modems: make([]ModemStatus, len(ms))}
+	out := ModemList{Modems: make([]smsgw.ModemStatus, len(ms))}
 	for i, m := range ms {
 		out.Modems[i] = withBars(m)
 	}
@@ -74,41 +76,6 @@ func (h *Handler) getModem(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
-// USSDFailure says why a USSD request failed, as the answer's status tells it.
-type USSDFailure int
-
-// USSD failure kinds.
-const (
-	// USSDRefused: the modem refused the request (a +CME or +CMS error, a
-	// plain ERROR): 422, the code cannot be run on this modem now.
-	USSDRefused USSDFailure = iota + 1
-	// USSDNetwork: the network ended the session or does not support the
-	// code (+CUSD status 2 or 4), or the modem failed otherwise: 502.
-	USSDNetwork
-	// USSDTimeout: no reply in time (+CUSD status 5, or nothing at all):
-	// 504.
-	USSDTimeout
-)
-
-// USSDError is how a Modems implementation reports a failed USSD request,
-// so that the API can answer with a status and code instead of a 500.
-type USSDError struct {
-	Kind USSDFailure
-	// Reason is what the modem or network said, fit to show the client
-	// (e.g. "+CME ERROR: 30 (no network service)").
-	Reason string
-	Err    error
-}
-
-func (e *USSDError) Error() string {
-	if e.Err != nil {
-		return "USSD: " + e.Reason + ": " + e.Err.Error()
-	}
-	return "USSD: " + e.Reason
-}
-
-func (e *USSDError) Unwrap() error { return e.Err }
-
 // USSD error codes.
 const (
 	CodeUSSDRefused = "ussd_refused"
@@ -118,7 +85,7 @@ const (
 
 // ussdAnswer maps a failed USSD request to its answer.
 func (h *Handler) ussdAnswer(err error) *Error {
-	var ue *USSDError
+	var ue *smsgw.USSDError
 	if !errors.As(err, &ue) {
 		return h.storeErr(err, "modem")
 	}
@@ -127,9 +94,9 @@ func (h *Handler) ussdAnswer(err error) *Error {
 		reason = "no reason given"
 	}
 	switch ue.Kind {
-	case USSDRefused:
+	case smsgw.USSDRefused:
 		return errorf(http.StatusUnprocessableEntity, CodeUSSDRefused, "", "the modem refused the USSD request: %s", reason)
-	case USSDTimeout:
+	case smsgw.USSDTimeout:
 		return errorf(http.StatusGatewayTimeout, CodeUSSDTimeout, "", "the network did not answer the USSD request in time: %s", reason)
 	}
 	return errorf(http.StatusBadGateway, CodeUSSDNetwork, "", "the network did not carry out the USSD request: %s", reason)

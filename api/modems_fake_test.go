@@ -3,25 +3,25 @@ package api
 import (
 	"context"
 	"fmt"
-	"sync"
-
 	"smsgw"
+	"smsgw/hooks"
+	"sync"
 )
 
 // fakeModems stands in for the gateway's live modem pool.
 type fakeModems struct {
 	mu     sync.Mutex
-	modems []ModemStatus
+	modems []smsgw.ModemStatus
 	ussd   map[string]string // code -> reply
 }
 
-func (f *fakeModems) Modems(ctx context.Context) ([]ModemStatus, error) {
+func (f *fakeModems) Modems(ctx context.Context) ([]smsgw.ModemStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]ModemStatus(nil), f.modems...), nil
+	return append([]smsgw.ModemStatus(nil), f.modems...), nil
 }
 
-func (f *fakeModems) Modem(ctx context.Context, id string) (ModemStatus, error) {
+func (f *fakeModems) Modem(ctx context.Context, id string) (smsgw.ModemStatus, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, m := range f.modems {
@@ -29,7 +29,7 @@ func (f *fakeModems) Modem(ctx context.Context, id string) (ModemStatus, error) 
 			return m, nil
 		}
 	}
-	return ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
+	return smsgw.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 }
 
 func (f *fakeModems) USSD(ctx context.Context, id, code string) (string, error) {
@@ -48,7 +48,7 @@ func (f *fakeModems) USSD(ctx context.Context, id, code string) (string, error) 
 	return "", ctx.Err()
 }
 
-func (f *fakeModems) set(ms ...ModemStatus) {
+func (f *fakeModems) set(ms ...smsgw.ModemStatus) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.modems = ms
@@ -57,16 +57,16 @@ func (f *fakeModems) set(ms ...ModemStatus) {
 // memWebhooks is a webhook registry for tests.
 type memWebhooks struct {
 	mu    sync.Mutex
-	hooks []Webhook
+	hooks []hooks.Registration
 }
 
-func (m *memWebhooks) Webhooks(ctx context.Context) ([]Webhook, error) {
+func (m *memWebhooks) Webhooks(ctx context.Context) ([]hooks.Registration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]Webhook(nil), m.hooks...), nil
+	return append([]hooks.Registration(nil), m.hooks...), nil
 }
 
-func (m *memWebhooks) AddWebhook(ctx context.Context, w Webhook) (Webhook, error) {
+func (m *memWebhooks) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.Registration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, h := range m.hooks {

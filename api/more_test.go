@@ -297,7 +297,7 @@ func TestRemainingErrorCodes(t *testing.T) {
 	}
 	e.h.b.Store = e.store
 	// SMSGate health fails with no registered modem.
-	e.modems.set(ModemStatus{ID: "m1", State: "offline", Registration: "denied"})
+	e.modems.set(smsgw.ModemStatus{ID: "m1", State: "offline", Registration: "denied"})
 	r = e.do("GET", "/health", nil)
 	e.want(r, 503)
 	if !strings.Contains(string(r.body), `"status":"fail"`) {

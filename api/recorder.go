@@ -15,7 +15,10 @@ type Recorder struct {
 	hooks        *prometheus.CounterVec
 }
 
-func newRecorder(reg *prometheus.Registry) (*Recorder, error) {
+// NewRecorder registers the daemon's measurements in reg. The daemon makes
+// it before the gateway that feeds it and hands it to New as
+// Options.Recorder, so /metrics serves it.
+func NewRecorder(reg *prometheus.Registry) (*Recorder, error) {
 	r := &Recorder{
 		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "smsgw_send_duration_seconds",

@@ -146,7 +146,7 @@ func TestHealthReady(t *testing.T) {
 	r = e.do("GET", "/readyz", nil)
 	e.want(r, 200)
 	// No registered modem: not ready.
-	e.modems.set(ModemStatus{ID: "m1", State: "offline", Registration: "searching"})
+	e.modems.set(smsgw.ModemStatus{ID: "m1", State: "offline", Registration: "searching"})
 	r = e.do("GET", "/readyz", nil)
 	e.want(r, 503)
 	r.json(t, &hl)
@@ -154,7 +154,7 @@ func TestHealthReady(t *testing.T) {
 		t.Fatalf("%+v", hl)
 	}
 	// Database down: not ready either.
-	e.modems.set(ModemStatus{ID: "m1", State: "ready", Registration: "roaming"})
+	e.modems.set(smsgw.ModemStatus{ID: "m1", State: "ready", Registration: "roaming"})
 	e.want(e.do("GET", "/readyz", nil), 200)
 	e.q.Close(t.Context())
 	e.want(e.do("GET", "/readyz", nil), 503)

@@ -16,7 +16,7 @@ import (
 	"unicode/utf16"
 
 	"smsgw"
-	"smsgw/gateway/hooks"
+	"smsgw/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/modem/sim"
 	"smsgw/queue"

@@ -12,8 +12,7 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/api"
-	"smsgw/gateway/hooks"
+	"smsgw/hooks"
 	"smsgw/modem"
 	"smsgw/modem/pool"
 	"smsgw/queue"
@@ -30,12 +29,7 @@ type Options struct {
 	// package modem on the port.
 	Open  pool.OpenFunc
 	Probe pool.ProbeFunc
-	// Publish receives every outbox event (the API's event stream).
-	Publish func(smsgw.Event)
-	// KannelDLR, when set, is a durable consumer of the outbox that makes
-	// Kannel dlr-url callbacks (api.Handler.KannelDLR); an error retries.
-	KannelDLR func(context.Context, smsgw.Event) error
-	// ObserveSend and HookDelivery feed metrics (api.Handler.Recorder).
+	// ObserveSend and HookDelivery feed metrics (the HTTP layer's recorder).
 	ObserveSend  func(modem string, d time.Duration)
 	HookDelivery func(hook string, ok bool)
 	// HookSkipped counts events a hook filtered out (not its event kind,
@@ -46,13 +40,30 @@ type Options struct {
 	WebhookFile string
 }
 
-// Gateway joins the modem pool and the queue. New -> Start -> Stop.
+// forward is where events go besides the configured hooks (see Forward).
+type forward struct {
+	publish   func(smsgw.Event)
+	kannelDLR func(context.Context, smsgw.Event) error
+}
+
+// Forward sets where outbox events go besides the configured hooks: publish
+// gets every event (the HTTP API's event stream), kannelDLR runs as a
+// durable consumer making Kannel dlr-url callbacks (an error retries,
+// hooks.ErrSkip counts the event as skipped). Either may be nil. Call it
+// before Start: the HTTP layer that owns both is built on the gateway, so
+// they cannot be given to New.
+func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Context, smsgw.Event) error) {
+	g.fwd = forward{publish: publish, kannelDLR: kannelDLR}
+}
+
+// Gateway joins the modem pool and the queue. New -> Forward -> Start -> Stop.
 type Gateway struct {
 	cfg    Config
 	log    *slog.Logger
 	store  *queue.Store
 	pool   *pool.Pool
 	opts   Options
+	fwd    forward
 	limits map[string][]queue.RateLimit
 
 	// hard ends work already on the wire; only Abort cancels it.
@@ -336,22 +347,18 @@ func (g *Gateway) consumers() []hooks.Consumer {
 			out = append(out, g.registeredConsumer(r))
 		}
 	}
-	if g.opts.KannelDLR != nil {
-		dlr := g.opts.KannelDLR
+	if g.fwd.kannelDLR != nil {
+		dlr := g.fwd.kannelDLR
 		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
 			Deliver: func(ctx context.Context, ev smsgw.Event) error {
 				if ev.Event == smsgw.EventReceived {
 					return hooks.ErrSkip // delivery reports concern sent messages only
 				}
-				err := dlr(ctx, ev)
-				if errors.Is(err, api.ErrNoCallback) {
-					return hooks.ErrSkip
-				}
-				return err
+				return dlr(ctx, ev) // hooks.ErrSkip when the event asks for no callback
 			}})
 	}
-	if g.opts.Publish != nil {
-		pub := g.opts.Publish
+	if g.fwd.publish != nil {
+		pub := g.fwd.publish
 		out = append(out, hooks.Consumer{Name: "api-events", Concurrency: 1, MaxAttempts: 1,
 			Deliver: func(_ context.Context, ev smsgw.Event) error {
 				pub(ev)
@@ -473,25 +480,25 @@ func (g *Gateway) ownNumber(id string) string {
 	return ""
 }
 
-// Modems implements api.Modems.
-func (g *Gateway) Modems(ctx context.Context) ([]api.ModemStatus, error) {
-	var out []api.ModemStatus
+// Modems implements the HTTP API's Modems.
+func (g *Gateway) Modems(ctx context.Context) ([]smsgw.ModemStatus, error) {
+	var out []smsgw.ModemStatus
 	for _, m := range g.pool.Members() {
 		out = append(out, g.modemStatus(m))
 	}
 	return out, nil
 }
 
-// Modem implements api.Modems.
-func (g *Gateway) Modem(ctx context.Context, id string) (api.ModemStatus, error) {
+// Modem implements the HTTP API's Modems.
+func (g *Gateway) Modem(ctx context.Context, id string) (smsgw.ModemStatus, error) {
 	m, ok := g.pool.Member(id)
 	if !ok {
-		return api.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
+		return smsgw.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 	}
 	return g.modemStatus(m), nil
 }
 
-// USSD implements api.Modems.
+// USSD implements the HTTP API's Modems.
 func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
 	m, ok := g.pool.Member(id)
 	if !ok {
@@ -508,13 +515,13 @@ func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
 	return rep.Text, nil
 }
 
-func (g *Gateway) modemStatus(m *pool.Member) api.ModemStatus {
+func (g *Gateway) modemStatus(m *pool.Member) smsgw.ModemStatus {
 	st := m.Status()
-	out := api.ModemStatus{
+	out := smsgw.ModemStatus{
 		ID: st.ID, Port: st.Port, State: string(st.State), Manufacturer: st.Identity.Manufacturer,
 		Model: st.Identity.Model, Revision: st.Identity.Revision, IMEI: st.Identity.IMEI, IMSI: st.Identity.IMSI,
 		ICCID: st.Identity.ICCID, Number: st.Identity.Number, Tags: st.Tags, SIMSlot: 1,
-		Counters:  api.Counters{Sent: st.Sent, Failed: st.Failed, Received: st.Received, Reconnects: st.Reconnects, FailuresByCode: st.ByCode},
+		Counters:  smsgw.ModemCounters{Sent: st.Sent, Failed: st.Failed, Received: st.Received, Reconnects: st.Reconnects, FailuresByCode: st.ByCode},
 		LastError: st.LastError,
 	}
 	if !st.LastErrorAt.IsZero() {

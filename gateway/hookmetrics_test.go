@@ -30,12 +30,6 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
-		KannelDLR: func(_ context.Context, ev smsgw.Event) error {
-			mu.Lock()
-			defer mu.Unlock()
-			dlrKinds = append(dlrKinds, ev.Event)
-			return nil
-		},
 		HookDelivery: func(hook string, ok bool) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -54,6 +48,12 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.Forward(nil, func(_ context.Context, ev smsgw.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		dlrKinds = append(dlrKinds, ev.Event)
+		return nil
+	})
 	if err := g.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"time"
 
-	"smsgw/api"
 	"smsgw/internal/callback"
 )
 
@@ -59,20 +58,27 @@ type LimitsConfig struct {
 	StreamWriteTimeout Duration `toml:"stream_write_timeout"`
 }
 
-// API returns the limits in the API's terms.
-func (l LimitsConfig) API() api.Limits {
-	return api.Limits{
-		BodyBytes: l.BodyBytes, Recipients: l.Recipients, Tags: l.Tags, TagBytes: l.TagBytes,
-		MetadataKeys: l.MetadataKeys, MetadataBytes: l.MetadataBytes,
-		EventStreams: l.EventStreams, StreamWriteTimeout: l.StreamWriteTimeout.Duration,
-	}
+// Values of [security] kannel_get.
+const (
+	KannelGetLocal = "local"
+	KannelGetNever = "never"
+)
+
+// defaultLimits are the [limits] a configuration leaves out. They are the
+// HTTP API's own defaults (api.DefaultLimits), spelled here because the
+// configuration is read without the HTTP layer; a test of the daemon holds
+// the two equal.
+var defaultLimits = LimitsConfig{
+	BodyBytes: 1 << 20, Recipients: 10000, Tags: 16, TagBytes: 64,
+	MetadataKeys: 32, MetadataBytes: 4096, EventStreams: 64,
+	StreamWriteTimeout: Duration{30 * time.Second},
 }
 
 func (c *Config) applyHTTPDefaults() {
 	if c.Security.KannelGet == "" {
-		c.Security.KannelGet = api.KannelGetLocal
+		c.Security.KannelGet = KannelGetLocal
 	}
-	l := api.DefaultLimits()
+	l := defaultLimits
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
@@ -88,16 +94,16 @@ func (c *Config) applyHTTPDefaults() {
 	def(&c.Limits.MetadataBytes, l.MetadataBytes)
 	def(&c.Limits.EventStreams, l.EventStreams)
 	if c.Limits.StreamWriteTimeout.Duration == 0 {
-		c.Limits.StreamWriteTimeout.Duration = l.StreamWriteTimeout
+		c.Limits.StreamWriteTimeout = l.StreamWriteTimeout
 	}
 }
 
 // validateHTTP checks [security], [callbacks] and [limits].
 func (c *Config) validateHTTP(bad func(key, format string, args ...any)) {
 	switch c.Security.KannelGet {
-	case api.KannelGetLocal, api.KannelGetNever:
+	case KannelGetLocal, KannelGetNever:
 	default:
-		bad("security.kannel_get", "%q: want %q or %q", c.Security.KannelGet, api.KannelGetLocal, api.KannelGetNever)
+		bad("security.kannel_get", "%q: want %q or %q", c.Security.KannelGet, KannelGetLocal, KannelGetNever)
 	}
 	for i, h := range c.Security.AllowedHosts {
 		if u, err := url.Parse("http://" + h); h == "" || err != nil || u.Host != h {

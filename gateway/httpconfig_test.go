@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"smsgw/api"
 )
 
 func TestHTTPSecurityConfig(t *testing.T) {
@@ -13,7 +11,7 @@ func TestHTTPSecurityConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Security.KannelGet != api.KannelGetLocal || c.Limits.Recipients != 10000 || c.Limits.EventStreams != 64 ||
+	if c.Security.KannelGet != KannelGetLocal || c.Limits.Recipients != 10000 || c.Limits.EventStreams != 64 ||
 		c.Limits.StreamWriteTimeout.Duration != 30*time.Second || c.Callbacks.AllowPrivate || c.Log.Content {
 		t.Fatalf("defaults: %+v %+v %+v", c.Security, c.Limits, c.Callbacks)
 	}
@@ -33,7 +31,7 @@ content = true
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Security.KannelGet != "never" || c.Limits.Recipients != 50 || c.Limits.API().EventStreams != 2 || !c.Log.Content {
+	if c.Security.KannelGet != "never" || c.Limits.Recipients != 50 || c.Limits.EventStreams != 2 || !c.Log.Content {
 		t.Fatalf("%+v %+v", c.Security, c.Limits)
 	}
 	if err := c.Callbacks.Policy().Check("http://10.1.2.3/x"); err != nil {

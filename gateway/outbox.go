@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/gateway/hooks"
+	"smsgw/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 )

@@ -9,7 +9,7 @@ import (
 	"smsgw/queue"
 )
 
-// EventsAfter implements api.EventLog: the events of the durable outbox
+// EventsAfter implements the HTTP API's EventLog: the events of the durable outbox
 // that follow the one with id after, oldest first, in the form the event
 // stream and the webhooks carry them. Outbox entries no consumer sees
 // (cancellations, for one) are skipped but still count towards limit, so

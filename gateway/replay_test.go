@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/api"
+	"smsgw/hooks"
 	"smsgw/queue"
 )
 
@@ -38,7 +38,7 @@ func TestEventsAfter(t *testing.T) {
 			sent = ev
 		}
 	}
-	var p api.EventPayload
+	var p hooks.Status
 	if err := json.Unmarshal(sent.Payload, &p); err != nil || p.MessageID != strconv.FormatInt(ids[0].ID, 10) || p.SentAt == "" {
 		t.Fatalf("sms:sent payload %s", sent.Payload)
 	}

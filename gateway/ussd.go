@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"smsgw"
-	"smsgw/api"
 	"smsgw/modem"
 	"smsgw/modem/at"
 )
@@ -20,7 +19,7 @@ func ussdError(id string, rep modem.USSDReply, err error) error {
 		cms *at.CMSError
 		res *at.ResultError
 	)
-	ue := &api.USSDError{Err: fmt.Errorf("modem %q: %w", id, err)}
+	ue := &smsgw.USSDError{Err: fmt.Errorf("modem %q: %w", id, err)}
 	switch {
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("modem %q: USSD: %w", id, err) // the client went away
@@ -29,25 +28,25 @@ func ussdError(id string, rep modem.USSDReply, err error) error {
 	case errors.Is(err, modem.ErrUSSD):
 		switch rep.Status {
 		case 5:
-			ue.Kind, ue.Reason = api.USSDTimeout, "the network timed out (+CUSD status 5)"
+			ue.Kind, ue.Reason = smsgw.USSDTimeout, "the network timed out (+CUSD status 5)"
 		case 4:
-			ue.Kind, ue.Reason = api.USSDNetwork, "the network does not support this code (+CUSD status 4)"
+			ue.Kind, ue.Reason = smsgw.USSDNetwork, "the network does not support this code (+CUSD status 4)"
 		default:
-			ue.Kind, ue.Reason = api.USSDNetwork, fmt.Sprintf("the network ended the session (+CUSD status %d)", rep.Status)
+			ue.Kind, ue.Reason = smsgw.USSDNetwork, fmt.Sprintf("the network ended the session (+CUSD status %d)", rep.Status)
 		}
 		if rep.Text != "" {
 			ue.Reason += ": " + rep.Text
 		}
 	case errors.Is(err, at.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		ue.Kind, ue.Reason = api.USSDTimeout, "no reply from the network"
+		ue.Kind, ue.Reason = smsgw.USSDTimeout, "no reply from the network"
 	case errors.As(err, &cme):
-		ue.Kind, ue.Reason = api.USSDRefused, cme.Error()
+		ue.Kind, ue.Reason = smsgw.USSDRefused, cme.Error()
 	case errors.As(err, &cms):
-		ue.Kind, ue.Reason = api.USSDRefused, cms.Error()
+		ue.Kind, ue.Reason = smsgw.USSDRefused, cms.Error()
 	case errors.As(err, &res):
-		ue.Kind, ue.Reason = api.USSDRefused, res.Error()
+		ue.Kind, ue.Reason = smsgw.USSDRefused, res.Error()
 	default:
-		ue.Kind, ue.Reason = api.USSDNetwork, "the modem failed"
+		ue.Kind, ue.Reason = smsgw.USSDNetwork, "the modem failed"
 	}
 	return ue
 }

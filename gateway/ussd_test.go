@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/api"
 	"smsgw/modem"
 	"smsgw/modem/at"
 )
@@ -26,8 +25,8 @@ func TestUSSDRefusedOnEmulator(t *testing.T) {
 	}
 	r.modems[0].SetRegistration(0)
 	_, err := r.g.USSD(ctx, "sim0", "*100#")
-	var ue *api.USSDError
-	if !errors.As(err, &ue) || ue.Kind != api.USSDRefused || ue.Reason != "+CME ERROR: 30 (no network service)" {
+	var ue *smsgw.USSDError
+	if !errors.As(err, &ue) || ue.Kind != smsgw.USSDRefused || ue.Reason != "+CME ERROR: 30 (no network service)" {
 		t.Fatalf("unregistered modem: %#v (%v)", ue, err)
 	}
 	if _, err := r.g.USSD(ctx, "nope", "*100#"); !errors.Is(err, smsgw.ErrNotFound) {
@@ -42,19 +41,19 @@ func TestUSSDErrorKinds(t *testing.T) {
 	for _, c := range []struct {
 		rep  modem.USSDReply
 		err  error
-		kind api.USSDFailure
+		kind smsgw.USSDFailure
 	}{
-		{modem.USSDReply{}, cmd(&at.CMEError{Code: 3}), api.USSDRefused},
-		{modem.USSDReply{}, cmd(&at.CMSError{Code: 500}), api.USSDRefused},
-		{modem.USSDReply{}, cmd(&at.ResultError{Result: "ERROR"}), api.USSDRefused},
-		{modem.USSDReply{Status: 4}, fmt.Errorf("%w: status 4", modem.ErrUSSD), api.USSDNetwork},
-		{modem.USSDReply{Status: 2, Text: "bye"}, fmt.Errorf("%w: status 2", modem.ErrUSSD), api.USSDNetwork},
-		{modem.USSDReply{Status: 5}, fmt.Errorf("%w: status 5", modem.ErrUSSD), api.USSDTimeout},
-		{modem.USSDReply{}, fmt.Errorf("ussd: no reply within 30s: %w", at.ErrTimeout), api.USSDTimeout},
-		{modem.USSDReply{}, fmt.Errorf("ussd: %w", context.DeadlineExceeded), api.USSDTimeout},
-		{modem.USSDReply{}, errors.New("something odd"), api.USSDNetwork},
+		{modem.USSDReply{}, cmd(&at.CMEError{Code: 3}), smsgw.USSDRefused},
+		{modem.USSDReply{}, cmd(&at.CMSError{Code: 500}), smsgw.USSDRefused},
+		{modem.USSDReply{}, cmd(&at.ResultError{Result: "ERROR"}), smsgw.USSDRefused},
+		{modem.USSDReply{Status: 4}, fmt.Errorf("%w: status 4", modem.ErrUSSD), smsgw.USSDNetwork},
+		{modem.USSDReply{Status: 2, Text: "bye"}, fmt.Errorf("%w: status 2", modem.ErrUSSD), smsgw.USSDNetwork},
+		{modem.USSDReply{Status: 5}, fmt.Errorf("%w: status 5", modem.ErrUSSD), smsgw.USSDTimeout},
+		{modem.USSDReply{}, fmt.Errorf("ussd: no reply within 30s: %w", at.ErrTimeout), smsgw.USSDTimeout},
+		{modem.USSDReply{}, fmt.Errorf("ussd: %w", context.DeadlineExceeded), smsgw.USSDTimeout},
+		{modem.USSDReply{}, errors.New("something odd"), smsgw.USSDNetwork},
 	} {
-		var ue *api.USSDError
+		var ue *smsgw.USSDError
 		err := ussdError("m1", c.rep, c.err)
 		if !errors.As(err, &ue) || ue.Kind != c.kind || ue.Reason == "" {
 			t.Errorf("%v: got %v", c.err, err)

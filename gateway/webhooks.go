@@ -13,8 +13,7 @@ import (
 	"sync"
 
 	"smsgw"
-	"smsgw/api"
-	"smsgw/gateway/hooks"
+	"smsgw/hooks"
 	"smsgw/internal/callback"
 )
 
@@ -24,11 +23,11 @@ import (
 type webhookRegistry struct {
 	path  string
 	mu    sync.Mutex
-	hooks map[string]api.Webhook
+	hooks map[string]hooks.Registration
 }
 
 func loadWebhookRegistry(path string) (*webhookRegistry, error) {
-	r := &webhookRegistry{path: path, hooks: map[string]api.Webhook{}}
+	r := &webhookRegistry{path: path, hooks: map[string]hooks.Registration{}}
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return r, nil
@@ -36,7 +35,7 @@ func loadWebhookRegistry(path string) (*webhookRegistry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhooks: %w", err)
 	}
-	var list []api.Webhook
+	var list []hooks.Registration
 	if err := json.Unmarshal(b, &list); err != nil {
 		return nil, fmt.Errorf("webhooks %s: %w", path, err)
 	}
@@ -46,10 +45,10 @@ func loadWebhookRegistry(path string) (*webhookRegistry, error) {
 	return r, nil
 }
 
-func (r *webhookRegistry) list() []api.Webhook {
+func (r *webhookRegistry) list() []hooks.Registration {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make([]api.Webhook, 0, len(r.hooks))
+	out := make([]hooks.Registration, 0, len(r.hooks))
 	for _, w := range r.hooks {
 		out = append(out, w)
 	}
@@ -59,7 +58,7 @@ func (r *webhookRegistry) list() []api.Webhook {
 
 // saveLocked writes the file atomically: temp file, fsync, rename.
 func (r *webhookRegistry) saveLocked() error {
-	list := make([]api.Webhook, 0, len(r.hooks))
+	list := make([]hooks.Registration, 0, len(r.hooks))
 	for _, w := range r.hooks {
 		list = append(list, w)
 	}
@@ -85,7 +84,7 @@ func (r *webhookRegistry) saveLocked() error {
 	return os.Rename(tmp.Name(), r.path)
 }
 
-func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
+func (g *Gateway) registeredConsumer(w hooks.Registration) hooks.Consumer {
 	var events []string
 	if w.Event != "" {
 		events = []string{w.Event}
@@ -111,25 +110,25 @@ func (g *Gateway) registeredConsumer(w api.Webhook) hooks.Consumer {
 	return hooks.Consumer{Name: "webhook:" + w.ID, Deliver: deliver, Concurrency: 4, MaxAttempts: g.cfg.Webhook.MaxAttempts}
 }
 
-// Webhooks implements api.Webhooks.
-func (g *Gateway) Webhooks(ctx context.Context) ([]api.Webhook, error) {
+// Webhooks implements the HTTP API's Webhooks.
+func (g *Gateway) Webhooks(ctx context.Context) ([]hooks.Registration, error) {
 	if g.registry == nil {
 		return nil, smsgw.ErrUnavailable
 	}
 	return g.registry.list(), nil
 }
 
-// AddWebhook implements api.Webhooks: it stores w and starts delivering
+// AddWebhook implements the HTTP API's Webhooks: it stores w and starts delivering
 // the events that happen from now on.
-func (g *Gateway) AddWebhook(ctx context.Context, w api.Webhook) (api.Webhook, error) {
+func (g *Gateway) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.Registration, error) {
 	if g.registry == nil {
-		return api.Webhook{}, smsgw.ErrUnavailable
+		return hooks.Registration{}, smsgw.ErrUnavailable
 	}
 	if w.Event != "" && !contains(smsgw.WebhookEvents, w.Event) {
-		return api.Webhook{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, smsgw.WebhookEvents, smsgw.ErrConflict)
+		return hooks.Registration{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, smsgw.WebhookEvents, smsgw.ErrConflict)
 	}
 	if err := g.cfg.Callbacks.Policy().Check(w.URL); err != nil {
-		return api.Webhook{}, fmt.Errorf("url: %w: %w", err, smsgw.ErrConflict)
+		return hooks.Registration{}, fmt.Errorf("url: %w: %w", err, smsgw.ErrConflict)
 	}
 	if w.ID == "" {
 		var b [8]byte
@@ -147,19 +146,19 @@ func (g *Gateway) AddWebhook(ctx context.Context, w api.Webhook) (api.Webhook, e
 			delete(r.hooks, w.ID)
 		}
 		r.mu.Unlock()
-		return api.Webhook{}, err
+		return hooks.Registration{}, err
 	}
 	r.mu.Unlock()
 	if g.runCtx != nil {
 		g.stopConsumer(ctx, "webhook:"+w.ID)
 		if err := g.startConsumer(g.registeredConsumer(w)); err != nil {
-			return api.Webhook{}, err
+			return hooks.Registration{}, err
 		}
 	}
 	return w, nil
 }
 
-// DeleteWebhook implements api.Webhooks.
+// DeleteWebhook implements the HTTP API's Webhooks.
 func (g *Gateway) DeleteWebhook(ctx context.Context, id string) error {
 	if g.registry == nil {
 		return smsgw.ErrUnavailable

@@ -20,16 +20,16 @@ import (
 )
 
 // cliModems stands in for the gateway's live modem pool.
-type cliModems struct{ list []api.ModemStatus }
+type cliModems struct{ list []smsgw.ModemStatus }
 
-func (f *cliModems) Modems(context.Context) ([]api.ModemStatus, error) { return f.list, nil }
-func (f *cliModems) Modem(_ context.Context, id string) (api.ModemStatus, error) {
+func (f *cliModems) Modems(context.Context) ([]smsgw.ModemStatus, error) { return f.list, nil }
+func (f *cliModems) Modem(_ context.Context, id string) (smsgw.ModemStatus, error) {
 	for _, m := range f.list {
 		if m.ID == id {
 			return m, nil
 		}
 	}
-	return api.ModemStatus{}, smsgw.ErrNotFound
+	return smsgw.ModemStatus{}, smsgw.ErrNotFound
 }
 func (f *cliModems) USSD(context.Context, string, string) (string, error) {
 	return "", smsgw.ErrUnavailable
@@ -56,8 +56,8 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	}
 	dbm := -85
 	h, err := api.New(api.Options{Tokens: []api.Token{{Secret: "tok", Scope: api.ScopeFull}, {Secret: "sendtok", Scope: api.ScopeSend}}},
-		api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []api.ModemStatus{
-			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: api.Counters{Sent: 12, Failed: 1, Received: 3}},
+		api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []smsgw.ModemStatus{
+			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: smsgw.ModemCounters{Sent: 12, Failed: 1, Received: 3}},
 			{ID: "spare", State: "offline", Registration: "searching", LastError: "port gone"},
 		}}})
 	if err != nil {

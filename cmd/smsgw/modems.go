@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"smsgw"
 	"smsgw/api"
 )
 
@@ -68,7 +69,7 @@ func runModems(args []string, stdout, stderr io.Writer) int {
 }
 
 // signalCell draws 0-4 bars and the dBm value: "▂▄▆_ -80 dBm".
-func signalCell(m api.ModemStatus) string {
+func signalCell(m smsgw.ModemStatus) string {
 	if m.SignalDBM == nil {
 		return "____ -"
 	}

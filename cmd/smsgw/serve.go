@@ -17,7 +17,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"smsgw"
 	"smsgw/api"
 	"smsgw/gateway"
 	"smsgw/internal/sdnotify"
@@ -142,52 +141,35 @@ func (d *daemon) start() error {
 	for _, t := range d.cfg.Server.Tokens {
 		tokens = append(tokens, api.Token{Secret: t.Value.Reveal(), Scope: api.Scope(t.Scope)})
 	}
+	// Construction runs one way: the store, the metrics the gateway feeds,
+	// the gateway, then the HTTP layer on top of it, which the gateway
+	// then forwards its events to before it starts.
 	reg := prometheus.NewRegistry()
-	var h *api.Handler
+	rec, err := api.NewRecorder(reg)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
 	gw, err := gateway.New(d.cfg, gateway.Options{
 		Store: st, Logger: d.log, Extra: extra,
-		WebhookFile: filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
-		// The handler needs the gateway, so these reach it late.
-		Publish: func(ev smsgw.Event) {
-			if h != nil {
-				h.Publish(ev)
-			}
-		},
-		KannelDLR: func(ctx context.Context, ev smsgw.Event) error {
-			if h == nil {
-				return errors.New("API not up yet")
-			}
-			return h.KannelDLR(ctx, ev)
-		},
-		ObserveSend: func(modem string, d time.Duration) {
-			if h != nil {
-				h.Recorder().ObserveSend(modem, d)
-			}
-		},
-		HookDelivery: func(hook string, ok bool) {
-			if h != nil {
-				h.Recorder().HookDelivery(hook, ok)
-			}
-		},
-		HookSkipped: func(hook string) {
-			if h != nil {
-				h.Recorder().HookSkipped(hook)
-			}
-		},
+		WebhookFile:  filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
+		ObserveSend:  rec.ObserveSend,
+		HookDelivery: rec.HookDelivery,
+		HookSkipped:  rec.HookSkipped,
 	})
 	if err != nil {
 		return err
 	}
 	d.gw = gw
-	h, err = api.New(api.Options{
+	h, err := api.New(api.Options{
 		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
-		Registry: reg, Logger: d.log, Version: version, ExternalDLR: true,
-		AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: d.cfg.Limits.API(),
+		Registry: reg, Recorder: rec, Logger: d.log, Version: version, ExternalDLR: true,
+		AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
 		Pprof: d.cfg.Debug.Pprof,
 	}, api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw})
 	if err != nil {
 		return err
 	}
+	gw.Forward(h.Publish, h.KannelDLR)
 	d.handler = h
 	ln, err := api.Listen(api.ListenConfig{
 		Addr: d.cfg.Server.Listen, HaveTokens: len(tokens) > 0,
@@ -392,5 +374,14 @@ func (d *daemon) shutdown(abort context.Context) {
 	}
 	if d.simTemp {
 		os.RemoveAll(d.simDir)
+	}
+}
+
+// apiLimits maps the [limits] table to the HTTP API's limits.
+func apiLimits(l gateway.LimitsConfig) api.Limits {
+	return api.Limits{
+		BodyBytes: l.BodyBytes, Recipients: l.Recipients, Tags: l.Tags, TagBytes: l.TagBytes,
+		MetadataKeys: l.MetadataKeys, MetadataBytes: l.MetadataBytes,
+		EventStreams: l.EventStreams, StreamWriteTimeout: l.StreamWriteTimeout.Duration,
 	}
 }

@@ -1,0 +1,45 @@
+package smsgw
+
+import "time"
+
+// ModemStatus is the live view of one modem, as the gateway reports it and
+// the API and the CLI show it.
+type ModemStatus struct {
+	ID           string        `json:"id"`
+	Port         string        `json:"port"`
+	State        string        `json:"state"` // e.g. ready, initialising, offline, benched
+	Manufacturer string        `json:"manufacturer,omitempty"`
+	Model        string        `json:"model,omitempty"`
+	Revision     string        `json:"revision,omitempty"`
+	IMEI         string        `json:"imei,omitempty"`
+	IMSI         string        `json:"imsi,omitempty"`
+	ICCID        string        `json:"iccid,omitempty"`
+	Number       string        `json:"number,omitempty"` // own number, when the SIM or config knows it
+	Operator     string        `json:"operator,omitempty"`
+	SignalDBM    *int          `json:"signal_dbm,omitempty"`
+	SignalBars   int           `json:"signal_bars"`  // 0-4, filled by the API from SignalDBM
+	Registration string        `json:"registration"` // home, roaming, searching, denied, unregistered, unknown
+	Roaming      bool          `json:"roaming"`
+	Tags         []string      `json:"tags,omitempty"`
+	SIMSlot      int           `json:"sim_slot,omitempty"` // 1-based; android-sms-gateway simNumber
+	Counters     ModemCounters `json:"counters"`
+	LastError    string        `json:"last_error,omitempty"`
+	LastErrorAt  *time.Time    `json:"last_error_at,omitempty"`
+	LastSeen     *time.Time    `json:"last_seen,omitempty"`
+	Since        *time.Time    `json:"since,omitempty"` // first seen / added
+}
+
+// ModemCounters are a modem's running totals since the daemon started.
+type ModemCounters struct {
+	Sent       int64 `json:"sent"`
+	Failed     int64 `json:"failed"`
+	Received   int64 `json:"received"`
+	Reconnects int64 `json:"reconnects"`
+	// FailuresByCode counts failed sends by +CMS/+CME error code.
+	FailuresByCode map[int]int64 `json:"failures_by_code,omitempty"`
+}
+
+// Registered reports whether the modem can send now.
+func (m ModemStatus) Registered() bool {
+	return m.Registration == "home" || m.Registration == "roaming"
+}
