@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/modem/sim"
 	"smsgw/queue"
 )
@@ -34,13 +35,13 @@ func TestCrashChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(spec), &c); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := Parse("")
+	cfg, _ := config.Parse("")
 	cfg.Storage.Path = c.DB
 	cfg.Autodetect.Enabled = false
 	cfg.Retry.Backoff.Duration = 50 * time.Millisecond
 	cfg.Retry.MaxBackoff.Duration = 200 * time.Millisecond
 	for i, p := range c.Ports {
-		cfg.Modems = append(cfg.Modems, ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200})
+		cfg.Modems = append(cfg.Modems, config.ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200})
 	}
 	st, err := queue.Open(cfg.Storage.Path, QueueOptions(cfg, testLogger(t)))
 	if err != nil {
@@ -88,7 +89,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 	}
 	db := filepath.Join(dir, "smsgw.db")
 	const total = 60
-	cfg, _ := Parse("")
+	cfg, _ := config.Parse("")
 	st, err := queue.Open(db, QueueOptions(cfg, testLogger(t)))
 	if err != nil {
 		t.Fatal(err)

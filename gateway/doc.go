@@ -1,5 +1,5 @@
-// Package gateway is the daemon core: it loads the configuration, joins the
-// modem pool to the durable queue with one worker per ready modem, runs the
+// Package gateway is the daemon core: given a configuration (package
+// config), it joins the modem pool to the durable queue with one worker per ready modem, runs the
 // inbound pipeline (URCs and SIM sweeps to the queue, then deletion from the
 // SIM), and forwards events to scripts and webhooks.
 //

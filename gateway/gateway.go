@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
+	"slices"
 	"sync"
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/hooks"
 	"smsgw/modem"
 	"smsgw/modem/pool"
@@ -58,7 +60,7 @@ func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Cont
 
 // Gateway joins the modem pool and the queue. New -> Forward -> Start -> Stop.
 type Gateway struct {
-	cfg    Config
+	cfg    config.Config
 	log    *slog.Logger
 	store  *queue.Store
 	pool   *pool.Pool
@@ -92,7 +94,7 @@ type Gateway struct {
 }
 
 // New builds the gateway; nothing runs before Start.
-func New(cfg Config, o Options) (*Gateway, error) {
+func New(cfg config.Config, o Options) (*Gateway, error) {
 	if o.Store == nil {
 		return nil, errors.New("gateway: a store is required")
 	}
@@ -130,7 +132,7 @@ func New(cfg Config, o Options) (*Gateway, error) {
 	}
 	var vidpid []uint32
 	for _, s := range cfg.Autodetect.VIDPID {
-		v, p, _ := ParseVIDPID(s)
+		v, p, _ := config.ParseVIDPID(s)
 		vidpid = append(vidpid, uint32(v)<<16|uint32(p))
 	}
 	p, err := pool.New(pool.Options{
@@ -339,7 +341,7 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	for _, u := range w.Targets() {
 		add(u, w.Events)
 	}
-	if in.Webhook != "" && !contains(w.Targets(), in.Webhook) {
+	if in.Webhook != "" && !slices.Contains(w.Targets(), in.Webhook) {
 		add(in.Webhook, []string{smsgw.EventReceived})
 	}
 	if g.registry != nil {
@@ -563,9 +565,9 @@ func (g *Gateway) modemStatus(m *pool.Member) smsgw.ModemStatus {
 
 // QueueOptions derives the queue's options from the configuration, with
 // the PDU codec plugged in as JoinText.
-func QueueOptions(cfg Config, log *slog.Logger) queue.Options {
+func QueueOptions(cfg config.Config, log *slog.Logger) queue.Options {
 	rec := queue.AtLeastOnce
-	if cfg.Retry.Policy == PolicyAtMostOnce {
+	if cfg.Retry.Policy == config.PolicyAtMostOnce {
 		rec = queue.AtMostOnce
 	}
 	// Event deliveries: the longest retry any hook consumer wants; each

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/queue"
 )
 
@@ -20,7 +21,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	if err != nil {
 		t.Skip("no true(1)")
 	}
-	r := newRig(t, rigOptions{modems: 2, config: func(c *Config) { c.Inbound.Exec = []string{prog} }})
+	r := newRig(t, rigOptions{modems: 2, config: func(c *config.Config) { c.Inbound.Exec = []string{prog} }})
 	r.stop()
 	var mu sync.Mutex
 	counts := map[string]int{}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw/config"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 )
@@ -190,7 +191,7 @@ func TestMalformedSIMDrained(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s|%s|%s\\n' \"$SMSGW_UNDECODABLE\" \"$SMSGW_ERROR\" \"$SMSGW_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, rigOptions{modems: 1, config: func(c *Config) { c.Inbound.Exec = []string{script} }})
+	r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Inbound.Exec = []string{script} }})
 	r.waitReady(1)
 	r.stop()
 	m := r.modems[0]
@@ -264,7 +265,7 @@ func TestInboxDeleteSurvivesSweep(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s %s\\n' \"$SMSGW_ID\" \"$SMSGW_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, rigOptions{modems: 1, config: func(c *Config) { c.Inbound.Exec = []string{script} }})
+	r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Inbound.Exec = []string{script} }})
 	r.waitReady(1)
 	m := r.modems[0]
 	// Every delete fails until the restart, whatever sweeps run meanwhile.

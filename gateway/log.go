@@ -10,6 +10,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 
+	"smsgw/config"
 	"smsgw/internal/callback"
 )
 
@@ -17,7 +18,7 @@ import (
 // (format "journal", or "auto" when stderr is the journal stream) each line
 // starts with a <N> syslog priority and carries no time stamp, since
 // journald adds both; otherwise it is slog's text or JSON format.
-func NewLogger(c LogConfig, w io.Writer) (*slog.Logger, error) {
+func NewLogger(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)

@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"smsgw/config"
 )
 
 func TestJournalLogger(t *testing.T) {
 	var sb strings.Builder
-	log, err := NewLogger(LogConfig{Level: "debug", Format: "journal"}, &sb)
+	log, err := NewLogger(config.LogConfig{Level: "debug", Format: "journal"}, &sb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func TestJournalLogger(t *testing.T) {
 
 func TestLoggerLevels(t *testing.T) {
 	var sb strings.Builder
-	log, err := NewLogger(LogConfig{Level: "warn", Format: "text"}, &sb)
+	log, err := NewLogger(config.LogConfig{Level: "warn", Format: "text"}, &sb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +41,7 @@ func TestLoggerLevels(t *testing.T) {
 	if strings.Contains(sb.String(), "hidden") || !strings.Contains(sb.String(), "shown") {
 		t.Errorf("got %q", sb.String())
 	}
-	if _, err := NewLogger(LogConfig{Level: "loud"}, &sb); err == nil {
+	if _, err := NewLogger(config.LogConfig{Level: "loud"}, &sb); err == nil {
 		t.Error("bad level accepted")
 	}
 }
@@ -50,7 +52,7 @@ func TestLogScrubsSecretsAndContent(t *testing.T) {
 	uerr := &url.Error{Op: "Post", URL: "https://user:pw@hooks.example/in?token=s3cret", Err: errors.New("connection refused")}
 	for _, format := range []string{"text", "json", "journal"} {
 		var sb strings.Builder
-		log, err := NewLogger(LogConfig{Level: "debug", Format: format}, &sb)
+		log, err := NewLogger(config.LogConfig{Level: "debug", Format: format}, &sb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +72,7 @@ func TestLogScrubsSecretsAndContent(t *testing.T) {
 		}
 	}
 	var sb strings.Builder
-	log, _ := NewLogger(LogConfig{Level: "info", Format: "text", Content: true}, &sb)
+	log, _ := NewLogger(config.LogConfig{Level: "info", Format: "text", Content: true}, &sb)
 	log.Info("received", "text", "your code is 424242", "url", "https://x.example/?k=s3cret")
 	if !strings.Contains(sb.String(), "424242") || strings.Contains(sb.String(), "s3cret") {
 		t.Errorf("content = true: %s", sb.String())

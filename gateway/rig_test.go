@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
@@ -25,7 +26,7 @@ type rig struct {
 	dir    string
 	net    *sim.Network
 	modems []*sim.Modem
-	cfg    Config
+	cfg    config.Config
 	st     *queue.Store
 	g      *Gateway
 	log    *slog.Logger
@@ -37,7 +38,7 @@ type rig struct {
 type rigOptions struct {
 	modems      int
 	submitDelay time.Duration
-	config      func(*Config)
+	config      func(*config.Config)
 	health      time.Duration // session health checks (default 1 min)
 	opTimeout   time.Duration // inbound/health operation bound (default 45 s)
 	simOpts     func(i int, o *sim.Options)
@@ -82,7 +83,7 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 		}
 		r.modems = append(r.modems, m)
 	}
-	cfg, err := Parse("")
+	cfg, err := config.Parse("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 	cfg.Webhook.Backoff.Duration = 20 * time.Millisecond
 	cfg.Webhook.MaxBackoff.Duration = 100 * time.Millisecond
 	for i, m := range r.modems {
-		cfg.Modems = append(cfg.Modems, ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: m.Path(), Baud: 115200, Number: m.Number()})
+		cfg.Modems = append(cfg.Modems, config.ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: m.Path(), Baud: 115200, Number: m.Number()})
 	}
 	if o.config != nil {
 		o.config(&cfg)

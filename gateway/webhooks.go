@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 
@@ -124,7 +125,7 @@ func (g *Gateway) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.R
 	if g.registry == nil {
 		return hooks.Registration{}, smsgw.ErrUnavailable
 	}
-	if w.Event != "" && !contains(smsgw.WebhookEvents, w.Event) {
+	if w.Event != "" && !slices.Contains(smsgw.WebhookEvents, w.Event) {
 		return hooks.Registration{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, smsgw.WebhookEvents, smsgw.ErrConflict)
 	}
 	if err := g.cfg.Callbacks.Policy().Check(w.URL); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/queue"
 )
 
@@ -20,17 +21,17 @@ func TestCutOffAfterWriteIsUncertain(t *testing.T) {
 		policy string
 		cut    func(r *rig)
 	}{
-		{"abort, at-most-once", PolicyAtMostOnce, func(r *rig) { r.g.Abort() }},
-		{"port closed, at-most-once", PolicyAtMostOnce, func(r *rig) {
+		{"abort, at-most-once", config.PolicyAtMostOnce, func(r *rig) { r.g.Abort() }},
+		{"port closed, at-most-once", config.PolicyAtMostOnce, func(r *rig) {
 			if err := r.modems[0].Unplug(); err != nil {
 				r.t.Fatal(err)
 			}
 		}},
-		{"abort, at-least-once", PolicyAtLeastOnce, func(r *rig) { r.g.Abort() }},
+		{"abort, at-least-once", config.PolicyAtLeastOnce, func(r *rig) { r.g.Abort() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, rigOptions{modems: 1, config: func(c *Config) { c.Retry.Policy = tc.policy }})
+			r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Retry.Policy = tc.policy }})
 			r.waitReady(1)
 			r.modems[0].HangOnPDU(0) // takes the PDU, never answers
 			id := r.enqueue(queue.NewMessage{To: []string{"+15557770100"}, Text: "on the wire"})[0].ID
@@ -47,7 +48,7 @@ func TestCutOffAfterWriteIsUncertain(t *testing.T) {
 				t.Fatalf("a part on the wire was released as nothing sent: %+v", a)
 			}
 			switch tc.policy {
-			case PolicyAtMostOnce:
+			case config.PolicyAtMostOnce:
 				if m.State != smsgw.StateUncertain || a.Outcome != "uncertain" {
 					t.Errorf("at-most-once: message %s, attempt %q (%s); want uncertain", m.State, a.Outcome, a.Error)
 				}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/modem"
 	"smsgw/modem/pdu"
 	"smsgw/modem/pool"
@@ -327,7 +328,7 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 	}
 	if unanswered(err) {
 		// The modem took the part but never answered: it may be out.
-		if s.g.cfg.Retry.Policy == PolicyAtMostOnce {
+		if s.g.cfg.Retry.Policy == config.PolicyAtMostOnce {
 			s.m.CountFailed(-1)
 			s.m.NoteError(err)
 			why := "the part was on the wire when the modem stopped answering; not resent (retry.policy at-most-once): " + err.Error()

@@ -11,7 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"smsgw/gateway"
+	"smsgw/config"
 )
 
 // exampleSetting matches a commented-out setting or table header ("#key =",
@@ -41,11 +41,11 @@ func uncomment(text string) string {
 // TestExampleConfigAsShipped: the file the package installs must load as it
 // is, or a fresh install would not start.
 func TestExampleConfigAsShipped(t *testing.T) {
-	c, err := gateway.Parse(readExample(t))
+	c, err := config.Parse(readExample(t))
 	if err != nil {
 		t.Fatalf("packaging/smsgw.toml does not load: %v", err)
 	}
-	if !gateway.IsLocalListen(c.Server.Listen) {
+	if !config.IsLocalListen(c.Server.Listen) {
 		t.Errorf("the shipped config listens on %q: a fresh install must answer loopback only", c.Server.Listen)
 	}
 	if len(c.Server.Tokens) != 0 || len(c.Modems) != 0 || c.Simulate.Modems != 0 {
@@ -55,14 +55,14 @@ func TestExampleConfigAsShipped(t *testing.T) {
 
 // TestExampleConfigDocumentsEveryKey: with every example uncommented the file
 // still loads (so each example is a valid value), and it then sets every key
-// gateway.Config knows, so a key added there without documentation here
+// config.Config knows, so a key added there without documentation here
 // fails this test.
 func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 	full := uncomment(readExample(t))
-	if _, err := gateway.Parse(full); err != nil {
+	if _, err := config.Parse(full); err != nil {
 		t.Fatalf("packaging/smsgw.toml with its examples uncommented does not load: %v", err)
 	}
-	var c gateway.Config
+	var c config.Config
 	md, err := toml.Decode(full, &c)
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestExampleConfigDocumentsEveryKey(t *testing.T) {
 		defined[k.String()] = true
 	}
 	var missing []string
-	for _, k := range configKeys(reflect.TypeOf(gateway.Config{}), "") {
+	for _, k := range configKeys(reflect.TypeOf(config.Config{}), "") {
 		if !defined[k] {
 			missing = append(missing, k)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"smsgw/api"
+	"smsgw/config"
 	"smsgw/gateway"
 	"smsgw/internal/sdnotify"
 	"smsgw/modem/pool"
@@ -50,7 +51,7 @@ func runServeCmd(args []string, stdout, stderr io.Writer) int {
 func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "configuration file (default "+gateway.DefaultConfigPath+" when it exists)")
+	cfgPath := fs.String("config", "", "configuration file (default "+config.DefaultConfigPath+" when it exists)")
 	simulate := fs.Int("simulate", -1, "run on N emulated modems (a shared virtual network), besides any configured ones")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: smsgw serve [--config FILE] [--simulate N]")
@@ -89,19 +90,19 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 	return d.run(sigs, dump)
 }
 
-func loadConfig(path string) (gateway.Config, error) {
+func loadConfig(path string) (config.Config, error) {
 	if path != "" {
-		return gateway.Load(path)
+		return config.Load(path)
 	}
-	if _, err := os.Stat(gateway.DefaultConfigPath); err == nil {
-		return gateway.Load(gateway.DefaultConfigPath)
+	if _, err := os.Stat(config.DefaultConfigPath); err == nil {
+		return config.Load(config.DefaultConfigPath)
 	}
-	return gateway.Default(), nil
+	return config.Default(), nil
 }
 
 // daemon holds what serve started, for an orderly stop.
 type daemon struct {
-	cfg    gateway.Config
+	cfg    config.Config
 	log    *slog.Logger
 	stdout io.Writer
 
@@ -212,7 +213,7 @@ func (d *daemon) startSim(n int) ([]pool.Spec, error) {
 	} else if err := os.MkdirAll(d.simDir, 0o750); err != nil {
 		return nil, fmt.Errorf("simulation directory: %w", err)
 	}
-	if d.cfg.Storage.Path == gateway.Default().Storage.Path {
+	if d.cfg.Storage.Path == config.Default().Storage.Path {
 		d.cfg.Storage.Path = filepath.Join(d.simDir, "smsgw.db")
 	}
 	d.net = sim.NewNetwork(sim.NetworkOptions{})
@@ -378,7 +379,7 @@ func (d *daemon) shutdown(abort context.Context) {
 }
 
 // apiLimits maps the [limits] table to the HTTP API's limits.
-func apiLimits(l gateway.LimitsConfig) api.Limits {
+func apiLimits(l config.LimitsConfig) api.Limits {
 	return api.Limits{
 		BodyBytes: l.BodyBytes, Recipients: l.Recipients, Tags: l.Tags, TagBytes: l.TagBytes,
 		MetadataKeys: l.MetadataKeys, MetadataBytes: l.MetadataBytes,

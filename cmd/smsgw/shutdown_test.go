@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/config"
 	"smsgw/gateway"
 	"smsgw/queue"
 )
@@ -126,7 +127,7 @@ level = "warn"
 		t.Errorf("stop took %v: the drain waited for the stuck client", el)
 	}
 
-	st, err := queue.Open(db, gateway.QueueOptions(gateway.Default(), nil))
+	st, err := queue.Open(db, gateway.QueueOptions(config.Default(), nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"smsgw/api"
-	"smsgw/gateway"
+	"smsgw/config"
 )
 
 // TestConfigDefaultsAreTheAPIs: the configuration spells the HTTP API's
@@ -12,13 +12,13 @@ import (
 // layer); a file that leaves [limits] and [security] out must still give
 // the API exactly its own defaults.
 func TestConfigDefaultsAreTheAPIs(t *testing.T) {
-	c := gateway.Default()
+	c := config.Default()
 	if got, want := apiLimits(c.Limits), api.DefaultLimits(); got != want {
 		t.Fatalf("default [limits] map to %+v, the API's defaults are %+v", got, want)
 	}
-	if gateway.KannelGetLocal != api.KannelGetLocal || gateway.KannelGetNever != api.KannelGetNever {
+	if config.KannelGetLocal != api.KannelGetLocal || config.KannelGetNever != api.KannelGetNever {
 		t.Fatalf("kannel_get values %q/%q, the API's %q/%q",
-			gateway.KannelGetLocal, gateway.KannelGetNever, api.KannelGetLocal, api.KannelGetNever)
+			config.KannelGetLocal, config.KannelGetNever, api.KannelGetLocal, api.KannelGetNever)
 	}
 	if c.Security.KannelGet != api.KannelGetLocal {
 		t.Fatalf("default kannel_get %q, want %q", c.Security.KannelGet, api.KannelGetLocal)
