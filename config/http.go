@@ -74,46 +74,53 @@ var defaultLimits = LimitsConfig{
 	StreamWriteTimeout: Duration{30 * time.Second},
 }
 
-func (c *Config) applyHTTPDefaults() {
-	if c.Security.KannelGet == "" {
-		c.Security.KannelGet = KannelGetLocal
+func (s *SecurityConfig) applyDefaults() {
+	if s.KannelGet == "" {
+		s.KannelGet = KannelGetLocal
 	}
-	l := defaultLimits
+}
+
+func (s SecurityConfig) validate(bad badFunc) {
+	switch s.KannelGet {
+	case KannelGetLocal, KannelGetNever:
+	default:
+		bad("security.kannel_get", "%q: want %q or %q", s.KannelGet, KannelGetLocal, KannelGetNever)
+	}
+	for i, h := range s.AllowedHosts {
+		if u, err := url.Parse("http://" + h); h == "" || err != nil || u.Host != h {
+			bad(fmt.Sprintf("security.allowed_hosts[%d]", i), "%q: want a host name or host:port", h)
+		}
+	}
+}
+
+func (c CallbacksConfig) validate(bad badFunc) {
+	if err := c.Policy().Validate(); err != nil {
+		bad("callbacks.allow_hosts", "%v", err)
+	}
+}
+
+func (l *LimitsConfig) applyDefaults() {
+	d := defaultLimits
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d
 		}
 	}
-	if c.Limits.BodyBytes == 0 {
-		c.Limits.BodyBytes = l.BodyBytes
+	if l.BodyBytes == 0 {
+		l.BodyBytes = d.BodyBytes
 	}
-	def(&c.Limits.Recipients, l.Recipients)
-	def(&c.Limits.Tags, l.Tags)
-	def(&c.Limits.TagBytes, l.TagBytes)
-	def(&c.Limits.MetadataKeys, l.MetadataKeys)
-	def(&c.Limits.MetadataBytes, l.MetadataBytes)
-	def(&c.Limits.EventStreams, l.EventStreams)
-	if c.Limits.StreamWriteTimeout.Duration == 0 {
-		c.Limits.StreamWriteTimeout = l.StreamWriteTimeout
+	def(&l.Recipients, d.Recipients)
+	def(&l.Tags, d.Tags)
+	def(&l.TagBytes, d.TagBytes)
+	def(&l.MetadataKeys, d.MetadataKeys)
+	def(&l.MetadataBytes, d.MetadataBytes)
+	def(&l.EventStreams, d.EventStreams)
+	if l.StreamWriteTimeout.Duration == 0 {
+		l.StreamWriteTimeout = d.StreamWriteTimeout
 	}
 }
 
-// validateHTTP checks [security], [callbacks] and [limits].
-func (c *Config) validateHTTP(bad func(key, format string, args ...any)) {
-	switch c.Security.KannelGet {
-	case KannelGetLocal, KannelGetNever:
-	default:
-		bad("security.kannel_get", "%q: want %q or %q", c.Security.KannelGet, KannelGetLocal, KannelGetNever)
-	}
-	for i, h := range c.Security.AllowedHosts {
-		if u, err := url.Parse("http://" + h); h == "" || err != nil || u.Host != h {
-			bad(fmt.Sprintf("security.allowed_hosts[%d]", i), "%q: want a host name or host:port", h)
-		}
-	}
-	if err := c.Callbacks.Policy().Validate(); err != nil {
-		bad("callbacks.allow_hosts", "%v", err)
-	}
-	l := c.Limits
+func (l LimitsConfig) validate(bad badFunc) {
 	if l.BodyBytes < 1024 || l.BodyBytes > 1<<30 {
 		bad("limits.body_bytes", "%d: want 1024..1073741824", l.BodyBytes)
 	}
