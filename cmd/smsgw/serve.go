@@ -1,39 +1,21 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"sync"
 	"syscall"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	"smsgw/api"
 	"smsgw/config"
 	"smsgw/gateway"
-	"smsgw/internal/sdnotify"
-	"smsgw/modem/pool"
-	"smsgw/modem/sim"
-	"smsgw/queue"
+	"smsgw/internal/daemon"
 )
 
 func init() {
 	register(command{name: "serve", summary: "run the daemon (--simulate N: on N emulated modems)", run: runServeCmd})
 }
-
-// storeCloseTimeout bounds the database close at the end of a stop, after
-// the HTTP shutdown ([server] shutdown_timeout) and the drain of sends
-// ([retry] drain_timeout), which run side by side on budgets of their own.
-const storeCloseTimeout = 10 * time.Second
 
 func runServeCmd(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
@@ -81,13 +63,11 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "smsgw serve:", err)
 		return 2
 	}
-	d := &daemon{cfg: cfg, log: log, stdout: stdout}
-	if err := d.start(); err != nil {
-		log.Error("start failed", "err", err)
-		d.shutdown(context.Background())
-		return 1
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Stdout: stdout, Version: version})
+	if err != nil {
+		return 1 // logged by New
 	}
-	return d.run(sigs, dump)
+	return d.Run(sigs, dump)
 }
 
 func loadConfig(path string) (config.Config, error) {
@@ -98,291 +78,4 @@ func loadConfig(path string) (config.Config, error) {
 		return config.Load(config.DefaultConfigPath)
 	}
 	return config.Default(), nil
-}
-
-// daemon holds what serve started, for an orderly stop.
-type daemon struct {
-	cfg    config.Config
-	log    *slog.Logger
-	stdout io.Writer
-
-	simDir    string
-	simTemp   bool
-	net       *sim.Network
-	store     *queue.Store
-	gw        *gateway.Gateway
-	handler   *api.Handler
-	server    *http.Server
-	serveErr  chan error
-	notifier  *sdnotify.Notifier
-	listening string
-}
-
-func (d *daemon) start() error {
-	d.notifier = sdnotify.New(d.log)
-	var extra []pool.Spec
-	if n := d.cfg.Simulate.Modems; n > 0 {
-		var err error
-		if extra, err = d.startSim(n); err != nil {
-			return err
-		}
-	}
-	if dir := filepath.Dir(d.cfg.Storage.Path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("storage directory: %w (set [storage] path to a writable place, or try --simulate N for a demo)", err)
-		}
-	}
-	st, err := queue.Open(d.cfg.Storage.Path, gateway.QueueOptions(d.cfg, d.log))
-	if err != nil {
-		return fmt.Errorf("open queue: %w", err)
-	}
-	d.store = st
-
-	tokens := make([]api.Token, 0, len(d.cfg.Server.Tokens))
-	for _, t := range d.cfg.Server.Tokens {
-		tokens = append(tokens, api.Token{Secret: t.Value.Reveal(), Scope: api.Scope(t.Scope)})
-	}
-	// Construction runs one way: the store, the metrics the gateway feeds,
-	// the gateway, then the HTTP layer on top of it, which the gateway
-	// then forwards its events to before it starts.
-	reg := prometheus.NewRegistry()
-	rec, err := api.NewRecorder(reg)
-	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
-	}
-	gw, err := gateway.New(d.cfg, gateway.Options{
-		Store: st, Logger: d.log, Extra: extra,
-		WebhookFile:  filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
-		ObserveSend:  rec.ObserveSend,
-		HookDelivery: rec.HookDelivery,
-		HookSkipped:  rec.HookSkipped,
-	})
-	if err != nil {
-		return err
-	}
-	d.gw = gw
-	h, err := api.New(api.Options{
-		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
-		Registry: reg, Recorder: rec, Logger: d.log, Version: version, ExternalDLR: true,
-		AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
-		Pprof: d.cfg.Debug.Pprof,
-	}, api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw})
-	if err != nil {
-		return err
-	}
-	gw.Forward(h.Publish, h.KannelDLR)
-	d.handler = h
-	ln, err := api.Listen(api.ListenConfig{
-		Addr: d.cfg.Server.Listen, HaveTokens: len(tokens) > 0,
-		TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey,
-	})
-	if err != nil {
-		return err
-	}
-	d.server = api.NewServer(h, api.ServerConfig{})
-	d.serveErr = make(chan error, 1)
-	go func() { d.serveErr <- d.server.Serve(ln) }()
-	d.listening = ln.Addr().String()
-
-	if err := gw.Start(context.Background()); err != nil {
-		return err
-	}
-	scheme := "http"
-	if d.cfg.Server.TLSCert != "" {
-		scheme = "https"
-	}
-	d.log.Info("smsgw running", "version", version, "api", d.listening, "database", d.cfg.Storage.Path)
-	fmt.Fprintf(d.stdout, "smsgw %s: API on %s://%s, database %s\n", version, scheme, d.listening, d.cfg.Storage.Path)
-	// Ready once the database is open and the API listens; modems come
-	// and go on their own and show in STATUS.
-	d.notifier.Ready(gw.Summary(context.Background()))
-	return nil
-}
-
-// startSim brings up n emulated modems on a shared network and returns
-// them as modems for the pool. Without a configured storage path the
-// database goes with them into the simulation directory.
-func (d *daemon) startSim(n int) ([]pool.Spec, error) {
-	d.simDir = d.cfg.Simulate.Dir
-	if d.simDir == "" {
-		dir, err := os.MkdirTemp("", "smsgw-sim-")
-		if err != nil {
-			return nil, fmt.Errorf("simulation directory: %w", err)
-		}
-		d.simDir, d.simTemp = dir, true
-	} else if err := os.MkdirAll(d.simDir, 0o750); err != nil {
-		return nil, fmt.Errorf("simulation directory: %w", err)
-	}
-	if d.cfg.Storage.Path == config.Default().Storage.Path {
-		d.cfg.Storage.Path = filepath.Join(d.simDir, "smsgw.db")
-	}
-	d.net = sim.NewNetwork(sim.NetworkOptions{})
-	var specs []pool.Spec
-	for i := 1; i <= n; i++ {
-		name := fmt.Sprintf("sim%d", i)
-		m, err := d.net.AddModem(context.Background(), sim.Options{
-			Dir: d.simDir, Name: name, Profile: d.cfg.Simulate.Profile, SubmitDelay: d.cfg.Simulate.SubmitDelay.Duration,
-			// sim1 is +15550100001, sim2 +15550100002...: easy to type.
-			Number: fmt.Sprintf("+155501%05d", i),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("emulated modem %d: %w", i, err)
-		}
-		specs = append(specs, pool.Spec{ID: name, Port: m.Path(), Baud: 115200, Number: m.Number(), Tags: []string{"simulated"}})
-		fmt.Fprintf(d.stdout, "emulated modem %s: number %s, port %s\n", name, m.Number(), m.Path())
-	}
-	return specs, nil
-}
-
-// run is the main loop: watchdog pings, STATUS updates, signals.
-func (d *daemon) run(sigs, dump <-chan os.Signal) int {
-	tick := 10 * time.Second
-	if wd := d.notifier.WatchdogInterval(); wd > 0 && wd < tick {
-		tick = wd
-	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	last := ""
-	for {
-		select {
-		case sig := <-sigs:
-			d.log.Info("stopping: finishing messages on the wire; signal again to abort", "signal", sig.String())
-			return d.stop(sigs)
-		case <-dump:
-			d.dumpTraces()
-		case err := <-d.serveErr:
-			d.log.Error("API server stopped", "err", err)
-			d.stop(sigs)
-			return 1
-		case <-t.C:
-			d.notifier.Watchdog()
-			if s := d.gw.Summary(context.Background()); s != last {
-				d.notifier.Status("%s", s)
-				last = s
-			}
-		}
-	}
-}
-
-// dumpTraces writes every modem's AT trace ring (PIN redacted) to
-// <database dir>/at-trace-<modem>-<time>.log, for a bug report.
-func (d *daemon) dumpTraces() {
-	stamp := time.Now().UTC().Format("20060102T150405Z")
-	for _, m := range d.gw.Pool().Members() {
-		lines, ok := d.gw.Trace(m.ID())
-		if !ok || len(lines) == 0 {
-			continue
-		}
-		p := filepath.Join(filepath.Dir(d.cfg.Storage.Path), fmt.Sprintf("at-trace-%s-%s.log", m.ID(), stamp))
-		var b []byte
-		for _, l := range lines {
-			b = append(append(b, l...), '\n')
-		}
-		// Written aside and renamed, so that whoever watches the folder for
-		// a dump never reads a half-written one.
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o600); err != nil {
-			d.log.Error("AT trace dump failed", "modem", m.ID(), "err", err)
-			continue
-		}
-		if err := os.Rename(tmp, p); err != nil {
-			os.Remove(tmp)
-			d.log.Error("AT trace dump failed", "modem", m.ID(), "err", err)
-			continue
-		}
-		d.log.Info("AT trace dumped", "modem", m.ID(), "file", p, "lines", len(lines))
-	}
-}
-
-// stop drains: the API stops taking requests, workers stop claiming and
-// finish the parts on the wire, ports close, the database is flushed. A
-// second signal aborts the sends still waiting for the network.
-func (d *daemon) stop(sigs <-chan os.Signal) int {
-	d.notifier.Stopping("stopping: finishing messages on the wire")
-	abort, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		d.shutdown(abort)
-		close(done)
-	}()
-	// A signal sent to the whole process group (timeout(1), some
-	// supervisors) arrives twice at once; only a later one means "abort".
-	first := time.Now()
-	for {
-		select {
-		case <-done:
-			d.log.Info("stopped")
-			return 0
-		case sig := <-sigs:
-			if time.Since(first) < 500*time.Millisecond {
-				continue
-			}
-			d.log.Warn("second signal: aborting sends on the wire", "signal", sig.String())
-			if d.gw != nil {
-				d.gw.Abort()
-			}
-			cancel()
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-			}
-			return 1
-		}
-	}
-}
-
-// shutdown stops what start started. The HTTP side and the drain of sends
-// run side by side, each on its own budget, so a client that will not let
-// go cannot cut a send on the wire short (nor the other way round); the
-// database closes after both, as in-flight requests and sends still write
-// to it. Ending abort cuts both budgets short.
-func (d *daemon) shutdown(abort context.Context) {
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		ctx, cancel := context.WithTimeout(abort, d.cfg.Server.ShutdownTimeout.Duration)
-		defer cancel()
-		if d.handler != nil {
-			d.handler.Close(ctx)
-		}
-		if d.server != nil {
-			if err := d.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				d.log.Warn("API shutdown: closing the connections still open", "err", err,
-					"shutdown_timeout", d.cfg.Server.ShutdownTimeout.Duration)
-				d.server.Close()
-			}
-		}
-	}()
-	if d.gw != nil {
-		ctx, cancel := context.WithTimeout(abort, d.cfg.Retry.DrainTimeout.Duration)
-		if err := d.gw.Stop(ctx); err != nil {
-			d.log.Warn("gateway stop", "err", err, "drain_timeout", d.cfg.Retry.DrainTimeout.Duration)
-		}
-		cancel()
-	}
-	wg.Wait()
-	if d.store != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), storeCloseTimeout)
-		if err := d.store.Close(ctx); err != nil {
-			d.log.Warn("queue close", "err", err)
-		}
-		cancel()
-	}
-	if d.net != nil {
-		d.net.Close()
-	}
-	if d.simTemp {
-		os.RemoveAll(d.simDir)
-	}
-}
-
-// apiLimits maps the [limits] table to the HTTP API's limits.
-func apiLimits(l config.LimitsConfig) api.Limits {
-	return api.Limits{
-		BodyBytes: l.BodyBytes, Recipients: l.Recipients, Tags: l.Tags, TagBytes: l.TagBytes,
-		MetadataKeys: l.MetadataKeys, MetadataBytes: l.MetadataBytes,
-		EventStreams: l.EventStreams, StreamWriteTimeout: l.StreamWriteTimeout.Duration,
-	}
 }
