@@ -6,9 +6,8 @@
 // interfaces defined here: a Store (the durable queue), a Modems source (live
 // modem status and USSD, implemented by the gateway), a Webhooks registry
 // (the daemon's webhook outbox) and events the daemon publishes with
-// (*Handler).Publish. New builds the http.Handler; Listen opens the listener
-// (TCP, unix:/path or systemd socket activation) and NewServer wraps both in
-// an http.Server with connection timeouts.
+// (*Handler).Publish. New builds the http.Handler; package httpd opens the
+// listeners and serves it.
 //
 // Every bad input is answered with a 4xx and a JSON body
 // {"error":{"code":"...","message":"...","field":"..."}}; a 5xx only means

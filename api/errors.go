@@ -9,16 +9,6 @@ import (
 	"smsgw"
 )
 
-// ErrInsecureListener is the API's own sentinel; a Store, Modems or
-// Webhooks implementation answers with smsgw.ErrNotFound, smsgw.ErrConflict,
-// smsgw.ErrIdempotencyMismatch or smsgw.ErrUnavailable so the API can pick the status
-// code.
-var (
-	// ErrInsecureListener is returned by Listen for a non-loopback address
-	// when no API token is configured.
-	ErrInsecureListener = errors.New("refusing to listen on a non-loopback address without an API token")
-)
-
 // Error is the body of every error answer: {"error": Error}.
 type Error struct {
 	Status  int    `json:"-"`

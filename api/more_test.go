@@ -214,21 +214,6 @@ func TestEventOverflow(t *testing.T) {
 	t.Fatalf("no overflow notice: %v", sc.Err())
 }
 
-func TestCheckExposure(t *testing.T) {
-	if err := checkExposure(&net.TCPAddr{IP: net.IPv4(0, 0, 0, 0), Port: 1}, false); err == nil {
-		t.Fatal("activated 0.0.0.0 listener without token accepted")
-	}
-	if err := checkExposure(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkExposure(&net.UnixAddr{Name: "/run/x", Net: "unix"}, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := checkExposure(&net.TCPAddr{IP: net.IPv4(0, 0, 0, 0), Port: 1}, true); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestKannelDLRExternal: with ExternalDLR the daemon's durable consumer
 // makes the callback through KannelDLR, which reports failures for retry.
 func TestKannelDLRExternal(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 
 	"smsgw"
 	"smsgw/api"
+	"smsgw/httpd"
 )
 
 // Exit codes of the client subcommands. They are chosen so that a wrapper
@@ -56,7 +57,7 @@ type client struct {
 func addrFlag(fs *flag.FlagSet) *string {
 	def := os.Getenv("SMSGW_ADDR")
 	if def == "" {
-		def = api.DefaultAddr
+		def = httpd.DefaultAddr
 	}
 	return fs.String("addr", def, "daemon address: host:port, http(s)://host:port or unix:/path (env SMSGW_ADDR)")
 }

@@ -16,6 +16,7 @@ import (
 
 	"smsgw"
 	"smsgw/api"
+	"smsgw/httpd"
 	"smsgw/queue"
 )
 
@@ -336,11 +337,11 @@ func TestClientAddr(t *testing.T) {
 func TestClientOverUnixSocket(t *testing.T) {
 	e := newCLIEnv(t)
 	path := filepath.Join(t.TempDir(), "api.sock")
-	ln, err := api.Listen(api.ListenConfig{Addr: "unix:" + path})
+	ln, err := httpd.Listen(httpd.ListenConfig{Addr: "unix:" + path})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := api.NewServer(e.h, api.ServerConfig{})
+	srv := httpd.NewServer(e.h, httpd.ServerConfig{})
 	go srv.Serve(ln)
 	defer srv.Close()
 	code, out, errs := e.run("modems", "--addr", "unix:"+path)

@@ -20,6 +20,7 @@ import (
 	"smsgw/api"
 	"smsgw/config"
 	"smsgw/gateway"
+	"smsgw/httpd"
 	"smsgw/internal/sdnotify"
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
@@ -146,14 +147,14 @@ func (d *Daemon) start() error {
 	}
 	gw.Forward(h.Publish, h.KannelDLR)
 	d.handler = h
-	ln, err := api.Listen(api.ListenConfig{
+	ln, err := httpd.Listen(httpd.ListenConfig{
 		Addr: d.cfg.Server.Listen, HaveTokens: len(tokens) > 0,
 		TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey,
 	})
 	if err != nil {
 		return err
 	}
-	d.server = api.NewServer(h, api.ServerConfig{})
+	d.server = httpd.NewServer(h, httpd.ServerConfig{})
 	d.serveErr = make(chan error, 1)
 	go func() { d.serveErr <- d.server.Serve(ln) }()
 	d.listening = ln.Addr().String()

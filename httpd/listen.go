@@ -1,4 +1,7 @@
-package api
+// Package httpd is smsgw's HTTP layer: the listeners (TCP, unix sockets and
+// systemd socket activation), the server with its connection timeouts, and
+// the mounting of the API on them.
+package httpd
 
 import (
 	"crypto/tls"
@@ -13,6 +16,10 @@ import (
 
 	"github.com/coreos/go-systemd/v22/activation"
 )
+
+// ErrInsecureListener is returned by Listen for a non-loopback address
+// when no API token is configured.
+var ErrInsecureListener = errors.New("refusing to listen on a non-loopback address without an API token")
 
 // DefaultAddr is where the API listens when the config names no address.
 const DefaultAddr = "127.0.0.1:8787"

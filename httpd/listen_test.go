@@ -1,4 +1,4 @@
-package api
+package httpd
 
 import (
 	"context"
@@ -52,7 +52,7 @@ func TestListenRefusesExposedWithoutToken(t *testing.T) {
 }
 
 func TestListenUnixAndServe(t *testing.T) {
-	e := newEnv(t, Options{})
+	h := healthOK()
 	path := filepath.Join(t.TempDir(), "api.sock")
 	// A stale socket file from a crash is replaced.
 	stale, err := net.Listen("unix", path)
@@ -73,7 +73,7 @@ func TestListenUnixAndServe(t *testing.T) {
 	if _, err := Listen(ListenConfig{Addr: "unix:" + path}); err == nil || !strings.Contains(err.Error(), "in use") {
 		t.Fatalf("second listener: %v", err)
 	}
-	srv := NewServer(e.h, ServerConfig{})
+	srv := NewServer(h, ServerConfig{})
 	go srv.Serve(ln)
 	defer srv.Close()
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
@@ -104,8 +104,7 @@ func TestListenTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := newEnv(t, Options{})
-	srv := NewServer(e.h, ServerConfig{})
+	srv := NewServer(healthOK(), ServerConfig{})
 	go srv.Serve(ln)
 	defer srv.Close()
 	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
@@ -136,4 +135,32 @@ func writeSelfSigned(t *testing.T, dir string) (string, string) {
 	os.WriteFile(cf, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(kf, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
 	return cf, kf
+}
+
+func TestCheckExposure(t *testing.T) {
+	if err := checkExposure(&net.TCPAddr{IP: net.IPv4(0, 0, 0, 0), Port: 1}, false); err == nil {
+		t.Fatal("activated 0.0.0.0 listener without token accepted")
+	}
+	if err := checkExposure(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 1}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkExposure(&net.UnixAddr{Name: "/run/x", Net: "unix"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkExposure(&net.TCPAddr{IP: net.IPv4(0, 0, 0, 0), Port: 1}, true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// healthOK stands for the API behind the listener: these tests are about
+// the listener and the server around it.
+func healthOK() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+	})
 }
