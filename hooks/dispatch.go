@@ -12,9 +12,8 @@ import (
 )
 
 // Outbox is where events wait for their consumers, with each consumer's
-// retry state. The queue's durable event outbox implements it in the daemon;
-// MemOutbox is the in-memory one. Implementations are safe for concurrent
-// use.
+// retry state. The queue's durable event outbox implements it in the
+// daemon. Implementations are safe for concurrent use.
 type Outbox interface {
 	// Claim returns up to n events that are due for consumer and neither
 	// done, dropped nor already claimed, and marks them claimed. Attempt is

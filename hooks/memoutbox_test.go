@@ -9,8 +9,8 @@ import (
 	"smsgw"
 )
 
-// MemOutbox is an in-memory Outbox: events are lost on restart. Tests use
-// it, and so does a daemon whose store offers no event outbox.
+// MemOutbox is an in-memory Outbox for the dispatcher's tests; the daemon
+// runs on the queue's durable one.
 type MemOutbox struct {
 	mu     sync.Mutex
 	events []smsgw.Event
