@@ -32,7 +32,7 @@ type dlrNotifier struct {
 	sem      chan struct{}
 	jobs     chan smsgw.Event
 	start    sync.Once
-	backoff  time.Duration // first retry delay; doubles
+	backoff  smsgw.Backoff // between attempts
 	attempts int
 }
 
@@ -44,7 +44,8 @@ const (
 func newDLRNotifier(h *Handler) *dlrNotifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR),
-		jobs: make(chan smsgw.Event, dlrQueue), backoff: time.Second, attempts: 4}
+		jobs: make(chan smsgw.Event, dlrQueue), attempts: 4,
+		backoff: smsgw.Backoff{Initial: time.Second, Max: time.Minute}}
 }
 
 func isReportEvent(name string) bool {
@@ -138,17 +139,15 @@ func (n *dlrNotifier) worker() {
 }
 
 func (n *dlrNotifier) retry(ev smsgw.Event, target string) {
-	delay := n.backoff
 	for i := 0; i < n.attempts; i++ {
 		if i > 0 {
-			t := time.NewTimer(delay)
+			t := time.NewTimer(n.backoff.Wait(i))
 			select {
 			case <-n.ctx.Done():
 				t.Stop()
 				return
 			case <-t.C:
 			}
-			delay *= 2
 		}
 		if n.call(n.ctx, target) == nil {
 			return

@@ -302,7 +302,7 @@ func TestRemainingErrorCodes(t *testing.T) {
 // again (Publish path, in-memory backoff).
 func TestKannelDLRRetry(t *testing.T) {
 	e := newEnv(t, Options{Callbacks: loopbackCallbacks})
-	e.h.dlr.backoff = 10 * time.Millisecond
+	e.h.dlr.backoff = smsgw.Backoff{Initial: 10 * time.Millisecond, Max: time.Second}
 	status := make(chan int, 3)
 	status <- 503
 	status <- 502

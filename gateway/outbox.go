@@ -73,9 +73,9 @@ func (o *queueOutbox) Done(ctx context.Context, consumer, id string) error {
 	return err
 }
 
-// Retry implements hooks.Outbox; the queue's EventRetry policy picks the
-// time.
-func (o *queueOutbox) Retry(ctx context.Context, consumer, id string, _ time.Time, reason string) error {
+// Retry implements hooks.Outbox: the queue's EventRetry policy picks the
+// time, stores it and returns it for the dispatcher to log.
+func (o *queueOutbox) Retry(ctx context.Context, consumer, id, reason string) (time.Time, error) {
 	at, err := o.g.store.FailEvent(ctx, consumer, eventID(id), reason)
 	if err == nil && !at.IsZero() {
 		o.mu.Lock()
@@ -84,7 +84,7 @@ func (o *queueOutbox) Retry(ctx context.Context, consumer, id string, _ time.Tim
 		}
 		o.mu.Unlock()
 	}
-	return err
+	return at, err
 }
 
 // Drop implements hooks.Outbox: the delivery is kept as dead, with its

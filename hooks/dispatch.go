@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -12,8 +11,10 @@ import (
 )
 
 // Outbox is where events wait for their consumers, with each consumer's
-// retry state. The queue's durable event outbox implements it in the
-// daemon. Implementations are safe for concurrent use.
+// retry state. The queue's durable event outbox implements it in the daemon.
+// The outbox owns the retry schedule (waiting by smsgw.Backoff), so the
+// wait the dispatcher logs is the one the outbox stored. Implementations
+// are safe for concurrent use.
 type Outbox interface {
 	// Claim returns up to n events that are due for consumer and neither
 	// done, dropped nor already claimed, and marks them claimed. Attempt is
@@ -21,8 +22,10 @@ type Outbox interface {
 	Claim(ctx context.Context, consumer string, n int) ([]smsgw.Event, error)
 	// Done records a successful delivery.
 	Done(ctx context.Context, consumer, id string) error
-	// Retry records a failed attempt; the event is due again at at.
-	Retry(ctx context.Context, consumer, id string, at time.Time, reason string) error
+	// Retry records a failed attempt and returns when the event is due
+	// again by the outbox's backoff, or the zero time when the outbox's
+	// policy gave it up.
+	Retry(ctx context.Context, consumer, id, reason string) (at time.Time, err error)
 	// Drop gives the event up for consumer, keeping the reason.
 	Drop(ctx context.Context, consumer, id, reason string) error
 	// NextDue returns when the earliest waiting (not due yet) event for
@@ -45,10 +48,8 @@ type Consumer struct {
 	// Concurrency bounds deliveries in flight (default 1).
 	Concurrency int
 	// MaxAttempts before the event is dropped for this consumer (default 1).
+	// The wait between attempts is the outbox's.
 	MaxAttempts int
-	// Backoff before the second attempt, doubling up to MaxBackoff, with
-	// ±20% jitter.
-	Backoff, MaxBackoff time.Duration
 	// Timeout bounds one delivery (the Exec and Webhook have their own too).
 	Timeout time.Duration
 }
@@ -82,12 +83,6 @@ func NewDispatcher(ob Outbox, log *slog.Logger, cs ...Consumer) *Dispatcher {
 		}
 		if c.MaxAttempts < 1 {
 			c.MaxAttempts = 1
-		}
-		if c.Backoff <= 0 {
-			c.Backoff = time.Second
-		}
-		if c.MaxBackoff < c.Backoff {
-			c.MaxBackoff = c.Backoff
 		}
 		d.consumers = append(d.consumers, &consumerLoop{Consumer: c, wake: make(chan struct{}, 1)})
 	}
@@ -224,8 +219,9 @@ func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev smsgw.Even
 			log.Error("hook outbox done failed", "err", err)
 		}
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
-		// Interrupted by shutdown: not the consumer's fault, try again soon.
-		if err := d.outbox.Retry(rctx, c.Name, ev.ID, time.Now(), "interrupted by shutdown"); err != nil {
+		// Interrupted by shutdown: handed back to the outbox, which counts
+		// the attempt like any other failure.
+		if _, err := d.outbox.Retry(rctx, c.Name, ev.ID, "interrupted by shutdown"); err != nil {
 			log.Error("hook outbox retry failed", "err", err)
 		}
 	case IsPermanent(err) || ev.Attempt >= c.MaxAttempts:
@@ -234,23 +230,17 @@ func (d *Dispatcher) deliver(ctx context.Context, c *consumerLoop, ev smsgw.Even
 			log.Error("hook outbox drop failed", "err", err)
 		}
 	default:
-		wait := Backoff(c.Backoff, c.MaxBackoff, ev.Attempt)
-		log.Warn("hook failed, will retry", "err", err, "in", wait.Round(time.Millisecond))
-		if err := d.outbox.Retry(rctx, c.Name, ev.ID, time.Now().Add(wait), err.Error()); err != nil {
-			log.Error("hook outbox retry failed", "err", err)
+		// Log only once the outbox has stored the time: that is the retry
+		// that will happen.
+		at, rerr := d.outbox.Retry(rctx, c.Name, ev.ID, err.Error())
+		switch {
+		case rerr != nil:
+			log.Error("hook outbox retry failed", "err", rerr, "delivery_err", err)
+		case at.IsZero():
+			log.Error("hook gave up", "err", err)
+		default:
+			log.Warn("hook failed, will retry", "err", err, "at", at,
+				"in", time.Until(at).Round(time.Millisecond))
 		}
 	}
-}
-
-// Backoff returns the wait after the attempt-th failure: base doubled per
-// attempt, capped at max, with ±20% jitter so many failures do not retry in
-// lockstep.
-func Backoff(base, maxWait time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < maxWait; i++ {
-		d *= 2
-	}
-	d = min(d, maxWait)
-	jitter := time.Duration(float64(d) * (rand.Float64()*0.4 - 0.2))
-	return max(d+jitter, 0)
 }

@@ -198,7 +198,7 @@ func TestDispatcherRetriesThenSucceeds(t *testing.T) {
 	var calls atomic.Int32
 	done := make(chan struct{})
 	d := NewDispatcher(ob, nil, Consumer{
-		Name: "c", MaxAttempts: 5, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+		Name: "c", MaxAttempts: 5,
 		Deliver: func(ctx context.Context, ev smsgw.Event) error {
 			if n := calls.Add(1); n < 3 {
 				return errors.New("flaky")
@@ -228,7 +228,7 @@ func TestDispatcherGivesUp(t *testing.T) {
 		Consumer{Name: "perm", MaxAttempts: 5, Deliver: func(context.Context, smsgw.Event) error {
 			return &PermanentError{errors.New("refused")}
 		}},
-		Consumer{Name: "cap", MaxAttempts: 2, Backoff: time.Millisecond, Deliver: func(context.Context, smsgw.Event) error {
+		Consumer{Name: "cap", MaxAttempts: 2, Deliver: func(context.Context, smsgw.Event) error {
 			return errors.New("down")
 		}},
 	)
@@ -290,15 +290,6 @@ func TestDispatcherBoundedConcurrencyNeverBlocksNotify(t *testing.T) {
 	}
 	if len(seen) != 20 {
 		t.Errorf("delivered %d of 20", len(seen))
-	}
-}
-
-func TestBackoff(t *testing.T) {
-	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 10: 10 * time.Second} {
-		got := Backoff(time.Second, 10*time.Second, attempt)
-		if got < want*8/10 || got > want*12/10 {
-			t.Errorf("Backoff(attempt %d) = %v, want %v ±20%%", attempt, got, want)
-		}
 	}
 }
 

@@ -12,10 +12,12 @@ import (
 // MemOutbox is an in-memory Outbox for the dispatcher's tests; the daemon
 // runs on the queue's durable one.
 type MemOutbox struct {
-	mu     sync.Mutex
-	events []smsgw.Event
-	state  map[string]map[string]*memState // consumer -> event id -> state
-	seq    int
+	// Backoff is the wait between attempts (short, for tests).
+	Backoff smsgw.Backoff
+	mu      sync.Mutex
+	events  []smsgw.Event
+	state   map[string]map[string]*memState // consumer -> event id -> state
+	seq     int
 }
 
 type memState struct {
@@ -28,7 +30,8 @@ type memState struct {
 
 // NewMemOutbox returns an empty outbox.
 func NewMemOutbox() *MemOutbox {
-	return &MemOutbox{state: map[string]map[string]*memState{}}
+	return &MemOutbox{state: map[string]map[string]*memState{},
+		Backoff: smsgw.Backoff{Initial: time.Millisecond, Max: 5 * time.Millisecond, Jitter: 0.2}}
 }
 
 // Add appends an event, giving it an id when it has none, and returns it.
@@ -92,12 +95,20 @@ func (o *MemOutbox) Done(_ context.Context, consumer, id string) error {
 }
 
 // Retry implements Outbox.
-func (o *MemOutbox) Retry(_ context.Context, consumer, id string, at time.Time, reason string) error {
+func (o *MemOutbox) Retry(_ context.Context, consumer, id, reason string) (time.Time, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	s := o.st(consumer, id)
+	at := time.Now().Add(o.Backoff.Wait(s.attempts))
 	s.claimed, s.due, s.Reason = false, at, reason
-	return nil
+	return at, nil
+}
+
+// Due returns when id is due again for consumer.
+func (o *MemOutbox) Due(consumer, id string) time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.st(consumer, id).due
 }
 
 // Drop implements Outbox.

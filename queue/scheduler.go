@@ -616,16 +616,10 @@ func (s *Store) Release(ctx context.Context, attemptID int64) error {
 	return nil
 }
 
-// delay is the backoff after the n-th temporary failure (n >= 1): Backoff
-// doubled n-1 times, capped at MaxBackoff, minus up to Jitter of itself
-// (r in [0,1) picks how much).
+// delay is the backoff after the n-th temporary failure (n >= 1), r in
+// [0,1) picking how much jitter is taken off.
 func (p RetryPolicy) delay(n int, r float64) time.Duration {
-	d := p.Backoff
-	for i := 1; i < n && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxBackoff)
-	return d - time.Duration(float64(d)*p.Jitter*r)
+	return p.Schedule().Delay(n, r)
 }
 
 // recover applies the recovery policy to messages a crash left sending.

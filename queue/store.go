@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"smsgw"
+
 	// The only SQLite driver the project uses; registers "sqlite3".
 	_ "github.com/mattn/go-sqlite3"
 )
@@ -58,6 +60,11 @@ type RetryPolicy struct {
 	// so that a burst of failures does not retry in lockstep. 0..1,
 	// default 0.2.
 	Jitter float64
+}
+
+// Schedule is the policy's waits as the gateway's one backoff.
+func (p RetryPolicy) Schedule() smsgw.Backoff {
+	return smsgw.Backoff{Initial: p.Backoff, Max: p.MaxBackoff, Jitter: p.Jitter}
 }
 
 // Options configure a Store. The zero value is usable: every field has a
