@@ -38,12 +38,9 @@ type Options struct {
 	// where zero).
 	Limits Limits
 	// Registry receives the API's collectors and is what /metrics serves;
-	// the daemon registers its own metrics in the same registry. Nil
-	// creates a private one.
+	// the HTTP layer owns it and registers the daemon's own measurements in
+	// it too. Nil creates a private one.
 	Registry *prometheus.Registry
-	// Recorder takes the daemon's own measurements (made with NewRecorder
-	// on Registry before the gateway that feeds it); nil makes one.
-	Recorder *Recorder
 	// Logger for server-side failures; nil uses slog.Default().
 	Logger *slog.Logger
 	// Version is shown by /health and /healthz.
@@ -96,7 +93,6 @@ type Handler struct {
 	router   *mux.Router
 	reg      *prometheus.Registry
 	metrics  *httpMetrics
-	rec      *Recorder
 	log      *slog.Logger
 	hub      *hub
 	dlr      *dlrNotifier
@@ -171,11 +167,6 @@ func New(opts Options, b Backend) (*Handler, error) {
 	h.metrics, err = newHTTPMetrics(reg, h)
 	if err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
-	}
-	if h.rec = opts.Recorder; h.rec == nil {
-		if h.rec, err = NewRecorder(reg); err != nil {
-			return nil, fmt.Errorf("api: metrics: %w", err)
-		}
 	}
 	h.router = h.routes()
 	return h, nil

@@ -5,17 +5,13 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"smsgw/api"
 	"smsgw/config"
@@ -84,9 +80,7 @@ type Daemon struct {
 	net       *sim.Network
 	store     *queue.Store
 	gw        *gateway.Gateway
-	handler   *api.Handler
-	server    *http.Server
-	serveErr  chan error
+	http      *httpd.Server
 	notifier  *sdnotify.Notifier
 	listening string
 	version   string
@@ -120,11 +114,11 @@ func (d *Daemon) start() error {
 	// Construction runs one way: the store, the metrics the gateway feeds,
 	// the gateway, then the HTTP layer on top of it, which the gateway
 	// then forwards its events to before it starts.
-	reg := prometheus.NewRegistry()
-	rec, err := api.NewRecorder(reg)
+	metrics, err := httpd.NewMetrics()
 	if err != nil {
-		return fmt.Errorf("metrics: %w", err)
+		return err
 	}
+	rec := metrics.Recorder
 	gw, err := gateway.New(d.cfg, gateway.Options{
 		Store: st, Logger: d.log, Extra: extra,
 		WebhookFile:  filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
@@ -136,28 +130,23 @@ func (d *Daemon) start() error {
 		return err
 	}
 	d.gw = gw
-	h, err := api.New(api.Options{
-		Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
-		Registry: reg, Recorder: rec, Logger: d.log, Version: d.version, ExternalDLR: true,
-		AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
-		Pprof: d.cfg.Debug.Pprof,
-	}, api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw})
+	srv, err := httpd.New(httpd.Options{
+		API: api.Options{
+			Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
+			Logger: d.log, Version: d.version, ExternalDLR: true,
+			AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
+			Pprof: d.cfg.Debug.Pprof,
+		},
+		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw},
+		Listen:  httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
+	}, metrics)
 	if err != nil {
 		return err
 	}
-	gw.Forward(h.Publish, h.KannelDLR)
-	d.handler = h
-	ln, err := httpd.Listen(httpd.ListenConfig{
-		Addr: d.cfg.Server.Listen, HaveTokens: len(tokens) > 0,
-		TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey,
-	})
-	if err != nil {
-		return err
-	}
-	d.server = httpd.NewServer(h, httpd.ServerConfig{})
-	d.serveErr = make(chan error, 1)
-	go func() { d.serveErr <- d.server.Serve(ln) }()
-	d.listening = ln.Addr().String()
+	d.http = srv
+	gw.Forward(srv.Publish, srv.KannelDLR)
+	srv.Start()
+	d.listening = srv.Addr()
 
 	if err := gw.Start(context.Background()); err != nil {
 		return err
@@ -228,7 +217,7 @@ func (d *Daemon) Run(sigs, dump <-chan os.Signal) int {
 			return d.stop(sigs)
 		case <-dump:
 			d.dumpTraces()
-		case err := <-d.serveErr:
+		case err := <-d.http.Err():
 			d.log.Error("API server stopped", "err", err)
 			d.stop(sigs)
 			return 1
@@ -322,14 +311,10 @@ func (d *Daemon) shutdown(abort context.Context) {
 		defer wg.Done()
 		ctx, cancel := context.WithTimeout(abort, d.cfg.Server.ShutdownTimeout.Duration)
 		defer cancel()
-		if d.handler != nil {
-			d.handler.Close(ctx)
-		}
-		if d.server != nil {
-			if err := d.server.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if d.http != nil {
+			if err := d.http.Close(ctx); err != nil {
 				d.log.Warn("API shutdown: closing the connections still open", "err", err,
 					"shutdown_timeout", d.cfg.Server.ShutdownTimeout.Duration)
-				d.server.Close()
 			}
 		}
 	}()

@@ -1,4 +1,4 @@
-package api
+package httpd
 
 import (
 	"time"
@@ -7,7 +7,7 @@ import (
 )
 
 // Recorder takes the measurements only the daemon can make (how long a
-// send took on the wire, how hook deliveries went) into the handler's
+// send took on the wire, how hook deliveries went) into the HTTP layer's
 // registry, so /metrics shows them next to the API's own. Safe for
 // concurrent use; a nil *Recorder ignores every call.
 type Recorder struct {
@@ -15,9 +15,8 @@ type Recorder struct {
 	hooks        *prometheus.CounterVec
 }
 
-// NewRecorder registers the daemon's measurements in reg. The daemon makes
-// it before the gateway that feeds it and hands it to New as
-// Options.Recorder, so /metrics serves it.
+// NewRecorder registers the daemon's measurements in reg. NewMetrics makes
+// it before the gateway that feeds it, in the registry /metrics serves.
 func NewRecorder(reg *prometheus.Registry) (*Recorder, error) {
 	r := &Recorder{
 		sendDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -69,6 +68,3 @@ func (r *Recorder) HookSkipped(hook string) {
 	}
 	r.hooks.WithLabelValues(hook, "skipped").Inc()
 }
-
-// Recorder returns the handler's recorder for the daemon's measurements.
-func (h *Handler) Recorder() *Recorder { return h.rec }
