@@ -22,7 +22,7 @@ import (
 
 // Options are what New needs besides the configuration.
 type Options struct {
-	Store  *queue.Store
+	Store  queue.Storage
 	Logger *slog.Logger
 	// Extra modems to supervise besides cfg.Modems (the emulated ones of
 	// --simulate), with their settings.
@@ -62,7 +62,7 @@ func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Cont
 type Gateway struct {
 	cfg    config.Config
 	log    *slog.Logger
-	store  *queue.Store
+	store  queue.Storage
 	pool   *pool.Pool
 	opts   Options
 	fwd    forward

@@ -17,7 +17,7 @@ const benchText = "ALERT disk /var 91% full on host pi-gateway-03 at 12:04 UTC"
 
 func benchStore(b *testing.B, sync Sync, rec Recovery) *Store {
 	b.Helper()
-	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{Sync: sync, Recovery: rec, Logger: quiet, noBackground: true})
+	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{Sync: sync, Recovery: rec, Logger: quiet, NoHousekeeper: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -308,7 +308,7 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'sending'`).Scan(&before)
 	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'uncertain'`).Scan(&uncertainBefore)
 	db.Close()
-	st, err := Open(path, Options{Logger: quiet, noBackground: true, Recovery: pol})
+	st, err := Open(path, Options{Logger: quiet, NoHousekeeper: true, Recovery: pol})
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}

@@ -6,6 +6,13 @@
 // report's status class, a received part's concatenation header) and raw
 // PDU bytes.
 //
+// # Storage interfaces
+//
+// Outbound, Scheduler, Inbound and Outbox (together Storage) are what the
+// queue's callers need from storage; Store, the SQLite code below, is the
+// first driver (opened as store/sqlite), and store/storetest is the
+// conformance suite every driver runs.
+//
 // # Lifecycle
 //
 //	st, err := queue.Open(path, queue.Options{JoinText: pdu.JoinText})

@@ -3,9 +3,11 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,7 +50,7 @@ func testStoreAt(t testing.TB, path string, opt Options) (*Store, *fakeClock) {
 	if opt.Now == nil {
 		opt.Now = clk.Now
 	}
-	opt.noBackground = true
+	opt.NoHousekeeper = true
 	if opt.Sync == "" {
 		// Power-cut durability is not what these tests are about, and an
 		// fsync per commit makes them slow on a busy machine.
@@ -145,3 +147,21 @@ var modemA = ClaimOptions{Modem: "a"}
 var modemB = ClaimOptions{Modem: "b"}
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// joinPlain is the tests' JoinText: each fake PDU is "<seq>:<text>".
+func joinPlain(parts [][]byte) (string, string, error) {
+	var b strings.Builder
+	for _, p := range parts {
+		_, text, ok := strings.Cut(string(p), ":")
+		if !ok {
+			return "", "", fmt.Errorf("bad fake pdu %q", p)
+		}
+		b.WriteString(text)
+	}
+	return b.String(), "gsm7", nil
+}
+
+func part(seq, total int, text string) InboundPart {
+	return InboundPart{Modem: "m1", Sender: "+4917000000", Ref: 42, Total: total, Seq: seq,
+		SCTS: time.Date(2026, 3, 1, 11, 59, 0, 0, time.UTC), PDU: []byte(fmt.Sprintf("%d:%s", seq, text))}
+}

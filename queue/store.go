@@ -108,9 +108,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives operational messages. Default slog.Default().
 	Logger *slog.Logger
-	// noBackground disables the housekeeping goroutine (tests that drive
-	// Sweep by hand with a fake clock).
-	noBackground bool
+	// NoHousekeeper leaves out the goroutine that runs Sweep when a
+	// deadline comes: for tests that drive Sweep by hand with an injected
+	// clock, on this driver or in the conformance suite.
+	NoHousekeeper bool
 }
 
 func (o *Options) setDefaults() {
@@ -323,7 +324,7 @@ func Open(path string, opt Options) (*Store, error) {
 		s.Close(context.Background())
 		return nil, err
 	}
-	if !opt.noBackground {
+	if !opt.NoHousekeeper {
 		s.wg.Add(1)
 		go s.housekeeper()
 	}

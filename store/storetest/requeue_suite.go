@@ -1,28 +1,29 @@
-package queue
+package storetest
 
 import (
 	"context"
 	"testing"
 
 	"smsgw"
+	"smsgw/queue"
 )
 
 // TestRequeueAfterFailedReport: a long message every part of which went out
 // and which a status report then failed is sent again whole when an
 // operator requeues it, by the same modem too: there is nothing to
 // "continue", and claiming it as a continuation would send nothing.
-func TestRequeueAfterFailedReport(t *testing.T) {
-	st, _ := testStore(t, Options{})
+func testRequeueAfterFailedReport(t *testing.T, d driver) {
+	st, _ := d.testStore(t, queue.Options{})
 	ctx := context.Background()
-	id := mustEnqueue(t, st, NewMessage{To: []string{"+4915112345678"}, Report: true})[0].ID
+	id := mustEnqueue(t, st, queue.NewMessage{To: []string{"+4915112345678"}, Report: true})[0].ID
 	j := mustClaim(t, st, modemA)
-	if err := st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 2, Ref: 9, MR: 10}); err != nil {
+	if err := st.MarkPartSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 2, Ref: 9, MR: 10}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 2, Total: 2, Ref: 9, MR: 11}); err != nil {
+	if _, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 2, Total: 2, Ref: 9, MR: 11}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ApplyReport(ctx, Report{Modem: "a", MR: 11, Recipient: "+4915112345678", Status: ReportFailed, Code: 0x41}); err != nil {
+	if _, err := st.ApplyReport(ctx, queue.Report{Modem: "a", MR: 11, Recipient: "+4915112345678", Status: queue.ReportFailed, Code: 0x41}); err != nil {
 		t.Fatal(err)
 	}
 	if m, _ := st.Get(ctx, id); m.State != smsgw.StateFailed {
@@ -39,15 +40,15 @@ func TestRequeueAfterFailedReport(t *testing.T) {
 
 	// A long message cut short keeps its sent parts: the same modem
 	// continues it with the missing ones.
-	id2 := mustEnqueue(t, st, NewMessage{To: []string{"+4915112345679"}})[0].ID
-	if _, err := st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1, MR: 12}); err != nil {
+	id2 := mustEnqueue(t, st, queue.NewMessage{To: []string{"+4915112345679"}})[0].ID
+	if _, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: 12}); err != nil {
 		t.Fatal(err)
 	}
 	j = mustClaim(t, st, modemA)
-	if err := st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 3, Ref: 7, MR: 13}); err != nil {
+	if err := st.MarkPartSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 3, Ref: 7, MR: 13}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.MarkFailed(ctx, j.AttemptID, Failure{Class: Permanent, Err: "+CMS ERROR: 21", Code: 21}); err != nil {
+	if _, err := st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.Permanent, Err: "+CMS ERROR: 21", Code: 21}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Requeue(ctx, id2); err != nil {

@@ -1,20 +1,20 @@
-package queue
+package storetest
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"smsgw"
+	"smsgw/queue"
 )
 
-func deliveryIDs(ds []Delivery) []int64 {
+func deliveryIDs(ds []queue.Delivery) []int64 {
 	var out []int64
 	for _, d := range ds {
 		out = append(out, d.ID)
@@ -22,20 +22,16 @@ func deliveryIDs(ds []Delivery) []int64 {
 	return out
 }
 
-func TestOutboxConsumers(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "q.db")
+func testOutboxConsumers(t *testing.T, d driver) {
 	clk := newClock()
-	opt := Options{Now: clk.Now, noBackground: true, Logger: quiet, JoinText: joinPlain,
-		EventRetry: RetryPolicy{MaxAttempts: 3, Backoff: time.Minute, MaxBackoff: time.Hour, Jitter: 0.01},
+	opt := queue.Options{Now: clk.Now, JoinText: joinPlain,
+		EventRetry: queue.RetryPolicy{MaxAttempts: 3, Backoff: time.Minute, MaxBackoff: time.Hour, Jitter: 0.01},
 		EventLease: time.Minute}
-	st, err := Open(path, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := d.reopen(t, opt)
 	ctx := context.Background()
 
 	// An event before the consumer exists is not delivered to it.
-	id := mustEnqueue(t, st, NewMessage{})[0].ID
+	id := mustEnqueue(t, st, queue.NewMessage{})[0].ID
 	st.Cancel(ctx, id)
 	if err := st.AddConsumer(ctx, "webhook"); err != nil {
 		t.Fatal(err)
@@ -49,7 +45,7 @@ func TestOutboxConsumers(t *testing.T) {
 		t.Errorf("unknown consumer err = %v", err)
 	}
 	wake := st.EventsAvailable()
-	sent := mustEnqueue(t, st, NewMessage{})[0].ID
+	sent := mustEnqueue(t, st, queue.NewMessage{})[0].ID
 	j := mustClaim(t, st, modemA)
 	st.MarkSent(ctx, j.AttemptID)
 	select {
@@ -64,12 +60,12 @@ func TestOutboxConsumers(t *testing.T) {
 	if err != nil || len(ds) != 2 || !next.Equal(clk.Now().Add(time.Minute)) {
 		t.Fatalf("NextEvents = %+v, %v, %v", ds, next, err)
 	}
-	var me MessageEvent
-	if err := json.Unmarshal(ds[0].Data, &me); err != nil || ds[0].Type != EventSent || me.ID != sent || me.State != smsgw.StateSent || me.Modem != "a" {
+	var me queue.MessageEvent
+	if err := json.Unmarshal(ds[0].Data, &me); err != nil || ds[0].Type != queue.EventSent || me.ID != sent || me.State != smsgw.StateSent || me.Modem != "a" {
 		t.Errorf("first event = %+v %+v %v", ds[0], me, err)
 	}
-	var ie InboxEvent
-	if err := json.Unmarshal(ds[1].Data, &ie); err != nil || ds[1].Type != EventReceived || ie.ID != in.InboxID || ie.Text != "hi" {
+	var ie queue.InboxEvent
+	if err := json.Unmarshal(ds[1].Data, &ie); err != nil || ds[1].Type != queue.EventReceived || ie.ID != in.InboxID || ie.Text != "hi" {
 		t.Errorf("second event = %+v %+v %v", ds[1], ie, err)
 	}
 	// Leased: not handed out again while the lease runs.
@@ -95,7 +91,7 @@ func TestOutboxConsumers(t *testing.T) {
 	// A restart ends leases: the script's unacknowledged events are due
 	// again at once, the webhook's retry keeps its schedule.
 	st.Close(ctx)
-	st = mustOpen(t, path, opt)
+	st = d.reopen(t, opt)
 	if again, _, _ := st.NextEvents(ctx, "script", 10); len(again) != 2 {
 		t.Errorf("after restart script got %v, want both again", deliveryIDs(again))
 	}

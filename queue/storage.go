@@ -1,0 +1,152 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"smsgw"
+)
+
+// The interfaces below are what the queue's callers (the modem workers, the
+// inbound pipeline, the hook consumers, the HTTP layer) need from storage.
+// A driver implements all of them over one database; every driver runs the
+// conformance suite in store/storetest. They are split by who uses them, so
+// a caller can ask for only the part it needs.
+//
+// Wake-ups (Changed, EventsAvailable) are in-process channels for now; a
+// driver shared by several gateways has to fire them from its own
+// notifications.
+
+// Outbound is the outbound message store as the API and metrics see it.
+type Outbound interface {
+	// Enqueue commits one message per recipient. With an idempotency key,
+	// a repeat of the same request returns the original result with
+	// Replayed set, and a different request under the same key fails with
+	// smsgw.ErrIdempotencyMismatch.
+	Enqueue(ctx context.Context, m NewMessage) (Enqueued, error)
+	// Get returns one message with its parts and attempts, or
+	// smsgw.ErrNotFound.
+	Get(ctx context.Context, id int64) (Message, error)
+	// ByKey returns the messages enqueued under an idempotency key, in
+	// request order, or smsgw.ErrNotFound.
+	ByKey(ctx context.Context, key string) ([]Message, error)
+	// List pages through messages, newest first.
+	List(ctx context.Context, f Filter) (Page, error)
+	// Cancel stops a message that has not been sent (ErrNotCancellable
+	// otherwise).
+	Cancel(ctx context.Context, id int64) (Message, error)
+	// Requeue sends a failed, expired, cancelled or uncertain message again.
+	Requeue(ctx context.Context, id int64) (Message, error)
+	// Counts returns the number of messages in each state.
+	Counts(ctx context.Context) (map[smsgw.State]int64, error)
+	// OldestQueued returns the enqueue time of the oldest queued message
+	// (the zero time when none is).
+	OldestQueued(ctx context.Context) (time.Time, error)
+}
+
+// Scheduler hands queued messages to modems and records how their attempts
+// end. Every Mark* call and Release takes the attempt id of a Job.
+type Scheduler interface {
+	// Claim blocks until a message is ready for the modem, then returns it
+	// as a Job with an open attempt.
+	Claim(ctx context.Context, co ClaimOptions) (*Job, error)
+	// TryClaim is Claim without waiting: ErrNoMessage when nothing is
+	// ready now.
+	TryClaim(ctx context.Context, co ClaimOptions) (*Job, error)
+	// NextDue returns when the next message for the modem becomes ready
+	// (the zero time when none is waiting).
+	NextDue(ctx context.Context, co ClaimOptions) (time.Time, error)
+	// MarkPartSent records one part on the wire (its reference and mr).
+	MarkPartSent(ctx context.Context, attemptID int64, p PartResult) error
+	// MarkSent ends the attempt with every part sent.
+	MarkSent(ctx context.Context, attemptID int64, parts ...PartResult) (Message, error)
+	// MarkFailed ends the attempt with an error; the retry policy decides
+	// whether the message retries or fails.
+	MarkFailed(ctx context.Context, attemptID int64, f Failure) (Message, error)
+	// MarkUncertain ends the attempt not knowing whether the last part went
+	// out; the message is not resent on its own.
+	MarkUncertain(ctx context.Context, attemptID int64, errText string) (Message, error)
+	// Release hands a claimed message back before anything was sent.
+	Release(ctx context.Context, attemptID int64) error
+	// ApplyReport matches a status report to a sent part by modem, message
+	// reference and recipient, and settles the message.
+	ApplyReport(ctx context.Context, r Report) (ReportMatch, error)
+	// Changed returns a channel closed at the next commit of any change.
+	Changed() <-chan struct{}
+}
+
+// Inbound stores received parts, joins them into inbox messages, and keeps
+// the record of SIM slots already read.
+type Inbound interface {
+	// AddInboundPart durably stores one received part (exact duplicates
+	// and slots already read are recognised) and joins the message when it
+	// is complete.
+	AddInboundPart(ctx context.Context, p InboundPart) (InboundResult, error)
+	// AddUndecodable stores a PDU that could not be decoded, so it can be
+	// deleted from the SIM without being lost.
+	AddUndecodable(ctx context.Context, u Undecodable) (InboundResult, error)
+	// SlotDeleted forgets the record of a SIM slot once it was emptied.
+	SlotDeleted(ctx context.Context, modem string, slot Slot) error
+	// SlotsSeen forgets the records of a storage's slots that are no
+	// longer occupied and returns how many it forgot.
+	SlotsSeen(ctx context.Context, modem, storage string, present []int) (int64, error)
+	// Sweep joins timed-out parts as incomplete messages and expires
+	// messages past their deadline; it returns the next deadline.
+	Sweep(ctx context.Context) (time.Time, error)
+	// Inbox pages through received messages, newest first.
+	Inbox(ctx context.Context, f InboxFilter) (InboxPage, error)
+	// GetInbox returns one received message with its raw parts.
+	GetInbox(ctx context.Context, id int64) (InboxMessage, error)
+	// DeleteInbox removes one received message.
+	DeleteInbox(ctx context.Context, id int64) error
+}
+
+// Outbox is the event outbox: events appended in the same transaction as
+// the change they describe, delivered to each registered consumer with its
+// own cursor and retry schedule.
+type Outbox interface {
+	// AddConsumer registers a consumer; it sees events appended from now.
+	// Registering an existing name changes nothing.
+	AddConsumer(ctx context.Context, name string) error
+	// RemoveConsumer drops a consumer and its pending deliveries.
+	RemoveConsumer(ctx context.Context, name string) error
+	// Consumers lists the registered consumers.
+	Consumers(ctx context.Context) ([]string, error)
+	// NextEvents leases up to limit due deliveries to the consumer; when
+	// none is due it returns when the next one will be.
+	NextEvents(ctx context.Context, consumer string, limit int) ([]Delivery, time.Time, error)
+	// AckEvent records a delivery as done.
+	AckEvent(ctx context.Context, consumer string, eventID int64) error
+	// FailEvent schedules a delivery's retry and returns when it will be.
+	FailEvent(ctx context.Context, consumer string, eventID int64, errText string) (retryAt time.Time, err error)
+	// DropEvent gives up on a delivery at once.
+	DropEvent(ctx context.Context, consumer string, eventID int64, errText string) error
+	// PruneEvents deletes events every consumer is done with, older than
+	// before.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
+	// Events reads the outbox in order, after an event id.
+	Events(ctx context.Context, after int64, limit int) ([]Event, error)
+	// EventsAvailable returns a channel closed when the next event is
+	// appended.
+	EventsAvailable() <-chan struct{}
+}
+
+// Storage is everything a driver provides: the four parts above over one
+// database, retention, a health check, and Close.
+type Storage interface {
+	Outbound
+	Scheduler
+	Inbound
+	Outbox
+	// Purge removes finished messages, inbox messages and delivered events
+	// older than before.
+	Purge(ctx context.Context, before time.Time) (Purged, error)
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Close lets submitted writes finish and releases the database,
+	// bounded by ctx. It is safe to call more than once.
+	Close(ctx context.Context) error
+}
+
+// The SQLite store is the first driver.
+var _ Storage = (*Store)(nil)
