@@ -33,14 +33,23 @@ type Config struct {
 	Debug      DebugConfig      `toml:"debug"`
 }
 
-// SetSimulate sets the number of emulated modems (the --simulate flag).
+// SetSimulate sets the number of emulated modems (the --simulate flag),
+// refusing a count outside what the [simulate] table accepts.
 // Autodetection, unless the file turned it on, is off when simulating: a
 // demo must not take over a real modem plugged into the machine.
-func (c *Config) SetSimulate(n int) {
+func (c *Config) SetSimulate(n int) error {
+	var errs []error
+	SimulateConfig{Modems: n}.validate(func(_, format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	c.Simulate.Modems = n
 	if !c.Autodetect.explicit {
 		c.Autodetect.Enabled = c.autodetectByDefault(n)
 	}
+	return nil
 }
 
 // autodetectByDefault: look for modems when none is configured (and none

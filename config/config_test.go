@@ -301,6 +301,27 @@ func TestSetSimulateTurnsAutodetectOff(t *testing.T) {
 	}
 }
 
+// TestSetSimulateBound: the flag is held to the same bound as the file.
+func TestSetSimulateBound(t *testing.T) {
+	for _, n := range []int{-1, 65} {
+		c := Default()
+		err := c.SetSimulate(n)
+		if err == nil || !strings.Contains(err.Error(), "want 0..64") {
+			t.Errorf("SetSimulate(%d) = %v", n, err)
+		}
+		if c.Simulate.Modems != 0 || !c.Autodetect.Enabled {
+			t.Errorf("SetSimulate(%d) changed the config: %+v %+v", n, c.Simulate, c.Autodetect)
+		}
+	}
+	if _, err := Parse("[simulate]\nmodems = 65\n"); err == nil || !strings.Contains(err.Error(), "simulate.modems") {
+		t.Errorf("file with 65 emulated modems: %v", err)
+	}
+	c := Default()
+	if err := c.SetSimulate(64); err != nil || c.Simulate.Modems != 64 {
+		t.Errorf("SetSimulate(64) = %v, modems %d", err, c.Simulate.Modems)
+	}
+}
+
 func TestIMEIOnlyModemNeedsAutodetect(t *testing.T) {
 	c, err := Parse("[[modem]]\nid = \"a\"\nimei = \"350000000000001\"\n")
 	if err != nil || !c.Autodetect.Enabled {

@@ -16,9 +16,12 @@ func (s *SimulateConfig) applyDefaults() {
 	}
 }
 
+// maxSimulated bounds the emulated modems, from the file or the flag.
+const maxSimulated = 64
+
 func (s SimulateConfig) validate(bad badFunc) {
-	if s.Modems < 0 || s.Modems > 64 {
-		bad("simulate.modems", "%d: want 0..64", s.Modems)
+	if s.Modems < 0 || s.Modems > maxSimulated {
+		bad("simulate.modems", "%d: want 0..%d", s.Modems, maxSimulated)
 	}
 	nonNegative(bad, "simulate.submit_delay", s.SubmitDelay)
 }

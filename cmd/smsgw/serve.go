@@ -52,11 +52,10 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 		return 2
 	}
 	if *simulate >= 0 {
-		cfg.SetSimulate(*simulate)
-	}
-	if cfg.Simulate.Modems < 0 || cfg.Simulate.Modems > 64 {
-		fmt.Fprintln(stderr, "smsgw serve: --simulate: want 0..64")
-		return 2
+		if err := cfg.SetSimulate(*simulate); err != nil {
+			fmt.Fprintln(stderr, "smsgw serve: --simulate:", err)
+			return 2
+		}
 	}
 	log, err := gateway.NewLogger(cfg.Log, stderr)
 	if err != nil {

@@ -179,3 +179,13 @@ func TestServeBadConfig(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", c, errOut.String())
 	}
 }
+
+func TestServeSimulateOutOfBounds(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "empty.toml")
+	os.WriteFile(p, nil, 0o600)
+	var errOut strings.Builder
+	if c := serve(nil, nil, []string{"--config", p, "--simulate", "65"}, io.Discard, &errOut); c != 2 ||
+		!strings.Contains(errOut.String(), "--simulate: 65: want 0..64") {
+		t.Errorf("exit %d, stderr %q", c, errOut.String())
+	}
+}
