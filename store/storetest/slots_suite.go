@@ -209,3 +209,24 @@ func testInboundDefectsJoined(t *testing.T, d driver) {
 		t.Errorf("event defects (-want +got):\n%s", diff)
 	}
 }
+
+// A crash between the commit and the delete: after a restart the slot is
+// still pending, and reading it again stores nothing.
+func testInboundSlotSurvivesRestart(t *testing.T, d driver) {
+	ctx := context.Background()
+	st, _ := d.testStore(t, queue.Options{JoinText: joinPlain})
+	if _, err := st.AddInboundPart(ctx, single("YES", &queue.Slot{Storage: "SM", Index: 0})); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st2 := d.reopen(t, queue.Options{JoinText: joinPlain, Now: newClock().Now})
+	res, err := st2.AddInboundPart(ctx, single("YES", &queue.Slot{Storage: "SM", Index: 0}))
+	if err != nil || !res.Duplicate {
+		t.Fatalf("re-read after restart = %+v, %v", res, err)
+	}
+	if n := inboxCount(t, st2); n != 1 {
+		t.Errorf("inbox has %d messages", n)
+	}
+}

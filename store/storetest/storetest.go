@@ -62,6 +62,7 @@ var suite = []struct {
 	{"InboundDecoderFailure", testInboundDecoderFailure},
 	{"InboundValidation", testInboundValidation},
 	{"InboundSlotLifecycle", testInboundSlotLifecycle},
+	{"InboundSlotSurvivesRestart", testInboundSlotSurvivesRestart},
 	{"DeleteInboxKeepsSlot", testDeleteInboxKeepsSlot},
 	{"SlotsSeen", testSlotsSeen},
 	{"AddUndecodable", testAddUndecodable},
