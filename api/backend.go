@@ -4,6 +4,7 @@ import (
 	"context"
 	"smsgw"
 	"smsgw/hooks"
+	"smsgw/wire"
 	"time"
 )
 
@@ -48,53 +49,14 @@ type SubmitResult struct {
 	Replayed bool
 }
 
-// Part is one SMS of a message on the wire.
-type Part struct {
-	Seq          int        `json:"seq"`
-	MR           *int       `json:"mr,omitempty"`
-	Status       string     `json:"status"` // pending, sent, delivered, failed
-	ReportStatus *int       `json:"report_status,omitempty"`
-	ReportText   string     `json:"report_meaning,omitempty"`
-	SentAt       *time.Time `json:"sent_at,omitempty"`
-	ReportAt     *time.Time `json:"report_at,omitempty"`
-}
+// Part is wire.Part: the v1 API's JSON shapes are shared with its clients.
+type Part = wire.Part
 
-// Attempt is one try at sending a message on a modem.
-type Attempt struct {
-	Modem     string    `json:"modem"`
-	At        time.Time `json:"at"`
-	Outcome   string    `json:"outcome,omitempty"` // sent, temporary, permanent, modem-fault, released, ...
-	ErrorCode int       `json:"error_code,omitempty"`
-	Error     string    `json:"error,omitempty"`
-}
+// Attempt is wire.Attempt: the v1 API's JSON shapes are shared with its clients.
+type Attempt = wire.Attempt
 
-// Message is a stored outbound message.
-type Message struct {
-	ID             string            `json:"id"`
-	Batch          string            `json:"batch,omitempty"`
-	To             string            `json:"to"`
-	Text           string            `json:"text"`
-	State          smsgw.State       `json:"state"`
-	Coding         string            `json:"coding"`
-	PartCount      int               `json:"part_count"`
-	Priority       int               `json:"priority"`
-	SendAt         *time.Time        `json:"send_at,omitempty"`
-	ExpiresAt      *time.Time        `json:"expires_at,omitempty"`
-	Modem          string            `json:"modem,omitempty"`
-	Tags           []string          `json:"tags,omitempty"`
-	DeliveryReport bool              `json:"delivery_report"`
-	Flash          bool              `json:"flash,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
-	SentAt         *time.Time        `json:"sent_at,omitempty"`
-	DeliveredAt    *time.Time        `json:"delivered_at,omitempty"`
-	SentBy         string            `json:"sent_by,omitempty"` // modem that sent it
-	ErrorCode      int               `json:"error_code,omitempty"`
-	Error          string            `json:"error,omitempty"`
-	Parts          []Part            `json:"parts,omitempty"`
-	Attempts       []Attempt         `json:"attempts,omitempty"`
-}
+// Message is wire.Message: the v1 API's JSON shapes are shared with its clients.
+type Message = wire.Message
 
 // MessageFilter selects outbound messages; zero fields do not filter.
 type MessageFilter struct {
@@ -113,30 +75,8 @@ type MessagePage struct {
 	Next     string // empty on the last page
 }
 
-// Inbound is a received (joined) message.
-type Inbound struct {
-	ID         string    `json:"id"`
-	From       string    `json:"from"`
-	Text       string    `json:"text"`
-	Modem      string    `json:"modem"`
-	SMSC       string    `json:"smsc,omitempty"`
-	Coding     string    `json:"coding,omitempty"`
-	Parts      int       `json:"parts"`
-	Incomplete bool      `json:"incomplete,omitempty"`
-	SentAt     time.Time `json:"sent_at"`     // the SMSC timestamp
-	ReceivedAt time.Time `json:"received_at"` // when the gateway stored it
-	// Defects lists what the decoder found odd in the PDUs but read
-	// anyway.
-	Defects []string `json:"defects,omitempty"`
-	// Undecodable marks a received PDU no decoder could read, kept raw so
-	// it could be deleted from the SIM: PDU is its hex as the modem
-	// printed it, Error the decoder's error, Storage and Slot where it was.
-	Undecodable bool   `json:"undecodable,omitempty"`
-	PDU         string `json:"pdu,omitempty"`
-	Error       string `json:"error,omitempty"`
-	Storage     string `json:"storage,omitempty"`
-	Slot        *int   `json:"slot,omitempty"`
-}
+// Inbound is wire.Inbound: the v1 API's JSON shapes are shared with its clients.
+type Inbound = wire.Inbound
 
 // InboxFilter selects inbound messages; zero fields do not filter.
 type InboxFilter struct {
@@ -198,19 +138,5 @@ type Webhooks interface {
 	DeleteWebhook(ctx context.Context, id string) error
 }
 
-// EventPayload is the part of an event's payload the API reads (for the
-// Kannel delivery-report callbacks and event filters). The field names are
-// android-sms-gateway's.
-type EventPayload struct {
-	MessageID   string `json:"messageId"`
-	PhoneNumber string `json:"phoneNumber"`
-	SimNumber   int    `json:"simNumber,omitempty"`
-	Message     string `json:"message,omitempty"`
-	Reason      string `json:"reason,omitempty"`
-	// Times are RFC 3339 strings, as the webhooks carry them.
-	SentAt      string `json:"sentAt,omitempty"`
-	DeliveredAt string `json:"deliveredAt,omitempty"`
-	FailedAt    string `json:"failedAt,omitempty"`
-	ReceivedAt  string `json:"receivedAt,omitempty"`
-	PartsCount  int    `json:"partsCount,omitempty"`
-}
+// EventPayload is wire.EventPayload: the v1 API's JSON shapes are shared with its clients.
+type EventPayload = wire.EventPayload

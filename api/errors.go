@@ -5,25 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"smsgw/wire"
 
 	"smsgw"
 )
 
-// Error is the body of every error answer: {"error": Error}.
-type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
-}
-
-// Error formats the code, message and field.
-func (e *Error) Error() string {
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
-	}
-	return e.Code + ": " + e.Message
-}
+// Error is wire.Error: the v1 API's JSON shapes are shared with its clients.
+type Error = wire.Error
 
 // Machine-readable error codes.
 const (

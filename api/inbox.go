@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"smsgw/wire"
 	"strconv"
 
 	"github.com/gorilla/mux"
@@ -11,11 +12,8 @@ import (
 
 func strconvItoa(i int) string { return strconv.Itoa(i) }
 
-// InboxList is the answer of GET /v1/inbox.
-type InboxList struct {
-	Messages   []Inbound `json:"messages"`
-	NextCursor string    `json:"next_cursor,omitempty"`
-}
+// InboxList is wire.InboxList: the v1 API's JSON shapes are shared with its clients.
+type InboxList = wire.InboxList
 
 func (h *Handler) inboxFilter(r *http.Request) (InboxFilter, *Error) {
 	var f InboxFilter

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"smsgw/wire"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,20 +31,11 @@ type sendRequest struct {
 	Metadata       map[string]string `json:"metadata"`
 }
 
-// SendResult is one recipient in the 202 answer of POST /v1/messages.
-type SendResult struct {
-	ID     string      `json:"id"`
-	To     string      `json:"to"`
-	State  smsgw.State `json:"state"`
-	Parts  int         `json:"parts"`
-	Coding string      `json:"coding"`
-}
+// SendResult is wire.SendResult: the v1 API's JSON shapes are shared with its clients.
+type SendResult = wire.SendResult
 
-// SendResponse is the 202 answer of POST /v1/messages.
-type SendResponse struct {
-	Batch    string       `json:"batch"`
-	Messages []SendResult `json:"messages"`
-}
+// SendResponse is wire.SendResponse: the v1 API's JSON shapes are shared with its clients.
+type SendResponse = wire.SendResponse
 
 const (
 	maxTextRunes   = 5000
@@ -280,11 +272,8 @@ func (h *Handler) getMessage(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
-// MessageList is the answer of GET /v1/messages.
-type MessageList struct {
-	Messages   []Message `json:"messages"`
-	NextCursor string    `json:"next_cursor,omitempty"`
-}
+// MessageList is wire.MessageList: the v1 API's JSON shapes are shared with its clients.
+type MessageList = wire.MessageList
 
 func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
 	var f MessageFilter

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"smsgw/wire"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -39,10 +40,8 @@ func withBars(m smsgw.ModemStatus) smsgw.ModemStatus {
 	return m
 }
 
-// ModemList is the answer of GET /v1/modems.
-type ModemList struct {
-	Modems []smsgw.ModemStatus `json:"modems"`
-}
+// ModemList is wire.ModemList: the v1 API's JSON shapes are shared with its clients.
+type ModemList = wire.ModemList
 
 func (h *Handler) noModems() *Error {
 	return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "modem status is not available (the gateway is not running)")

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"smsgw/wire"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ import (
 var ErrInsecureListener = errors.New("refusing to listen on a non-loopback address without an API token")
 
 // DefaultAddr is where the API listens when the config names no address.
-const DefaultAddr = "127.0.0.1:8787"
+const DefaultAddr = wire.DefaultAddr
 
 // ListenConfig says where and how the API listens.
 type ListenConfig struct {

@@ -14,13 +14,12 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
+	"smsgw/wire"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"smsgw"
-	"smsgw/api"
-	"smsgw/httpd"
 )
 
 // Exit codes of the client subcommands. They are chosen so that a wrapper
@@ -57,7 +56,7 @@ type client struct {
 func addrFlag(fs *flag.FlagSet) *string {
 	def := os.Getenv("SMSGW_ADDR")
 	if def == "" {
-		def = httpd.DefaultAddr
+		def = wire.DefaultAddr
 	}
 	return fs.String("addr", def, "daemon address: host:port, http(s)://host:port or unix:/path (env SMSGW_ADDR)")
 }
@@ -96,7 +95,7 @@ func newClient(addr string) (*client, error) {
 // apiError is an error answer of the API.
 type apiError struct {
 	Status int
-	Body   api.Error
+	Body   wire.Error
 }
 
 func (e *apiError) Error() string {
@@ -164,12 +163,12 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, hdr
 	}
 	if resp.StatusCode >= 300 {
 		var eb struct {
-			Error *api.Error `json:"error"`
+			Error *wire.Error `json:"error"`
 		}
 		if json.Unmarshal(b, &eb) == nil && eb.Error != nil {
 			return &apiError{Status: resp.StatusCode, Body: *eb.Error}
 		}
-		return &apiError{Status: resp.StatusCode, Body: api.Error{Message: strings.TrimSpace(string(b))}}
+		return &apiError{Status: resp.StatusCode, Body: wire.Error{Message: strings.TrimSpace(string(b))}}
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
@@ -200,7 +199,7 @@ func (c *client) events(ctx context.Context, filter string) (<-chan smsgw.Event,
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 		var eb struct {
-			Error *api.Error `json:"error"`
+			Error *wire.Error `json:"error"`
 		}
 		if json.Unmarshal(b, &eb) == nil && eb.Error != nil {
 			return nil, nil, &apiError{Status: resp.StatusCode, Body: *eb.Error}

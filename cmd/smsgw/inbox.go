@@ -8,12 +8,12 @@ import (
 	"io"
 	"net/url"
 	"os/signal"
+	"smsgw/wire"
 	"strings"
 	"syscall"
 	"time"
 
 	"smsgw"
-	"smsgw/api"
 )
 
 func init() {
@@ -72,7 +72,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *from != "" {
 		q.Set("from", *from)
 	}
-	var list api.InboxList
+	var list wire.InboxList
 	if err := c.do(ctx, "GET", "/v1/inbox?"+q.Encode(), nil, &list); err != nil {
 		return fail(stderr, "inbox", err)
 	}
@@ -108,15 +108,15 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 				}
 				return fail(stderr, "inbox", fmt.Errorf("the event stream ended"))
 			}
-			var p api.EventPayload
+			var p wire.EventPayload
 			if json.Unmarshal(ev.Payload, &p) != nil || p.MessageID == "" || seen[p.MessageID] {
 				continue
 			}
 			seen[p.MessageID] = true
-			var m api.Inbound
+			var m wire.Inbound
 			if err := c.do(ctx, "GET", "/v1/inbox/"+url.PathEscape(p.MessageID), nil, &m); err != nil {
 				// Deleted meanwhile, or not readable: show what the event says.
-				m = api.Inbound{ID: p.MessageID, From: p.PhoneNumber, Text: p.Message, Modem: ev.DeviceID}
+				m = wire.Inbound{ID: p.MessageID, From: p.PhoneNumber, Text: p.Message, Modem: ev.DeviceID}
 				if rt, err := time.Parse(time.RFC3339Nano, p.ReceivedAt); err == nil {
 					m.ReceivedAt = rt
 				}
@@ -126,7 +126,7 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 }
 
-func printInbound(w io.Writer, m api.Inbound, asJSON bool) {
+func printInbound(w io.Writer, m wire.Inbound, asJSON bool) {
 	if asJSON {
 		b, _ := json.Marshal(m)
 		fmt.Fprintf(w, "%s\n", b)

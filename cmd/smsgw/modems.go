@@ -5,11 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"smsgw/wire"
 	"strings"
 	"text/tabwriter"
 
 	"smsgw"
-	"smsgw/api"
 )
 
 func init() {
@@ -37,7 +37,7 @@ func runModems(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "smsgw modems:", err)
 		return exitUsage
 	}
-	var l api.ModemList
+	var l wire.ModemList
 	if err := c.do(context.Background(), "GET", "/v1/modems", nil, &l); err != nil {
 		return fail(stderr, "modems", err)
 	}

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"smsgw/wire"
 	"time"
-
-	"smsgw/api"
 )
 
 func init() {
@@ -49,7 +48,7 @@ func runRetry(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var m api.Message
+	var m wire.Message
 	if err := c.do(ctx, "POST", "/v1/messages/"+url.PathEscape(id)+"/retry", nil, &m); err != nil {
 		return fail(stderr, "retry", err)
 	}

@@ -10,12 +10,12 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"smsgw/wire"
 	"strings"
 	"syscall"
 	"time"
 
 	"smsgw"
-	"smsgw/api"
 )
 
 func init() {
@@ -122,7 +122,7 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 			fmt.Fprintf(stderr, "smsgw send: no event stream (%v); checking every 2 s instead\n", err)
 		}
 	}
-	var res api.SendResponse
+	var res wire.SendResponse
 	if err := c.do(ctx, "POST", "/v1/messages", req, &res, hdr...); err != nil {
 		fmt.Fprintln(stderr, "smsgw send:", err)
 		switch st := statusOf(err); {
@@ -197,7 +197,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 
 // outcome reports whether a message has reached its outcome for --wait,
 // and the exit code that outcome calls for.
-func outcome(m api.Message, report bool) (finished bool, code int) {
+func outcome(m wire.Message, report bool) (finished bool, code int) {
 	switch m.State {
 	case smsgw.StateDelivered:
 		return true, exitOK
@@ -217,16 +217,16 @@ func outcome(m api.Message, report bool) (finished bool, code int) {
 // while the daemon cannot be reached), printing state changes, until every
 // message reached its outcome or ctx ends. A daemon that restarts meanwhile
 // is waited for: losing it is not an outcome.
-func follow(ctx context.Context, c *client, res api.SendResponse, report bool, evs <-chan smsgw.Event, evErr <-chan error, asJSON bool, stdout, stderr io.Writer) int {
+func follow(ctx context.Context, c *client, res wire.SendResponse, report bool, evs <-chan smsgw.Event, evErr <-chan error, asJSON bool, stdout, stderr io.Writer) int {
 	pending := map[string]smsgw.State{} // id -> last state shown
 	for _, m := range res.Messages {
 		pending[m.ID] = m.State
 	}
-	final := map[string]api.Message{}
+	final := map[string]wire.Message{}
 	code := exitOK
 	var lost error // the last failure to reach the daemon, until a read works again
 	check := func(id string) error {
-		var m api.Message
+		var m wire.Message
 		if err := c.do(ctx, "GET", "/v1/messages/"+url.PathEscape(id), nil, &m); err != nil {
 			return err
 		}
@@ -292,7 +292,7 @@ func follow(ctx context.Context, c *client, res api.SendResponse, report bool, e
 				evs = nil
 				continue
 			}
-			var p api.EventPayload
+			var p wire.EventPayload
 			if jsonUnmarshal(ev.Payload, &p) == nil {
 				if _, mine := pending[p.MessageID]; mine {
 					err = check(p.MessageID)
@@ -305,12 +305,12 @@ func follow(ctx context.Context, c *client, res api.SendResponse, report bool, e
 		}
 	}
 	if asJSON {
-		out := make([]api.Message, 0, len(res.Messages))
+		out := make([]wire.Message, 0, len(res.Messages))
 		for _, m := range res.Messages {
 			if f, ok := final[m.ID]; ok {
 				out = append(out, f)
 			} else {
-				out = append(out, api.Message{ID: m.ID, To: m.To, State: pending[m.ID]})
+				out = append(out, wire.Message{ID: m.ID, To: m.To, State: pending[m.ID]})
 			}
 		}
 		printJSON(stdout, out)

@@ -6,10 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"smsgw/wire"
 	"text/tabwriter"
 	"time"
-
-	"smsgw/api"
 )
 
 func init() {
@@ -44,7 +43,7 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "smsgw status:", err)
 		return exitUsage
 	}
-	var m api.Message
+	var m wire.Message
 	if err := c.do(context.Background(), "GET", "/v1/messages/"+url.PathEscape(id), nil, &m); err != nil {
 		return fail(stderr, "status", err)
 	}
