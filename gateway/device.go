@@ -30,19 +30,19 @@ type Device interface {
 	Operator(ctx context.Context) (modem.Operator, error)
 	Storage(ctx context.Context) (modem.StorageStatus, error)
 	USSD(ctx context.Context, code string) (modem.USSDReply, error)
-	Trace() *ATTrace
+	Trace() *modem.ATTrace
 }
 
 // device adapts *modem.Modem to Device.
 type device struct {
 	*modem.Modem
 	id    pool.Identity
-	trace *ATTrace
+	trace *modem.ATTrace
 	wait  time.Duration // periodic reads wait this long for the port (0: periodicWait)
 }
 
 func (d *device) Identity() pool.Identity { return d.id }
-func (d *device) Trace() *ATTrace         { return d.trace }
+func (d *device) Trace() *modem.ATTrace   { return d.trace }
 func (d *device) Lost() <-chan struct{}   { return d.Done() }
 
 // The periodic reads of a session (storage sweeps, health probes) slip in
@@ -107,7 +107,7 @@ type opener struct {
 	sendTimeout   time.Duration
 	promptTimeout time.Duration
 	periodicWait  time.Duration // see device.wait
-	traceFor      func(port string) *ATTrace
+	traceFor      func(port string) *modem.ATTrace
 }
 
 func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bool) (pool.Device, error) {

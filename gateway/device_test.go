@@ -25,7 +25,7 @@ func TestPeriodicReadsSkipBusyPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := &opener{log: testLogger(t), sendTimeout: time.Minute, promptTimeout: 5 * time.Second, periodicWait: 100 * time.Millisecond,
-		traceFor: func(string) *ATTrace { return NewATTrace(0) }}
+		traceFor: func(string) *modem.ATTrace { return modem.NewATTrace(0) }}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pd, err := o.open(ctx, sm.Path(), pool.Spec{ID: "sim0"}, false)

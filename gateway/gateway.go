@@ -79,7 +79,7 @@ type Gateway struct {
 	lives  map[string]*live
 
 	tracesMu sync.Mutex
-	traces   map[string]*ATTrace
+	traces   map[string]*modem.ATTrace
 
 	outbox   *queueOutbox
 	hooksMu  sync.Mutex
@@ -103,7 +103,7 @@ func New(cfg config.Config, o Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		cfg: cfg, log: o.Logger, store: o.Store, opts: o,
-		limits: map[string][]queue.RateLimit{}, lives: map[string]*live{}, traces: map[string]*ATTrace{},
+		limits: map[string][]queue.RateLimit{}, lives: map[string]*live{}, traces: map[string]*modem.ATTrace{},
 		hookDisp: map[string]*hooks.Dispatcher{}, healthEvery: defaultHealthEvery,
 		opTimeout: 45 * time.Second,
 	}
@@ -163,12 +163,12 @@ func New(cfg config.Config, o Options) (*Gateway, error) {
 	return g, nil
 }
 
-func (g *Gateway) traceFor(port string) *ATTrace {
+func (g *Gateway) traceFor(port string) *modem.ATTrace {
 	g.tracesMu.Lock()
 	defer g.tracesMu.Unlock()
 	t := g.traces[port]
 	if t == nil {
-		t = NewATTrace(g.cfg.Log.ATTrace)
+		t = modem.NewATTrace(g.cfg.Log.ATTrace)
 		g.traces[port] = t
 	}
 	return t
@@ -455,7 +455,7 @@ type live struct {
 	signal   *modem.Signal
 	reg      *modem.Registration
 	operator string
-	trace    *ATTrace
+	trace    *modem.ATTrace
 }
 
 func (g *Gateway) liveFor(id string) *live {
@@ -472,7 +472,7 @@ func (g *Gateway) liveFor(id string) *live {
 func (l *live) setSignal(s modem.Signal)             { l.mu.Lock(); l.signal = &s; l.mu.Unlock() }
 func (l *live) setRegistration(r modem.Registration) { l.mu.Lock(); l.reg = &r; l.mu.Unlock() }
 func (l *live) setOperator(op string)                { l.mu.Lock(); l.operator = op; l.mu.Unlock() }
-func (l *live) setTrace(t *ATTrace)                  { l.mu.Lock(); l.trace = t; l.mu.Unlock() }
+func (l *live) setTrace(t *modem.ATTrace)            { l.mu.Lock(); l.trace = t; l.mu.Unlock() }
 
 // ownNumber is the number of a modem's SIM, from the SIM or the config.
 func (g *Gateway) ownNumber(id string) string {

@@ -1,4 +1,4 @@
-package gateway
+package modem
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 
 // ATTrace keeps the last lines of a modem's raw AT traffic (PIN redacted
 // by the AT engine) for a bug report, and counts the commands written. It
-// is the io.Writer given to the modem driver as its trace; safe for
+// is the io.Writer given to Open as Options.Trace; safe for
 // concurrent use.
 type ATTrace struct {
 	mu    sync.Mutex
