@@ -1,4 +1,7 @@
-package gateway
+// Package logging builds the daemon's logger from the [log] table: text,
+// JSON or journald's priority-prefixed lines, with URL credentials and
+// (unless [log] content) message content scrubbed from every record.
+package logging
 
 import (
 	"context"
@@ -14,11 +17,11 @@ import (
 	"smsgw/internal/callback"
 )
 
-// NewLogger builds the daemon's logger: one line per event. Under systemd
+// New builds the daemon's logger: one line per event. Under systemd
 // (format "journal", or "auto" when stderr is the journal stream) each line
 // starts with a <N> syslog priority and carries no time stamp, since
 // journald adds both; otherwise it is slog's text or JSON format.
-func NewLogger(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
+func New(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)
