@@ -16,6 +16,7 @@ import (
 	"smsgw/internal/callback"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // env is a handler over a real queue in t.TempDir(); only the live modem
@@ -23,7 +24,7 @@ import (
 type env struct {
 	t      *testing.T
 	h      *Handler
-	q      *queue.Store
+	q      *sqlite.Store
 	store  *QueueStore
 	modems *fakeModems
 	hooks  *memWebhooks
@@ -41,9 +42,9 @@ func joinText(parts [][]byte) (string, string, error) {
 	return c.Text, c.Coding.String(), nil
 }
 
-func openQueue(t testing.TB) *queue.Store {
+func openQueue(t testing.TB) *sqlite.Store {
 	t.Helper()
-	q, err := queue.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: joinText})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: joinText})
 	if err != nil {
 		t.Fatal(err)
 	}

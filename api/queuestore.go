@@ -32,11 +32,11 @@ const maxScan = 5000
 // a named batch is kept in the message metadata and found by its
 // idempotency key.
 type QueueStore struct {
-	q *queue.Store
+	q queue.Storage
 }
 
 // NewQueueStore returns the Store the API uses over q.
-func NewQueueStore(q *queue.Store) *QueueStore { return &QueueStore{q: q} }
+func NewQueueStore(q queue.Storage) *QueueStore { return &QueueStore{q: q} }
 
 var _ Store = (*QueueStore)(nil)
 

@@ -13,11 +13,12 @@ import (
 
 	"smsgw"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // queueLog replays the test queue's outbox the way the gateway does, with
 // only the names mapped (the gateway builds the full payloads).
-type queueLog struct{ q *queue.Store }
+type queueLog struct{ q *sqlite.Store }
 
 func (l queueLog) EventsAfter(ctx context.Context, after string, limit int) ([]smsgw.Event, string, error) {
 	n, err := strconv.ParseInt(after, 10, 64)

@@ -16,6 +16,7 @@ import (
 	"smsgw/config"
 	"smsgw/modem/sim"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // crashChild is the configuration the parent hands to the daemon it kills.
@@ -43,7 +44,7 @@ func TestCrashChild(t *testing.T) {
 	for i, p := range c.Ports {
 		cfg.Modems = append(cfg.Modems, config.ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200})
 	}
-	st, err := queue.Open(cfg.Storage.Path, QueueOptions(cfg, testLogger(t)))
+	st, err := sqlite.Open(cfg.Storage.Path, QueueOptions(cfg, testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 	db := filepath.Join(dir, "smsgw.db")
 	const total = 60
 	cfg, _ := config.Parse("")
-	st, err := queue.Open(db, QueueOptions(cfg, testLogger(t)))
+	st, err := sqlite.Open(db, QueueOptions(cfg, testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 		t.Errorf("child after SIGTERM: %v", err)
 	}
 
-	st, err = queue.Open(db, QueueOptions(cfg, testLogger(t)))
+	st, err = sqlite.Open(db, QueueOptions(cfg, testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"smsgw"
 	"smsgw/config"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // TestHookMetricsCountSkipped: events a hook filters out (a script only
@@ -26,7 +27,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	var mu sync.Mutex
 	counts := map[string]int{}
 	var dlrKinds []string
-	st, err := queue.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	st, err := sqlite.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"smsgw/config"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // deliverTPDU builds the SMS-DELIVER of text from sender with a fixed
@@ -44,7 +45,7 @@ func countText(in []queue.InboxMessage, text string) int {
 	return n
 }
 
-func receivedEvents(t *testing.T, st *queue.Store) int {
+func receivedEvents(t *testing.T, st *sqlite.Store) int {
 	t.Helper()
 	evs, err := st.Events(context.Background(), 0, 10000)
 	if err != nil {
@@ -119,7 +120,7 @@ func TestCrashBetweenCommitAndDelete(t *testing.T) {
 	// The state a crash leaves: both parts committed (with their slots),
 	// neither deleted from the SIM; the user then deleted one from the
 	// inbox.
-	st, err := queue.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	st, err := sqlite.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
 	if err != nil {
 		t.Fatal(err)
 	}

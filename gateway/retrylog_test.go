@@ -12,6 +12,7 @@ import (
 	"smsgw/config"
 	"smsgw/hooks"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // recordHandler hands every record that says a hook will retry to a
@@ -44,7 +45,7 @@ func TestHookRetryLoggedIsStored(t *testing.T) {
 	cfg.Webhook.MaxBackoff.Duration = 4 * time.Hour
 	records := make(chan slog.Record, 8)
 	log := slog.New(recordHandler{records})
-	st, err := queue.Open(cfg.Storage.Path, QueueOptions(cfg, log))
+	st, err := sqlite.Open(cfg.Storage.Path, QueueOptions(cfg, log))
 	if err != nil {
 		t.Fatal(err)
 	}

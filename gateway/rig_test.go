@@ -17,6 +17,7 @@ import (
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // rig is a gateway on emulated modems over real ptys, with a real SQLite
@@ -27,7 +28,7 @@ type rig struct {
 	net    *sim.Network
 	modems []*sim.Modem
 	cfg    config.Config
-	st     *queue.Store
+	st     *sqlite.Store
 	g      *Gateway
 	log    *slog.Logger
 	health time.Duration
@@ -111,7 +112,7 @@ func (r *rig) start() {
 	if r.qopts != nil {
 		r.qopts(&qo)
 	}
-	st, err := queue.Open(r.cfg.Storage.Path, qo)
+	st, err := sqlite.Open(r.cfg.Storage.Path, qo)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -11,12 +11,13 @@ import (
 
 	"smsgw/api"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // newServer mounts the API on a real queue on a loopback port.
 func newServer(t *testing.T, o Options, m *Metrics) *Server {
 	t.Helper()
-	q, err := queue.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestServerServesTheRecordersMetrics(t *testing.T) {
 // New refuses an exposed address without tokens, as Listen does, and
 // takes the token count from the API's own tokens.
 func TestServerTokensGuardTheListener(t *testing.T) {
-	q, err := queue.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,31 +1,15 @@
-// Package queue is smsgw's durable store and scheduler: outbound messages
-// with their parts and attempts, received parts and joined inbox messages,
-// delivery reports, and the event outbox that hooks consume. It is a single
-// SQLite database (mattn/go-sqlite3) in WAL mode, and it knows nothing of
-// modems: callers hand it decoded facts (a part's message reference, a
-// report's status class, a received part's concatenation header) and raw
-// PDU bytes.
+// Package queue is smsgw's outbound, inbound and event-outbox domain: the
+// types of messages with their parts and attempts, received parts and
+// joined inbox messages, delivery reports and events; the retry policy;
+// and the storage interfaces (Outbound, Scheduler, Inbound, Outbox,
+// together Storage) that a driver implements. It knows nothing of modems:
+// callers hand it decoded facts (a part's message reference, a report's
+// status class, a received part's concatenation header) and raw PDU bytes.
+// It knows no database either: store/sqlite is the embedded driver, and
+// store/storetest the conformance suite every driver runs.
 //
-// # Storage interfaces
-//
-// Outbound, Scheduler, Inbound and Outbox (together Storage) are what the
-// queue's callers need from storage; Store, the SQLite code below, is the
-// first driver (opened as store/sqlite), and store/storetest is the
-// conformance suite every driver runs.
-//
-// # Lifecycle
-//
-//	st, err := queue.Open(path, queue.Options{JoinText: pdu.JoinText})
+//	st, err := sqlite.Open(path, queue.Options{JoinText: pdu.JoinText})
 //	defer st.Close(ctx)
-//
-// Open creates or upgrades the schema (embedded, versioned migrations; a
-// database from a newer smsgw is refused with ErrSchemaTooNew), applies the
-// recovery policy to messages a crash left sending, and starts two
-// goroutines: the committer, which owns the only writer connection and
-// commits the writes waiting at each moment as one transaction (group
-// commit), and the housekeeper, which expires messages and joins timed-out
-// inbound parts when their deadlines come (a timer, never polling). Close
-// lets submitted writes finish, stops both and closes the database.
 //
 // # Outbound
 //
@@ -89,19 +73,8 @@
 // messages, inbox messages and delivered events older than a cut-off, in
 // small transactions; the daemon calls it on a schedule if configured.
 //
-// All methods are safe for concurrent use. Errors wrap the sentinels
+// A Storage is safe for concurrent use. Its errors wrap the sentinels
 // smsgw.ErrNotFound, smsgw.ErrIdempotencyMismatch, ErrNotCancellable, ErrInvalid (as a
 // *ValidationError naming the field), ErrNoMessage, ErrNotClaimed,
 // ErrNoMatch, ErrBadState, ErrSchemaTooNew and ErrClosed.
-//
-// # Durability
-//
-// With Options.Sync = SyncFull (the default) every call that acknowledges
-// something to the outside (Enqueue, AddInboundPart, MarkPartSent,
-// MarkSent, MarkFailed, ApplyReport, Cancel) returns after an fsync of the
-// write-ahead log. Claims skip the fsync under AtLeastOnce: a claim lost to
-// a power cut only returns the message to the queue, which is what recovery
-// would do, and the first MarkPartSent makes it durable; under AtMostOnce
-// claims are fsync'ed too. Checkpoints run beside the committer, never
-// inside a caller's commit.
 package queue

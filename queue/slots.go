@@ -1,15 +1,5 @@
 package queue
 
-import (
-	"context"
-	"crypto/sha256"
-	"database/sql"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"strings"
-)
-
 // Slot is a place in a modem's message storage: the memory ("SM", "ME",
 // "SR", ...) and the index AT+CMGR/AT+CMGD take.
 //
@@ -23,7 +13,9 @@ type Slot struct {
 	Index   int
 }
 
-func (s *Slot) check() error {
+// Validate checks a slot record; a nil slot (the part was not read from
+// a SIM slot) is valid.
+func (s *Slot) Validate() error {
 	switch {
 	case s == nil:
 		return nil
@@ -35,88 +27,6 @@ func (s *Slot) check() error {
 	return nil
 }
 
-func digestOf(b []byte) int64 {
-	sum := sha256.Sum256(b)
-	return int64(binary.BigEndian.Uint64(sum[:8]))
-}
-
-// claimSlot records slot as committed with digest, or reports dup when it
-// already is with the same digest. A pending row with other bytes means
-// the delete went through but its confirmation was lost (a crash right
-// after AT+CMGD): the slot holds a new message, and the row is replaced.
-func (w *wtx) claimSlot(modem string, slot *Slot, digest int64) (dup bool, err error) {
-	if slot == nil {
-		return false, nil
-	}
-	var have int64
-	err = w.queryRow(`SELECT digest FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
-		modem, slot.Storage, slot.Index).Scan(&have)
-	switch {
-	case err == nil && have == digest:
-		return true, nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("read slot: %w", err)
-	}
-	if _, err := w.exec(`INSERT INTO inbound_slots (modem, storage, idx, digest, committed_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (modem, storage, idx) DO UPDATE SET digest = excluded.digest, committed_at = excluded.committed_at`,
-		modem, slot.Storage, slot.Index, digest, w.now); err != nil {
-		return false, fmt.Errorf("record slot: %w", err)
-	}
-	return false, nil
-}
-
-// SlotDeleted records that the message committed from slot is gone from
-// the modem (AT+CMGD answered OK, or the slot read as empty): the slot's
-// de-duplication row is dropped, so the next message stored there is new.
-// Clearing a slot with no row is not an error. The change is not waited
-// to disk: lost in a power cut, the row only lingers until the next full
-// sweep sees the slot empty (SlotsSeen).
-func (s *Store) SlotDeleted(ctx context.Context, modem string, slot Slot) error {
-	err := s.write(ctx, false, func(w *wtx) error {
-		_, err := w.exec(`DELETE FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
-			modem, slot.Storage, slot.Index)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("queue: clear slot %s/%d of %s: %w", slot.Storage, slot.Index, modem, err)
-	}
-	return nil
-}
-
-// SlotsSeen drops the de-duplication rows of a modem's storage whose index
-// is not among present, the indexes a full listing of that storage just
-// returned: those slots are empty, so their delete happened even if its
-// confirmation never reached SlotDeleted. It returns how many went.
-func (s *Store) SlotsSeen(ctx context.Context, modem, storage string, present []int) (int64, error) {
-	var n int64
-	err := s.write(ctx, false, func(w *wtx) error {
-		keep := make(map[int]bool, len(present))
-		for _, i := range present {
-			keep[i] = true
-		}
-		idx, err := w.queryIDs(`SELECT idx FROM inbound_slots WHERE modem = ? AND storage = ?`, modem, storage)
-		if err != nil {
-			return err
-		}
-		n = 0
-		for _, i := range idx {
-			if keep[int(i)] {
-				continue
-			}
-			if _, err := w.exec(`DELETE FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
-				modem, storage, i); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("queue: reconcile slots of %s: %w", modem, err)
-	}
-	return n, nil
-}
-
 // Undecodable is a received PDU that no decoder could read. It is
 // committed raw, so that it can be deleted from the modem (a SIM full of
 // unreadable messages receives nothing more), and shows in the inbox.
@@ -125,75 +35,4 @@ type Undecodable struct {
 	Slot  *Slot  // nil when delivered directly (+CMT, +CDS)
 	PDU   string // as the modem printed it (normally hex)
 	Err   string // the decoder's error
-}
-
-// AddUndecodable commits an unreadable PDU as an inbox message of its own
-// (Undecodable set) with an inbox.received event, and records its slot as
-// AddInboundPart does: a re-read of the same slot before SlotDeleted is a
-// Duplicate.
-func (s *Store) AddUndecodable(ctx context.Context, u Undecodable) (InboundResult, error) {
-	switch {
-	case u.Modem == "" || len(u.Modem) > 64:
-		return InboundResult{}, invalid("modem", "an id has 1 to 64 bytes")
-	case u.PDU == "" || len(u.PDU) > 2*MaxPDUBytes:
-		return InboundResult{}, invalid("pdu", "%d characters, want 1..%d", len(u.PDU), 2*MaxPDUBytes)
-	}
-	if err := u.Slot.check(); err != nil {
-		return InboundResult{}, err
-	}
-	if len(u.Err) > 1024 {
-		u.Err = u.Err[:1024]
-	}
-	storage, slot := "", -1
-	if u.Slot != nil {
-		storage, slot = u.Slot.Storage, u.Slot.Index
-	}
-	var out InboundResult
-	err := s.write(ctx, true, func(w *wtx) error {
-		out = InboundResult{}
-		dup, err := w.claimSlot(u.Modem, u.Slot, digestOf([]byte(u.PDU)))
-		if err != nil || dup {
-			out.Duplicate = dup
-			return err
-		}
-		res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error,
-			scts, received_at, undecodable, pdu, storage, slot)
-			VALUES (?, '', '', '', 0, 1, 1, 0, ?, 0, ?, 1, ?, ?, ?)`,
-			u.Modem, u.Err, w.now, u.PDU, storage, slot)
-		if err != nil {
-			return fmt.Errorf("insert undecodable message: %w", err)
-		}
-		out.InboxID, _ = res.LastInsertId()
-		ev := InboxEvent{
-			ID: out.InboxID, Modem: u.Modem, Complete: true, PartsTotal: 1, PartsReceived: 1, Error: u.Err,
-			ReceivedAt: msTime(w.now), Undecodable: true, PDU: u.PDU, Storage: storage,
-		}
-		if u.Slot != nil {
-			ev.Slot = &slot
-		}
-		return w.appendEvent(EventReceived, out.InboxID, ev)
-	})
-	if err != nil {
-		return InboundResult{}, fmt.Errorf("queue: add undecodable: %w", err)
-	}
-	return out, nil
-}
-
-// joinDefects and splitDefects keep a defect list in one text column, one
-// item a line.
-func joinDefects(d []string) string {
-	clean := make([]string, 0, len(d))
-	for _, s := range d {
-		if s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " ")); s != "" {
-			clean = append(clean, s)
-		}
-	}
-	return strings.Join(clean, "\n")
-}
-
-func splitDefects(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
 }

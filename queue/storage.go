@@ -147,6 +147,3 @@ type Storage interface {
 	// bounded by ctx. It is safe to call more than once.
 	Close(ctx context.Context) error
 }
-
-// The SQLite store is the first driver.
-var _ Storage = (*Store)(nil)

@@ -18,6 +18,7 @@ import (
 	"smsgw/api"
 	"smsgw/httpd"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // cliModems stands in for the gateway's live modem pool.
@@ -38,7 +39,7 @@ func (f *cliModems) USSD(context.Context, string, string) (string, error) {
 
 type cliEnv struct {
 	t   *testing.T
-	q   *queue.Store
+	q   *sqlite.Store
 	h   *api.Handler
 	srv *httptest.Server
 	url string
@@ -51,7 +52,7 @@ type cliEnv struct {
 // listener, with token "tok" required.
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	q, err := queue.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"smsgw"
 	"smsgw/config"
 	"smsgw/gateway"
-	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // A graceful stop with an HTTP client that never finishes its request: the
@@ -127,7 +127,7 @@ level = "warn"
 		t.Errorf("stop took %v: the drain waited for the stuck client", el)
 	}
 
-	st, err := queue.Open(db, gateway.QueueOptions(config.Default(), nil))
+	st, err := sqlite.Open(db, gateway.QueueOptions(config.Default(), nil))
 	if err != nil {
 		t.Fatal(err)
 	}

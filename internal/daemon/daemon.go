@@ -21,6 +21,7 @@ import (
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // storeCloseTimeout bounds the database close at the end of a stop, after
@@ -78,7 +79,7 @@ type Daemon struct {
 	simDir    string
 	simTemp   bool
 	net       *sim.Network
-	store     *queue.Store
+	store     queue.Storage
 	gw        *gateway.Gateway
 	http      *httpd.Server
 	notifier  *sdnotify.Notifier
@@ -101,7 +102,7 @@ func (d *Daemon) start() error {
 			return fmt.Errorf("storage directory: %w (set [storage] path to a writable place, or try --simulate N for a demo)", err)
 		}
 	}
-	st, err := queue.Open(d.cfg.Storage.Path, gateway.QueueOptions(d.cfg, d.log))
+	st, err := sqlite.Open(d.cfg.Storage.Path, gateway.QueueOptions(d.cfg, d.log))
 	if err != nil {
 		return fmt.Errorf("open queue: %w", err)
 	}

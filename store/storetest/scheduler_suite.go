@@ -308,3 +308,26 @@ func testPartialResend(t *testing.T, d driver) {
 		t.Fatalf("MarkSent = %+v, %v", m, err)
 	}
 }
+
+// A failed attempt's next attempt falls in the retry policy's window, and
+// jitter spreads it.
+func testRetryBackoff(t *testing.T, d driver) {
+	st, clk := d.testStore(t, queue.Options{Retry: queue.RetryPolicy{MaxAttempts: 10, Backoff: time.Minute, MaxBackoff: time.Hour, Jitter: 0.5}})
+	id := mustEnqueue(t, st, queue.NewMessage{})[0].ID
+	spread := map[time.Duration]bool{}
+	for n := 1; n <= 4; n++ {
+		j := mustClaim(t, st, modemA)
+		m, _ := st.MarkFailed(context.Background(), j.AttemptID, queue.Failure{Err: "busy"})
+		wait := m.NextAttempt.Sub(clk.Now())
+		full := time.Minute << (n - 1)
+		if wait < full/2 || wait > full {
+			t.Fatalf("after failure %d: next attempt in %v, want %v..%v", n, wait, full/2, full)
+		}
+		spread[wait*time.Minute/full] = true
+		clk.Advance(wait)
+	}
+	if len(spread) < 2 {
+		t.Errorf("no jitter: every delay was the same fraction %v", spread)
+	}
+	wantState(t, st, id, smsgw.StateQueued)
+}

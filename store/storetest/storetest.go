@@ -52,6 +52,7 @@ var suite = []struct {
 	{"ClaimRouting", testClaimRouting},
 	{"ClaimRateLimit", testClaimRateLimit},
 	{"PartialResend", testPartialResend},
+	{"RetryBackoff", testRetryBackoff},
 	{"MarkUncertain", testMarkUncertain},
 	{"PartResultValidation", testPartResultValidation},
 	{"ReportMatchingWrapAround", testReportMatchingWrapAround},

@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io/fs"
 	"sort"
+
+	"smsgw/queue"
 )
 
 //go:embed migrations/*.sql
@@ -52,7 +54,7 @@ func migrate(db *sql.DB) error {
 	}
 	if v > len(steps) {
 		return fmt.Errorf("queue: %w: the database is at schema version %d but this smsgw knows only up to %d; "+
-			"run a newer smsgw or restore a backup taken before the upgrade", ErrSchemaTooNew, v, len(steps))
+			"run a newer smsgw or restore a backup taken before the upgrade", queue.ErrSchemaTooNew, v, len(steps))
 	}
 	for ; v < len(steps); v++ {
 		tx, err := db.BeginTx(ctx, nil)

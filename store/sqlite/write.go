@@ -1,9 +1,11 @@
-package queue
+package sqlite
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"smsgw/queue"
 )
 
 // maxBatch bounds how many waiting requests share one transaction, so one
@@ -110,13 +112,13 @@ func (s *Store) prepareNew() {
 // stable storage before write returns (when the store syncs fully).
 func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) error {
 	if s.ctx.Err() != nil {
-		return ErrClosed
+		return queue.ErrClosed
 	}
 	r := &writeReq{fn: fn, durable: durable, done: make(chan error, 1)}
 	select {
 	case s.reqs <- r:
 	case <-s.ctx.Done():
-		return ErrClosed
+		return queue.ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -132,7 +134,7 @@ func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) 
 		case err := <-r.done:
 			return err
 		default:
-			return ErrClosed
+			return queue.ErrClosed
 		}
 	}
 }
@@ -215,13 +217,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 
 func (s *Store) commitBatch(batch []*writeReq, durable bool) (*wtx, []error, error) {
 	ctx := context.Background()
-	want := SyncNormal
+	want := queue.SyncNormal
 	if durable {
 		want = s.opt.Sync
 	}
 	if want != s.curSync {
 		mode := "NORMAL"
-		if want == SyncFull {
+		if want == queue.SyncFull {
 			mode = "FULL"
 		}
 		if _, err := s.wdb.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {

@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"smsgw/queue"
 
 	"smsgw"
 )
@@ -42,7 +44,7 @@ func TestMigrationFromV1(t *testing.T) {
 	}
 	db.Close()
 
-	st, clk := testStoreAt(t, path, Options{JoinText: joinPlain})
+	st, clk := testStoreAt(t, path, queue.Options{JoinText: joinPlain})
 	ctx := context.Background()
 	var v int
 	if err := st.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion() || v < 2 {
@@ -53,15 +55,15 @@ func TestMigrationFromV1(t *testing.T) {
 		t.Errorf("v1 message = %+v", m)
 	}
 	// Recovery ran on the upgraded data.
-	if m := wantState(t, st, 2, smsgw.StateQueued); m.Reason != ReasonRecovered {
+	if m := wantState(t, st, 2, smsgw.StateQueued); m.Reason != queue.ReasonRecovered {
 		t.Errorf("v1 sending message reason = %q", m.Reason)
 	}
 	// The v1 idempotency key still guards its message.
-	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1"}, Text: "x", IdempotencyKey: "k"}); !errors.Is(err, smsgw.ErrIdempotencyMismatch) {
+	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "x", IdempotencyKey: "k"}); !errors.Is(err, smsgw.ErrIdempotencyMismatch) {
 		t.Errorf("v1 key err = %v", err)
 	}
 	// The waiting v1 part joins with a new one.
-	res, err := st.AddInboundPart(ctx, InboundPart{Modem: "m1", Sender: "+4917000000", Ref: 42, Total: 2, Seq: 2, PDU: []byte("2: there")})
+	res, err := st.AddInboundPart(ctx, queue.InboundPart{Modem: "m1", Sender: "+4917000000", Ref: 42, Total: 2, Seq: 2, PDU: []byte("2: there")})
 	if err != nil || res.InboxID == 0 {
 		t.Fatalf("join with v1 part: %+v, %v", res, err)
 	}
@@ -76,7 +78,7 @@ func TestMigrationFromV1(t *testing.T) {
 	j := mustClaim(t, st, modemA)
 	st.MarkSent(ctx, j.AttemptID)
 	ds, _, err := st.NextEvents(ctx, "hook", 10)
-	if err != nil || len(ds) != 1 || ds[0].Type != EventSent {
+	if err != nil || len(ds) != 1 || ds[0].Type != queue.EventSent {
 		t.Errorf("events after upgrade = %+v, %v", ds, err)
 	}
 	_ = clk
@@ -84,15 +86,15 @@ func TestMigrationFromV1(t *testing.T) {
 
 func TestSchemaTooNewRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new.db")
-	st, _ := testStoreAt(t, path, Options{})
+	st, _ := testStoreAt(t, path, queue.Options{})
 	st.Close(context.Background())
 	db, _ := sql.Open("sqlite3", path)
 	if _, err := db.Exec("PRAGMA user_version = 99"); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	_, err := Open(path, Options{Logger: quiet})
-	if !errors.Is(err, ErrSchemaTooNew) || !strings.Contains(err.Error(), "version 99") {
+	_, err := Open(path, queue.Options{Logger: quiet})
+	if !errors.Is(err, queue.ErrSchemaTooNew) || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("Open of a newer database err = %v, want ErrSchemaTooNew naming version 99", err)
 	}
 }

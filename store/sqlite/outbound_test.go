@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"context"
@@ -6,11 +6,13 @@ import (
 	"sync"
 	"testing"
 
+	"smsgw/queue"
+
 	"smsgw"
 )
 
 func TestConcurrentEnqueueGroupCommit(t *testing.T) {
-	st, _ := testStore(t, Options{})
+	st, _ := testStore(t, queue.Options{})
 	ctx := context.Background()
 	const callers, each = 16, 50
 	// The first round waits behind a held committer, so that all 16
@@ -25,7 +27,7 @@ func TestConcurrentEnqueueGroupCommit(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				res, err := st.Enqueue(ctx, NewMessage{To: []string{fmt.Sprintf("+49%03d%04d", c, i)}, Text: "x"})
+				res, err := st.Enqueue(ctx, queue.NewMessage{To: []string{fmt.Sprintf("+49%03d%04d", c, i)}, Text: "x"})
 				if err != nil {
 					t.Error(err)
 					return

@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"context"
@@ -6,23 +6,25 @@ import (
 	"testing"
 	"time"
 
+	"smsgw/queue"
+
 	"smsgw"
 )
 
 func TestPurge(t *testing.T) {
-	st, clk := testStore(t, Options{JoinText: joinPlain})
+	st, clk := testStore(t, queue.Options{JoinText: joinPlain})
 	ctx := context.Background()
-	old := mustEnqueue(t, st, NewMessage{To: []string{"+1", "+2", "+3", "+4"}, IdempotencyKey: "old"})
+	old := mustEnqueue(t, st, queue.NewMessage{To: []string{"+1", "+2", "+3", "+4"}, IdempotencyKey: "old"})
 	st.Cancel(ctx, old[0].ID)
 	j := mustClaim(t, st, modemA)
-	st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1, MR: 1})
+	st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: 1})
 	j2 := mustClaim(t, st, modemA) // stays sending
 	oldIn, _ := st.AddInboundPart(ctx, part(1, 1, "old"))
 	clk.Advance(48 * time.Hour)
 	cut := clk.Now().Add(-time.Hour)
-	fresh := mustEnqueue(t, st, NewMessage{To: []string{"+5"}})[0].ID
+	fresh := mustEnqueue(t, st, queue.NewMessage{To: []string{"+5"}})[0].ID
 	st.Cancel(ctx, fresh)
-	newIn, _ := st.AddInboundPart(ctx, InboundPart{Modem: "m1", Sender: "+9", PDU: []byte("1:new")})
+	newIn, _ := st.AddInboundPart(ctx, queue.InboundPart{Modem: "m1", Sender: "+9", PDU: []byte("1:new")})
 
 	got, err := st.Purge(ctx, cut)
 	if err != nil {

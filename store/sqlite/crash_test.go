@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"smsgw/queue"
 
 	"smsgw"
 )
@@ -115,7 +117,7 @@ func TestCrashChild(t *testing.T) {
 		t.Skip("child of TestCrashRecovery")
 	}
 	round, _ := strconv.Atoi(os.Getenv("SMSGW_QUEUE_CRASH_ROUND"))
-	st, err := Open(path, Options{Logger: quiet, Retry: RetryPolicy{Backoff: time.Millisecond, MaxAttempts: 3},
+	st, err := Open(path, queue.Options{Logger: quiet, Retry: queue.RetryPolicy{Backoff: time.Millisecond, MaxAttempts: 3},
 		JoinText: joinPlain})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
@@ -137,7 +139,7 @@ func TestCrashChild(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; ; i++ {
-				m := NewMessage{To: []string{fmt.Sprintf("+49%d%02d%06d", round, g, i)}, Text: "crash test"}
+				m := queue.NewMessage{To: []string{fmt.Sprintf("+49%d%02d%06d", round, g, i)}, Text: "crash test"}
 				if i%5 == 0 {
 					m.To = append(m.To, m.To[0]+"1", m.To[0]+"2")
 				}
@@ -164,25 +166,25 @@ func TestCrashChild(t *testing.T) {
 			defer wg.Done()
 			modem := fmt.Sprintf("m%d", w)
 			for i := 0; ; i++ {
-				j, err := st.Claim(ctx, ClaimOptions{Modem: modem})
+				j, err := st.Claim(ctx, queue.ClaimOptions{Modem: modem})
 				if err != nil {
 					fmt.Fprintln(os.Stderr, "child claim:", err)
 					os.Exit(3)
 				}
 				switch i % 4 {
 				case 0, 1:
-					st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 2, Ref: i % 256, MR: i % 256})
-					if _, err := st.MarkSent(ctx, j.AttemptID, PartResult{Seq: 2, Total: 2, Ref: i % 256, MR: (i + 1) % 256}); err != nil {
+					st.MarkPartSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 2, Ref: i % 256, MR: i % 256})
+					if _, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 2, Total: 2, Ref: i % 256, MR: (i + 1) % 256}); err != nil {
 						fmt.Fprintln(os.Stderr, "child mark sent:", err)
 						os.Exit(3)
 					}
 					say("S %d", j.ID)
 				case 2:
-					if _, err := st.MarkFailed(ctx, j.AttemptID, Failure{Class: Temporary, Err: "busy"}); err != nil {
+					if _, err := st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.Temporary, Err: "busy"}); err != nil {
 						os.Exit(3)
 					}
 				case 3:
-					st.MarkPartSent(ctx, j.AttemptID, PartResult{Seq: 1, Total: 1, MR: i % 256})
+					st.MarkPartSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: i % 256})
 					if _, err := st.MarkSent(ctx, j.AttemptID); err != nil {
 						os.Exit(3)
 					}
@@ -195,7 +197,7 @@ func TestCrashChild(t *testing.T) {
 	go func() {
 		defer wg.Done()
 		for i := 0; ; i++ {
-			p := InboundPart{Modem: "m0", Sender: fmt.Sprintf("+%d", round), Ref: (i / 2) % 65536, Total: 2, Seq: 1 + i%2,
+			p := queue.InboundPart{Modem: "m0", Sender: fmt.Sprintf("+%d", round), Ref: (i / 2) % 65536, Total: 2, Seq: 1 + i%2,
 				PDU: []byte(fmt.Sprintf("%d:part%d", 1+i%2, i))}
 			if _, err := st.AddInboundPart(ctx, p); err != nil {
 				os.Exit(3)
@@ -300,15 +302,15 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 	}
 
 	// Alternate the recovery policies; either way nothing stays sending.
-	pol := AtLeastOnce
+	pol := queue.AtLeastOnce
 	if round%2 == 1 {
-		pol = AtMostOnce
+		pol = queue.AtMostOnce
 	}
 	var before, uncertainBefore int64
 	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'sending'`).Scan(&before)
 	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'uncertain'`).Scan(&uncertainBefore)
 	db.Close()
-	st, err := Open(path, Options{Logger: quiet, NoHousekeeper: true, Recovery: pol})
+	st, err := Open(path, queue.Options{Logger: quiet, NoHousekeeper: true, Recovery: pol})
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}
@@ -320,7 +322,7 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 	if c[smsgw.StateSending] != 0 {
 		t.Fatalf("round %d: %d messages still sending after recovery", round, c[smsgw.StateSending])
 	}
-	if pol == AtMostOnce {
+	if pol == queue.AtMostOnce {
 		if got := c[smsgw.StateUncertain] - uncertainBefore; got != before {
 			t.Fatalf("round %d: %d were sending, %d became uncertain", round, before, got)
 		}

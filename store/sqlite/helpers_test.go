@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"smsgw/queue"
 
 	"smsgw"
 )
@@ -39,12 +41,12 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // testStore opens a store in a temp dir with a fake clock and no
 // housekeeping goroutine (tests call Sweep themselves).
-func testStore(t testing.TB, opt Options) (*Store, *fakeClock) {
+func testStore(t testing.TB, opt queue.Options) (*Store, *fakeClock) {
 	t.Helper()
 	return testStoreAt(t, filepath.Join(t.TempDir(), "q.db"), opt)
 }
 
-func testStoreAt(t testing.TB, path string, opt Options) (*Store, *fakeClock) {
+func testStoreAt(t testing.TB, path string, opt queue.Options) (*Store, *fakeClock) {
 	t.Helper()
 	clk := newClock()
 	if opt.Now == nil {
@@ -54,7 +56,7 @@ func testStoreAt(t testing.TB, path string, opt Options) (*Store, *fakeClock) {
 	if opt.Sync == "" {
 		// Power-cut durability is not what these tests are about, and an
 		// fsync per commit makes them slow on a busy machine.
-		opt.Sync = SyncNormal
+		opt.Sync = queue.SyncNormal
 	}
 	if opt.Logger == nil {
 		opt.Logger = quiet
@@ -63,7 +65,7 @@ func testStoreAt(t testing.TB, path string, opt Options) (*Store, *fakeClock) {
 	return st, clk
 }
 
-func mustOpen(t testing.TB, path string, opt Options) *Store {
+func mustOpen(t testing.TB, path string, opt queue.Options) *Store {
 	t.Helper()
 	st, err := Open(path, opt)
 	if err != nil {
@@ -77,7 +79,7 @@ func mustOpen(t testing.TB, path string, opt Options) *Store {
 	return st
 }
 
-func mustEnqueue(t testing.TB, st *Store, m NewMessage) []Message {
+func mustEnqueue(t testing.TB, st *Store, m queue.NewMessage) []queue.Message {
 	t.Helper()
 	if m.Text == "" {
 		m.Text = "hello"
@@ -92,7 +94,7 @@ func mustEnqueue(t testing.TB, st *Store, m NewMessage) []Message {
 	return res.Messages
 }
 
-func mustClaim(t testing.TB, st *Store, co ClaimOptions) *Job {
+func mustClaim(t testing.TB, st *Store, co queue.ClaimOptions) *queue.Job {
 	t.Helper()
 	j, err := st.TryClaim(context.Background(), co)
 	if err != nil {
@@ -101,15 +103,15 @@ func mustClaim(t testing.TB, st *Store, co ClaimOptions) *Job {
 	return j
 }
 
-func noClaim(t testing.TB, st *Store, co ClaimOptions) {
+func noClaim(t testing.TB, st *Store, co queue.ClaimOptions) {
 	t.Helper()
 	j, err := st.TryClaim(context.Background(), co)
-	if !errors.Is(err, ErrNoMessage) {
+	if !errors.Is(err, queue.ErrNoMessage) {
 		t.Fatalf("TryClaim(%+v) = %+v, %v; want ErrNoMessage", co, j, err)
 	}
 }
 
-func mustGet(t testing.TB, st *Store, id int64) Message {
+func mustGet(t testing.TB, st *Store, id int64) queue.Message {
 	t.Helper()
 	m, err := st.Get(context.Background(), id)
 	if err != nil {
@@ -118,7 +120,7 @@ func mustGet(t testing.TB, st *Store, id int64) Message {
 	return m
 }
 
-func wantState(t testing.TB, st *Store, id int64, want smsgw.State) Message {
+func wantState(t testing.TB, st *Store, id int64, want smsgw.State) queue.Message {
 	t.Helper()
 	m := mustGet(t, st, id)
 	if m.State != want {
@@ -128,13 +130,13 @@ func wantState(t testing.TB, st *Store, id int64, want smsgw.State) Message {
 }
 
 // eventTypes lists the outbox event types for one subject, in order.
-func eventTypes(t testing.TB, st *Store, subject int64) []EventType {
+func eventTypes(t testing.TB, st *Store, subject int64) []queue.EventType {
 	t.Helper()
 	evs, err := st.Events(context.Background(), 0, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []EventType
+	var out []queue.EventType
 	for _, e := range evs {
 		if e.SubjectID == subject {
 			out = append(out, e.Type)
@@ -143,8 +145,8 @@ func eventTypes(t testing.TB, st *Store, subject int64) []EventType {
 	return out
 }
 
-var modemA = ClaimOptions{Modem: "a"}
-var modemB = ClaimOptions{Modem: "b"}
+var modemA = queue.ClaimOptions{Modem: "a"}
+var modemB = queue.ClaimOptions{Modem: "b"}
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
@@ -161,7 +163,7 @@ func joinPlain(parts [][]byte) (string, string, error) {
 	return b.String(), "gsm7", nil
 }
 
-func part(seq, total int, text string) InboundPart {
-	return InboundPart{Modem: "m1", Sender: "+4917000000", Ref: 42, Total: total, Seq: seq,
+func part(seq, total int, text string) queue.InboundPart {
+	return queue.InboundPart{Modem: "m1", Sender: "+4917000000", Ref: 42, Total: total, Seq: seq,
 		SCTS: time.Date(2026, 3, 1, 11, 59, 0, 0, time.UTC), PDU: []byte(fmt.Sprintf("%d:%s", seq, text))}
 }

@@ -1,18 +1,20 @@
-package queue
+package sqlite
 
 import (
 	"context"
 	"errors"
 	"testing"
 
+	"smsgw/queue"
+
 	"smsgw"
 )
 
 func TestDropEvent(t *testing.T) {
-	st, _ := testStore(t, Options{})
+	st, _ := testStore(t, queue.Options{})
 	ctx := context.Background()
 	st.AddConsumer(ctx, "hook")
-	id := mustEnqueue(t, st, NewMessage{})[0].ID
+	id := mustEnqueue(t, st, queue.NewMessage{})[0].ID
 	st.Cancel(ctx, id)
 	ds, _, _ := st.NextEvents(ctx, "hook", 10)
 	if len(ds) != 1 {
@@ -36,9 +38,9 @@ func TestDropEvent(t *testing.T) {
 // (conflicting idempotency keys) change nothing, and the others in the same
 // transaction are still committed.
 func TestBatchWithFailingRequest(t *testing.T) {
-	st, _ := testStore(t, Options{})
+	st, _ := testStore(t, queue.Options{})
 	ctx := context.Background()
-	if _, err := st.Enqueue(ctx, NewMessage{To: []string{"+1"}, Text: "a", IdempotencyKey: "k"}); err != nil {
+	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "a", IdempotencyKey: "k"}); err != nil {
 		t.Fatal(err)
 	}
 	// Hold the committer in a request of its own until all n requests are
@@ -51,7 +53,7 @@ func TestBatchWithFailingRequest(t *testing.T) {
 	ids := make(chan int64, n)
 	for i := 0; i < n; i++ {
 		go func() {
-			m := NewMessage{To: []string{"+2"}, Text: "b"}
+			m := queue.NewMessage{To: []string{"+2"}, Text: "b"}
 			if i%2 == 0 {
 				m.IdempotencyKey, m.Text = "k", "conflicting"
 			}

@@ -1,10 +1,12 @@
-package queue
+package sqlite
 
 import (
 	"context"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"smsgw/queue"
 
 	"smsgw"
 )
@@ -14,15 +16,15 @@ import (
 // driven by timers armed from the data (no polling, no Sweep call).
 func TestHousekeeperDeadlines(t *testing.T) {
 	st := mustOpen(t, filepath.Join(t.TempDir(), "q.db"),
-		Options{Logger: quiet, Sync: SyncNormal, JoinTimeout: 200 * time.Millisecond, JoinText: joinPlain})
+		queue.Options{Logger: quiet, Sync: queue.SyncNormal, JoinTimeout: 200 * time.Millisecond, JoinText: joinPlain})
 	ctx := context.Background()
-	id := mustEnqueue(t, st, NewMessage{ExpiresAt: time.Now().Add(150 * time.Millisecond)})[0].ID
+	id := mustEnqueue(t, st, queue.NewMessage{ExpiresAt: time.Now().Add(150 * time.Millisecond)})[0].ID
 	st.AddInboundPart(ctx, part(1, 2, "half"))
 	deadline := time.After(10 * time.Second)
 	for {
 		changed := st.Changed()
 		m := mustGet(t, st, id)
-		pg, _ := st.Inbox(ctx, InboxFilter{})
+		pg, _ := st.Inbox(ctx, queue.InboxFilter{})
 		if m.State == smsgw.StateExpired && len(pg.Messages) == 1 {
 			if pg.Messages[0].Complete || pg.Messages[0].Text != "half" {
 				t.Errorf("timed-out join = %+v", pg.Messages[0])

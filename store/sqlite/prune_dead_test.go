@@ -1,16 +1,18 @@
-package queue
+package sqlite
 
 import (
 	"context"
 	"testing"
 	"time"
+
+	"smsgw/queue"
 )
 
 // TestPruneDeadDeliveries: a receiver that refuses or fails every event
 // leaves dead deliveries behind; past the retention they go, and so do
 // their events, while a delivery still being retried keeps its event.
 func TestPruneDeadDeliveries(t *testing.T) {
-	st, clk := testStore(t, Options{EventRetry: RetryPolicy{MaxAttempts: 2, Backoff: time.Second, MaxBackoff: time.Second}})
+	st, clk := testStore(t, queue.Options{EventRetry: queue.RetryPolicy{MaxAttempts: 2, Backoff: time.Second, MaxBackoff: time.Second}})
 	ctx := context.Background()
 	for _, c := range []string{"broken", "slow"} {
 		if err := st.AddConsumer(ctx, c); err != nil {
@@ -18,7 +20,7 @@ func TestPruneDeadDeliveries(t *testing.T) {
 		}
 	}
 	for range 5 {
-		id := mustEnqueue(t, st, NewMessage{})[0].ID
+		id := mustEnqueue(t, st, queue.NewMessage{})[0].ID
 		if _, err := st.Cancel(ctx, id); err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package queue
+package sqlite
 
 import (
 	"context"
@@ -10,14 +10,16 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"smsgw/queue"
 )
 
 // benchText is a typical alert: one GSM 7-bit part.
 const benchText = "ALERT disk /var 91% full on host pi-gateway-03 at 12:04 UTC"
 
-func benchStore(b *testing.B, sync Sync, rec Recovery) *Store {
+func benchStore(b *testing.B, sync queue.Sync, rec queue.Recovery) *Store {
 	b.Helper()
-	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), Options{Sync: sync, Recovery: rec, Logger: quiet, NoHousekeeper: true})
+	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), queue.Options{Sync: sync, Recovery: rec, Logger: quiet, NoHousekeeper: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -29,9 +31,9 @@ func benchStore(b *testing.B, sync Sync, rec Recovery) *Store {
 // concurrent callers (2 cores x parallelism 8), each returning only once
 // its commit is done (group commit).
 func BenchmarkEnqueueConcurrent(b *testing.B) {
-	for _, sync := range []Sync{SyncFull, SyncNormal} {
+	for _, sync := range []queue.Sync{queue.SyncFull, queue.SyncNormal} {
 		b.Run("sync="+string(sync), func(b *testing.B) {
-			st := benchStore(b, sync, AtLeastOnce)
+			st := benchStore(b, sync, queue.AtLeastOnce)
 			ctx := context.Background()
 			var n atomic.Int64
 			b.ReportAllocs()
@@ -41,7 +43,7 @@ func BenchmarkEnqueueConcurrent(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					i := n.Add(1)
-					if _, err := st.Enqueue(ctx, NewMessage{To: []string{fmt.Sprintf("+4915%09d", i)}, Text: benchText}); err != nil {
+					if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{fmt.Sprintf("+4915%09d", i)}, Text: benchText}); err != nil {
 						b.Error(err)
 						return
 					}
@@ -62,7 +64,7 @@ func BenchmarkEnqueueConcurrent(b *testing.B) {
 func BenchmarkEnqueueBatch(b *testing.B) {
 	for _, per := range []int{500, 1000} {
 		b.Run(fmt.Sprintf("per=%d", per), func(b *testing.B) {
-			st := benchStore(b, SyncFull, AtLeastOnce)
+			st := benchStore(b, queue.SyncFull, queue.AtLeastOnce)
 			ctx := context.Background()
 			to := make([]string, per)
 			b.ReportAllocs()
@@ -72,7 +74,7 @@ func BenchmarkEnqueueBatch(b *testing.B) {
 				for k := range to {
 					to[k] = fmt.Sprintf("+4915%05d%04d", i%100000, k)
 				}
-				if _, err := st.Enqueue(ctx, NewMessage{To: to, Text: benchText}); err != nil {
+				if _, err := st.Enqueue(ctx, queue.NewMessage{To: to, Text: benchText}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -93,7 +95,7 @@ func fill(b *testing.B, st *Store, n int) {
 		for i := 0; i < k; i++ {
 			to[i] = fmt.Sprintf("+4915%09d", done+i)
 		}
-		if _, err := st.Enqueue(ctx, NewMessage{To: to[:k], Text: benchText, Priority: (done / per) % 3}); err != nil {
+		if _, err := st.Enqueue(ctx, queue.NewMessage{To: to[:k], Text: benchText, Priority: (done / per) % 3}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -108,13 +110,13 @@ func BenchmarkClaim(b *testing.B) {
 	if os.Getenv("SMSGW_BIG") == "1" {
 		n = 1000000
 	}
-	for _, rec := range []Recovery{AtLeastOnce, AtMostOnce} {
+	for _, rec := range []queue.Recovery{queue.AtLeastOnce, queue.AtMostOnce} {
 		b.Run(fmt.Sprintf("queued=%d/%s", n, rec), func(b *testing.B) {
-			st := benchStore(b, SyncFull, rec)
+			st := benchStore(b, queue.SyncFull, rec)
 			fill(b, st, n+b.N)
 			ctx := context.Background()
 			lat := make([]time.Duration, 0, b.N)
-			co := ClaimOptions{Modem: "a", Tags: []string{"x"}}
+			co := queue.ClaimOptions{Modem: "a", Tags: []string{"x"}}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
@@ -137,7 +139,7 @@ func BenchmarkClaim(b *testing.B) {
 // database is built once, whatever b.N is.
 func BenchmarkDiskPerMessage(b *testing.B) {
 	const n = 100000
-	st := benchStore(b, SyncNormal, AtLeastOnce)
+	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
 	fill(b, st, n)
 	if _, err := st.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		b.Fatal(err)
@@ -163,7 +165,7 @@ func BenchmarkCounts(b *testing.B) {
 	if os.Getenv("SMSGW_BIG") == "1" {
 		n = 1000000
 	}
-	st := benchStore(b, SyncNormal, AtLeastOnce)
+	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
 	fill(b, st, n)
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -1,0 +1,368 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"smsgw/queue"
+
+	"smsgw"
+)
+
+// AddInboundPart stores a received part durably (delete it from the SIM
+// only after this returns nil, then call SlotDeleted) and joins the
+// message when all its parts are in. A part read again from a slot that
+// was committed with the same bytes and whose delete is not confirmed yet
+// (a crash between commit and AT+CMGD, a sweep re-reading it) is reported
+// as Duplicate and changes nothing. Nothing else is ever a duplicate:
+// identical messages from one sender in one second are each stored.
+func (s *Store) AddInboundPart(ctx context.Context, p queue.InboundPart) (queue.InboundResult, error) {
+	if p.Total <= 1 {
+		if p.Seq > 1 {
+			return queue.InboundResult{}, invalid("seq", "part %d of a single SMS", p.Seq)
+		}
+		p.Total, p.Seq = 1, 1
+		if p.Ref < 0 {
+			p.Ref = 0
+		}
+	}
+	switch {
+	case p.Total > 255:
+		return queue.InboundResult{}, invalid("total", "%d parts, at most 255", p.Total)
+	case p.Seq < 1 || p.Seq > p.Total:
+		return queue.InboundResult{}, invalid("seq", "part %d of %d", p.Seq, p.Total)
+	case p.Ref < 0 || p.Ref > 0xFFFF:
+		return queue.InboundResult{}, invalid("ref", "%d is outside 0..65535", p.Ref)
+	case len(p.PDU) == 0 || len(p.PDU) > queue.MaxPDUBytes:
+		return queue.InboundResult{}, invalid("pdu", "%d bytes, want 1..%d", len(p.PDU), queue.MaxPDUBytes)
+	case p.Modem == "" || len(p.Modem) > 64:
+		return queue.InboundResult{}, invalid("modem", "an id has 1 to 64 bytes")
+	case len(p.Sender) > 64:
+		return queue.InboundResult{}, invalid("sender", "longer than 64 bytes")
+	}
+	if err := p.Slot.Validate(); err != nil {
+		return queue.InboundResult{}, err
+	}
+	digest := digestOf(p.PDU)
+	defects := joinDefects(p.Defects)
+	var scts int64
+	if !p.SCTS.IsZero() {
+		scts = p.SCTS.UnixMilli()
+	}
+	var out queue.InboundResult
+	err := s.write(ctx, true, func(w *wtx) error {
+		out = queue.InboundResult{}
+		dup, err := w.claimSlot(p.Modem, p.Slot, digest)
+		if err != nil || dup {
+			out.Duplicate = dup
+			return err
+		}
+		if _, err := w.exec(`INSERT INTO inbound_parts (modem, sender, ref, total, seq, scts, digest, received_at, pdu, defects)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.Modem, p.Sender, p.Ref, p.Total, p.Seq, scts, digest, w.now, p.PDU, defects); err != nil {
+			return fmt.Errorf("store part: %w", err)
+		}
+		g := group{p.Modem, p.Sender, p.Ref, p.Total}
+		var have int
+		if err := w.queryRow(`SELECT count(DISTINCT seq) FROM inbound_parts
+			WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ?`,
+			g.modem, g.sender, g.ref, g.total).Scan(&have); err != nil {
+			return err
+		}
+		if have < g.total {
+			w.s.hint(w.now + s.opt.JoinTimeout.Milliseconds())
+			return nil
+		}
+		out.InboxID, err = w.join(g, false)
+		return err
+	})
+	if err != nil {
+		return queue.InboundResult{}, fmt.Errorf("queue: add inbound part: %w", err)
+	}
+	return out, nil
+}
+
+type group struct {
+	modem, sender string
+	ref, total    int
+}
+
+// join turns the waiting parts of a group into an inbox message.
+func (w *wtx) join(g group, incomplete bool) (int64, error) {
+	rows, err := w.query(`SELECT seq, pdu, scts, received_at, defects FROM inbound_parts
+		WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ? ORDER BY seq, id`,
+		g.modem, g.sender, g.ref, g.total)
+	if err != nil {
+		return 0, err
+	}
+	var pdus [][]byte
+	var defects []string
+	var scts, received int64
+	last := 0
+	for rows.Next() {
+		var seq int
+		var pdu []byte
+		var ts, rcv int64
+		var def string
+		if err := rows.Scan(&seq, &pdu, &ts, &rcv, &def); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		received = max(received, rcv)
+		if seq == last {
+			continue // a second copy of a part (other time stamp or bytes)
+		}
+		if len(pdus) == 0 || (ts != 0 && ts < scts) {
+			scts = ts
+		}
+		last = seq
+		pdus = append(pdus, pdu)
+		for _, d := range splitDefects(def) {
+			if g.total > 1 {
+				d = fmt.Sprintf("part %d: %s", seq, d)
+			}
+			defects = append(defects, d)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(pdus) == 0 {
+		return 0, nil
+	}
+	text, coding, jerr := w.s.joinText(pdus)
+	errText := ""
+	if jerr != nil {
+		errText = jerr.Error()
+	}
+	res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at, defects)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, joinDefects(defects))
+	if err != nil {
+		return 0, fmt.Errorf("insert inbox message: %w", err)
+	}
+	id, _ := res.LastInsertId()
+	if _, err := w.exec(`UPDATE inbound_parts SET inbox_id = ?
+		WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ?`,
+		id, g.modem, g.sender, g.ref, g.total); err != nil {
+		return 0, err
+	}
+	return id, w.appendEvent(queue.EventReceived, id, queue.InboxEvent{
+		ID: id, From: g.sender, Modem: g.modem, Text: text, Coding: coding, Complete: !incomplete,
+		PartsTotal: g.total, PartsReceived: len(pdus), Error: errText, SentAt: msTime(scts), ReceivedAt: msTime(received),
+		Defects: defects,
+	})
+}
+
+// joinText calls Options.JoinText, turning a panic into an error: a codec
+// bug must not take the committer (and every caller) down.
+func (s *Store) joinText(pdus [][]byte) (text, coding string, err error) {
+	if s.opt.JoinText == nil {
+		return "", "", errors.New("no decoder configured; raw PDUs kept")
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			text, coding, err = "", "", fmt.Errorf("decoder panic: %v", r)
+		}
+	}()
+	return s.opt.JoinText(pdus)
+}
+
+// Sweep does the time-driven work that is due: it expires queued messages
+// past their expiry and joins inbound parts that waited JoinTimeout for
+// their siblings (as incomplete messages). It returns when the next such
+// deadline falls (zero if none). The store runs it by itself; it is
+// exported for tests with an injected clock and for an explicit nudge.
+func (s *Store) Sweep(ctx context.Context) (time.Time, error) {
+	timeout := s.opt.JoinTimeout.Milliseconds()
+	next, due, err := s.deadlines(ctx, timeout)
+	if err != nil || !due {
+		return next, err
+	}
+	err = s.write(ctx, false, func(w *wtx) error {
+		if err := w.expireDue(); err != nil {
+			return err
+		}
+		rows, err := w.query(`SELECT DISTINCT modem, sender, ref, total FROM inbound_parts INDEXED BY inbound_parts_age
+			WHERE inbox_id IS NULL AND received_at <= ?`, w.now-timeout)
+		if err != nil {
+			return err
+		}
+		var gs []group
+		for rows.Next() {
+			var g group
+			if err := rows.Scan(&g.modem, &g.sender, &g.ref, &g.total); err != nil {
+				rows.Close()
+				return err
+			}
+			gs = append(gs, g)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if _, err := w.join(g, true); err != nil {
+				return fmt.Errorf("join timed-out parts: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("queue: sweep: %w", err)
+	}
+	next, _, err = s.deadlines(ctx, timeout)
+	return next, err
+}
+
+// deadlines reads (without taking the writer) the next expiry and join
+// deadline, and whether one has passed.
+func (s *Store) deadlines(ctx context.Context, timeout int64) (next time.Time, due bool, err error) {
+	var exp, oldest sql.NullInt64
+	err = s.rdb.QueryRowContext(ctx, `SELECT
+		(SELECT min(expires_at) FROM messages WHERE state = 'queued' AND expires_at > 0),
+		(SELECT min(received_at) FROM inbound_parts WHERE inbox_id IS NULL)`).Scan(&exp, &oldest)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("queue: read deadlines: %w", err)
+	}
+	var n int64
+	if exp.Valid {
+		n = exp.Int64
+	}
+	if oldest.Valid && (n == 0 || oldest.Int64+timeout < n) {
+		n = oldest.Int64 + timeout
+	}
+	if n == 0 {
+		return time.Time{}, false, nil
+	}
+	return msTime(n), n <= s.nowMs(), nil
+}
+
+const inboxCols = `id, modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at,
+	defects, undecodable, pdu, storage, slot`
+
+func scanInbox(sc scanner) (queue.InboxMessage, error) {
+	var m queue.InboxMessage
+	var incomplete bool
+	var scts, rcv int64
+	var defects string
+	err := sc.Scan(&m.ID, &m.Modem, &m.From, &m.Text, &m.Coding, &m.Ref, &m.PartsTotal, &m.PartsReceived,
+		&incomplete, &m.Error, &scts, &rcv, &defects, &m.Undecodable, &m.PDU, &m.Storage, &m.Slot)
+	m.Complete, m.SentAt, m.ReceivedAt = !incomplete, msTime(scts), msTime(rcv)
+	m.Defects = splitDefects(defects)
+	return m, err
+}
+
+// Inbox lists received messages newest first.
+func (s *Store) Inbox(ctx context.Context, f queue.InboxFilter) (queue.InboxPage, error) {
+	var where []string
+	var args []any
+	if !f.Since.IsZero() {
+		where = append(where, "received_at >= ?")
+		args = append(args, f.Since.UnixMilli())
+	}
+	if f.From != "" {
+		where = append(where, "sender = ?")
+		args = append(args, f.From)
+	}
+	if f.Modem != "" {
+		where = append(where, "modem = ?")
+		args = append(args, f.Modem)
+	}
+	if f.Cursor < 0 {
+		return queue.InboxPage{}, invalid("cursor", "must not be negative")
+	}
+	if f.Cursor > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Cursor)
+	}
+	limit := clampLimit(f.Limit)
+	q := `SELECT ` + inboxCols + ` FROM inbox`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit+1)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return queue.InboxPage{}, fmt.Errorf("queue: inbox: %w", err)
+	}
+	defer rows.Close()
+	var pg queue.InboxPage
+	for rows.Next() {
+		m, err := scanInbox(rows)
+		if err != nil {
+			return queue.InboxPage{}, fmt.Errorf("queue: inbox: %w", err)
+		}
+		pg.Messages = append(pg.Messages, m)
+	}
+	if err := rows.Err(); err != nil {
+		return queue.InboxPage{}, fmt.Errorf("queue: inbox: %w", err)
+	}
+	if len(pg.Messages) > limit {
+		pg.Messages = pg.Messages[:limit]
+		pg.Next = pg.Messages[limit-1].ID
+	}
+	return pg, nil
+}
+
+// GetInbox returns one received message with its raw parts.
+func (s *Store) GetInbox(ctx context.Context, id int64) (queue.InboxMessage, error) {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return queue.InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	m, err := scanInbox(tx.QueryRowContext(ctx, `SELECT `+inboxCols+` FROM inbox WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return queue.InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, smsgw.ErrNotFound)
+	}
+	if err != nil {
+		return queue.InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, pdu, scts, received_at FROM inbound_parts
+		WHERE inbox_id = ? ORDER BY seq, id`, id)
+	if err != nil {
+		return queue.InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p queue.ReceivedPart
+		var ts, rcv int64
+		if err := rows.Scan(&p.Seq, &p.PDU, &ts, &rcv); err != nil {
+			return queue.InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, err)
+		}
+		p.SentAt, p.ReceivedAt = msTime(ts), msTime(rcv)
+		m.Parts = append(m.Parts, p)
+	}
+	if err := rows.Err(); err != nil {
+		return queue.InboxMessage{}, fmt.Errorf("queue: get inbox %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// DeleteInbox deletes a received message and its raw parts. The slot rows
+// of parts whose delete from the modem is still pending stay (see
+// SlotDeleted), so a later sweep cannot store the message again.
+func (s *Store) DeleteInbox(ctx context.Context, id int64) error {
+	err := s.write(ctx, true, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM inbox WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return smsgw.ErrNotFound
+		}
+		_, err = w.exec(`DELETE FROM inbound_parts WHERE inbox_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("queue: delete inbox %d: %w", id, err)
+	}
+	return nil
+}

@@ -1,0 +1,586 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"smsgw/queue"
+
+	"smsgw"
+)
+
+// Enqueue validates the request and commits one message per recipient. It
+// returns only after the commit is on disk (see Options.Sync). Concurrent
+// calls are committed together, which is what makes many small enqueues
+// fast.
+func (s *Store) Enqueue(ctx context.Context, m queue.NewMessage) (queue.Enqueued, error) {
+	p, err := s.prepare(m)
+	if err != nil {
+		return queue.Enqueued{}, err
+	}
+	var out queue.Enqueued
+	err = s.write(ctx, true, func(w *wtx) error {
+		out = queue.Enqueued{}
+		return w.enqueue(p, &out)
+	})
+	if err != nil {
+		return queue.Enqueued{}, fmt.Errorf("queue: enqueue: %w", err)
+	}
+	return out, nil
+}
+
+// prepared is a validated request, ready for insertion.
+type prepared struct {
+	m         queue.NewMessage
+	to        []string
+	toJSON    string
+	tags      string
+	meta      string
+	sendAfter int64
+	expiresAt int64
+	hash      []byte
+}
+
+var codings = map[string]bool{"": true, "auto": true, "gsm7": true, "ucs2": true}
+
+func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
+	p := &prepared{m: m}
+	if len(m.To) == 0 {
+		return nil, invalid("to", "at least one recipient is required")
+	}
+	if len(m.To) > queue.MaxRecipients {
+		return nil, invalid("to", "%d recipients, at most %d per request", len(m.To), queue.MaxRecipients)
+	}
+	p.to = make([]string, len(m.To))
+	for i, r := range m.To {
+		n, err := smsgw.NormalizeDigits(r)
+		if err != nil {
+			return nil, invalid("to", "%q: %v", r, err)
+		}
+		p.to[i] = n
+	}
+	if m.Text == "" {
+		return nil, invalid("text", "must not be empty")
+	}
+	if len(m.Text) > queue.MaxTextBytes {
+		return nil, invalid("text", "%d bytes, at most %d", len(m.Text), queue.MaxTextBytes)
+	}
+	if !utf8.ValidString(m.Text) {
+		return nil, invalid("text", "not valid UTF-8")
+	}
+	if !codings[m.Coding] {
+		return nil, invalid("coding", "%q is not one of auto, gsm7, ucs2", m.Coding)
+	}
+	if m.Priority < -queue.MaxPriority || m.Priority > queue.MaxPriority {
+		return nil, invalid("priority", "%d is outside -%d..%d", m.Priority, queue.MaxPriority, queue.MaxPriority)
+	}
+	now := s.opt.Now()
+	if !m.SendAfter.IsZero() {
+		p.sendAfter = m.SendAfter.UnixMilli()
+	}
+	if !m.ExpiresAt.IsZero() {
+		if !m.ExpiresAt.After(now) {
+			return nil, invalid("expires_at", "%s is in the past", m.ExpiresAt.UTC().Format(time.RFC3339))
+		}
+		if !m.SendAfter.IsZero() && !m.ExpiresAt.After(m.SendAfter) {
+			return nil, invalid("expires_at", "must be after send_after")
+		}
+		p.expiresAt = m.ExpiresAt.UnixMilli()
+	}
+	if len(m.Modem) > 64 {
+		return nil, invalid("modem", "longer than 64 bytes")
+	}
+	tags, err := normalizeTags(m.Tags)
+	if err != nil {
+		return nil, err
+	}
+	p.tags = encodeTags(tags)
+	if len(m.Metadata) > 0 {
+		b, err := json.Marshal(m.Metadata)
+		if err != nil {
+			return nil, invalid("metadata", "%v", err)
+		}
+		if len(b) > queue.MaxMetadataSize {
+			return nil, invalid("metadata", "%d bytes encoded, at most %d", len(b), queue.MaxMetadataSize)
+		}
+		p.meta = string(b)
+	}
+	if len(m.IdempotencyKey) > 255 {
+		return nil, invalid("idempotency_key", "longer than 255 bytes")
+	}
+	b, _ := json.Marshal(p.to)
+	p.toJSON = string(b)
+	if m.IdempotencyKey != "" {
+		p.hash = storedHash(p, tags)
+	}
+	return p, nil
+}
+
+// storedHash is what the requests table keeps for an idempotency key: the
+// caller's Fingerprint when it gave one, else the fingerprint of
+// everything in the request except its key, so a retry can be told from a
+// different request under the same key.
+func storedHash(p *prepared, tags []string) []byte {
+	if !p.m.Fingerprint.IsZero() {
+		// Hashed in its hex form, as earlier versions stored it, so a key
+		// used before an upgrade still matches its retry after it.
+		h := sha256.Sum256([]byte(p.m.Fingerprint.String()))
+		return h[:]
+	}
+	canon := struct {
+		To        []string          `json:"to"`
+		Text      string            `json:"text"`
+		Coding    string            `json:"coding"`
+		Priority  int               `json:"priority"`
+		SendAfter int64             `json:"send_after"`
+		ExpiresAt int64             `json:"expires_at"`
+		Modem     string            `json:"modem"`
+		Tags      []string          `json:"tags"`
+		Report    bool              `json:"report"`
+		Metadata  map[string]string `json:"metadata"`
+		// omitempty keeps the fingerprints of earlier requests valid.
+		Flash bool `json:"flash,omitempty"`
+	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash}
+	f := smsgw.FingerprintOf(canon)
+	return f[:]
+}
+
+func normalizeTags(tags []string) ([]string, error) {
+	if len(tags) == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t == "" || len(t) > 64 {
+			return nil, invalid("tags", "%q: a tag has 1 to 64 characters", t)
+		}
+		for _, r := range t {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+				return nil, invalid("tags", "%q: letters, digits, '-', '_' and '.' only", t)
+			}
+		}
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// encodeTags stores tags as ",a,b," so that one instr() finds a whole tag.
+func encodeTags(tags []string) string {
+	if len(tags) == 0 {
+		return ""
+	}
+	return "," + strings.Join(tags, ",") + ","
+}
+
+func decodeTags(s string) []string {
+	s = strings.Trim(s, ",")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
+	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at, flash)
+SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11, ?13 FROM json_each(?12)`
+
+func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
+	if p.m.IdempotencyKey != "" {
+		var hash []byte
+		var first, count int64
+		err := w.queryRow(`SELECT hash, first_id, count FROM requests WHERE key = ?`, p.m.IdempotencyKey).Scan(&hash, &first, &count)
+		switch {
+		case err == nil:
+			if !bytes.Equal(hash, p.hash) {
+				return fmt.Errorf("%w (key %q)", smsgw.ErrIdempotencyMismatch, p.m.IdempotencyKey)
+			}
+			msgs, err := w.s.scanMessages(w.ctx, w.tx, `SELECT `+msgCols+` FROM messages WHERE id BETWEEN ? AND ? ORDER BY id`, first, first+count-1)
+			if err != nil {
+				return err
+			}
+			out.Messages, out.Replayed = msgs, true
+			return nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("idempotency lookup: %w", err)
+		}
+	}
+	nextAt := max(p.sendAfter, w.now)
+	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
+		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON, p.m.Flash)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	last, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	n := int64(len(p.to))
+	first := last - n + 1
+	if p.m.IdempotencyKey != "" {
+		if _, err := w.exec(`INSERT INTO requests (key, hash, first_id, count, created_at) VALUES (?, ?, ?, ?, ?)`,
+			p.m.IdempotencyKey, p.hash, first, n, w.now); err != nil {
+			return fmt.Errorf("record idempotency key: %w", err)
+		}
+	}
+	tags := decodeTags(p.tags)
+	out.Messages = make([]queue.Message, len(p.to))
+	for i, to := range p.to {
+		out.Messages[i] = queue.Message{
+			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
+			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
+			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
+			State: smsgw.StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
+			ConcatRef: -1,
+		}
+	}
+	// Claimers also wake for a message due later, to arm their timers.
+	w.wakeReady = true
+	if p.expiresAt > 0 {
+		w.s.hint(p.expiresAt)
+	}
+	return nil
+}
+
+// msTime converts stored milliseconds; 0 is the zero time.
+func msTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
+	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
+	modem, concat_ref, parts_total, error, error_class, error_code, flash`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanMessage(sc scanner) (queue.Message, error) {
+	var m queue.Message
+	var sendAfter, expires, next, created, updated int64
+	var tags, meta, state, class string
+	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
+		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
+		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash)
+	if err != nil {
+		return m, err
+	}
+	m.SendAfter, m.ExpiresAt = msTime(sendAfter), msTime(expires)
+	m.RouteTags = decodeTags(tags)
+	if meta != "" {
+		if err := json.Unmarshal([]byte(meta), &m.Metadata); err != nil {
+			return m, fmt.Errorf("message %d: metadata: %w", m.ID, err)
+		}
+	}
+	m.State, m.ErrorClass = smsgw.State(state), queue.ErrorClass(class)
+	if m.State == smsgw.StateQueued {
+		m.NextAttempt = msTime(next)
+	}
+	m.CreatedAt, m.UpdatedAt = msTime(created), msTime(updated)
+	return m, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+}
+
+func (s *Store) scanMessages(ctx context.Context, q querier, query string, args ...any) ([]queue.Message, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []queue.Message
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Get returns a message with its parts and attempts.
+func (s *Store) Get(ctx context.Context, id int64) (queue.Message, error) {
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return queue.Message{}, fmt.Errorf("queue: get %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	m, err := getMessage(ctx, tx, id)
+	if err != nil {
+		return queue.Message{}, fmt.Errorf("queue: get %d: %w", id, err)
+	}
+	return m, nil
+}
+
+func getMessage(ctx context.Context, q querier, id int64) (queue.Message, error) {
+	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, smsgw.ErrNotFound
+	}
+	if err != nil {
+		return m, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT seq, modem, mr, sent_at, status, status_code, status_at
+		FROM parts WHERE message_id = ? ORDER BY seq`, id)
+	if err != nil {
+		return m, err
+	}
+	for rows.Next() {
+		var p queue.Part
+		var sent, at int64
+		var st string
+		if err := rows.Scan(&p.Seq, &p.Modem, &p.MR, &sent, &st, &p.StatusCode, &at); err != nil {
+			rows.Close()
+			return m, err
+		}
+		p.SentAt, p.StatusAt, p.Status = msTime(sent), msTime(at), queue.PartStatus(st)
+		m.Parts = append(m.Parts, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return m, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT id, modem, started_at, ended_at, outcome, error, code
+		FROM attempts WHERE message_id = ? ORDER BY id`, id)
+	if err != nil {
+		return m, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a queue.Attempt
+		var start, end int64
+		if err := rows.Scan(&a.ID, &a.Modem, &start, &end, &a.Outcome, &a.Error, &a.Code); err != nil {
+			return m, err
+		}
+		a.StartedAt, a.EndedAt = msTime(start), msTime(end)
+		m.AttemptLog = append(m.AttemptLog, a)
+	}
+	return m, rows.Err()
+}
+
+// List returns messages newest first, without parts and attempts.
+func (s *Store) List(ctx context.Context, f queue.Filter) (queue.Page, error) {
+	var where []string
+	var args []any
+	states := f.States
+	if f.State != "" {
+		states = append([]smsgw.State{f.State}, states...)
+	}
+	if len(states) > 0 {
+		ph := make([]string, len(states))
+		for i, st := range states {
+			if !st.Valid() {
+				return queue.Page{}, invalid("state", "%q is not a message state", st)
+			}
+			ph[i] = "?"
+			args = append(args, string(st))
+		}
+		where = append(where, "state IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Recipient != "" {
+		n, err := smsgw.NormalizeDigits(f.Recipient)
+		if err != nil {
+			return queue.Page{}, invalid("to", "%v", err)
+		}
+		where = append(where, "recipient = ?")
+		args = append(args, n)
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, f.Until.UnixMilli())
+	}
+	if f.Cursor < 0 {
+		return queue.Page{}, invalid("cursor", "must not be negative")
+	}
+	if f.Cursor > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Cursor)
+	}
+	limit := clampLimit(f.Limit)
+	q := `SELECT ` + msgCols + ` FROM messages`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit+1)
+	msgs, err := s.scanMessages(ctx, s.rdb, q, args...)
+	if err != nil {
+		return queue.Page{}, fmt.Errorf("queue: list: %w", err)
+	}
+	var pg queue.Page
+	if len(msgs) > limit {
+		msgs = msgs[:limit]
+		pg.Next = msgs[limit-1].ID
+	}
+	pg.Messages = msgs
+	return pg, nil
+}
+
+func clampLimit(n int) int {
+	switch {
+	case n <= 0:
+		return 50
+	case n > 1000:
+		return 1000
+	}
+	return n
+}
+
+// Cancel cancels a message still waiting in the queue. A message being
+// sent or already finished gives ErrNotCancellable.
+func (s *Store) Cancel(ctx context.Context, id int64) (queue.Message, error) {
+	var m queue.Message
+	err := s.write(ctx, true, func(w *wtx) error {
+		st, err := w.messageState(id)
+		if err != nil {
+			return err
+		}
+		if st != smsgw.StateQueued {
+			return fmt.Errorf("%w: it is %s", queue.ErrNotCancellable, st)
+		}
+		if err := w.setState(id, smsgw.StateCancelled, queue.ReasonCancelled); err != nil {
+			return err
+		}
+		if err := w.messageEvent(queue.EventCancelled, id); err != nil {
+			return err
+		}
+		m, err = getMessage(w.ctx, w.tx, id)
+		return err
+	})
+	if err != nil {
+		return queue.Message{}, fmt.Errorf("queue: cancel %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// Requeue puts a failed, expired or uncertain message back in the queue
+// with fresh retry counters, for an operator who decides to try again.
+func (s *Store) Requeue(ctx context.Context, id int64) (queue.Message, error) {
+	var m queue.Message
+	err := s.write(ctx, true, func(w *wtx) error {
+		st, err := w.messageState(id)
+		if err != nil {
+			return err
+		}
+		switch st {
+		case smsgw.StateFailed, smsgw.StateExpired, smsgw.StateUncertain:
+		default:
+			return fmt.Errorf("%w: it is %s", queue.ErrBadState, st)
+		}
+		// Every part out (a status report failed it): there is nothing to
+		// continue, and a claim as a continuation would send nothing. It
+		// goes again whole, under a new reference. A message cut short
+		// keeps its sent parts, for the modem that sent them to continue.
+		if _, err := w.exec(`DELETE FROM parts WHERE message_id = ?1 AND
+			(SELECT count(*) FROM parts WHERE message_id = ?1) >= (SELECT parts_total FROM messages WHERE id = ?1)`, id); err != nil {
+			return err
+		}
+		if _, err := w.exec(`UPDATE messages SET state = 'queued', reason = ?, failures = 0, faults = 0,
+			expires_at = CASE WHEN expires_at <= ? THEN 0 ELSE expires_at END,
+			parts_total = CASE WHEN EXISTS (SELECT 1 FROM parts WHERE message_id = messages.id) THEN parts_total ELSE 0 END,
+			concat_ref = CASE WHEN EXISTS (SELECT 1 FROM parts WHERE message_id = messages.id) THEN concat_ref ELSE -1 END,
+			next_at = ?, updated_at = ? WHERE id = ?`, queue.ReasonRequeued, w.now, w.now, w.now, id); err != nil {
+			return err
+		}
+		w.wakeReady = true
+		m, err = getMessage(w.ctx, w.tx, id)
+		return err
+	})
+	if err != nil {
+		return queue.Message{}, fmt.Errorf("queue: requeue %d: %w", id, err)
+	}
+	return m, nil
+}
+
+// messageState reads a message's state; smsgw.ErrNotFound when there is none.
+func (w *wtx) messageState(id int64) (smsgw.State, error) {
+	var st string
+	err := w.queryRow(`SELECT state FROM messages WHERE id = ?`, id).Scan(&st)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", smsgw.ErrNotFound
+	}
+	return smsgw.State(st), err
+}
+
+// setState moves a message to a state that is not queued, recording why.
+func (w *wtx) setState(id int64, st smsgw.State, reason string) error {
+	_, err := w.exec(`UPDATE messages SET state = ?, reason = ?, updated_at = ? WHERE id = ?`, string(st), reason, w.now, id)
+	return err
+}
+
+// Counts returns how many messages are in each state (every state present,
+// zero included).
+func (s *Store) Counts(ctx context.Context) (map[smsgw.State]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT state, count(*) FROM messages GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("queue: counts: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[smsgw.State]int64, len(smsgw.States))
+	for _, st := range smsgw.States {
+		out[st] = 0
+	}
+	for rows.Next() {
+		var st string
+		var n int64
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("queue: counts: %w", err)
+		}
+		out[smsgw.State(st)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue: counts: %w", err)
+	}
+	return out, nil
+}
+
+// OldestQueued returns the creation time of the oldest queued message, or
+// the zero time when the queue is empty.
+func (s *Store) OldestQueued(ctx context.Context) (time.Time, error) {
+	var ms sql.NullInt64
+	err := s.rdb.QueryRowContext(ctx, `SELECT created_at FROM messages WHERE state = 'queued' ORDER BY id LIMIT 1`).Scan(&ms)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("queue: oldest queued: %w", err)
+	}
+	return msTime(ms.Int64), nil
+}
+
+// ByKey returns the messages an idempotency key created, in request order,
+// or smsgw.ErrNotFound when the key was never used.
+func (s *Store) ByKey(ctx context.Context, key string) ([]queue.Message, error) {
+	var first, count int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT first_id, count FROM requests WHERE key = ?`, key).Scan(&first, &count)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("queue: key %q: %w", key, smsgw.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("queue: key %q: %w", key, err)
+	}
+	msgs, err := s.scanMessages(ctx, s.rdb, `SELECT `+msgCols+` FROM messages WHERE id BETWEEN ? AND ? ORDER BY id`, first, first+count-1)
+	if err != nil {
+		return nil, fmt.Errorf("queue: key %q: %w", key, err)
+	}
+	return msgs, nil
+}

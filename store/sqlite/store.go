@@ -1,0 +1,366 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"smsgw/queue"
+
+	// The only SQLite driver the project uses; registers "sqlite3".
+	_ "github.com/mattn/go-sqlite3"
+)
+
+// Store is the durable queue. All its methods are safe for concurrent use.
+//
+// Writes are funnelled through one committer goroutine that batches the
+// requests waiting at that moment into one transaction (group commit), so a
+// single writer connection serves any number of callers and every caller
+// returns only once its own change is committed. Reads use a separate pool
+// of read-only connections that run alongside the writer (WAL).
+type Store struct {
+	opt  queue.Options
+	path string
+
+	wdb  *sql.DB // exactly one connection, owned by the committer
+	rdb  *sql.DB // read-only pool
+	ckdb *sql.DB // one connection for the checkpointer
+
+	// Checkpoints run beside the committer, not inside a commit, so that
+	// copying the log back into the database never stalls a caller.
+	ckpoke  chan struct{}
+	commits int // since the last checkpoint request (committer only)
+	// walFrames is the log size the last checkpoint saw; ckMu keeps the
+	// background and the committer's checkpoints from colliding (the
+	// loser would just fail busy).
+	walFrames atomic.Int64
+	ckMu      sync.Mutex
+
+	reqs          chan *writeReq
+	committerDone chan struct{}
+	ctx           context.Context
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
+	closeMu       sync.Mutex
+	closed        bool
+	closeErr      error
+
+	ready   signal // a message became claimable
+	events  signal // an event was appended to the outbox
+	changed signal // anything committed
+
+	// Housekeeping: the earliest deadline (ms) the sweeper is armed for,
+	// and a poke channel when a new earlier one appears.
+	sweepAt atomic.Int64
+	poke    chan struct{}
+
+	// Claim statements by routing key, prepared on the writer connection.
+	stmtMu     sync.Mutex
+	stmts      map[string]*sql.Stmt
+	unprepared []string
+
+	curSync queue.Sync // synchronous setting of the writer connection (committer only)
+}
+
+// Open opens (creating if needed) the database at path, upgrades its schema,
+// applies the recovery policy to messages a crash left sending, and starts
+// the committer and the housekeeping goroutine. A database written by a
+// newer smsgw is refused with ErrSchemaTooNew.
+func Open(path string, opt queue.Options) (*Store, error) {
+	opt.SetDefaults()
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		opt:           opt,
+		path:          path,
+		reqs:          make(chan *writeReq, 1024),
+		poke:          make(chan struct{}, 1),
+		ckpoke:        make(chan struct{}, 1),
+		committerDone: make(chan struct{}),
+		stmts:         map[string]*sql.Stmt{},
+	}
+	busy := int(opt.BusyTimeout / time.Millisecond)
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_busy_timeout", fmt.Sprint(busy))
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", "-16000")
+	q.Set("_auto_vacuum", "none")
+	var err error
+	s.wdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	s.curSync = queue.SyncFull
+	if err := s.wdb.Ping(); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	if err := migrate(s.wdb); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	rq := url.Values{}
+	rq.Set("_busy_timeout", fmt.Sprint(busy))
+	rq.Set("_query_only", "1")
+	rq.Set("_cache_size", "-8000")
+	s.rdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+rq.Encode())
+	if err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("queue: open %s for reading: %w", path, err)
+	}
+	s.rdb.SetMaxOpenConns(8)
+	s.rdb.SetMaxIdleConns(8)
+	s.ckdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+rq.Encode())
+	if err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		return nil, fmt.Errorf("queue: open %s for checkpoints: %w", path, err)
+	}
+	s.ckdb.SetMaxOpenConns(1)
+	// No checkpoints inside commits (see checkpointer); a log that grew
+	// under load is cut back to 16 MiB when it restarts.
+	if _, err := s.wdb.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 16777216"); err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		s.ckdb.Close()
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.wg.Add(2)
+	go s.committer()
+	go s.checkpointer()
+
+	if err := s.recover(); err != nil {
+		s.Close(context.Background())
+		return nil, err
+	}
+	if !opt.NoHousekeeper {
+		s.wg.Add(1)
+		go s.housekeeper()
+	}
+	return s, nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// Close stops the background goroutines after the writes already submitted
+// have committed, then closes the database. Later calls return the first
+// result. Calls made after Close fail with ErrClosed.
+func (s *Store) Close(ctx context.Context) error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return s.closeErr
+	}
+	s.closed = true
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		s.closeErr = fmt.Errorf("queue: close: %w", ctx.Err())
+		return s.closeErr
+	}
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		if st != nil {
+			st.Close()
+		}
+	}
+	s.stmtMu.Unlock()
+	var errs []error
+	// Leave a compact database behind: fold the log in and truncate it.
+	if _, err := s.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.ckdb.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.rdb.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.wdb.Close(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		s.closeErr = fmt.Errorf("queue: close: %w", err)
+	}
+	return s.closeErr
+}
+
+func (s *Store) nowMs() int64 { return s.opt.Now().UnixMilli() }
+
+// Changed returns a channel closed at the next commit that changes anything
+// (messages, inbox, events). Take a new channel after each wake-up; useful
+// for server-sent events and metrics refreshes.
+func (s *Store) Changed() <-chan struct{} { return s.changed.wait() }
+
+// EventsAvailable returns a channel closed at the next commit that appends
+// an event to the outbox.
+func (s *Store) EventsAvailable() <-chan struct{} { return s.events.wait() }
+
+// signal is a broadcast: wait returns a channel that fire closes.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func (g *signal) wait() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.ch == nil {
+		g.ch = make(chan struct{})
+	}
+	return g.ch
+}
+
+func (g *signal) fire() {
+	g.mu.Lock()
+	if g.ch != nil {
+		close(g.ch)
+		g.ch = nil
+	}
+	g.mu.Unlock()
+}
+
+// hint tells the housekeeper about a deadline (ms); it wakes if that is
+// earlier than the one it sleeps towards.
+func (s *Store) hint(at int64) {
+	if at <= 0 {
+		return
+	}
+	for {
+		cur := s.sweepAt.Load()
+		if cur != 0 && cur <= at {
+			return
+		}
+		if s.sweepAt.CompareAndSwap(cur, at) {
+			select {
+			case s.poke <- struct{}{}:
+			default:
+			}
+			return
+		}
+	}
+}
+
+// housekeeper expires messages and joins timed-out inbound parts when they
+// fall due. It sleeps until the earliest known deadline; writes that create
+// an earlier one poke it.
+func (s *Store) housekeeper() {
+	defer s.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next, err := s.Sweep(s.ctx)
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			s.opt.Logger.Error("queue: sweep failed", "err", err)
+			next = s.opt.Now().Add(10 * time.Second)
+		}
+		var nextMs int64
+		wait := 24 * time.Hour
+		if !next.IsZero() {
+			nextMs = next.UnixMilli()
+			wait = max(time.Until(next), 0)
+		}
+		s.sweepAt.Store(nextMs)
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wait)
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-timer.C:
+		case <-s.poke:
+		}
+	}
+}
+
+// checkpointEvery is how many commits may pile up in the write-ahead log
+// before the checkpointer copies them back into the database.
+const checkpointEvery = 200
+
+// walRestartFrames is the log size (pages) past which the committer itself
+// checkpoints between two batches, so that the log restarts from its
+// beginning: a checkpoint from another connection never lets it restart
+// while writes keep coming, and the log would grow without bound.
+const walRestartFrames = 2000
+
+// checkpointer copies the write-ahead log back into the database when the
+// committer asks (every checkpointEvery commits). A passive checkpoint
+// never blocks the writer or readers, and it does the bulk of the copying,
+// so the committer's own checkpoint (see walRestartFrames) is short.
+func (s *Store) checkpointer() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.ctx.Done():
+			return
+		case <-s.ckpoke:
+		}
+		var busy, frames, done int64
+		s.ckMu.Lock()
+		err := s.ckdb.QueryRowContext(s.ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
+		s.ckMu.Unlock()
+		if err != nil {
+			if s.ctx.Err() == nil {
+				s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
+			}
+			continue
+		}
+		s.walFrames.Store(frames)
+	}
+}
+
+// restartLog checkpoints from the writer connection between batches when
+// the log has grown large; the next write then starts the log over.
+// Committer only.
+func (s *Store) restartLog() {
+	if s.walFrames.Load() < walRestartFrames || !s.ckMu.TryLock() {
+		return // small yet, or the background checkpoint is at it: next time
+	}
+	defer s.ckMu.Unlock()
+	var busy, frames, done int64
+	if err := s.wdb.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
+		s.opt.Logger.Warn("queue: checkpoint failed", "err", err)
+		return
+	}
+	if done == frames {
+		s.walFrames.Store(0) // the next write starts the log over
+	}
+}
+
+// Ping checks that the database answers a query (for readiness probes).
+func (s *Store) Ping(ctx context.Context) error {
+	if s.ctx.Err() != nil {
+		return queue.ErrClosed
+	}
+	// The schema version sits in the file header: reading it touches the disk.
+	var v int
+	if err := s.rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("queue: ping: %w", err)
+	}
+	return nil
+}
