@@ -71,6 +71,7 @@ type Network struct {
 	changed   chan struct{} // closed and replaced whenever a SUBMIT is accepted
 	dropSR    bool
 	srStatus  pdu.Status
+	srRule    func(seq int) (pdu.Status, bool)
 	closed    bool
 	nextIndex int
 }
@@ -198,6 +199,17 @@ func (n *Network) DropStatusReports(on bool) {
 	n.mu.Unlock()
 }
 
+// SetReportRule decides the status report of each SUBMIT by its place in
+// the order the network accepted them (1 for the first): drop loses the
+// report, otherwise it carries st. It is settled when the SUBMIT is
+// accepted, so a test can plan the reports of parts not yet sent without
+// racing the modem. nil restores DropStatusReports and SetReportStatus.
+func (n *Network) SetReportRule(rule func(seq int) (st pdu.Status, drop bool)) {
+	n.mu.Lock()
+	n.srRule = rule
+	n.mu.Unlock()
+}
+
 // SetReportStatus sets the TP-ST of the status reports sent from now on:
 // pdu.StatusDelivered (the default), pdu.StatusExpired (0x46), a temporary
 // error such as pdu.StatusTempCongestion (0x20), or any other value.
@@ -292,6 +304,11 @@ func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 	dest := n.lookup(to)
 	sent.Internal = dest != nil
 	n.total++
+	var plan *reportPlan
+	if n.srRule != nil {
+		st, drop := n.srRule(n.total)
+		plan = &reportPlan{st: st, drop: drop}
+	}
 	n.all = keepLast(append(n.all, sent), n.opts.Keep)
 	if dest == nil {
 		n.outbox = keepLast(append(n.outbox, sent), n.opts.Keep)
@@ -302,7 +319,7 @@ func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 
 	if dest == nil {
 		if s.StatusReportRequest {
-			n.report(from, byte(mr), s.To, now)
+			n.report(from, byte(mr), s.To, now, plan)
 		}
 		return
 	}
@@ -313,16 +330,27 @@ func (n *Network) submit(from *Modem, s *pdu.Submit, tpdu []byte, mr int) {
 	}
 	in := inbound{tpdu: tpduOut}
 	if s.StatusReportRequest {
-		in.onDelivered = func() { n.report(from, byte(mr), s.To, now) }
+		in.onDelivered = func() { n.report(from, byte(mr), s.To, now, plan) }
 	}
 	dest.post(func() { dest.netReceive(in) })
 }
 
-// report sends a status report back to the submitter.
-func (n *Network) report(to *Modem, mr byte, recipient pdu.Address, submitted time.Time) {
+// reportPlan is a status report settled by SetReportRule when its SUBMIT
+// was accepted.
+type reportPlan struct {
+	st   pdu.Status
+	drop bool
+}
+
+// report sends a status report back to the submitter: as planned, or as
+// DropStatusReports and SetReportStatus say at this moment.
+func (n *Network) report(to *Modem, mr byte, recipient pdu.Address, submitted time.Time, plan *reportPlan) {
 	n.mu.Lock()
 	drop, st := n.dropSR, n.srStatus
 	n.mu.Unlock()
+	if plan != nil {
+		drop, st = plan.drop, plan.st
+	}
 	if drop {
 		return
 	}
