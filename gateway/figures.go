@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"net/http"
 	"sync"
 	"time"
 
@@ -70,11 +69,4 @@ func (g *Gateway) ATCommands(id string) int64 {
 		return 0
 	}
 	return t.Commands()
-}
-
-func httpClient(timeout time.Duration) *http.Client {
-	if timeout <= 0 {
-		timeout = 10 * time.Second
-	}
-	return &http.Client{Timeout: timeout}
 }

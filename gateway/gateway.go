@@ -335,7 +335,7 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	w := g.cfg.Webhook
 	add := func(url string, events []string) {
 		id := webhookID(url)
-		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret.Reveal(), Events: events, Client: httpClient(w.Timeout.Duration)}
+		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret.Reveal(), Events: events, Timeout: w.Timeout.Duration}
 		out = append(out, hooks.Consumer{Name: "webhook:" + id, Deliver: wh.Deliver, Concurrency: 4, MaxAttempts: w.MaxAttempts})
 	}
 	for _, u := range w.Targets() {

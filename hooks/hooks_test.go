@@ -303,3 +303,28 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestWebhookTimeout: without a client of its own a webhook is bounded by
+// its Timeout, and a receiver too slow to answer is retried, not dropped.
+func TestWebhookTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	wh := &Webhook{URL: srv.URL, Timeout: 50 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() { done <- wh.Deliver(context.Background(), smsgw.Event{ID: "1", Event: "sms:sent"}) }()
+	select {
+	case err := <-done:
+		if err == nil || IsPermanent(err) {
+			t.Errorf("slow receiver: %v (permanent %v), want a retryable error", err, IsPermanent(err))
+		}
+	case <-time.After(9 * time.Second):
+		t.Fatal("Timeout did not bound the request (the default is 10 s)")
+	}
+}

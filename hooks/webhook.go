@@ -31,8 +31,10 @@ type Webhook struct {
 	Secret string
 	// Events this webhook wants; nil means all.
 	Events []string
-	// Client defaults to one with a 10 s timeout.
+	// Client defaults to one with a Timeout limit.
 	Client *http.Client
+	// Timeout bounds one request when Client is nil; default 10 s.
+	Timeout time.Duration
 	// Now is the clock for X-Timestamp (tests set it).
 	Now func() time.Time
 }
@@ -105,6 +107,9 @@ func (w *Webhook) Deliver(ctx context.Context, ev smsgw.Event) error {
 	client := w.Client
 	if client == nil {
 		client = defaultClient
+		if w.Timeout > 0 {
+			client = &http.Client{Timeout: w.Timeout, CheckRedirect: noRedirect}
+		}
 	}
 	if client.CheckRedirect == nil {
 		// A redirect would send the signed body, and the receiver's
