@@ -12,10 +12,6 @@ import (
 // A driver implements all of them over one database; every driver runs the
 // conformance suite in store/storetest. They are split by who uses them, so
 // a caller can ask for only the part it needs.
-//
-// Wake-ups (Changed, EventsAvailable) are in-process channels for now; a
-// driver shared by several gateways has to fire them from its own
-// notifications.
 
 // Outbound is the outbound message store as the API and metrics see it.
 type Outbound interface {
@@ -71,8 +67,6 @@ type Scheduler interface {
 	// ApplyReport matches a status report to a sent part by modem, message
 	// reference and recipient, and settles the message.
 	ApplyReport(ctx context.Context, r Report) (ReportMatch, error)
-	// Changed returns a channel closed at the next commit of any change.
-	Changed() <-chan struct{}
 }
 
 // Inbound stores received parts, joins them into inbox messages, and keeps
@@ -126,18 +120,28 @@ type Outbox interface {
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	// Events reads the outbox in order, after an event id.
 	Events(ctx context.Context, after int64, limit int) ([]Event, error)
+}
+
+// Notifier wakes whoever waits for a change. The embedded driver fires it
+// from its own commits; a driver shared by several gateways fires it from
+// the database's notifications, so that a commit made by one gateway wakes
+// the others too.
+type Notifier interface {
+	// Changed returns a channel closed at the next commit of any change.
+	Changed() <-chan struct{}
 	// EventsAvailable returns a channel closed when the next event is
-	// appended.
+	// appended to the outbox.
 	EventsAvailable() <-chan struct{}
 }
 
-// Storage is everything a driver provides: the four parts above over one
+// Storage is everything a driver provides: the parts above over one
 // database, retention, a health check, and Close.
 type Storage interface {
 	Outbound
 	Scheduler
 	Inbound
 	Outbox
+	Notifier
 	// Purge removes finished messages, inbox messages and delivered events
 	// older than before.
 	Purge(ctx context.Context, before time.Time) (Purged, error)

@@ -68,7 +68,11 @@ var suite = []struct {
 	{"SlotsSeen", testSlotsSeen},
 	{"AddUndecodable", testAddUndecodable},
 	{"InboundDefectsJoined", testInboundDefectsJoined},
+	{"InboundSeparation", testInboundSeparation},
 	{"OutboxConsumers", testOutboxConsumers},
+	{"DropEvent", testDropEvent},
+	{"PruneDeadDeliveries", testPruneDeadDeliveries},
+	{"Purge", testPurge},
 	{"CallsAfterClose", testCallsAfterClose},
 }
 
