@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -330,4 +332,62 @@ func testRetryBackoff(t *testing.T, d driver) {
 		t.Errorf("no jitter: every delay was the same fraction %v", spread)
 	}
 	wantState(t, st, id, smsgw.StateQueued)
+}
+
+// Claimers racing on several modems never get the same message, and every
+// message is handed out exactly once. A driver shared by several gateways
+// has to hold this across connections, not only within one process.
+func testConcurrentClaims(t *testing.T, d driver) {
+	st, _ := d.testStore(t, queue.Options{})
+	ctx := context.Background()
+	const messages, claimers = 60, 6
+	to := make([]string, messages)
+	for i := range to {
+		to[i] = fmt.Sprintf("+49151%07d", i)
+	}
+	enq := mustEnqueue(t, st, queue.NewMessage{To: to})
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	errs := make(chan error, claimers)
+	for c := range claimers {
+		modem := fmt.Sprintf("m%d", c)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				j, err := st.TryClaim(ctx, queue.ClaimOptions{Modem: modem})
+				if errors.Is(err, queue.ErrNoMessage) {
+					return
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s: TryClaim: %w", modem, err)
+					return
+				}
+				mu.Lock()
+				prev, dup := seen[j.ID]
+				seen[j.ID] = modem
+				mu.Unlock()
+				if dup {
+					errs <- fmt.Errorf("message %d handed to %s and %s", j.ID, prev, modem)
+					return
+				}
+				if _, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: int(j.ID % 256)}); err != nil {
+					errs <- fmt.Errorf("%s: MarkSent %d: %w", modem, j.ID, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if len(seen) != messages {
+		t.Errorf("%d messages handed out, want %d", len(seen), messages)
+	}
+	for _, m := range enq {
+		wantState(t, st, m.ID, smsgw.StateSent)
+	}
 }

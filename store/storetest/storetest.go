@@ -53,6 +53,7 @@ var suite = []struct {
 	{"ClaimRateLimit", testClaimRateLimit},
 	{"PartialResend", testPartialResend},
 	{"RetryBackoff", testRetryBackoff},
+	{"ConcurrentClaims", testConcurrentClaims},
 	{"MarkUncertain", testMarkUncertain},
 	{"PartResultValidation", testPartResultValidation},
 	{"ReportMatchingWrapAround", testReportMatchingWrapAround},
