@@ -60,7 +60,7 @@ func TestCrashChild(t *testing.T) {
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := g.Stop(sctx); err != nil {
+	if err := g.Close(sctx); err != nil {
 		t.Error(err)
 	}
 	if err := st.Close(sctx); err != nil {

@@ -111,7 +111,7 @@ func TestGracefulStopAndAbort(t *testing.T) {
 	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.g.FirstCMGS(ms[0].ID); return ok })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := r.g.Stop(ctx); err != nil {
+	if err := r.g.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if m := r.get(ms[0].ID); m.State != smsgw.StateSent {
@@ -129,7 +129,7 @@ func TestGracefulStopAndAbort(t *testing.T) {
 	short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()
 	start := time.Now()
-	r.g.Stop(short) // the deadline passes: the gateway aborts what is left
+	r.g.Close(short) // the deadline passes: the gateway aborts what is left
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("abort took %v", d)
 	}

@@ -58,7 +58,7 @@ func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Cont
 	g.fwd = forward{publish: publish, kannelDLR: kannelDLR}
 }
 
-// Gateway joins the modem pool and the queue. New -> Forward -> Start -> Stop.
+// Gateway joins the modem pool and the queue. New -> Forward -> Start -> Close.
 type Gateway struct {
 	cfg    config.Config
 	log    *slog.Logger
@@ -73,6 +73,9 @@ type Gateway struct {
 	abort     context.CancelFunc
 	runCtx    context.Context
 	runCancel context.CancelFunc
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed when the first Close returns
 	wg        sync.WaitGroup
 
 	liveMu sync.Mutex
@@ -108,6 +111,7 @@ func New(cfg config.Config, o Options) (*Gateway, error) {
 		opTimeout: 45 * time.Second,
 	}
 	g.hard, g.abort = context.WithCancel(context.Background())
+	g.closed = make(chan struct{})
 	g.outbox = newQueueOutbox(g)
 
 	var specs []pool.Spec
@@ -370,13 +374,30 @@ func (g *Gateway) consumers() []hooks.Consumer {
 	return out
 }
 
-// Stop drains: no new claims, parts on the wire finish, hooks in flight
+// Close drains: no new claims, parts on the wire finish, hooks in flight
 // finish, modems' ports close. Until ctx ends; then it aborts what is left
-// and waits a moment more (abortGrace) for the aborted sends to be
-// recorded: a part cut off on the wire becomes uncertain, or is resent,
-// as retry.policy says, rather than being left "sending" for the next
-// start to sort out.
-func (g *Gateway) Stop(ctx context.Context) error {
+// (ending ctx early is how a second signal aborts sends on the wire) and
+// waits a moment more (abortGrace) for the aborted sends to be recorded: a
+// part cut off on the wire becomes uncertain, or is resent, as
+// retry.policy says, rather than being left "sending" for the next start
+// to sort out. Later calls wait for the first to finish (or for their own
+// ctx) and return nil: the first caller has the error.
+func (g *Gateway) Close(ctx context.Context) error {
+	first := false
+	g.closeOnce.Do(func() { first = true })
+	if !first {
+		select {
+		case <-g.closed:
+			return nil
+		case <-ctx.Done():
+			return fmt.Errorf("gateway: close: %w", ctx.Err())
+		}
+	}
+	defer close(g.closed)
+	return g.shutdown(ctx)
+}
+
+func (g *Gateway) shutdown(ctx context.Context) error {
 	if g.runCancel != nil {
 		g.runCancel()
 	}
@@ -389,7 +410,7 @@ func (g *Gateway) Stop(ctx context.Context) error {
 			g.log.Warn("sessions still running after the abort", "waited", abortGrace)
 		}
 		cancel()
-		err = fmt.Errorf("gateway: stop: %w", err)
+		err = fmt.Errorf("gateway: close: %w", err)
 	}
 	g.hooksMu.Lock()
 	ds := make([]*hooks.Dispatcher, 0, len(g.hookDisp))
@@ -408,18 +429,15 @@ func (g *Gateway) Stop(ctx context.Context) error {
 	case <-stopped:
 	case <-ctx.Done():
 		if err == nil {
-			err = fmt.Errorf("gateway: stop: %w", ctx.Err())
+			err = fmt.Errorf("gateway: close: %w", ctx.Err())
 		}
 	}
 	return err
 }
 
-// abortGrace is how long Stop waits, after aborting, for the aborted sends
-// to be recorded.
+// abortGrace is how long Close waits, after aborting, for the aborted
+// sends to be recorded.
 const abortGrace = 5 * time.Second
-
-// Abort ends sends still on the wire (the second signal).
-func (g *Gateway) Abort() { g.abort() }
 
 // Pool exposes the modem pool (status pages, tests).
 func (g *Gateway) Pool() *pool.Pool { return g.pool }

@@ -54,3 +54,27 @@ func TestSteadyStateATCommandsPerSMS(t *testing.T) {
 	}
 	_ = context.Background()
 }
+
+// TestCloseIdempotent: Close ends a started gateway once; later calls,
+// concurrent or not, return without redoing it.
+func TestCloseIdempotent(t *testing.T) {
+	r := newRig(t, rigOptions{modems: 1})
+	r.waitReady(1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() { errs <- r.g.Close(ctx) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}
+	if ready, _ := r.g.Pool().Ready(); ready != 0 {
+		t.Errorf("%d modems still ready after Close", ready)
+	}
+	if err := r.g.Close(ctx); err != nil {
+		t.Errorf("third Close: %v", err)
+	}
+}

@@ -140,7 +140,7 @@ func (r *rig) stop() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := r.g.Stop(ctx); err != nil {
+	if err := r.g.Close(ctx); err != nil {
 		r.t.Errorf("gateway stop: %v", err)
 	}
 	if err := r.st.Close(ctx); err != nil {

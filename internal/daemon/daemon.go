@@ -287,10 +287,7 @@ func (d *Daemon) stop(sigs <-chan os.Signal) int {
 				continue
 			}
 			d.log.Warn("second signal: aborting sends on the wire", "signal", sig.String())
-			if d.gw != nil {
-				d.gw.Abort()
-			}
-			cancel()
+			cancel() // cuts the gateway's drain short: it aborts sends on the wire
 			select {
 			case <-done:
 			case <-time.After(5 * time.Second):
@@ -321,7 +318,7 @@ func (d *Daemon) shutdown(abort context.Context) {
 	}()
 	if d.gw != nil {
 		ctx, cancel := context.WithTimeout(abort, d.cfg.Retry.DrainTimeout.Duration)
-		if err := d.gw.Stop(ctx); err != nil {
+		if err := d.gw.Close(ctx); err != nil {
 			d.log.Warn("gateway stop", "err", err, "drain_timeout", d.cfg.Retry.DrainTimeout.Duration)
 		}
 		cancel()
