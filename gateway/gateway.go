@@ -87,6 +87,7 @@ type Gateway struct {
 	outbox   *queueOutbox
 	hooksMu  sync.Mutex
 	hookDisp map[string]*hooks.Dispatcher // consumer name -> dispatcher
+	hooksEnd bool                         // closing: start no more dispatchers
 	registry *webhookRegistry
 
 	figures     figures
@@ -253,11 +254,13 @@ func (g *Gateway) startConsumer(c hooks.Consumer) error {
 	if err := g.store.AddConsumer(g.runCtx, c.Name); err != nil {
 		return fmt.Errorf("gateway: register %s: %w", c.Name, err)
 	}
-	d := hooks.NewDispatcher(g.outbox, g.log, c)
 	g.hooksMu.Lock()
+	defer g.hooksMu.Unlock()
+	if g.hooksEnd {
+		return nil // closing; the consumer is registered and runs at the next start
+	}
+	d := hooks.NewDispatcher(g.outbox, g.log, c)
 	g.hookDisp[c.Name] = d
-	g.hooksMu.Unlock()
-	d.Start(g.runCtx)
 	d.Notify()
 	return nil
 }
@@ -402,6 +405,25 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 		g.runCancel()
 	}
 	defer g.abort()
+	// Hooks stop taking events now, as the workers stop claiming; those in
+	// flight have until ctx ends, alongside the drain of the modems.
+	g.hooksMu.Lock()
+	g.hooksEnd = true
+	ds := make([]*hooks.Dispatcher, 0, len(g.hookDisp))
+	for _, d := range g.hookDisp {
+		ds = append(ds, d)
+	}
+	g.hooksMu.Unlock()
+	hooksErr := make(chan error, 1)
+	go func() {
+		var err error
+		for _, d := range ds {
+			if derr := d.Close(ctx); err == nil && derr != nil {
+				err = derr
+			}
+		}
+		hooksErr <- err
+	}()
 	err := g.pool.Close(ctx)
 	if err != nil {
 		g.abort()
@@ -412,16 +434,8 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 		cancel()
 		err = fmt.Errorf("gateway: close: %w", err)
 	}
-	g.hooksMu.Lock()
-	ds := make([]*hooks.Dispatcher, 0, len(g.hookDisp))
-	for _, d := range g.hookDisp {
-		ds = append(ds, d)
-	}
-	g.hooksMu.Unlock()
-	for _, d := range ds {
-		if derr := d.Close(ctx); err == nil && derr != nil {
-			err = derr
-		}
+	if herr := <-hooksErr; err == nil && herr != nil {
+		err = herr
 	}
 	stopped := make(chan struct{})
 	go func() { g.wg.Wait(); close(stopped) }()

@@ -61,10 +61,9 @@ func TestHookRetryLoggedIsStored(t *testing.T) {
 	if _, err := st.AddInboundPart(ctx, queue.InboundPart{Modem: "m1", Sender: "+4915112345678", PDU: []byte{0}}); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	d := hooks.NewDispatcher(g.outbox, log, hooks.Consumer{Name: "c", MaxAttempts: 5,
 		Deliver: func(context.Context, smsgw.Event) error { return errors.New("receiver down") }})
-	start := time.Now()
-	d.Start(ctx)
 	defer d.Close(ctx)
 	d.Notify()
 

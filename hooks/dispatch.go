@@ -55,7 +55,7 @@ type Consumer struct {
 }
 
 // Dispatcher feeds each consumer from the outbox in its own goroutine, never
-// blocking the caller of Notify. New -> Start -> Close.
+// blocking the caller of Notify. NewDispatcher -> Close.
 type Dispatcher struct {
 	outbox    Outbox
 	log       *slog.Logger
@@ -70,8 +70,7 @@ type consumerLoop struct {
 	wake chan struct{}
 }
 
-// NewDispatcher makes a dispatcher for the consumers; nothing runs before
-// Start.
+// NewDispatcher starts one loop per consumer; they run until Close.
 func NewDispatcher(ob Outbox, log *slog.Logger, cs ...Consumer) *Dispatcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -86,12 +85,8 @@ func NewDispatcher(ob Outbox, log *slog.Logger, cs ...Consumer) *Dispatcher {
 		}
 		d.consumers = append(d.consumers, &consumerLoop{Consumer: c, wake: make(chan struct{}, 1)})
 	}
-	return d
-}
-
-// Start runs one loop per consumer until ctx ends or Close.
-func (d *Dispatcher) Start(ctx context.Context) {
-	ctx, d.cancel = context.WithCancel(ctx)
+	var ctx context.Context
+	ctx, d.cancel = context.WithCancel(context.Background())
 	for _, c := range d.consumers {
 		d.wg.Add(1)
 		go func() {
@@ -99,6 +94,7 @@ func (d *Dispatcher) Start(ctx context.Context) {
 			d.run(ctx, c)
 		}()
 	}
+	return d
 }
 
 // Notify tells every consumer that new events may be waiting. It never

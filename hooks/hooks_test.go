@@ -208,7 +208,6 @@ func TestDispatcherRetriesThenSucceeds(t *testing.T) {
 		},
 	})
 	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
-	d.Start(context.Background())
 	defer d.Close(context.Background())
 	d.Notify()
 	select {
@@ -233,7 +232,6 @@ func TestDispatcherGivesUp(t *testing.T) {
 		}},
 	)
 	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
-	d.Start(context.Background())
 	defer d.Close(context.Background())
 	d.Notify()
 	waitFor(t, func() bool { return ob.Pending("perm") == 0 && ob.Pending("cap") == 0 })
@@ -265,7 +263,6 @@ func TestDispatcherBoundedConcurrencyNeverBlocksNotify(t *testing.T) {
 			return nil
 		},
 	})
-	d.Start(context.Background())
 	defer d.Close(context.Background())
 	start := time.Now()
 	for range 20 {

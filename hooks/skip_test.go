@@ -14,7 +14,6 @@ func TestDispatcherSkipIsDone(t *testing.T) {
 	wh := &Webhook{URL: "http://127.0.0.1:9/never", Events: []string{"sms:received"}}
 	d := NewDispatcher(ob, nil, Consumer{Name: "wh", MaxAttempts: 5, Deliver: wh.Deliver})
 	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
-	d.Start(context.Background())
 	defer d.Close(context.Background())
 	d.Notify()
 	waitFor(t, func() bool { return ob.Pending("wh") == 0 })
