@@ -54,7 +54,7 @@ func TestRoutingPriorityAndRate(t *testing.T) {
 		// being queued depends on the machine's speed, not on the lane.
 		waiting, later := 0, 0
 		for _, id := range bulk {
-			if w, ok := r.g.FirstCMGS(id); ok && w.Before(queued) {
+			if w, ok := r.firstCMGS(id); ok && w.Before(queued) {
 				continue
 			}
 			waiting++
@@ -83,7 +83,7 @@ func TestRoutingPriorityAndRate(t *testing.T) {
 		// unevenly.
 		var at []time.Time
 		for _, id := range slow {
-			w, ok := r.g.FirstCMGS(id)
+			w, ok := r.firstCMGS(id)
 			if !ok {
 				t.Fatalf("message %d sent without a recorded AT+CMGS", id)
 			}
@@ -108,7 +108,7 @@ func TestGracefulStopAndAbort(t *testing.T) {
 	r.waitReady(1)
 	r.modems[0].SetSubmitDelay(700 * time.Millisecond)
 	ms := r.enqueue(queue.NewMessage{To: []string{"+15557770013"}, Text: "finish me"})
-	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.g.FirstCMGS(ms[0].ID); return ok })
+	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.firstCMGS(ms[0].ID); return ok })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := r.g.Close(ctx); err != nil {
@@ -125,7 +125,7 @@ func TestGracefulStopAndAbort(t *testing.T) {
 	r.start()
 	r.waitReady(1)
 	ms = r.enqueue(queue.NewMessage{To: []string{"+15557770013"}, Text: "cut me"})
-	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.g.FirstCMGS(ms[0].ID); return ok })
+	r.waitFor("on the wire", 10*time.Second, func() bool { _, ok := r.firstCMGS(ms[0].ID); return ok })
 	short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel2()
 	start := time.Now()

@@ -44,8 +44,8 @@ func TestFigures(t *testing.T) {
 			time.Sleep(20 * time.Millisecond) // idle: every worker waits in Claim
 			ms := r.enqueue(queue.NewMessage{To: []string{"+15557770000"}, Text: "otp 123456", Priority: 10})
 			accepted := time.Now()
-			r.waitFor("first CMGS", 10*time.Second, func() bool { _, ok := r.g.FirstCMGS(ms[0].ID); return ok })
-			at, _ := r.g.FirstCMGS(ms[0].ID)
+			r.waitFor("first CMGS", 10*time.Second, func() bool { _, ok := r.firstCMGS(ms[0].ID); return ok })
+			at, _ := r.firstCMGS(ms[0].ID)
 			lat = append(lat, at.Sub(accepted))
 		}
 		t.Logf("FIGURE acceptance->first AT+CMGS: %s", quantiles(lat))
@@ -66,7 +66,7 @@ func TestFigures(t *testing.T) {
 			r.waitFor("script", 10*time.Second, func() bool { return countLines(stamp) > before })
 			lines := readLines(stamp)
 			ns, _ := strconv.ParseInt(lines[len(lines)-1], 10, 64)
-			lat = append(lat, time.Unix(0, ns).Sub(r.g.LastCMTI("sim0")))
+			lat = append(lat, time.Unix(0, ns).Sub(r.lastCMTI("sim0")))
 		}
 		t.Logf("FIGURE +CMTI->script start: %s", quantiles(lat))
 	})

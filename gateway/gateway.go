@@ -37,6 +37,12 @@ type Options struct {
 	// HookSkipped counts events a hook filtered out (not its event kind,
 	// not its modem): neither delivered nor failed.
 	HookSkipped func(hook string)
+	// OnCMGS and OnCMTI see the moments latency figures start from: each
+	// AT+CMGS written for a message (its id), and a modem announcing a
+	// received message (the announcement's time). Tests and benchmarks set
+	// them; nil costs nothing.
+	OnCMGS func(id int64, at time.Time)
+	OnCMTI func(modem string, at time.Time)
 	// Webhooks persists API-registered webhooks; nil keeps only the
 	// configured ones.
 	WebhookFile string
@@ -90,7 +96,6 @@ type Gateway struct {
 	hooksEnd bool                         // closing: start no more dispatchers
 	registry *webhookRegistry
 
-	figures     figures
 	healthEvery time.Duration
 	// opTimeout bounds one inbound or health operation; longer means the
 	// modem went silent.
@@ -469,6 +474,30 @@ func (g *Gateway) Trace(id string) ([]string, bool) {
 		return nil, true
 	}
 	return t.Lines(), true
+}
+
+// ATCommands returns the AT commands written to a modem's port so far.
+func (g *Gateway) ATCommands(id string) int64 {
+	m, ok := g.pool.Member(id)
+	if !ok {
+		return 0
+	}
+	g.tracesMu.Lock()
+	t := g.traces[m.Port()]
+	g.tracesMu.Unlock()
+	if t == nil {
+		return 0
+	}
+	return t.Commands()
+}
+
+func (g *Gateway) noteCMTI(modem string, at time.Time) {
+	if f := g.opts.OnCMTI; f != nil {
+		if at.IsZero() {
+			at = time.Now()
+		}
+		f(modem, at)
+	}
 }
 
 // Summary is the one-line state for systemd's STATUS=.

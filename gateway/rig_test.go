@@ -34,6 +34,51 @@ type rig struct {
 	health time.Duration
 	opTO   time.Duration
 	qopts  func(o *queue.Options)
+	figs   figures
+}
+
+// figures records the moments latencies are measured from, across
+// restarts of the rig's gateway: a message's first AT+CMGS and each
+// modem's latest +CMTI.
+type figures struct {
+	mu        sync.Mutex
+	firstCMGS map[int64]time.Time
+	lastCMTI  map[string]time.Time
+}
+
+func (f *figures) cmgs(id int64, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.firstCMGS == nil {
+		f.firstCMGS = map[int64]time.Time{}
+	}
+	if _, ok := f.firstCMGS[id]; !ok {
+		f.firstCMGS[id] = at
+	}
+}
+
+func (f *figures) cmti(modem string, at time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lastCMTI == nil {
+		f.lastCMTI = map[string]time.Time{}
+	}
+	f.lastCMTI[modem] = at
+}
+
+// firstCMGS returns when the first AT+CMGS of a message was written.
+func (r *rig) firstCMGS(id int64) (time.Time, bool) {
+	r.figs.mu.Lock()
+	defer r.figs.mu.Unlock()
+	t, ok := r.figs.firstCMGS[id]
+	return t, ok
+}
+
+// lastCMTI returns when the modem last announced a received message.
+func (r *rig) lastCMTI(modem string) time.Time {
+	r.figs.mu.Lock()
+	defer r.figs.mu.Unlock()
+	return r.figs.lastCMTI[modem]
 }
 
 type rigOptions struct {
@@ -116,7 +161,8 @@ func (r *rig) start() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json")})
+	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
+		OnCMGS: r.figs.cmgs, OnCMTI: r.figs.cmti})
 	if err != nil {
 		r.t.Fatal(err)
 	}

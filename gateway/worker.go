@@ -231,7 +231,9 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		return nil
 	}
 	s.recording.Lock()
-	s.g.noteCMGS(job)
+	if f := s.g.opts.OnCMGS; f != nil {
+		f(job.ID, time.Now())
+	}
 	s.inCMGS.Store(true)
 	_, err = s.dev.SendPartsFunc(ctx, wire, onPart)
 	s.inCMGS.Store(false)
