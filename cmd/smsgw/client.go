@@ -314,3 +314,23 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// idArg parses the flags of a command that takes one message id, which may
+// stand before or after the flags (smsgw status 42 --json). It prints the
+// usage and returns false when there is not exactly one id.
+func idArg(fs *flag.FlagSet, args []string) (string, bool) {
+	var id string
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		id, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", false
+	}
+	if id == "" && fs.NArg() == 1 {
+		id = fs.Arg(0)
+	} else if fs.NArg() > 0 || id == "" {
+		fs.Usage()
+		return "", false
+	}
+	return id, true
+}

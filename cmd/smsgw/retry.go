@@ -27,18 +27,8 @@ func runRetry(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Requeues an uncertain, failed or expired message; other states are refused.")
 		fs.PrintDefaults()
 	}
-	// Flags may follow the id: smsgw retry 42 --json.
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if fs.NArg() > 0 || id == "" {
-		fs.Usage()
+	id, ok := idArg(fs, args)
+	if !ok {
 		return exitUsage
 	}
 	c, err := newClient(*addr)

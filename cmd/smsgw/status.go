@@ -24,18 +24,8 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: smsgw status ID [--json]")
 		fs.PrintDefaults()
 	}
-	// Flags may follow the id: smsgw status 42 --json.
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if fs.NArg() > 0 || id == "" {
-		fs.Usage()
+	id, ok := idArg(fs, args)
+	if !ok {
 		return exitUsage
 	}
 	c, err := newClient(*addr)
