@@ -58,14 +58,15 @@ func ParseTokens(list []string) ([]Token, error) {
 	return out, nil
 }
 
-// need is what a route requires of the caller.
-type need int
+// Need is what a route requires of the caller: the scope its token must
+// have.
+type Need int
 
 const (
-	needNone need = iota // open: health endpoints, OpenAPI document
-	needRead             // reading state
-	needSend             // submitting messages
-	needFull             // changing state other than sending (cancel, delete, webhooks, USSD)
+	NeedNone Need = iota // open: health endpoints, OpenAPI document
+	NeedRead             // reading state
+	NeedSend             // submitting messages
+	NeedFull             // changing state other than sending (cancel, delete, webhooks, USSD)
 )
 
 type authKey struct{}
@@ -148,13 +149,13 @@ func credentials(r *http.Request, kannel bool) []string {
 	return out
 }
 
-func (s Scope) allows(n need) bool {
+func (s Scope) allows(n Need) bool {
 	switch n {
-	case needNone:
+	case NeedNone:
 		return true
-	case needRead:
+	case NeedRead:
 		return s == ScopeFull || s == "" || s == ScopeRead
-	case needSend:
+	case NeedSend:
 		return s == ScopeFull || s == "" || s == ScopeSend
 	default:
 		return s == ScopeFull || s == ""
@@ -164,11 +165,11 @@ func (s Scope) allows(n need) bool {
 // authorize checks a request against the route's need and returns the
 // caller's scope (full when no tokens are configured, empty on an open
 // route) or the error to answer with.
-func (a *authenticator) authorize(r *http.Request, n need, kannel bool) (Scope, *Error) {
+func (a *authenticator) authorize(r *http.Request, n Need, kannel bool) (Scope, *Error) {
 	if !a.enabled() {
 		return ScopeFull, nil
 	}
-	if n == needNone {
+	if n == NeedNone {
 		return "", nil
 	}
 	creds := credentials(r, kannel)

@@ -86,21 +86,21 @@ type Backend struct {
 // Handler is the API's http.Handler. It is safe for concurrent use. Close
 // ends the event streams and waits for pending delivery-report callbacks.
 type Handler struct {
-	opts     Options
-	cc       string
-	b        Backend
-	auth     *authenticator
-	router   *mux.Router
-	reg      *prometheus.Registry
-	metrics  *httpMetrics
-	log      *slog.Logger
-	hub      *hub
-	dlr      *dlrNotifier
-	now      func() time.Time
-	started  time.Time
-	closeMu  sync.Mutex
-	closed   bool
-	routeDoc []routeInfo
+	opts    Options
+	cc      string
+	b       Backend
+	auth    *authenticator
+	router  *mux.Router
+	reg     *prometheus.Registry
+	metrics *httpMetrics
+	log     *slog.Logger
+	hub     *hub
+	dlr     *dlrNotifier
+	now     func() time.Time
+	started time.Time
+	closeMu sync.Mutex
+	closed  bool
+	table   []Route
 	// ussdTimeout bounds a USSD request (tests shorten it).
 	ussdTimeout time.Duration
 	// pingEvery is the system:ping interval of event streams (tests
@@ -168,7 +168,8 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
 	}
-	h.router = h.routes()
+	h.table = h.routeTable()
+	h.router = h.Router()
 	return h, nil
 }
 
@@ -204,32 +205,53 @@ func (h *Handler) Close(ctx context.Context) error {
 	return h.dlr.close(ctx)
 }
 
-// routeInfo is one registered route, for the OpenAPI agreement test.
-type routeInfo struct {
-	method, path string
-}
-
-// style selects how errors are written: our JSON, SMSGate's JSON or
-// Kannel's plain text.
-type style int
+// Style selects how a route's errors are written: our JSON, SMSGate's
+// JSON or Kannel's plain text.
+type Style int
 
 const (
-	styleV1 style = iota
-	styleASG
-	styleKannel
+	StyleV1 Style = iota
+	StyleASG
+	StyleKannel
 )
 
-// handle registers fn for method+path with the route's auth need.
-func (h *Handler) handle(r *mux.Router, method, path string, n need, st style, fn func(http.ResponseWriter, *http.Request) *Error) {
-	h.routeDoc = append(h.routeDoc, routeInfo{method, path})
-	r.Handle(path, h.wrap(path, n, st, fn)).Methods(method)
+// Route is one endpoint as data: what it answers, what it requires of the
+// caller and how its errors are written. The router is built from the
+// table; Wrap adds what every route shares.
+type Route struct {
+	Method, Path string
+	Need         Need
+	Style        Style
+	// Serve answers the request, or returns the error to write in the
+	// route's style.
+	Serve func(http.ResponseWriter, *http.Request) *Error
 }
 
+// Routes lists every endpoint the handler answers, in registration order
+// (gorilla/mux tries them in that order).
+func (h *Handler) Routes() []Route { return append([]Route(nil), h.table...) }
+
+// Router builds a router over Routes, each wrapped by Wrap, answering an
+// unknown path or method with the v1 error body.
+func (h *Handler) Router() *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(h.notFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(h.methodNotAllowed)
+	for _, rt := range h.table {
+		r.Handle(rt.Path, h.Wrap(rt)).Methods(rt.Method)
+	}
+	return r
+}
+
+// Wrap applies to one route the origin guard, the body limit,
+// authentication, metrics, panic recovery and error writing.
+func (h *Handler) Wrap(rt Route) http.Handler { return h.wrap(rt.Path, rt.Need, rt.Style, rt.Serve) }
+
 // wrap applies the body limit, authentication, metrics and error writing.
-func (h *Handler) wrap(route string, n need, st style, fn func(http.ResponseWriter, *http.Request) *Error) http.Handler {
-	kannel := st == styleKannel
+func (h *Handler) wrap(route string, n Need, st Style, fn func(http.ResponseWriter, *http.Request) *Error) http.Handler {
+	kannel := st == StyleKannel
 	write := writeErr
-	if st == styleASG {
+	if st == StyleASG {
 		write = asgError
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -290,17 +290,17 @@ func runHostile(t *testing.T, tokens []Token) int {
 		t.Fatalf("the corpus has %d requests; it must have at least 200", len(corpus))
 	}
 	// Every route gets its share, those added later included.
-	for _, ri := range e.h.routeDoc {
-		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(regexp.QuoteMeta(ri.path), "[^/]+") + "$")
+	for _, ri := range e.h.Routes() {
+		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(regexp.QuoteMeta(ri.Path), "[^/]+") + "$")
 		n := 0
 		for _, h := range corpus {
 			path, _, _ := strings.Cut(h.target, "?")
-			if h.method == ri.method && re.MatchString(path) {
+			if h.method == ri.Method && re.MatchString(path) {
 				n++
 			}
 		}
 		if n == 0 {
-			t.Errorf("no hostile request for %s %s", ri.method, ri.path)
+			t.Errorf("no hostile request for %s %s", ri.Method, ri.Path)
 		}
 	}
 	counts := map[int]int{}

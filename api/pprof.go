@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 	"net/http/pprof"
-
-	"github.com/gorilla/mux"
 )
 
 // pprofRoutes serves the runtime profiles (CPU, heap, allocations,
@@ -13,19 +11,21 @@ import (
 // profile or trace keeps a core busy for as long as the caller asks, so
 // they exist only when [debug] pprof is on. A CPU profile or trace must be
 // shorter than the server's 30 s write timeout (?seconds=25 at most).
-func (h *Handler) pprofRoutes(r *mux.Router) {
+func pprofRoutes() []Route {
 	serve := func(fn http.HandlerFunc) func(http.ResponseWriter, *http.Request) *Error {
 		return func(w http.ResponseWriter, r *http.Request) *Error {
 			fn(w, r)
 			return nil
 		}
 	}
-	h.handle(r, http.MethodGet, "/debug/pprof/", needFull, styleV1, serve(pprof.Index))
-	h.handle(r, http.MethodGet, "/debug/pprof/cmdline", needFull, styleV1, serve(pprof.Cmdline))
-	h.handle(r, http.MethodGet, "/debug/pprof/profile", needFull, styleV1, serve(pprof.Profile))
-	h.handle(r, http.MethodGet, "/debug/pprof/symbol", needFull, styleV1, serve(pprof.Symbol))
-	h.handle(r, http.MethodGet, "/debug/pprof/trace", needFull, styleV1, serve(pprof.Trace))
-	// heap, allocs, goroutine, block, mutex, threadcreate: pprof.Index
-	// serves a named profile from the path's last element.
-	h.handle(r, http.MethodGet, "/debug/pprof/{profile}", needFull, styleV1, serve(pprof.Index))
+	return []Route{
+		{Method: http.MethodGet, Path: "/debug/pprof/", Need: NeedFull, Style: StyleV1, Serve: serve(pprof.Index)},
+		{Method: http.MethodGet, Path: "/debug/pprof/cmdline", Need: NeedFull, Style: StyleV1, Serve: serve(pprof.Cmdline)},
+		{Method: http.MethodGet, Path: "/debug/pprof/profile", Need: NeedFull, Style: StyleV1, Serve: serve(pprof.Profile)},
+		{Method: http.MethodGet, Path: "/debug/pprof/symbol", Need: NeedFull, Style: StyleV1, Serve: serve(pprof.Symbol)},
+		{Method: http.MethodGet, Path: "/debug/pprof/trace", Need: NeedFull, Style: StyleV1, Serve: serve(pprof.Trace)},
+		// heap, allocs, goroutine, block, mutex, threadcreate: pprof.Index
+		// serves a named profile from the path's last element.
+		{Method: http.MethodGet, Path: "/debug/pprof/{profile}", Need: NeedFull, Style: StyleV1, Serve: serve(pprof.Index)},
+	}
 }

@@ -3,8 +3,6 @@ package api
 import (
 	_ "embed"
 	"net/http"
-
-	"github.com/gorilla/mux"
 )
 
 //go:embed openapi.json
@@ -15,55 +13,57 @@ var openAPIDoc []byte
 // client libraries' default base URL have them.
 var asgPrefixes = []string{"", "/3rdparty/v1"}
 
-func (h *Handler) routes() *mux.Router {
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(h.notFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(h.methodNotAllowed)
+// routeTable is every endpoint of the v1 API, the compatible APIs, health,
+// metrics and (when on) the runtime profiles.
+func (h *Handler) routeTable() []Route {
+	var r []Route
+	add := func(method, path string, n Need, st Style, fn func(http.ResponseWriter, *http.Request) *Error) {
+		r = append(r, Route{Method: method, Path: path, Need: n, Style: st, Serve: fn})
+	}
+	add(http.MethodPost, "/v1/messages", NeedSend, StyleV1, h.postMessage)
+	add(http.MethodGet, "/v1/messages", NeedRead, StyleV1, h.listMessages)
+	add(http.MethodGet, "/v1/messages/{id}", NeedRead, StyleV1, h.getMessage)
+	add(http.MethodDelete, "/v1/messages/{id}", NeedFull, StyleV1, h.cancelMessage)
+	add(http.MethodPost, "/v1/messages/{id}/retry", NeedSend, StyleV1, h.retryMessage)
+	add(http.MethodGet, "/v1/inbox", NeedRead, StyleV1, h.listInbox)
+	add(http.MethodGet, "/v1/inbox/{id}", NeedRead, StyleV1, h.getInbound)
+	add(http.MethodDelete, "/v1/inbox/{id}", NeedFull, StyleV1, h.deleteInbound)
+	add(http.MethodGet, "/v1/modems", NeedRead, StyleV1, h.listModems)
+	add(http.MethodGet, "/v1/modems/{id}", NeedRead, StyleV1, h.getModem)
+	add(http.MethodPost, "/v1/modems/{id}/ussd", NeedFull, StyleV1, h.ussd)
+	add(http.MethodGet, "/v1/events", NeedRead, StyleV1, h.events)
 
-	h.handle(r, http.MethodPost, "/v1/messages", needSend, styleV1, h.postMessage)
-	h.handle(r, http.MethodGet, "/v1/messages", needRead, styleV1, h.listMessages)
-	h.handle(r, http.MethodGet, "/v1/messages/{id}", needRead, styleV1, h.getMessage)
-	h.handle(r, http.MethodDelete, "/v1/messages/{id}", needFull, styleV1, h.cancelMessage)
-	h.handle(r, http.MethodPost, "/v1/messages/{id}/retry", needSend, styleV1, h.retryMessage)
-	h.handle(r, http.MethodGet, "/v1/inbox", needRead, styleV1, h.listInbox)
-	h.handle(r, http.MethodGet, "/v1/inbox/{id}", needRead, styleV1, h.getInbound)
-	h.handle(r, http.MethodDelete, "/v1/inbox/{id}", needFull, styleV1, h.deleteInbound)
-	h.handle(r, http.MethodGet, "/v1/modems", needRead, styleV1, h.listModems)
-	h.handle(r, http.MethodGet, "/v1/modems/{id}", needRead, styleV1, h.getModem)
-	h.handle(r, http.MethodPost, "/v1/modems/{id}/ussd", needFull, styleV1, h.ussd)
-	h.handle(r, http.MethodGet, "/v1/events", needRead, styleV1, h.events)
-
-	h.handle(r, http.MethodGet, "/healthz", needNone, styleV1, h.healthz)
-	h.handle(r, http.MethodGet, "/readyz", needNone, styleV1, h.readyz)
+	add(http.MethodGet, "/healthz", NeedNone, StyleV1, h.healthz)
+	add(http.MethodGet, "/readyz", NeedNone, StyleV1, h.readyz)
 	metrics := h.metricsHandler()
-	h.handle(r, http.MethodGet, "/metrics", needRead, styleV1, func(w http.ResponseWriter, r *http.Request) *Error {
+	add(http.MethodGet, "/metrics", NeedRead, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		metrics.ServeHTTP(w, r)
 		return nil
 	})
-	h.handle(r, http.MethodGet, "/openapi.json", needNone, styleV1, func(w http.ResponseWriter, r *http.Request) *Error {
+	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDoc)
 		return nil
 	})
 
 	for _, p := range asgPrefixes {
-		h.handle(r, http.MethodPost, p+"/message", needSend, styleASG, h.asgSend)
-		h.handle(r, http.MethodPost, p+"/messages", needSend, styleASG, h.asgSend)
-		h.handle(r, http.MethodGet, p+"/message/{id}", needRead, styleASG, h.asgGet)
-		h.handle(r, http.MethodGet, p+"/messages/{id}", needRead, styleASG, h.asgGet)
-		h.handle(r, http.MethodGet, p+"/messages", needRead, styleASG, h.asgList)
-		h.handle(r, http.MethodGet, p+"/inbox", needRead, styleASG, h.asgInbox)
-		h.handle(r, http.MethodGet, p+"/webhooks", needRead, styleASG, h.asgWebhooks)
-		h.handle(r, http.MethodPost, p+"/webhooks", needFull, styleASG, h.asgAddWebhook)
-		h.handle(r, http.MethodDelete, p+"/webhooks/{id}", needFull, styleASG, h.asgDeleteWebhook)
-		h.handle(r, http.MethodGet, p+"/devices", needRead, styleASG, h.asgDevices)
-		h.handle(r, http.MethodGet, p+"/health", needNone, styleASG, h.asgHealth)
+		add(http.MethodPost, p+"/message", NeedSend, StyleASG, h.asgSend)
+		add(http.MethodPost, p+"/messages", NeedSend, StyleASG, h.asgSend)
+		add(http.MethodGet, p+"/message/{id}", NeedRead, StyleASG, h.asgGet)
+		add(http.MethodGet, p+"/messages/{id}", NeedRead, StyleASG, h.asgGet)
+		add(http.MethodGet, p+"/messages", NeedRead, StyleASG, h.asgList)
+		add(http.MethodGet, p+"/inbox", NeedRead, StyleASG, h.asgInbox)
+		add(http.MethodGet, p+"/webhooks", NeedRead, StyleASG, h.asgWebhooks)
+		add(http.MethodPost, p+"/webhooks", NeedFull, StyleASG, h.asgAddWebhook)
+		add(http.MethodDelete, p+"/webhooks/{id}", NeedFull, StyleASG, h.asgDeleteWebhook)
+		add(http.MethodGet, p+"/devices", NeedRead, StyleASG, h.asgDevices)
+		add(http.MethodGet, p+"/health", NeedNone, StyleASG, h.asgHealth)
 	}
 
-	h.handle(r, http.MethodGet, "/cgi-bin/sendsms", needSend, styleKannel, h.sendsms)
-	h.handle(r, http.MethodPost, "/cgi-bin/sendsms", needSend, styleKannel, h.sendsms)
+	add(http.MethodGet, "/cgi-bin/sendsms", NeedSend, StyleKannel, h.sendsms)
+	add(http.MethodPost, "/cgi-bin/sendsms", NeedSend, StyleKannel, h.sendsms)
 	if h.opts.Pprof {
-		h.pprofRoutes(r)
+		r = append(r, pprofRoutes()...)
 	}
 	return r
 }
