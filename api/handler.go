@@ -90,7 +90,7 @@ type Handler struct {
 	cc      string
 	b       Backend
 	auth    *authenticator
-	router  *mux.Router
+	mux     *mux.Router
 	reg     *prometheus.Registry
 	metrics *httpMetrics
 	log     *slog.Logger
@@ -169,13 +169,13 @@ func New(opts Options, b Backend) (*Handler, error) {
 		return nil, fmt.Errorf("api: metrics: %w", err)
 	}
 	h.table = h.routeTable()
-	h.router = h.Router()
+	h.mux = h.router()
 	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.router.ServeHTTP(w, r)
+	h.mux.ServeHTTP(w, r)
 }
 
 // Publish hands one gateway event to the API: it goes to every
@@ -231,12 +231,12 @@ type Route struct {
 // (gorilla/mux tries them in that order).
 func (h *Handler) Routes() []Route { return append([]Route(nil), h.table...) }
 
-// Router builds a router over Routes, each wrapped by Wrap, answering an
-// unknown path or method with the v1 error body.
-func (h *Handler) Router() *mux.Router {
+// router is what ServeHTTP answers with: the same mux the HTTP layer
+// builds from Routes, so the handler can be driven on its own.
+func (h *Handler) router() *mux.Router {
 	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(h.notFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(h.methodNotAllowed)
+	r.NotFoundHandler = http.HandlerFunc(h.NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(h.MethodNotAllowed)
 	for _, rt := range h.table {
 		r.Handle(rt.Path, h.Wrap(rt)).Methods(rt.Method)
 	}
@@ -348,11 +348,14 @@ func (s *statusWriter) status() int {
 // Unwrap lets http.ResponseController reach Flush and deadlines.
 func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
-func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+// NotFound answers a path no route matches with the v1 error body.
+func (h *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 	writeErr(w, errorf(http.StatusNotFound, CodeNotFound, "", "no route for %s %s", r.Method, r.URL.Path))
 }
 
-func (h *Handler) methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+// MethodNotAllowed answers a method the matched path does not take with
+// the v1 error body.
+func (h *Handler) MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	writeErr(w, errorf(http.StatusMethodNotAllowed, CodeMethodNotAllowed, "", "method %s not allowed on %s", r.Method, r.URL.Path))
 }
 

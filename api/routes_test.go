@@ -272,7 +272,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	err := e.h.router.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := e.h.mux.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		p, err := route.GetPathTemplate()
 		if err != nil {
 			return err

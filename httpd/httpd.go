@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"smsgw"
@@ -82,7 +83,20 @@ func New(o Options, m *Metrics) (*Server, error) {
 		h.Close(context.Background())
 		return nil, err
 	}
-	return &Server{h: h, srv: NewServer(h, o.Server), ln: ln, errc: make(chan error, 1)}, nil
+	return &Server{h: h, srv: NewServer(Router(h), o.Server), ln: ln, errc: make(chan error, 1)}, nil
+}
+
+// Router mounts every route of the API on one mux, each behind the checks
+// all routes share (Wrap), in the API's order; a path or method no route
+// takes is answered with the v1 error body.
+func Router(h *api.Handler) *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(h.NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(h.MethodNotAllowed)
+	for _, rt := range h.Routes() {
+		r.Handle(rt.Path, h.Wrap(rt)).Methods(rt.Method)
+	}
+	return r
 }
 
 // Addr is the address the API listens on.
