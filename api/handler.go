@@ -65,9 +65,6 @@ type Options struct {
 	// KannelGet is KannelGetLocal (the default) or KannelGetNever: when
 	// GET /cgi-bin/sendsms is accepted without a token.
 	KannelGet string
-	// Pprof serves the Go runtime profiles under /debug/pprof/ to tokens
-	// of full scope ([debug] pprof); off, those paths do not exist.
-	Pprof bool
 }
 
 // Backend groups what the handler talks to. Store is required; without

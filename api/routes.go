@@ -14,7 +14,7 @@ var openAPIDoc []byte
 var asgPrefixes = []string{"", "/3rdparty/v1"}
 
 // routeTable is every endpoint of the v1 API, the compatible APIs, health,
-// metrics and (when on) the runtime profiles.
+// and metrics.
 func (h *Handler) routeTable() []Route {
 	var r []Route
 	add := func(method, path string, n Need, st Style, fn func(http.ResponseWriter, *http.Request) *Error) {
@@ -62,8 +62,5 @@ func (h *Handler) routeTable() []Route {
 
 	add(http.MethodGet, "/cgi-bin/sendsms", NeedSend, StyleKannel, h.sendsms)
 	add(http.MethodPost, "/cgi-bin/sendsms", NeedSend, StyleKannel, h.sendsms)
-	if h.opts.Pprof {
-		r = append(r, pprofRoutes()...)
-	}
 	return r
 }

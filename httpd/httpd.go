@@ -47,6 +47,9 @@ type Options struct {
 	Listen ListenConfig
 	// Server bounds every connection.
 	Server ServerConfig
+	// Pprof serves the Go runtime profiles under /debug/pprof/ to tokens
+	// of full scope ([debug] pprof); off, those paths do not exist.
+	Pprof bool
 }
 
 // Server is the HTTP layer of a running daemon: the API mounted on its
@@ -83,17 +86,22 @@ func New(o Options, m *Metrics) (*Server, error) {
 		h.Close(context.Background())
 		return nil, err
 	}
-	return &Server{h: h, srv: NewServer(Router(h), o.Server), ln: ln, errc: make(chan error, 1)}, nil
+	return &Server{h: h, srv: NewServer(Router(h, o.Pprof), o.Server), ln: ln, errc: make(chan error, 1)}, nil
 }
 
 // Router mounts every route of the API on one mux, each behind the checks
 // all routes share (Wrap), in the API's order; a path or method no route
-// takes is answered with the v1 error body.
-func Router(h *api.Handler) *mux.Router {
+// takes is answered with the v1 error body. With pprof the runtime
+// profiles are mounted after the API's routes.
+func Router(h *api.Handler, pprof bool) *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(h.NotFound)
 	r.MethodNotAllowedHandler = http.HandlerFunc(h.MethodNotAllowed)
-	for _, rt := range h.Routes() {
+	routes := h.Routes()
+	if pprof {
+		routes = append(routes, pprofRoutes()...)
+	}
+	for _, rt := range routes {
 		r.Handle(rt.Path, h.Wrap(rt)).Methods(rt.Method)
 	}
 	return r

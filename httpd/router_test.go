@@ -27,13 +27,13 @@ func TestRouterAnswersAsTheAPI(t *testing.T) {
 	}
 	defer q.Close(t.Context())
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	h, err := api.New(api.Options{Version: "test", Now: func() time.Time { return at }, Pprof: true},
+	h, err := api.New(api.Options{Version: "test", Now: func() time.Time { return at }},
 		api.Backend{Store: api.NewQueueStore(q)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close(t.Context())
-	r := Router(h)
+	r := Router(h, false)
 
 	param := regexp.MustCompile(`\{[a-z]+\}`)
 	type req struct{ method, target string }

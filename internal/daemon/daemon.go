@@ -136,8 +136,8 @@ func (d *Daemon) start() error {
 			Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
 			Logger: d.log, Version: d.version, ExternalDLR: true,
 			AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
-			Pprof: d.cfg.Debug.Pprof,
 		},
+		Pprof:   d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw},
 		Listen:  httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
