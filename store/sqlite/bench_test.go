@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 )
 
@@ -175,4 +176,40 @@ func BenchmarkCounts(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCountsMillion: what a /metrics scrape or a dashboard summary
+// asks of the store (the per-state counts and the oldest queued message)
+// with 1,000,000 messages queued. The rows are written by one INSERT ...
+// SELECT, not through Enqueue, so that building them takes seconds; the
+// triggers keep the counts all the same.
+func BenchmarkCountsMillion(b *testing.B) {
+	const n = 1000000
+	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
+	ctx := context.Background()
+	if _, err := st.wdb.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
+		INSERT INTO messages (recipient, text, priority, state, next_at, created_at, updated_at)
+		SELECT printf('+4915%09d', i), ?, i % 3, 'queued', 0, 1000 + i, 1000 + i FROM seq`, n, benchText); err != nil {
+		b.Fatal(err)
+	}
+	c, err := st.Counts(ctx)
+	if err != nil || c[smsgw.StateQueued] != n {
+		b.Fatalf("Counts = %v, %v; want %d queued", c, err, n)
+	}
+	b.Run("Counts", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if _, err := st.Counts(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("OldestQueued", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			if at, err := st.OldestQueued(ctx); err != nil || at.UnixMilli() != 1001 {
+				b.Fatalf("OldestQueued = %v, %v", at, err)
+			}
+		}
+	})
 }

@@ -54,6 +54,11 @@ func TestMigrationFromV1(t *testing.T) {
 	if m.Text != "from v1" || m.Priority != 2 {
 		t.Errorf("v1 message = %+v", m)
 	}
+	// The per-state counts start from the rows already there (the sending
+	// one was handed back by recovery).
+	if c, err := st.Counts(ctx); err != nil || c[smsgw.StateQueued] != 2 || c[smsgw.StateSending] != 0 {
+		t.Errorf("counts after upgrade = %v, %v; want 2 queued", c, err)
+	}
 	// Recovery ran on the upgraded data.
 	if m := wantState(t, st, 2, smsgw.StateQueued); m.Reason != queue.ReasonRecovered {
 		t.Errorf("v1 sending message reason = %q", m.Reason)

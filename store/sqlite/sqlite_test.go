@@ -2,8 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"smsgw/queue"
 	"smsgw/store/sqlite"
@@ -19,7 +22,12 @@ func TestConformance(t *testing.T) {
 			// fsync per commit makes it slow on a busy machine.
 			opt.Sync = queue.SyncNormal
 		}
-		st, err := sqlite.Open(filepath.Join(dir, name+".db"), opt)
+		path := filepath.Join(dir, name+".db")
+		// Registered first, so it runs last, once the store is closed:
+		// whatever the test did, the counts the triggers kept equal a
+		// fresh count of the rows.
+		t.Cleanup(func() { checkStateCounts(t, path) })
+		st, err := sqlite.Open(path, opt)
 		if err != nil {
 			t.Fatalf("Open: %v", err)
 		}
@@ -30,4 +38,40 @@ func TestConformance(t *testing.T) {
 		})
 		return st
 	})
+}
+
+// checkStateCounts compares the kept per-state counts of the database at
+// path with COUNT(*) GROUP BY state over its messages.
+func checkStateCounts(t testing.TB, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	read := func(q string) map[string]int64 {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		defer rows.Close()
+		out := map[string]int64{}
+		for rows.Next() {
+			var s string
+			var n int64
+			if err := rows.Scan(&s, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[s] = n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	kept := read(`SELECT state, n FROM state_counts WHERE n != 0`)
+	fresh := read(`SELECT state, count(*) FROM messages GROUP BY state`)
+	if diff := cmp.Diff(fresh, kept); diff != "" {
+		t.Errorf("state_counts differ from the rows (-rows +state_counts):\n%s", diff)
+	}
 }

@@ -74,6 +74,7 @@ var suite = []struct {
 	{"DropEvent", testDropEvent},
 	{"PruneDeadDeliveries", testPruneDeadDeliveries},
 	{"Purge", testPurge},
+	{"CountsExact", testCountsExact},
 	{"CallsAfterClose", testCallsAfterClose},
 }
 
