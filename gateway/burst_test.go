@@ -10,7 +10,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/modem/sim"
 	"smsgw/queue"
 )
@@ -30,7 +29,7 @@ func TestMultipartBurst(t *testing.T) {
 		t.Run(tc.prof, func(t *testing.T) {
 			r := newRig(t, rigOptions{modems: 1, submitDelay: 150 * time.Millisecond,
 				simOpts: func(_ int, o *sim.Options) { o.Profile = tc.prof },
-				config:  func(c *config.Config) { c.Log.ATTrace = 100000 }, // the whole run, in order
+				opts:    func(c *Options) { c.ATTrace = 100000 }, // the whole run, in order
 			})
 			r.waitReady(1)
 			r.waitSwept("sim0")
@@ -114,7 +113,7 @@ func TestMultipartBurst(t *testing.T) {
 func TestRecordingFailureStopsBurst(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 1,
 		simOpts: func(_ int, o *sim.Options) { o.Profile = "quectel-ec25" },
-		config:  func(c *config.Config) { c.Log.ATTrace = 100000 },
+		opts:    func(c *Options) { c.ATTrace = 100000 },
 	})
 	r.waitReady(1)
 	r.waitSwept("sim0")

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
+	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
@@ -36,19 +36,19 @@ func TestCrashChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(spec), &c); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _ := config.Parse("")
-	cfg.Storage.Path = c.DB
-	cfg.Autodetect.Enabled = false
-	cfg.Retry.Backoff.Duration = 50 * time.Millisecond
-	cfg.Retry.MaxBackoff.Duration = 200 * time.Millisecond
+	o := DefaultOptions()
+	o.Logger = testLogger(t)
+	o.Retry.Backoff = 50 * time.Millisecond
+	o.Retry.MaxBackoff = 200 * time.Millisecond
 	for i, p := range c.Ports {
-		cfg.Modems = append(cfg.Modems, config.ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200})
+		o.Modems = append(o.Modems, ModemOptions{Spec: pool.Spec{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200}})
 	}
-	st, err := sqlite.Open(cfg.Storage.Path, QueueOptions(cfg, testLogger(t)))
+	st, err := sqlite.Open(c.DB, QueueOptions(o))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(cfg, Options{Store: st, Logger: testLogger(t)})
+	o.Store = st
+	g, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +90,9 @@ func TestSIGKILLMidRun(t *testing.T) {
 	}
 	db := filepath.Join(dir, "smsgw.db")
 	const total = 60
-	cfg, _ := config.Parse("")
-	st, err := sqlite.Open(db, QueueOptions(cfg, testLogger(t)))
+	qo := DefaultOptions()
+	qo.Logger = testLogger(t)
+	st, err := sqlite.Open(db, QueueOptions(qo))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 		t.Errorf("child after SIGTERM: %v", err)
 	}
 
-	st, err = sqlite.Open(db, QueueOptions(cfg, testLogger(t)))
+	st, err = sqlite.Open(db, QueueOptions(qo))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,15 +8,14 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/queue"
 )
 
 // Routing by modem id and tag, the priority lane and per-modem rate limits.
 func TestRoutingPriorityAndRate(t *testing.T) {
-	r := newRig(t, rigOptions{modems: 3, submitDelay: 30 * time.Millisecond, config: func(c *config.Config) {
+	r := newRig(t, rigOptions{modems: 3, submitDelay: 30 * time.Millisecond, opts: func(c *Options) {
 		c.Modems[0].Tags = []string{"otp"}
-		c.Modems[2].Rate = config.RateList{{N: 2, Per: time.Second}}
+		c.Modems[2].Rate = []queue.RateLimit{{N: 2, Per: time.Second}}
 		c.Modems[2].Tags = []string{"slow"}
 	}})
 	r.waitReady(3)

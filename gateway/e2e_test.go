@@ -16,7 +16,6 @@ import (
 	"unicode/utf16"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/modem/sim"
@@ -67,7 +66,7 @@ func TestInboundOutOfOrderAcrossRestart(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s|%s|%s\\n' \"$SMS_MESSAGES\" \"$SMS_1_NUMBER\" \"$DECODED_1_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) {
+	r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) {
 		c.Inbound.Exec = []string{script}
 	}})
 	r.waitReady(1)
@@ -213,7 +212,7 @@ func TestUnplugMidSend(t *testing.T) {
 // each handled, the healthy modem unaffected.
 func TestFaultyModemsDoNotBlockOthers(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 4, submitDelay: 2 * time.Millisecond, health: 200 * time.Millisecond, opTimeout: time.Second,
-		config: func(c *config.Config) { c.Inbound.SweepInterval.Duration = 200 * time.Millisecond }})
+		opts: func(c *Options) { c.Inbound.SweepInterval = 200 * time.Millisecond }})
 	r.waitReady(4)
 	hung, erring, full, healthy := r.modems[0], r.modems[1], r.modems[2], r.modems[3]
 	hung.Hang(true)
@@ -279,8 +278,8 @@ func TestWebhooksThroughOutbox(t *testing.T) {
 		ch <- got{e, req.Header.Get("X-Signature") == hooks.Sign("s3cret", body, ts)}
 	}))
 	defer srv.Close()
-	r := newRig(t, rigOptions{modems: 2, config: func(c *config.Config) {
-		c.Webhook.URL = srv.URL
+	r := newRig(t, rigOptions{modems: 2, opts: func(c *Options) {
+		c.Webhook.Targets = []string{srv.URL}
 		c.Webhook.Secret = "s3cret"
 	}})
 	r.waitReady(2)
@@ -315,16 +314,16 @@ func TestWebhooksThroughOutbox(t *testing.T) {
 // left: at-most-once marks it uncertain and never resends it; at-least-once
 // resends it.
 func TestCMGSTimeoutPolicy(t *testing.T) {
-	for _, policy := range []string{config.PolicyAtMostOnce, config.PolicyAtLeastOnce} {
+	for _, policy := range []string{policyAtMostOnce, policyAtLeastOnce} {
 		t.Run(policy, func(t *testing.T) {
-			r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) {
-				c.Retry.Policy = policy
-				c.Retry.SendTimeout.Duration = 300 * time.Millisecond
+			r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) {
+				c.Retry.AtMostOnce = policy == policyAtMostOnce
+				c.Retry.SendTimeout = 300 * time.Millisecond
 			}})
 			r.waitReady(1)
 			r.modems[0].SetSubmitDelay(time.Second)
 			ms := r.enqueue(queue.NewMessage{To: []string{"+15557770005"}, Text: "maybe twice"})
-			if policy == config.PolicyAtMostOnce {
+			if policy == policyAtMostOnce {
 				r.waitStates(ids(ms), 20*time.Second, smsgw.StateUncertain)
 				r.modems[0].SetSubmitDelay(0)
 				// Later traffic flows, and the uncertain one is not resent.
@@ -362,8 +361,8 @@ func TestAutodetectEmulatedModems(t *testing.T) {
 		r.modems = append(r.modems, m)
 	}
 	r.modems[1].Hang(true) // a trap port: never answers
-	r.cfg.Autodetect = config.AutodetectConfig{Enabled: true, Globs: []string{filepath.Join(r.dir, "tty*")},
-		Interval: config.D(50 * time.Millisecond), ProbeTimeout: config.D(300 * time.Millisecond)}
+	r.opts.Autodetect = AutodetectOptions{Enabled: true, Globs: []string{filepath.Join(r.dir, "tty*")},
+		Interval: 50 * time.Millisecond, ProbeTimeout: 300 * time.Millisecond}
 	r.start()
 	id0 := "modem-" + r.modems[0].IMEI()
 	r.waitFor("first modem discovered", 20*time.Second, func() bool {
@@ -431,7 +430,7 @@ func TestInboundSurrogateSplitAcrossParts(t *testing.T) {
 // A webhook taken out of the configuration stops being an outbox consumer
 // at the next start, so it cannot hold back the pruning of old events.
 func TestStaleWebhookConsumerRemoved(t *testing.T) {
-	r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Webhook.URL = "http://127.0.0.1:9/hook" }})
+	r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) { c.Webhook.Targets = []string{"http://127.0.0.1:9/hook"} }})
 	name := "webhook:" + webhookID("http://127.0.0.1:9/hook")
 	has := func() bool {
 		names, err := r.st.Consumers(context.Background())
@@ -449,7 +448,7 @@ func TestStaleWebhookConsumerRemoved(t *testing.T) {
 		t.Fatalf("%s not registered", name)
 	}
 	r.stop()
-	r.cfg.Webhook.URL = ""
+	r.opts.Webhook.Targets = nil
 	r.start()
 	if has() {
 		t.Errorf("%s still registered after it left the configuration", name)

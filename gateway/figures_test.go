@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/queue"
 )
 
@@ -55,7 +54,7 @@ func TestFigures(t *testing.T) {
 		stamp := filepath.Join(dir, "stamps")
 		script := filepath.Join(dir, "on-sms")
 		os.WriteFile(script, []byte("#!/bin/sh\ndate +%s%N >> \""+stamp+"\"\n"), 0o755)
-		r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Inbound.Exec = []string{script} }})
+		r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) { c.Inbound.Exec = []string{script} }})
 		r.waitReady(1)
 		var lat []time.Duration
 		for i := 0; i < 30; i++ {

@@ -13,40 +13,11 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/hooks"
 	"smsgw/modem"
 	"smsgw/modem/pool"
 	"smsgw/queue"
 )
-
-// Options are what New needs besides the configuration.
-type Options struct {
-	Store  queue.Storage
-	Logger *slog.Logger
-	// Extra modems to supervise besides cfg.Modems (the emulated ones of
-	// --simulate), with their settings.
-	Extra []pool.Spec
-	// Open and Probe replace the real device opener (tests); nil uses
-	// package modem on the port.
-	Open  pool.OpenFunc
-	Probe pool.ProbeFunc
-	// ObserveSend and HookDelivery feed metrics (the HTTP layer's recorder).
-	ObserveSend  func(modem string, d time.Duration)
-	HookDelivery func(hook string, ok bool)
-	// HookSkipped counts events a hook filtered out (not its event kind,
-	// not its modem): neither delivered nor failed.
-	HookSkipped func(hook string)
-	// OnCMGS and OnCMTI see the moments latency figures start from: each
-	// AT+CMGS written for a message (its id), and a modem announcing a
-	// received message (the announcement's time). Tests and benchmarks set
-	// them; nil costs nothing.
-	OnCMGS func(id int64, at time.Time)
-	OnCMTI func(modem string, at time.Time)
-	// Webhooks persists API-registered webhooks; nil keeps only the
-	// configured ones.
-	WebhookFile string
-}
 
 // forward is where events go besides the configured hooks (see Forward).
 type forward struct {
@@ -66,7 +37,6 @@ func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Cont
 
 // Gateway joins the modem pool and the queue. New -> Forward -> Start -> Close.
 type Gateway struct {
-	cfg    config.Config
 	log    *slog.Logger
 	store  queue.Storage
 	pool   *pool.Pool
@@ -103,7 +73,7 @@ type Gateway struct {
 }
 
 // New builds the gateway; nothing runs before Start.
-func New(cfg config.Config, o Options) (*Gateway, error) {
+func New(o Options) (*Gateway, error) {
 	if o.Store == nil {
 		return nil, errors.New("gateway: a store is required")
 	}
@@ -111,7 +81,7 @@ func New(cfg config.Config, o Options) (*Gateway, error) {
 		o.Logger = slog.Default()
 	}
 	g := &Gateway{
-		cfg: cfg, log: o.Logger, store: o.Store, opts: o,
+		log: o.Logger, store: o.Store, opts: o,
 		limits: map[string][]queue.RateLimit{}, lives: map[string]*live{}, traces: map[string]*modem.ATTrace{},
 		hookDisp: map[string]*hooks.Dispatcher{}, healthEvery: defaultHealthEvery,
 		opTimeout: 45 * time.Second,
@@ -121,18 +91,14 @@ func New(cfg config.Config, o Options) (*Gateway, error) {
 	g.outbox = newQueueOutbox(g)
 
 	var specs []pool.Spec
-	for _, m := range cfg.Modems {
-		if m.Disabled {
-			continue
-		}
-		specs = append(specs, pool.Spec{ID: m.ID, Port: m.Port, IMEI: m.IMEI, Baud: m.Baud, PIN: m.PIN.Reveal(),
-			SMSC: m.SMSC, Number: m.Number, Tags: m.Tags})
-		for _, r := range m.Rate {
-			g.limits[m.ID] = append(g.limits[m.ID], queue.RateLimit{N: r.N, Per: r.Per})
+	for _, m := range o.Modems {
+		specs = append(specs, m.Spec)
+		if len(m.Rate) > 0 {
+			g.limits[m.ID] = append(g.limits[m.ID], m.Rate...)
 		}
 	}
 	specs = append(specs, o.Extra...)
-	op := &opener{log: g.log, sendTimeout: cfg.Retry.SendTimeout.Duration, promptTimeout: cfg.Retry.PromptTimeout.Duration, traceFor: g.traceFor}
+	op := &opener{log: g.log, sendTimeout: o.Retry.SendTimeout, promptTimeout: o.Retry.PromptTimeout, traceFor: g.traceFor}
 	open, probeFn := o.Open, o.Probe
 	if open == nil {
 		open = op.open
@@ -140,20 +106,15 @@ func New(cfg config.Config, o Options) (*Gateway, error) {
 	if probeFn == nil {
 		probeFn = probe
 	}
-	var vidpid []uint32
-	for _, s := range cfg.Autodetect.VIDPID {
-		v, p, _ := config.ParseVIDPID(s)
-		vidpid = append(vidpid, uint32(v)<<16|uint32(p))
-	}
 	p, err := pool.New(pool.Options{
 		Specs:              specs,
-		Autodetect:         cfg.Autodetect.Enabled,
-		Scanner:            pool.Scanner{Globs: cfg.Autodetect.Globs, VIDPID: vidpid},
+		Autodetect:         o.Autodetect.Enabled,
+		Scanner:            pool.Scanner{Globs: o.Autodetect.Globs, VIDPID: o.Autodetect.VIDPID},
 		DiscoveredDefaults: pool.Spec{Baud: 115200},
-		Interval:           cfg.Autodetect.Interval.Duration,
-		ProbeTimeout:       cfg.Autodetect.ProbeTimeout.Duration,
-		BenchAfter:         cfg.Retry.BenchAfter,
-		BenchFor:           cfg.Retry.BenchFor.Duration,
+		Interval:           o.Autodetect.Interval,
+		ProbeTimeout:       o.Autodetect.ProbeTimeout,
+		BenchAfter:         o.Retry.BenchAfter,
+		BenchFor:           o.Retry.BenchFor,
 		Open:               open,
 		Probe:              probeFn,
 		Session:            g.runSession,
@@ -178,7 +139,7 @@ func (g *Gateway) traceFor(port string) *modem.ATTrace {
 	defer g.tracesMu.Unlock()
 	t := g.traces[port]
 	if t == nil {
-		t = modem.NewATTrace(g.cfg.Log.ATTrace)
+		t = modem.NewATTrace(g.opts.ATTrace)
 		g.traces[port] = t
 	}
 	return t
@@ -188,7 +149,7 @@ func (g *Gateway) traceFor(port string) *modem.ATTrace {
 // modem pool.
 func (g *Gateway) Start(ctx context.Context) error {
 	g.runCtx, g.runCancel = context.WithCancel(ctx)
-	if argv := g.cfg.Inbound.Exec; len(argv) > 0 {
+	if argv := g.opts.Inbound.Exec; len(argv) > 0 {
 		// Say it now rather than at the first received message.
 		if _, err := exec.LookPath(argv[0]); err != nil {
 			g.log.Error("inbound.exec cannot be run; received messages are kept but not handed to it", "program", argv[0], "err", err)
@@ -318,7 +279,7 @@ func (g *Gateway) pruneEvents(ctx context.Context) {
 		} else if n > 0 {
 			g.log.Debug("pruned delivered events", "events", n)
 		}
-		if days := g.cfg.Storage.RetentionDays; days > 0 {
+		if days := g.opts.RetentionDays; days > 0 {
 			p, err := g.store.Purge(ctx, time.Now().Add(-time.Duration(days)*24*time.Hour))
 			if err != nil && ctx.Err() == nil {
 				g.log.Warn("retention purge", "err", err)
@@ -338,22 +299,22 @@ func webhookID(url string) string {
 // consumers lists the hook consumers the configuration asks for.
 func (g *Gateway) consumers() []hooks.Consumer {
 	var out []hooks.Consumer
-	in := g.cfg.Inbound
+	in := g.opts.Inbound
 	if len(in.Exec) > 0 {
-		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout.Duration}
+		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout}
 		out = append(out, hooks.Consumer{Name: "exec", Deliver: x.Deliver, Concurrency: in.Concurrency,
 			MaxAttempts: in.Retries + 1})
 	}
-	w := g.cfg.Webhook
+	w := g.opts.Webhook
 	add := func(url string, events []string) {
 		id := webhookID(url)
-		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret.Reveal(), Events: events, Timeout: w.Timeout.Duration}
+		wh := &hooks.Webhook{URL: url, ID: id, Secret: w.Secret, Events: events, Timeout: w.Timeout}
 		out = append(out, hooks.Consumer{Name: "webhook:" + id, Deliver: wh.Deliver, Concurrency: 4, MaxAttempts: w.MaxAttempts})
 	}
-	for _, u := range w.Targets() {
+	for _, u := range w.Targets {
 		add(u, w.Events)
 	}
-	if in.Webhook != "" && !slices.Contains(w.Targets(), in.Webhook) {
+	if in.Webhook != "" && !slices.Contains(w.Targets, in.Webhook) {
 		add(in.Webhook, []string{smsgw.EventReceived})
 	}
 	if g.registry != nil {
@@ -622,27 +583,4 @@ func (g *Gateway) modemStatus(m *pool.Member) smsgw.ModemStatus {
 	}
 	out.Operator = l.operator
 	return out
-}
-
-// QueueOptions derives the queue's options from the configuration, with
-// the PDU codec plugged in as JoinText.
-func QueueOptions(cfg config.Config, log *slog.Logger) queue.Options {
-	rec := queue.AtLeastOnce
-	if cfg.Retry.Policy == config.PolicyAtMostOnce {
-		rec = queue.AtMostOnce
-	}
-	// Event deliveries: the longest retry any hook consumer wants; each
-	// consumer stops earlier on its own count.
-	attempts := max(cfg.Webhook.MaxAttempts, cfg.Inbound.Retries+1)
-	return queue.Options{
-		Sync:         queue.Sync(cfg.Storage.Sync),
-		ReportWindow: cfg.Retry.ReportWindow.Duration,
-		Recovery:     rec,
-		Retry: queue.RetryPolicy{MaxAttempts: cfg.Retry.MaxAttempts, MaxModemFaults: cfg.Retry.MaxModemFaults,
-			Backoff: cfg.Retry.Backoff.Duration, MaxBackoff: cfg.Retry.MaxBackoff.Duration},
-		EventRetry:  queue.RetryPolicy{MaxAttempts: attempts, Backoff: cfg.Webhook.Backoff.Duration, MaxBackoff: cfg.Webhook.MaxBackoff.Duration},
-		JoinTimeout: cfg.Inbound.JoinTimeout.Duration,
-		JoinText:    JoinText,
-		Logger:      log,
-	}
 }

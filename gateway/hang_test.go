@@ -36,8 +36,8 @@ func TestSilentModemMidBurst(t *testing.T) {
 
 func silentModemMidBurst(t *testing.T, stall time.Duration) {
 	r := newRig(t, rigOptions{modems: 3, submitDelay: 100 * time.Millisecond})
-	if r.cfg.Retry.PromptTimeout.Duration != 10*time.Second {
-		t.Fatalf("prompt timeout %v: the test measures the default", r.cfg.Retry.PromptTimeout)
+	if r.opts.Retry.PromptTimeout != 10*time.Second {
+		t.Fatalf("prompt timeout %v: the test measures the default", r.opts.Retry.PromptTimeout)
 	}
 	r.waitReady(3)
 	silent := r.modems[0]
@@ -88,7 +88,7 @@ func silentModemMidBurst(t *testing.T, stall time.Duration) {
 		t.Errorf("a message waited %v beyond its turn (want at most 15s)", worst)
 	}
 	if os.Getenv("SMSGW_TEST_FIGURES") != "" {
-		t.Logf("FIGURE silent modem (%v, prompt_timeout %v): worst extra delay %v (message %d)", stall, r.cfg.Retry.PromptTimeout, worst, stalled)
+		t.Logf("FIGURE silent modem (%v, prompt_timeout %v): worst extra delay %v (message %d)", stall, r.opts.Retry.PromptTimeout, worst, stalled)
 	}
 	sent := map[string]int{}
 	for _, s := range r.net.Outbox() {

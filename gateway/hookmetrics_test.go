@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
 )
@@ -22,31 +21,32 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	if err != nil {
 		t.Skip("no true(1)")
 	}
-	r := newRig(t, rigOptions{modems: 2, config: func(c *config.Config) { c.Inbound.Exec = []string{prog} }})
+	r := newRig(t, rigOptions{modems: 2, opts: func(c *Options) { c.Inbound.Exec = []string{prog} }})
 	r.stop()
 	var mu sync.Mutex
 	counts := map[string]int{}
 	var dlrKinds []string
-	st, err := sqlite.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	st, err := sqlite.Open(r.db, QueueOptions(r.opts))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
-		HookDelivery: func(hook string, ok bool) {
-			mu.Lock()
-			defer mu.Unlock()
-			if ok {
-				counts[hook+" ok"]++
-			} else {
-				counts[hook+" failed"]++
-			}
-		},
-		HookSkipped: func(hook string) {
-			mu.Lock()
-			defer mu.Unlock()
-			counts[hook+" skipped"]++
-		},
-	})
+	o := r.opts
+	o.Store, o.WebhookFile = st, filepath.Join(r.dir, "webhooks.json")
+	o.HookDelivery = func(hook string, ok bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ok {
+			counts[hook+" ok"]++
+		} else {
+			counts[hook+" failed"]++
+		}
+	}
+	o.HookSkipped = func(hook string) {
+		mu.Lock()
+		defer mu.Unlock()
+		counts[hook+" skipped"]++
+	}
+	g, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func (s *session) receive(ctx context.Context) error {
 	if err := s.sweep(ctx); err != nil {
 		return err
 	}
-	sweepT := time.NewTicker(s.g.cfg.Inbound.SweepInterval.Duration)
+	sweepT := time.NewTicker(s.g.opts.Inbound.SweepInterval)
 	defer sweepT.Stop()
 	healthT := time.NewTicker(s.g.healthEvery)
 	defer healthT.Stop()

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"smsgw/config"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
@@ -120,7 +119,7 @@ func TestCrashBetweenCommitAndDelete(t *testing.T) {
 	// The state a crash leaves: both parts committed (with their slots),
 	// neither deleted from the SIM; the user then deleted one from the
 	// inbox.
-	st, err := sqlite.Open(r.cfg.Storage.Path, QueueOptions(r.cfg, r.log))
+	st, err := sqlite.Open(r.db, QueueOptions(r.opts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +191,7 @@ func TestMalformedSIMDrained(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s|%s|%s\\n' \"$SMSGW_UNDECODABLE\" \"$SMSGW_ERROR\" \"$SMSGW_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Inbound.Exec = []string{script} }})
+	r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) { c.Inbound.Exec = []string{script} }})
 	r.waitReady(1)
 	r.stop()
 	m := r.modems[0]
@@ -266,7 +265,7 @@ func TestInboxDeleteSurvivesSweep(t *testing.T) {
 	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf '%s %s\\n' \"$SMSGW_ID\" \"$SMSGW_TEXT\" >> \""+out+"\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Inbound.Exec = []string{script} }})
+	r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) { c.Inbound.Exec = []string{script} }})
 	r.waitReady(1)
 	m := r.modems[0]
 	// Every delete fails until the restart, whatever sweeps run meanwhile.

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/hooks"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
@@ -35,22 +34,19 @@ func (h recordHandler) WithGroup(string) slog.Handler      { return h }
 // the test; the stored next attempt is read back from the queue.
 func TestHookRetryLoggedIsStored(t *testing.T) {
 	dir := t.TempDir()
-	cfg, err := config.Parse("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Storage.Path = filepath.Join(dir, "smsgw.db")
-	cfg.Autodetect.Enabled = false
-	cfg.Webhook.Backoff.Duration = time.Hour
-	cfg.Webhook.MaxBackoff.Duration = 4 * time.Hour
+	o := DefaultOptions()
+	o.Webhook.Backoff = time.Hour
+	o.Webhook.MaxBackoff = 4 * time.Hour
 	records := make(chan slog.Record, 8)
 	log := slog.New(recordHandler{records})
-	st, err := sqlite.Open(cfg.Storage.Path, QueueOptions(cfg, log))
+	o.Logger = log
+	st, err := sqlite.Open(filepath.Join(dir, "smsgw.db"), QueueOptions(o))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close(context.Background())
-	g, err := New(cfg, Options{Store: st, Logger: log, WebhookFile: filepath.Join(dir, "webhooks.json")})
+	o.Store, o.WebhookFile = st, filepath.Join(dir, "webhooks.json")
+	g, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

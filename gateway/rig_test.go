@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
@@ -27,7 +26,8 @@ type rig struct {
 	dir    string
 	net    *sim.Network
 	modems []*sim.Modem
-	cfg    config.Config
+	opts   Options // the gateway's settings; start adds store and hooks
+	db     string
 	st     *sqlite.Store
 	g      *Gateway
 	log    *slog.Logger
@@ -84,7 +84,7 @@ func (r *rig) lastCMTI(modem string) time.Time {
 type rigOptions struct {
 	modems      int
 	submitDelay time.Duration
-	config      func(*config.Config)
+	opts        func(*Options)
 	health      time.Duration // session health checks (default 1 min)
 	opTimeout   time.Duration // inbound/health operation bound (default 45 s)
 	simOpts     func(i int, o *sim.Options)
@@ -129,23 +129,20 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 		}
 		r.modems = append(r.modems, m)
 	}
-	cfg, err := config.Parse("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Storage.Path = filepath.Join(r.dir, "smsgw.db")
-	cfg.Autodetect.Enabled = false
-	cfg.Retry.Backoff.Duration = 50 * time.Millisecond
-	cfg.Retry.MaxBackoff.Duration = 200 * time.Millisecond
-	cfg.Webhook.Backoff.Duration = 20 * time.Millisecond
-	cfg.Webhook.MaxBackoff.Duration = 100 * time.Millisecond
+	r.db = filepath.Join(r.dir, "smsgw.db")
+	opts := DefaultOptions()
+	opts.Logger = r.log
+	opts.Retry.Backoff = 50 * time.Millisecond
+	opts.Retry.MaxBackoff = 200 * time.Millisecond
+	opts.Webhook.Backoff = 20 * time.Millisecond
+	opts.Webhook.MaxBackoff = 100 * time.Millisecond
 	for i, m := range r.modems {
-		cfg.Modems = append(cfg.Modems, config.ModemConfig{ID: fmt.Sprintf("sim%d", i), Port: m.Path(), Baud: 115200, Number: m.Number()})
+		opts.Modems = append(opts.Modems, ModemOptions{Spec: pool.Spec{ID: fmt.Sprintf("sim%d", i), Port: m.Path(), Baud: 115200, Number: m.Number()}})
 	}
-	if o.config != nil {
-		o.config(&cfg)
+	if o.opts != nil {
+		o.opts(&opts)
 	}
-	r.cfg = cfg
+	r.opts = opts
 	r.start()
 	return r
 }
@@ -153,16 +150,15 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 // start opens the queue and starts a gateway on it.
 func (r *rig) start() {
 	r.t.Helper()
-	qo := QueueOptions(r.cfg, r.log)
+	qo := QueueOptions(r.opts)
 	if r.qopts != nil {
 		r.qopts(&qo)
 	}
-	st, err := sqlite.Open(r.cfg.Storage.Path, qo)
+	st, err := sqlite.Open(r.db, qo)
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	g, err := New(r.cfg, Options{Store: st, Logger: r.log, WebhookFile: filepath.Join(r.dir, "webhooks.json"),
-		OnCMGS: r.figs.cmgs, OnCMTI: r.figs.cmti})
+	g, err := New(r.gatewayOptions(st))
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -283,4 +279,20 @@ func ids(ms []queue.Message) []int64 {
 		out[i] = m.ID
 	}
 	return out
+}
+
+// The [retry] policy values, spelled as the configuration spells them so
+// that subtests read as the setting they exercise.
+const (
+	policyAtMostOnce  = "at-most-once"
+	policyAtLeastOnce = "at-least-once"
+)
+
+// gatewayOptions are the rig's settings with st and the rig's hooks added.
+func (r *rig) gatewayOptions(st queue.Storage) Options {
+	o := r.opts
+	o.Store, o.Logger = st, r.log
+	o.WebhookFile = filepath.Join(r.dir, "webhooks.json")
+	o.OnCMGS, o.OnCMTI = r.figs.cmgs, r.figs.cmti
+	return o
 }

@@ -92,13 +92,13 @@ func (g *Gateway) registeredConsumer(w hooks.Registration) hooks.Consumer {
 	}
 	// Registered through the API by a client, not written by the
 	// operator: the callback policy applies on every connection.
-	client, err := g.cfg.Callbacks.Policy().Client(g.cfg.Webhook.Timeout.Duration)
+	client, err := g.opts.Callbacks.Client(g.opts.Webhook.Timeout)
 	if err != nil {
 		// Validate refuses a bad policy before this; fall back to the
 		// strictest one rather than to none.
-		client, _ = callback.Policy{}.Client(g.cfg.Webhook.Timeout.Duration)
+		client, _ = callback.Policy{}.Client(g.opts.Webhook.Timeout)
 	}
-	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.cfg.Webhook.Secret.Reveal(), Events: events, Client: client}
+	wh := &hooks.Webhook{URL: w.URL, ID: w.ID, Secret: g.opts.Webhook.Secret, Events: events, Client: client}
 	deliver := wh.Deliver
 	if w.DeviceID != "" {
 		deliver = func(ctx context.Context, ev smsgw.Event) error {
@@ -108,7 +108,7 @@ func (g *Gateway) registeredConsumer(w hooks.Registration) hooks.Consumer {
 			return wh.Deliver(ctx, ev)
 		}
 	}
-	return hooks.Consumer{Name: "webhook:" + w.ID, Deliver: deliver, Concurrency: 4, MaxAttempts: g.cfg.Webhook.MaxAttempts}
+	return hooks.Consumer{Name: "webhook:" + w.ID, Deliver: deliver, Concurrency: 4, MaxAttempts: g.opts.Webhook.MaxAttempts}
 }
 
 // Webhooks implements the HTTP API's Webhooks.
@@ -128,7 +128,7 @@ func (g *Gateway) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.R
 	if w.Event != "" && !slices.Contains(smsgw.WebhookEvents, w.Event) {
 		return hooks.Registration{}, fmt.Errorf("event %q: want one of %v: %w", w.Event, smsgw.WebhookEvents, smsgw.ErrConflict)
 	}
-	if err := g.cfg.Callbacks.Policy().Check(w.URL); err != nil {
+	if err := g.opts.Callbacks.Check(w.URL); err != nil {
 		return hooks.Registration{}, fmt.Errorf("url: %w: %w", err, smsgw.ErrConflict)
 	}
 	if w.ID == "" {

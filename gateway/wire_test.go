@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/queue"
 )
 
@@ -21,17 +20,17 @@ func TestCutOffAfterWriteIsUncertain(t *testing.T) {
 		policy string
 		cut    func(r *rig)
 	}{
-		{"abort, at-most-once", config.PolicyAtMostOnce, closeAborted},
-		{"port closed, at-most-once", config.PolicyAtMostOnce, func(r *rig) {
+		{"abort, at-most-once", policyAtMostOnce, closeAborted},
+		{"port closed, at-most-once", policyAtMostOnce, func(r *rig) {
 			if err := r.modems[0].Unplug(); err != nil {
 				r.t.Fatal(err)
 			}
 		}},
-		{"abort, at-least-once", config.PolicyAtLeastOnce, closeAborted},
+		{"abort, at-least-once", policyAtLeastOnce, closeAborted},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, rigOptions{modems: 1, config: func(c *config.Config) { c.Retry.Policy = tc.policy }})
+			r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) { c.Retry.AtMostOnce = tc.policy == policyAtMostOnce }})
 			r.waitReady(1)
 			r.modems[0].HangOnPDU(0) // takes the PDU, never answers
 			id := r.enqueue(queue.NewMessage{To: []string{"+15557770100"}, Text: "on the wire"})[0].ID
@@ -48,7 +47,7 @@ func TestCutOffAfterWriteIsUncertain(t *testing.T) {
 				t.Fatalf("a part on the wire was released as nothing sent: %+v", a)
 			}
 			switch tc.policy {
-			case config.PolicyAtMostOnce:
+			case policyAtMostOnce:
 				if m.State != smsgw.StateUncertain || a.Outcome != "uncertain" {
 					t.Errorf("at-most-once: message %s, attempt %q (%s); want uncertain", m.State, a.Outcome, a.Error)
 				}
@@ -69,7 +68,7 @@ func TestRecordSentRetried(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 1, submitDelay: 500 * time.Millisecond,
 		queueOpts: func(o *queue.Options) { o.BusyTimeout = 50 * time.Millisecond }})
 	r.waitReady(1)
-	db, err := sql.Open("sqlite3", "file:"+r.cfg.Storage.Path+"?_busy_timeout=10000")
+	db, err := sql.Open("sqlite3", "file:"+r.db+"?_busy_timeout=10000")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"smsgw"
-	"smsgw/config"
 	"smsgw/modem"
 	"smsgw/modem/pdu"
 	"smsgw/modem/pool"
@@ -330,7 +329,7 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 	}
 	if unanswered(err) {
 		// The modem took the part but never answered: it may be out.
-		if s.g.cfg.Retry.Policy == config.PolicyAtMostOnce {
+		if s.g.opts.Retry.AtMostOnce {
 			s.m.CountFailed(-1)
 			s.m.NoteError(err)
 			why := "the part was on the wire when the modem stopped answering; not resent (retry.policy at-most-once): " + err.Error()
@@ -392,7 +391,7 @@ func (s *session) sendFailed(log *slog.Logger, job *queue.Job, sent int, err err
 // by the prompt timeout. An error means the modem is still silent: the
 // session ends and the pool recovers the device (reopen, then reset).
 func (s *session) resync() error {
-	ctx, cancel := context.WithTimeout(s.sendCtx, s.g.cfg.Retry.PromptTimeout.Duration)
+	ctx, cancel := context.WithTimeout(s.sendCtx, s.g.opts.Retry.PromptTimeout)
 	defer cancel()
 	if err := s.dev.Ping(ctx); err != nil {
 		return fmt.Errorf("resync: %w", err)

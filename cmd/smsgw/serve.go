@@ -57,7 +57,7 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 			return 2
 		}
 	}
-	log, err := logging.New(cfg.Log, stderr)
+	log, err := logging.New(daemon.LogOptions(cfg.Log), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "smsgw serve:", err)
 		return 2

@@ -19,7 +19,7 @@ import (
 
 	"smsgw"
 	"smsgw/config"
-	"smsgw/gateway"
+	"smsgw/internal/daemon"
 	"smsgw/store/sqlite"
 )
 
@@ -127,7 +127,7 @@ level = "warn"
 		t.Errorf("stop took %v: the drain waited for the stuck client", el)
 	}
 
-	st, err := sqlite.Open(db, gateway.QueueOptions(config.Default(), nil))
+	st, err := sqlite.Open(db, daemon.QueueOptions(config.Default(), nil))
 	if err != nil {
 		t.Fatal(err)
 	}

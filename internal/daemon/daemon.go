@@ -102,7 +102,7 @@ func (d *Daemon) start() error {
 			return fmt.Errorf("storage directory: %w (set [storage] path to a writable place, or try --simulate N for a demo)", err)
 		}
 	}
-	st, err := sqlite.Open(d.cfg.Storage.Path, gateway.QueueOptions(d.cfg, d.log))
+	st, err := sqlite.Open(d.cfg.Storage.Path, QueueOptions(d.cfg, d.log))
 	if err != nil {
 		return fmt.Errorf("open queue: %w", err)
 	}
@@ -120,13 +120,11 @@ func (d *Daemon) start() error {
 		return err
 	}
 	rec := metrics.Recorder
-	gw, err := gateway.New(d.cfg, gateway.Options{
-		Store: st, Logger: d.log, Extra: extra,
-		WebhookFile:  filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json"),
-		ObserveSend:  rec.ObserveSend,
-		HookDelivery: rec.HookDelivery,
-		HookSkipped:  rec.HookSkipped,
-	})
+	gwo := GatewayOptions(d.cfg)
+	gwo.Store, gwo.Logger, gwo.Extra = st, d.log, extra
+	gwo.WebhookFile = filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json")
+	gwo.ObserveSend, gwo.HookDelivery, gwo.HookSkipped = rec.ObserveSend, rec.HookDelivery, rec.HookSkipped
+	gw, err := gateway.New(gwo)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,5 @@
-// Package logging builds the daemon's logger from the [log] table: text,
+// Package logging builds the daemon's logger from its Options (the [log]
+// table, mapped by internal/daemon): text,
 // JSON or journald's priority-prefixed lines, with URL credentials and
 // (unless [log] content) message content scrubbed from every record.
 package logging
@@ -13,15 +14,26 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 
-	"smsgw/config"
 	"smsgw/internal/callback"
 )
+
+// Options are the logger's settings (the [log] table).
+type Options struct {
+	// Level is debug, info, warn or error.
+	Level string
+	// Format is auto (journal under systemd, else text), text, json or
+	// journal; empty means auto.
+	Format string
+	// Content lets message texts, numbers and PDUs into the log; off,
+	// they are replaced by "[content]".
+	Content bool
+}
 
 // New builds the daemon's logger: one line per event. Under systemd
 // (format "journal", or "auto" when stderr is the journal stream) each line
 // starts with a <N> syslog priority and carries no time stamp, since
 // journald adds both; otherwise it is slog's text or JSON format.
-func New(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
+func New(c Options, w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		return nil, fmt.Errorf("log.level: %w", err)

@@ -6,13 +6,11 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"smsgw/config"
 )
 
 func TestJournalLogger(t *testing.T) {
 	var sb strings.Builder
-	log, err := New(config.LogConfig{Level: "debug", Format: "journal"}, &sb)
+	log, err := New(Options{Level: "debug", Format: "journal"}, &sb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +30,7 @@ func TestJournalLogger(t *testing.T) {
 
 func TestLoggerLevels(t *testing.T) {
 	var sb strings.Builder
-	log, err := New(config.LogConfig{Level: "warn", Format: "text"}, &sb)
+	log, err := New(Options{Level: "warn", Format: "text"}, &sb)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +39,7 @@ func TestLoggerLevels(t *testing.T) {
 	if strings.Contains(sb.String(), "hidden") || !strings.Contains(sb.String(), "shown") {
 		t.Errorf("got %q", sb.String())
 	}
-	if _, err := New(config.LogConfig{Level: "loud"}, &sb); err == nil {
+	if _, err := New(Options{Level: "loud"}, &sb); err == nil {
 		t.Error("bad level accepted")
 	}
 }
@@ -52,7 +50,7 @@ func TestLogScrubsSecretsAndContent(t *testing.T) {
 	uerr := &url.Error{Op: "Post", URL: "https://user:pw@hooks.example/in?token=s3cret", Err: errors.New("connection refused")}
 	for _, format := range []string{"text", "json", "journal"} {
 		var sb strings.Builder
-		log, err := New(config.LogConfig{Level: "debug", Format: format}, &sb)
+		log, err := New(Options{Level: "debug", Format: format}, &sb)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +70,7 @@ func TestLogScrubsSecretsAndContent(t *testing.T) {
 		}
 	}
 	var sb strings.Builder
-	log, _ := New(config.LogConfig{Level: "info", Format: "text", Content: true}, &sb)
+	log, _ := New(Options{Level: "info", Format: "text", Content: true}, &sb)
 	log.Info("received", "text", "your code is 424242", "url", "https://x.example/?k=s3cret")
 	if !strings.Contains(sb.String(), "424242") || strings.Contains(sb.String(), "s3cret") {
 		t.Errorf("content = true: %s", sb.String())

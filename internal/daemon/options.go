@@ -1,0 +1,70 @@
+package daemon
+
+import (
+	"log/slog"
+
+	"smsgw/config"
+	"smsgw/gateway"
+	"smsgw/internal/logging"
+	"smsgw/modem/pool"
+	"smsgw/queue"
+)
+
+// GatewayOptions maps the configuration to the gateway's settings: its
+// modems (disabled ones left out), autodetection, retries, inbound
+// delivery, webhooks, the callback policy, the AT trace and retention.
+// The caller adds the collaborators (store, logger, metrics).
+func GatewayOptions(c config.Config) gateway.Options {
+	o := gateway.Options{
+		Autodetect: gateway.AutodetectOptions{Enabled: c.Autodetect.Enabled, Globs: c.Autodetect.Globs,
+			Interval: c.Autodetect.Interval.Duration, ProbeTimeout: c.Autodetect.ProbeTimeout.Duration},
+		Retry: gateway.RetryOptions{
+			AtMostOnce:  c.Retry.Policy == config.PolicyAtMostOnce,
+			MaxAttempts: c.Retry.MaxAttempts, MaxModemFaults: c.Retry.MaxModemFaults,
+			Backoff: c.Retry.Backoff.Duration, MaxBackoff: c.Retry.MaxBackoff.Duration,
+			SendTimeout: c.Retry.SendTimeout.Duration, PromptTimeout: c.Retry.PromptTimeout.Duration,
+			BenchAfter: c.Retry.BenchAfter, BenchFor: c.Retry.BenchFor.Duration,
+			ReportWindow: c.Retry.ReportWindow.Duration,
+		},
+		Inbound: gateway.InboundOptions{Exec: c.Inbound.Exec, Timeout: c.Inbound.Timeout.Duration,
+			Concurrency: c.Inbound.Concurrency, Retries: c.Inbound.Retries, Webhook: c.Inbound.Webhook,
+			JoinTimeout: c.Inbound.JoinTimeout.Duration, SweepInterval: c.Inbound.SweepInterval.Duration},
+		Webhook: gateway.WebhookOptions{Targets: c.Webhook.Targets(), Events: c.Webhook.Events,
+			Secret: c.Webhook.Secret.Reveal(), Timeout: c.Webhook.Timeout.Duration, MaxAttempts: c.Webhook.MaxAttempts,
+			Backoff: c.Webhook.Backoff.Duration, MaxBackoff: c.Webhook.MaxBackoff.Duration},
+		Callbacks:     c.Callbacks.Policy(),
+		ATTrace:       c.Log.ATTrace,
+		RetentionDays: c.Storage.RetentionDays,
+	}
+	for _, s := range c.Autodetect.VIDPID {
+		v, p, _ := config.ParseVIDPID(s) // Validate refused bad ones
+		o.Autodetect.VIDPID = append(o.Autodetect.VIDPID, uint32(v)<<16|uint32(p))
+	}
+	for _, m := range c.Modems {
+		if m.Disabled {
+			continue
+		}
+		mo := gateway.ModemOptions{Spec: pool.Spec{ID: m.ID, Port: m.Port, IMEI: m.IMEI, Baud: m.Baud,
+			PIN: m.PIN.Reveal(), SMSC: m.SMSC, Number: m.Number, Tags: m.Tags}}
+		for _, r := range m.Rate {
+			mo.Rate = append(mo.Rate, queue.RateLimit{N: r.N, Per: r.Per})
+		}
+		o.Modems = append(o.Modems, mo)
+	}
+	return o
+}
+
+// QueueOptions maps the configuration to the queue's options: the
+// gateway's retry and event-delivery settings plus [storage] sync.
+func QueueOptions(c config.Config, log *slog.Logger) queue.Options {
+	gwo := GatewayOptions(c)
+	gwo.Logger = log
+	qo := gateway.QueueOptions(gwo)
+	qo.Sync = queue.Sync(c.Storage.Sync)
+	return qo
+}
+
+// LogOptions maps the [log] table to the logger's options.
+func LogOptions(c config.LogConfig) logging.Options {
+	return logging.Options{Level: c.Level, Format: c.Format, Content: c.Content}
+}

@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"smsgw/config"
+	"smsgw/gateway"
+	"smsgw/internal/callback"
+	"smsgw/modem/pool"
+	"smsgw/queue"
+)
+
+// TestGatewayDefaultsAreTheConfigs: the gateway spells its defaults itself
+// (it is built without the configuration, in tests among others); an
+// empty configuration must map to exactly those, autodetection aside,
+// which the configuration turns on when no modem is listed.
+func TestGatewayDefaultsAreTheConfigs(t *testing.T) {
+	c := config.Default()
+	got, want := GatewayOptions(c), gateway.DefaultOptions()
+	if got.Autodetect.Enabled != c.Autodetect.Enabled {
+		t.Fatalf("autodetect enabled %v, the configuration says %v", got.Autodetect.Enabled, c.Autodetect.Enabled)
+	}
+	want.Autodetect.Enabled = got.Autodetect.Enabled
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("the default configuration maps to\n%+v\nthe gateway's defaults are\n%+v", got, want)
+	}
+	qo := QueueOptions(c, nil)
+	if qo.Sync != queue.SyncFull || qo.Recovery != queue.AtLeastOnce || qo.JoinText == nil {
+		t.Fatalf("default queue options: sync %q, recovery %v, JoinText set %v", qo.Sync, qo.Recovery, qo.JoinText != nil)
+	}
+}
+
+// TestGatewayOptionsMapping: every setting the gateway reads arrives from
+// its table, disabled modems are left out and secrets are revealed.
+func TestGatewayOptionsMapping(t *testing.T) {
+	c, err := config.Parse(`
+[storage]
+sync = "normal"
+retention_days = 30
+[[modem]]
+id = "a"
+port = "/dev/ttyUSB0"
+baud = 9600
+pin = "1234"
+tags = ["otp"]
+rate = ["10/min", "200/day"]
+[[modem]]
+id = "off"
+port = "/dev/ttyUSB1"
+disabled = true
+[autodetect]
+enabled = true
+vid_pid = ["12d1:1001"]
+[retry]
+policy = "at-most-once"
+max_attempts = 7
+prompt_timeout = "3s"
+[inbound]
+exec = ["/bin/true"]
+retries = 0
+[webhook]
+url = "https://example.org/a"
+urls = ["https://example.org/a", "https://example.org/b"]
+secret = "s3cret"
+max_attempts = 2
+[callbacks]
+allow_private = true
+[log]
+at_trace = 0
+level = "debug"
+content = true
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := GatewayOptions(c)
+	wantModems := []gateway.ModemOptions{{
+		Spec: pool.Spec{ID: "a", Port: "/dev/ttyUSB0", Baud: 9600, PIN: "1234", Tags: []string{"otp"}},
+		Rate: []queue.RateLimit{{N: 10, Per: time.Minute}, {N: 200, Per: 24 * time.Hour}},
+	}}
+	if !reflect.DeepEqual(o.Modems, wantModems) {
+		t.Errorf("modems %+v, want %+v", o.Modems, wantModems)
+	}
+	if !o.Autodetect.Enabled || !reflect.DeepEqual(o.Autodetect.VIDPID, []uint32{0x12d1<<16 | 0x1001}) {
+		t.Errorf("autodetect %+v", o.Autodetect)
+	}
+	if !o.Retry.AtMostOnce || o.Retry.MaxAttempts != 7 || o.Retry.PromptTimeout != 3*time.Second {
+		t.Errorf("retry %+v", o.Retry)
+	}
+	if !reflect.DeepEqual(o.Inbound.Exec, []string{"/bin/true"}) || o.Inbound.Retries != 0 {
+		t.Errorf("inbound %+v", o.Inbound)
+	}
+	if !reflect.DeepEqual(o.Webhook.Targets, []string{"https://example.org/a", "https://example.org/b"}) ||
+		o.Webhook.Secret != "s3cret" || o.Webhook.MaxAttempts != 2 {
+		t.Errorf("webhook %+v", o.Webhook)
+	}
+	if !reflect.DeepEqual(o.Callbacks, callback.Policy{AllowPrivate: true}) {
+		t.Errorf("callbacks %+v", o.Callbacks)
+	}
+	if o.ATTrace != 0 || o.RetentionDays != 30 {
+		t.Errorf("at_trace %d, retention_days %d", o.ATTrace, o.RetentionDays)
+	}
+	qo := QueueOptions(c, nil)
+	if qo.Sync != queue.SyncNormal || qo.Recovery != queue.AtMostOnce || qo.Retry.MaxAttempts != 7 ||
+		qo.EventRetry.MaxAttempts != 2 {
+		t.Errorf("queue options: sync %q, recovery %v, retry %+v, event retry %+v", qo.Sync, qo.Recovery, qo.Retry, qo.EventRetry)
+	}
+	if lo := LogOptions(c.Log); lo.Level != "debug" || lo.Format != "auto" || !lo.Content {
+		t.Errorf("log options %+v", lo)
+	}
+}
