@@ -64,7 +64,7 @@ type Gateway struct {
 	hooksMu  sync.Mutex
 	hookDisp map[string]*hooks.Dispatcher // consumer name -> dispatcher
 	hooksEnd bool                         // closing: start no more dispatchers
-	registry *webhookRegistry
+	registry hooks.Registry
 
 	healthEvery time.Duration
 	// opTimeout bounds one inbound or health operation; longer means the
@@ -125,10 +125,14 @@ func New(o Options) (*Gateway, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	g.pool = p
-	if o.WebhookFile != "" {
-		g.registry, err = loadWebhookRegistry(o.WebhookFile)
+	g.registry = o.Webhooks
+	if g.registry != nil && o.WebhookImport != "" {
+		n, err := importWebhookFile(context.Background(), g.registry, o.WebhookImport)
 		if err != nil {
 			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		if n > 0 {
+			g.log.Info("webhook registrations imported into the database", "count", n, "from", o.WebhookImport)
 		}
 	}
 	return g, nil
@@ -155,7 +159,10 @@ func (g *Gateway) Start(ctx context.Context) error {
 			g.log.Error("inbound.exec cannot be run; received messages are kept but not handed to it", "program", argv[0], "err", err)
 		}
 	}
-	cs := g.consumers()
+	cs, err := g.consumers(ctx)
+	if err != nil {
+		return err
+	}
 	g.removeStaleConsumers(cs)
 	for _, c := range cs {
 		if err := g.startConsumer(c); err != nil {
@@ -297,7 +304,7 @@ func webhookID(url string) string {
 }
 
 // consumers lists the hook consumers the configuration asks for.
-func (g *Gateway) consumers() []hooks.Consumer {
+func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 	var out []hooks.Consumer
 	in := g.opts.Inbound
 	if len(in.Exec) > 0 {
@@ -318,7 +325,11 @@ func (g *Gateway) consumers() []hooks.Consumer {
 		add(in.Webhook, []string{smsgw.EventReceived})
 	}
 	if g.registry != nil {
-		for _, r := range g.registry.list() {
+		regs, err := g.registry.Webhooks(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+		for _, r := range regs {
 			out = append(out, g.registeredConsumer(r))
 		}
 	}
@@ -340,7 +351,7 @@ func (g *Gateway) consumers() []hooks.Consumer {
 				return nil
 			}})
 	}
-	return out
+	return out, nil
 }
 
 // Close drains: no new claims, parts on the wire finish, hooks in flight

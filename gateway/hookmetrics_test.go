@@ -31,7 +31,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := r.opts
-	o.Store, o.WebhookFile = st, filepath.Join(r.dir, "webhooks.json")
+	o.Store, o.Webhooks, o.WebhookImport = st, st, filepath.Join(r.dir, "webhooks.json")
 	o.HookDelivery = func(hook string, ok bool) {
 		mu.Lock()
 		defer mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/hooks"
 	"smsgw/internal/callback"
 	"smsgw/modem/pool"
 	"smsgw/queue"
@@ -51,9 +52,12 @@ type Options struct {
 	// them; nil costs nothing.
 	OnCMGS func(id int64, at time.Time)
 	OnCMTI func(modem string, at time.Time)
-	// Webhooks persists API-registered webhooks; nil keeps only the
-	// configured ones.
-	WebhookFile string
+	// Webhooks keeps API-registered webhooks (normally the store); nil
+	// keeps only the configured ones and the API answers unavailable.
+	Webhooks hooks.Registry
+	// WebhookImport is a webhooks.json of an earlier version to import
+	// into Webhooks once at New (it is then renamed <path>.imported).
+	WebhookImport string
 }
 
 // ModemOptions are one configured modem: its pool settings and the send

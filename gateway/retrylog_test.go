@@ -45,7 +45,7 @@ func TestHookRetryLoggedIsStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close(context.Background())
-	o.Store, o.WebhookFile = st, filepath.Join(dir, "webhooks.json")
+	o.Store, o.Webhooks, o.WebhookImport = st, st, filepath.Join(dir, "webhooks.json")
 	g, err := New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/hooks"
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
 	"smsgw/queue"
@@ -292,7 +293,10 @@ const (
 func (r *rig) gatewayOptions(st queue.Storage) Options {
 	o := r.opts
 	o.Store, o.Logger = st, r.log
-	o.WebhookFile = filepath.Join(r.dir, "webhooks.json")
+	o.WebhookImport = filepath.Join(r.dir, "webhooks.json")
+	if reg, ok := st.(hooks.Registry); ok {
+		o.Webhooks = reg
+	}
 	o.OnCMGS, o.OnCMTI = r.figs.cmgs, r.figs.cmti
 	return o
 }

@@ -8,81 +8,41 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
-	"sort"
-	"sync"
 
 	"smsgw"
 	"smsgw/hooks"
 	"smsgw/internal/callback"
 )
 
-// webhookRegistry keeps webhooks registered through the API in a JSON file
-// next to the database (written atomically), so they survive restarts. Each
-// is a queue outbox consumer "webhook:<id>" with its own retry state.
-type webhookRegistry struct {
-	path  string
-	mu    sync.Mutex
-	hooks map[string]hooks.Registration
-}
-
-func loadWebhookRegistry(path string) (*webhookRegistry, error) {
-	r := &webhookRegistry{path: path, hooks: map[string]hooks.Registration{}}
+// importWebhookFile moves the registrations of a webhooks.json (where
+// earlier versions kept them, beside the database) into the registry, then
+// renames the file to <path>.imported so the import runs once and upgrades
+// keep their registrations. A missing file is nothing to do.
+func importWebhookFile(ctx context.Context, reg hooks.Registry, path string) (int, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return r, nil
+		return 0, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("webhooks: %w", err)
+		return 0, fmt.Errorf("webhooks: %w", err)
 	}
 	var list []hooks.Registration
 	if err := json.Unmarshal(b, &list); err != nil {
-		return nil, fmt.Errorf("webhooks %s: %w", path, err)
+		return 0, fmt.Errorf("webhooks %s: %w", path, err)
 	}
 	for _, w := range list {
-		r.hooks[w.ID] = w
+		if w.ID == "" {
+			return 0, fmt.Errorf("webhooks %s: a registration has no id", path)
+		}
+		if err := reg.PutWebhook(ctx, w); err != nil {
+			return 0, fmt.Errorf("webhooks %s: import: %w", path, err)
+		}
 	}
-	return r, nil
-}
-
-func (r *webhookRegistry) list() []hooks.Registration {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make([]hooks.Registration, 0, len(r.hooks))
-	for _, w := range r.hooks {
-		out = append(out, w)
+	if err := os.Rename(path, path+".imported"); err != nil {
+		return 0, fmt.Errorf("webhooks %s: imported, but: %w", path, err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// saveLocked writes the file atomically: temp file, fsync, rename.
-func (r *webhookRegistry) saveLocked() error {
-	list := make([]hooks.Registration, 0, len(r.hooks))
-	for _, w := range r.hooks {
-		list = append(list, w)
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
-	b, err := json.MarshalIndent(list, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(r.path), ".webhooks-*")
-	if err != nil {
-		return fmt.Errorf("webhooks: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("webhooks: %w", err)
-	}
-	return os.Rename(tmp.Name(), r.path)
+	return len(list), nil
 }
 
 func (g *Gateway) registeredConsumer(w hooks.Registration) hooks.Consumer {
@@ -116,7 +76,7 @@ func (g *Gateway) Webhooks(ctx context.Context) ([]hooks.Registration, error) {
 	if g.registry == nil {
 		return nil, smsgw.ErrUnavailable
 	}
-	return g.registry.list(), nil
+	return g.registry.Webhooks(ctx)
 }
 
 // AddWebhook implements the HTTP API's Webhooks: it stores w and starts delivering
@@ -136,20 +96,9 @@ func (g *Gateway) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.R
 		rand.Read(b[:])
 		w.ID = hex.EncodeToString(b[:])
 	}
-	r := g.registry
-	r.mu.Lock()
-	old, replaced := r.hooks[w.ID]
-	r.hooks[w.ID] = w
-	if err := r.saveLocked(); err != nil {
-		if replaced {
-			r.hooks[w.ID] = old
-		} else {
-			delete(r.hooks, w.ID)
-		}
-		r.mu.Unlock()
+	if err := g.registry.PutWebhook(ctx, w); err != nil {
 		return hooks.Registration{}, err
 	}
-	r.mu.Unlock()
 	if g.runCtx != nil {
 		g.stopConsumer(ctx, "webhook:"+w.ID)
 		if err := g.startConsumer(g.registeredConsumer(w)); err != nil {
@@ -164,20 +113,9 @@ func (g *Gateway) DeleteWebhook(ctx context.Context, id string) error {
 	if g.registry == nil {
 		return smsgw.ErrUnavailable
 	}
-	r := g.registry
-	r.mu.Lock()
-	old, ok := r.hooks[id]
-	if !ok {
-		r.mu.Unlock()
-		return fmt.Errorf("webhook %q: %w", id, smsgw.ErrNotFound)
+	if err := g.registry.DeleteWebhook(ctx, id); err != nil {
+		return fmt.Errorf("webhook %q: %w", id, err)
 	}
-	delete(r.hooks, id)
-	if err := r.saveLocked(); err != nil {
-		r.hooks[id] = old
-		r.mu.Unlock()
-		return err
-	}
-	r.mu.Unlock()
 	g.stopConsumer(ctx, "webhook:"+id)
 	if err := g.store.RemoveConsumer(ctx, "webhook:"+id); err != nil {
 		g.log.Warn("remove webhook consumer", "id", id, "err", err)

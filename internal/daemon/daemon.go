@@ -122,7 +122,7 @@ func (d *Daemon) start() error {
 	rec := metrics.Recorder
 	gwo := GatewayOptions(d.cfg)
 	gwo.Store, gwo.Logger, gwo.Extra = st, d.log, extra
-	gwo.WebhookFile = filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json")
+	gwo.Webhooks, gwo.WebhookImport = st, filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json")
 	gwo.ObserveSend, gwo.HookDelivery, gwo.HookSkipped = rec.ObserveSend, rec.HookDelivery, rec.HookSkipped
 	gw, err := gateway.New(gwo)
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package storetest is the conformance suite of storage drivers: the
 // behaviour the queue's callers rely on (enqueue and idempotency, claims,
 // attempts, retries, status reports, cancel and requeue, inbound parts and
-// their joining, SIM slot de-duplication, the event outbox), written once
+// their joining, SIM slot de-duplication, the event outbox, webhook
+// registrations), written once
 // against the interfaces of package queue and run against every driver by
 // a test in the driver's package:
 //
@@ -75,6 +76,7 @@ var suite = []struct {
 	{"PruneDeadDeliveries", testPruneDeadDeliveries},
 	{"Purge", testPurge},
 	{"CountsExact", testCountsExact},
+	{"WebhookRegistry", testWebhookRegistry},
 	{"CallsAfterClose", testCallsAfterClose},
 }
 
