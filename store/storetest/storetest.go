@@ -2,9 +2,9 @@
 // behaviour the queue's callers rely on (enqueue and idempotency, claims,
 // attempts, retries, status reports, cancel and requeue, inbound parts and
 // their joining, SIM slot de-duplication, the event outbox, webhook
-// registrations), written once
-// against the interfaces of package queue and run against every driver by
-// a test in the driver's package:
+// registrations), written once against the interfaces of package queue
+// (and hooks.Registry) and run against every driver by a test in the
+// driver's package:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t testing.TB, name string, opt queue.Options) queue.Storage { ... })
