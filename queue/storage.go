@@ -134,6 +134,20 @@ type Notifier interface {
 	EventsAvailable() <-chan struct{}
 }
 
+// Leases keep in-flight attempts with the gateway that started them. A
+// claim opens an attempt owned by the store's node (Options.Node) whose
+// lease runs for Options.Lease; the owner renews its leases on a heartbeat,
+// and another node takes back, under the recovery policy, the attempts of
+// a node whose leases ran out (it died).
+type Leases interface {
+	// RenewLeases extends the lease of every open attempt this node owns.
+	RenewLeases(ctx context.Context) error
+	// RecoverExpired applies the recovery policy to messages whose open
+	// attempt belongs to another node and whose lease has run out, and
+	// returns how many it took back.
+	RecoverExpired(ctx context.Context) (int, error)
+}
+
 // Storage is everything a driver provides: the parts above over one
 // database, retention, a health check, and Close.
 type Storage interface {
@@ -142,6 +156,7 @@ type Storage interface {
 	Inbound
 	Outbox
 	Notifier
+	Leases
 	// Purge removes finished messages, inbox messages and delivered events
 	// older than before.
 	Purge(ctx context.Context, before time.Time) (Purged, error)

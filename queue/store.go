@@ -87,6 +87,12 @@ type Options struct {
 	// EventLease is how long events handed out by NextEvents stay with
 	// their consumer before they are handed out again. Default 5m.
 	EventLease time.Duration
+	// Node names this gateway among those sharing a database; it owns the
+	// attempts it starts. Default "local".
+	Node string
+	// Lease is how long an attempt stays with its node without a renewal;
+	// after that another node may recover it. Default 30s.
+	Lease time.Duration
 	// BusyTimeout bounds how long a statement waits for a lock held by
 	// another connection. Default 5s.
 	BusyTimeout time.Duration
@@ -132,6 +138,12 @@ func (o *Options) SetDefaults() {
 	}
 	if o.EventLease <= 0 {
 		o.EventLease = 5 * time.Minute
+	}
+	if o.Node == "" {
+		o.Node = "local"
+	}
+	if o.Lease <= 0 {
+		o.Lease = 30 * time.Second
 	}
 	if o.BusyTimeout <= 0 {
 		o.BusyTimeout = 5 * time.Second

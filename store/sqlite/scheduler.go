@@ -262,7 +262,8 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 			m.PartsTotal, m.ConcatRef = 0, -1
 		}
 	}
-	res, err := w.exec(`INSERT INTO attempts (message_id, modem, started_at) VALUES (?, ?, ?)`, id, modem, w.now)
+	res, err := w.exec(`INSERT INTO attempts (message_id, modem, started_at, node, lease_until) VALUES (?, ?, ?, ?, ?)`,
+		id, modem, w.now, w.s.opt.Node, w.now+w.s.opt.Lease.Milliseconds())
 	if err != nil {
 		return nil, fmt.Errorf("open attempt: %w", err)
 	}
@@ -541,32 +542,19 @@ func (s *Store) Release(ctx context.Context, attemptID int64) error {
 func (s *Store) recover() error {
 	var n int
 	err := s.write(context.Background(), true, func(w *wtx) error {
-		n = 0
-		ids, err := w.queryIDs(`SELECT id FROM messages WHERE state = 'sending'`)
+		// This node's own attempts (and those written before attempts had
+		// an owner) died with its previous process; another node's are
+		// taken back only once their lease has run out.
+		ids, err := w.queryIDs(`SELECT id FROM messages m WHERE state = 'sending' AND NOT EXISTS (
+			SELECT 1 FROM attempts a WHERE a.message_id = m.id AND a.outcome = ''
+			AND a.node NOT IN ('', ?) AND a.lease_until > ?)`, s.opt.Node, w.now)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if _, err := w.exec(`UPDATE attempts SET outcome = 'interrupted', error = 'the daemon stopped during this attempt',
-				ended_at = ? WHERE message_id = ? AND outcome = ''`, w.now, id); err != nil {
-				return err
-			}
-			if s.opt.Recovery == queue.AtMostOnce {
-				if err := w.setState(id, smsgw.StateUncertain, queue.ReasonInterrupted); err != nil {
-					return err
-				}
-				if err := w.messageEvent(queue.EventUncertain, id); err != nil {
-					return err
-				}
-			} else {
-				if _, err := w.exec(`UPDATE messages SET state = 'queued', reason = ?, next_at = ?, updated_at = ? WHERE id = ?`,
-					queue.ReasonRecovered, w.now, w.now, id); err != nil {
-					return err
-				}
-				w.wakeReady = true
-			}
-		}
 		n = len(ids)
+		if err := s.recoverIDs(w, ids, "the daemon stopped during this attempt"); err != nil {
+			return err
+		}
 		// Leases died with the process that held them.
 		_, err = w.exec(`UPDATE deliveries SET next_at = ?, leased = 0 WHERE leased = 1`, w.now)
 		return err
@@ -578,4 +566,65 @@ func (s *Store) recover() error {
 		s.opt.Logger.Warn("queue: messages were being sent when the daemon stopped", "count", n, "policy", string(s.opt.Recovery))
 	}
 	return nil
+}
+
+// recoverIDs closes the open attempts of the sending messages ids and
+// applies the recovery policy to them.
+func (s *Store) recoverIDs(w *wtx, ids []int64, why string) error {
+	for _, id := range ids {
+		if _, err := w.exec(`UPDATE attempts SET outcome = 'interrupted', error = ?,
+			ended_at = ? WHERE message_id = ? AND outcome = ''`, why, w.now, id); err != nil {
+			return err
+		}
+		if s.opt.Recovery == queue.AtMostOnce {
+			if err := w.setState(id, smsgw.StateUncertain, queue.ReasonInterrupted); err != nil {
+				return err
+			}
+			if err := w.messageEvent(queue.EventUncertain, id); err != nil {
+				return err
+			}
+		} else {
+			if _, err := w.exec(`UPDATE messages SET state = 'queued', reason = ?, next_at = ?, updated_at = ? WHERE id = ?`,
+				queue.ReasonRecovered, w.now, w.now, id); err != nil {
+				return err
+			}
+			w.wakeReady = true
+		}
+	}
+	return nil
+}
+
+// RenewLeases extends the lease of every open attempt this node owns.
+func (s *Store) RenewLeases(ctx context.Context) error {
+	err := s.write(ctx, false, func(w *wtx) error {
+		_, err := w.exec(`UPDATE attempts SET lease_until = ? WHERE node = ? AND outcome = ''`,
+			w.now+s.opt.Lease.Milliseconds(), s.opt.Node)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("queue: renew leases: %w", err)
+	}
+	return nil
+}
+
+// RecoverExpired applies the recovery policy to messages whose open attempt
+// belongs to another node whose lease has run out.
+func (s *Store) RecoverExpired(ctx context.Context) (int, error) {
+	var n int
+	err := s.write(ctx, true, func(w *wtx) error {
+		ids, err := w.queryIDs(`SELECT DISTINCT a.message_id FROM attempts a JOIN messages m ON m.id = a.message_id
+			WHERE a.outcome = '' AND a.node NOT IN ('', ?) AND a.lease_until <= ? AND m.state = 'sending'`, s.opt.Node, w.now)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		return s.recoverIDs(w, ids, "the gateway sending it stopped renewing its lease")
+	})
+	if err != nil {
+		return 0, fmt.Errorf("queue: recover expired leases: %w", err)
+	}
+	if n > 0 {
+		s.opt.Logger.Warn("queue: took back messages another gateway was sending", "count", n, "policy", string(s.opt.Recovery))
+	}
+	return n, nil
 }

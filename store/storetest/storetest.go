@@ -78,6 +78,8 @@ var suite = []struct {
 	{"CountsExact", testCountsExact},
 	{"WebhookRegistry", testWebhookRegistry},
 	{"CallsAfterClose", testCallsAfterClose},
+	{"Leases", testLeases},
+	{"LeasesAtOpen", testLeasesAtOpen},
 }
 
 // driver is the Opener with the suite's conventions around it.
