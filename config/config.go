@@ -31,6 +31,7 @@ type Config struct {
 	Callbacks  CallbacksConfig  `toml:"callbacks"`
 	Limits     LimitsConfig     `toml:"limits"`
 	Debug      DebugConfig      `toml:"debug"`
+	Node       NodeConfig       `toml:"node"`
 }
 
 // SetSimulate sets the number of emulated modems (the --simulate flag),
@@ -114,6 +115,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	defined := func(key ...string) bool { return md != nil && md.IsDefined(key...) }
 	c.Server.applyDefaults()
 	c.Storage.applyDefaults()
+	c.Node.applyDefaults()
 	for i := range c.Modems {
 		c.Modems[i].applyDefaults(i)
 	}
@@ -140,6 +142,7 @@ func (c *Config) Validate() error {
 	}
 	c.Server.validate(bad)
 	c.Storage.validate(bad)
+	c.Node.validate(bad)
 	validateModems(c.Modems, c.Autodetect.Enabled, bad)
 	c.Autodetect.validate(bad)
 	c.Retry.validate(bad)

@@ -187,6 +187,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad level", "[log]\nlevel = \"loud\"", []string{"log.level"}},
 		{"bad sync", "[storage]\nsync = \"maybe\"", []string{"storage.sync"}},
 		{"negative retention", "[storage]\nretention_days = -1", []string{"storage.retention_days"}},
+		{"short lease", "[node]\nlease = \"1s\"", []string{"node.lease"}},
 		{"empty exec", "[inbound]\nexec = [\"\"]", []string{"inbound.exec"}},
 		{"exec as string", "[inbound]\nexec = \"/bin/true\"", []string{"exec"}},
 		{"several at once", "[retry]\npolicy = \"x\"\n[log]\nlevel = \"y\"", []string{"retry.policy", "log.level"}},

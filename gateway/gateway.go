@@ -53,6 +53,7 @@ type Gateway struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed when the first Close returns
 	wg        sync.WaitGroup
+	hbCancel  context.CancelFunc // stops the lease heartbeat, after the drain
 
 	liveMu sync.Mutex
 	lives  map[string]*live
@@ -169,7 +170,15 @@ func (g *Gateway) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	g.wg.Add(2)
+	g.wg.Add(3)
+	// The heartbeat outlives runCtx: the parts still on the wire while
+	// Close drains the modems stay this gateway's.
+	var hbCtx context.Context
+	hbCtx, g.hbCancel = context.WithCancel(ctx)
+	go func() {
+		defer g.wg.Done()
+		g.heartbeat(hbCtx)
+	}()
 	go func() {
 		defer g.wg.Done()
 		g.wakeHooks(g.runCtx)
@@ -414,6 +423,9 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 	if herr := <-hooksErr; err == nil && herr != nil {
 		err = herr
 	}
+	if g.hbCancel != nil {
+		g.hbCancel()
+	}
 	stopped := make(chan struct{})
 	go func() { g.wg.Wait(); close(stopped) }()
 	select {
@@ -594,4 +606,29 @@ func (g *Gateway) modemStatus(m *pool.Member) smsgw.ModemStatus {
 	}
 	out.Operator = l.operator
 	return out
+}
+
+// heartbeat renews this gateway's attempt leases and takes back the
+// in-flight work of gateways sharing the database whose leases ran out,
+// every third of the lease, until ctx ends.
+func (g *Gateway) heartbeat(ctx context.Context) {
+	lease := g.opts.Lease
+	if lease <= 0 {
+		lease = DefaultOptions().Lease
+	}
+	t := time.NewTicker(lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := g.store.RenewLeases(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("renewing attempt leases failed", "err", err)
+		}
+		if _, err := g.store.RecoverExpired(ctx); err != nil && ctx.Err() == nil {
+			g.log.Error("recovering expired attempt leases failed", "err", err)
+		}
+	}
 }

@@ -27,6 +27,12 @@ type Options struct {
 	// ATTrace is how many AT lines each modem's trace ring keeps; 0 turns
 	// the trace off.
 	ATTrace int
+	// Node names this gateway among those sharing a database ("" is the
+	// queue's default); Lease is how long its in-flight attempts stay its
+	// own without a renewal. The gateway renews them every Lease/3 and
+	// takes back, as often, the attempts of nodes whose leases ran out.
+	Node  string
+	Lease time.Duration
 	// RetentionDays purges finished and inbox messages older than this;
 	// 0 keeps them.
 	RetentionDays int
@@ -135,6 +141,7 @@ func DefaultOptions() Options {
 		Webhook: WebhookOptions{Events: append([]string(nil), smsgw.WebhookEvents...), Timeout: 10 * time.Second,
 			MaxAttempts: 10, Backoff: 5 * time.Second, MaxBackoff: time.Hour},
 		ATTrace: 200,
+		Lease:   30 * time.Second,
 	}
 }
 
@@ -157,5 +164,7 @@ func QueueOptions(o Options) queue.Options {
 		JoinTimeout: o.Inbound.JoinTimeout,
 		JoinText:    JoinText,
 		Logger:      o.Logger,
+		Node:        o.Node,
+		Lease:       o.Lease,
 	}
 }

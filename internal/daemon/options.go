@@ -35,6 +35,8 @@ func GatewayOptions(c config.Config) gateway.Options {
 		Callbacks:     c.Callbacks.Policy(),
 		ATTrace:       c.Log.ATTrace,
 		RetentionDays: c.Storage.RetentionDays,
+		Node:          c.Node.Name,
+		Lease:         c.Node.Lease.Duration,
 	}
 	for _, s := range c.Autodetect.VIDPID {
 		v, p, _ := config.ParseVIDPID(s) // Validate refused bad ones

@@ -23,6 +23,12 @@ func TestGatewayDefaultsAreTheConfigs(t *testing.T) {
 		t.Fatalf("autodetect enabled %v, the configuration says %v", got.Autodetect.Enabled, c.Autodetect.Enabled)
 	}
 	want.Autodetect.Enabled = got.Autodetect.Enabled
+	// The node's default name is the hostname, which the gateway leaves
+	// to the configuration.
+	if got.Node == "" {
+		t.Fatal("the default configuration names no node")
+	}
+	want.Node = got.Node
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("the default configuration maps to\n%+v\nthe gateway's defaults are\n%+v", got, want)
 	}
@@ -39,6 +45,9 @@ func TestGatewayOptionsMapping(t *testing.T) {
 [storage]
 sync = "normal"
 retention_days = 30
+[node]
+name = "gw2"
+lease = "45s"
 [[modem]]
 id = "a"
 port = "/dev/ttyUSB0"
@@ -103,6 +112,9 @@ content = true
 		t.Errorf("at_trace %d, retention_days %d", o.ATTrace, o.RetentionDays)
 	}
 	qo := QueueOptions(c, nil)
+	if o.Node != "gw2" || o.Lease != 45*time.Second || qo.Node != "gw2" || qo.Lease != 45*time.Second {
+		t.Errorf("node %q lease %v, queue node %q lease %v; want gw2, 45s", o.Node, o.Lease, qo.Node, qo.Lease)
+	}
 	if qo.Sync != queue.SyncNormal || qo.Recovery != queue.AtMostOnce || qo.Retry.MaxAttempts != 7 ||
 		qo.EventRetry.MaxAttempts != 2 {
 		t.Errorf("queue options: sync %q, recovery %v, retry %+v, event retry %+v", qo.Sync, qo.Recovery, qo.Retry, qo.EventRetry)
