@@ -1,4 +1,4 @@
--- Schema version 7: every attempt names the node (gateway) that started it
+-- Schema version 8: every attempt names the node (gateway) that started it
 -- and how long it stays with that node without a renewal, so that several
 -- gateways can share a database: a gateway recovers its own interrupted
 -- attempts when it restarts, and those of another gateway only once their
