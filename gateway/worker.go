@@ -266,7 +266,6 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 // the policy) or the attempt is no longer ours.
 func (s *session) record(log *slog.Logger, what string, fn func(ctx context.Context) error) error {
 	ctx := context.WithoutCancel(s.sendCtx)
-	wait := recordBackoff
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
 		if err == nil {
@@ -279,17 +278,16 @@ func (s *session) record(log *slog.Logger, what string, fn func(ctx context.Cont
 			errors.Is(err, smsgw.ErrNotFound) || errors.Is(err, queue.ErrInvalid) {
 			return err
 		}
+		wait := recordBackoff.Delay(attempt, 0)
 		log.Warn("recording a "+what+" failed; retrying", "attempt", attempt, "in", wait, "err", err)
 		time.Sleep(wait)
-		wait = min(2*wait, maxRecordBackoff)
 	}
 }
 
-// Backoff between attempts to record a sent part.
-const (
-	recordBackoff    = 50 * time.Millisecond
-	maxRecordBackoff = 5 * time.Second
-)
+// recordBackoff spaces the attempts to record a part's outcome: short at
+// first (a busy database frees up in milliseconds), never more than a few
+// seconds apart.
+var recordBackoff = smsgw.Backoff{Initial: 50 * time.Millisecond, Max: 5 * time.Second}
 
 // sendFailed ends a failed attempt and says whether the modem is to blame.
 // What it records follows from two facts: did any byte of the part's PDU
