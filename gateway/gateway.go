@@ -170,7 +170,7 @@ func (g *Gateway) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	g.wg.Add(3)
+	g.wg.Add(2)
 	// The heartbeat outlives runCtx: the parts still on the wire while
 	// Close drains the modems stay this gateway's.
 	var hbCtx context.Context
@@ -178,10 +178,6 @@ func (g *Gateway) Start(ctx context.Context) error {
 	go func() {
 		defer g.wg.Done()
 		g.heartbeat(hbCtx)
-	}()
-	go func() {
-		defer g.wg.Done()
-		g.wakeHooks(g.runCtx)
 	}()
 	go func() {
 		defer g.wg.Done()
@@ -243,7 +239,6 @@ func (g *Gateway) startConsumer(c hooks.Consumer) error {
 	}
 	d := hooks.NewDispatcher(g.outbox, g.log, c)
 	g.hookDisp[c.Name] = d
-	d.Notify()
 	return nil
 }
 
@@ -254,23 +249,6 @@ func (g *Gateway) stopConsumer(ctx context.Context, name string) {
 	g.hooksMu.Unlock()
 	if d != nil {
 		d.Close(ctx)
-	}
-}
-
-// wakeHooks nudges every dispatcher when the queue appends events.
-func (g *Gateway) wakeHooks(ctx context.Context) {
-	for {
-		ch := g.store.EventsAvailable()
-		select {
-		case <-ctx.Done():
-			return
-		case <-ch:
-		}
-		g.hooksMu.Lock()
-		for _, d := range g.hookDisp {
-			d.Notify()
-		}
-		g.hooksMu.Unlock()
 	}
 }
 

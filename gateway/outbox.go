@@ -27,6 +27,10 @@ func newQueueOutbox(g *Gateway) *queueOutbox {
 	return &queueOutbox{g: g, next: map[string]time.Time{}}
 }
 
+// EventsAvailable implements hooks.Notifier with the store's notifier,
+// which the driver fires after each commit that appends events.
+func (o *queueOutbox) EventsAvailable() <-chan struct{} { return o.g.store.EventsAvailable() }
+
 // Claim implements hooks.Outbox. Events a consumer does not care about
 // (cancellations, uncertain sends) are acknowledged on the spot.
 func (o *queueOutbox) Claim(ctx context.Context, consumer string, n int) ([]smsgw.Event, error) {

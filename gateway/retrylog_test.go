@@ -61,7 +61,6 @@ func TestHookRetryLoggedIsStored(t *testing.T) {
 	d := hooks.NewDispatcher(g.outbox, log, hooks.Consumer{Name: "c", MaxAttempts: 5,
 		Deliver: func(context.Context, smsgw.Event) error { return errors.New("receiver down") }})
 	defer d.Close(ctx)
-	d.Notify()
 
 	var logged time.Time
 	select {

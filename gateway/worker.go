@@ -122,7 +122,7 @@ func (s *session) send(ctx context.Context) error {
 			case <-time.After(pause):
 			}
 		}
-		job, err := s.g.store.Claim(ctx, co)
+		job, err := queue.Claim(ctx, s.g.store, co)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, queue.ErrClosed) {
 				return nil

@@ -10,12 +10,22 @@ import (
 	"smsgw"
 )
 
+// Notifier says when new events may be waiting. The storage driver fires
+// it after the commit that appended them (queue.Notifier), so a dispatcher
+// that takes the channel before it claims never misses one.
+type Notifier interface {
+	// EventsAvailable returns a channel closed when events may have been
+	// appended since it was taken.
+	EventsAvailable() <-chan struct{}
+}
+
 // Outbox is where events wait for their consumers, with each consumer's
-// retry state. The queue's durable event outbox implements it in the daemon.
-// The outbox owns the retry schedule (waiting by smsgw.Backoff), so the
-// wait the dispatcher logs is the one the outbox stored. Implementations
-// are safe for concurrent use.
+// retry state, and the Notifier of new ones. The queue's durable event
+// outbox implements it in the daemon. The outbox owns the retry schedule
+// (waiting by smsgw.Backoff), so the wait the dispatcher logs is the one
+// the outbox stored. Implementations are safe for concurrent use.
 type Outbox interface {
+	Notifier
 	// Claim returns up to n events that are due for consumer and neither
 	// done, dropped nor already claimed, and marks them claimed. Attempt is
 	// set to the number of this delivery (1 for the first).
@@ -54,8 +64,9 @@ type Consumer struct {
 	Timeout time.Duration
 }
 
-// Dispatcher feeds each consumer from the outbox in its own goroutine, never
-// blocking the caller of Notify. NewDispatcher -> Close.
+// Dispatcher feeds each consumer from the outbox in its own goroutine,
+// woken by the outbox's Notifier and by its own retry timers.
+// NewDispatcher -> Close.
 type Dispatcher struct {
 	outbox    Outbox
 	log       *slog.Logger
@@ -67,7 +78,6 @@ type Dispatcher struct {
 
 type consumerLoop struct {
 	Consumer
-	wake chan struct{}
 }
 
 // NewDispatcher starts one loop per consumer; they run until Close.
@@ -83,7 +93,7 @@ func NewDispatcher(ob Outbox, log *slog.Logger, cs ...Consumer) *Dispatcher {
 		if c.MaxAttempts < 1 {
 			c.MaxAttempts = 1
 		}
-		d.consumers = append(d.consumers, &consumerLoop{Consumer: c, wake: make(chan struct{}, 1)})
+		d.consumers = append(d.consumers, &consumerLoop{Consumer: c})
 	}
 	var ctx context.Context
 	ctx, d.cancel = context.WithCancel(context.Background())
@@ -95,17 +105,6 @@ func NewDispatcher(ob Outbox, log *slog.Logger, cs ...Consumer) *Dispatcher {
 		}()
 	}
 	return d
-}
-
-// Notify tells every consumer that new events may be waiting. It never
-// blocks.
-func (d *Dispatcher) Notify() {
-	for _, c := range d.consumers {
-		select {
-		case c.wake <- struct{}{}:
-		default:
-		}
-	}
 }
 
 // Close stops the loops, waiting for deliveries in flight until ctx ends;
@@ -141,13 +140,19 @@ func (d *Dispatcher) run(ctx context.Context, c *consumerLoop) {
 	errDelay := time.Duration(0)
 	for {
 		var timerC <-chan time.Time
+		// Taken before the claim: an event appended after it closes this
+		// channel.
+		wake := d.outbox.EventsAvailable()
 		if free := c.Concurrency - inflight; free > 0 && ctx.Err() == nil {
 			evs, err := d.outbox.Claim(ctx, c.Name, free)
 			if err != nil && ctx.Err() == nil {
-				// A database hiccup: try again soon, not in a hot loop.
+				// A database hiccup (or a closed store, whose notifier
+				// stays closed): try again by the timer alone, not in a
+				// hot loop.
 				d.log.Warn("hook outbox claim failed", "consumer", c.Name, "err", err)
 				errDelay = min(max(2*errDelay, 100*time.Millisecond), 30*time.Second)
 				timerC = d.arm(&timer, time.Now().Add(errDelay))
+				wake = nil
 			} else {
 				errDelay = 0
 			}
@@ -170,7 +175,7 @@ func (d *Dispatcher) run(ctx context.Context, c *consumerLoop) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.wake:
+		case <-wake:
 		case <-results:
 			inflight--
 		case <-timerC:

@@ -209,7 +209,6 @@ func TestDispatcherRetriesThenSucceeds(t *testing.T) {
 	})
 	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
 	defer d.Close(context.Background())
-	d.Notify()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -233,7 +232,6 @@ func TestDispatcherGivesUp(t *testing.T) {
 	)
 	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
 	defer d.Close(context.Background())
-	d.Notify()
 	waitFor(t, func() bool { return ob.Pending("perm") == 0 && ob.Pending("cap") == 0 })
 	if n, why := ob.Attempts("perm", ev.ID); n != 1 || !strings.Contains(why, "refused") {
 		t.Errorf("perm: %d attempts, %q", n, why)
@@ -243,7 +241,7 @@ func TestDispatcherGivesUp(t *testing.T) {
 	}
 }
 
-func TestDispatcherBoundedConcurrencyNeverBlocksNotify(t *testing.T) {
+func TestDispatcherBoundedConcurrencyNeverBlocksAdd(t *testing.T) {
 	ob := NewMemOutbox()
 	release := make(chan struct{})
 	var cur, peak atomic.Int32
@@ -267,10 +265,9 @@ func TestDispatcherBoundedConcurrencyNeverBlocksNotify(t *testing.T) {
 	start := time.Now()
 	for range 20 {
 		ob.Add(smsgw.Event{Event: "sms:received"})
-		d.Notify()
 	}
 	if time.Since(start) > time.Second {
-		t.Error("Notify blocked behind a slow consumer")
+		t.Error("appending events blocked behind a slow consumer")
 	}
 	waitFor(t, func() bool { return cur.Load() == 3 })
 	close(release)

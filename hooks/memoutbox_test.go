@@ -18,6 +18,7 @@ type MemOutbox struct {
 	events  []smsgw.Event
 	state   map[string]map[string]*memState // consumer -> event id -> state
 	seq     int
+	avail   chan struct{} // closed by the next Add
 }
 
 type memState struct {
@@ -46,7 +47,21 @@ func (o *MemOutbox) Add(ev smsgw.Event) smsgw.Event {
 		ev.Created = time.Now()
 	}
 	o.events = append(o.events, ev)
+	if o.avail != nil {
+		close(o.avail)
+		o.avail = nil
+	}
 	return ev
+}
+
+// EventsAvailable implements Notifier: the channel closes at the next Add.
+func (o *MemOutbox) EventsAvailable() <-chan struct{} {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.avail == nil {
+		o.avail = make(chan struct{})
+	}
+	return o.avail
 }
 
 func (o *MemOutbox) st(consumer, id string) *memState {

@@ -15,7 +15,6 @@ func TestDispatcherSkipIsDone(t *testing.T) {
 	d := NewDispatcher(ob, nil, Consumer{Name: "wh", MaxAttempts: 5, Deliver: wh.Deliver})
 	ev := ob.Add(smsgw.Event{Event: "sms:sent"})
 	defer d.Close(context.Background())
-	d.Notify()
 	waitFor(t, func() bool { return ob.Pending("wh") == 0 })
 	if n, why := ob.Attempts("wh", ev.ID); n != 1 || why != "" {
 		t.Fatalf("skipped event: %d attempts, reason %q", n, why)

@@ -21,7 +21,7 @@
 //
 // A modem worker loops:
 //
-//	job, err := st.Claim(ctx, queue.ClaimOptions{Modem: id, Tags: tags})
+//	job, err := queue.Claim(ctx, st, queue.ClaimOptions{Modem: id, Tags: tags})
 //	// send job.Text, or only job.Resume.Missing() with job.Resume.Ref
 //	st.MarkPartSent(ctx, job.AttemptID, queue.PartResult{Seq: 1, Total: 2, Ref: ref, MR: mr})
 //	...
@@ -33,7 +33,9 @@
 // Claim blocks until a message is ready for that modem: highest priority
 // first, then oldest, due (send-after, backoff), unexpired, routed to the
 // modem id or one of its tags or unrouted, and within the modem's rate
-// limits. A new message wakes claimers; a later due time arms a timer.
+// limits. A new message wakes claimers (the driver's Notifier); a later due
+// time arms a timer. The driver itself never waits: TryClaim and NextDue
+// answer at once, and Claim does the waiting.
 // MarkFailed applies the retry policy: permanent errors fail at once,
 // temporary ones retry with exponential backoff and jitter up to
 // RetryPolicy.MaxAttempts, modem faults retry at once. A message partly sent
@@ -64,8 +66,8 @@
 // event in the same transaction. Consumers (webhooks, scripts) register
 // with AddConsumer and loop on NextEvents / AckEvent / FailEvent, each with
 // its own cursor and retry schedule (DropEvent gives up on one at once),
-// waking on EventsAvailable. Changed
-// wakes anyone interested in any commit (server-sent events).
+// waking on the Notifier's EventsAvailable. Changed wakes anyone
+// interested in any commit (server-sent events).
 //
 // # Retention
 //

@@ -41,13 +41,14 @@ type Outbound interface {
 }
 
 // Scheduler hands queued messages to modems and records how their attempts
-// end. Every Mark* call and Release takes the attempt id of a Job.
+// end. Every Mark* call and Release takes the attempt id of a Job. A driver
+// never blocks waiting for work: Claim (this package) waits on the
+// Notifier between tries.
 type Scheduler interface {
-	// Claim blocks until a message is ready for the modem, then returns it
-	// as a Job with an open attempt.
-	Claim(ctx context.Context, co ClaimOptions) (*Job, error)
-	// TryClaim is Claim without waiting: ErrNoMessage when nothing is
-	// ready now.
+	// TryClaim returns the next message ready for the modem as a Job with
+	// an open attempt, or an error matching ErrNoMessage when nothing is
+	// ready now (a *NotReady saying when something will be, if the driver
+	// knows it at no cost).
 	TryClaim(ctx context.Context, co ClaimOptions) (*Job, error)
 	// NextDue returns when the next message for the modem becomes ready
 	// (the zero time when none is waiting).
@@ -122,15 +123,24 @@ type Outbox interface {
 	Events(ctx context.Context, after int64, limit int) ([]Event, error)
 }
 
-// Notifier wakes whoever waits for a change. The embedded driver fires it
-// from its own commits; a driver shared by several gateways fires it from
-// the database's notifications, so that a commit made by one gateway wakes
-// the others too.
+// Notifier wakes whoever waits for a change: the modem workers (through
+// Claim), the hook dispatchers, the event stream. The driver fires it after
+// the commit, never before, so a waiter that takes the channel, then reads,
+// then waits, misses nothing: a commit after the read closes the channel it
+// holds. Every handle on one database is woken by a commit made through any
+// of them (the embedded driver shares the signal among the handles of one
+// file in a process; a networked driver relays the database's
+// notifications), so gateways sharing a database wake each other. A
+// wake-up may be spurious; a waiter reads again and takes a new channel.
+// Closing the handle closes the channels it handed out.
 type Notifier interface {
 	// Changed returns a channel closed at the next commit of any change.
 	Changed() <-chan struct{}
-	// EventsAvailable returns a channel closed when the next event is
-	// appended to the outbox.
+	// Claimable returns a channel closed at the next commit that may make
+	// a message claimable (enqueued, requeued, handed back, retried).
+	Claimable() <-chan struct{}
+	// EventsAvailable returns a channel closed at the next commit that
+	// appends an event to the outbox.
 	EventsAvailable() <-chan struct{}
 }
 

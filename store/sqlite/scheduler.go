@@ -15,62 +15,29 @@ import (
 )
 
 // Claim hands the next message this modem may send to its worker, waiting
-// until there is one or ctx ends. Order: highest priority first, then
-// oldest; only messages that are due (send-after, backoff), unexpired,
-// routed to this modem (or to one of its tags, or unrouted), and only
-// while the modem is within its rate limits. A new message wakes waiting
-// claimers at once; a message due later arms a timer. No polling.
+// until there is one or ctx ends (queue.Claim over this store). Order:
+// highest priority first, then oldest; only messages that are due
+// (send-after, backoff), unexpired, routed to this modem (or to one of its
+// tags, or unrouted), and only while the modem is within its rate limits.
 //
 // The claim commits the message as sending with a new attempt. Under the
 // at-least-once policy that commit is not forced to disk (a claim lost in
 // a power cut only puts the message back in the queue, which is what
 // recovery does anyway); the first MarkPartSent is.
 func (s *Store) Claim(ctx context.Context, co queue.ClaimOptions) (*queue.Job, error) {
-	var timer *time.Timer
-	defer func() {
-		if timer != nil {
-			timer.Stop()
-		}
-	}()
-	for {
-		wake := s.ready.wait()
-		job, next, err := s.tryClaim(ctx, co)
-		if err != nil || job != nil {
-			return job, err
-		}
-		var tc <-chan time.Time
-		if !next.IsZero() {
-			d := max(next.Sub(s.opt.Now()), time.Millisecond)
-			if timer == nil {
-				timer = time.NewTimer(d)
-			} else {
-				timer.Reset(d)
-			}
-			tc = timer.C
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-s.ctx.Done():
-			return nil, queue.ErrClosed
-		case <-wake:
-		case <-tc:
-		}
-		if timer != nil && !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-	}
+	return queue.Claim(ctx, s, co)
 }
 
-// TryClaim is Claim without waiting: ErrNoMessage when nothing is ready.
-// NextDue then tells when to try again.
+// TryClaim is Claim without waiting: a *queue.NotReady (ErrNoMessage)
+// saying when to try again when nothing is ready.
 func (s *Store) TryClaim(ctx context.Context, co queue.ClaimOptions) (*queue.Job, error) {
-	job, _, err := s.tryClaim(ctx, co)
+	job, next, err := s.tryClaim(ctx, co)
 	if err == nil && job == nil {
-		return nil, queue.ErrNoMessage
+		nr := &queue.NotReady{Next: next}
+		if !next.IsZero() {
+			nr.Wait = next.Sub(s.opt.Now())
+		}
+		return nil, nr
 	}
 	return job, err
 }

@@ -76,7 +76,7 @@ func TestClaimWaits(t *testing.T) {
 		got <- j
 	}()
 	// Wait until the claimer sleeps on the signal, then enqueue.
-	waitFor(t, func() bool { st.ready.mu.Lock(); defer st.ready.mu.Unlock(); return st.ready.ch != nil })
+	waitFor(t, func() bool { st.hub.ready.mu.Lock(); defer st.hub.ready.mu.Unlock(); return st.hub.ready.ch != nil })
 	id := mustEnqueue(t, st, queue.NewMessage{})[0].ID
 	if j := <-got; j == nil || j.ID != id {
 		t.Fatalf("woken claim = %+v", j)

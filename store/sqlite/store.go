@@ -50,9 +50,7 @@ type Store struct {
 	closed        bool
 	closeErr      error
 
-	ready   signal // a message became claimable
-	events  signal // an event was appended to the outbox
-	changed signal // anything committed
+	hub *hub // the Notifier's signals, shared with other handles on the file
 
 	// Housekeeping: the earliest deadline (ms) the sweeper is armed for,
 	// and a poke channel when a new earlier one appears.
@@ -138,6 +136,12 @@ func Open(path string, opt queue.Options) (*Store, error) {
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
 
+	if s.hub, err = joinHub(path); err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		s.ckdb.Close()
+		return nil, err
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(2)
 	go s.committer()
@@ -168,6 +172,9 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	s.closed = true
 	s.cancel()
+	// Waiters look again and find the handle closed.
+	s.hub.fireAll()
+	defer s.hub.leave()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
@@ -204,39 +211,6 @@ func (s *Store) Close(ctx context.Context) error {
 }
 
 func (s *Store) nowMs() int64 { return s.opt.Now().UnixMilli() }
-
-// Changed returns a channel closed at the next commit that changes anything
-// (messages, inbox, events). Take a new channel after each wake-up; useful
-// for server-sent events and metrics refreshes.
-func (s *Store) Changed() <-chan struct{} { return s.changed.wait() }
-
-// EventsAvailable returns a channel closed at the next commit that appends
-// an event to the outbox.
-func (s *Store) EventsAvailable() <-chan struct{} { return s.events.wait() }
-
-// signal is a broadcast: wait returns a channel that fire closes.
-type signal struct {
-	mu sync.Mutex
-	ch chan struct{}
-}
-
-func (g *signal) wait() <-chan struct{} {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.ch == nil {
-		g.ch = make(chan struct{})
-	}
-	return g.ch
-}
-
-func (g *signal) fire() {
-	g.mu.Lock()
-	if g.ch != nil {
-		close(g.ch)
-		g.ch = nil
-	}
-	g.mu.Unlock()
-}
 
 // hint tells the housekeeper about a deadline (ms); it wakes if that is
 // earlier than the one it sleeps towards.

@@ -199,12 +199,12 @@ func (s *Store) runBatch(batch []*writeReq) {
 	// Wake first, so that a caller who returns knows the wake-up is out.
 	if err == nil {
 		if w.wakeReady {
-			s.ready.fire()
+			s.hub.ready.fire()
 		}
 		if w.wakeEvents {
-			s.events.fire()
+			s.hub.events.fire()
 		}
-		s.changed.fire()
+		s.hub.changed.fire()
 	}
 	for i, r := range batch {
 		if err != nil {

@@ -80,7 +80,7 @@ func testCallsAfterClose(t *testing.T, d driver) {
 			t.Fatalf("Enqueue after Close err = %v", err)
 		}
 	}
-	if _, err := st.Claim(ctx, modemA); !errors.Is(err, queue.ErrClosed) {
+	if _, err := queue.Claim(ctx, st, modemA); !errors.Is(err, queue.ErrClosed) {
 		t.Errorf("Claim after Close err = %v", err)
 	}
 	if err := st.Ping(ctx); !errors.Is(err, queue.ErrClosed) {

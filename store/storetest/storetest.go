@@ -80,6 +80,7 @@ var suite = []struct {
 	{"CallsAfterClose", testCallsAfterClose},
 	{"Leases", testLeases},
 	{"LeasesAtOpen", testLeasesAtOpen},
+	{"Notifier", testNotifier},
 }
 
 // driver is the Opener with the suite's conventions around it.
