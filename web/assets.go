@@ -1,0 +1,129 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+)
+
+//go:embed assets
+var assetFS embed.FS
+
+//go:embed templates/page.html
+var pageHTML string
+
+// asset is one embedded file, kept in memory as it is and gzipped once at
+// start, so that serving it costs a Pi no compression work.
+type asset struct {
+	body, gz []byte
+	ctype    string
+	etag     string
+}
+
+type assetSet struct {
+	files map[string]*asset
+}
+
+func loadAssets() (*assetSet, error) {
+	set := &assetSet{files: map[string]*asset{}}
+	err := fs.WalkDir(assetFS, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := assetFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(b)
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("compress %s: %w", p, err)
+		}
+		sum := sha256.Sum256(b)
+		ct := mime.TypeByExtension(path.Ext(p))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		set.files[path.Base(p)] = &asset{body: b, gz: buf.Bytes(), ctype: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("assets: %w", err)
+	}
+	return set, nil
+}
+
+// url is where a page loads the asset from: its content hash in the query,
+// so a browser may keep it for a year and still gets the new one after an
+// upgrade.
+func (s *assetSet) url(name string) string {
+	a := s.files[name]
+	if a == nil {
+		return "/assets/" + name
+	}
+	return "/assets/" + name + "?v=" + strings.Trim(a.etag, `"`)
+}
+
+func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
+	name := strings.TrimPrefix(r.URL.Path, "/assets/")
+	a := h.assets.files[name]
+	if a == nil {
+		http.NotFound(w, r)
+		return
+	}
+	serveAsset(w, r, a)
+}
+
+func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
+	hd := w.Header()
+	hd.Set("Content-Type", a.ctype)
+	hd.Set("ETag", a.etag)
+	hd.Set("Vary", "Accept-Encoding")
+	if v := r.URL.Query().Get("v"); v != "" && `"`+v+`"` == a.etag {
+		hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		hd.Set("Cache-Control", "no-cache")
+	}
+	if r.Header.Get("If-None-Match") == a.etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := a.body
+	if acceptsGzip(r) {
+		hd.Set("Content-Encoding", "gzip")
+		body = a.gz
+	}
+	hd.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *Handler) favicon(w http.ResponseWriter, r *http.Request) {
+	a := h.assets.files["icon.svg"]
+	if a == nil {
+		http.NotFound(w, r)
+		return
+	}
+	serveAsset(w, r, a)
+}

@@ -1,0 +1,584 @@
+// smsgw dashboard: fills the page the server sent from the v1 JSON API.
+// No framework and no build step: the file is served as written.
+(() => {
+  'use strict';
+  const meta = (n) => { const m = document.querySelector('meta[name="smsgw-' + n + '"]'); return m ? m.content : ''; };
+  const CSRF = meta('csrf'), SCOPE = meta('scope'), PAGE = meta('page'), ID = meta('id');
+  const canRead = SCOPE === 'all' || SCOPE === 'read';
+  const canSend = SCOPE === 'all' || SCOPE === 'send';
+  const full = SCOPE === 'all';
+  const view = document.getElementById('view');
+
+  // el builds an element; text children are text nodes, never HTML.
+  function el(tag, attrs, ...kids) {
+    const ns = tag.startsWith('svg:') ? 'http://www.w3.org/2000/svg' : null;
+    const e = ns ? document.createElementNS(ns, tag.slice(4)) : document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else if (k === 'text') e.textContent = v;
+      else e.setAttribute(k, v === true ? '' : String(v));
+    }
+    for (const k of kids.flat()) {
+      if (k === null || k === undefined || k === false) continue;
+      e.append(k instanceof Node ? k : document.createTextNode(String(k)));
+    }
+    return e;
+  }
+
+  function setView(...nodes) {
+    view.replaceChildren(...nodes);
+    view.removeAttribute('aria-busy');
+  }
+
+  let sayTimer;
+  function say(msg) {
+    const s = document.getElementById('status');
+    s.textContent = msg;
+    clearTimeout(sayTimer);
+    sayTimer = setTimeout(() => { s.textContent = ''; }, 6000);
+  }
+
+  class APIError extends Error {
+    constructor(status, code, message) { super(message); this.status = status; this.code = code; }
+  }
+
+  // api calls the server with the session cookie; state-changing requests
+  // carry the session's CSRF token.
+  async function api(method, path, body, headers) {
+    const h = Object.assign({ Accept: 'application/json' }, headers || {});
+    if (method !== 'GET') h['X-CSRF-Token'] = CSRF;
+    let payload;
+    if (body !== undefined) {
+      if (typeof body === 'string') { payload = body; h['Content-Type'] = h['Content-Type'] || 'text/plain; charset=utf-8'; }
+      else { payload = JSON.stringify(body); h['Content-Type'] = 'application/json'; }
+    }
+    const r = await fetch(path, { method, headers: h, body: payload, credentials: 'same-origin' });
+    if (r.status === 401 && meta('csrf')) {
+      location.href = '/signin?next=' + encodeURIComponent(location.pathname + location.search);
+      throw new APIError(401, 'unauthorized', 'signed out');
+    }
+    if (r.status === 204) return null;
+    const ct = r.headers.get('Content-Type') || '';
+    const data = ct.includes('json') ? await r.json() : await r.text();
+    if (!r.ok) {
+      const e = data && data.error ? data.error : { code: 'http_' + r.status, message: String(data).slice(0, 200) };
+      throw new APIError(r.status, e.code, e.message);
+    }
+    return data;
+  }
+
+  const fail = (e) => el('p', { class: 'alert', role: 'alert' }, e.message + (e.code ? ' (' + e.code + ')' : ''));
+
+  const pad = (n) => String(n).padStart(2, '0');
+  function fmtTime(s) {
+    if (!s) return '';
+    const d = new Date(s);
+    if (isNaN(d)) return s;
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+  const timeEl = (s) => s ? el('time', { datetime: s }, fmtTime(s)) : '—';
+
+  // State badges say the state in words and with a sign, never by colour alone.
+  const STATE = {
+    queued: ['s-info', '◷'], sending: ['s-info', '↗'], sent: ['s-info', '✓'], delivered: ['s-ok', '✓✓'],
+    failed: ['s-bad', '✗'], expired: ['s-bad', '⌛'], cancelled: ['s-muted', '⊘'], uncertain: ['s-warn', '?'],
+    ready: ['s-ok', '●'], offline: ['s-bad', '○'], benched: ['s-warn', '◐'], initialising: ['s-info', '◌'],
+  };
+  function badge(state) {
+    const [cls, icon] = STATE[state] || ['s-muted', '•'];
+    return el('span', { class: 'badge ' + cls, 'data-icon': icon, 'data-state': state }, state || 'unknown');
+  }
+
+  function bars(n, dbm) {
+    n = Math.max(0, Math.min(4, n | 0));
+    const label = 'Signal ' + n + ' of 4 bars' + (dbm !== undefined && dbm !== null ? ' (' + dbm + ' dBm)' : '');
+    const b = el('span', { class: 'bars', role: 'img', 'aria-label': label, title: label });
+    for (let i = 1; i <= 4; i++) b.append(el('i', { class: i <= n ? 'on' : '', style: null }));
+    [...b.children].forEach((c, i) => { c.style.height = (4 + i * 4) + 'px'; });
+    return el('span', {}, b, n + '/4' + (dbm !== undefined && dbm !== null ? ' · ' + dbm + ' dBm' : ''));
+  }
+
+  function dl(pairs) {
+    const d = el('dl', { class: 'kv' });
+    for (const [k, v] of pairs) {
+      if (v === undefined || v === null || v === '') continue;
+      d.append(el('dt', {}, k), el('dd', {}, v));
+    }
+    return d;
+  }
+
+  function table(head, rows, caption) {
+    return el('div', { class: 'scroll' }, el('table', {},
+      caption ? el('caption', { class: 'visually-hidden' }, caption) : null,
+      el('thead', {}, el('tr', {}, head.map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, rows.map((r) => el('tr', {}, r.map((c) => el('td', {}, c)))))));
+  }
+
+  // events opens the API's event stream and calls fn for each message
+  // event; the browser reconnects on its own with Last-Event-ID.
+  function events(fn) {
+    if (!canRead || !window.EventSource) return;
+    const es = new EventSource('/v1/events');
+    for (const name of ['sms:received', 'sms:sent', 'sms:delivered', 'sms:failed']) {
+      es.addEventListener(name, (m) => {
+        let d = {};
+        try { d = JSON.parse(m.data); } catch (_) { /* keep going */ }
+        fn(name, d);
+      });
+    }
+    window.addEventListener('pagehide', () => es.close());
+  }
+
+  function debounce(fn, ms) {
+    let t;
+    return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+  }
+
+  const field = (id, label, input, hint) => el('div', {}, el('label', { for: id }, label), input,
+    hint ? el('small', { class: 'muted', id: id + '-hint' }, hint) : null);
+
+  function randomKey() {
+    const a = new Uint8Array(16);
+    crypto.getRandomValues(a);
+    return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  function readOnlyNote(what) {
+    return el('p', { class: 'note' }, 'This session\'s token is ' + (SCOPE === 'read' ? 'read-only' : SCOPE + '-only') + ': it cannot ' + what + '.');
+  }
+
+  // ---- Overview -------------------------------------------------------
+
+  async function overview() {
+    const modemsBox = el('div', { class: 'grid', id: 'modems' });
+    const queueBox = el('div', { id: 'queue' });
+    const rateBox = el('div', { id: 'rate' });
+    const modemPick = el('select', { id: 'chart-modem' }, el('option', { value: '' }, 'All modems'));
+    const hoursBox = el('div', { class: 'chart', id: 'chart-hours' });
+    const daysBox = el('div', { class: 'chart', id: 'chart-days' });
+    const feed = el('ul', { class: 'feed', id: 'feed' }, el('li', { class: 'muted' }, 'Waiting for events…'));
+    let stats = null, modems = [];
+    setView(
+      el('section', { 'aria-labelledby': 'h-modems' }, el('h2', { id: 'h-modems' }, 'Modems'), modemsBox),
+      el('div', { class: 'grid' },
+        el('section', { class: 'card', 'aria-labelledby': 'h-queue' }, el('h2', { id: 'h-queue' }, 'Queue'), queueBox),
+        el('section', { class: 'card', 'aria-labelledby': 'h-rate' }, el('h2', { id: 'h-rate' }, 'Delivery rate'), rateBox),
+        el('section', { class: 'card', 'aria-labelledby': 'h-feed' }, el('h2', { id: 'h-feed' }, 'Live activity'), feed)),
+      el('section', { class: 'card', 'aria-labelledby': 'h-charts' },
+        el('h2', { id: 'h-charts' }, 'Messages'),
+        el('div', { class: 'row' }, field('chart-modem', 'Modem', modemPick)),
+        legend(),
+        el('h3', {}, 'Per hour, last 48 hours'), hoursBox,
+        el('h3', {}, 'Per day, last 30 days'), daysBox));
+    modemPick.addEventListener('change', () => drawCharts());
+
+    function drawCharts() {
+      if (!stats) return;
+      const m = modemPick.value;
+      hoursBox.replaceChildren(chart(stats.hours, m, (d) => pad(d.getHours()) + 'h', 'hour'));
+      daysBox.replaceChildren(chart(stats.days, m, (d) => pad(d.getDate()) + '/' + pad(d.getMonth() + 1), 'day'));
+    }
+
+    async function refresh() {
+      const [ms, st] = await Promise.allSettled([api('GET', '/v1/modems'), api('GET', '/ui/stats')]);
+      if (ms.status === 'fulfilled') {
+        modems = ms.value.modems || [];
+        modemsBox.replaceChildren(...(modems.length ? modems.map((m) => modemCard(m, st.value)) : [el('p', { class: 'muted' }, 'No modems yet.')]));
+        const keep = modemPick.value;
+        modemPick.replaceChildren(el('option', { value: '' }, 'All modems'), ...modems.map((m) => el('option', { value: m.id }, m.id)));
+        modemPick.value = keep;
+      } else modemsBox.replaceChildren(fail(ms.reason));
+      if (st.status === 'fulfilled') {
+        stats = st.value;
+        if (ms.status === 'fulfilled') modemsBox.replaceChildren(...modems.map((m) => modemCard(m, stats)));
+        queueBox.replaceChildren(queueTable(stats.queue));
+        rateBox.replaceChildren(rate(stats));
+        drawCharts();
+      } else queueBox.replaceChildren(fail(st.reason));
+    }
+    await refresh();
+    const later = debounce(() => refresh().catch(() => {}), 400);
+    let first = true;
+    events((name, ev) => {
+      if (first) { feed.replaceChildren(); first = false; }
+      const p = ev.payload || {};
+      feed.prepend(el('li', {}, el('time', {}, fmtTime(new Date().toISOString()).slice(11)), ' ', name.replace('sms:', ''), ' · ',
+        p.phoneNumber || '', ev.deviceId ? ' · ' + ev.deviceId : ''));
+      while (feed.children.length > 30) feed.lastChild.remove();
+      later();
+    });
+  }
+
+  function modemCard(m, stats) {
+    const today = (stats && stats.today && stats.today[m.id]) || {};
+    const sim = m.number || (m.iccid ? '…' + m.iccid.slice(-6) : '');
+    return el('article', { class: 'card', 'data-modem': m.id, 'aria-labelledby': 'm-' + m.id },
+      el('h2', { id: 'm-' + m.id }, el('a', { href: '/modems/' + encodeURIComponent(m.id) }, m.id), ' ', badge(m.state)),
+      dl([
+        ['Signal', bars(m.signal_bars, m.signal_dbm)],
+        ['Operator', m.operator || '—'],
+        ['Network', (m.registration || 'unknown') + (m.roaming ? ' (roaming)' : '')],
+        ['SIM', sim || '—'],
+        ['Today', (today.delivered || 0) + (today.sent || 0) + ' sent · ' + (today.failed || 0) + ' failed'],
+        ['Since start', m.counters.sent + ' sent · ' + m.counters.failed + ' failed · ' + m.counters.received + ' received'],
+        ['Last error', m.last_error ? m.last_error : null],
+      ]));
+  }
+
+  function queueTable(q) {
+    const rows = Object.keys(q || {}).map((k) => [badge(k), String(q[k])]);
+    return table(['State', 'Messages'], rows, 'Messages by state');
+  }
+
+  function sum(bucket, modem) {
+    const out = { delivered: 0, sent: 0, failed: 0, pending: 0, cancelled: 0 };
+    for (const [id, c] of Object.entries(bucket.modems || {})) {
+      if (modem && id !== modem) continue;
+      for (const k of Object.keys(out)) out[k] += c[k] || 0;
+    }
+    return out;
+  }
+
+  function rate(stats) {
+    const total = (list) => list.reduce((a, b) => { const s = sum(b); a.d += s.delivered; a.n += s.delivered + s.sent + s.failed; return a; }, { d: 0, n: 0 });
+    const pct = (t) => t.n ? (100 * t.d / t.n).toFixed(1) + ' %' : '—';
+    const day = total(stats.hours.slice(-24)), month = total(stats.days);
+    return el('div', {},
+      el('p', {}, el('span', { class: 'big', id: 'rate-24h' }, pct(day)), ' last 24 h (' + day.d + ' of ' + day.n + ' finished)'),
+      el('p', {}, el('span', { class: 'big' }, pct(month)), ' last 30 days (' + month.d + ' of ' + month.n + ')'),
+      stats.partial ? el('p', { class: 'muted' }, 'Only the most recent messages are counted.') : null);
+  }
+
+  function legend() {
+    return el('div', { class: 'legend', 'aria-hidden': 'true' },
+      el('span', { class: 'l-delivered' }, 'delivered'), el('span', { class: 'l-sent' }, 'sent, no report yet'),
+      el('span', { class: 'l-failed' }, 'failed (hatched)'));
+  }
+
+  // chart draws stacked bars (delivered, sent, failed hatched) with a
+  // table of the same numbers for screen readers and a title per bar.
+  function chart(buckets, modem, label, unit) {
+    const W = 720, H = 160, top = 10, bottom = 20, n = buckets.length, bw = W / n;
+    const sums = buckets.map((b) => sum(b, modem));
+    const max = Math.max(1, ...sums.map((s) => s.delivered + s.sent + s.failed));
+    const svg = el('svg:svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'Messages per ' + unit + '; the same numbers are in the table below' });
+    const defs = el('svg:defs', {}, el('svg:pattern', { id: 'hatch-' + unit, width: 6, height: 6, patternUnits: 'userSpaceOnUse', patternTransform: 'rotate(45)' },
+      el('svg:rect', { width: 6, height: 6, fill: '#f3b8b3' }), el('svg:rect', { width: 3, height: 6, fill: '#b3261e' })));
+    svg.append(defs);
+    svg.append(el('svg:line', { x1: 0, x2: W, y1: H - bottom, y2: H - bottom, stroke: '#8a929c' }));
+    svg.append(el('svg:text', { x: 2, y: top + 2, 'font-size': 10, fill: '#4f5761' }, String(max)));
+    const rows = [];
+    sums.forEach((s, i) => {
+      const x = i * bw + 1, d = new Date(buckets[i].start);
+      let y = H - bottom;
+      const g = el('svg:g', {}, el('svg:title', {}, fmtTime(buckets[i].start).slice(0, unit === 'hour' ? 13 : 10) + ': ' + s.delivered + ' delivered, ' + s.sent + ' sent, ' + s.failed + ' failed'));
+      for (const [k, fill] of [['delivered', '#1b6e3a'], ['sent', '#7fb0e0'], ['failed', 'url(#hatch-' + unit + ')']]) {
+        const h = (H - top - bottom) * s[k] / max;
+        if (h > 0) { y -= h; g.append(el('svg:rect', { x, y, width: Math.max(1, bw - 2), height: h, fill })); }
+      }
+      svg.append(g);
+      const every = unit === 'hour' ? 6 : 5;
+      if (i % every === 0) svg.append(el('svg:text', { x, y: H - 5, 'font-size': 10, fill: '#4f5761' }, label(d)));
+      if (s.delivered + s.sent + s.failed + s.pending) rows.push([fmtTime(buckets[i].start).slice(0, unit === 'hour' ? 16 : 10), s.delivered, s.sent, s.failed, s.pending]);
+    });
+    return el('div', {}, svg, el('details', {}, el('summary', {}, 'Show as a table'),
+      rows.length ? table(['Start', 'Delivered', 'Sent', 'Failed', 'Pending'], rows, 'Messages per ' + unit) : el('p', { class: 'muted' }, 'No messages.')));
+  }
+
+  // ---- Messages -------------------------------------------------------
+
+  const STATES = ['queued', 'sending', 'sent', 'delivered', 'failed', 'expired', 'cancelled', 'uncertain'];
+
+  async function messages() {
+    const q = new URLSearchParams(location.search);
+    const state = el('select', { id: 'f-state', name: 'state' }, el('option', { value: '' }, 'Any'), STATES.map((s) => el('option', { value: s }, s)));
+    state.value = q.get('state') || '';
+    const to = el('input', { id: 'f-to', name: 'to', type: 'search', value: q.get('to') || '', placeholder: '+15550100001', inputmode: 'tel' });
+    const text = el('input', { id: 'f-text', name: 'text', type: 'search', value: q.get('text') || '' });
+    const modem = el('input', { id: 'f-modem', name: 'modem', type: 'search', value: q.get('modem') || '' });
+    const since = el('input', { id: 'f-since', name: 'since', type: 'datetime-local', value: q.get('since') || '' });
+    const until = el('input', { id: 'f-until', name: 'until', type: 'datetime-local', value: q.get('until') || '' });
+    const out = el('div', { id: 'list' });
+    const more = el('button', { type: 'button', class: 'secondary', hidden: true }, 'Load more');
+    const form = el('form', { class: 'card', role: 'search', 'aria-label': 'Filter messages' },
+      el('div', { class: 'row' }, field('f-state', 'State', state), field('f-to', 'Number', to), field('f-text', 'Text contains', text),
+        field('f-modem', 'Modem', modem), field('f-since', 'From', since), field('f-until', 'Until', until)),
+      el('button', { type: 'submit' }, 'Filter'));
+    setView(form, el('section', { class: 'card', 'aria-label': 'Messages' }, out, more));
+    let cursor = '', rows = [];
+    const body = el('tbody');
+    async function load(reset) {
+      const p = new URLSearchParams({ limit: '100' });
+      if (state.value) p.set('state', state.value);
+      if (to.value.trim()) p.set('to', to.value.trim());
+      if (since.value) p.set('since', new Date(since.value).toISOString());
+      if (until.value) p.set('until', new Date(until.value).toISOString());
+      if (!reset && cursor) p.set('cursor', cursor);
+      try {
+        const r = await api('GET', '/v1/messages?' + p);
+        if (reset) rows = [];
+        const t = text.value.trim().toLowerCase(), md = modem.value.trim();
+        rows = rows.concat(r.messages.filter((m) => (!t || m.text.toLowerCase().includes(t)) && (!md || m.modem === md || m.sent_by === md)));
+        cursor = r.next_cursor || '';
+        more.hidden = !cursor;
+        body.replaceChildren(...rows.map((m) => el('tr', { 'data-id': m.id },
+          el('td', {}, el('a', { href: '/messages/' + encodeURIComponent(m.id) }, m.id)),
+          el('td', {}, m.to), el('td', {}, badge(m.state)), el('td', { class: 'hide-sm' }, String(m.part_count)),
+          el('td', { class: 'hide-sm' }, m.sent_by || m.modem || '—'), el('td', { class: 'hide-sm' }, timeEl(m.created_at)),
+          el('td', {}, m.text.length > 60 ? m.text.slice(0, 60) + '…' : m.text))));
+        out.replaceChildren(rows.length ? el('div', { class: 'scroll' }, el('table', {},
+          el('caption', { class: 'visually-hidden' }, 'Messages, newest first'),
+          el('thead', {}, el('tr', {}, ['Id', 'To', 'State', 'Parts', 'Modem', 'Created', 'Text'].map((h, i) => el('th', { scope: 'col', class: i >= 3 && i <= 5 ? 'hide-sm' : null }, h)))), body))
+          : el('p', { class: 'muted' }, 'No messages match.'));
+      } catch (e) { out.replaceChildren(fail(e)); }
+    }
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const u = new URLSearchParams();
+      for (const i of [state, to, text, modem, since, until]) if (i.value) u.set(i.name, i.value);
+      history.replaceState(null, '', '/messages' + (u.toString() ? '?' + u : ''));
+      load(true);
+    });
+    more.addEventListener('click', () => load(false));
+    await load(true);
+    events(debounce(() => { if (!cursor) load(true); }, 500));
+  }
+
+  async function message() {
+    const path = '/v1/messages/' + encodeURIComponent(ID);
+    const box = el('div');
+    setView(box);
+    document.getElementById('title').textContent = 'Message ' + ID;
+    async function load() {
+      let m;
+      try { m = await api('GET', path); } catch (e) { box.replaceChildren(fail(e)); return; }
+      const acts = el('div', { class: 'actions' });
+      if (m.state === 'queued' || m.state === 'sending') {
+        const b = el('button', { type: 'button', class: 'danger', id: 'cancel', disabled: !full }, 'Cancel');
+        b.addEventListener('click', async () => {
+          try { await api('DELETE', path); say('Message ' + ID + ' cancelled'); load(); } catch (e) { say(e.message); acts.append(fail(e)); }
+        });
+        acts.append(b);
+        if (!full) acts.append(el('span', { class: 'muted' }, 'Cancelling needs a token of full scope.'));
+      }
+      if (['failed', 'expired', 'uncertain', 'cancelled'].includes(m.state)) {
+        const b = el('button', { type: 'button', id: 'retry', disabled: !canSend }, 'Retry');
+        b.addEventListener('click', async () => {
+          try { await api('POST', path + '/retry'); say('Message ' + ID + ' queued again'); load(); } catch (e) { acts.append(fail(e)); }
+        });
+        acts.append(b);
+      }
+      box.replaceChildren(
+        el('section', { class: 'card' }, el('h2', {}, 'To ', m.to, ' ', badge(m.state)),
+          el('p', { class: 'bubble out', id: 'msg-text' }, m.text),
+          dl([['Id', m.id], ['Batch', m.batch], ['Coding', m.coding], ['Parts', String(m.part_count)], ['Modem', m.sent_by || m.modem || 'any'],
+            ['Tags', (m.tags || []).join(', ')], ['Created', timeEl(m.created_at)], ['Scheduled', m.send_at ? timeEl(m.send_at) : null],
+            ['Expires', m.expires_at ? timeEl(m.expires_at) : null], ['Sent', m.sent_at ? timeEl(m.sent_at) : null],
+            ['Delivered', m.delivered_at ? timeEl(m.delivered_at) : null], ['Delivery report', m.delivery_report ? 'requested' : 'not requested'],
+            ['Error', m.error ? m.error + (m.error_code ? ' (code ' + m.error_code + ')' : '') : null]]),
+          acts),
+        el('section', { class: 'card' }, el('h2', {}, 'Parts'), (m.parts || []).length ? table(['#', 'Status', 'Reference', 'Sent', 'Report'],
+          m.parts.map((p) => [String(p.seq), badge(p.status), p.mr !== undefined ? String(p.mr) : '—', timeEl(p.sent_at),
+            p.report_meaning ? p.report_meaning + ' ' + fmtTime(p.report_at) : '—']), 'Parts') : el('p', { class: 'muted' }, 'Not sent yet.')),
+        el('section', { class: 'card' }, el('h2', {}, 'Attempts'), (m.attempts || []).length ? table(['When', 'Modem', 'Outcome', 'Error'],
+          m.attempts.map((a) => [timeEl(a.at), a.modem, a.outcome || 'in progress', a.error ? a.error + (a.error_code ? ' (' + a.error_code + ')' : '') : '—']), 'Attempts')
+          : el('p', { class: 'muted' }, 'No attempt yet.')));
+    }
+    await load();
+    events((name, ev) => { if (ev.payload && ev.payload.messageId === ID) load(); });
+  }
+
+  // ---- Send -----------------------------------------------------------
+
+  async function send() {
+    const to = el('textarea', { id: 's-to', name: 'to', rows: 2, required: true, 'aria-describedby': 's-to-hint', autocomplete: 'off' });
+    const text = el('textarea', { id: 's-text', name: 'text', required: true, 'aria-describedby': 's-count' });
+    const counter = el('p', { class: 'counter', id: 's-count', 'aria-live': 'polite' }, '0 characters · GSM 7-bit · 0 parts');
+    const when = el('input', { id: 's-when', name: 'send_at', type: 'datetime-local' });
+    const modem = el('select', { id: 's-modem', name: 'modem' }, el('option', { value: '' }, 'Any modem'));
+    const tags = el('input', { id: 's-tags', name: 'tags', type: 'text', 'aria-describedby': 's-tags-hint' });
+    const report = el('input', { id: 's-report', name: 'delivery_report', type: 'checkbox', checked: true });
+    const submit = el('button', { type: 'submit', id: 's-submit' }, 'Send');
+    const result = el('section', { class: 'card', id: 'result', hidden: true, 'aria-live': 'polite' });
+    const fs = el('fieldset', { disabled: !canSend, style: 'border:0;padding:0;margin:0' },
+      el('legend', { class: 'visually-hidden' }, 'New message'),
+      field('s-to', 'Recipients', to, 'International numbers (+15550100002), separated by commas or new lines.'),
+      field('s-text', 'Text', text), counter,
+      el('div', { class: 'row' }, field('s-when', 'Send at (optional)', when), field('s-modem', 'Modem', modem),
+        field('s-tags', 'Or a modem with tags', tags, 'Comma-separated; used when no modem is chosen.')),
+      el('div', {}, el('label', { for: 's-report', style: 'display:inline;font-weight:400' }, report, ' Ask for a delivery report')),
+      submit);
+    const form = el('form', { class: 'card', 'aria-label': 'Send a message' }, fs);
+    setView(canSend ? null : readOnlyNote('send messages'), form, result);
+    if (canRead) {
+      api('GET', '/v1/modems').then((r) => { for (const m of r.modems || []) modem.append(el('option', { value: m.id }, m.id + ' (' + m.state + ')')); }).catch(() => {});
+    }
+    const recount = debounce(async () => {
+      try {
+        const c = await api('POST', '/ui/count', text.value);
+        counter.replaceChildren(el('span', { id: 's-chars' }, c.chars + ' characters'), ' · ',
+          el('span', { id: 's-coding' }, c.coding === 'ucs2' ? 'UCS-2 (Unicode)' : 'GSM 7-bit'), ' · ',
+          el('strong', { id: 's-parts', 'data-parts': c.parts }, c.parts + (c.parts === 1 ? ' part' : ' parts')),
+          ' · ' + c.remaining + ' ' + (c.coding === 'ucs2' ? 'units' : 'septets') + ' left in the last part (' + c.per_part + ' per part)');
+      } catch (e) { counter.replaceChildren(fail(e)); }
+    }, 120);
+    text.addEventListener('input', recount);
+    const tracked = new Map();
+    async function track() {
+      const rows = [];
+      for (const id of tracked.keys()) {
+        try { tracked.set(id, await api('GET', '/v1/messages/' + encodeURIComponent(id))); } catch (_) { /* keep the last */ }
+        const m = tracked.get(id);
+        rows.push([el('a', { href: '/messages/' + encodeURIComponent(id) }, id), m.to, badge(m.state), String(m.part_count), m.sent_by || m.modem || '—']);
+      }
+      result.replaceChildren(el('h2', {}, 'Result'), table(['Id', 'To', 'State', 'Parts', 'Modem'], rows, 'Sent messages'));
+    }
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = { to: to.value.split(/[\s,;]+/).filter(Boolean), text: text.value, delivery_report: report.checked };
+      if (when.value) body.send_at = new Date(when.value).toISOString();
+      if (modem.value) body.modem = modem.value;
+      else if (tags.value.trim()) body.tags = tags.value.split(',').map((s) => s.trim()).filter(Boolean);
+      submit.disabled = true;
+      try {
+        const r = await api('POST', '/v1/messages', body, { 'Idempotency-Key': randomKey() });
+        tracked.clear();
+        for (const m of r.messages) tracked.set(m.id, Object.assign({ part_count: m.parts }, m));
+        result.hidden = false;
+        say('Accepted: ' + r.messages.length + ' message(s)');
+        await track();
+      } catch (err) {
+        result.hidden = false;
+        result.replaceChildren(el('h2', {}, 'Not sent'), fail(err));
+      } finally { submit.disabled = false; }
+    });
+    events(debounce(() => { if (tracked.size) track(); }, 200));
+  }
+
+  // ---- Inbox ----------------------------------------------------------
+
+  const readKey = (n) => 'smsgw.read.' + n;
+  const lastRead = (n) => { try { return localStorage.getItem(readKey(n)) || ''; } catch (_) { return ''; } };
+  const markRead = (n, t) => { try { localStorage.setItem(readKey(n), t); } catch (_) { /* private mode */ } };
+
+  async function inbox() {
+    const number = new URLSearchParams(location.search).get('number');
+    if (number) return thread(number);
+    const box = el('div', { class: 'card threads', id: 'threads' });
+    setView(el('p', { class: 'muted' }, 'Received messages grouped by number; unread threads are marked “new” and shown in bold.'), box);
+    async function load() {
+      let r;
+      try { r = await api('GET', '/v1/inbox?limit=500'); } catch (e) { box.replaceChildren(fail(e)); return; }
+      const by = new Map();
+      for (const m of r.messages) {
+        const t = by.get(m.from) || { from: m.from, last: m, n: 0, unread: 0 };
+        t.n++;
+        if (m.received_at > lastRead(m.from)) t.unread++;
+        if (m.received_at > t.last.received_at) t.last = m;
+        by.set(m.from, t);
+      }
+      const list = [...by.values()].sort((a, b) => (a.last.received_at < b.last.received_at ? 1 : -1));
+      box.replaceChildren(...(list.length ? list.map((t) => el('a', { href: '/inbox?number=' + encodeURIComponent(t.from), class: t.unread ? 'unread' : '', 'data-number': t.from },
+        el('span', {}, t.from, t.unread ? el('span', { class: 'badge s-info', 'data-icon': '●' }, t.unread + ' new') : '', el('br'),
+          el('span', { class: 'muted' }, t.last.text.length > 70 ? t.last.text.slice(0, 70) + '…' : t.last.text)),
+        el('span', { class: 'muted' }, fmtTime(t.last.received_at), ' · ', t.n + ' received'))) : [el('p', { class: 'muted' }, 'Nothing received yet.')]));
+    }
+    await load();
+    events((name) => { if (name === 'sms:received') load(); });
+  }
+
+  async function thread(number) {
+    document.getElementById('title').textContent = 'Conversation with ' + number;
+    const box = el('div', { id: 'thread', class: 'card' });
+    const text = el('textarea', { id: 'r-text', name: 'text', required: true, rows: 3 });
+    const form = el('form', { class: 'card', 'aria-label': 'Reply' }, el('fieldset', { disabled: !canSend, style: 'border:0;padding:0;margin:0' },
+      field('r-text', 'Reply to ' + number, text), el('button', { type: 'submit' }, 'Send reply')));
+    setView(el('p', {}, el('a', { href: '/inbox' }, '← All conversations')), box, canSend ? form : readOnlyNote('reply'));
+    async function load() {
+      const n = encodeURIComponent(number);
+      let ins, outs;
+      try {
+        [ins, outs] = await Promise.all([api('GET', '/v1/inbox?limit=200&from=' + n), api('GET', '/v1/messages?limit=200&to=' + n)]);
+      } catch (e) { box.replaceChildren(fail(e)); return; }
+      const items = ins.messages.map((m) => ({ t: m.received_at, in: true, m })).concat(outs.messages.map((m) => ({ t: m.created_at, in: false, m })));
+      items.sort((a, b) => (a.t < b.t ? -1 : 1));
+      box.replaceChildren(...(items.length ? items.map((i) => el('div', { class: 'bubble ' + (i.in ? 'in' : 'out') },
+        el('span', { class: 'visually-hidden' }, i.in ? 'Received: ' : 'Sent: '), i.m.text,
+        el('small', {}, (i.in ? 'received ' : 'sent ') + fmtTime(i.t), i.in ? ' · ' + i.m.modem : ' · ', i.in ? '' : badge(i.m.state))))
+        : [el('p', { class: 'muted' }, 'No messages with this number.')]));
+      const newest = ins.messages.reduce((a, m) => (m.received_at > a ? m.received_at : a), '');
+      if (newest) markRead(number, newest);
+    }
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api('POST', '/v1/messages', { to: [number], text: text.value }, { 'Idempotency-Key': randomKey() });
+        text.value = '';
+        say('Reply queued');
+        load();
+      } catch (err) { form.append(fail(err)); }
+    });
+    await load();
+    events(debounce(load, 300));
+  }
+
+  // ---- Modems ---------------------------------------------------------
+
+  async function modemsPage() {
+    let r;
+    try { r = await api('GET', '/v1/modems'); } catch (e) { setView(fail(e)); return; }
+    setView(el('div', { class: 'grid' }, (r.modems || []).map((m) => modemCard(m, null))));
+  }
+
+  async function modemPage() {
+    document.getElementById('title').textContent = 'Modem ' + ID;
+    const box = el('div');
+    const code = el('input', { id: 'ussd-code', name: 'code', type: 'text', value: '*100#', inputmode: 'tel', pattern: '[0-9*#+]+' });
+    const reply = el('p', { id: 'ussd-reply', 'aria-live': 'polite' });
+    const ussd = el('form', { class: 'card', 'aria-labelledby': 'h-ussd' }, el('h2', { id: 'h-ussd' }, 'USSD'),
+      el('fieldset', { disabled: !full, style: 'border:0;padding:0;margin:0' }, field('ussd-code', 'Code (e.g. a balance check)', code), el('button', { type: 'submit' }, 'Send USSD')), reply);
+    ussd.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      reply.textContent = 'Waiting for the network…';
+      try { const r = await api('POST', '/v1/modems/' + encodeURIComponent(ID) + '/ussd', { code: code.value }); reply.textContent = r.reply; } catch (err) { reply.replaceChildren(fail(err)); }
+    });
+    setView(box, ussd, full ? el('section', { class: 'card' }, el('h2', {}, 'AT trace'),
+      el('p', {}, 'The modem\'s recent AT commands and answers (PIN redacted), for a bug report.'),
+      el('a', { class: 'button secondary', href: '/ui/modems/' + encodeURIComponent(ID) + '/trace', download: 'at-trace-' + ID + '.log' }, 'Download AT trace')) : null);
+    async function load() {
+      let m;
+      try { m = await api('GET', '/v1/modems/' + encodeURIComponent(ID)); } catch (e) { box.replaceChildren(fail(e)); return; }
+      const codes = Object.entries(m.counters.failures_by_code || {});
+      box.replaceChildren(
+        el('section', { class: 'card' }, el('h2', {}, m.id, ' ', badge(m.state)), dl([
+          ['Signal', bars(m.signal_bars, m.signal_dbm)], ['Operator', m.operator || '—'],
+          ['Network', (m.registration || 'unknown') + (m.roaming ? ' (roaming)' : '')], ['Number', m.number], ['Port', m.port],
+          ['Manufacturer', m.manufacturer], ['Model', m.model], ['Revision', m.revision], ['IMEI', m.imei], ['IMSI', m.imsi], ['ICCID', m.iccid],
+          ['Tags', (m.tags || []).join(', ')], ['Seen since', m.since ? timeEl(m.since) : null], ['Last seen', m.last_seen ? timeEl(m.last_seen) : null],
+          ['Since start', m.counters.sent + ' sent · ' + m.counters.failed + ' failed · ' + m.counters.received + ' received · ' + m.counters.reconnects + ' reconnects']])),
+        el('section', { class: 'card' }, el('h2', {}, 'Recent errors'),
+          m.last_error ? el('p', {}, m.last_error, ' ', m.last_error_at ? el('span', { class: 'muted' }, '(', timeEl(m.last_error_at), ')') : '') : el('p', { class: 'muted' }, 'No error since the daemon started.'),
+          codes.length ? table(['Error code', 'Failed sends'], codes.map(([c, n]) => [c, String(n)]), 'Failures by error code') : null));
+    }
+    await load();
+    events((name, ev) => { if (ev.deviceId === ID) load(); });
+  }
+
+  // ---- Settings -------------------------------------------------------
+
+  async function settingsPage() {
+    try {
+      const r = await api('GET', '/ui/settings');
+      setView(el('p', {}, 'The configuration in effect, read-only; secrets show as asterisks. Change it in the configuration file and restart.'),
+        el('pre', { id: 'config', tabindex: 0 }, r.config || '(none)'));
+    } catch (e) { setView(fail(e)); }
+  }
+
+  const PAGES = { overview, messages, message, send, inbox, modems: modemsPage, modem: modemPage, settings: settingsPage };
+  const run = PAGES[PAGE];
+  if (run) {
+    if (!canRead && PAGE !== 'send') setView(readOnlyNote('read the gateway\'s state'));
+    else run().catch((e) => setView(fail(e)));
+  }
+})();
