@@ -81,6 +81,9 @@ var suite = []struct {
 	{"Leases", testLeases},
 	{"LeasesAtOpen", testLeasesAtOpen},
 	{"Notifier", testNotifier},
+	{"RuleStore", testRuleStore},
+	{"RuleLoopState", testRuleLoopState},
+	{"Conversations", testConversations},
 }
 
 // driver is the Opener with the suite's conventions around it.
