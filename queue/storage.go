@@ -144,13 +144,18 @@ type Notifier interface {
 	EventsAvailable() <-chan struct{}
 }
 
-// Leases keep in-flight attempts with the gateway that started them. A
-// claim opens an attempt owned by the store's node (Options.Node) whose
-// lease runs for Options.Lease; the owner renews its leases on a heartbeat,
-// and another node takes back, under the recovery policy, the attempts of
-// a node whose leases ran out (it died).
+// Leases keep in-flight work with the gateway that started it. A claim
+// opens an attempt owned by the store's node (Options.Node) whose lease
+// runs for Options.Lease, and NextEvents leases the deliveries it hands out
+// to the node for Options.EventLease; the owner renews its leases on a
+// heartbeat. Another node takes back, under the recovery policy, the
+// attempts of a node whose leases ran out (it died), and NextEvents hands
+// out again its deliveries whose lease ran out. A node opening the
+// database takes back its own at once (its previous process died), never
+// another's live ones.
 type Leases interface {
-	// RenewLeases extends the lease of every open attempt this node owns.
+	// RenewLeases extends the lease of every open attempt and every
+	// delivery in progress this node owns.
 	RenewLeases(ctx context.Context) error
 	// RecoverExpired applies the recovery policy to messages whose open
 	// attempt belongs to another node and whose lease has run out, and

@@ -85,7 +85,9 @@ type Options struct {
 	// (MaxAttempts 0 means retry forever). Defaults: backoff 5s, max 10m.
 	EventRetry RetryPolicy
 	// EventLease is how long events handed out by NextEvents stay with
-	// their consumer before they are handed out again. Default 5m.
+	// their consumer on this node before they are handed out again, unless
+	// the node renews its leases (then at least Lease past the last
+	// renewal). Default 5m.
 	EventLease time.Duration
 	// Node names this gateway among those sharing a database; it owns the
 	// attempts it starts. Default "local".

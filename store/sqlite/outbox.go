@@ -98,10 +98,12 @@ func (s *Store) Consumers(ctx context.Context) ([]string, error) {
 
 // NextEvents returns up to limit events due for the consumer, oldest
 // first, and when the next not-yet-due delivery falls due (zero if none).
-// The events returned are leased to the caller for Options.EventLease: the
-// consumer acknowledges each with AckEvent or reports a failure with
-// FailEvent; an event neither acknowledged nor failed within the lease is
-// handed out again, and so are leased events after a restart. Delivery is
+// The events returned are leased to this node for Options.EventLease, and
+// RenewLeases keeps them with it while it runs: the consumer acknowledges
+// each with AckEvent or reports a failure with FailEvent; an event neither
+// acknowledged nor failed when the lease runs out is handed out again (to
+// any node), and this node's leased events are handed out again as soon as
+// it restarts. Delivery is
 // at least once: consumers that must not repeat themselves deduplicate on
 // Event.ID. When nothing is due, wait on EventsAvailable and the returned
 // time.
@@ -157,8 +159,8 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]q
 		}
 		lease := w.now + s.opt.EventLease.Milliseconds()
 		for _, d := range out {
-			if _, err := w.exec(`UPDATE deliveries SET next_at = ?, leased = 1 WHERE consumer = ? AND event_id = ?`,
-				lease, consumer, d.ID); err != nil {
+			if _, err := w.exec(`UPDATE deliveries SET next_at = ?, leased = 1, node = ? WHERE consumer = ? AND event_id = ?`,
+				lease, s.opt.Node, consumer, d.ID); err != nil {
 				return err
 			}
 		}

@@ -522,8 +522,10 @@ func (s *Store) recover() error {
 		if err := s.recoverIDs(w, ids, "the daemon stopped during this attempt"); err != nil {
 			return err
 		}
-		// Leases died with the process that held them.
-		_, err = w.exec(`UPDATE deliveries SET next_at = ?, leased = 0 WHERE leased = 1`, w.now)
+		// This node's delivery leases died with its previous process;
+		// another node's run until they expire.
+		_, err = w.exec(`UPDATE deliveries SET next_at = ?, leased = 0 WHERE leased = 1 AND node IN ('', ?)`,
+			w.now, s.opt.Node)
 		return err
 	})
 	if err != nil {
@@ -561,11 +563,18 @@ func (s *Store) recoverIDs(w *wtx, ids []int64, why string) error {
 	return nil
 }
 
-// RenewLeases extends the lease of every open attempt this node owns.
+// RenewLeases extends the lease of every open attempt and every event
+// delivery in progress this node owns. A delivery keeps at least the rest
+// of its EventLease.
 func (s *Store) RenewLeases(ctx context.Context) error {
 	err := s.write(ctx, false, func(w *wtx) error {
-		_, err := w.exec(`UPDATE attempts SET lease_until = ? WHERE node = ? AND outcome = ''`,
-			w.now+s.opt.Lease.Milliseconds(), s.opt.Node)
+		until := w.now + s.opt.Lease.Milliseconds()
+		if _, err := w.exec(`UPDATE attempts SET lease_until = ? WHERE node = ? AND outcome = ''`,
+			until, s.opt.Node); err != nil {
+			return err
+		}
+		_, err := w.exec(`UPDATE deliveries SET next_at = max(next_at, ?) WHERE leased = 1 AND node = ?`,
+			until, s.opt.Node)
 		return err
 	})
 	if err != nil {

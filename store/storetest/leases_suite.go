@@ -102,3 +102,76 @@ func testLeasesAtOpen(t *testing.T, d driver) {
 	b = d.reopen(t, queue.Options{Node: "b", Lease: lease, Now: clk.Now})
 	wantState(t, b, ida, smsgw.StateQueued)
 }
+
+// testEventLeases: two nodes on one database run the same hook consumer.
+// A delivery one node holds is not handed to the other while its lease is
+// live, not even when the other opens the database, and the holder's
+// renewals keep it; once the holder stops renewing, the other gets it. A
+// node that restarts gets its own leased deliveries back at once.
+func testEventLeases(t *testing.T, d driver) {
+	ctx := context.Background()
+	lease, eventLease := 30*time.Second, time.Minute
+	opt := func(node string, now func() time.Time) queue.Options {
+		return queue.Options{Node: node, Lease: lease, EventLease: eventLease, Now: now}
+	}
+	a, clk := d.testStore(t, opt("a", nil))
+	if err := a.AddConsumer(ctx, "exec"); err != nil {
+		t.Fatal(err)
+	}
+	id := mustEnqueue(t, a, queue.NewMessage{})[0].ID
+	if _, err := a.Cancel(ctx, id); err != nil { // appends an event
+		t.Fatal(err)
+	}
+	ds, _, err := a.NextEvents(ctx, "exec", 10)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("A's NextEvents = %+v, %v; want one delivery", ds, err)
+	}
+	ev := ds[0].ID
+
+	b := d.reopen(t, opt("b", clk.Now))
+	noEvents := func(st queue.Storage, who string) {
+		t.Helper()
+		if ds, _, err := st.NextEvents(ctx, "exec", 10); err != nil || len(ds) != 0 {
+			t.Fatalf("%s: NextEvents = %v, %v; want nothing while A's lease is live", who, deliveryIDs(ds), err)
+		}
+	}
+	noEvents(b, "B after opening")
+
+	// A renews at 50s: the delivery stays with it past its EventLease.
+	clk.Advance(50 * time.Second)
+	if err := a.RenewLeases(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(20 * time.Second)
+	noEvents(b, "B at 70s")
+
+	// A stopped renewing: B gets the delivery once the lease ran out.
+	clk.Advance(20 * time.Second)
+	ds, _, err = b.NextEvents(ctx, "exec", 10)
+	if err != nil || len(ds) != 1 || ds[0].ID != ev {
+		t.Fatalf("B's NextEvents after A's lease ran out = %v, %v; want [%d]", deliveryIDs(ds), err, ev)
+	}
+	noEvents(a, "A while B holds it")
+
+	// A restarts: B's live lease stays with B.
+	if err := a.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a = d.reopen(t, opt("a", clk.Now))
+	noEvents(a, "A after restarting")
+
+	// B restarts: its own delivery comes back at once, to B.
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b = d.reopen(t, opt("b", clk.Now))
+	ds, _, err = b.NextEvents(ctx, "exec", 10)
+	if err != nil || len(ds) != 1 || ds[0].ID != ev {
+		t.Fatalf("B's NextEvents after its restart = %v, %v; want [%d]", deliveryIDs(ds), err, ev)
+	}
+	if err := b.AckEvent(ctx, "exec", ev); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	noEvents(a, "A after B acknowledged")
+}

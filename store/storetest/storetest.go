@@ -80,6 +80,7 @@ var suite = []struct {
 	{"CallsAfterClose", testCallsAfterClose},
 	{"Leases", testLeases},
 	{"LeasesAtOpen", testLeasesAtOpen},
+	{"EventLeases", testEventLeases},
 	{"Notifier", testNotifier},
 	{"RuleStore", testRuleStore},
 	{"RuleLoopState", testRuleLoopState},
