@@ -1,4 +1,4 @@
--- Schema version 9: a delivery handed out to a hook consumer names the node
+-- Schema version 10: a delivery handed out to a hook consumer names the node
 -- (gateway) holding it, like an attempt, so that several gateways can share
 -- a database: a gateway that restarts takes back its own deliveries at once,
 -- and those of another gateway only once their lease (next_at, renewed by
