@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/BurntSushi/toml"
 )
@@ -53,6 +52,24 @@ func (c *Config) SetSimulate(n int) error {
 	return nil
 }
 
+// SetListen sets the API listener (the --listen flag) and checks it as
+// server.listen in the file would be: a non-loopback address needs tokens.
+func (c *Config) SetListen(addr string) error {
+	s := c.Server
+	s.Listen = addr
+	var errs []error
+	s.validate(func(key, format string, args ...any) {
+		if key == "server.listen" {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	c.Server.Listen = addr
+	return nil
+}
+
 // autodetectByDefault: look for modems when none is configured (and none
 // is emulated), or when a configured one is bound by IMEI alone and can
 // only be found that way.
@@ -93,16 +110,24 @@ func Parse(text string) (Config, error) {
 	if err != nil {
 		return Config{}, durationError(err)
 	}
+	// Every unknown key and every bad value is reported at once, so one
+	// `smsgw config check` shows all there is to fix.
+	var errs []error
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
 		for i, k := range und {
 			keys[i] = k.String()
 		}
 		sort.Strings(keys)
-		return Config{}, fmt.Errorf("unknown key %s", strings.Join(keys, ", "))
+		for _, k := range keys {
+			errs = append(errs, fmt.Errorf("unknown key %s", k))
+		}
 	}
 	c.applyDefaults(&md)
 	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
 		return Config{}, err
 	}
 	return c, nil

@@ -46,7 +46,10 @@ const (
 // SMSGW_ADDR: "host:port", "http(s)://host:port" or "unix:/path/to.sock";
 // the token from SMSGW_TOKEN (never a flag, so it stays out of ps).
 type client struct {
-	base  string
+	base string
+	// where names the daemon in errors: the address as given, so that a
+	// unix socket reads as unix:/path rather than the URL it is dialled by.
+	where string
 	hc    *http.Client // requests with a timeout
 	sse   *http.Client // the event stream: no overall timeout
 	token string
@@ -58,11 +61,11 @@ func addrFlag(fs *flag.FlagSet) *string {
 	if def == "" {
 		def = wire.DefaultAddr
 	}
-	return fs.String("addr", def, "daemon address: host:port, http(s)://host:port or unix:/path (env SMSGW_ADDR)")
+	return fs.String("addr", def, "daemon `ADDR`ess: host:port, http(s)://host:port or unix:/path (env SMSGW_ADDR)")
 }
 
 func newClient(addr string) (*client, error) {
-	c := &client{token: os.Getenv("SMSGW_TOKEN")}
+	c := &client{token: os.Getenv("SMSGW_TOKEN"), where: addr}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	switch {
 	case strings.HasPrefix(addr, "unix:"):
@@ -90,6 +93,17 @@ func newClient(addr string) (*client, error) {
 	c.hc = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	c.sse = &http.Client{Transport: tr}
 	return c, nil
+}
+
+// transportCause drops the "Post \"http://smsgw/...\":" the HTTP client puts
+// before a transport error: the URL is an internal one for a unix socket,
+// and the message names the address as given instead.
+func transportCause(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // apiError is an error answer of the API.
@@ -151,10 +165,11 @@ func (c *client) do(ctx context.Context, method, path string, body, out any, hdr
 	}))
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		err = transportCause(err)
 		if !wrote.Load() {
-			return &unsentError{fmt.Errorf("cannot reach smsgw at %s: %w", c.base, err)}
+			return &unsentError{fmt.Errorf("cannot reach smsgw at %s: %w", c.where, err)}
 		}
-		return fmt.Errorf("no answer from smsgw at %s after the request went out: %w", c.base, err)
+		return fmt.Errorf("no answer from smsgw at %s after the request went out: %w", c.where, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
@@ -192,8 +207,9 @@ func (c *client) events(ctx context.Context, filter string) (<-chan smsgw.Event,
 	req.Header.Set("Accept", "text/event-stream")
 	resp, err := c.sse.Do(req)
 	if err != nil {
+		err = transportCause(err)
 		// A GET changes nothing: whatever broke, nothing was done.
-		return nil, nil, &unsentError{fmt.Errorf("cannot reach smsgw at %s: %w", c.base, err)}
+		return nil, nil, &unsentError{fmt.Errorf("cannot reach smsgw at %s: %w", c.where, err)}
 	}
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
@@ -316,21 +332,17 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // idArg parses the flags of a command that takes one message id, which may
-// stand before or after the flags (smsgw status 42 --json). It prints the
-// usage and returns false when there is not exactly one id.
-func idArg(fs *flag.FlagSet, args []string) (string, bool) {
-	var id string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		id, args = args[0], args[1:]
+// stand before or after the flags (smsgw status 42 --json). When done, the
+// command exits with code (help shown, or a usage error).
+func idArg(fs *flag.FlagSet, doc usageDoc, args []string, stdout, stderr io.Writer) (id string, code int, done bool) {
+	pos, code, done := parseFlags(fs, doc, args, stdout, stderr)
+	switch {
+	case done:
+		return "", code, true
+	case len(pos) == 0:
+		return "", usageError(stderr, fs, doc, "a message ID is needed"), true
+	case len(pos) > 1:
+		return "", usageError(stderr, fs, doc, "one message ID, not %d", len(pos)), true
 	}
-	if err := fs.Parse(args); err != nil {
-		return "", false
-	}
-	if id == "" && fs.NArg() == 1 {
-		id = fs.Arg(0)
-	} else if fs.NArg() > 0 || id == "" {
-		fs.Usage()
-		return "", false
-	}
-	return id, true
+	return pos[0], 0, false
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -20,6 +19,13 @@ func init() {
 	register(command{name: "inbox", summary: "list received SMS (--follow: wait for new ones)", run: runInboxCmd})
 }
 
+var inboxDoc = usageDoc{
+	synopsis: []string{"smsgw inbox [--since T] [--from NUMBER] [--limit N] [--follow] [--json]"},
+	about: `Lists received SMS, the newest N (--limit) newest first. With --follow, then
+prints each new message as it arrives, until interrupted.`,
+	exits: clientExits,
+}
+
 func runInboxCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -27,34 +33,30 @@ func runInboxCmd(args []string, stdout, stderr io.Writer) int {
 }
 
 func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("inbox", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("inbox")
 	addr := addrFlag(fs)
-	since := fs.String("since", "", "only messages received since: RFC 3339 time, date or duration ago (2h)")
-	from := fs.String("from", "", "only messages from this sender")
-	limit := fs.Int("limit", 50, "at most this many (1..1000), newest first")
+	since := fs.String("since", "", "only messages received since `T`: RFC 3339 time, date or duration ago (2h)")
+	from := fs.String("from", "", "only messages from this `SENDER`")
+	limit := fs.Int("limit", 50, "show the newest `N` messages (1..1000), newest first")
 	follow := fs.Bool("follow", false, "after the listing, print each new message as it arrives")
 	asJSON := fs.Bool("json", false, "print JSON (with --follow: one object per line)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw inbox [--since T] [--follow] [--json]")
-		fs.PrintDefaults()
+	pos, code, done := parseFlags(fs, inboxDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	if len(pos) > 0 {
+		return usageError(stderr, fs, inboxDoc, "unexpected argument %q", pos[0])
 	}
-	if fs.NArg() > 0 || *limit < 1 || *limit > 1000 {
-		fs.Usage()
-		return exitUsage
+	if *limit < 1 || *limit > 1000 {
+		return usageError(stderr, fs, inboxDoc, "--limit %d: want 1..1000", *limit)
 	}
 	t, err := parseSince(*since, time.Now())
 	if err != nil {
-		fmt.Fprintln(stderr, "smsgw inbox:", err)
-		return exitUsage
+		return usageError(stderr, fs, inboxDoc, "%v", err)
 	}
 	c, err := newClient(*addr)
 	if err != nil {
-		fmt.Fprintln(stderr, "smsgw inbox:", err)
-		return exitUsage
+		return usageError(stderr, fs, inboxDoc, "%v", err)
 	}
 	var evs <-chan smsgw.Event
 	var evErr <-chan error
@@ -77,9 +79,9 @@ func runInbox(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return fail(stderr, "inbox", err)
 	}
 	seen := map[string]bool{}
-	// Oldest first reads naturally and continues into --follow.
-	for i := len(list.Messages) - 1; i >= 0; i-- {
-		m := list.Messages[i]
+	// Newest first, as the API lists them: the newest N are what --limit
+	// promises, and the one that arrived last is the first one read.
+	for _, m := range list.Messages {
 		seen[m.ID] = true
 		if *asJSON && !*follow {
 			continue

@@ -21,27 +21,33 @@ func init() {
 	register(command{name: "modem", summary: "talk to one modem directly: probe PORT, send PORT --to N --text T", run: runModem})
 }
 
-const modemUsage = `usage:
-  smsgw modem probe PORT [--baud B] [--pin PIN] [--json] [--timeout D] [--trace]
-  smsgw modem send  PORT --to NUMBER --text TEXT [--baud B] [--pin PIN] [--smsc N] [--srr] [--json] [--timeout D] [--trace]
-The PIN may also come from the environment variable SMSGW_PIN.`
+const modemAbout = `Talks to one modem directly, without the daemon (stop it first: it holds the
+ports). The PIN may also come from the environment variable SMSGW_PIN.
+smsgw help modem probe and smsgw help modem send show their flags.`
+
+var (
+	modemProbeSynopsis = "smsgw modem probe PORT [--baud B] [--pin PIN] [--json] [--timeout D] [--trace]"
+	modemSendSynopsis  = "smsgw modem send PORT --to NUMBER --text TEXT [--baud B] [--pin PIN] [--smsc N] [--srr] [--json] [--timeout D] [--trace]"
+	modemDoc           = usageDoc{name: "modem", synopsis: []string{modemProbeSynopsis, modemSendSynopsis}, about: modemAbout, exits: []int{exitOK, exitRefused, exitUsage, exitFailed, exitUnknown}}
+	modemProbeDoc      = usageDoc{synopsis: []string{modemProbeSynopsis}, about: "Prints the modem's identity, SIM state, signal, registration, operator and storage.", exits: []int{exitOK, exitRefused, exitUsage}}
+	modemSendDoc       = usageDoc{synopsis: []string{modemSendSynopsis}, about: "Sends one SMS (any length, any script) through the modem.", exits: []int{exitOK, exitRefused, exitUsage, exitFailed, exitUnknown}}
+)
 
 func runModem(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, modemUsage)
-		return 2
+		return usageError(stderr, nil, modemDoc, "a subcommand is needed (probe or send)")
 	}
 	switch args[0] {
 	case "probe":
 		return runModemProbe(args[1:], stdout, stderr)
 	case "send":
 		return runModemSend(args[1:], stdout, stderr)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, modemUsage)
-		return 0
 	}
-	fmt.Fprintf(stderr, "smsgw modem: unknown subcommand %q\n%s\n", args[0], modemUsage)
-	return 2
+	if wantsHelp(args) {
+		writeUsage(stdout, nil, modemDoc)
+		return exitOK
+	}
+	return usageError(stderr, nil, modemDoc, "unknown subcommand %q (want probe or send)", args[0])
 }
 
 // modemFlags are the flags both subcommands share.
@@ -61,23 +67,6 @@ func (f *modemFlags) register(fs *flag.FlagSet, timeout time.Duration) {
 	fs.BoolVar(&f.json, "json", false, "print JSON")
 	fs.BoolVar(&f.trace, "trace", false, "print the AT traffic to stderr (PIN redacted)")
 	fs.DurationVar(&f.timeout, "timeout", timeout, "give up after this long")
-}
-
-// parseInterleaved parses flags that may come before or after positional
-// arguments ("probe /dev/ttyUSB2 --json") and returns the positionals.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
 }
 
 func (f *modemFlags) open(ctx context.Context, port string, stderr io.Writer, noSIMOK bool) (*modem.Modem, error) {
@@ -118,17 +107,15 @@ type modemSetupReport struct {
 }
 
 func runModemProbe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("smsgw modem probe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("modem probe")
 	var f modemFlags
 	f.register(fs, 90*time.Second)
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return 2
+	pos, code, done := parseFlags(fs, modemProbeDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
-		fmt.Fprintln(stderr, modemUsage)
-		return 2
+		return usageError(stderr, fs, modemProbeDoc, "one PORT is needed, not %d", len(pos))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
@@ -163,7 +150,7 @@ func runModemProbe(args []string, stdout, stderr io.Writer) int {
 	}
 	s := m.Setup()
 	r.Setup = modemSetupReport{CNMI: s.CNMI, AckRequired: s.AckRequired, CURC: s.CURC}
-	code := 0
+	code = 0
 	if s.SIMErr != nil {
 		// The report still shows what the device is; the exit code says it
 		// cannot send.
@@ -246,25 +233,27 @@ type sendReport struct {
 }
 
 func runModemSend(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("smsgw modem send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("modem send")
 	var f modemFlags
 	f.register(fs, 10*time.Minute)
 	to := fs.String("to", "", "recipient number (E.164 with +, or national)")
 	text := fs.String("text", "", "message text (any length, any script)")
 	srr := fs.Bool("srr", false, "request a delivery report")
-	pos, err := parseInterleaved(fs, args)
-	if err != nil {
-		return 2
+	pos, code, done := parseFlags(fs, modemSendDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if len(pos) != 1 || *to == "" || *text == "" {
-		fmt.Fprintln(stderr, modemUsage)
-		return 2
+	switch {
+	case len(pos) != 1:
+		return usageError(stderr, fs, modemSendDoc, "one PORT is needed, not %d", len(pos))
+	case *to == "":
+		return usageError(stderr, fs, modemSendDoc, "--to is required")
+	case *text == "":
+		return usageError(stderr, fs, modemSendDoc, "--text is required")
 	}
 	parts, err := pdu.EncodeSubmit(*to, *text, pdu.SubmitOptions{StatusReport: *srr})
 	if err != nil {
-		fmt.Fprintf(stderr, "smsgw modem send: %v\n", err)
-		return 2
+		return usageError(stderr, fs, modemSendDoc, "%v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), f.timeout)
 	defer cancel()
@@ -298,11 +287,12 @@ func runModemSend(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var se *modem.SendError
 		if errors.As(err, &se) && len(se.MRs) > 0 {
+			// Part of it is on the phone: sending again repeats those parts.
 			fmt.Fprintf(stderr, "smsgw modem send: %d of %d parts sent (MRs %v) before: %v (%s)\n", len(se.MRs), len(parts), se.MRs, err, rep.Class)
-		} else {
-			fmt.Fprintf(stderr, "smsgw modem send: %v (%s)\n", err, rep.Class)
+			return exitUnknown
 		}
-		return 1
+		fmt.Fprintf(stderr, "smsgw modem send: %v (%s)\n", err, rep.Class)
+		return exitFailed
 	}
 	return 0
 }

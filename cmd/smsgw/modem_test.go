@@ -135,7 +135,7 @@ func TestModemSendFailures(t *testing.T) {
 	a := modemSimAdd(t, n, sim.Options{})
 	a.FailSubmits(1, 1)
 	_, errs, code := runModemCLI("send", a.Path(), "--to", "+4915112345678", "--text", "x")
-	if code != 1 || !strings.Contains(errs, "+CMS ERROR: 1 (unassigned (unallocated) number)") || !strings.Contains(errs, "permanent") {
+	if code != exitFailed || !strings.Contains(errs, "+CMS ERROR: 1 (unassigned (unallocated) number)") || !strings.Contains(errs, "permanent") {
 		t.Errorf("exit %d: %s", code, errs)
 	}
 	if _, errs, code := runModemCLI("send", a.Path(), "--to", "+49151"); code != 2 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"smsgw/wire"
@@ -16,26 +15,26 @@ func init() {
 	register(command{name: "modems", summary: "list modems: state, signal, operator, counters", run: runModems})
 }
 
+var modemsDoc = usageDoc{
+	synopsis: []string{"smsgw modems [--json]"},
+	about:    "Lists the daemon's modems: state, signal, network, operator, number and counters.",
+	exits:    clientExits,
+}
+
 func runModems(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("modems", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("modems")
 	addr := addrFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw modems [--json]")
-		fs.PrintDefaults()
+	pos, code, done := parseFlags(fs, modemsDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
+	if len(pos) > 0 {
+		return usageError(stderr, fs, modemsDoc, "unexpected argument %q", pos[0])
 	}
 	c, err := newClient(*addr)
 	if err != nil {
-		fmt.Fprintln(stderr, "smsgw modems:", err)
-		return exitUsage
+		return usageError(stderr, fs, modemsDoc, "%v", err)
 	}
 	var l wire.ModemList
 	if err := c.do(context.Background(), "GET", "/v1/modems", nil, &l); err != nil {

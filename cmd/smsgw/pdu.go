@@ -19,48 +19,61 @@ func init() {
 	register(command{name: "pdu", summary: "decode or encode SMS PDUs (decode HEX [--tpdu] | encode --to N --text T)", run: runPDU})
 }
 
-const pduUsage = `usage:
-  smsgw pdu decode HEX [--tpdu]
-  smsgw pdu encode --to N --text T [--smsc S] [--srr] [--class0] [--udh-ref R] [--validity D]
-                   [--coding auto|gsm7|ucs2] [--lang turkish,spanish,portuguese]`
+var (
+	pduDecodeSynopsis = "smsgw pdu decode HEX [--tpdu]"
+	pduEncodeSynopsis = "smsgw pdu encode --to N --text T [--smsc S] [--srr] [--class0] [--udh-ref R] [--validity D] [--coding auto|gsm7|ucs2] [--lang L,...]"
+	pduDoc            = usageDoc{name: "pdu", synopsis: []string{pduDecodeSynopsis, pduEncodeSynopsis}, about: "The SMS PDU codec, without a modem or the daemon.\nsmsgw help pdu decode and smsgw help pdu encode show their flags.", exits: []int{exitOK, exitRefused, exitUsage}}
+	pduDecodeDoc      = usageDoc{synopsis: []string{pduDecodeSynopsis}, about: "Decodes an SMS PDU in hex (as AT+CMGR or AT+CMGL print it) and prints it as JSON.", exits: []int{exitOK, exitRefused, exitUsage}}
+	pduEncodeDoc      = usageDoc{synopsis: []string{pduEncodeSynopsis}, about: "Encodes a text into SMS-SUBMIT PDUs, one JSON object per part.", exits: []int{exitOK, exitRefused, exitUsage}}
+)
 
 func runPDU(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, pduUsage)
-		return 2
+		return usageError(stderr, nil, pduDoc, "a subcommand is needed (decode or encode)")
 	}
+	fs, doc := newFlagSet("pdu "+args[0]), pduDoc
 	var err error
 	switch args[0] {
 	case "decode":
-		err = pduDecode(args[1:], stdout)
+		doc = pduDecodeDoc
+		err = pduDecode(fs, args[1:], stdout)
 	case "encode":
-		err = pduEncode(args[1:], stdout)
-	case "-h", "--help", "help":
-		fmt.Fprintln(stdout, pduUsage)
-		return 0
+		doc = pduEncodeDoc
+		err = pduEncode(fs, args[1:], stdout)
 	default:
-		err = fmt.Errorf("unknown subcommand %q (want decode or encode)", args[0])
+		if wantsHelp(args) {
+			writeUsage(stdout, nil, pduDoc)
+			return exitOK
+		}
+		return usageError(stderr, nil, pduDoc, "unknown subcommand %q (want decode or encode)", args[0])
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		writeUsage(stdout, fs, doc)
+		return exitOK
 	}
 	if err != nil {
 		// One line, whatever the error text holds.
 		msg := strings.TrimPrefix(err.Error(), "pdu: ")
-		fmt.Fprintf(stderr, "smsgw pdu: %s\n", strings.ReplaceAll(msg, "\n", " "))
+		msg = strings.ReplaceAll(msg, "\n", " ")
 		if errors.Is(err, errUsage) {
-			return 2
+			return usageError(stderr, fs, doc, "%s", strings.TrimPrefix(msg, "usage: "))
 		}
-		return 1
+		fmt.Fprintf(stderr, "smsgw pdu: %s\n", msg)
+		return exitRefused
 	}
-	return 0
+	return exitOK
 }
 
 var errUsage = errors.New("usage")
 
 // parseInterspersed parses flags that may come before or after positional
-// arguments ("decode HEX --tpdu").
+// arguments ("decode HEX --tpdu"); --help comes back as flag.ErrHelp.
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		} else if err != nil {
 			return nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
 		if fs.NArg() == 0 {
@@ -133,9 +146,7 @@ func rfc3339(t time.Time) *string {
 	return &s
 }
 
-func pduDecode(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("pdu decode", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func pduDecode(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	tpdu := fs.Bool("tpdu", false, "the hex is a bare TPDU without the SMSC field")
 	pos, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -270,9 +281,7 @@ func parseValidity(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func pduEncode(args []string, stdout io.Writer) error {
-	fs := flag.NewFlagSet("pdu encode", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+func pduEncode(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	to := fs.String("to", "", "recipient number (+E.164 or national)")
 	text := fs.String("text", "", "message text")
 	smsc := fs.String("smsc", "", "SMSC number to put in the PDU (default: none, the modem's +CSCA)")

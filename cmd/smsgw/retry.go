@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -17,24 +16,24 @@ func init() {
 // runRetry asks the daemon to queue a message again: the operator's
 // answer to an uncertain send (it may or may not have reached the phone)
 // or to a failure that has since been fixed.
+var retryDoc = usageDoc{
+	synopsis: []string{"smsgw retry ID [--json]"},
+	about: `Requeues an uncertain, failed or expired message; other states are refused.
+An uncertain message may already have reached the phone.`,
+	exits: clientExits,
+}
+
 func runRetry(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("retry", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("retry")
 	addr := addrFlag(fs)
 	asJSON := fs.Bool("json", false, "print the requeued message as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw retry ID [--json]")
-		fmt.Fprintln(stderr, "Requeues an uncertain, failed or expired message; other states are refused.")
-		fs.PrintDefaults()
-	}
-	id, ok := idArg(fs, args)
-	if !ok {
-		return exitUsage
+	id, code, done := idArg(fs, retryDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
 	c, err := newClient(*addr)
 	if err != nil {
-		fmt.Fprintln(stderr, "smsgw retry:", err)
-		return exitUsage
+		return usageError(stderr, fs, retryDoc, "%v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

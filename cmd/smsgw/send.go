@@ -35,6 +35,28 @@ func (l *listFlag) Set(v string) error {
 	return nil
 }
 
+var sendDoc = usageDoc{
+	synopsis: []string{"smsgw send --to NUMBER[,NUMBER] [--text TEXT | < file] [--wait [--timeout D]] [--json] [flags]"},
+	about: `Queues an SMS through the daemon. With --wait, follows it until delivered (or
+sent, with --no-report) and says in the exit code whether sending again is safe.
+The token comes from SMSGW_TOKEN.`,
+	exits: []int{exitOK, exitRefused, exitUsage, exitFailed, exitTimeout, exitUnknown, exitUnreachable},
+}
+
+// parseSendAt reads --send-at: an RFC 3339 time or a duration from now.
+func parseSendAt(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if d, err := time.ParseDuration(strings.TrimPrefix(s, "+")); err == nil && d >= 0 {
+		return now.Add(d), nil
+	}
+	return time.Time{}, fmt.Errorf("--send-at %q: want an RFC 3339 time such as 2026-05-01T08:00:00+02:00 or a duration from now such as 30m", s)
+}
+
 func runSend(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -42,36 +64,41 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 }
 
 func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("send", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("send")
 	addr := addrFlag(fs)
 	var to listFlag
-	fs.Var(&to, "to", "recipient(s): E.164 numbers, comma-separated or repeated")
-	text := fs.String("text", "", "message text (default: read from stdin)")
+	fs.Var(&to, "to", "`NUMBER`(s) to send to: E.164 numbers, comma-separated or repeated (required)")
+	text := fs.String("text", "", "message `TEXT` (default: read from stdin)")
 	wait := fs.Bool("wait", false, "follow the message(s) until delivered (or sent, with --no-report) and reflect the outcome in the exit code")
-	timeout := fs.Duration("timeout", 5*time.Minute, "with --wait: give up after this long (exit 4)")
+	timeout := fs.Duration("timeout", 5*time.Minute, "with --wait: give up after this `long` (exit 4)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	noReport := fs.Bool("no-report", false, "do not ask for a delivery report")
-	priority := fs.Int("priority", 0, "higher is sent first (-128..127)")
-	modem := fs.String("modem", "", "send through this modem only")
-	ttl := fs.Duration("ttl", 0, "give up if not sent within this long")
+	priority := fs.Int("priority", 0, "`N`: higher is sent first (-128..127)")
+	modem := fs.String("modem", "", "send through the modem with this `ID` only")
+	ttl := fs.Duration("ttl", 0, "give up if not sent within this `long`, counted from --send-at (5s to 1 year; default: never)")
+	sendAt := fs.String("send-at", "", "send no earlier than `TIME`: an RFC 3339 time, or a duration from now such as 30m")
+	var tags listFlag
+	fs.Var(&tags, "tags", "`TAG`s (labels) to find the message by later, comma-separated or repeated")
 	flash := fs.Bool("flash", false, "class 0: shown at once, not stored")
-	encoding := fs.String("encoding", "auto", "auto, gsm7 or ucs2")
-	key := fs.String("idempotency-key", "", "retrying with the same key never sends twice")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw send --to NUMBER[,NUMBER] [--text TEXT | < file] [--wait] [--json]")
-		fmt.Fprintln(stderr, "exit codes: 0 queued (with --wait: sent or delivered), 1 refused (nothing queued),")
-		fmt.Fprintln(stderr, "  2 usage (nothing sent), 3 failed, expired or cancelled, 4 --timeout passed (still queued),")
-		fmt.Fprintln(stderr, "  5 queued but outcome unknown (uncertain, or the daemon was lost): do not resend,")
-		fmt.Fprintln(stderr, "  75 cannot reach the daemon, or it failed (nothing queued): try again later")
-		fs.PrintDefaults()
+	encoding := fs.String("encoding", "auto", "`CODING`: auto, gsm7 or ucs2")
+	key := fs.String("idempotency-key", "", "retrying with the same `KEY` never sends twice")
+	pos, code, done := parseFlags(fs, sendDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return exitUsage
+	switch {
+	case len(pos) > 0:
+		return usageError(stderr, fs, sendDoc, "unexpected argument %q (put the text in --text or on stdin)", pos[0])
+	case len(to) == 0:
+		return usageError(stderr, fs, sendDoc, "--to is required")
+	case *ttl != 0 && (*ttl < 5*time.Second || *ttl > 365*24*time.Hour):
+		return usageError(stderr, fs, sendDoc, "--ttl %v: want 5s to 1 year (8760h)", *ttl)
+	case *timeout <= 0:
+		return usageError(stderr, fs, sendDoc, "--timeout %v: want a positive duration", *timeout)
 	}
-	if len(to) == 0 || fs.NArg() > 0 {
-		fs.Usage()
-		return exitUsage
+	at, err := parseSendAt(*sendAt, time.Now())
+	if err != nil {
+		return usageError(stderr, fs, sendDoc, "%v", err)
 	}
 	body := *text
 	if !flagSet(fs, "text") {
@@ -84,8 +111,7 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	}
 	c, err := newClient(*addr)
 	if err != nil {
-		fmt.Fprintln(stderr, "smsgw send:", err)
-		return exitUsage
+		return usageError(stderr, fs, sendDoc, "%v", err)
 	}
 	req := map[string]any{"to": []string(to), "text": body, "delivery_report": !*noReport, "encoding": *encoding}
 	if *priority != 0 {
@@ -99,6 +125,12 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	}
 	if *flash {
 		req["flash"] = true
+	}
+	if !at.IsZero() {
+		req["send_at"] = at.UTC().Format(time.RFC3339)
+	}
+	if len(tags) > 0 {
+		req["tags"] = []string(tags)
 	}
 	var hdr []string
 	if *key != "" {

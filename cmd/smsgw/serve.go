@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +14,13 @@ import (
 
 func init() {
 	register(command{name: "serve", summary: "run the daemon (--simulate N: on N emulated modems)", run: runServeCmd})
+}
+
+var serveDoc = usageDoc{
+	synopsis: []string{"smsgw serve [--config FILE] [--listen ADDR] [--simulate N]"},
+	about: `Runs the daemon until SIGTERM or SIGINT (a second one aborts sends on the wire);
+SIGUSR1 writes each modem's recent AT traffic next to the database.`,
+	exits: []int{exitOK, exitRefused, exitUsage},
 }
 
 func runServeCmd(args []string, stdout, stderr io.Writer) int {
@@ -31,36 +37,38 @@ func runServeCmd(args []string, stdout, stderr io.Writer) int {
 // and aborts work on the wire at the second. A signal on dump writes each
 // modem's recent AT traffic to a file next to the database.
 func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "configuration file (default "+config.DefaultConfigPath+" when it exists)")
-	simulate := fs.Int("simulate", -1, "run on N emulated modems (a shared virtual network), besides any configured ones")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw serve [--config FILE] [--simulate N]")
-		fs.PrintDefaults()
+	fs := newFlagSet("serve")
+	cfgPath := fs.String("config", "", "configuration `FILE` (default "+config.DefaultConfigPath+" when it exists; check it with smsgw config check)")
+	listen := fs.String("listen", "", "API `ADDR`ess, host:port or unix:/path, instead of [server] listen (default "+config.Default().Server.Listen+")")
+	var simulate optInt
+	fs.Var(&simulate, "simulate", "also run `N` emulated modems on a shared virtual network, to try smsgw without hardware (default: none, or [simulate] modems)")
+	pos, code, done := parseFlags(fs, serveDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	if len(pos) > 0 {
+		return usageError(stderr, fs, serveDoc, "unexpected argument %q", pos[0])
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "smsgw serve:", err)
-		return 2
+		fmt.Fprintln(stderr, "smsgw serve: smsgw config check FILE lists every problem")
+		return exitRefused
 	}
-	if *simulate >= 0 {
-		if err := cfg.SetSimulate(*simulate); err != nil {
-			fmt.Fprintln(stderr, "smsgw serve: --simulate:", err)
-			return 2
+	if simulate.set {
+		if err := cfg.SetSimulate(simulate.v); err != nil {
+			return usageError(stderr, fs, serveDoc, "--simulate: %v", err)
+		}
+	}
+	if *listen != "" {
+		if err := cfg.SetListen(*listen); err != nil {
+			return usageError(stderr, fs, serveDoc, "--listen: %v", err)
 		}
 	}
 	log, err := logging.New(daemon.LogOptions(cfg.Log), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "smsgw serve:", err)
-		return 2
+		return exitRefused
 	}
 	d, err := daemon.New(cfg, daemon.Options{Logger: log, Stdout: stdout, Version: version})
 	if err != nil {

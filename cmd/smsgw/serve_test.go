@@ -175,7 +175,7 @@ func TestServeBadConfig(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(p, []byte("[server]\nlisen = \"x\"\n"), 0o600)
 	var errOut strings.Builder
-	if c := serve(nil, nil, []string{"--config", p}, io.Discard, &errOut); c != 2 || !strings.Contains(errOut.String(), "server.lisen") {
+	if c := serve(nil, nil, []string{"--config", p}, io.Discard, &errOut); c != exitRefused || !strings.Contains(errOut.String(), "server.lisen") {
 		t.Errorf("exit %d, stderr %q", c, errOut.String())
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +20,15 @@ func init() {
 	register(command{name: "sim", summary: "run emulated modems on ptys and print their port paths", run: runSimCmd})
 }
 
+var simDoc = usageDoc{
+	synopsis: []string{"smsgw sim --modems N --dir DIR [--profile P[,P...]] [--pin PIN] [--submit-delay D] [--boot-delay D] [--noise D] [-v]"},
+	about: `Runs emulated modems on pseudo terminals, prints one line per modem with its
+port path, and reads control lines on stdin until interrupted.
+
+` + simHelp,
+	exits: []int{exitOK, exitRefused, exitUsage},
+}
+
 func runSimCmd(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -30,8 +38,7 @@ func runSimCmd(args []string, stdout, stderr io.Writer) int {
 // runSim starts the emulated modems, prints one line per modem, executes
 // control lines read from in (see simHelp) and blocks until ctx ends.
 func runSim(ctx context.Context, args []string, in io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("sim")
 	n := fs.Int("modems", 2, "number of emulated modems")
 	dir := fs.String("dir", "", "directory for the port symlinks (required)")
 	profiles := fs.String("profile", "generic", "comma-separated profiles, used round-robin ("+strings.Join(sim.Profiles(), ", ")+")")
@@ -40,22 +47,22 @@ func runSim(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 	noise := fs.Duration("noise", 0, "emit a random URC this often (0: off)")
 	boot := fs.Duration("boot-delay", 0, "pause between power-up banners (the SMS service is ready after the last)")
 	verbose := fs.Bool("v", false, "log AT traffic to stderr (PINs redacted)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw sim --modems N --dir DIR [--profile P[,P...]] [--pin PIN] [--submit-delay D] [--boot-delay D] [--noise D] [-v]")
-		fs.PrintDefaults()
+	pos, code, done := parseFlags(fs, simDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *dir == "" || *n < 1 || fs.NArg() > 0 {
-		fs.Usage()
-		return 2
+	switch {
+	case len(pos) > 0:
+		return usageError(stderr, fs, simDoc, "unexpected argument %q", pos[0])
+	case *dir == "":
+		return usageError(stderr, fs, simDoc, "--dir is required")
+	case *n < 1:
+		return usageError(stderr, fs, simDoc, "--modems %d: want at least 1", *n)
 	}
 	names := strings.Split(*profiles, ",")
 	for _, p := range names {
 		if _, err := sim.LookupProfile(strings.TrimSpace(p)); err != nil {
-			fmt.Fprintln(stderr, "smsgw sim:", err)
-			return 2
+			return usageError(stderr, fs, simDoc, "%v", err)
 		}
 	}
 	var logger *slog.Logger

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -15,23 +14,23 @@ func init() {
 	register(command{name: "status", summary: "show a message: state, parts, attempts", run: runStatus})
 }
 
+var statusDoc = usageDoc{
+	synopsis: []string{"smsgw status ID [--json]"},
+	about:    "Shows a message: its state, parts, delivery reports and attempts.",
+	exits:    clientExits,
+}
+
 func runStatus(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("status")
 	addr := addrFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: smsgw status ID [--json]")
-		fs.PrintDefaults()
-	}
-	id, ok := idArg(fs, args)
-	if !ok {
-		return exitUsage
+	id, code, done := idArg(fs, statusDoc, args, stdout, stderr)
+	if done {
+		return code
 	}
 	c, err := newClient(*addr)
 	if err != nil {
-		fmt.Fprintln(stderr, "smsgw status:", err)
-		return exitUsage
+		return usageError(stderr, fs, statusDoc, "%v", err)
 	}
 	var m wire.Message
 	if err := c.do(context.Background(), "GET", "/v1/messages/"+url.PathEscape(id), nil, &m); err != nil {
