@@ -32,15 +32,29 @@ type gammuReq struct {
 	PDUs    []string `json:"pdus,omitempty"`
 	Text    string   `json:"text,omitempty"`
 	Unicode bool     `json:"unicode,omitempty"`
+	Data    string   `json:"data,omitempty"` // hex, encode_raw
+	UDH     string   `json:"udh,omitempty"`  // hex with UDHL, encode_raw
+	Class   *int     `json:"class,omitempty"`
+}
+
+// gammuPart is one PDU as python3-gammu decoded it (op "parts").
+type gammuPart struct {
+	Coding  string   `json:"coding"`
+	Class   int      `json:"class"`
+	Number  string   `json:"number"`
+	Replace int      `json:"replace"` // TP-PID 0x41-0x47 as 1-7
+	IEs     [][2]any `json:"ies"`     // [id, hex data]
+	Data    string   `json:"data"`    // hex
 }
 
 type gammuResp struct {
-	Number string   `json:"number"`
-	Class  int      `json:"class"`
-	Text   string   `json:"text"`
-	Parts  int      `json:"parts"`
-	PDUs   []string `json:"pdus"`
-	Error  string   `json:"error"`
+	Number string      `json:"number"`
+	Class  int         `json:"class"`
+	Text   string      `json:"text"`
+	Parts  int         `json:"parts"`
+	PDUs   []string    `json:"pdus"`
+	Pieces []gammuPart `json:"pieces"`
+	Error  string      `json:"error"`
 }
 
 // runGammu sends every request to one python process and returns the
@@ -282,6 +296,155 @@ func TestGammuKnownDifferences(t *testing.T) {
 		}
 		if resps[i].Text != c.want {
 			t.Logf("%s: gammu decodes %q (wrong by 3GPP), we %q", c.why, resps[i].Text, got.Text)
+		}
+	}
+}
+
+// TestGammuBinaryCrossCheck: random 8-bit data (seeded) with a port, a
+// client's own header elements, a message class and a TP-PID, encoded by
+// us and read by python3-gammu part by part: the data joins back, every
+// part carries the 16-bit port element and its concatenation element, the
+// class and the PID are gammu's. The other way, gammu's 8-bit SUBMITs with
+// a port header and a class decode to the same data, port and class here.
+func TestGammuBinaryCrossCheck(t *testing.T) {
+	requireGammu(t)
+	seed := xcheckSeed()
+	rng := rand.New(rand.NewPCG(seed, seed^0xb1a))
+	type tc struct {
+		data  []byte
+		opt   SubmitOptions
+		parts int
+	}
+	var cases []tc
+	var reqs []gammuReq
+	for i := 0; i < 120; i++ {
+		data := make([]byte, 1+rng.IntN(400))
+		for j := range data {
+			data[j] = byte(rng.UintN(256))
+		}
+		opt := SubmitOptions{SMSC: "+4917100000"}
+		opt.Ref, opt.Ref16 = uint16(rng.IntN(256)), rng.IntN(4) == 0
+		if rng.IntN(4) > 0 {
+			opt.Ports = &Ports{Dst: 1 + rng.IntN(65535), Src: rng.IntN(65536)}
+		}
+		if rng.IntN(3) == 0 {
+			// A client's own element (a reserved-for-SIM-toolkit style id,
+			// kept byte for byte).
+			opt.Header = UDH{{ID: 0x70, Data: []byte{byte(rng.UintN(256)), 0x01}}}
+		}
+		if k := rng.IntN(5); k < 4 {
+			opt.Class = ClassOf(k)
+		}
+		if rng.IntN(3) == 0 {
+			opt.PID = 0x41 + byte(rng.IntN(7))
+		}
+		parts, err := EncodeSubmitData("+491234567", data, opt)
+		if err != nil {
+			t.Fatalf("case %d: encode %d octets: %v", i, len(data), err)
+		}
+		var hexes []string
+		for _, p := range parts {
+			hexes = append(hexes, p.Hex)
+		}
+		cases = append(cases, tc{data, opt, len(parts)})
+		reqs = append(reqs, gammuReq{Op: "parts", PDUs: hexes})
+	}
+	// The other direction: single SUBMITs by gammu.
+	type back struct {
+		data  []byte
+		dst   int
+		src   int
+		class int
+	}
+	var backs []back
+	for i := 0; i < 60; i++ {
+		b := back{data: make([]byte, 1+rng.IntN(130)), dst: 1 + rng.IntN(65535), src: rng.IntN(65536), class: rng.IntN(5) - 1}
+		for j := range b.data {
+			b.data[j] = byte(rng.UintN(256))
+		}
+		udh := []byte{6, IEPorts16, 4, byte(b.dst >> 8), byte(b.dst), byte(b.src >> 8), byte(b.src)}
+		cl := b.class
+		backs = append(backs, b)
+		reqs = append(reqs, gammuReq{Op: "encode_raw", Data: hex.EncodeToString(b.data), UDH: hex.EncodeToString(udh), Class: &cl})
+	}
+	resps := runGammu(t, reqs)
+	for i, c := range cases {
+		r := resps[i]
+		if r.Error != "" || len(r.Pieces) != c.parts {
+			t.Errorf("case %d: gammu read %d of our %d parts: %s", i, len(r.Pieces), c.parts, r.Error)
+			continue
+		}
+		wantClass := -1
+		if n, ok := c.opt.Class.Number(); ok {
+			wantClass = n
+		}
+		wantReplace := 0
+		if c.opt.PID >= 0x41 {
+			wantReplace = int(c.opt.PID - 0x40)
+		}
+		var joined []byte
+		for k, p := range r.Pieces {
+			if p.Coding != "8bit" || p.Class != wantClass || p.Number != "+491234567" || p.Replace != wantReplace {
+				t.Errorf("case %d part %d: gammu read coding %s class %d number %s replace %d; want 8bit, class %d, replace %d",
+					i, k+1, p.Coding, p.Class, p.Number, p.Replace, wantClass, wantReplace)
+			}
+			b, _ := hex.DecodeString(p.Data)
+			joined = append(joined, b...)
+			ies := map[int]string{}
+			for _, ie := range p.IEs {
+				ies[int(ie[0].(float64))] = ie[1].(string)
+			}
+			if c.opt.Ports != nil {
+				want := strings.ToUpper(hex.EncodeToString([]byte{byte(c.opt.Ports.Dst >> 8), byte(c.opt.Ports.Dst), byte(c.opt.Ports.Src >> 8), byte(c.opt.Ports.Src)}))
+				if ies[int(IEPorts16)] != want {
+					t.Errorf("case %d part %d: port element %q, want %q (elements %v)", i, k+1, ies[int(IEPorts16)], want, p.IEs)
+				}
+			}
+			if len(c.opt.Header) > 0 && ies[0x70] != strings.ToUpper(hex.EncodeToString(c.opt.Header[0].Data)) {
+				t.Errorf("case %d part %d: the client's element is %q, want %X", i, k+1, ies[0x70], c.opt.Header[0].Data)
+			}
+			if c.parts > 1 {
+				var want string
+				if c.opt.Ref16 {
+					want = strings.ToUpper(hex.EncodeToString([]byte{byte(c.opt.Ref >> 8), byte(c.opt.Ref), byte(c.parts), byte(k + 1)}))
+					if ies[int(IEConcat16)] != want {
+						t.Errorf("case %d part %d: 16-bit concatenation %q, want %q", i, k+1, ies[int(IEConcat16)], want)
+					}
+				} else {
+					want = strings.ToUpper(hex.EncodeToString([]byte{byte(c.opt.Ref), byte(c.parts), byte(k + 1)}))
+					if ies[int(IEConcat8)] != want {
+						t.Errorf("case %d part %d: concatenation %q, want %q", i, k+1, ies[int(IEConcat8)], want)
+					}
+				}
+			}
+		}
+		if !bytes.Equal(joined, c.data) {
+			t.Errorf("case %d: gammu joined %d octets %X, want %d octets %X", i, len(joined), joined, len(c.data), c.data)
+		}
+	}
+	for i, b := range backs {
+		r := resps[len(cases)+i]
+		if r.Error != "" || len(r.PDUs) != 1 {
+			t.Errorf("gammu encode %d: %s", i, r.Error)
+			continue
+		}
+		m, err := DecodeHex(r.PDUs[0])
+		if err != nil {
+			t.Errorf("gammu PDU %d %s: %v", i, r.PDUs[0], err)
+			continue
+		}
+		s := m.(*Submit)
+		c, err := s.Content()
+		h, _ := s.UD.Header()
+		ports, ok := h.Ports()
+		cl, hasClass := s.DCS.Class()
+		switch {
+		case err != nil || c.Coding != Coding8Bit || !bytes.Equal(c.Data, b.data):
+			t.Errorf("gammu PDU %d %s: content %v %X (%v), want 8bit %X", i, r.PDUs[0], c.Coding, c.Data, err, b.data)
+		case !ok || ports.Dst != b.dst || ports.Src != b.src:
+			t.Errorf("gammu PDU %d %s: ports %+v (%v), want %d/%d", i, r.PDUs[0], ports, ok, b.dst, b.src)
+		case b.class >= 0 && (!hasClass || cl != b.class), b.class < 0 && hasClass:
+			t.Errorf("gammu PDU %d %s: class %d (%v), want %d", i, r.PDUs[0], cl, hasClass, b.class)
 		}
 	}
 }

@@ -24,8 +24,43 @@ type SegmentOptions struct {
 	// selects the 16-bit reference IE (0x08) over the 8-bit one (0x00).
 	Ref   uint16
 	Ref16 bool
-	// Flash sends message class 0 (shown at once, not stored).
+	// Flash sends message class 0 (shown at once, not stored); Class, when
+	// set, wins.
 	Flash bool
+	// Class is the message class put in TP-DCS (TS 23.038 clause 4).
+	Class MessageClass
+	// Ports adds a 16-bit application port addressing element (IE 0x05)
+	// to every part, as receivers expect of port-addressed data (TS 23.040
+	// clause 9.2.3.24.4); its Bits are ignored.
+	Ports *Ports
+	// Header holds further elements put in every part after the
+	// concatenation and port elements, byte for byte (a client's raw
+	// UDH). A concatenation element among them means the caller cuts the
+	// message itself: it must then fit in one part, and none is added.
+	Header UDH
+}
+
+// MessageClass is a TS 23.038 message class request; the zero value asks
+// for none. ClassOf builds one from the class number.
+type MessageClass byte
+
+// ClassNone sends no message class.
+const ClassNone MessageClass = 0
+
+// ClassOf returns the request for class n (0-3); any other n is ClassNone.
+func ClassOf(n int) MessageClass {
+	if n < 0 || n > 3 {
+		return ClassNone
+	}
+	return MessageClass(n + 1)
+}
+
+// Number returns the class number (0-3) and true, or false for ClassNone.
+func (c MessageClass) Number() (int, bool) {
+	if c == ClassNone || c > 4 {
+		return 0, false
+	}
+	return int(c) - 1, true
 }
 
 // Segment is one part of a segmented text: what goes into TP-DCS and the
@@ -62,6 +97,16 @@ type plan struct {
 	encEnd       []int
 	textEnd      []int
 	ref16        bool // 16-bit concatenation reference (one header octet more)
+	// extra: elements of every part besides concatenation and language
+	// shifts (ports, the caller's header); selfCut when the caller's header
+	// already carries a concatenation element.
+	extra   UDH
+	selfCut bool
+}
+
+// baseIEs are the elements every part carries, concatenation aside.
+func (p *plan) baseIEs() UDH {
+	return append(append(UDH(nil), p.extra...), p.langIEs()...)
 }
 
 func (p *plan) langIEs() UDH {
@@ -138,8 +183,11 @@ func (p *plan) needsExtraCR(h UDH, from, to int) bool {
 
 // ranges returns the part ranges and whether they need concatenation IEs.
 func (p *plan) ranges() ([][2]int, bool) {
-	base := p.langIEs()
+	base := p.baseIEs()
 	single := p.capacity(base)
+	if p.selfCut {
+		return [][2]int{{0, p.chars()}}, false
+	}
 	if p.units() <= single {
 		if !p.needsExtraCR(base, 0, p.chars()) || p.units() < single {
 			return [][2]int{{0, p.chars()}}, false
@@ -162,7 +210,7 @@ func (p *plan) header(ref uint16, ref16 bool, total, seq int, concat bool) UDH {
 	if concat {
 		h = append(h, ConcatIE(ref, total, seq, ref16))
 	}
-	return append(h, p.langIEs()...)
+	return append(h, p.baseIEs()...)
 }
 
 func newPlan(text string, c Coding, lock, single Language) (*plan, error) {
@@ -218,15 +266,58 @@ func newPlan(text string, c Coding, lock, single Language) (*plan, error) {
 
 // choose picks the coding and tables for text under opt.
 func choose(text string, opt SegmentOptions) (*plan, error) {
-	p, err := chooseCoding(text, opt)
+	extra, selfCut, err := extraIEs(opt)
 	if err != nil {
 		return nil, err
 	}
-	p.ref16 = opt.Ref16
+	p, err := chooseCoding(text, opt, extra)
+	if err != nil {
+		return nil, err
+	}
+	p.ref16, p.extra, p.selfCut = opt.Ref16, extra, selfCut
+	if selfCut {
+		if n, max := p.units(), p.capacity(p.baseIEs()); n > max {
+			return nil, fmt.Errorf("%w: %d units after a header that cuts the message itself, one part holds %d", ErrTooLong, n, max)
+		}
+	}
 	return p, nil
 }
 
-func chooseCoding(text string, opt SegmentOptions) (*plan, error) {
+// extraIEs checks the port request and the caller's header and returns the
+// elements every part carries besides concatenation and language shifts.
+func extraIEs(opt SegmentOptions) (UDH, bool, error) {
+	var h UDH
+	selfCut := false
+	for _, ie := range opt.Header {
+		switch ie.ID {
+		case IEConcat8, IEConcat16:
+			selfCut = true
+		case IEPorts8, IEPorts16:
+			if opt.Ports != nil {
+				return nil, false, fmt.Errorf("%w: the header already addresses a port; give the port or the header element, not both", ErrInvalid)
+			}
+		case IESingleShift, IELockingShift:
+			return nil, false, fmt.Errorf("%w: language shift elements are chosen by the encoder, not given in the header", ErrInvalid)
+		}
+	}
+	if opt.Ports != nil {
+		d, s := opt.Ports.Dst, opt.Ports.Src
+		if d < 0 || d > 0xFFFF || s < 0 || s > 0xFFFF {
+			return nil, false, fmt.Errorf("%w: application ports %d/%d outside 0-65535", ErrInvalid, d, s)
+		}
+		h = append(h, IE{ID: IEPorts16, Data: []byte{byte(d >> 8), byte(d), byte(s >> 8), byte(s)}})
+	}
+	h = append(h, opt.Header...)
+	if _, err := h.Bytes(); err != nil {
+		return nil, false, err
+	}
+	if h.Len() > maxUserDataOctet-8 {
+		return nil, false, fmt.Errorf("%w: a header of %d octets leaves no room for data", ErrTooLong, h.Len())
+	}
+	return h, selfCut, nil
+}
+
+func chooseCoding(text string, opt SegmentOptions, extra UDH) (*plan, error) {
 	switch opt.Coding {
 	case CodingUCS2, Coding8Bit:
 		return newPlan(text, opt.Coding, 0, 0)
@@ -251,7 +342,7 @@ func chooseCoding(text string, opt SegmentOptions) (*plan, error) {
 			if err != nil {
 				continue
 			}
-			p.ref16 = opt.Ref16
+			p.ref16, p.extra = opt.Ref16, extra
 			rs, _ := p.ranges()
 			// Fewest parts, then fewest septets, then fewest shift IEs.
 			if best == nil || len(rs) < bestParts ||
@@ -272,7 +363,7 @@ func chooseCoding(text string, opt SegmentOptions) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.ref16 = opt.Ref16
+	u.ref16, u.extra = opt.Ref16, extra
 	if best != nil {
 		if ur, _ := u.ranges(); len(ur) < bestParts {
 			return u, nil
@@ -295,11 +386,7 @@ func SegmentText(text string, opt SegmentOptions) ([]Segment, error) {
 	if len(rs) > 255 {
 		return nil, fmt.Errorf("%w: text needs %d parts, at most 255", ErrTooLong, len(rs))
 	}
-	class := -1
-	if opt.Flash {
-		class = 0
-	}
-	dcs := NewDCS(p.coding, class)
+	dcs := NewDCS(p.coding, opt.classNumber())
 	segs := make([]Segment, 0, len(rs))
 	for i, r := range rs {
 		h := p.header(opt.Ref, opt.Ref16, len(rs), i+1, concat)
@@ -314,6 +401,35 @@ func SegmentText(text string, opt SegmentOptions) ([]Segment, error) {
 		segs = append(segs, Segment{DCS: dcs, UD: ud, Text: p.text[p.textStart(r[0]):p.textStart(r[1])]})
 	}
 	return segs, nil
+}
+
+// classNumber is the class to put in TP-DCS, -1 for none.
+func (o SegmentOptions) classNumber() int {
+	if n, ok := o.Class.Number(); ok {
+		return n
+	}
+	if o.Flash {
+		return 0
+	}
+	return -1
+}
+
+// SegmentData cuts 8-bit data into parts as SegmentText does (140 octets
+// in one part, less the header; 134 per part of a concatenated message
+// with an 8-bit reference), whatever opt.Coding says. A port request puts
+// its IE 0x05 in every part.
+func SegmentData(data []byte, opt SegmentOptions) ([]Segment, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: no data", ErrInvalid)
+	}
+	opt.Coding, opt.Languages = Coding8Bit, nil
+	return SegmentText(string(data), opt)
+}
+
+// CountData is CountParts for 8-bit data.
+func CountData(data []byte, opt SegmentOptions) (Count, error) {
+	opt.Coding, opt.Languages = Coding8Bit, nil
+	return CountParts(string(data), opt)
 }
 
 // CountParts says how many parts and which coding text needs, without
@@ -350,6 +466,8 @@ type SubmitOptions struct {
 	// MR is TP-MR of the first part (incremented per part); modems replace
 	// it with their own counter.
 	MR byte
+	// PID is TP-PID (TS 23.040 clause 9.2.3.9); 0 is a plain SMS.
+	PID byte
 }
 
 // Part is one SMS-SUBMIT ready for AT+CMGS=<TPDULen> followed by Hex.
@@ -363,6 +481,15 @@ type Part struct {
 
 // EncodeSubmit segments text for recipient to and returns the PDUs to send.
 func EncodeSubmit(to, text string, opt SubmitOptions) ([]Part, error) {
+	return encodeSubmit(to, opt, func() ([]Segment, error) { return SegmentText(text, opt.SegmentOptions) })
+}
+
+// EncodeSubmitData is EncodeSubmit for 8-bit data (see SegmentData).
+func EncodeSubmitData(to string, data []byte, opt SubmitOptions) ([]Part, error) {
+	return encodeSubmit(to, opt, func() ([]Segment, error) { return SegmentData(data, opt.SegmentOptions) })
+}
+
+func encodeSubmit(to string, opt SubmitOptions, segment func() ([]Segment, error)) ([]Part, error) {
 	da, err := ParseAddress(to)
 	if err != nil {
 		return nil, fmt.Errorf("recipient: %w", err)
@@ -379,7 +506,7 @@ func EncodeSubmit(to, text string, opt SubmitOptions) ([]Part, error) {
 	if opt.Validity < 0 {
 		return nil, fmt.Errorf("%w: negative validity %v", ErrInvalid, opt.Validity)
 	}
-	segs, err := SegmentText(text, opt.SegmentOptions)
+	segs, err := segment()
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +518,7 @@ func EncodeSubmit(to, text string, opt SubmitOptions) ([]Part, error) {
 			StatusReportRequest: opt.StatusReport,
 			MR:                  opt.MR + byte(i),
 			To:                  da,
+			PID:                 opt.PID,
 			DCS:                 sg.DCS,
 			UD:                  sg.UD,
 		}

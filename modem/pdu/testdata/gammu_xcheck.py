@@ -7,6 +7,11 @@ Reads one JSON object per line on stdin, writes one JSON object per line:
          (gammu.DecodePDU, LinkSMS, DecodeSMS)
   {"op": "encode", "text": "...", "unicode": bool, "to": "+...", "smsc": "+..."}
       -> {"pdus": ["HEX with SMSC", ...]}   (gammu.EncodeSMS, EncodePDU)
+  {"op": "parts", "pdus": ["HEX with SMSC", ...]}
+      -> {"pieces": [{"coding", "class", "number", "replace", "ies": [[id, "hex"]], "data": "hex"}]}
+         (gammu.DecodePDU per part; the header elements are walked here)
+  {"op": "encode_raw", "data": "hex", "udh": "hex", "class": c, "to": "+..."}
+      -> {"pdus": ["HEX with SMSC"]}   (one 8-bit SMS-SUBMIT, gammu.EncodePDU)
 Errors come back as {"error": "..."} so one bad case does not end the run.
 Run with Debian's /usr/bin/python3 (python3-gammu).
 """
@@ -47,6 +52,46 @@ def encode(req):
     return {"pdus": out}
 
 
+def ies(udh):
+    out, i = [], 1
+    while i + 1 < len(udh):
+        n = udh[i + 1]
+        out.append([udh[i], binascii.hexlify(udh[i + 2:i + 2 + n]).decode().upper()])
+        i += 2 + n
+    return out
+
+
+def parts(req):
+    out = []
+    for h in req["pdus"]:
+        m = gammu.DecodePDU(binascii.unhexlify(h), True)
+        text = m["Text"]
+        if isinstance(text, str):
+            text = text.encode("latin-1", "replace")
+        out.append({
+            "coding": m["Coding"], "class": m["Class"], "number": m["Number"],
+            "replace": m["ReplaceMessage"],
+            "ies": ies(m["UDH"]["Text"] or b""),
+            "data": binascii.hexlify(text).decode().upper(),
+        })
+    return {"pieces": out}
+
+
+def encode_raw(req):
+    s = {
+        "Type": "Submit", "Folder": 1, "Coding": "8bit", "Class": req.get("class", -1),
+        "Text": binascii.unhexlify(req["data"]),
+        "Number": req.get("to", "+491234567"),
+        "SMSC": {"Location": 0, "Number": req.get("smsc", "+4917100000")},
+    }
+    if req.get("udh"):
+        s["UDH"] = {"Type": "UserUDH", "Text": binascii.unhexlify(req["udh"])}
+    return {"pdus": [binascii.hexlify(gammu.EncodePDU(s)).decode().upper()]}
+
+
+OPS = {"decode": decode, "encode": encode, "parts": parts, "encode_raw": encode_raw}
+
+
 def main():
     for line in sys.stdin:
         line = line.strip()
@@ -54,7 +99,7 @@ def main():
             continue
         try:
             req = json.loads(line)
-            resp = decode(req) if req["op"] == "decode" else encode(req)
+            resp = OPS[req["op"]](req)
         except Exception as e:  # report, keep going
             resp = {"error": "%s: %s" % (type(e).__name__, e)}
         sys.stdout.write(json.dumps(resp) + "\n")
