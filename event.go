@@ -13,6 +13,10 @@ const (
 	EventSent      = "sms:sent"
 	EventDelivered = "sms:delivered"
 	EventFailed    = "sms:failed"
+	// EventDataReceived is a received 8-bit or port-addressed message
+	// (android-sms-gateway's data SMS): its payload carries the octets in
+	// base64 as "data" and the port.
+	EventDataReceived = "sms:data-received"
 	// EventPing is the event stream's keep-alive; it is never stored and
 	// carries no id.
 	EventPing = "system:ping"
@@ -20,7 +24,11 @@ const (
 
 // WebhookEvents lists every event a webhook can subscribe to (all but
 // EventPing).
-var WebhookEvents = []string{EventReceived, EventSent, EventDelivered, EventFailed}
+var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed}
+
+// IsReceived reports whether event announces a received message, text or
+// data.
+func IsReceived(event string) bool { return event == EventReceived || event == EventDataReceived }
 
 // Event is one thing that happened, in the envelope webhooks receive and
 // the API's event stream sends:

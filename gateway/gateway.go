@@ -309,7 +309,7 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 		add(u, w.Events)
 	}
 	if in.Webhook != "" && !slices.Contains(w.Targets, in.Webhook) {
-		add(in.Webhook, []string{smsgw.EventReceived})
+		add(in.Webhook, []string{smsgw.EventReceived, smsgw.EventDataReceived})
 	}
 	if g.registry != nil {
 		regs, err := g.registry.Webhooks(ctx)
@@ -324,7 +324,7 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 		dlr := g.fwd.kannelDLR
 		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
 			Deliver: func(ctx context.Context, ev smsgw.Event) error {
-				if ev.Event == smsgw.EventReceived {
+				if smsgw.IsReceived(ev.Event) {
 					return hooks.ErrSkip // delivery reports concern sent messages only
 				}
 				return dlr(ctx, ev) // hooks.ErrSkip when the event asks for no callback

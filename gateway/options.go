@@ -163,6 +163,7 @@ func QueueOptions(o Options) queue.Options {
 		EventRetry:  queue.RetryPolicy{MaxAttempts: attempts, Backoff: o.Webhook.Backoff, MaxBackoff: o.Webhook.MaxBackoff},
 		JoinTimeout: o.Inbound.JoinTimeout,
 		JoinText:    JoinText,
+		Join:        Join,
 		Logger:      o.Logger,
 		Node:        o.Node,
 		Lease:       o.Lease,

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -125,6 +126,9 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event,
 			return ev, false, err
 		}
 		ev.Event, ev.DeviceID, ev.Payload = smsgw.EventReceived, ie.Modem, b
+		if ie.Data != nil {
+			ev.Event = smsgw.EventDataReceived
+		}
 		return ev, true, nil
 	case queue.EventSent, queue.EventDelivered, queue.EventFailed, queue.EventExpired:
 		var me queue.MessageEvent
@@ -164,7 +168,14 @@ func (g *Gateway) received(ctx context.Context, ie queue.InboxEvent) hooks.Recei
 		ID: id, MessageID: id, PhoneNumber: ie.From, Message: ie.Text,
 		ReceivedAt: ie.ReceivedAt.UTC().Format(time.RFC3339), SimNumber: 1, Sender: ie.From,
 		Recipient: g.ownNumber(ie.Modem), Modem: ie.Modem, From: ie.From, To: g.ownNumber(ie.Modem),
-		Text: ie.Text, Incomplete: !ie.Complete, Defects: ie.Defects,
+		Text: ie.Text, Incomplete: !ie.Complete, Defects: ie.Defects, Class: ie.Class,
+	}
+	if ie.Data != nil {
+		r.Data = base64.StdEncoding.EncodeToString(ie.Data)
+	}
+	if ie.Ports != nil {
+		dst, src := ie.Ports.Dst, ie.Ports.Src
+		r.Port, r.SourcePort = &dst, &src
 	}
 	if ie.Undecodable {
 		r.Undecodable, r.PDU, r.Error = true, ie.PDU, ie.Error
@@ -206,6 +217,37 @@ func hexUpper(b []byte) string {
 		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
 	}
 	return string(out)
+}
+
+// Join is the queue's Options.Join: JoinText with the 8-bit data, the
+// application port and the message class of the first part.
+func Join(parts [][]byte) (queue.Joined, error) {
+	c, err := pdu.JoinPDUs(parts, true)
+	if err != nil {
+		return queue.Joined{}, err
+	}
+	j := queue.Joined{Text: c.Text, Coding: c.Coding.String(), Data: c.Data}
+	if c.Coding == pdu.Coding8Bit && j.Data == nil {
+		j.Data = []byte{}
+	}
+	// A text addressed to an application port is data for that
+	// application: its characters, as UTF-8.
+	if m, err := pdu.Decode(parts[0]); err == nil {
+		if d, ok := m.(*pdu.Deliver); ok {
+			if h, err := d.UD.Header(); err == nil {
+				if p, ok := h.Ports(); ok {
+					j.Ports = &queue.Ports{Dst: p.Dst, Src: p.Src}
+					if j.Data == nil {
+						j.Data = []byte(j.Text)
+					}
+				}
+			}
+			if cl, ok := d.DCS.Class(); ok {
+				j.Class = &cl
+			}
+		}
+	}
+	return j, nil
 }
 
 // JoinText is the queue's Options.JoinText: it decodes the stored parts

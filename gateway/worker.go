@@ -182,7 +182,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		// The SMSC stops trying when the message is no longer wanted.
 		opt.Validity = max(time.Until(job.ExpiresAt), 5*time.Minute)
 	}
-	parts, err := pdu.EncodeSubmit(job.To, job.Text, opt)
+	parts, err := encodeJob(job, opt)
 	if err != nil {
 		f := queue.Failure{Class: queue.Permanent, Err: "cannot encode: " + err.Error()}
 		if _, merr := s.g.store.MarkFailed(ctx, job.AttemptID, f); merr != nil {
@@ -254,6 +254,30 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	log.Info("sent", "parts", total)
 	return "", nil
+}
+
+// encodeJob builds the SUBMITs of a job: its text, or its 8-bit data, with
+// the port, header, class and TP-PID it carries.
+func encodeJob(job *queue.Job, opt pdu.SubmitOptions) ([]pdu.Part, error) {
+	b := job.Binary
+	if b.Class != nil {
+		opt.Class = pdu.ClassOf(*b.Class)
+	}
+	opt.PID = byte(b.PID)
+	if b.Ports != nil {
+		opt.Ports = &pdu.Ports{Dst: b.Ports.Dst, Src: b.Ports.Src, Bits: 16}
+	}
+	if len(b.UDH) > 0 {
+		h, _, err := pdu.ParseUDH(b.UDH)
+		if err != nil {
+			return nil, fmt.Errorf("user data header: %w", err)
+		}
+		opt.Header = h
+	}
+	if b.IsData() {
+		return pdu.EncodeSubmitData(job.To, b.Data, opt)
+	}
+	return pdu.EncodeSubmit(job.To, job.Text, opt)
 }
 
 // record commits the outcome of a part: what the modem confirmed (the only

@@ -64,11 +64,11 @@ func (e *ExitError) Error() string {
 	return msg
 }
 
-// Deliver runs the program once for an sms:received event; other events are
+// Deliver runs the program once for an sms:received or sms:data-received event; other events are
 // skipped (ErrSkip). It returns nil on exit status 0, an *ExitError otherwise, and a
 // PermanentError when the program cannot be started at all.
 func (x *Exec) Deliver(ctx context.Context, ev smsgw.Event) error {
-	if ev.Event != smsgw.EventReceived {
+	if !smsgw.IsReceived(ev.Event) {
 		return ErrSkip
 	}
 	var m Received

@@ -24,10 +24,16 @@ type Received struct {
 	Sender      string `json:"sender"`
 	Recipient   string `json:"recipient,omitempty"`
 
-	Modem      string         `json:"modem"`
-	From       string         `json:"from"`
-	To         string         `json:"to,omitempty"`
-	Text       string         `json:"text"`
+	Modem string `json:"modem"`
+	From  string `json:"from"`
+	To    string `json:"to,omitempty"`
+	Text  string `json:"text"`
+	// Data is the payload of an 8-bit or port-addressed message in base64
+	// (the event is then sms:data-received); Port and SourcePort are its
+	// application ports, when it was addressed to one.
+	Data       string         `json:"data,omitempty"`
+	Port       *int           `json:"port,omitempty"`
+	SourcePort *int           `json:"sourcePort,omitempty"`
 	Class      *int           `json:"class"`
 	SentAt     string         `json:"sentAt,omitempty"` // service centre time stamp
 	Incomplete bool           `json:"incomplete"`

@@ -40,11 +40,16 @@ const MaxPDUBytes = 1024
 
 // InboxMessage is a received (joined) message.
 type InboxMessage struct {
-	ID            int64
-	Modem         string
-	From          string
-	Text          string
-	Coding        string
+	ID     int64
+	Modem  string
+	From   string
+	Text   string
+	Coding string
+	// Data is the payload of an 8-bit message (Text is then empty);
+	// Ports and Class what its header and TP-DCS said, nil when absent.
+	Data          []byte
+	Ports         *Ports
+	Class         *int
 	Ref           int
 	PartsTotal    int
 	PartsReceived int
@@ -67,6 +72,15 @@ type InboxMessage struct {
 	Slot        int // -1 when not read from storage
 	// Parts holds the raw PDUs, filled by GetInbox only.
 	Parts []ReceivedPart
+}
+
+// Joined is the decoded content of a received message (see Options.Join).
+type Joined struct {
+	Text   string
+	Coding string // gsm7, ucs2 or 8bit
+	Data   []byte // 8-bit data; Text is then empty
+	Ports  *Ports // the application port element, when present
+	Class  *int   // the message class of TP-DCS, when present
 }
 
 // ReceivedPart is one stored part of an inbox message.

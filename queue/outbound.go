@@ -24,7 +24,41 @@ const (
 	MaxTextBytes    = 64 << 10
 	MaxMetadataSize = 8 << 10
 	MaxPriority     = 1000
+	// MaxDataBytes bounds 8-bit data: what 255 concatenated parts carry.
+	MaxDataBytes = 255 * 134
+	// MaxUDHBytes bounds a client's own user data header (UDHL included).
+	MaxUDHBytes = 64
 )
+
+// Ports is an application port pair (TS 23.040 clause 9.2.3.24.4): the
+// destination a receiving application listens on and the source it may
+// answer to.
+type Ports struct {
+	Dst int `json:"dst"`
+	Src int `json:"src"`
+}
+
+// Binary is what a message carries besides its text: 8-bit data, a port,
+// a client's own header, a message class, TP-PID. The zero value is a plain
+// text message.
+type Binary struct {
+	// Data, when not nil, is sent as 8-bit data and Text is empty.
+	Data []byte
+	// UDH is a client's own user data header, UDHL first, put in every
+	// part; a concatenation element in it means the client cut the data
+	// itself and it must fit one part.
+	UDH []byte
+	// Ports addresses an application port (IE 0x05 in every part); nil:
+	// none.
+	Ports *Ports
+	// Class is the message class 0-3; nil: none (Flash also means 0).
+	Class *int
+	// PID is TP-PID, 0-255; 0 is a plain SMS.
+	PID int
+}
+
+// IsData reports whether the message is 8-bit data rather than text.
+func (b Binary) IsData() bool { return b.Data != nil }
 
 // NewMessage is a request to send one text to one or more recipients; each
 // recipient becomes its own Message.
@@ -43,7 +77,9 @@ type NewMessage struct {
 	// Report asks for delivery status reports.
 	Report bool
 	// Flash asks for a class 0 message (shown at once, not stored).
-	Flash    bool
+	Flash bool
+	// Binary: data instead of text, port, header, class and PID.
+	Binary
 	Metadata map[string]string
 	// IdempotencyKey makes the request safe to retry: the same key with
 	// the same request returns the original messages, the same key with a
@@ -70,7 +106,8 @@ type Message struct {
 	RouteTags  []string
 	Report     bool
 	Flash      bool
-	Metadata   map[string]string
+	Binary
+	Metadata map[string]string
 
 	State  smsgw.State
 	Reason string // why the last state change happened (see Reason*), or the error

@@ -56,6 +56,9 @@ type InboxEvent struct {
 	Modem         string    `json:"modem"`
 	Text          string    `json:"text"`
 	Coding        string    `json:"coding,omitempty"`
+	Data          []byte    `json:"data,omitempty"` // 8-bit data
+	Ports         *Ports    `json:"ports,omitempty"`
+	Class         *int      `json:"class,omitempty"`
 	Complete      bool      `json:"complete"`
 	PartsTotal    int       `json:"parts_total"`
 	PartsReceived int       `json:"parts_received"`

@@ -103,6 +103,9 @@ type Options struct {
 	// parts present are passed. When nil, or when it fails, the message is
 	// stored with empty text (and the error), its PDUs kept.
 	JoinText func(parts [][]byte) (text string, coding string, err error)
+	// Join is JoinText with what a data message carries besides text (its
+	// 8-bit payload, port and class); when set it is used instead.
+	Join func(parts [][]byte) (Joined, error)
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger receives operational messages. Default slog.Default().

@@ -135,14 +135,18 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	if len(pdus) == 0 {
 		return 0, nil
 	}
-	text, coding, jerr := w.s.joinText(pdus)
+	j, jerr := w.s.joinText(pdus)
+	text, coding := j.Text, j.Coding
 	errText := ""
 	if jerr != nil {
 		errText = jerr.Error()
 	}
-	res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at, defects)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, joinDefects(defects))
+	data, _, dst, src, class := binaryCols(queue.Binary{Data: j.Data, Ports: j.Ports, Class: j.Class})
+	res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at, defects,
+		data, dst_port, src_port, class)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, joinDefects(defects),
+		data, dst, src, class)
 	if err != nil {
 		return 0, fmt.Errorf("insert inbox message: %w", err)
 	}
@@ -155,22 +159,26 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	return id, w.appendEvent(queue.EventReceived, id, queue.InboxEvent{
 		ID: id, From: g.sender, Modem: g.modem, Text: text, Coding: coding, Complete: !incomplete,
 		PartsTotal: g.total, PartsReceived: len(pdus), Error: errText, SentAt: msTime(scts), ReceivedAt: msTime(received),
-		Defects: defects,
+		Defects: defects, Data: j.Data, Ports: j.Ports, Class: j.Class,
 	})
 }
 
-// joinText calls Options.JoinText, turning a panic into an error: a codec
-// bug must not take the committer (and every caller) down.
-func (s *Store) joinText(pdus [][]byte) (text, coding string, err error) {
-	if s.opt.JoinText == nil {
-		return "", "", errors.New("no decoder configured; raw PDUs kept")
+// joinText calls Options.Join (or JoinText), turning a panic into an
+// error: a codec bug must not take the committer (and every caller) down.
+func (s *Store) joinText(pdus [][]byte) (j queue.Joined, err error) {
+	if s.opt.Join == nil && s.opt.JoinText == nil {
+		return j, errors.New("no decoder configured; raw PDUs kept")
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			text, coding, err = "", "", fmt.Errorf("decoder panic: %v", r)
+			j, err = queue.Joined{}, fmt.Errorf("decoder panic: %v", r)
 		}
 	}()
-	return s.opt.JoinText(pdus)
+	if s.opt.Join != nil {
+		return s.opt.Join(pdus)
+	}
+	j.Text, j.Coding, err = s.opt.JoinText(pdus)
+	return j, err
 }
 
 // Sweep does the time-driven work that is due: it expires queued messages
@@ -244,15 +252,20 @@ func (s *Store) deadlines(ctx context.Context, timeout int64) (next time.Time, d
 }
 
 const inboxCols = `id, modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at,
-	defects, undecodable, pdu, storage, slot`
+	defects, undecodable, pdu, storage, slot, data, dst_port, src_port, class`
 
 func scanInbox(sc scanner) (queue.InboxMessage, error) {
 	var m queue.InboxMessage
 	var incomplete bool
 	var scts, rcv int64
 	var defects string
+	var data []byte
+	var dst, src, class int
 	err := sc.Scan(&m.ID, &m.Modem, &m.From, &m.Text, &m.Coding, &m.Ref, &m.PartsTotal, &m.PartsReceived,
-		&incomplete, &m.Error, &scts, &rcv, &defects, &m.Undecodable, &m.PDU, &m.Storage, &m.Slot)
+		&incomplete, &m.Error, &scts, &rcv, &defects, &m.Undecodable, &m.PDU, &m.Storage, &m.Slot,
+		&data, &dst, &src, &class)
+	b := scanBinary(data, nil, dst, src, class, 0)
+	m.Data, m.Ports, m.Class = b.Data, b.Ports, b.Class
 	m.Complete, m.SentAt, m.ReceivedAt = !incomplete, msTime(scts), msTime(rcv)
 	m.Defects = splitDefects(defects)
 	return m, err

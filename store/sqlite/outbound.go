@@ -68,7 +68,10 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 		}
 		p.to[i] = n
 	}
-	if m.Text == "" {
+	if err := checkBinary(m); err != nil {
+		return nil, err
+	}
+	if m.Text == "" && !m.IsData() {
 		return nil, invalid("text", "must not be empty")
 	}
 	if len(m.Text) > queue.MaxTextBytes {
@@ -125,6 +128,75 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 	return p, nil
 }
 
+// checkBinary validates what a message carries besides text.
+func checkBinary(m queue.NewMessage) error {
+	if m.IsData() {
+		if m.Text != "" {
+			return invalid("data", "give text or data, not both")
+		}
+		if len(m.Data) == 0 {
+			return invalid("data", "must not be empty")
+		}
+		if len(m.Data) > queue.MaxDataBytes {
+			return invalid("data", "%d bytes, at most %d", len(m.Data), queue.MaxDataBytes)
+		}
+	}
+	if len(m.UDH) > 0 {
+		if len(m.UDH) > queue.MaxUDHBytes {
+			return invalid("udh", "%d bytes, at most %d", len(m.UDH), queue.MaxUDHBytes)
+		}
+		if int(m.UDH[0]) != len(m.UDH)-1 {
+			return invalid("udh", "its length octet says %d, %d octets follow", m.UDH[0], len(m.UDH)-1)
+		}
+	}
+	if p := m.Ports; p != nil && (p.Dst < 0 || p.Dst > 0xFFFF || p.Src < 0 || p.Src > 0xFFFF) {
+		return invalid("port", "ports are 0 to 65535")
+	}
+	if m.Class != nil && (*m.Class < 0 || *m.Class > 3) {
+		return invalid("class", "%d is not a message class 0-3", *m.Class)
+	}
+	if m.PID < 0 || m.PID > 0xFF {
+		return invalid("pid", "%d is outside 0-255", m.PID)
+	}
+	return nil
+}
+
+// binaryCols are the stored forms of queue.Binary: NULL blobs and -1 for
+// what is absent.
+func binaryCols(b queue.Binary) (data, udh []byte, dst, src, class int) {
+	dst, src, class = -1, -1, -1
+	if b.Ports != nil {
+		dst, src = b.Ports.Dst, b.Ports.Src
+	}
+	if b.Class != nil {
+		class = *b.Class
+	}
+	return b.Data, nilIfEmpty(b.UDH), dst, src, class
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// scanBinary turns binaryCols back.
+func scanBinary(data, udh []byte, dst, src, class, pid int) queue.Binary {
+	b := queue.Binary{Data: data, UDH: nilIfEmpty(udh), PID: pid}
+	if data != nil && len(data) == 0 {
+		b.Data = []byte{}
+	}
+	if dst >= 0 {
+		b.Ports = &queue.Ports{Dst: dst, Src: max(src, 0)}
+	}
+	if class >= 0 {
+		c := class
+		b.Class = &c
+	}
+	return b
+}
+
 // storedHash is what the requests table keeps for an idempotency key: the
 // caller's Fingerprint when it gave one, else the fingerprint of
 // everything in the request except its key, so a retry can be told from a
@@ -148,8 +220,14 @@ func storedHash(p *prepared, tags []string) []byte {
 		Report    bool              `json:"report"`
 		Metadata  map[string]string `json:"metadata"`
 		// omitempty keeps the fingerprints of earlier requests valid.
-		Flash bool `json:"flash,omitempty"`
-	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash}
+		Flash bool         `json:"flash,omitempty"`
+		Data  []byte       `json:"data,omitempty"`
+		UDH   []byte       `json:"udh,omitempty"`
+		Ports *queue.Ports `json:"ports,omitempty"`
+		Class *int         `json:"class,omitempty"`
+		PID   int          `json:"pid,omitempty"`
+	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash,
+		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID}
 	f := smsgw.FingerprintOf(canon)
 	return f[:]
 }
@@ -192,8 +270,10 @@ func decodeTags(s string) []string {
 }
 
 const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
-	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at, flash)
-SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11, ?13 FROM json_each(?12)`
+	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at, flash,
+	data, udh, dst_port, src_port, class, pid)
+SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11, ?13,
+	?14, ?15, ?16, ?17, ?18, ?19 FROM json_each(?12)`
 
 func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 	if p.m.IdempotencyKey != "" {
@@ -216,8 +296,10 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 		}
 	}
 	nextAt := max(p.sendAfter, w.now)
+	data, udh, dst, src, class := binaryCols(p.m.Binary)
 	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
-		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON, p.m.Flash)
+		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON, p.m.Flash,
+		data, udh, dst, src, class, p.m.PID)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
@@ -240,7 +322,8 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
 			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
 			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
-			State: smsgw.StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
+			Binary: scanBinary(data, udh, dst, src, class, p.m.PID),
+			State:  smsgw.StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
 			ConcatRef: -1,
 		}
 	}
@@ -262,7 +345,7 @@ func msTime(ms int64) time.Time {
 
 const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
 	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
-	modem, concat_ref, parts_total, error, error_class, error_code, flash`
+	modem, concat_ref, parts_total, error, error_class, error_code, flash, data, udh, dst_port, src_port, class, pid`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -270,12 +353,16 @@ func scanMessage(sc scanner) (queue.Message, error) {
 	var m queue.Message
 	var sendAfter, expires, next, created, updated int64
 	var tags, meta, state, class string
+	var data, udh []byte
+	var dst, src, mclass, pid int
 	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
 		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
-		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash)
+		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash,
+		&data, &udh, &dst, &src, &mclass, &pid)
 	if err != nil {
 		return m, err
 	}
+	m.Binary = scanBinary(data, udh, dst, src, mclass, pid)
 	m.SendAfter, m.ExpiresAt = msTime(sendAfter), msTime(expires)
 	m.RouteTags = decodeTags(tags)
 	if meta != "" {

@@ -48,6 +48,8 @@ var suite = []struct {
 	{"EnqueueValidation", testEnqueueValidation},
 	{"IdempotencyKey", testIdempotencyKey},
 	{"ByKeyFlashAndFilters", testByKeyFlashAndFilters},
+	{"BinaryMessages", testBinaryMessages},
+	{"InboundBinary", testInboundBinary},
 	{"StateTransitions", testStateTransitions},
 	{"ClaimOrder", testClaimOrder},
 	{"ClaimRouting", testClaimRouting},
