@@ -1,4 +1,4 @@
--- Schema version 9: binary and class messages. An outbound message may
+-- Schema version 11: binary and class messages. An outbound message may
 -- carry 8-bit data instead of text, a client's own user data header, an
 -- application port pair, a message class and TP-PID; a received one keeps
 -- the 8-bit data, port and class it arrived with. -1 means absent; rows
