@@ -55,12 +55,12 @@ func readOnly(ctx context.Context) bool {
 
 // redactMessage strips credentials from the callback URLs a message keeps.
 func redactMessage(m *Message) {
-	if v, ok := m.Metadata[metaDLRURL]; ok {
+	if v, ok := m.Metadata[MetaDLRURL]; ok {
 		meta := make(map[string]string, len(m.Metadata))
 		for k, x := range m.Metadata {
 			meta[k] = x
 		}
-		meta[metaDLRURL] = callback.Redact(v)
+		meta[MetaDLRURL] = callback.Redact(v)
 		m.Metadata = meta
 	}
 }

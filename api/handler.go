@@ -45,13 +45,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is shown by /health and /healthz.
 	Version string
-	// HTTPClient makes the Kannel dlr-url callbacks (default: a client
-	// with a 10 s timeout that enforces Callbacks on every connection and
-	// follows no redirect).
-	HTTPClient *http.Client
-	// ExternalDLR: the daemon calls KannelDLR from a durable event
-	// consumer, so Publish does not make the Kannel dlr-url callbacks.
-	ExternalDLR bool
 	// Now is the clock (tests); nil uses time.Now.
 	Now func() time.Time
 	// Callbacks says which hosts the Kannel dlr-url and registered
@@ -92,7 +85,6 @@ type Handler struct {
 	metrics *httpMetrics
 	log     *slog.Logger
 	hub     *hub
-	dlr     *dlrNotifier
 	now     func() time.Time
 	started time.Time
 	closeMu sync.Mutex
@@ -132,11 +124,7 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.HTTPClient == nil {
-		if opts.HTTPClient, err = opts.Callbacks.Client(10 * time.Second); err != nil {
-			return nil, fmt.Errorf("api: callbacks: %w", err)
-		}
-	} else if err := opts.Callbacks.Validate(); err != nil {
+	if err := opts.Callbacks.Validate(); err != nil {
 		return nil, fmt.Errorf("api: callbacks: %w", err)
 	}
 	reg := opts.Registry
@@ -160,7 +148,6 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if b.Webhooks != nil {
 		h.b.Webhooks = guardedWebhooks{inner: b.Webhooks, h: h}
 	}
-	h.dlr = newDLRNotifier(h)
 	h.metrics, err = newHTTPMetrics(reg, h)
 	if err != nil {
 		return nil, fmt.Errorf("api: metrics: %w", err)
@@ -175,21 +162,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// Publish hands one gateway event to the API: it goes to every
-// /v1/events subscriber, and (unless Options.ExternalDLR) a delivery
-// report for a message sent through /cgi-bin/sendsms with a dlr-url
-// triggers that callback, retried in memory. The daemon calls
-// it for each event it takes from the queue's event outbox (the same events
-// its webhooks get). Publish never blocks on a slow client.
+// Publish hands one gateway event to every /v1/events subscriber. The
+// daemon calls it for each event it takes from the queue's event outbox
+// (the same events its webhooks get). Publish never blocks on a slow
+// client.
 func (h *Handler) Publish(ev smsgw.Event) {
 	h.hub.publish(ev)
-	if !h.opts.ExternalDLR {
-		h.dlr.handle(ev)
-	}
 }
 
-// Close ends every event stream and waits (bounded by ctx) for pending
-// delivery-report callbacks. Call it before http.Server.Shutdown.
+// Close ends every event stream. Call it before http.Server.Shutdown.
 func (h *Handler) Close(ctx context.Context) error {
 	h.closeMu.Lock()
 	if h.closed {
@@ -199,7 +180,7 @@ func (h *Handler) Close(ctx context.Context) error {
 	h.closed = true
 	h.closeMu.Unlock()
 	h.hub.close()
-	return h.dlr.close(ctx)
+	return nil
 }
 
 // Style selects how a route's errors are written: our JSON, SMSGate's
@@ -218,10 +199,16 @@ const (
 type Route struct {
 	Method, Path string
 	Need         Need
-	Style        Style
+	// Style says which credentials the route takes (StyleKannel: also
+	// Kannel's username and password parameters, read from a parsed form)
+	// and, with Write, how its errors look.
+	Style Style
 	// Serve answers the request, or returns the error to write in the
 	// route's style.
 	Serve func(http.ResponseWriter, *http.Request) *Error
+	// Write writes the route's errors; nil writes the v1 JSON body. The
+	// compatible APIs give their own shapes.
+	Write func(http.ResponseWriter, *Error)
 }
 
 // Routes lists every endpoint the handler answers, in registration order
@@ -242,14 +229,15 @@ func (h *Handler) router() *mux.Router {
 
 // Wrap applies to one route the origin guard, the body limit,
 // authentication, metrics, panic recovery and error writing.
-func (h *Handler) Wrap(rt Route) http.Handler { return h.wrap(rt.Path, rt.Need, rt.Style, rt.Serve) }
+func (h *Handler) Wrap(rt Route) http.Handler {
+	return h.wrap(rt.Path, rt.Need, rt.Style, rt.Write, rt.Serve)
+}
 
 // wrap applies the body limit, authentication, metrics and error writing.
-func (h *Handler) wrap(route string, n Need, st Style, fn func(http.ResponseWriter, *http.Request) *Error) http.Handler {
+func (h *Handler) wrap(route string, n Need, st Style, write func(http.ResponseWriter, *Error), fn func(http.ResponseWriter, *http.Request) *Error) http.Handler {
 	kannel := st == StyleKannel
-	write := writeErr
-	if st == StyleASG {
-		write = asgError
+	if write == nil {
+		write = writeErr
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -267,10 +255,6 @@ func (h *Handler) wrap(route string, n Need, st Style, fn func(http.ResponseWrit
 			h.metrics.observe(r.Method, route, sw.status(), time.Since(start))
 		}()
 		if e := h.guardOrigin(r, isStateChanging(r.Method) || kannel, kannel && r.Method == http.MethodGet); e != nil {
-			if kannel {
-				writeKannel(sw, e.Status, e.Message)
-				return
-			}
 			write(sw, e)
 			return
 		}
@@ -284,8 +268,7 @@ func (h *Handler) wrap(route string, n Need, st Style, fn func(http.ResponseWrit
 				parse = func() error { return r.ParseMultipartForm(h.opts.MaxBodyBytes) }
 			}
 			if err := parse(); err != nil {
-				e := formError(err)
-				writeKannel(sw, e.Status, e.Message)
+				write(sw, formError(err))
 				return
 			}
 		}
@@ -294,8 +277,8 @@ func (h *Handler) wrap(route string, n Need, st Style, fn func(http.ResponseWrit
 			r = r.WithContext(context.WithValue(r.Context(), scopeKey{}, scope))
 		} else {
 			if kannel {
-				writeKannel(sw, http.StatusForbidden, "Authorization failed for sendsms")
-				return
+				// Kannel answers every refusal alike.
+				e = errorf(http.StatusForbidden, CodeForbidden, "", "Authorization failed for sendsms")
 			}
 			write(sw, e)
 			return
@@ -303,10 +286,6 @@ func (h *Handler) wrap(route string, n Need, st Style, fn func(http.ResponseWrit
 		if e := fn(sw, r); e != nil {
 			if e.Status == http.StatusInternalServerError {
 				h.log.Error("api: request failed", "route", route, "method", r.Method, "code", e.Code)
-			}
-			if kannel {
-				writeKannel(sw, e.Status, e.Message)
-				return
 			}
 			write(sw, e)
 		}

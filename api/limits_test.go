@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bufio"
@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"smsgw/api"
+	"smsgw/httpd/httpdtest"
 	"strings"
 	"testing"
 	"time"
@@ -16,42 +18,42 @@ import (
 )
 
 func TestRequestLimits(t *testing.T) {
-	e := newEnv(t, Options{Limits: Limits{Recipients: 3, Tags: 2, TagBytes: 8, MetadataKeys: 2, MetadataBytes: 64, BodyBytes: 4096}})
+	e := newEnv(t, api.Options{Limits: api.Limits{Recipients: 3, Tags: 2, TagBytes: 8, MetadataKeys: 2, MetadataBytes: 64, BodyBytes: 4096}})
 	check := func(body any, status int, code, field string) {
 		t.Helper()
-		r := e.do("POST", "/v1/messages", body)
-		e.want(r, status)
-		c, f := r.errCode(t)
+		r := e.Do("POST", "/v1/messages", body)
+		e.Want(r, status)
+		c, f := r.ErrCode(t)
 		if c != code || f != field {
-			t.Fatalf("code %s field %s, want %s %s: %s", c, f, code, field, r.body)
+			t.Fatalf("code %s field %s, want %s %s: %s", c, f, code, field, r.Body)
 		}
 	}
 	to := []string{"+4915112345671", "+4915112345672", "+4915112345673", "+4915112345674"}
-	check(map[string]any{"to": to, "text": "x"}, 422, CodeTooManyRecipients, "to")
-	check(map[string]any{"to": to[0], "text": "x", "tags": []string{"a", "b", "c"}}, 422, CodeTooManyTags, "tags")
-	check(map[string]any{"to": to[0], "text": "x", "tags": []string{"a", "123456789"}}, 422, CodeTagTooLong, "tags[1]")
-	check(map[string]any{"to": to[0], "text": "x", "metadata": map[string]string{"a": "1", "b": "2", "c": "3"}}, 422, CodeTooManyMetadataKeys, "metadata")
-	check(map[string]any{"to": to[0], "text": "x", "metadata": map[string]string{"a": strings.Repeat("x", 80)}}, 413, CodeMetadataTooLarge, "metadata")
-	check(`{"to":"+4915112345671","text":"`+strings.Repeat("x", 5000)+`"}`, 413, CodeBodyTooLarge, "")
+	check(map[string]any{"to": to, "text": "x"}, 422, api.CodeTooManyRecipients, "to")
+	check(map[string]any{"to": to[0], "text": "x", "tags": []string{"a", "b", "c"}}, 422, api.CodeTooManyTags, "tags")
+	check(map[string]any{"to": to[0], "text": "x", "tags": []string{"a", "123456789"}}, 422, api.CodeTagTooLong, "tags[1]")
+	check(map[string]any{"to": to[0], "text": "x", "metadata": map[string]string{"a": "1", "b": "2", "c": "3"}}, 422, api.CodeTooManyMetadataKeys, "metadata")
+	check(map[string]any{"to": to[0], "text": "x", "metadata": map[string]string{"a": strings.Repeat("x", 80)}}, 413, api.CodeMetadataTooLarge, "metadata")
+	check(`{"to":"+4915112345671","text":"`+strings.Repeat("x", 5000)+`"}`, 413, api.CodeBodyTooLarge, "")
 	// Within every limit it goes through; the SMSGate and Kannel routes
 	// share the recipient cap.
-	e.want(e.do("POST", "/v1/messages", map[string]any{"to": to[:3], "text": "x", "tags": []string{"a", "12345678"}, "metadata": map[string]string{"a": "1", "b": "2"}}), 202)
-	r := e.do("POST", "/message", map[string]any{"message": "x", "phoneNumbers": to})
-	if r.code < 400 || r.code >= 500 {
-		t.Fatalf("SMSGate over the cap: %d %s", r.code, r.body)
+	e.Want(e.Do("POST", "/v1/messages", map[string]any{"to": to[:3], "text": "x", "tags": []string{"a", "12345678"}, "metadata": map[string]string{"a": "1", "b": "2"}}), 202)
+	r := e.Do("POST", "/message", map[string]any{"message": "x", "phoneNumbers": to})
+	if r.Code < 400 || r.Code >= 500 {
+		t.Fatalf("SMSGate over the cap: %d %s", r.Code, r.Body)
 	}
-	if r := e.do("GET", "/cgi-bin/sendsms?text=x&to="+strings.Join(to, "+"), nil); r.code < 400 || r.code >= 500 {
-		t.Fatalf("Kannel over the cap: %d %s", r.code, r.body)
+	if r := e.Do("GET", "/cgi-bin/sendsms?text=x&to="+strings.Join(to, "+"), nil); r.Code < 400 || r.Code >= 500 {
+		t.Fatalf("Kannel over the cap: %d %s", r.Code, r.Body)
 	}
 	// The default recipient cap is 10,000.
-	if DefaultLimits().Recipients != 10000 {
-		t.Fatal(DefaultLimits())
+	if api.DefaultLimits().Recipients != 10000 {
+		t.Fatal(api.DefaultLimits())
 	}
 }
 
 // openStream connects a raw event-stream client and waits for its
 // subscription; it reads nothing further unless asked.
-func openStream(t *testing.T, e *env, srv *httptest.Server, want int) net.Conn {
+func openStream(t *testing.T, e *httpdtest.Env, srv *httptest.Server, want int) net.Conn {
 	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
@@ -59,7 +61,7 @@ func openStream(t *testing.T, e *env, srv *httptest.Server, want int) net.Conn {
 	}
 	t.Cleanup(func() { conn.Close() })
 	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n")
-	waitFor(t, func() bool { return e.h.hub.subscribers() == want }, "stream subscribed")
+	waitFor(t, func() bool { return api.Subscribers(e.API) == want }, "stream subscribed")
 	return conn
 }
 
@@ -75,54 +77,54 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 }
 
 func TestEventStreamCap(t *testing.T) {
-	e := newEnv(t, Options{Limits: Limits{EventStreams: 2}})
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{Limits: api.Limits{EventStreams: 2}})
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
-	defer e.h.Close(context.Background()) // streams end before the server waits for them
+	defer e.API.Close(context.Background()) // streams end before the server waits for them
 	openStream(t, e, srv, 1)
 	c2 := openStream(t, e, srv, 2)
-	r := e.do("GET", "/v1/events", nil)
-	e.want(r, http.StatusTooManyRequests)
-	if code, _ := r.errCode(t); code != CodeTooManyStreams || r.hdr.Get("Retry-After") == "" {
-		t.Fatalf("%s %v", r.body, r.hdr)
+	r := e.Do("GET", "/v1/events", nil)
+	e.Want(r, http.StatusTooManyRequests)
+	if code, _ := r.ErrCode(t); code != api.CodeTooManyStreams || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("%s %v", r.Body, r.Header)
 	}
 	// A closed stream frees its place.
 	c2.Close()
-	waitFor(t, func() bool { return e.h.hub.subscribers() == 1 }, "closed stream leaves")
+	waitFor(t, func() bool { return api.Subscribers(e.API) == 1 }, "closed stream leaves")
 	openStream(t, e, srv, 2)
 }
 
 // bigEvents publishes n events of 64 KiB: more than the socket buffers
 // hold, fewer than the subscriber buffer, so a client that does not read
 // blocks the stream's writer rather than overflowing.
-func bigEvents(e *env, n int) {
+func bigEvents(e *httpdtest.Env, n int) {
 	big := json.RawMessage(`{"messageId":"1","message":"` + strings.Repeat("x", 64<<10) + `"}`)
 	for i := 0; i < n; i++ {
-		e.h.Publish(smsgw.Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
+		e.Stack.Publish(smsgw.Event{ID: fmt.Sprint(i), Event: "sms:received", Payload: big})
 	}
 }
 
 // TestStalledStreamCutOff: a client that stops reading does not pin its
 // stream: the write deadline ends it.
 func TestStalledStreamCutOff(t *testing.T) {
-	e := newEnv(t, Options{Limits: Limits{StreamWriteTimeout: 500 * time.Millisecond}})
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{Limits: api.Limits{StreamWriteTimeout: 500 * time.Millisecond}})
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
-	defer e.h.Close(context.Background()) // streams end before the server waits for them
+	defer e.API.Close(context.Background()) // streams end before the server waits for them
 	openStream(t, e, srv, 1)
 	bigEvents(e, 200)
-	waitFor(t, func() bool { return e.h.hub.subscribers() == 0 }, "stalled stream cut off by its write deadline")
+	waitFor(t, func() bool { return api.Subscribers(e.API) == 0 }, "stalled stream cut off by its write deadline")
 }
 
 // TestCloseEndsStalledStream: shutdown does not wait for a client that
 // stopped reading, even with a long write deadline.
 func TestCloseEndsStalledStream(t *testing.T) {
-	e := newEnv(t, Options{Limits: Limits{StreamWriteTimeout: time.Hour}})
-	srv := httptest.NewUnstartedServer(e.h)
+	e := newEnv(t, api.Options{Limits: api.Limits{StreamWriteTimeout: time.Hour}})
+	srv := httptest.NewUnstartedServer(e.Handler)
 	srv.Start()
 	openStream(t, e, srv, 1)
 	bigEvents(e, 200)
-	if err := e.h.Close(t.Context()); err != nil {
+	if err := e.API.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
@@ -130,17 +132,17 @@ func TestCloseEndsStalledStream(t *testing.T) {
 	if err := srv.Config.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown waited for a stalled stream: %v", err)
 	}
-	if n := e.h.hub.subscribers(); n != 0 {
+	if n := api.Subscribers(e.API); n != 0 {
 		t.Fatalf("%d streams left", n)
 	}
 }
 
 func TestSystemPing(t *testing.T) {
-	e := newEnv(t, Options{})
-	e.h.pingEvery = 20 * time.Millisecond
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{})
+	api.SetPingEvery(e.API, 20*time.Millisecond)
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
-	defer e.h.Close(context.Background()) // streams end before the server waits for them
+	defer e.API.Close(context.Background()) // streams end before the server waits for them
 	conn := openStream(t, e, srv, 1)
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	sc := bufio.NewScanner(conn)
@@ -155,7 +157,7 @@ func TestSystemPing(t *testing.T) {
 	if !got {
 		t.Fatalf("no system:ping: %v", sc.Err())
 	}
-	waitFor(t, func() bool { return e.h.hub.subscribers() == 0 }, "stream closed")
+	waitFor(t, func() bool { return api.Subscribers(e.API) == 0 }, "stream closed")
 	// A filter without system:ping gets comment lines instead.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {

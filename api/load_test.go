@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"smsgw/api"
 	"sort"
 	"strconv"
 	"sync"
@@ -49,8 +50,8 @@ func TestLoad(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("SMSGW_LOAD_N")); err == nil && v > 0 {
 		n = v
 	}
-	e := newEnv(t, Options{})
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{})
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestLoad$", "-test.v=false")
 	cmd.Env = append(os.Environ(), "SMSGW_LOADGEN_URL="+srv.URL, "SMSGW_LOAD_N="+strconv.Itoa(n))
@@ -72,7 +73,7 @@ func TestLoad(t *testing.T) {
 	if res.Accepted == 0 {
 		t.Fatalf("no result:\n%s", out.String())
 	}
-	counts, err := e.store.Counts(t.Context())
+	counts, err := e.Store.Counts(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

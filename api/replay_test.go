@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/api"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
 )
@@ -69,18 +70,18 @@ func streamFrom(t *testing.T, srv *httptest.Server, query, last, stop string) []
 // TestEventsResumeAfterLastEventID: a client that reconnects with the id
 // of the last event it saw gets every later event from the outbox, once.
 func TestEventsResumeAfterLastEventID(t *testing.T) {
-	e := newEnv(t, Options{})
-	e.h.b.Events = queueLog{e.q}
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{})
+	e.Rebuild(func(b *api.Backend) { b.Events = queueLog{e.Q} })
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
-	defer e.h.Close(context.Background())
+	defer e.API.Close(context.Background())
 
-	id1 := e.sendOne("+4915112345671", "one")
-	id2 := e.sendOne("+4915112345672", "two")
-	e.markSent(id1, 1)
-	e.markSent(id2, 2)
-	e.report(id1, 1, true)
-	all, err := e.q.Events(t.Context(), 0, 100)
+	id1 := e.SendOne("+4915112345671", "one")
+	id2 := e.SendOne("+4915112345672", "two")
+	e.MarkSent(id1, 1)
+	e.MarkSent(id2, 2)
+	e.Report(id1, 1, true)
+	all, err := e.Q.Events(t.Context(), 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,16 +108,16 @@ func TestEventsResumeAfterLastEventID(t *testing.T) {
 	}
 	// An event that is both replayed and published live goes out once,
 	// whichever comes first.
-	waitFor(t, func() bool { return e.h.hub.subscribers() == 0 }, "earlier streams gone")
+	waitFor(t, func() bool { return api.Subscribers(e.API) == 0 }, "earlier streams gone")
 	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	fmt.Fprintf(conn, "GET /v1/events HTTP/1.1\r\nHost: localhost\r\nLast-Event-ID: %s\r\n\r\n", kept[0])
-	waitFor(t, func() bool { return e.h.hub.subscribers() == 1 }, "subscribed")
-	e.h.Publish(smsgw.Event{ID: kept[1], Event: "sms:sent", Payload: []byte(`{}`)})
-	e.h.Publish(smsgw.Event{ID: "999999", Event: "sms:sent", Payload: []byte(`{}`)})
+	waitFor(t, func() bool { return api.Subscribers(e.API) == 1 }, "subscribed")
+	e.Stack.Publish(smsgw.Event{ID: kept[1], Event: "sms:sent", Payload: []byte(`{}`)})
+	e.Stack.Publish(smsgw.Event{ID: "999999", Event: "sms:sent", Payload: []byte(`{}`)})
 	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	sc := bufio.NewScanner(conn)
 	var ids []string

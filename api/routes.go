@@ -8,13 +8,9 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// asgPrefixes are where the SMSGate routes live: bare, as the app's local
-// server has them, and under /3rdparty/v1, as its cloud server and the
-// client libraries' default base URL have them.
-var asgPrefixes = []string{"", "/3rdparty/v1"}
-
-// routeTable is every endpoint of the v1 API, the compatible APIs, health,
-// and metrics.
+// routeTable is every endpoint of the v1 API, health, metrics and the
+// OpenAPI document. The compatible APIs (api/compat/...) have tables of
+// their own, mounted after this one.
 func (h *Handler) routeTable() []Route {
 	var r []Route
 	add := func(method, path string, n Need, st Style, fn func(http.ResponseWriter, *http.Request) *Error) {
@@ -46,21 +42,5 @@ func (h *Handler) routeTable() []Route {
 		return nil
 	})
 
-	for _, p := range asgPrefixes {
-		add(http.MethodPost, p+"/message", NeedSend, StyleASG, h.asgSend)
-		add(http.MethodPost, p+"/messages", NeedSend, StyleASG, h.asgSend)
-		add(http.MethodGet, p+"/message/{id}", NeedRead, StyleASG, h.asgGet)
-		add(http.MethodGet, p+"/messages/{id}", NeedRead, StyleASG, h.asgGet)
-		add(http.MethodGet, p+"/messages", NeedRead, StyleASG, h.asgList)
-		add(http.MethodGet, p+"/inbox", NeedRead, StyleASG, h.asgInbox)
-		add(http.MethodGet, p+"/webhooks", NeedRead, StyleASG, h.asgWebhooks)
-		add(http.MethodPost, p+"/webhooks", NeedFull, StyleASG, h.asgAddWebhook)
-		add(http.MethodDelete, p+"/webhooks/{id}", NeedFull, StyleASG, h.asgDeleteWebhook)
-		add(http.MethodGet, p+"/devices", NeedRead, StyleASG, h.asgDevices)
-		add(http.MethodGet, p+"/health", NeedNone, StyleASG, h.asgHealth)
-	}
-
-	add(http.MethodGet, "/cgi-bin/sendsms", NeedSend, StyleKannel, h.sendsms)
-	add(http.MethodPost, "/cgi-bin/sendsms", NeedSend, StyleKannel, h.sendsms)
 	return r
 }

@@ -13,6 +13,8 @@ import (
 
 	"smsgw"
 	"smsgw/api"
+	"smsgw/api/compat/asg"
+	"smsgw/api/compat/kannel"
 )
 
 // Metrics is the registry /metrics serves and the recorder of the
@@ -40,6 +42,8 @@ type Options struct {
 	// API configures the v1 API and the compatible APIs; its Registry is
 	// replaced by the one in Metrics.
 	API api.Options
+	// Kannel configures the Kannel compatible API's dlr-url callbacks.
+	Kannel kannel.Options
 	// Backend is what the API talks to.
 	Backend api.Backend
 	// Listen says where the API listens; HaveTokens is filled in from
@@ -56,7 +60,7 @@ type Options struct {
 // listener with its metrics registry. New opens the listener, Start serves
 // on it, Close stops it.
 type Server struct {
-	h         *api.Handler
+	st        *Stack
 	srv       *http.Server
 	ln        net.Listener
 	errc      chan error
@@ -76,32 +80,78 @@ func New(o Options, m *Metrics) (*Server, error) {
 		}
 	}
 	o.API.Registry = m.Registry
-	h, err := api.New(o.API, o.Backend)
+	st, err := NewStack(o)
 	if err != nil {
 		return nil, err
 	}
 	o.Listen.HaveTokens = len(o.API.Tokens) > 0
 	ln, err := Listen(o.Listen)
 	if err != nil {
+		st.Close(context.Background())
+		return nil, err
+	}
+	return &Server{st: st, srv: NewServer(Router(st, o.Pprof), o.Server), ln: ln, errc: make(chan error, 1)}, nil
+}
+
+// Stack is every route set the HTTP layer mounts: the v1 API (with health,
+// metrics and the OpenAPI document) and the SMSGate and Kannel compatible
+// APIs built on it.
+type Stack struct {
+	API    *api.Handler
+	ASG    *asg.API
+	Kannel *kannel.API
+}
+
+// NewStack builds the v1 API from o.API and o.Backend and the compatible
+// APIs on it; nothing listens yet. Close releases it.
+func NewStack(o Options) (*Stack, error) {
+	h, err := api.New(o.API, o.Backend)
+	if err != nil {
+		return nil, err
+	}
+	k, err := kannel.New(h, o.Kannel)
+	if err != nil {
 		h.Close(context.Background())
 		return nil, err
 	}
-	return &Server{h: h, srv: NewServer(Router(h, o.Pprof), o.Server), ln: ln, errc: make(chan error, 1)}, nil
+	return &Stack{API: h, ASG: asg.New(h), Kannel: k}, nil
 }
 
-// Router mounts every route of the API on one mux, each behind the checks
-// all routes share (Wrap), in the API's order; a path or method no route
-// takes is answered with the v1 error body. With pprof the runtime
-// profiles are mounted after the API's routes.
-func Router(h *api.Handler, pprof bool) *mux.Router {
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(h.NotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(h.MethodNotAllowed)
-	routes := h.Routes()
+// Routes lists every route in the order they are tried: v1, SMSGate,
+// Kannel, and with pprof the runtime profiles.
+func (s *Stack) Routes(pprof bool) []api.Route {
+	routes := s.API.Routes()
+	routes = append(routes, s.ASG.Routes()...)
+	routes = append(routes, s.Kannel.Routes()...)
 	if pprof {
 		routes = append(routes, pprofRoutes()...)
 	}
-	for _, rt := range routes {
+	return routes
+}
+
+// Publish hands one gateway event to the v1 event streams and the Kannel
+// dlr-url callbacks (see api.Handler.Publish and kannel.API.Publish).
+func (s *Stack) Publish(ev smsgw.Event) {
+	s.API.Publish(ev)
+	s.Kannel.Publish(ev)
+}
+
+// Close ends the event streams and waits, bounded by ctx, for pending
+// dlr-url callbacks.
+func (s *Stack) Close(ctx context.Context) error {
+	err := s.API.Close(ctx)
+	return errors.Join(err, s.Kannel.Close(ctx))
+}
+
+// Router mounts every route of the stack on one mux, each behind the
+// checks all routes share (Wrap), in the stack's order; a path or method
+// no route takes is answered with the v1 error body.
+func Router(s *Stack, pprof bool) *mux.Router {
+	h := s.API
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(h.NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(h.MethodNotAllowed)
+	for _, rt := range s.Routes(pprof) {
 		r.Handle(rt.Path, h.Wrap(rt)).Methods(rt.Method)
 	}
 	return r
@@ -123,13 +173,13 @@ func (s *Server) Start() {
 func (s *Server) Err() <-chan error { return s.errc }
 
 // Publish hands one gateway event to the API's event streams (see
-// api.Handler.Publish).
-func (s *Server) Publish(ev smsgw.Event) { s.h.Publish(ev) }
+// Stack.Publish).
+func (s *Server) Publish(ev smsgw.Event) { s.st.Publish(ev) }
 
 // KannelDLR makes the Kannel dlr-url callback an event asks for (see
-// api.Handler.KannelDLR).
+// kannel.API.KannelDLR).
 func (s *Server) KannelDLR(ctx context.Context, ev smsgw.Event) error {
-	return s.h.KannelDLR(ctx, ev)
+	return s.st.Kannel.KannelDLR(ctx, ev)
 }
 
 // Close ends the event streams and pending delivery-report callbacks, then
@@ -138,7 +188,7 @@ func (s *Server) KannelDLR(ctx context.Context, ev smsgw.Event) error {
 // returns why Shutdown gave up. Close is idempotent.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
-		s.h.Close(ctx)
+		s.st.Close(ctx)
 		err := s.srv.Shutdown(ctx)
 		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.srv.Close()

@@ -23,12 +23,12 @@ func pprofRouter(t *testing.T, pprof bool, tokens ...api.Token) http.Handler {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close(t.Context()) })
-	h, err := api.New(api.Options{Tokens: tokens}, api.Backend{Store: api.NewQueueStore(q)})
+	st, err := NewStack(Options{API: api.Options{Tokens: tokens}, Backend: api.Backend{Store: api.NewQueueStore(q)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.Close(t.Context()) })
-	return Router(h, pprof)
+	t.Cleanup(func() { st.Close(t.Context()) })
+	return Router(st, pprof)
 }
 
 func serve(h http.Handler, path, auth string) *httptest.ResponseRecorder {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"smsgw/api"
+	"smsgw/api/compat/kannel"
 	"smsgw/config"
 	"smsgw/gateway"
 	"smsgw/httpd"
@@ -132,9 +133,10 @@ func (d *Daemon) start() error {
 	srv, err := httpd.New(httpd.Options{
 		API: api.Options{
 			Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
-			Logger: d.log, Version: d.version, ExternalDLR: true,
+			Logger: d.log, Version: d.version,
 			AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
 		},
+		Kannel:  kannel.Options{ExternalDLR: true},
 		Pprof:   d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw},
 		Listen:  httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},

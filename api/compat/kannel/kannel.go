@@ -1,4 +1,4 @@
-package api
+package kannel
 
 import (
 	"encoding/binary"
@@ -18,20 +18,16 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"smsgw"
+	"smsgw/api"
 )
-
-// Kannel sendsms compatibility (smsbox's /cgi-bin/sendsms): the parameters
-// of the Kannel user guide from the query string, a form body or X-Kannel-*
-// headers (with the text as a text/plain body), and Kannel's plain-text
-// answers.
 
 // Metadata keys under which a Kannel request's callback settings are kept
 // with the message.
 const (
-	metaDLRURL  = "kannel.dlr-url"
-	metaDLRMask = "kannel.dlr-mask"
-	metaFrom    = "kannel.from"
-	metaCoding  = "kannel.coding"
+	metaDLRURL  = api.MetaDLRURL
+	metaDLRMask = api.ReservedMetaPrefix + "dlr-mask"
+	metaFrom    = api.ReservedMetaPrefix + "from"
+	metaCoding  = api.ReservedMetaPrefix + "coding"
 )
 
 // Kannel dlr-mask bits.
@@ -42,6 +38,9 @@ const (
 	dlrSMSCAccepted = 8
 	dlrSMSCRejected = 16
 )
+
+// WriteError writes an error as Kannel does: its sentence as plain text.
+func WriteError(w http.ResponseWriter, e *api.Error) { writeKannel(w, e.Status, e.Message) }
 
 func writeKannel(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -72,11 +71,11 @@ func (p kannelParams) has(name string) bool {
 	return ok || p.r.Header.Get("X-Kannel-"+name) != ""
 }
 
-// sendsms handles GET|POST /cgi-bin/sendsms. Authentication happened in
-// wrap (token as password, pass, username or user).
-func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
+// sendsms handles GET|POST /cgi-bin/sendsms. Authentication happened
+// before (token as password, pass, username or user).
+func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 	p := kannelParams{r}
-	reject := func(msg string) *Error {
+	reject := func(msg string) *api.Error {
 		writeKannel(w, http.StatusBadRequest, msg)
 		return nil
 	}
@@ -87,7 +86,7 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 		if mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
 			b, err := io.ReadAll(r.Body)
 			if err != nil {
-				e := bodyReadError(err)
+				e := api.BodyReadError(err)
 				writeKannel(w, e.Status, e.Message)
 				return nil
 			}
@@ -102,14 +101,14 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 		return reject("UDH is not supported, rejected")
 	}
 	coding := p.get("coding")
-	enc := EncodingAuto
+	enc := api.EncodingAuto
 	switch coding {
 	case "", "0":
 		if coding == "0" {
-			enc = EncodingGSM7
+			enc = api.EncodingGSM7
 		}
 	case "2":
-		enc = EncodingUCS2
+		enc = api.EncodingUCS2
 	case "1":
 		return reject("8-bit data (coding=1) is not supported, rejected")
 	default:
@@ -123,17 +122,17 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 	if err != nil {
 		return reject(err.Error() + ", rejected")
 	}
-	d := draft{text: text, encoding: enc, metadata: map[string]string{}}
-	d.to = splitKannelTo(to)
-	if len(d.to) == 0 {
+	d := api.Draft{Text: text, Encoding: enc, Metadata: map[string]string{}}
+	d.To = splitKannelTo(to)
+	if len(d.To) == 0 {
 		return reject("Empty receiver number not allowed, rejected")
 	}
-	for i, n := range d.to {
+	for i, n := range d.To {
 		// Kannel users write international numbers without the '+' (an
 		// unescaped '+' in a URL arrives as a space anyway): bare digits
 		// that do not start with the trunk prefix 0 are international.
 		if isDigits(n) && len(n) >= 8 && n[0] != '0' {
-			d.to[i] = "+" + n
+			d.To[i] = "+" + n
 		}
 	}
 	if mc := p.get("mclass"); mc != "" {
@@ -141,19 +140,19 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 		if err != nil || n < 0 || n > 3 {
 			return reject("Invalid mclass, rejected")
 		}
-		d.flash = n == 0
+		d.Flash = n == 0
 	}
 	if p.get("flash") == "1" {
-		d.flash = true
+		d.Flash = true
 	}
-	now := h.now()
+	now := h.core.Now()
 	if v := p.get("deferred"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 525600 {
 			return reject("Invalid deferred, rejected")
 		}
 		if n > 0 {
-			d.sendAt = now.Add(time.Duration(n) * time.Minute)
+			d.SendAt = now.Add(time.Duration(n) * time.Minute)
 		}
 	}
 	if v := p.get("validity"); v != "" {
@@ -162,27 +161,27 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 			return reject("Invalid validity, rejected")
 		}
 		base := now
-		if !d.sendAt.IsZero() {
-			base = d.sendAt
+		if !d.SendAt.IsZero() {
+			base = d.SendAt
 		}
-		d.expiresAt = base.Add(time.Duration(n) * time.Minute)
+		d.ExpiresAt = base.Add(time.Duration(n) * time.Minute)
 	}
 	if v := p.get("priority"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 3 {
 			return reject("Invalid priority, rejected")
 		}
-		d.priority = n
+		d.Priority = n
 	}
 	if smsc := p.get("smsc"); smsc != "" {
-		if h.b.Modems != nil {
-			if _, err := h.b.Modems.Modem(r.Context(), smsc); err == nil {
-				d.modem = smsc
+		if h.core.Backend().Modems != nil {
+			if _, err := h.core.Backend().Modems.Modem(r.Context(), smsc); err == nil {
+				d.Modem = smsc
 			} else {
-				d.tags = []string{smsc}
+				d.Tags = []string{smsc}
 			}
 		} else {
-			d.modem = smsc
+			d.Modem = smsc
 		}
 	}
 	mask := 0
@@ -198,41 +197,41 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 		if mask == 0 {
 			return reject("dlr-url given without dlr-mask, rejected")
 		}
-		if e := h.checkCallback("dlr-url", dlrURL); e != nil {
+		if e := h.core.CheckCallback("dlr-url", dlrURL); e != nil {
 			return reject("Invalid dlr-url (" + e.Message + "), rejected")
 		}
-		d.metadata[metaDLRURL] = dlrURL
-		d.metadata[metaDLRMask] = strconv.Itoa(mask)
+		d.Metadata[metaDLRURL] = dlrURL
+		d.Metadata[metaDLRMask] = strconv.Itoa(mask)
 	}
-	d.deliveryReport = mask&(dlrDelivered|dlrUndelivered) != 0
+	d.DeliveryReport = mask&(dlrDelivered|dlrUndelivered) != 0
 	if from := p.get("from"); from != "" {
-		d.metadata[metaFrom] = from
+		d.Metadata[metaFrom] = from
 	}
 	if coding != "" {
-		d.metadata[metaCoding] = coding
+		d.Metadata[metaCoding] = coding
 	}
-	if len(d.metadata) == 0 {
-		d.metadata = nil
+	if len(d.Metadata) == 0 {
+		d.Metadata = nil
 	}
-	msgs, e := h.build(d, "to", "text")
+	msgs, e := h.core.Build(d, "to", "text")
 	if e != nil {
 		return reject(e.Message + ", rejected")
 	}
-	_, err = h.b.Store.Submit(r.Context(), SubmitRequest{Messages: msgs})
+	_, err = h.core.Backend().Store.Submit(r.Context(), api.SubmitRequest{Messages: msgs})
 	if err != nil {
-		if errors.Is(err, smsgw.ErrUnavailable) || backendError(err, "").Status >= 500 {
+		if errors.Is(err, smsgw.ErrUnavailable) || api.BackendError(err, "").Status >= 500 {
 			if !errors.Is(err, smsgw.ErrUnavailable) {
-				h.log.Error("api: sendsms store failed", "err", err)
+				h.core.Logger().Error("kannel: sendsms store failed", "err", err)
 			}
 			writeKannel(w, http.StatusServiceUnavailable, "Temporal failure, try again later")
 			return nil
 		}
-		return reject(backendError(err, "message").Message + ", rejected")
+		return reject(api.BackendError(err, "message").Message + ", rejected")
 	}
 	// Kannel says "Queued for later delivery" when the message is stored
 	// but no SMSC can take it now: here, when no modem is registered or the
 	// message is deferred.
-	if !d.sendAt.IsZero() || !h.anyRegistered(r) {
+	if !d.SendAt.IsZero() || !h.anyRegistered(r) {
 		writeKannel(w, http.StatusAccepted, "3: Queued for later delivery")
 		return nil
 	}
@@ -240,11 +239,11 @@ func (h *Handler) sendsms(w http.ResponseWriter, r *http.Request) *Error {
 	return nil
 }
 
-func (h *Handler) anyRegistered(r *http.Request) bool {
-	if h.b.Modems == nil {
+func (h *API) anyRegistered(r *http.Request) bool {
+	if h.core.Backend().Modems == nil {
 		return false
 	}
-	ms, err := h.b.Modems.Modems(r.Context())
+	ms, err := h.core.Backend().Modems.Modems(r.Context())
 	if err != nil {
 		return false
 	}

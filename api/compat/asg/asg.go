@@ -1,25 +1,24 @@
-package api
+package asg
 
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
-	"smsgw"
-	"smsgw/hooks"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/gorilla/mux"
-)
 
-// android-sms-gateway (SMSGate) local-server compatibility. A modem stands
-// in for a device (deviceId = modem id) and simNumber picks the n-th modem
-// of /devices; a multi-recipient message is one batch in the store, whose id
-// is the SMSGate message id.
+	"smsgw"
+	"smsgw/api"
+	"smsgw/hooks"
+)
 
 type asgTextMessage struct {
 	Text string `json:"text"`
@@ -60,16 +59,16 @@ type ASGMessageState struct {
 	TextMessage *asgTextMessage     `json:"textMessage,omitempty"`
 }
 
-// asgError writes SMSGate's error shape ({"message","code"}) with our error
-// object alongside, so both kinds of client find what they look for.
-func asgError(w http.ResponseWriter, e *Error) {
+// WriteError writes SMSGate's error shape ({"message","code"}) with our
+// error object alongside, so both kinds of client find what they look for.
+func WriteError(w http.ResponseWriter, e *api.Error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="smsgw"`)
 	}
-	writeJSON(w, e.Status, struct {
-		Message string `json:"message"`
-		Code    int    `json:"code"`
-		Error   *Error `json:"error"`
+	api.WriteJSON(w, e.Status, struct {
+		Message string     `json:"message"`
+		Code    int        `json:"code"`
+		Error   *api.Error `json:"error"`
 	}{e.Message, e.Status, e})
 }
 
@@ -109,7 +108,7 @@ func asgStatesFor(s string) []smsgw.State {
 // asgView builds one MessageState from a batch's messages. The overall
 // state is the least advanced among recipients that did not fail, or
 // Failed when all failed.
-func asgView(batch string, msgs []Message) ASGMessageState {
+func asgView(batch string, msgs []api.Message) ASGMessageState {
 	out := ASGMessageState{ID: batch, States: map[string]string{}, Recipients: make([]ASGRecipientState, 0, len(msgs))}
 	overall := ""
 	stamp := func(k string, t *time.Time) {
@@ -189,9 +188,9 @@ func newID() string {
 	return string(b[:])
 }
 
-func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
+func (h *API) asgSend(w http.ResponseWriter, r *http.Request) *api.Error {
 	var req asgSendRequest
-	if e := decodeJSON(r, &req); e != nil {
+	if e := api.DecodeJSON(r, &req); e != nil {
 		return e
 	}
 	texts := 0
@@ -205,53 +204,53 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 		text = *req.Message
 	}
 	if len(req.DataMessage) > 0 && string(req.DataMessage) != "null" {
-		return badField("dataMessage", "data messages are not supported; send textMessage")
+		return api.BadField("dataMessage", "data messages are not supported; send textMessage")
 	}
 	if texts != 1 {
-		return errorf(http.StatusBadRequest, CodeMissingField, "textMessage", "exactly one of textMessage and message is required")
+		return api.Errorf(http.StatusBadRequest, api.CodeMissingField, "textMessage", "exactly one of textMessage and message is required")
 	}
 	if req.IsEncrypted {
-		return badField("isEncrypted", "end-to-end encrypted messages are not supported")
+		return api.BadField("isEncrypted", "end-to-end encrypted messages are not supported")
 	}
 	if len(req.ID) > 36 {
-		return badField("id", "id is at most 36 characters")
+		return api.BadField("id", "id is at most 36 characters")
 	}
 	if !cleanID(req.ID) {
-		return badField("id", "an id has no control characters, spaces or slashes, and is valid UTF-8")
+		return api.BadField("id", "an id has no control characters, spaces or slashes, and is valid UTF-8")
 	}
-	if reservedBatchName(req.ID) {
-		return badField("id", "ids like %q (a number, or q and a number) name the gateway's own messages and batches; choose another id", req.ID)
+	if api.ReservedBatchName(req.ID) {
+		return api.BadField("id", "ids like %q (a number, or q and a number) name the gateway's own messages and batches; choose another id", req.ID)
 	}
 	if len(req.PhoneNumbers) > 100 {
-		return errorf(http.StatusBadRequest, CodeTooManyRecipients, "phoneNumbers", "at most 100 phone numbers per message")
+		return api.Errorf(http.StatusBadRequest, api.CodeTooManyRecipients, "phoneNumbers", "at most 100 phone numbers per message")
 	}
-	if req.Priority < minPriority || req.Priority > maxPriority {
-		return badField("priority", "priority must be from -128 to 127")
+	if req.Priority < api.MinPriority || req.Priority > api.MaxPriority {
+		return api.BadField("priority", "priority must be from -128 to 127")
 	}
-	d := draft{to: req.PhoneNumbers, text: text, priority: req.Priority, deliveryReport: true, modem: req.DeviceID}
+	d := api.Draft{To: req.PhoneNumbers, Text: text, Priority: req.Priority, DeliveryReport: true, Modem: req.DeviceID}
 	if req.WithDeliveryReport != nil {
-		d.deliveryReport = *req.WithDeliveryReport
+		d.DeliveryReport = *req.WithDeliveryReport
 	}
-	var e *Error
-	if d.sendAt, e = h.parseTime("scheduleAt", req.ScheduleAt); e != nil {
+	var e *api.Error
+	if d.SendAt, e = h.core.ParseTime("scheduleAt", req.ScheduleAt); e != nil {
 		return e
 	}
-	if !d.sendAt.IsZero() && !d.sendAt.After(h.now()) {
-		return badField("scheduleAt", "scheduleAt must be in the future")
+	if !d.SendAt.IsZero() && !d.SendAt.After(h.core.Now()) {
+		return api.BadField("scheduleAt", "scheduleAt must be in the future")
 	}
-	if d.expiresAt, e = h.parseTime("validUntil", req.ValidUntil); e != nil {
+	if d.ExpiresAt, e = h.core.ParseTime("validUntil", req.ValidUntil); e != nil {
 		return e
 	}
 	if req.TTL != nil {
-		if !d.expiresAt.IsZero() {
-			return badField("ttl", "give ttl or validUntil, not both")
+		if !d.ExpiresAt.IsZero() {
+			return api.BadField("ttl", "give ttl or validUntil, not both")
 		}
 		if *req.TTL < 5 || *req.TTL > 365*24*3600 {
-			return badField("ttl", "ttl must be at least 5 seconds")
+			return api.BadField("ttl", "ttl must be at least 5 seconds")
 		}
-		d.expiresAt = h.now().Add(time.Duration(*req.TTL) * time.Second)
+		d.ExpiresAt = h.core.Now().Add(time.Duration(*req.TTL) * time.Second)
 	}
-	if e := h.checkModem(r.Context(), "deviceId", d.modem); e != nil {
+	if e := h.core.CheckModem(r.Context(), "deviceId", d.Modem); e != nil {
 		return e
 	}
 	if req.SimNumber != nil {
@@ -259,12 +258,12 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 		if e != nil {
 			return e
 		}
-		if d.modem != "" && d.modem != id {
-			return badField("simNumber", "simNumber %d is modem %q, not deviceId %q", *req.SimNumber, id, d.modem)
+		if d.Modem != "" && d.Modem != id {
+			return api.BadField("simNumber", "simNumber %d is modem %q, not deviceId %q", *req.SimNumber, id, d.Modem)
 		}
-		d.modem = id
+		d.Modem = id
 	}
-	msgs, e := h.build(d, "phoneNumbers", "textMessage.text")
+	msgs, e := h.core.Build(d, "phoneNumbers", "textMessage.text")
 	if e != nil {
 		return e
 	}
@@ -272,39 +271,39 @@ func (h *Handler) asgSend(w http.ResponseWriter, r *http.Request) *Error {
 	// a conflict; without one the batch gets a random id. Either way the
 	// id is the idempotency key the batch is found by.
 	batch := req.ID
-	for batch == "" || reservedBatchName(batch) {
+	for batch == "" || api.ReservedBatchName(batch) {
 		batch = newID()
 	}
-	key := batchKeyPrefix + batch
-	res, err := h.b.Store.Submit(r.Context(), SubmitRequest{IdempotencyKey: key, Fingerprint: requestFingerprint("asg", msgs, req.TTL), Batch: batch, Messages: msgs})
+	key := api.BatchKeyPrefix + batch
+	res, err := h.core.Backend().Store.Submit(r.Context(), api.SubmitRequest{IdempotencyKey: key, Fingerprint: api.RequestFingerprint("asg", msgs, req.TTL), Batch: batch, Messages: msgs})
 	if err != nil {
-		if errorsIsConflict(err) {
-			return errorf(http.StatusConflict, CodeConflict, "id", "Message with such ID already exists")
+		if errors.Is(err, smsgw.ErrConflict) || errors.Is(err, smsgw.ErrIdempotencyMismatch) {
+			return api.Errorf(http.StatusConflict, api.CodeConflict, "id", "Message with such ID already exists")
 		}
-		return h.storeErr(err, "message")
+		return h.core.StoreErr(err, "message")
 	}
 	if res.Replayed {
-		return errorf(http.StatusConflict, CodeConflict, "id", "Message with such ID already exists")
+		return api.Errorf(http.StatusConflict, api.CodeConflict, "id", "Message with such ID already exists")
 	}
 	if res.Batch != "" {
 		batch = res.Batch
 	}
 	w.Header().Set("Location", strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/message"), "/messages")+"/messages/"+url.PathEscape(batch))
-	writeJSON(w, http.StatusAccepted, asgView(batch, res.Messages))
+	api.WriteJSON(w, http.StatusAccepted, asgView(batch, res.Messages))
 	return nil
 }
 
 // simToModem maps simNumber n (1-based) to the n-th modem by id order.
-func (h *Handler) simToModem(r *http.Request, n int) (string, *Error) {
+func (h *API) simToModem(r *http.Request, n int) (string, *api.Error) {
 	if n < 1 || n > 255 {
-		return "", badField("simNumber", "simNumber must be from 1 to 255")
+		return "", api.BadField("simNumber", "simNumber must be from 1 to 255")
 	}
-	if h.b.Modems == nil {
-		return "", badField("simNumber", "no modems are known, so simNumber cannot be used")
+	if h.core.Backend().Modems == nil {
+		return "", api.BadField("simNumber", "no modems are known, so simNumber cannot be used")
 	}
-	ms, err := h.b.Modems.Modems(r.Context())
+	ms, err := h.core.Backend().Modems.Modems(r.Context())
 	if err != nil {
-		return "", h.storeErr(err, "modems")
+		return "", h.core.StoreErr(err, "modems")
 	}
 	for _, m := range ms {
 		if m.SIMSlot == n {
@@ -317,16 +316,16 @@ func (h *Handler) simToModem(r *http.Request, n int) (string, *Error) {
 	}
 	sort.Strings(ids)
 	if n > len(ids) {
-		return "", badField("simNumber", "simNumber %d: there are %d modems", n, len(ids))
+		return "", api.BadField("simNumber", "simNumber %d: there are %d modems", n, len(ids))
 	}
 	return ids[n-1], nil
 }
 
-func (h *Handler) batchMessages(r *http.Request, batch string) ([]Message, error) {
-	var out []Message
-	f := MessageFilter{Batch: batch, Limit: 1000}
+func (h *API) batchMessages(r *http.Request, batch string) ([]api.Message, error) {
+	var out []api.Message
+	f := api.MessageFilter{Batch: batch, Limit: 1000}
 	for {
-		p, err := h.b.Store.Messages(r.Context(), f)
+		p, err := h.core.Backend().Store.Messages(r.Context(), f)
 		if err != nil {
 			return nil, err
 		}
@@ -338,55 +337,55 @@ func (h *Handler) batchMessages(r *http.Request, batch string) ([]Message, error
 	}
 }
 
-func (h *Handler) asgGet(w http.ResponseWriter, r *http.Request) *Error {
+func (h *API) asgGet(w http.ResponseWriter, r *http.Request) *api.Error {
 	id := mux.Vars(r)["id"]
 	msgs, err := h.batchMessages(r, id)
 	if err != nil {
-		return h.storeErr(err, "message")
+		return h.core.StoreErr(err, "message")
 	}
 	if len(msgs) == 0 {
 		// A v1 message id works here too.
-		m, err := h.b.Store.Message(r.Context(), id)
+		m, err := h.core.Backend().Store.Message(r.Context(), id)
 		if err != nil {
-			return errorf(http.StatusNotFound, CodeNotFound, "", "Message not found")
+			return api.Errorf(http.StatusNotFound, api.CodeNotFound, "", "Message not found")
 		}
-		msgs = []Message{m}
+		msgs = []api.Message{m}
 	}
-	writeJSON(w, http.StatusOK, asgView(id, msgs))
+	api.WriteJSON(w, http.StatusOK, asgView(id, msgs))
 	return nil
 }
 
 // asgList lists messages grouped by batch, newest first, with offset/limit
 // paging over batches and the total in X-Total-Count.
-func (h *Handler) asgList(w http.ResponseWriter, r *http.Request) *Error {
+func (h *API) asgList(w http.ResponseWriter, r *http.Request) *api.Error {
 	q := r.URL.Query()
-	limit, e := queryInt(r, "limit", 50, 1, 100)
+	limit, e := api.QueryInt(r, "limit", 50, 1, 100)
 	if e != nil {
 		return e
 	}
-	offset, e := queryInt(r, "offset", 0, 0, 10000)
+	offset, e := api.QueryInt(r, "offset", 0, 0, 10000)
 	if e != nil {
 		return e
 	}
-	f := MessageFilter{Limit: 500}
-	if f.Since, e = queryTime(r, "from"); e != nil {
+	f := api.MessageFilter{Limit: 500}
+	if f.Since, e = api.QueryTime(r, "from"); e != nil {
 		return e
 	}
-	if f.Until, e = queryTime(r, "to"); e != nil {
+	if f.Until, e = api.QueryTime(r, "to"); e != nil {
 		return e
 	}
 	if s := q.Get("state"); s != "" {
 		if f.States = asgStatesFor(s); f.States == nil {
-			return badField("state", "state must be Pending, Processed, Sent, Delivered or Failed")
+			return api.BadField("state", "state must be Pending, Processed, Sent, Delivered or Failed")
 		}
 	}
 	device := q.Get("deviceId")
 	var order []string
-	groups := map[string][]Message{}
+	groups := map[string][]api.Message{}
 	for {
-		p, err := h.b.Store.Messages(r.Context(), f)
+		p, err := h.core.Backend().Store.Messages(r.Context(), f)
 		if err != nil {
-			return h.storeErr(err, "messages")
+			return h.core.StoreErr(err, "messages")
 		}
 		for _, m := range p.Messages {
 			if device != "" && m.SentBy != device && m.Modem != device {
@@ -408,7 +407,7 @@ func (h *Handler) asgList(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		f.Cursor = p.Next
 	}
-	w.Header().Set("X-Total-Count", itoa(len(order)))
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(order)))
 	out := []ASGMessageState{}
 	for i := offset; i < len(order) && i < offset+limit; i++ {
 		v := asgView(order[i], groups[order[i]])
@@ -417,7 +416,7 @@ func (h *Handler) asgList(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -433,31 +432,31 @@ type ASGInboxMessage struct {
 	ReceivedAt  time.Time `json:"receivedAt"`
 }
 
-func (h *Handler) asgInbox(w http.ResponseWriter, r *http.Request) *Error {
+func (h *API) asgInbox(w http.ResponseWriter, r *http.Request) *api.Error {
 	q := r.URL.Query()
-	limit, e := queryInt(r, "limit", 50, 1, 100)
+	limit, e := api.QueryInt(r, "limit", 50, 1, 100)
 	if e != nil {
 		return e
 	}
-	offset, e := queryInt(r, "offset", 0, 0, 10000)
+	offset, e := api.QueryInt(r, "offset", 0, 0, 10000)
 	if e != nil {
 		return e
 	}
 	if t := q.Get("type"); t != "" && !strings.EqualFold(t, "sms") {
-		return badField("type", "only SMS messages are received")
+		return api.BadField("type", "only SMS messages are received")
 	}
-	f := InboxFilter{Limit: 1000, Modem: q.Get("deviceId")}
-	if f.Since, e = queryTime(r, "from"); e != nil {
+	f := api.InboxFilter{Limit: 1000, Modem: q.Get("deviceId")}
+	if f.Since, e = api.QueryTime(r, "from"); e != nil {
 		return e
 	}
-	if f.Until, e = queryTime(r, "to"); e != nil {
+	if f.Until, e = api.QueryTime(r, "to"); e != nil {
 		return e
 	}
-	var all []Inbound
+	var all []api.Inbound
 	for {
-		p, err := h.b.Store.Inbox(r.Context(), f)
+		p, err := h.core.Backend().Store.Inbox(r.Context(), f)
 		if err != nil {
-			return h.storeErr(err, "inbox")
+			return h.core.StoreErr(err, "inbox")
 		}
 		all = append(all, p.Messages...)
 		if p.Next == "" || len(all) > offset+10000 {
@@ -465,85 +464,85 @@ func (h *Handler) asgInbox(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		f.Cursor = p.Next
 	}
-	w.Header().Set("X-Total-Count", itoa(len(all)))
+	w.Header().Set("X-Total-Count", strconv.Itoa(len(all)))
 	out := []ASGInboxMessage{}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
 		m := all[i]
 		out = append(out, ASGInboxMessage{ID: m.ID, Type: "SMS", Message: m.Text, PhoneNumber: m.From, Sender: m.From, DeviceID: m.Modem, ReceivedAt: m.ReceivedAt})
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
-func (h *Handler) noWebhooks() *Error {
-	return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "webhooks are not available (the gateway is not running)")
+func (h *API) noWebhooks() *api.Error {
+	return api.Errorf(http.StatusServiceUnavailable, api.CodeUnavailable, "", "webhooks are not available (the gateway is not running)")
 }
 
-func (h *Handler) asgWebhooks(w http.ResponseWriter, r *http.Request) *Error {
-	if h.b.Webhooks == nil {
+func (h *API) asgWebhooks(w http.ResponseWriter, r *http.Request) *api.Error {
+	if h.core.Backend().Webhooks == nil {
 		return h.noWebhooks()
 	}
-	list, err := h.b.Webhooks.Webhooks(r.Context())
+	list, err := h.core.Backend().Webhooks.Webhooks(r.Context())
 	if err != nil {
-		return h.storeErr(err, "webhooks")
+		return h.core.StoreErr(err, "webhooks")
 	}
 	if list == nil {
 		list = []hooks.Registration{}
 	}
-	writeJSON(w, http.StatusOK, list)
+	api.WriteJSON(w, http.StatusOK, list)
 	return nil
 }
 
-func (h *Handler) asgAddWebhook(w http.ResponseWriter, r *http.Request) *Error {
-	if h.b.Webhooks == nil {
+func (h *API) asgAddWebhook(w http.ResponseWriter, r *http.Request) *api.Error {
+	if h.core.Backend().Webhooks == nil {
 		return h.noWebhooks()
 	}
 	var req hooks.Registration
-	if e := decodeJSON(r, &req); e != nil {
+	if e := api.DecodeJSON(r, &req); e != nil {
 		return e
 	}
 	u, err := url.Parse(req.URL)
 	if req.URL == "" {
-		return errorf(http.StatusBadRequest, CodeMissingField, "url", "url is required")
+		return api.Errorf(http.StatusBadRequest, api.CodeMissingField, "url", "url is required")
 	}
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return badField("url", "url must be an absolute http or https URL")
+		return api.BadField("url", "url must be an absolute http or https URL")
 	}
 	ok := false
 	for _, ev := range smsgw.WebhookEvents {
 		ok = ok || ev == req.Event
 	}
 	if !ok {
-		return badField("event", "event must be one of %s", strings.Join(smsgw.WebhookEvents, ", "))
+		return api.BadField("event", "event must be one of %s", strings.Join(smsgw.WebhookEvents, ", "))
 	}
 	if len(req.ID) > 36 {
-		return badField("id", "id is at most 36 characters")
+		return api.BadField("id", "id is at most 36 characters")
 	}
 	if !cleanID(req.ID) {
-		return badField("id", "an id has no control characters, spaces or slashes, and is valid UTF-8")
+		return api.BadField("id", "an id has no control characters, spaces or slashes, and is valid UTF-8")
 	}
 	if req.ID == "" {
 		req.ID = newID()
 	}
-	if req.DeviceID != "" && h.b.Modems != nil {
-		if _, err := h.b.Modems.Modem(r.Context(), req.DeviceID); err != nil {
-			return badField("deviceId", "no modem %q", req.DeviceID)
+	if req.DeviceID != "" && h.core.Backend().Modems != nil {
+		if _, err := h.core.Backend().Modems.Modem(r.Context(), req.DeviceID); err != nil {
+			return api.BadField("deviceId", "no modem %q", req.DeviceID)
 		}
 	}
-	saved, err := h.b.Webhooks.AddWebhook(r.Context(), req)
+	saved, err := h.core.Backend().Webhooks.AddWebhook(r.Context(), req)
 	if err != nil {
-		return h.storeErr(err, "webhook")
+		return h.core.StoreErr(err, "webhook")
 	}
-	writeJSON(w, http.StatusCreated, saved)
+	api.WriteJSON(w, http.StatusCreated, saved)
 	return nil
 }
 
-func (h *Handler) asgDeleteWebhook(w http.ResponseWriter, r *http.Request) *Error {
-	if h.b.Webhooks == nil {
+func (h *API) asgDeleteWebhook(w http.ResponseWriter, r *http.Request) *api.Error {
+	if h.core.Backend().Webhooks == nil {
 		return h.noWebhooks()
 	}
-	if err := h.b.Webhooks.DeleteWebhook(r.Context(), mux.Vars(r)["id"]); err != nil {
-		return h.storeErr(err, "webhook")
+	if err := h.core.Backend().Webhooks.DeleteWebhook(r.Context(), mux.Vars(r)["id"]); err != nil {
+		return h.core.StoreErr(err, "webhook")
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -559,18 +558,18 @@ type ASGDevice struct {
 	DeletedAt *time.Time `json:"deletedAt"`
 }
 
-func (h *Handler) asgDevices(w http.ResponseWriter, r *http.Request) *Error {
-	if h.b.Modems == nil {
-		return h.noModems()
+func (h *API) asgDevices(w http.ResponseWriter, r *http.Request) *api.Error {
+	if h.core.Backend().Modems == nil {
+		return h.core.NoModems()
 	}
-	ms, err := h.b.Modems.Modems(r.Context())
+	ms, err := h.core.Backend().Modems.Modems(r.Context())
 	if err != nil {
-		return h.storeErr(err, "modems")
+		return h.core.StoreErr(err, "modems")
 	}
-	now := h.now().UTC()
+	now := h.core.Now().UTC()
 	out := make([]ASGDevice, 0, len(ms))
 	for _, m := range ms {
-		d := ASGDevice{ID: m.ID, Name: strings.TrimSpace(m.Manufacturer + " " + m.Model), CreatedAt: h.started.UTC(), UpdatedAt: now, LastSeen: now}
+		d := ASGDevice{ID: m.ID, Name: strings.TrimSpace(m.Manufacturer + " " + m.Model), CreatedAt: h.core.Started().UTC(), UpdatedAt: now, LastSeen: now}
 		if d.Name == "" {
 			d.Name = m.ID
 		}
@@ -582,13 +581,13 @@ func (h *Handler) asgDevices(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		out = append(out, d)
 	}
-	writeJSON(w, http.StatusOK, out)
+	api.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 
 // asgHealth answers in the IETF health-check shape SMSGate uses.
-func (h *Handler) asgHealth(w http.ResponseWriter, r *http.Request) *Error {
-	ok, checks, total, registered := h.readiness(r.Context())
+func (h *API) asgHealth(w http.ResponseWriter, r *http.Request) *api.Error {
+	ok, checks, total, registered := h.core.Readiness(r.Context())
 	status := "pass"
 	code := http.StatusOK
 	switch {
@@ -612,6 +611,6 @@ func (h *Handler) asgHealth(w http.ResponseWriter, r *http.Request) *Error {
 		cs[k] = check{Description: v, ObservedUnit: "", Status: st}
 	}
 	cs["modems:registered"] = check{Description: "registered modems", ObservedUnit: "modems", ObservedValue: registered, Status: map[bool]string{true: "pass", false: "fail"}[registered > 0]}
-	writeJSON(w, code, map[string]any{"status": status, "version": h.opts.Version, "releaseId": 1, "checks": cs})
+	api.WriteJSON(w, code, map[string]any{"status": status, "version": h.core.Version(), "releaseId": 1, "checks": cs})
 	return nil
 }

@@ -1,4 +1,4 @@
-package api
+package asg_test
 
 import (
 	"bufio"
@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"smsgw/api"
+	"smsgw/api/compat/asg"
 	"strings"
 	"testing"
 	"time"
@@ -52,9 +54,9 @@ func TestSMSGateNpmClient(t *testing.T) {
 		t.Skipf("npm ci failed (no registry access?): %v\n%s", err, out)
 	}
 
-	e := newEnv(t, Options{Tokens: []Token{{Secret: "s3cret", Scope: ScopeFull}}})
-	e.addInbound("m1", "+4915100000009", "inbound for node", time.Now())
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "s3cret", Scope: api.ScopeFull}}})
+	e.AddInbound("m1", "+4915100000009", "inbound for node", time.Now())
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
 
 	cmd := exec.Command(node, "smsgate.mjs", srv.URL+"/3rdparty/v1", "sms", "s3cret")
@@ -79,17 +81,17 @@ func TestSMSGateNpmClient(t *testing.T) {
 		steps[step] = json.RawMessage(body)
 		if step == "sent" {
 			var r struct {
-				Status int             `json:"status"`
-				Body   ASGMessageState `json:"body"`
+				Status int                 `json:"status"`
+				Body   asg.ASGMessageState `json:"body"`
 			}
 			json.Unmarshal([]byte(body), &r)
-			page, err := e.store.Messages(t.Context(), MessageFilter{Batch: r.Body.ID})
+			page, err := e.Store.Messages(t.Context(), api.MessageFilter{Batch: r.Body.ID})
 			if err != nil || len(page.Messages) != 2 {
 				t.Fatalf("batch %q: %v %+v", r.Body.ID, err, page)
 			}
 			for i, m := range page.Messages {
-				e.markSent(m.ID, 20+i)
-				e.report(m.ID, 20+i, true)
+				e.MarkSent(m.ID, 20+i)
+				e.Report(m.ID, 20+i, true)
 			}
 			io.WriteString(stdin, "go\n")
 		}
@@ -112,7 +114,7 @@ func TestSMSGateNpmClient(t *testing.T) {
 		}
 		return r
 	}
-	var st ASGMessageState
+	var st asg.ASGMessageState
 	r := get("sent")
 	json.Unmarshal(r.Body, &st)
 	if r.Status != 202 || st.State != "Pending" || len(st.Recipients) != 2 || !strings.HasSuffix(r.Location, "/messages/"+st.ID) {

@@ -1,10 +1,11 @@
-package api
+package httpd_test
 
 import (
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"smsgw/api"
 	"strings"
 	"testing"
 )
@@ -13,9 +14,9 @@ import (
 // to 127.0.0.1 makes the browser send its requests, Host and all, to a
 // tokenless daemon. It must not read the inbox (one-time codes) nor send.
 func TestDNSRebindingRefused(t *testing.T) {
-	e := newEnv(t, Options{})
-	e.addInbound("m1", "+4915112345678", "Your code is 123456", e.h.now())
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{})
+	e.AddInbound("m1", "+4915112345678", "Your code is 123456", e.API.Now())
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
 	get := func(host string) (int, string) {
 		req, _ := http.NewRequest("GET", srv.URL+"/v1/inbox", nil)
@@ -42,22 +43,22 @@ func TestDNSRebindingRefused(t *testing.T) {
 		}
 	}
 	// A Host no browser sends, set directly on the request.
-	e.want(e.do("GET", "/v1/inbox", nil, "Host", "localhost:1@evil.example"), http.StatusForbidden)
+	e.Want(e.Do("GET", "/v1/inbox", nil, "Host", "localhost:1@evil.example"), http.StatusForbidden)
 	// With tokens the Host does not matter: a rebinding page has no token.
-	e2 := newEnv(t, Options{Tokens: []Token{{Secret: "t", Scope: ScopeFull}}})
-	e2.want(e2.do("GET", "/v1/inbox", nil, "Host", "gw.example.com"), http.StatusOK)
+	e2 := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "t", Scope: api.ScopeFull}}})
+	e2.Want(e2.Do("GET", "/v1/inbox", nil, "Host", "gw.example.com"), http.StatusOK)
 	// Configured names are answered.
-	e3 := newEnv(t, Options{AllowedHosts: []string{"gw.lan", "other.lan:9000"}})
-	e3.want(e3.do("GET", "/v1/inbox", nil, "Host", "GW.lan:8787"), http.StatusOK)
-	e3.want(e3.do("GET", "/v1/inbox", nil, "Host", "other.lan:9000"), http.StatusOK)
-	e3.want(e3.do("GET", "/v1/inbox", nil, "Host", "other.lan:9001"), http.StatusForbidden)
+	e3 := newEnv(t, api.Options{AllowedHosts: []string{"gw.lan", "other.lan:9000"}})
+	e3.Want(e3.Do("GET", "/v1/inbox", nil, "Host", "GW.lan:8787"), http.StatusOK)
+	e3.Want(e3.Do("GET", "/v1/inbox", nil, "Host", "other.lan:9000"), http.StatusOK)
+	e3.Want(e3.Do("GET", "/v1/inbox", nil, "Host", "other.lan:9001"), http.StatusForbidden)
 }
 
 // TestCrossSiteSendRefused: an <img> tag or a form on another site makes
 // the browser send to the loopback daemon; none of those may send an SMS.
 func TestCrossSiteSendRefused(t *testing.T) {
-	e := newEnv(t, Options{})
-	srv := httptest.NewServer(e.h)
+	e := newEnv(t, api.Options{})
+	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()
 	const query = "/cgi-bin/sendsms?to=%2B4915112345678&text=pwned&username=x&password=y"
 	img := func(hdr ...string) (int, string) {
@@ -87,7 +88,7 @@ func TestCrossSiteSendRefused(t *testing.T) {
 			t.Fatalf("%v: %d %s", hdr, code, body)
 		}
 	}
-	if page, _ := e.store.Messages(t.Context(), MessageFilter{}); len(page.Messages) != 0 {
+	if page, _ := e.Store.Messages(t.Context(), api.MessageFilter{}); len(page.Messages) != 0 {
 		t.Fatalf("%d messages queued by cross-site requests", len(page.Messages))
 	}
 	// A script, or the user typing the URL, still sends.
@@ -104,42 +105,42 @@ func TestCrossSiteSendRefused(t *testing.T) {
 		{"/message", "application/json", `{"message":"pwned","phoneNumbers":["+4915112345678"]}`},
 		{"/cgi-bin/sendsms", "application/x-www-form-urlencoded", url.Values{"to": {"+4915112345678"}, "text": {"pwned"}}.Encode()},
 	} {
-		r := e.do("POST", c.path, c.body, "Content-Type", c.ct, "Origin", "https://evil.example")
-		e.want(r, http.StatusForbidden)
+		r := e.Do("POST", c.path, c.body, "Content-Type", c.ct, "Origin", "https://evil.example")
+		e.Want(r, http.StatusForbidden)
 		if c.path != "/cgi-bin/sendsms" && c.path != "/message" {
-			if code, _ := r.errCode(t); code != CodeCrossSite {
+			if code, _ := r.ErrCode(t); code != api.CodeCrossSite {
 				t.Fatalf("%s: code %s", c.path, code)
 			}
 		}
-		r = e.do("POST", c.path, c.body, "Content-Type", c.ct, "Sec-Fetch-Site", "cross-site")
-		e.want(r, http.StatusForbidden)
+		r = e.Do("POST", c.path, c.body, "Content-Type", c.ct, "Sec-Fetch-Site", "cross-site")
+		e.Want(r, http.StatusForbidden)
 		// The same request from the daemon's own origin goes through.
-		e.want(e.do("POST", c.path, c.body, "Content-Type", c.ct, "Origin", "http://localhost:8787", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
+		e.Want(e.Do("POST", c.path, c.body, "Content-Type", c.ct, "Origin", "http://localhost:8787", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
 	}
 	// Behind a proxy that rewrites Host, the browser's own Sec-Fetch-Site
 	// says same-origin and is believed.
-	e.want(e.do("POST", "/v1/messages", map[string]any{"to": "+4915112345678", "text": "x"}, "Origin", "https://sms.example.com", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
+	e.Want(e.Do("POST", "/v1/messages", map[string]any{"to": "+4915112345678", "text": "x"}, "Origin", "https://sms.example.com", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
 	// A cancel from another site is refused too, even with a token.
-	e2 := newEnv(t, Options{Tokens: []Token{{Secret: "t", Scope: ScopeFull}}})
-	id := e2.sendOne("+4915112345678", "hello")
-	e2.want(e2.do("DELETE", "/v1/messages/"+id, nil, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
-	e2.want(e2.do("DELETE", "/v1/messages/"+id, nil), http.StatusOK)
+	e2 := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "t", Scope: api.ScopeFull}}})
+	id := e2.SendOne("+4915112345678", "hello")
+	e2.Want(e2.Do("DELETE", "/v1/messages/"+id, nil, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
+	e2.Want(e2.Do("DELETE", "/v1/messages/"+id, nil), http.StatusOK)
 	// With a token, Kannel GET with credentials works from anywhere the
 	// browser markers do not say otherwise.
-	e2.want(e2.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&password=t", nil, "User-Agent", browser), http.StatusAccepted)
+	e2.Want(e2.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&password=t", nil, "User-Agent", browser), http.StatusAccepted)
 }
 
 // TestKannelGetNever: the operator can turn tokenless GET off altogether.
 func TestKannelGetNever(t *testing.T) {
-	e := newEnv(t, Options{KannelGet: KannelGetNever})
-	r := e.do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=hi", nil, "User-Agent", "curl/8")
-	e.want(r, http.StatusForbidden)
-	if !strings.Contains(string(r.body), "kannel_get") {
-		t.Fatalf("answer does not name the setting: %s", r.body)
+	e := newEnv(t, api.Options{KannelGet: api.KannelGetNever})
+	r := e.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=hi", nil, "User-Agent", "curl/8")
+	e.Want(r, http.StatusForbidden)
+	if !strings.Contains(string(r.Body), "kannel_get") {
+		t.Fatalf("answer does not name the setting: %s", r.Body)
 	}
-	r = e.do("POST", "/cgi-bin/sendsms", url.Values{"to": {"+4915112345678"}, "text": {"hi"}}.Encode(), "Content-Type", "application/x-www-form-urlencoded")
-	e.want(r, http.StatusAccepted)
-	if _, err := New(Options{KannelGet: "sometimes"}, Backend{Store: e.store}); err == nil {
+	r = e.Do("POST", "/cgi-bin/sendsms", url.Values{"to": {"+4915112345678"}, "text": {"hi"}}.Encode(), "Content-Type", "application/x-www-form-urlencoded")
+	e.Want(r, http.StatusAccepted)
+	if _, err := api.New(api.Options{KannelGet: "sometimes"}, api.Backend{Store: e.Store}); err == nil {
 		t.Fatal("unknown KannelGet accepted")
 	}
 }

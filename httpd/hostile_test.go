@@ -1,4 +1,4 @@
-package api
+package httpd_test
 
 import (
 	"bufio"
@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"smsgw/api"
 	"strings"
 	"sync"
 	"testing"
@@ -224,7 +225,7 @@ func hostileCorpus() []hostile {
 		`{"url":5,"event":"sms:sent"}`, `{"url":"`+strings.Repeat("h", 5000)+`","event":"sms:sent"}`, `{"url":"javascript:alert(1)","event":"sms:sent"}`)
 
 	// Every SMSGate route under both prefixes.
-	for _, p := range asgPrefixes {
+	for _, p := range []string{"", "/3rdparty/v1"} {
 		get(p+"/messages?limit=abc&offset=%ff", p+"/messages/%00", p+"/message/..%2f..%2fetc", p+"/messages/"+strings.Repeat("z", 3000),
 			p+"/webhooks?x=%ff", p+"/devices?limit=-1", p+"/health?x=%00")
 		jsonPost(p+"/messages", `{"message":"hi","phoneNumbers":[1]}`, `{"message":`+deep("[", "]", 3000)+`}`)
@@ -267,7 +268,7 @@ func hostileCorpus() []hostile {
 // wrong with a code and a sentence in its API's own shape.
 func TestHostileCorpus(t *testing.T) {
 	total := 0
-	for _, tokens := range [][]Token{nil, {{Secret: "s3cret", Scope: ScopeFull}}} {
+	for _, tokens := range [][]api.Token{nil, {{Secret: "s3cret", Scope: api.ScopeFull}}} {
 		total += runHostile(t, tokens)
 	}
 	t.Logf("hostile corpus: %d requests in all", total)
@@ -276,10 +277,10 @@ func TestHostileCorpus(t *testing.T) {
 // runHostile runs the corpus against a handler with these tokens (none: the
 // open loopback default; with tokens, the requests carry none, so that the
 // refusals are checked on every route too) and returns its size.
-func runHostile(t *testing.T, tokens []Token) int {
+func runHostile(t *testing.T, tokens []api.Token) int {
 	var logBuf syncBuffer
-	e := newEnv(t, Options{Tokens: tokens, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	srv := httptest.NewUnstartedServer(e.h)
+	e := newEnv(t, api.Options{Tokens: tokens, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	srv := httptest.NewUnstartedServer(e.Handler)
 	srv.Config.ErrorLog = log.New(&logBuf, "", 0)
 	srv.Start()
 	defer srv.Close()
@@ -290,7 +291,7 @@ func runHostile(t *testing.T, tokens []Token) int {
 		t.Fatalf("the corpus has %d requests; it must have at least 200", len(corpus))
 	}
 	// Every route gets its share, those added later included.
-	for _, ri := range e.h.Routes() {
+	for _, ri := range e.API.Routes() {
 		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(regexp.QuoteMeta(ri.Path), "[^/]+") + "$")
 		n := 0
 		for _, h := range corpus {
@@ -326,8 +327,8 @@ func runHostile(t *testing.T, tokens []Token) int {
 		t.Errorf("a request panicked:\n%s", logBuf.String())
 	}
 	// The server still works after all that.
-	r := e.do("POST", "/v1/messages", `{"to":"+4915112345678","text":"still here"}`)
-	e.want(r, 202)
+	r := e.Do("POST", "/v1/messages", `{"to":"+4915112345678","text":"still here"}`)
+	e.Want(r, 202)
 	t.Logf("hostile corpus, %d tokens: %d requests, answers by status: %v", len(tokens), len(corpus), counts)
 	return len(corpus)
 }
@@ -337,7 +338,7 @@ func checkErrorBody(h hostile, hdr http.Header, body []byte) string {
 	ct := hdr.Get("Content-Type")
 	if strings.HasPrefix(ct, "application/json") {
 		var b struct {
-			Error *Error `json:"error"`
+			Error *api.Error `json:"error"`
 			// SMSGate's own fields beside ours.
 			Message *string `json:"message"`
 		}

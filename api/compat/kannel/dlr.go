@@ -1,4 +1,4 @@
-package api
+package kannel
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/api"
 	"smsgw/hooks"
 	"smsgw/internal/callback"
 )
@@ -25,7 +26,7 @@ import (
 // maxInflightDLR at once, retried with backoff. Close cancels and waits
 // for all of them.
 type dlrNotifier struct {
-	h        *Handler
+	h        *API
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -41,7 +42,7 @@ const (
 	dlrQueue       = 4096
 )
 
-func newDLRNotifier(h *Handler) *dlrNotifier {
+func newDLRNotifier(h *API) *dlrNotifier {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &dlrNotifier{h: h, ctx: ctx, cancel: cancel, sem: make(chan struct{}, maxInflightDLR),
 		jobs: make(chan smsgw.Event, dlrQueue), attempts: 4,
@@ -67,16 +68,16 @@ func (n *dlrNotifier) target(ctx context.Context, ev smsgw.Event) (string, error
 	default:
 		return "", nil
 	}
-	var p EventPayload
+	var p api.EventPayload
 	if err := json.Unmarshal(ev.Payload, &p); err != nil || p.MessageID == "" {
 		return "", nil
 	}
-	m, err := n.h.b.Store.Message(ctx, p.MessageID)
+	m, err := n.h.core.Backend().Store.Message(ctx, p.MessageID)
 	if errors.Is(err, smsgw.ErrNotFound) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("api: dlr-url: message %s: %w", p.MessageID, err)
+		return "", fmt.Errorf("kannel: dlr-url: message %s: %w", p.MessageID, err)
 	}
 	raw := m.Metadata[metaDLRURL]
 	if raw == "" {
@@ -104,7 +105,7 @@ func (n *dlrNotifier) handle(ev smsgw.Event) {
 	select {
 	case n.jobs <- ev:
 	default:
-		n.h.log.Warn("api: dlr-url queue full, event dropped", "event", ev.ID)
+		n.h.core.Logger().Warn("kannel: dlr-url queue full, event dropped", "event", ev.ID)
 	}
 }
 
@@ -153,7 +154,7 @@ func (n *dlrNotifier) retry(ev smsgw.Event, target string) {
 			return
 		}
 	}
-	n.h.log.Warn("api: dlr-url callback failed", "event", ev.ID, "attempts", n.attempts)
+	n.h.core.Logger().Warn("kannel: dlr-url callback failed", "event", ev.ID, "attempts", n.attempts)
 }
 
 // KannelDLR makes the Kannel dlr-url callback for one event, once, and
@@ -164,7 +165,7 @@ func (n *dlrNotifier) retry(ev smsgw.Event, target string) {
 // Events that are not delivery reports of Kannel messages with a dlr-url
 // return ErrNoCallback, so that the outbox counts them as skipped rather
 // than delivered.
-func (h *Handler) KannelDLR(ctx context.Context, ev smsgw.Event) error {
+func (h *API) KannelDLR(ctx context.Context, ev smsgw.Event) error {
 	target, err := h.dlr.target(ctx, ev)
 	if err != nil {
 		return err
@@ -179,7 +180,7 @@ func (h *Handler) KannelDLR(ctx context.Context, ev smsgw.Event) error {
 // callback: not a delivery report, or a message sent without a dlr-url. It
 // wraps hooks.ErrSkip, so an outbox consumer running KannelDLR counts the
 // event as skipped rather than delivered.
-var ErrNoCallback = fmt.Errorf("api: event asks for no dlr-url callback: %w", hooks.ErrSkip)
+var ErrNoCallback = fmt.Errorf("kannel: event asks for no dlr-url callback: %w", hooks.ErrSkip)
 
 // call makes one GET of target; a 5xx or a network error is worth a retry,
 // a 4xx is not (the receiver refuses it).
@@ -195,17 +196,17 @@ func (n *dlrNotifier) call(ctx context.Context, target string) error {
 	if errors.Is(err, callback.ErrForbidden) {
 		// The name now resolves to an address callbacks may not reach
 		// (DNS rebinding, or an internal name): retrying will not help.
-		n.h.log.Warn("api: dlr-url refused", "url", callback.Redact(target), "err", callback.RedactError(err))
+		n.h.core.Logger().Warn("kannel: dlr-url refused", "url", callback.Redact(target), "err", callback.RedactError(err))
 		return nil
 	}
 	if err != nil {
 		// *url.Error repeats the whole URL, query and all; this error is
 		// logged and stored with the delivery.
-		return fmt.Errorf("api: dlr-url: %w", callback.RedactError(err))
+		return fmt.Errorf("kannel: dlr-url: %w", callback.RedactError(err))
 	}
 	resp.Body.Close()
 	if resp.StatusCode >= 500 {
-		return fmt.Errorf("api: dlr-url %s: %s", callback.Redact(target), resp.Status)
+		return fmt.Errorf("kannel: dlr-url %s: %s", callback.Redact(target), resp.Status)
 	}
 	return nil
 }
@@ -218,11 +219,11 @@ func (n *dlrNotifier) close(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("api: waiting for dlr-url callbacks: %w", ctx.Err())
+		return fmt.Errorf("kannel: waiting for dlr-url callbacks: %w", ctx.Err())
 	}
 }
 
-func wasSent(m Message) bool {
+func wasSent(m api.Message) bool {
 	if m.SentAt != nil {
 		return true
 	}
@@ -236,7 +237,7 @@ func wasSent(m Message) bool {
 
 // expandDLR replaces Kannel's escapes in a dlr-url; every value is
 // URL-escaped, as Kannel does.
-func expandDLR(tmpl string, typ int, m Message, p EventPayload, ev smsgw.Event) string {
+func expandDLR(tmpl string, typ int, m api.Message, p api.EventPayload, ev smsgw.Event) string {
 	at := time.Now()
 	for _, s := range []string{p.DeliveredAt, p.FailedAt, p.SentAt} {
 		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -253,7 +254,7 @@ func expandDLR(tmpl string, typ int, m Message, p EventPayload, ev smsgw.Event) 
 		mr = strconv.Itoa(*m.Parts[0].MR)
 	}
 	coding, charset := "0", "UTF-8"
-	if m.Coding == EncodingUCS2 {
+	if m.Coding == api.EncodingUCS2 {
 		coding, charset = "2", "UTF-16BE"
 	}
 	modem := m.SentBy

@@ -1,0 +1,4 @@
+package asg
+
+// NewID is newID for the external tests.
+var NewID = newID
