@@ -238,7 +238,7 @@ func (s *session) commit(ctx context.Context, raw string, slot *queue.Slot) (kee
 		if err != nil {
 			return true, err
 		}
-		s.log.Info("status report", "msg", match.MessageID, "part", match.Seq, "status", v.Status.Meaning(), "state", match.State)
+		s.log.Info("status report", "message_id", match.MessageID, "part", match.Seq, "status", v.Status.Meaning(), "state", match.State)
 		return false, nil
 	}
 	return true, nil // a SUBMIT copy: not received traffic

@@ -164,7 +164,7 @@ func (s *session) send(ctx context.Context) error {
 func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	// Parts already on the wire finish even during a graceful stop.
 	ctx := s.sendCtx
-	log := s.log.With("msg", job.ID)
+	log := s.log.With("message_id", job.ID)
 	ref := rand.IntN(255) + 1
 	if job.Resume != nil {
 		ref = job.Resume.Ref

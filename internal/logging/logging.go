@@ -46,15 +46,70 @@ func New(c Options, w io.Writer) (*slog.Logger, error) {
 			format = "journal"
 		}
 	}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		h = slog.NewTextHandler(w, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		h = slog.NewJSONHandler(w, opts)
 	case "journal":
-		return slog.New(newJournalHandler(w, opts)), nil
+		h = newJournalHandler(w, opts)
+	default:
+		return nil, fmt.Errorf("log.format: unknown %q", c.Format)
 	}
-	return nil, fmt.Errorf("log.format: unknown %q", c.Format)
+	return slog.New(keyGuard{h}), nil
+}
+
+// builtinKeys are the keys slog writes for every record itself.
+var builtinKeys = map[string]bool{slog.TimeKey: true, slog.LevelKey: true, slog.MessageKey: true, slog.SourceKey: true}
+
+// keyGuard renames a top-level attribute that would repeat one of slog's
+// own keys ("msg" for a message id once made JSON lines carry "msg" twice,
+// and jq and log shippers keep only one of them) to "attr_"+key, so every
+// line has each key once whatever a caller passes.
+type keyGuard struct{ h slog.Handler }
+
+func guardAttr(a slog.Attr) slog.Attr {
+	if builtinKeys[a.Key] {
+		a.Key = "attr_" + a.Key
+	}
+	return a
+}
+
+func (g keyGuard) Enabled(ctx context.Context, l slog.Level) bool { return g.h.Enabled(ctx, l) }
+
+func (g keyGuard) Handle(ctx context.Context, r slog.Record) error {
+	clash := false
+	r.Attrs(func(a slog.Attr) bool {
+		clash = builtinKeys[a.Key]
+		return !clash
+	})
+	if clash {
+		nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
+		r.Attrs(func(a slog.Attr) bool {
+			nr.AddAttrs(guardAttr(a))
+			return true
+		})
+		r = nr
+	}
+	return g.h.Handle(ctx, r)
+}
+
+func (g keyGuard) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make([]slog.Attr, len(as))
+	for i, a := range as {
+		out[i] = guardAttr(a)
+	}
+	return keyGuard{g.h.WithAttrs(out)}
+}
+
+// WithGroup: attributes inside a group are qualified by it and cannot
+// clash, so the handler under the group needs no guard.
+func (g keyGuard) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return g
+	}
+	return g.h.WithGroup(name)
 }
 
 // journalHandler prefixes each text line with its sd-daemon(3) priority.

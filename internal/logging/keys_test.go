@@ -1,0 +1,146 @@
+package logging
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// jsonKeys decodes one JSON object and returns its top-level keys in order,
+// so a repeated key (which encoding/json and jq silently collapse) shows.
+func jsonKeys(line string) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(line))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil, fmt.Errorf("not an object: %v", err)
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, t.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data")
+	}
+	return keys, nil
+}
+
+// logfmtKeys splits one key=value line (slog's text form) into its keys.
+func logfmtKeys(line string) ([]string, error) {
+	var keys []string
+	for i := 0; i < len(line); {
+		eq := strings.IndexByte(line[i:], '=')
+		if eq <= 0 {
+			return nil, fmt.Errorf("no key=value at %q", line[i:])
+		}
+		key := line[i : i+eq]
+		if strings.ContainsAny(key, " \"") {
+			return nil, fmt.Errorf("bad key %q", key)
+		}
+		keys = append(keys, key)
+		i += eq + 1
+		if i < len(line) && line[i] == '"' {
+			j := i + 1
+			for ; j < len(line) && line[j] != '"'; j++ {
+				if line[j] == '\\' {
+					j++
+				}
+			}
+			if j >= len(line) {
+				return nil, fmt.Errorf("unterminated quote in %q", line)
+			}
+			i = j + 1
+		} else if sp := strings.IndexByte(line[i:], ' '); sp >= 0 {
+			i += sp
+		} else {
+			i = len(line)
+		}
+		if i < len(line) {
+			if line[i] != ' ' {
+				return nil, fmt.Errorf("no space after value in %q", line)
+			}
+			i++
+		}
+	}
+	return keys, nil
+}
+
+func repeated(keys []string) string {
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+	}
+	return ""
+}
+
+// TestNoKeyRepeatsSlogs: an attribute named like one of slog's own keys
+// is renamed, so every JSON and journal line has each key once and parses
+// (with jq too, where it is installed).
+func TestNoKeyRepeatsSlogs(t *testing.T) {
+	for _, format := range []string{"json", "journal", "text"} {
+		var buf bytes.Buffer
+		log, err := New(Options{Level: "debug", Format: format}, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info("sent", "msg", 42, "level", "x", "time", "now", "source", "api")
+		log.With("msg", 7).Warn("retry", "attempt", 2)
+		log.WithGroup("g").Info("grouped", "msg", 1)
+		out := strings.TrimSuffix(buf.String(), "\n")
+		for _, line := range strings.Split(out, "\n") {
+			var keys []string
+			var err error
+			if format == "json" {
+				keys, err = jsonKeys(line)
+			} else {
+				if format == "journal" {
+					if len(line) < 3 || line[0] != '<' || line[2] != '>' {
+						t.Errorf("journal line without a priority: %q", line)
+						continue
+					}
+					line = line[3:]
+				}
+				keys, err = logfmtKeys(line)
+			}
+			if err != nil {
+				t.Errorf("%s: %v: %q", format, err, line)
+			} else if k := repeated(keys); k != "" {
+				t.Errorf("%s: key %q twice in %q", format, k, line)
+			}
+		}
+		if !strings.Contains(out, "attr_msg") {
+			t.Errorf("%s: the clashing attribute was dropped:\n%s", format, out)
+		}
+		if format == "json" {
+			jq, err := exec.LookPath("jq")
+			if err != nil {
+				if os.Getenv("CI") != "" {
+					t.Fatal("jq is missing")
+				}
+				continue
+			}
+			cmd := exec.Command(jq, "-e", "-c", ".msg")
+			cmd.Stdin = strings.NewReader(out)
+			got, err := cmd.Output()
+			if err != nil || string(got) != "\"sent\"\n\"retry\"\n\"grouped\"\n" {
+				t.Errorf("jq .msg: %v %q", err, got)
+			}
+		}
+	}
+}
