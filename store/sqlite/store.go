@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,6 +68,38 @@ type Store struct {
 	curSync queue.Sync // synchronous setting of the writer connection (committer only)
 }
 
+// createPrivate creates a missing database file with mode 0600 (and its
+// missing directory 0700), whatever the umask. Left to itself, SQLite
+// creates the file 0644 less the umask, and the -wal and -shm files copy
+// the database's mode: every message text and number would be readable by
+// any local user. An existing file keeps the mode it has.
+func createPrivate(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("queue: database directory: %w", err)
+			}
+			if err := os.Chmod(dir, 0o700); err != nil {
+				return fmt.Errorf("queue: database directory: %w", err)
+			}
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("queue: create %s: %w", path, err)
+	}
+	defer f.Close()
+	// The umask can only take bits away from 0600, but a umask of 000
+	// must not leave anything to chance either.
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("queue: create %s: %w", path, err)
+	}
+	return nil
+}
+
 // Open opens (creating if needed) the database at path, upgrades its schema,
 // applies the recovery policy to messages a crash left sending, and starts
 // the committer and the housekeeping goroutine. A database written by a
@@ -82,6 +117,9 @@ func Open(path string, opt queue.Options) (*Store, error) {
 		ckpoke:        make(chan struct{}, 1),
 		committerDone: make(chan struct{}),
 		stmts:         map[string]*sql.Stmt{},
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
 	}
 	busy := int(opt.BusyTimeout / time.Millisecond)
 	q := url.Values{}
