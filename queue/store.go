@@ -90,7 +90,10 @@ type Options struct {
 	// renewal). Default 5m.
 	EventLease time.Duration
 	// Node names this gateway among those sharing a database; it owns the
-	// attempts it starts. Default "local".
+	// attempts it starts, and the modem ids it passes are its own: where a
+	// modem id keys stored state (SIM slots, received parts, sent parts a
+	// report matches, rate limits, a partly-sent message's modem) the node
+	// keys it too, so two gateways' "m1" never meet. Default "local".
 	Node string
 	// Lease is how long an attempt stays with its node without a renewal;
 	// after that another node may recover it. Default 30s.

@@ -61,16 +61,16 @@ func (s *Store) AddInboundPart(ctx context.Context, p queue.InboundPart) (queue.
 			out.Duplicate = dup
 			return err
 		}
-		if _, err := w.exec(`INSERT INTO inbound_parts (modem, sender, ref, total, seq, scts, digest, received_at, pdu, defects)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			p.Modem, p.Sender, p.Ref, p.Total, p.Seq, scts, digest, w.now, p.PDU, defects); err != nil {
+		if _, err := w.exec(`INSERT INTO inbound_parts (node, modem, sender, ref, total, seq, scts, digest, received_at, pdu, defects)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			s.opt.Node, p.Modem, p.Sender, p.Ref, p.Total, p.Seq, scts, digest, w.now, p.PDU, defects); err != nil {
 			return fmt.Errorf("store part: %w", err)
 		}
-		g := group{p.Modem, p.Sender, p.Ref, p.Total}
+		g := group{s.opt.Node, p.Modem, p.Sender, p.Ref, p.Total}
 		var have int
 		if err := w.queryRow(`SELECT count(DISTINCT seq) FROM inbound_parts
-			WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ?`,
-			g.modem, g.sender, g.ref, g.total).Scan(&have); err != nil {
+			WHERE inbox_id IS NULL AND node = ? AND modem = ? AND sender = ? AND ref = ? AND total = ?`,
+			g.node, g.modem, g.sender, g.ref, g.total).Scan(&have); err != nil {
 			return err
 		}
 		if have < g.total {
@@ -86,16 +86,18 @@ func (s *Store) AddInboundPart(ctx context.Context, p queue.InboundPart) (queue.
 	return out, nil
 }
 
+// group is the key of one received message's parts: a modem is the name
+// its gateway (node) gives it, so the node is part of the key.
 type group struct {
-	modem, sender string
-	ref, total    int
+	node, modem, sender string
+	ref, total          int
 }
 
 // join turns the waiting parts of a group into an inbox message.
 func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	rows, err := w.query(`SELECT seq, pdu, scts, received_at, defects FROM inbound_parts
-		WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ? ORDER BY seq, id`,
-		g.modem, g.sender, g.ref, g.total)
+		WHERE inbox_id IS NULL AND node = ? AND modem = ? AND sender = ? AND ref = ? AND total = ? ORDER BY seq, id`,
+		g.node, g.modem, g.sender, g.ref, g.total)
 	if err != nil {
 		return 0, err
 	}
@@ -152,8 +154,8 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	}
 	id, _ := res.LastInsertId()
 	if _, err := w.exec(`UPDATE inbound_parts SET inbox_id = ?
-		WHERE inbox_id IS NULL AND modem = ? AND sender = ? AND ref = ? AND total = ?`,
-		id, g.modem, g.sender, g.ref, g.total); err != nil {
+		WHERE inbox_id IS NULL AND node = ? AND modem = ? AND sender = ? AND ref = ? AND total = ?`,
+		id, g.node, g.modem, g.sender, g.ref, g.total); err != nil {
 		return 0, err
 	}
 	return id, w.appendEvent(queue.EventReceived, id, queue.InboxEvent{
@@ -196,7 +198,7 @@ func (s *Store) Sweep(ctx context.Context) (time.Time, error) {
 		if err := w.expireDue(); err != nil {
 			return err
 		}
-		rows, err := w.query(`SELECT DISTINCT modem, sender, ref, total FROM inbound_parts INDEXED BY inbound_parts_age
+		rows, err := w.query(`SELECT DISTINCT node, modem, sender, ref, total FROM inbound_parts INDEXED BY inbound_parts_age
 			WHERE inbox_id IS NULL AND received_at <= ?`, w.now-timeout)
 		if err != nil {
 			return err
@@ -204,7 +206,7 @@ func (s *Store) Sweep(ctx context.Context) (time.Time, error) {
 		var gs []group
 		for rows.Next() {
 			var g group
-			if err := rows.Scan(&g.modem, &g.sender, &g.ref, &g.total); err != nil {
+			if err := rows.Scan(&g.node, &g.modem, &g.sender, &g.ref, &g.total); err != nil {
 				rows.Close()
 				return err
 			}

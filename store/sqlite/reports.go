@@ -10,7 +10,8 @@ import (
 	"smsgw"
 )
 
-// ApplyReport matches a status report to a sent part: the same modem and
+// ApplyReport matches a status report to a sent part: the same modem of
+// this node (a modem id is its gateway's own name) and
 // message reference, a recipient that is the same number (national and
 // international forms match), sent within Options.ReportWindow. References
 // wrap at 256, so among several candidates the latest part still awaiting
@@ -29,8 +30,8 @@ func (s *Store) ApplyReport(ctx context.Context, r queue.Report) (queue.ReportMa
 		since := w.now - s.opt.ReportWindow.Milliseconds()
 		rows, err := w.query(`SELECT p.message_id, p.seq, p.status, m.recipient FROM parts p
 			JOIN messages m ON m.id = p.message_id
-			WHERE p.modem = ? AND p.mr = ? AND p.sent_at >= ?
-			ORDER BY p.sent_at DESC, p.message_id DESC, p.seq DESC LIMIT 64`, r.Modem, r.MR&0xFF, since)
+			WHERE p.node = ? AND p.modem = ? AND p.mr = ? AND p.sent_at >= ?
+			ORDER BY p.sent_at DESC, p.message_id DESC, p.seq DESC LIMIT 64`, s.opt.Node, r.Modem, r.MR&0xFF, since)
 		if err != nil {
 			return err
 		}

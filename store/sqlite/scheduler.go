@@ -81,7 +81,7 @@ func (s *Store) tryClaimMode(ctx context.Context, co queue.ClaimOptions, claim b
 			return err
 		}
 		cutoff := w.now - s.opt.ResumeAffinity.Milliseconds()
-		args := claimArgs(w.now, co.Modem, cutoff, tags)
+		args := claimArgs(w.now, co.Modem, cutoff, s.opt.Node, tags)
 		var id int64
 		err := w.tx.StmtContext(w.ctx, pick).QueryRowContext(w.ctx, args...).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -92,8 +92,8 @@ func (s *Store) tryClaimMode(ctx context.Context, co queue.ClaimOptions, claim b
 			}
 			// A partly-sent message kept for its modem frees up later.
 			if err := w.queryRow(`SELECT min(updated_at) FROM messages INDEXED BY messages_resume
-				WHERE state = 'queued' AND parts_total > 0 AND modem != ? AND updated_at > ?`,
-				co.Modem, cutoff).Scan(&held); err != nil {
+				WHERE state = 'queued' AND parts_total > 0 AND (modem != ? OR node != ?) AND updated_at > ?`,
+				co.Modem, s.opt.Node, cutoff).Scan(&held); err != nil {
 				return err
 			}
 			next = n.Int64
@@ -132,19 +132,20 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	// connection, and the committer needs stmtMu to finish its batch.
 	route := "(route_modem = '' OR route_modem = ?2) AND (route_tags = ''"
 	for i := range tags {
-		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+4)
+		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+5)
 	}
 	route += ")"
-	// ?3: partly-sent messages of another modem wait until that time.
+	// ?3: partly-sent messages of another modem (?2 of node ?4) wait
+	// until that time.
 	pick, err = s.wdb.Prepare(`SELECT id FROM messages INDEXED BY messages_ready
 		WHERE state = 'queued' AND next_at <= ?1 AND ` + route + `
-		AND (parts_total = 0 OR modem = ?2 OR updated_at <= ?3) ORDER BY priority DESC, id LIMIT 1`)
+		AND (parts_total = 0 OR (modem = ?2 AND node = ?4) OR updated_at <= ?3) ORDER BY priority DESC, id LIMIT 1`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
 	}
-	// "?3 = ?3" keeps the parameter list the same as pick's.
+	// "?3 = ?3 AND ?4 = ?4" keeps the parameter list the same as pick's.
 	due, err = s.wdb.Prepare(`SELECT next_at FROM messages INDEXED BY messages_due
-		WHERE state = 'queued' AND next_at > ?1 AND ?3 = ?3 AND ` + route + ` ORDER BY next_at LIMIT 1`)
+		WHERE state = 'queued' AND next_at > ?1 AND ?3 = ?3 AND ?4 = ?4 AND ` + route + ` ORDER BY next_at LIMIT 1`)
 	if err != nil {
 		pick.Close()
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
@@ -160,8 +161,8 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	return pick, due, nil
 }
 
-func claimArgs(now int64, modem string, cutoff int64, tags []string) []any {
-	args := []any{now, modem, cutoff}
+func claimArgs(now int64, modem string, cutoff int64, node string, tags []string) []any {
+	args := []any{now, modem, cutoff, node}
 	for _, t := range tags {
 		args = append(args, ","+t+",")
 	}
@@ -178,8 +179,8 @@ func (w *wtx) limited(co queue.ClaimOptions) (int64, error) {
 		}
 		per := l.Per.Milliseconds()
 		var started int64
-		err := w.queryRow(`SELECT started_at FROM attempts WHERE modem = ? AND started_at > ?
-			ORDER BY started_at DESC LIMIT 1 OFFSET ?`, co.Modem, w.now-per, l.N-1).Scan(&started)
+		err := w.queryRow(`SELECT started_at FROM attempts WHERE node = ? AND modem = ? AND started_at > ?
+			ORDER BY started_at DESC LIMIT 1 OFFSET ?`, w.s.opt.Node, co.Modem, w.now-per, l.N-1).Scan(&started)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -199,7 +200,11 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 	}
 	job := &queue.Job{}
 	if m.PartsTotal > 0 {
-		if m.Modem == modem && m.PartsTotal > 1 && m.ConcatRef >= 0 {
+		var node string
+		if err := w.queryRow(`SELECT node FROM messages WHERE id = ?`, id).Scan(&node); err != nil {
+			return nil, fmt.Errorf("load %d: %w", id, err)
+		}
+		if m.Modem == modem && node == w.s.opt.Node && m.PartsTotal > 1 && m.ConcatRef >= 0 {
 			r := &queue.Resume{Ref: m.ConcatRef, Total: m.PartsTotal}
 			rows, err := w.query(`SELECT seq FROM parts WHERE message_id = ? ORDER BY seq`, id)
 			if err != nil {
@@ -219,7 +224,8 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 			}
 			job.Resume = r
 		} else {
-			// Another modem (or no usable reference): resend whole.
+			// Another modem, or the same name on another node, or no
+			// usable reference: resend whole.
 			if _, err := w.exec(`DELETE FROM parts WHERE message_id = ?`, id); err != nil {
 				return nil, err
 			}
@@ -236,7 +242,7 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 	}
 	job.AttemptID, _ = res.LastInsertId()
 	if _, err := w.exec(`UPDATE messages SET state = 'sending', reason = '', attempts = attempts + 1,
-		modem = ?, updated_at = ? WHERE id = ?`, modem, w.now, id); err != nil {
+		modem = ?, node = ?, updated_at = ? WHERE id = ?`, modem, w.s.opt.Node, w.now, id); err != nil {
 		return nil, fmt.Errorf("mark sending: %w", err)
 	}
 	m.State, m.Reason, m.Attempts, m.Modem = smsgw.StateSending, "", m.Attempts+1, modem
@@ -309,10 +315,13 @@ func (w *wtx) recordPart(msgID int64, attemptID int64, modem string, p queue.Par
 			return err
 		}
 	}
-	if _, err := w.exec(`INSERT INTO parts (message_id, seq, attempt_id, modem, mr, sent_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT (message_id, seq) DO UPDATE SET attempt_id = excluded.attempt_id, modem = excluded.modem,
-		mr = excluded.mr, sent_at = excluded.sent_at, status = 'sent', status_code = -1, status_at = 0`,
-		msgID, p.Seq, attemptID, modem, p.MR&0xFF, w.now); err != nil {
+	// The part belongs to its attempt's node, whose modem will hear the
+	// status report.
+	if _, err := w.exec(`INSERT INTO parts (message_id, seq, attempt_id, node, modem, mr, sent_at)
+		VALUES (?, ?, ?, (SELECT node FROM attempts WHERE id = ?), ?, ?, ?)
+		ON CONFLICT (message_id, seq) DO UPDATE SET attempt_id = excluded.attempt_id, node = excluded.node,
+		modem = excluded.modem, mr = excluded.mr, sent_at = excluded.sent_at, status = 'sent', status_code = -1, status_at = 0`,
+		msgID, p.Seq, attemptID, attemptID, modem, p.MR&0xFF, w.now); err != nil {
 		return fmt.Errorf("record part %d: %w", p.Seq, err)
 	}
 	_, err := w.exec(`UPDATE messages SET parts_total = ?, concat_ref = ?, updated_at = ? WHERE id = ?`, p.Total, ref, w.now, msgID)
@@ -524,15 +533,37 @@ func (s *Store) recover() error {
 		}
 		// This node's delivery leases died with its previous process;
 		// another node's run until they expire.
-		_, err = w.exec(`UPDATE deliveries SET next_at = ?, leased = 0 WHERE leased = 1 AND node IN ('', ?)`,
-			w.now, s.opt.Node)
-		return err
+		if _, err = w.exec(`UPDATE deliveries SET next_at = ?, leased = 0 WHERE leased = 1 AND node IN ('', ?)`,
+			w.now, s.opt.Node); err != nil {
+			return err
+		}
+		return w.adoptUnowned()
 	})
 	if err != nil {
 		return fmt.Errorf("queue: recover interrupted messages: %w", err)
 	}
 	if n > 0 {
 		s.opt.Logger.Warn("queue: messages were being sent when the daemon stopped", "count", n, "policy", string(s.opt.Recovery))
+	}
+	return nil
+}
+
+// adoptUnowned gives this node the modem-keyed rows written before modem
+// ids were keyed by node (they all came from the one gateway the database
+// had then). Each statement walks an index led by the node (or the small
+// one of partly-sent messages), so once the rows are adopted it finds
+// nothing at once.
+func (w *wtx) adoptUnowned() error {
+	for _, q := range []string{
+		`UPDATE attempts SET node = ?1 WHERE node = ''`,
+		`UPDATE parts SET node = ?1 WHERE node = ''`,
+		`UPDATE inbound_parts SET node = ?1 WHERE node = '' AND inbox_id IS NULL`,
+		`UPDATE inbound_slots SET node = ?1 WHERE node = ''`,
+		`UPDATE messages INDEXED BY messages_resume SET node = ?1 WHERE node = '' AND state = 'queued' AND parts_total > 0`,
+	} {
+		if _, err := w.exec(q, w.s.opt.Node); err != nil {
+			return fmt.Errorf("adopt rows without a node: %w", err)
+		}
 	}
 	return nil
 }

@@ -26,17 +26,17 @@ func (w *wtx) claimSlot(modem string, slot *queue.Slot, digest int64) (dup bool,
 		return false, nil
 	}
 	var have int64
-	err = w.queryRow(`SELECT digest FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
-		modem, slot.Storage, slot.Index).Scan(&have)
+	err = w.queryRow(`SELECT digest FROM inbound_slots WHERE node = ? AND modem = ? AND storage = ? AND idx = ?`,
+		w.s.opt.Node, modem, slot.Storage, slot.Index).Scan(&have)
 	switch {
 	case err == nil && have == digest:
 		return true, nil
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return false, fmt.Errorf("read slot: %w", err)
 	}
-	if _, err := w.exec(`INSERT INTO inbound_slots (modem, storage, idx, digest, committed_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (modem, storage, idx) DO UPDATE SET digest = excluded.digest, committed_at = excluded.committed_at`,
-		modem, slot.Storage, slot.Index, digest, w.now); err != nil {
+	if _, err := w.exec(`INSERT INTO inbound_slots (node, modem, storage, idx, digest, committed_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (node, modem, storage, idx) DO UPDATE SET digest = excluded.digest, committed_at = excluded.committed_at`,
+		w.s.opt.Node, modem, slot.Storage, slot.Index, digest, w.now); err != nil {
 		return false, fmt.Errorf("record slot: %w", err)
 	}
 	return false, nil
@@ -50,8 +50,8 @@ func (w *wtx) claimSlot(modem string, slot *queue.Slot, digest int64) (dup bool,
 // sweep sees the slot empty (SlotsSeen).
 func (s *Store) SlotDeleted(ctx context.Context, modem string, slot queue.Slot) error {
 	err := s.write(ctx, false, func(w *wtx) error {
-		_, err := w.exec(`DELETE FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
-			modem, slot.Storage, slot.Index)
+		_, err := w.exec(`DELETE FROM inbound_slots WHERE node = ? AND modem = ? AND storage = ? AND idx = ?`,
+			s.opt.Node, modem, slot.Storage, slot.Index)
 		return err
 	})
 	if err != nil {
@@ -71,7 +71,8 @@ func (s *Store) SlotsSeen(ctx context.Context, modem, storage string, present []
 		for _, i := range present {
 			keep[i] = true
 		}
-		idx, err := w.queryIDs(`SELECT idx FROM inbound_slots WHERE modem = ? AND storage = ?`, modem, storage)
+		idx, err := w.queryIDs(`SELECT idx FROM inbound_slots WHERE node = ? AND modem = ? AND storage = ?`,
+			s.opt.Node, modem, storage)
 		if err != nil {
 			return err
 		}
@@ -80,8 +81,8 @@ func (s *Store) SlotsSeen(ctx context.Context, modem, storage string, present []
 			if keep[int(i)] {
 				continue
 			}
-			if _, err := w.exec(`DELETE FROM inbound_slots WHERE modem = ? AND storage = ? AND idx = ?`,
-				modem, storage, i); err != nil {
+			if _, err := w.exec(`DELETE FROM inbound_slots WHERE node = ? AND modem = ? AND storage = ? AND idx = ?`,
+				s.opt.Node, modem, storage, i); err != nil {
 				return err
 			}
 			n++

@@ -84,6 +84,7 @@ var suite = []struct {
 	{"LeasesAtOpen", testLeasesAtOpen},
 	{"EventLeases", testEventLeases},
 	{"Notifier", testNotifier},
+	{"SameModemTwoNodes", testSameModemTwoNodes},
 	{"RuleStore", testRuleStore},
 	{"RuleLoopState", testRuleLoopState},
 	{"Conversations", testConversations},
