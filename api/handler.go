@@ -71,6 +71,10 @@ type Backend struct {
 	// Events, when set, lets an event-stream client that reconnects with
 	// Last-Event-ID get what it missed from the durable outbox.
 	Events EventLog
+	// Rules, when set, serves /v1/rules (else 503).
+	Rules Rules
+	// Conversations, when set, serves /v1/conversations (else 503).
+	Conversations Conversations
 }
 
 // Handler is the API's http.Handler. It is safe for concurrent use. Close

@@ -236,6 +236,28 @@ func hostileCorpus() []hostile {
 	}
 	get("/v1/modems?limit=x", "/v1/modems?"+strings.Repeat("a=b&", 2000))
 
+	// Keyword rules and conversations.
+	get("/v1/rules?x=%00", "/v1/rules/%00", "/v1/rules/cfg-", "/v1/rules/"+strings.Repeat("9", 40), "/v1/rules/-1",
+		"/v1/conversations?limit=0", "/v1/conversations?cursor=%ff.%00", "/v1/conversations?cursor=9999999999999999999999.x",
+		"/v1/conversations/%00", "/v1/conversations/"+strings.Repeat("1", 3000), "/v1/conversations/"+num+"?cursor=1.2.x")
+	rule := func(match, actions string) string { return `{"match":` + match + `,"actions":` + actions + `}` }
+	tag := `[{"type":"tag","tag":"t"}]`
+	jsonPost("/v1/rules", broken[:12]...)
+	jsonPost("/v1/rules", rule(`{"type":"regex","value":"(a"}`, tag), rule(`{"type":"regex","value":"a{99999}"}`, tag),
+		rule(`{"type":"first_word","value":""}`, tag), rule(`{"type":5}`, tag), rule(`{"type":"any"}`, `{}`),
+		rule(`{"type":"any"}`, `[]`), rule(`{"type":"any"}`, `[{"type":"reply","text":"{{nope}}"}]`),
+		rule(`{"type":"any"}`, `[{"type":"exec","argv":[""]}]`), rule(`{"type":"any"}`, `[{"type":"webhook","url":"javascript:x"}]`),
+		rule(`{"type":"any"}`, `[{"type":"forward","to":"../../etc"}]`), rule(`{"type":"any"}`, `[{"type":"group_remove","group":"x"}]`),
+		rule(`{"type":"text","value":"`+strings.Repeat("v", 2000)+`"}`, tag), `{"match":{"type":"any"},"actions":`+tag+`,"then":"later"}`,
+		`{"match":{"type":"any"},"actions":`+tag+`,"position":-5}`, `{"match":{"type":"any"},"actions":`+tag+`,"id":"1"}`)
+	jsonPost("/v1/rules/test", `{}`, `{"from":"","text":"x"}`, `{"from":5,"text":"x"}`, `{"from":"+4915112345678","text":null}`,
+		`{"from":"`+strings.Repeat("1", 5000)+`","text":"`+strings.Repeat("x", 5000)+`"}`)
+	jsonPost("/v1/conversations/"+num, `{}`, `{"text":5}`, `{"text":""}`, `{"text":"x","encoding":"ebcdic"}`)
+	jsonPost("/v1/conversations/abc", `{"text":"x"}`)
+	c = append(c, hostile{method: "PUT", target: "/v1/rules/1", body: []byte(`{"match":{"type":"any"},"actions":[]}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/rules/cfg-1", body: []byte(rule(`{"type":"any"}`, tag)), ct: "application/json"},
+		hostile{method: "DELETE", target: "/v1/rules/%00"}, hostile{method: "DELETE", target: "/v1/rules/99999999999999999999"})
+
 	// Kannel sendsms: every parameter wrong once, GET and POST.
 	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"
 	for _, q := range []string{"to=", "to=%20%20", "to=abc&text=hi", "to=%2B4915112345678", "to=%2B4915112345678&text=",

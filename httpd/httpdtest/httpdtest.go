@@ -24,6 +24,7 @@ import (
 	"smsgw/internal/callback"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
+	"smsgw/rules"
 	"smsgw/store/sqlite"
 )
 
@@ -91,6 +92,16 @@ func New(t *testing.T, o httpd.Options) *Env {
 	}
 	if o.Backend.Webhooks == nil {
 		o.Backend.Webhooks = e.Hooks
+	}
+	if o.Backend.Rules == nil {
+		eng, err := rules.NewEngine(nil, e.Q, rules.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Backend.Rules = eng
+	}
+	if o.Backend.Conversations == nil {
+		o.Backend.Conversations = e.Q
 	}
 	e.opts = o
 	e.build(o)
