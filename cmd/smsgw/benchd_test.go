@@ -54,7 +54,12 @@ import (
 //	SMSGW_BENCH_BATCH_CONNS    connections of the batch phase (4)
 //	SMSGW_BENCH_BATCHES        length of the batch phase (300ms / 5s)
 //	SMSGW_BENCH_PROFILE        directory: CPU and allocation profiles of the
-//	                           daemon during the accept phase (turns [debug] pprof on)
+//	                           daemon during the accept phase, and a CPU profile
+//	                           of the batch phase (turns [debug] pprof on)
+//	SMSGW_BENCH_QUEUED         messages to leave queued (behind offline modems)
+//	                           before timing /metrics, lists and a send from
+//	                           outside (0: no such phase; 1000000 for the figure)
+//	SMSGW_BENCH_PROBES         requests of each kind timed in that phase (50)
 //	SMSGW_BENCH_BARE           1: also run the bare benchmarks (default in the full version)
 //	SMSGW_BENCH_GO             the go command for them (go)
 func TestBenchDaemon(t *testing.T) {
@@ -95,7 +100,7 @@ func TestBenchDaemon(t *testing.T) {
 	// In the order the figures are usually quoted: ingest, latency,
 	// dispatch, inbound, cost per SMS, idle cost.
 	order := []string{"durable single accepts", "recipients in batches", "acceptance to AT+CMGS", "dispatch efficiency",
-		"+CMTI", "AT commands per", "idle CPU", "RSS"}
+		"dispatch gap", "+CMTI", "AT commands per", "idle CPU", "RSS", "with "}
 	rank := func(r *row) int {
 		for i, p := range order {
 			if strings.HasPrefix(r.what, p) {
@@ -125,6 +130,7 @@ type benchP struct {
 	conns, batch, batchConns      int
 	accept, batches               time.Duration
 	profile                       string
+	queued, probes                int
 	bare                          bool
 	goCmd                         string
 }
@@ -158,6 +164,8 @@ func benchParams(full bool) benchP {
 	num("SMSGW_BENCH_BATCH", &p.batch)
 	num("SMSGW_BENCH_BATCH_CONNS", &p.batchConns)
 	dur("SMSGW_BENCH_BATCHES", &p.batches)
+	num("SMSGW_BENCH_QUEUED", &p.queued)
+	num("SMSGW_BENCH_PROBES", &p.probes)
 	p.profile = os.Getenv("SMSGW_BENCH_PROFILE")
 	if v := os.Getenv("SMSGW_BENCH_BARE"); v != "" {
 		p.bare = v == "1"
@@ -179,12 +187,63 @@ type atWatch struct {
 	commands atomic.Int64
 	last     atomic.Int64 // unix ns of the last command line
 	cmgs     chan time.Time
+
+	// Every AT+CMGS= by modem name, while keep is set.
+	mu     sync.Mutex
+	keep   bool
+	cmgsBy map[string][]time.Time
+}
+
+// modemWatch is the watch as seen by one modem's logger (which carries
+// the modem's name as an attribute).
+type modemWatch struct {
+	*atWatch
+	modem string
 }
 
 func (w *atWatch) Enabled(context.Context, slog.Level) bool { return true }
-func (w *atWatch) WithAttrs([]slog.Attr) slog.Handler       { return w }
-func (w *atWatch) WithGroup(string) slog.Handler            { return w }
-func (w *atWatch) Handle(_ context.Context, r slog.Record) error {
+func (w *atWatch) WithAttrs(as []slog.Attr) slog.Handler {
+	for _, a := range as {
+		if a.Key == "modem" {
+			return &modemWatch{atWatch: w, modem: a.Value.String()}
+		}
+	}
+	return w
+}
+func (w *atWatch) WithGroup(string) slog.Handler { return w }
+func (w *atWatch) Handle(ctx context.Context, r slog.Record) error {
+	return w.handle("", r)
+}
+
+func (w *modemWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *modemWatch) WithGroup(string) slog.Handler      { return w }
+func (w *modemWatch) Handle(_ context.Context, r slog.Record) error {
+	return w.handle(w.modem, r)
+}
+
+// keepCMGS starts (or stops) keeping every AT+CMGS= time by modem.
+func (w *atWatch) keepCMGS(on bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.keep = on
+	if on {
+		w.cmgsBy = map[string][]time.Time{}
+	}
+}
+
+// nextCMGS is the first AT+CMGS= that modem read after t.
+func (w *atWatch) nextCMGS(modem string, t time.Time) (time.Time, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, at := range w.cmgsBy[modem] {
+		if at.After(t) {
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+func (w *atWatch) handle(modem string, r slog.Record) error {
 	if r.Message != "at" {
 		return nil
 	}
@@ -199,6 +258,11 @@ func (w *atWatch) Handle(_ context.Context, r slog.Record) error {
 			w.last.Store(now.UnixNano())
 		}
 		if strings.HasPrefix(cmd, "AT+CMGS=") {
+			w.mu.Lock()
+			if w.keep {
+				w.cmgsBy[modem] = append(w.cmgsBy[modem], now)
+			}
+			w.mu.Unlock()
 			select {
 			case w.cmgs <- now:
 			default:
@@ -501,6 +565,7 @@ func (b *bench) run() []*row {
 		m.SetSubmitDelay(b.p.submitDelay)
 	}
 	before := b.submitted()
+	b.watch.keepCMGS(true)
 	to := make([]string, b.p.dispatchN)
 	for i := range to {
 		to[i] = fmt.Sprintf(`"+4915171%06d"`, i)
@@ -525,6 +590,21 @@ func (b *bench) run() []*row {
 	ideal := time.Duration(math.Ceil(float64(b.p.dispatchN)/float64(b.p.modems))) * b.p.submitDelay
 	add(fmt.Sprintf("dispatch efficiency, %d messages, K=%d, L=%g s (%% of K/L)", b.p.dispatchN, b.p.modems, b.p.submitDelay.Seconds()),
 		fmt.Sprintf("%.1f %% (%.2f s against %.2f s)", 100*ideal.Seconds()/took.Seconds(), took.Seconds(), ideal.Seconds()))
+	// Where the rest goes: from the network accepting a submit to the same
+	// modem reading its next AT+CMGS= (the modem idle between two sends).
+	names := map[string]string{}
+	for i, m := range b.ms {
+		names[m.Number()] = fmt.Sprintf("sim%d", i+1) // as newBench named them
+	}
+	var gaps []time.Duration
+	for _, s := range sent[before:] {
+		if at, ok := b.watch.nextCMGS(names[s.From], s.Time); ok {
+			gaps = append(gaps, at.Sub(s.Time))
+		}
+	}
+	b.watch.keepCMGS(false)
+	add("dispatch gap: a modem's submit accepted to its next AT+CMGS=, p50",
+		fmt.Sprintf("%s (p90 %s); n=%d", ms(pct(gaps, .5)), ms(pct(gaps, .9)), len(gaps)))
 	b.quiet()
 
 	// +CMTI to the [inbound] exec script starting: from handing the SMS
@@ -566,6 +646,9 @@ func (b *bench) run() []*row {
 		fmt.Sprintf("%s/s; p50 %s, p99 %s (%d in %.1f s)", thousands(acc.perSec()), ms(pct(acc.lat, .5)), ms(pct(acc.lat, .99)), acc.n, acc.took.Seconds()))
 
 	// Recipients in batch requests.
+	if b.p.profile != "" {
+		b.profileCPU(&prof, "batch-cpu.pprof", b.p.batches)
+	}
 	rcpt := make([]string, b.p.batch)
 	bat := b.hammer(b.p.batchConns, b.p.batches, func(i int) string {
 		for k := range rcpt {
@@ -573,10 +656,133 @@ func (b *bench) run() []*row {
 		}
 		return `{"to":[` + strings.Join(rcpt, ",") + `],"text":"bench batch"}`
 	})
+	prof.Wait()
 	add(fmt.Sprintf("recipients in batches of %d, %d connections", b.p.batch, b.p.batchConns),
 		fmt.Sprintf("%s/s; p50 %s per request (%d requests in %.1f s)", thousands(bat.perSec()*float64(b.p.batch)), ms(pct(bat.lat, .5)), bat.n, bat.took.Seconds()))
-	rssRow.daemon += fmt.Sprintf(", %.1f MB peak after ingest", procKB(t, pid, "VmHWM")/1024)
+	rssRow.daemon += fmt.Sprintf(", %.1f MB peak after ingest (%.1f MB now)", procKB(t, pid, "VmHWM")/1024, procKB(t, pid, "VmRSS")/1024)
+	if b.p.queued > 0 {
+		b.backlog(add)
+	}
 	return rows
+}
+
+// backlog leaves p.queued messages queued behind offline modems (their
+// network registration lost, so no worker claims) and times, from
+// outside, what a dashboard and Prometheus ask of a large queue, and a send.
+func (b *bench) backlog(add func(what, daemon string) *row) {
+	t := b.t
+	for _, m := range b.ms {
+		m.SetRegistration(0)
+	}
+	// The workers see the URC and stop claiming; wait for every modem to
+	// say so before filling.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var st struct {
+			Modems []struct{ Registration string } `json:"modems"`
+		}
+		off := 0
+		if err := b.getJSON("/v1/modems", &st); err == nil {
+			for _, m := range st.Modems {
+				if m.Registration == "unregistered" {
+					off++
+				}
+			}
+		}
+		if off == b.p.modems {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d modems unregistered after 60 s", off, b.p.modems)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	queued := func() int64 {
+		var c int64
+		body := b.get(b.hc, "/metrics")
+		for _, l := range strings.Split(body, "\n") {
+			if strings.HasPrefix(l, "smsgw_queue_messages{") && strings.Contains(l, `state="queued"`) {
+				f := strings.Fields(l)
+				v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+				c = int64(v)
+			}
+		}
+		return c
+	}
+	const per = 500
+	rcpt := make([]string, per)
+	fill := time.Now()
+	var mu sync.Mutex
+	left := (b.p.queued - int(queued()) + per - 1) / per
+	var wg sync.WaitGroup
+	for c := 0; c < 4; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			hc := &http.Client{Timeout: 60 * time.Second}
+			defer hc.CloseIdleConnections()
+			for {
+				mu.Lock()
+				if left <= 0 {
+					mu.Unlock()
+					return
+				}
+				left--
+				for k := range rcpt {
+					rcpt[k] = fmt.Sprintf(`"+49153%04d%04d"`, left%10000, k)
+				}
+				req := `{"to":[` + strings.Join(rcpt, ",") + `],"text":"backlog"}`
+				mu.Unlock()
+				if err := b.post(hc, req); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	n := queued()
+	t.Logf("backlog: %d queued (filled in %.1f s)", n, time.Since(fill).Seconds())
+	hc := &http.Client{Timeout: 60 * time.Second}
+	defer hc.CloseIdleConnections()
+	probe := func(what string, do func(i int)) {
+		do(-1) // a first request opens the connection and warms caches
+		lat := make([]time.Duration, 0, b.p.probes)
+		for i := 0; i < b.p.probes; i++ {
+			t0 := time.Now()
+			do(i)
+			lat = append(lat, time.Since(t0))
+		}
+		add(fmt.Sprintf("with %s queued: %s, p50", thousands(float64(n)), what),
+			fmt.Sprintf("%s (p99 %s); n=%d", ms(pct(lat, .5)), ms(pct(lat, .99)), len(lat)))
+	}
+	probe("GET /metrics", func(int) { b.get(hc, "/metrics") })
+	probe("GET /v1/messages?state=queued&limit=50", func(int) { b.get(hc, "/v1/messages?state=queued&limit=50") })
+	probe("GET /v1/messages?limit=50", func(int) { b.get(hc, "/v1/messages?limit=50") })
+	probe("GET /v1/modems", func(int) { b.get(hc, "/v1/modems") })
+	probe("POST /v1/messages (one recipient, durable)", func(i int) {
+		if err := b.post(hc, fmt.Sprintf(`{"to":"+4915174%06d","text":"backlog probe %d"}`, i+1, i)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	add(fmt.Sprintf("with %s queued: RSS", thousands(float64(n))), fmt.Sprintf("%.1f MB", procKB(t, b.proc.Process.Pid, "VmRSS")/1024))
+}
+
+// get fetches path and fails the test on anything but 200.
+func (b *bench) get(hc *http.Client, path string) string {
+	resp, err := hc.Get(b.base + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		b.t.Fatalf("GET %s: %s: %.200s", path, resp.Status, body)
+	}
+	return string(body)
 }
 
 type hammered struct {
@@ -666,6 +872,34 @@ func (b *bench) profile(wg *sync.WaitGroup) {
 			b.t.Logf("profile: %s (%d s of the accept phase); go tool pprof -top %s", file, secs, file)
 		}()
 	}
+}
+
+// profileCPU fetches a CPU profile of the daemon over the next d into
+// SMSGW_BENCH_PROFILE/name.
+func (b *bench) profileCPU(wg *sync.WaitGroup, name string, d time.Duration) {
+	secs := min(max(int(d/time.Second), 1), 25)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hc := &http.Client{Timeout: time.Duration(secs+30) * time.Second}
+		resp, err := hc.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", b.base, secs))
+		if err != nil {
+			b.t.Errorf("profile: %v", err)
+			return
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.t.Errorf("profile: %s %v: %.200s", resp.Status, err, data)
+			return
+		}
+		file := filepath.Join(b.p.profile, name)
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			b.t.Error(err)
+			return
+		}
+		b.t.Logf("profile: %s (%d s); go tool pprof -top %s", file, secs, file)
+	}()
 }
 
 // procCPU is the user+system CPU time of a process, from /proc/PID/stat
