@@ -31,12 +31,17 @@ type session struct {
 	// abort or when the receiver finds the modem dead.
 	sendCtx context.Context
 
-	// recording is held from a part's AT+CMGS until its MR is committed,
-	// and by the receiver while it applies a status report: the network
-	// can answer with a report before the sender has recorded the part,
-	// and the report would then match nothing.
-	recording sync.Mutex
+	// recording is read-held from a part's AT+CMGS until its MR is
+	// committed, and write-held by the receiver while it applies a status
+	// report: the network can answer with a report before the sender has
+	// recorded the part, and the report would then match nothing. A
+	// message's last part is recorded in the background while the next
+	// message goes out (see sendJob), so two parts may be pending at once.
+	recording sync.RWMutex
 	inCMGS    atomic.Bool
+	// records are the background records of last parts still committing;
+	// send waits for them before it returns.
+	records sync.WaitGroup
 
 	regMu      sync.Mutex
 	registered bool
@@ -109,11 +114,26 @@ func (s *session) send(ctx context.Context) error {
 	co := queue.ClaimOptions{Modem: s.m.ID(), Tags: s.m.Spec().Tags, Limits: s.g.limits[s.m.ID()]}
 	pause := time.Duration(0)
 	streak := 0 // consecutive temporary failures
+	// next is a message claimed while the previous one was on the wire;
+	// last how long the last successful send took.
+	var next *queue.Job
+	var last time.Duration
+	defer func() {
+		s.giveBack(next)
+		s.records.Wait()
+	}()
 	for {
+		if !s.registeredNow() {
+			// Not to be held through an outage: other modems may send it.
+			s.giveBack(next)
+			next = nil
+		}
 		if !s.waitRegistered(ctx) {
 			return nil
 		}
 		if pause > 0 {
+			s.giveBack(next)
+			next = nil
 			// After a modem-level refusal or a run of temporary errors:
 			// let the other modems take the queue for a while.
 			select {
@@ -122,7 +142,11 @@ func (s *session) send(ctx context.Context) error {
 			case <-time.After(pause):
 			}
 		}
-		job, err := queue.Claim(ctx, s.g.store, co)
+		job, err := next, error(nil)
+		next = nil
+		if job == nil {
+			job, err = queue.Claim(ctx, s.g.store, co)
+		}
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, queue.ErrClosed) {
 				return nil
@@ -135,7 +159,13 @@ func (s *session) send(ctx context.Context) error {
 			}
 			continue
 		}
+		ahead := s.claimAhead(ctx, co, last)
+		t0 := time.Now()
 		class, err := s.sendJob(job)
+		if class == "" && err == nil {
+			last = time.Since(t0)
+		}
+		next = ahead.take()
 		switch {
 		case err != nil && errors.Is(err, pool.ErrPortLost):
 			return err
@@ -156,6 +186,100 @@ func (s *session) send(ctx context.Context) error {
 			pause, streak = 0, 0
 		}
 	}
+}
+
+// registeredNow says whether the modem is registered at this moment.
+func (s *session) registeredNow() bool {
+	s.regMu.Lock()
+	defer s.regMu.Unlock()
+	return s.registered
+}
+
+// giveBack hands a message claimed ahead back to the queue untouched.
+func (s *session) giveBack(job *queue.Job) {
+	if job == nil {
+		return
+	}
+	if err := s.record(s.log.With("msg", job.ID), "release", func(ctx context.Context) error {
+		return s.g.store.Release(ctx, job.AttemptID)
+	}); err != nil {
+		s.log.Error("release of a message claimed ahead failed", "msg", job.ID, "err", err)
+	}
+}
+
+// A worker claims its next message while the current one is on the wire,
+// so that the modem starts it as soon as the network has taken this one
+// instead of after a claim's commit. The claim is made late in the send
+// (claimAheadShare of the last send's time on this modem, at least
+// claimAheadMin in): until then a modem that is idle has the time to claim
+// first, and a message claimed ahead waits for this modem. If this send
+// then runs claimAheadHold longer than expected (a modem gone silent), the
+// message is handed back for the others.
+const (
+	claimAheadMin   = 50 * time.Millisecond
+	claimAheadShare = 0.75
+	claimAheadHold  = 2 * time.Second
+)
+
+// ahead is a claim made while a message is on the wire.
+type ahead struct {
+	stop chan struct{}
+	done chan struct{}
+	job  *queue.Job
+}
+
+// claimAhead starts claiming this modem's next message. last is how long
+// the previous send took (0: none yet). Not under rate limits: a claim
+// counts as a send from the moment it is made, and a limit is to hold
+// exactly.
+func (s *session) claimAhead(ctx context.Context, co queue.ClaimOptions, last time.Duration) *ahead {
+	a := &ahead{stop: make(chan struct{}), done: make(chan struct{})}
+	if len(co.Limits) > 0 {
+		close(a.done)
+		return a
+	}
+	delay := max(time.Duration(float64(last)*claimAheadShare), claimAheadMin)
+	go func() {
+		defer close(a.done)
+		t := time.NewTimer(delay)
+		defer t.Stop()
+		select {
+		case <-a.stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		job, err := s.g.store.TryClaim(ctx, co)
+		if err != nil {
+			if !errors.Is(err, queue.ErrNoMessage) && ctx.Err() == nil && !errors.Is(err, queue.ErrClosed) {
+				s.log.Warn("claiming ahead failed", "err", err)
+			}
+			return
+		}
+		t.Reset(max(last-delay, 0) + claimAheadHold)
+		select {
+		case <-a.stop:
+			a.job = job
+		case <-ctx.Done():
+			a.job = job // the caller hands it back
+		case <-t.C:
+			s.giveBack(job)
+		}
+	}()
+	return a
+}
+
+// take ends the claim ahead (if it has not started) and returns what it
+// claimed, nil if nothing.
+func (a *ahead) take() *queue.Job {
+	select {
+	case <-a.stop:
+	default:
+		close(a.stop)
+	}
+	<-a.done
+	return a.job
 }
 
 // sendJob sends one claimed message part by part, recording each part
@@ -211,16 +335,40 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	// leaves the queue knowing which parts the phone already has. The
 	// recording lock is held for the whole burst: a status report for an
 	// early part waits until its part is recorded.
+	//
+	// The last part's record (MarkSent) is the exception: it commits in
+	// the background, still holding the recording lock, while this modem
+	// goes on to its next message. Nothing is sent of this message after
+	// it, so a crash before it commits leaves what a crash just before the
+	// next AT+CMGS would: the part out, the attempt open, recovery's
+	// policy to apply. The modem is idle a commit less per message.
 	var recErr error
+	async := false
 	onPart := func(i, mr int) error {
 		p := todo[i]
 		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: max(mr, 0)}
+		if i == len(todo)-1 {
+			async = true
+			sent++
+			s.records.Add(1)
+			go func() {
+				defer s.records.Done()
+				defer s.recording.RUnlock()
+				if err := s.record(log, "sent part", func(ctx context.Context) error {
+					_, err := s.g.store.MarkSent(ctx, job.AttemptID, pr)
+					return err
+				}); err != nil {
+					// The store closed under us: the queue's recovery
+					// decides at the next start.
+					log.Error("recording a sent part failed", "part", p.Seq, "err", err)
+					return
+				}
+				s.sentRecorded(log, total, started)
+			}()
+			return nil
+		}
 		err := s.record(log, "sent part", func(ctx context.Context) error {
-			if i < len(todo)-1 {
-				return s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
-			}
-			_, err := s.g.store.MarkSent(ctx, job.AttemptID, pr)
-			return err
+			return s.g.store.MarkPartSent(ctx, job.AttemptID, pr)
 		})
 		if err != nil {
 			recErr = err
@@ -229,14 +377,16 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		sent++
 		return nil
 	}
-	s.recording.Lock()
+	s.recording.RLock()
 	if f := s.g.opts.OnCMGS; f != nil {
 		f(job.ID, time.Now())
 	}
 	s.inCMGS.Store(true)
 	_, err = s.dev.SendPartsFunc(ctx, wire, onPart)
 	s.inCMGS.Store(false)
-	s.recording.Unlock()
+	if !async {
+		s.recording.RUnlock()
+	}
 	if recErr != nil {
 		// The part is out but could not be recorded (the store closed
 		// under us): the queue's recovery decides at the next start;
@@ -244,16 +394,25 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		log.Error("recording a sent part failed", "part", todo[sent].Seq, "err", recErr)
 		return queue.Temporary, nil
 	}
+	if err != nil && async {
+		// Every part is out and being recorded: nothing left to fail.
+		log.Warn("the modem reported an error after the last part was sent", "err", err)
+		return "", nil
+	}
 	if err != nil {
 		return s.sendFailed(log, job, sent, err)
 	}
+	return "", nil
+}
+
+// sentRecorded counts a message whose last part is recorded.
+func (s *session) sentRecorded(log *slog.Logger, parts int, started time.Time) {
 	s.m.CountSent()
 	s.m.Touch()
 	if obs := s.g.opts.ObserveSend; obs != nil {
 		obs(s.m.ID(), time.Since(started))
 	}
-	log.Info("sent", "parts", total)
-	return "", nil
+	log.Info("sent", "parts", parts)
 }
 
 // encodeJob builds the SUBMITs of a job: its text, or its 8-bit data, with
