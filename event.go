@@ -17,6 +17,10 @@ const (
 	// (android-sms-gateway's data SMS): its payload carries the octets in
 	// base64 as "data" and the port.
 	EventDataReceived = "sms:data-received"
+	// EventOptOut and EventOptIn: a number opted out of or into messages
+	// (a keyword SMS, an API call, a confirmed double opt-in).
+	EventOptOut = "sms:optout"
+	EventOptIn  = "sms:optin"
 	// EventPing is the event stream's keep-alive; it is never stored and
 	// carries no id.
 	EventPing = "system:ping"
@@ -24,7 +28,7 @@ const (
 
 // WebhookEvents lists every event a webhook can subscribe to (all but
 // EventPing).
-var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed}
+var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn}
 
 // IsReceived reports whether event announces a received message, text or
 // data.

@@ -9,7 +9,9 @@ package smsgw
 //	   |         |-> failed                  (permanent error / attempts used up)
 //	   |         `-> queued | uncertain      (crash while sending, by policy)
 //	   |-> cancelled                         (Cancel)
+//	   |-> cancelled, reason opted_out       (the recipient opted out)
 //	   `-> expired                           (past its expiry)
+//	suppressed                               (refused by consent when enqueued)
 type State string
 
 // Message states.
@@ -22,11 +24,15 @@ const (
 	StateExpired   State = "expired"
 	StateCancelled State = "cancelled"
 	StateUncertain State = "uncertain"
+	// StateSuppressed: consent refused the recipient when the message was
+	// enqueued (an opt-out, the deny list, not on the allow list); the
+	// message is kept as a record and never sent.
+	StateSuppressed State = "suppressed"
 )
 
 // States lists every state, in lifecycle order.
 var States = []State{StateQueued, StateSending, StateSent, StateDelivered,
-	StateFailed, StateExpired, StateCancelled, StateUncertain}
+	StateFailed, StateExpired, StateCancelled, StateUncertain, StateSuppressed}
 
 // Valid reports whether st is a known state.
 func (st State) Valid() bool {
@@ -42,7 +48,7 @@ func (st State) Valid() bool {
 // state on its own (sent is final unless a status report arrives).
 func (st State) Final() bool {
 	switch st {
-	case StateDelivered, StateFailed, StateExpired, StateCancelled, StateUncertain:
+	case StateDelivered, StateFailed, StateExpired, StateCancelled, StateUncertain, StateSuppressed:
 		return true
 	}
 	return false

@@ -24,6 +24,10 @@ type NewMessage struct {
 	DeliveryReport bool
 	Flash          bool // class 0
 	Metadata       map[string]string
+	// Category is transactional (also when empty) or marketing. Empty
+	// for transactional, so the fingerprints of keyed requests made before
+	// categories existed stay the same.
+	Category smsgw.Category `json:",omitempty"`
 }
 
 // SubmitRequest is one accepted API request: one or more recipients that

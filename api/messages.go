@@ -29,6 +29,7 @@ type sendRequest struct {
 	Flash          bool              `json:"flash"`
 	Encoding       string            `json:"encoding"`
 	Metadata       map[string]string `json:"metadata"`
+	Category       string            `json:"category"`
 }
 
 // SendResult is wire.SendResult: the v1 API's JSON shapes are shared with its clients.
@@ -59,6 +60,7 @@ type draft struct {
 	flash          bool
 	encoding       string
 	metadata       map[string]string
+	category       smsgw.Category
 }
 
 // build validates the recipients and text and turns them into store
@@ -113,7 +115,7 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 		out = append(out, NewMessage{
 			To: n, Text: d.text, Coding: coding, Parts: parts, Priority: d.priority,
 			SendAt: d.sendAt, ExpiresAt: d.expiresAt, Modem: d.modem, Tags: d.tags,
-			DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata,
+			DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata, Category: d.category,
 		})
 	}
 	return out, nil
@@ -194,6 +196,13 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 		return errorf(http.StatusBadRequest, CodeMissingField, "text", "text is required")
 	}
 	d.text = *req.Text
+	cat, err := smsgw.ParseCategory(req.Category)
+	if err != nil {
+		return badField("category", "category must be %q (the default) or %q", smsgw.CategoryTransactional, smsgw.CategoryMarketing)
+	}
+	if cat == smsgw.CategoryMarketing {
+		d.category = cat
+	}
 	if req.DeliveryReport != nil {
 		d.deliveryReport = *req.DeliveryReport
 	}
@@ -243,7 +252,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	out := SendResponse{Batch: res.Batch, Messages: make([]SendResult, len(res.Messages))}
 	for i, m := range res.Messages {
-		out.Messages[i] = SendResult{ID: m.ID, To: m.To, State: m.State, Parts: m.PartCount, Coding: m.Coding}
+		out.Messages[i] = SendResult{ID: m.ID, To: m.To, State: m.State, Reason: m.Reason, Parts: m.PartCount, Coding: m.Coding}
 	}
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")

@@ -85,7 +85,7 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 	nm := queue.NewMessage{
 		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
 		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta,
-		IdempotencyKey: req.IdempotencyKey,
+		IdempotencyKey: req.IdempotencyKey, Category: f.Category,
 	}
 	// The API's fingerprint is of the request as sent; the queue's own
 	// would include values derived from the clock.
@@ -157,7 +157,13 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: m.State, Coding: m.Coding,
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
-		Flash: m.Flash,
+		Flash: m.Flash, Category: m.Category, AutoReply: m.AutoReply,
+	}
+	if out.Category == "" {
+		out.Category = smsgw.CategoryTransactional
+	}
+	if m.State == smsgw.StateSuppressed || m.State == smsgw.StateCancelled {
+		out.Reason = m.Reason
 	}
 	if !m.SendAfter.IsZero() {
 		t := m.SendAfter

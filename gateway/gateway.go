@@ -213,7 +213,7 @@ func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
 }
 
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
-	if rec := g.opts.HookDelivery; rec != nil && c.Name != "api-events" {
+	if rec := g.opts.HookDelivery; rec != nil && c.Name != "api-events" && c.Name != chainConsumer {
 		deliver, name, skipped := c.Deliver, c.Name, g.opts.HookSkipped
 		c.Deliver = func(ctx context.Context, ev smsgw.Event) error {
 			err := deliver(ctx, ev)
@@ -293,6 +293,9 @@ func webhookID(url string) string {
 // consumers lists the hook consumers the configuration asks for.
 func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 	var out []hooks.Consumer
+	if c, ok := g.chainConsumerOf(); ok {
+		out = append(out, c)
+	}
 	in := g.opts.Inbound
 	if len(in.Exec) > 0 {
 		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout}

@@ -21,6 +21,9 @@ type Options struct {
 	Retry      RetryOptions
 	Inbound    InboundOptions
 	Webhook    WebhookOptions
+	// InboundHandlers is the inbound chain, in order: every received
+	// message passes through them once committed (see InboundHandler).
+	InboundHandlers []InboundHandler
 	// Callbacks limits the hosts webhooks registered through the API may
 	// call.
 	Callbacks callback.Policy

@@ -16,6 +16,14 @@ const (
 	ReasonExpired     = "expired"
 	ReasonCancelled   = "cancelled"
 	ReasonReport      = "status report"
+	// ReasonOptedOut: cancelled or suppressed because the recipient opted
+	// out.
+	ReasonOptedOut = "opted_out"
+	// ReasonDenied: suppressed because the recipient is on the deny list.
+	ReasonDenied = "denied"
+	// ReasonNotAllowed: suppressed because an allow list is set and the
+	// recipient is not on it.
+	ReasonNotAllowed = "not_allowed"
 )
 
 // Limits on a request; larger input is refused with a ValidationError.
@@ -81,6 +89,14 @@ type NewMessage struct {
 	// Binary: data instead of text, port, header, class and PID.
 	Binary
 	Metadata map[string]string
+	// Category decides how consent treats the message; "" is
+	// transactional.
+	Category smsgw.Category
+	// AutoReply marks an answer the gateway sent on its own to a received
+	// message (a consent confirmation, a rule's reply): keyword rules
+	// never answer it, and an opt-out does not hold it back (the person
+	// just wrote to us).
+	AutoReply bool
 	// IdempotencyKey makes the request safe to retry: the same key with
 	// the same request returns the original messages, the same key with a
 	// different request fails with smsgw.ErrIdempotencyMismatch.
@@ -107,7 +123,9 @@ type Message struct {
 	Report     bool
 	Flash      bool
 	Binary
-	Metadata map[string]string
+	Metadata  map[string]string
+	Category  smsgw.Category
+	AutoReply bool
 
 	State  smsgw.State
 	Reason string // why the last state change happened (see Reason*), or the error
@@ -168,8 +186,12 @@ type Attempt struct {
 
 // Enqueued is the result of Enqueue.
 type Enqueued struct {
-	Messages []Message // one per recipient, in request order
-	Replayed bool      // true when the idempotency key returned an earlier result
+	// Messages has one per recipient, in request order. A recipient
+	// consent refused is stored in state suppressed with the reason
+	// (ReasonOptedOut, ReasonDenied, ReasonNotAllowed); the others are
+	// queued.
+	Messages []Message
+	Replayed bool // true when the idempotency key returned an earlier result
 }
 
 // Filter selects messages for List. Zero fields do not filter.

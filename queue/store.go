@@ -109,6 +109,9 @@ type Options struct {
 	// Join is JoinText with what a data message carries besides text (its
 	// 8-bit payload, port and class); when set it is used instead.
 	Join func(parts [][]byte) (Joined, error)
+	// Consent decides which recipients may receive which messages, at
+	// enqueue and at claim. Default DefaultConsent.
+	Consent Consent
 	// Now is the clock; tests inject their own. Default time.Now.
 	Now func() time.Time
 	// Logger receives operational messages. Default slog.Default().
@@ -158,6 +161,9 @@ func (o *Options) SetDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Consent == nil {
+		o.Consent = DefaultConsent{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -37,11 +37,18 @@ type Attempt struct {
 
 // Message is a stored outbound message.
 type Message struct {
-	ID             string            `json:"id"`
-	Batch          string            `json:"batch,omitempty"`
-	To             string            `json:"to"`
-	Text           string            `json:"text"`
-	State          smsgw.State       `json:"state"`
+	ID    string      `json:"id"`
+	Batch string      `json:"batch,omitempty"`
+	To    string      `json:"to"`
+	Text  string      `json:"text"`
+	State smsgw.State `json:"state"`
+	// Reason says why a message was suppressed or cancelled (opted_out,
+	// denied, not_allowed, cancelled).
+	Reason   string         `json:"reason,omitempty"`
+	Category smsgw.Category `json:"category"`
+	// AutoReply marks an answer the gateway sent on its own to a received
+	// message.
+	AutoReply      bool              `json:"auto_reply,omitempty"`
 	Coding         string            `json:"coding"`
 	PartCount      int               `json:"part_count"`
 	Priority       int               `json:"priority"`
@@ -128,10 +135,13 @@ type InboxList struct {
 }
 
 // SendResult is one recipient in the 202 answer of POST /v1/messages.
+// State is queued, or suppressed when consent refused the recipient, with
+// the Reason (opted_out, denied, not_allowed).
 type SendResult struct {
 	ID     string      `json:"id"`
 	To     string      `json:"to"`
 	State  smsgw.State `json:"state"`
+	Reason string      `json:"reason,omitempty"`
 	Parts  int         `json:"parts"`
 	Coding string      `json:"coding"`
 }

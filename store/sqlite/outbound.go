@@ -47,6 +47,7 @@ type prepared struct {
 	meta      string
 	sendAfter int64
 	expiresAt int64
+	category  smsgw.Category
 	hash      []byte
 }
 
@@ -80,6 +81,11 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 	if !utf8.ValidString(m.Text) {
 		return nil, invalid("text", "not valid UTF-8")
 	}
+	cat, err := smsgw.ParseCategory(string(m.Category))
+	if err != nil {
+		return nil, invalid("category", "%v", err)
+	}
+	p.category = cat
 	if !codings[m.Coding] {
 		return nil, invalid("coding", "%q is not one of auto, gsm7, ucs2", m.Coding)
 	}
@@ -220,14 +226,16 @@ func storedHash(p *prepared, tags []string) []byte {
 		Report    bool              `json:"report"`
 		Metadata  map[string]string `json:"metadata"`
 		// omitempty keeps the fingerprints of earlier requests valid.
-		Flash bool         `json:"flash,omitempty"`
-		Data  []byte       `json:"data,omitempty"`
-		UDH   []byte       `json:"udh,omitempty"`
-		Ports *queue.Ports `json:"ports,omitempty"`
-		Class *int         `json:"class,omitempty"`
-		PID   int          `json:"pid,omitempty"`
+		Flash     bool         `json:"flash,omitempty"`
+		Data      []byte       `json:"data,omitempty"`
+		UDH       []byte       `json:"udh,omitempty"`
+		Ports     *queue.Ports `json:"ports,omitempty"`
+		Class     *int         `json:"class,omitempty"`
+		PID       int          `json:"pid,omitempty"`
+		Marketing bool         `json:"marketing,omitempty"`
+		AutoReply bool         `json:"auto_reply,omitempty"`
 	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash,
-		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID}
+		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID, p.category == smsgw.CategoryMarketing, p.m.AutoReply}
 	f := smsgw.FingerprintOf(canon)
 	return f[:]
 }
@@ -269,11 +277,14 @@ func decodeTags(s string) []string {
 	return strings.Split(s, ",")
 }
 
+// insertMessages takes the recipients as a JSON array of [number, state,
+// reason], so suppressed recipients take their place (and id) in the
+// request like the others.
 const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
-	route_modem, route_tags, report, metadata, state, next_at, created_at, updated_at, flash,
-	data, udh, dst_port, src_port, class, pid)
-SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11, ?11, ?13,
-	?14, ?15, ?16, ?17, ?18, ?19 FROM json_each(?12)`
+	route_modem, route_tags, report, metadata, state, reason, next_at, created_at, updated_at, flash,
+	data, udh, dst_port, src_port, class, pid, category, auto_reply)
+SELECT json_extract(value, '$[0]'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+	?10, ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21 FROM json_each(?12)`
 
 func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 	if p.m.IdempotencyKey != "" {
@@ -296,10 +307,14 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 		}
 	}
 	nextAt := max(p.sendAfter, w.now)
+	states, reasons, rows, err := w.admit(p)
+	if err != nil {
+		return err
+	}
 	data, udh, dst, src, class := binaryCols(p.m.Binary)
 	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
-		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, p.toJSON, p.m.Flash,
-		data, udh, dst, src, class, p.m.PID)
+		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, rows, p.m.Flash,
+		data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
@@ -322,9 +337,13 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
 			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
 			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
-			Binary: scanBinary(data, udh, dst, src, class, p.m.PID),
-			State:  smsgw.StateQueued, NextAttempt: msTime(nextAt), CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
+			Binary:   scanBinary(data, udh, dst, src, class, p.m.PID),
+			Category: p.category, AutoReply: p.m.AutoReply,
+			State: states[i], Reason: reasons[i], CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
 			ConcatRef: -1,
+		}
+		if states[i] == smsgw.StateQueued {
+			out.Messages[i].NextAttempt = msTime(nextAt)
 		}
 	}
 	// Claimers also wake for a message due later, to arm their timers.
@@ -345,20 +364,21 @@ func msTime(ms int64) time.Time {
 
 const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
 	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
-	modem, concat_ref, parts_total, error, error_class, error_code, flash, data, udh, dst_port, src_port, class, pid`
+	modem, concat_ref, parts_total, error, error_class, error_code, flash, data, udh, dst_port, src_port, class, pid,
+	category, auto_reply`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanMessage(sc scanner) (queue.Message, error) {
 	var m queue.Message
 	var sendAfter, expires, next, created, updated int64
-	var tags, meta, state, class string
+	var tags, meta, state, class, category string
 	var data, udh []byte
 	var dst, src, mclass, pid int
 	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
 		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
 		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash,
-		&data, &udh, &dst, &src, &mclass, &pid)
+		&data, &udh, &dst, &src, &mclass, &pid, &category, &m.AutoReply)
 	if err != nil {
 		return m, err
 	}
@@ -370,7 +390,7 @@ func scanMessage(sc scanner) (queue.Message, error) {
 			return m, fmt.Errorf("message %d: metadata: %w", m.ID, err)
 		}
 	}
-	m.State, m.ErrorClass = smsgw.State(state), queue.ErrorClass(class)
+	m.State, m.ErrorClass, m.Category = smsgw.State(state), queue.ErrorClass(class), smsgw.Category(category)
 	if m.State == smsgw.StateQueued {
 		m.NextAttempt = msTime(next)
 	}

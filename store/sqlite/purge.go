@@ -26,7 +26,7 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (queue.Purged, erro
 		var n int64
 		err := s.write(ctx, false, func(w *wtx) error {
 			n = 0
-			ids, err := w.queryIDs(`SELECT id FROM messages WHERE state IN ('sent','delivered','failed','expired','cancelled','uncertain')
+			ids, err := w.queryIDs(`SELECT id FROM messages WHERE state IN ('sent','delivered','failed','expired','cancelled','uncertain','suppressed')
 				AND updated_at < ? LIMIT ?`, cut, purgeChunk)
 			if err != nil {
 				return err

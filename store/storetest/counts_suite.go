@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,7 +64,8 @@ func wantCounts(t testing.TB, st queue.Storage, when string, seen map[smsgw.Stat
 // stays equal to the messages actually stored in each state. A driver may
 // keep the counts incrementally; this is what keeps it honest.
 func testCountsExact(t *testing.T, d driver) {
-	opt := queue.Options{Retry: queue.RetryPolicy{MaxAttempts: 2, Backoff: time.Second, MaxBackoff: time.Second}}
+	opt := queue.Options{Retry: queue.RetryPolicy{MaxAttempts: 2, Backoff: time.Second, MaxBackoff: time.Second},
+		Consent: denyEnding("3")}
 	st, clk := d.testStore(t, opt)
 	opt.Now = clk.Now
 	ctx := context.Background()
@@ -90,6 +92,9 @@ func testCountsExact(t *testing.T, d driver) {
 		switch op := rng.IntN(12); op {
 		case 0, 1, 2: // enqueue one to five recipients, sometimes replaying a key
 			m := queue.NewMessage{Text: "hello", Report: rng.IntN(2) == 0}
+			if rng.IntN(3) == 0 {
+				m.Category = smsgw.CategoryMarketing
+			}
 			for i := range 1 + rng.IntN(5) {
 				m.To = append(m.To, fmt.Sprintf("+49151%04d%03d", step, i))
 			}
@@ -197,4 +202,15 @@ func testCountsExact(t *testing.T, d driver) {
 		t.Fatal(err)
 	}
 	wantCounts(t, st, "after purging everything finished", nil)
+}
+
+// denyEnding is a consent policy that refuses every number ending in the
+// suffix, as a deny list would.
+type denyEnding string
+
+func (d denyEnding) Refuse(to string, _ smsgw.Category, _, _ bool) string {
+	if strings.HasSuffix(to, string(d)) {
+		return queue.ReasonDenied
+	}
+	return ""
 }
