@@ -1,4 +1,4 @@
--- Schema version 12: every outbound message has a category, which decides
+-- Schema version 13: every outbound message has a category, which decides
 -- how consent treats it (an opted-out number receives no marketing), and
 -- a mark for the answers the gateway sends on its own to a received
 -- message, which keyword rules never answer. Messages written before are
