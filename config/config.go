@@ -31,6 +31,8 @@ type Config struct {
 	Limits     LimitsConfig     `toml:"limits"`
 	Debug      DebugConfig      `toml:"debug"`
 	Node       NodeConfig       `toml:"node"`
+	Rules      []RuleConfig     `toml:"rule"`
+	Autoreply  AutoreplyConfig  `toml:"autoreply"`
 }
 
 // SetSimulate sets the number of emulated modems (the --simulate flag),
@@ -156,6 +158,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	c.Simulate.applyDefaults()
 	c.Security.applyDefaults()
 	c.Limits.applyDefaults()
+	c.Autoreply.applyDefaults()
 }
 
 // Validate checks every value and returns all problems at once, each
@@ -178,5 +181,7 @@ func (c *Config) Validate() error {
 	c.Callbacks.validate(bad)
 	c.Limits.validate(bad)
 	c.Simulate.validate(bad)
+	validateRules(c.Rules, bad)
+	c.Autoreply.validate(bad)
 	return errors.Join(errs...)
 }

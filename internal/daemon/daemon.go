@@ -125,6 +125,10 @@ func (d *Daemon) start() error {
 	gwo.Store, gwo.Logger, gwo.Extra = st, d.log, extra
 	gwo.Webhooks, gwo.WebhookImport = st, filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json")
 	gwo.ObserveSend, gwo.HookDelivery, gwo.HookSkipped = rec.ObserveSend, rec.HookDelivery, rec.HookSkipped
+	engine, err := RulesEngine(d.cfg, st)
+	if err != nil {
+		return err
+	}
 	gw, err := gateway.New(gwo)
 	if err != nil {
 		return err
@@ -136,10 +140,11 @@ func (d *Daemon) start() error {
 			Logger: d.log, Version: d.version,
 			AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
 		},
-		Kannel:  kannel.Options{ExternalDLR: true},
-		Pprof:   d.cfg.Debug.Pprof,
-		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw},
-		Listen:  httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
+		Kannel: kannel.Options{ExternalDLR: true},
+		Pprof:  d.cfg.Debug.Pprof,
+		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw,
+			Rules: engine, Conversations: st},
+		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {
 		return err

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"log/slog"
 
 	"smsgw/config"
@@ -8,6 +9,7 @@ import (
 	"smsgw/internal/logging"
 	"smsgw/modem/pool"
 	"smsgw/queue"
+	"smsgw/rules"
 )
 
 // GatewayOptions maps the configuration to the gateway's settings: its
@@ -69,4 +71,19 @@ func QueueOptions(c config.Config, log *slog.Logger) queue.Options {
 // LogOptions maps the [log] table to the logger's options.
 func LogOptions(c config.LogConfig) logging.Options {
 	return logging.Options{Level: c.Level, Format: c.Format, Content: c.Content}
+}
+
+// RulesEngine builds the keyword rules engine: the [[rule]] tables in file
+// order, then the rules stored through the API, with [autoreply] loop
+// protection.
+func RulesEngine(c config.Config, st rules.Store) (*rules.Engine, error) {
+	var rs []rules.Rule
+	for _, r := range c.Rules {
+		rs = append(rs, r.Rule())
+	}
+	e, err := rules.NewEngine(rs, st, rules.Options{Limit: c.Autoreply.Limit, Window: c.Autoreply.Window.Duration})
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return e, nil
 }
