@@ -3,23 +3,18 @@ package smsgw
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
-// countryCodes maps ISO 3166-1 alpha-2 codes to ITU-T E.164 country calling
-// codes, for the default country of national-format numbers. The list covers
-// the countries where smsgw is known to be used; any other country can be
-// configured by its calling code ("+358") instead.
-var countryCodes = map[string]string{
-	"AT": "43", "AU": "61", "BE": "32", "BG": "359", "BR": "55", "CA": "1",
-	"CH": "41", "CN": "86", "CZ": "420", "DE": "49", "DK": "45", "EE": "372",
-	"ES": "34", "FI": "358", "FR": "33", "GB": "44", "GR": "30", "HR": "385",
-	"HU": "36", "IE": "353", "IL": "972", "IN": "91", "IT": "39", "JP": "81",
-	"KE": "254", "LT": "370", "LU": "352", "LV": "371", "MX": "52", "NG": "234",
-	"NL": "31", "NO": "47", "NZ": "64", "PH": "63", "PK": "92", "PL": "48",
-	"PT": "351", "RO": "40", "RS": "381", "RU": "7", "SE": "46", "SG": "65",
-	"SI": "386", "SK": "421", "TR": "90", "UA": "380", "US": "1", "ZA": "27",
-}
+// Phone numbers are read with github.com/nyaruka/phonenumbers, a port of
+// Google's libphonenumber: it knows every assigned country calling code,
+// each country's national (trunk) prefix, including the "(0)" people write
+// after the country code ("+49 (0)151 ..."), and the lengths a number can
+// have there. What it cannot know (numbers opened since its metadata was
+// made) is why only the possible length is checked, not the number plan.
 
 // CallingCode resolves a default-country setting, either an ISO 3166-1
 // alpha-2 code ("DE") or a calling code ("49", "+49"), to the calling code
@@ -29,12 +24,19 @@ func CallingCode(country string) (string, error) {
 	if c == "" {
 		return "", nil
 	}
-	if cc, ok := countryCodes[strings.ToUpper(c)]; ok {
-		return cc, nil
+	if len(c) == 2 && !allDigits(c) {
+		if n := phonenumbers.GetCountryCodeForRegion(strings.ToUpper(c)); n != 0 {
+			return strconv.Itoa(n), nil
+		}
+		return "", fmt.Errorf("unknown default country %q: use an ISO code like \"DE\" or a calling code like \"+49\"", country)
 	}
 	d := strings.TrimPrefix(c, "+")
 	if d != "" && len(d) <= 3 && allDigits(d) && d[0] != '0' {
-		return d, nil
+		n, _ := strconv.Atoi(d)
+		if phonenumbers.GetSupportedCallingCodes()[n] {
+			return d, nil
+		}
+		return "", fmt.Errorf("default country %q: +%s is not an assigned country calling code", country, d)
 	}
 	return "", fmt.Errorf("unknown default country %q: use an ISO code like \"DE\" or a calling code like \"+49\"", country)
 }
@@ -48,12 +50,65 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
+// Country is where a phone number belongs, for prices, time zones and
+// statistics.
+type Country struct {
+	// Region is the ISO 3166-1 alpha-2 code ("DE"); "001" for a
+	// non-geographic number (satellite, international services); for a
+	// calling code shared by several countries (+1, +7, +44...) it is the
+	// one the number's prefix belongs to, or the code's main country when
+	// the prefix says nothing.
+	Region string
+	// CallingCode is the country calling code (49).
+	CallingCode int
+}
+
+// CountryOf returns the country of an E.164 number ("+4915112345678").
+func CountryOf(e164 string) (Country, error) {
+	if !strings.HasPrefix(e164, "+") || !allDigits(e164[1:]) {
+		return Country{}, fmt.Errorf("%q is not an E.164 number (+ and digits)", e164)
+	}
+	num, err := phonenumbers.Parse(e164, "ZZ")
+	if err != nil {
+		return Country{}, fmt.Errorf("phone number %q: %w", e164, phoneParseError(err))
+	}
+	cc := int(num.GetCountryCode())
+	region := phonenumbers.GetRegionCodeForNumber(num)
+	if region == "" || region == "ZZ" {
+		// A number outside every prefix of its code (an invalid number):
+		// the code's main country is still the best answer.
+		region = phonenumbers.GetRegionCodeForCountryCode(cc)
+	}
+	if region == "ZZ" {
+		return Country{}, fmt.Errorf("phone number %q: +%d is not an assigned country calling code", e164, cc)
+	}
+	return Country{Region: region, CallingCode: cc}, nil
+}
+
+// phoneParseError turns the library's parse errors into sentences.
+func phoneParseError(err error) error {
+	switch {
+	case errors.Is(err, phonenumbers.ErrInvalidCountryCode):
+		return errors.New("the country calling code is missing or not assigned")
+	case errors.Is(err, phonenumbers.ErrNotANumber):
+		return errors.New("not a phone number")
+	case errors.Is(err, phonenumbers.ErrTooShortNSN), errors.Is(err, phonenumbers.ErrTooShortAfterIDD):
+		return errors.New("too short")
+	case errors.Is(err, phonenumbers.ErrNumTooLong):
+		return errors.New("too long")
+	}
+	return err
+}
+
 // NormalizeE164 turns a phone number as people write it into E.164
 // ("+4915112345678"). Spaces, dashes, dots, slashes and parentheses are
-// dropped; "00" is the international prefix; a national number (leading
-// trunk "0", or bare digits) gets the calling code cc, and without cc it is
-// an error. Short codes (3 to 6 digits, no prefix) are kept as they are:
-// operators use them for services. The result has 7 to 15 digits after '+'.
+// dropped; "00" is the international prefix; the national prefix is dropped
+// where the country has one, also when written after the country code
+// ("+49 (0)151 ...", "+49 0151 ..."); a national number gets the calling
+// code cc, and without cc it is an error. Short codes (3 to 6 digits, no
+// prefix) are kept as they are: operators use them for services. An
+// unassigned country code, or a length no number of that country has, is
+// refused.
 func NormalizeE164(raw, cc string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -72,37 +127,58 @@ func NormalizeE164(raw, cc string) (string, error) {
 		}
 	}
 	n := b.String()
-	var digits string
+	region := "ZZ" // no default country: the number must carry its own
 	switch {
+	case n == "+" || n == "":
+		return "", fmt.Errorf("phone number %q has no digits", raw)
 	case strings.HasPrefix(n, "+"):
-		digits = n[1:]
 	case strings.HasPrefix(n, "00"):
-		digits = n[2:]
+		n = "+" + n[2:]
 	case len(n) >= 3 && len(n) <= 6 && n[0] != '0':
 		return n, nil // short code
-	case strings.HasPrefix(n, "0"):
-		if cc == "" {
+	case cc == "":
+		if strings.HasPrefix(n, "0") {
 			return "", fmt.Errorf("national number %q needs a country code (+CC...) or a configured default country", raw)
 		}
-		digits = cc + strings.TrimLeft(n, "0")
+		return "", fmt.Errorf("number %q must be in international format (+CC...) or a default country must be configured", raw)
 	default:
-		if cc == "" {
-			return "", fmt.Errorf("number %q must be in international format (+CC...) or a default country must be configured", raw)
+		code, err := strconv.Atoi(cc)
+		if err != nil {
+			return "", fmt.Errorf("default calling code %q: not a number", cc)
 		}
-		digits = cc + n
+		region = phonenumbers.GetRegionCodeForCountryCode(code)
+		if region == "ZZ" {
+			return "", fmt.Errorf("default calling code +%s is not assigned", cc)
+		}
 	}
-	if !allDigits(digits) {
-		return "", fmt.Errorf("phone number %q has no digits", raw)
-	}
-	if digits[0] == '0' {
+	if strings.HasPrefix(n, "+0") {
 		return "", fmt.Errorf("country code in %q cannot start with 0", raw)
 	}
-	if len(digits) < 7 || len(digits) > 15 {
-		return "", fmt.Errorf("phone number %q has %d digits; E.164 allows 7 to 15", raw, len(digits))
+	num, err := phonenumbers.Parse(n, region)
+	if errors.Is(err, phonenumbers.ErrInvalidCountryCode) && region == "ZZ" {
+		return "", fmt.Errorf("phone number %q: its country calling code is not assigned", raw)
 	}
-	return "+" + digits, nil
+	if err != nil {
+		return "", fmt.Errorf("phone number %q: %w", raw, phoneParseError(err))
+	}
+	where := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
+	switch phonenumbers.IsPossibleNumberWithReason(num) {
+	case phonenumbers.IS_POSSIBLE:
+	case phonenumbers.INVALID_COUNTRY_CODE:
+		return "", fmt.Errorf("phone number %q: +%d is not an assigned country calling code", raw, num.GetCountryCode())
+	case phonenumbers.TOO_SHORT:
+		return "", fmt.Errorf("phone number %q is too short for a number in %s (+%d)", raw, where, num.GetCountryCode())
+	case phonenumbers.TOO_LONG:
+		return "", fmt.Errorf("phone number %q is too long for a number in %s (+%d)", raw, where, num.GetCountryCode())
+	default: // INVALID_LENGTH, IS_POSSIBLE_LOCAL_ONLY (no area code)
+		return "", fmt.Errorf("phone number %q: no number in %s (+%d) has %d digits", raw, where, num.GetCountryCode(), len(phonenumbers.GetNationalSignificantNumber(num)))
+	}
+	out := phonenumbers.Format(num, phonenumbers.E164)
+	if d := len(out) - 1; d < 7 || d > 15 {
+		return "", fmt.Errorf("phone number %q has %d digits; E.164 allows 7 to 15", raw, d)
+	}
+	return out, nil
 }
-
 // NormalizeDigits is the looser check the queue applies to every recipient
 // it stores, whichever door the message came in by: an optional leading +
 // and 1 to 20 digits, with spaces, dashes, dots and parentheses dropped. It

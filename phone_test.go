@@ -26,6 +26,31 @@ func TestNormalizeE164(t *testing.T) {
 		{"", "49", "", false},
 		{"++4915112345678", "", "", false},
 		{"+", "", "", false},
+		// The national prefix written after the country code.
+		{"+49 (0)151 12345678", "", "+4915112345678", true},
+		{"+49 0151 12345678", "", "+4915112345678", true},
+		{"0049 (0)30 1234567", "", "+49301234567", true},
+		{"+44 (0)20 7946 0018", "", "+442079460018", true},
+		{"+33 (0)6 12 34 56 78", "", "+33612345678", true},
+		// Italy keeps its leading 0 after the country code.
+		{"+39 06 1234 5678", "", "+390612345678", true},
+		{"06 1234 5678", "39", "+390612345678", true},
+		// National numbers in the default country.
+		{"020 7946 0018", "44", "+442079460018", true},
+		{"(030) 1234567", "49", "+49301234567", true},
+		{"06 12 34 56 78", "33", "+33612345678", true},
+		// The emulator's and the docs' fictional numbers stay usable.
+		{"+15550100002", "", "+15550100002", true},
+		// Unassigned country calling codes.
+		{"+999 12345678", "", "", false},
+		{"+800 1234 5678 9", "", "", false},
+		{"+2 1234 5678", "", "", false},
+		// Lengths no number of the country has.
+		{"+49 151", "", "", false},
+		{"+49 1511 2345 6789 0123", "", "", false},
+		{"+44 20 7946", "", "", false},
+		{"+1 555 0100", "", "", false},
+		{"+33 6 12 34 56 78 9", "", "", false},
 	}
 	for _, c := range cases {
 		got, err := NormalizeE164(c.in, c.cc)
@@ -36,15 +61,46 @@ func TestNormalizeE164(t *testing.T) {
 }
 
 func TestCallingCode(t *testing.T) {
-	for in, want := range map[string]string{"DE": "49", "de": "49", "49": "49", "+358": "358", "": "", "US": "1"} {
+	for in, want := range map[string]string{"DE": "49", "de": "49", "49": "49", "+358": "358", "": "", "US": "1", "KZ": "7", "IS": "354", "VN": "84"} {
 		got, err := CallingCode(in)
 		if err != nil || got != want {
 			t.Errorf("CallingCode(%q) = %q, %v", in, got, err)
 		}
 	}
-	for _, bad := range []string{"XX", "0049", "1234", "+"} {
+	for _, bad := range []string{"XX", "0049", "1234", "+", "+999", "ZZ"} {
 		if _, err := CallingCode(bad); err == nil {
 			t.Errorf("CallingCode(%q) accepted", bad)
+		}
+	}
+}
+
+// TestCountryOf: the country of a number, with the shared calling codes
+// told apart by their prefix.
+func TestCountryOf(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		region string
+		cc     int
+	}{
+		{"+4915112345678", "DE", 49},
+		{"+442079460018", "GB", 44},
+		{"+447624123456", "IM", 44}, // Isle of Man mobile
+		{"+14165550123", "CA", 1},   // Toronto
+		{"+12125550123", "US", 1},
+		{"+77012345678", "KZ", 7},
+		{"+79161234567", "RU", 7},
+		{"+390612345678", "IT", 39},
+		{"+881612345678", "001", 881}, // Iridium
+		{"+15550100002", "US", 1},     // no area code's: the code's main country
+	} {
+		got, err := CountryOf(c.in)
+		if err != nil || got.Region != c.region || got.CallingCode != c.cc {
+			t.Errorf("CountryOf(%q) = %+v, %v; want %s +%d", c.in, got, err, c.region, c.cc)
+		}
+	}
+	for _, bad := range []string{"", "4915112345678", "+49 151", "+99912345678", "BANK"} {
+		if got, err := CountryOf(bad); err == nil {
+			t.Errorf("CountryOf(%q) = %+v, want an error", bad, got)
 		}
 	}
 }
@@ -78,4 +134,20 @@ func FuzzNormalizeE164(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q %v", in, out, again, err)
 		}
 	})
+}
+
+// TestNormalizeE164Errors: a refusal says what is wrong.
+func TestNormalizeE164Errors(t *testing.T) {
+	for in, want := range map[string]string{
+		"+999 12345678":           "country calling code is not assigned",
+		"+49 151":                 "no number in DE (+49) has 3 digits",
+		"+49 1511 2345 6789 0123": "too long for a number in DE (+49)",
+		"015112345678":            "needs a country code",
+		"+49 151 x":               `invalid character 'x'`,
+	} {
+		_, err := NormalizeE164(in, "")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("NormalizeE164(%q): %v, want %q", in, err, want)
+		}
+	}
 }

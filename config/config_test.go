@@ -167,6 +167,9 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"unknown top", "[sever]\nlisten = \"x\"", []string{"unknown key", "sever"}},
 		{"unknown nested", "[server]\nlisen = \"127.0.0.1:1\"", []string{"unknown key server.lisen"}},
+		{"unknown keys and bad values at once", "[server]\nlisen = \"x\"\nmax_parts = 300\n[storage]\nfoo = 1", []string{"unknown key server.lisen", "unknown key storage.foo", "server.max_parts"}},
+		{"unknown country", "[server]\ndefault_country = \"XX\"", []string{"server.default_country", "XX"}},
+		{"unassigned calling code", "[server]\ndefault_country = \"+999\"", []string{"server.default_country", "not an assigned country calling code"}},
 		{"unknown in modem", "[[modem]]\nport = \"/dev/x\"\nbaudrate = 9600", []string{"modem.baudrate"}},
 		{"unknown token key", "[server]\ntokens = [{token = \"a\", scop = \"x\"}]", []string{`unknown key "scop"`}},
 		{"bad token scope", "[server]\ntokens = [{token = \"a\", scope = \"root\"}]", []string{"server.tokens[0].scope", "root"}},

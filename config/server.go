@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"smsgw"
 )
 
 // Token scopes. A token without a scope may do everything.
@@ -108,8 +110,8 @@ func (s ServerConfig) validate(bad badFunc) {
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		bad("server.tls_cert", "tls_cert and tls_key go together")
 	}
-	if dc := s.DefaultCountry; dc != "" && !allDigits(dc, 1, 3) && !isISOCountry(dc) {
-		bad("server.default_country", "%q: want an ISO country code such as \"DE\" or a calling code such as \"49\"", dc)
+	if _, err := smsgw.CallingCode(s.DefaultCountry); err != nil {
+		bad("server.default_country", "%v", err)
 	}
 	if s.MaxParts < 1 || s.MaxParts > 255 {
 		bad("server.max_parts", "%d: want 1..255", s.MaxParts)

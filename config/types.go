@@ -150,10 +150,6 @@ func allDigits(s string, min, max int) bool {
 	return true
 }
 
-func isISOCountry(s string) bool {
-	return len(s) == 2 && strings.ToUpper(s) == s && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == ""
-}
-
 func phoneLike(s string) bool {
 	return allDigits(strings.TrimPrefix(s, "+"), 3, 20)
 }
