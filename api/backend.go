@@ -4,6 +4,7 @@ import (
 	"context"
 	"smsgw"
 	"smsgw/hooks"
+	"smsgw/queue"
 	"smsgw/wire"
 	"time"
 )
@@ -28,6 +29,9 @@ type NewMessage struct {
 	// for transactional, so the fingerprints of keyed requests made before
 	// categories existed stay the same.
 	Category smsgw.Category `json:",omitempty"`
+	// Binary is what the message carries besides text: 8-bit data (Text
+	// is then empty), a client's header, ports, class, TP-PID.
+	Binary queue.Binary
 }
 
 // SubmitRequest is one accepted API request: one or more recipients that

@@ -2,9 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
+	"smsgw/modem/pdu"
+	"smsgw/queue"
 	"smsgw/wire"
 	"strings"
 	"time"
@@ -30,6 +34,16 @@ type sendRequest struct {
 	Encoding       string            `json:"encoding"`
 	Metadata       map[string]string `json:"metadata"`
 	Category       string            `json:"category"`
+	// Binary messages: data in base64 (data) or hex (data_hex) instead of
+	// text, the application ports, the client's own header in hex, the
+	// message class (also for text) and TP-PID.
+	Data       *string `json:"data"`
+	DataHex    *string `json:"data_hex"`
+	Port       *int    `json:"port"`
+	SourcePort *int    `json:"source_port"`
+	UDH        string  `json:"udh"`
+	Class      *int    `json:"class"`
+	PID        *int    `json:"pid"`
 }
 
 // SendResult is wire.SendResult: the v1 API's JSON shapes are shared with its clients.
@@ -61,6 +75,7 @@ type draft struct {
 	encoding       string
 	metadata       map[string]string
 	category       smsgw.Category
+	binary         queue.Binary
 }
 
 // build validates the recipients and text and turns them into store
@@ -72,18 +87,40 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	if e := h.checkRecipients(len(d.to), fTo); e != nil {
 		return nil, e
 	}
-	if strings.TrimSpace(d.text) == "" {
-		return nil, errorf(http.StatusBadRequest, CodeEmptyText, fText, "the text is empty")
+	if d.binary.IsData() {
+		if d.text != "" {
+			return nil, badField(fText, "give a text or data, not both")
+		}
+		if len(d.binary.Data) == 0 {
+			return nil, errorf(http.StatusBadRequest, CodeEmptyText, "data", "the data is empty")
+		}
+	} else {
+		if strings.TrimSpace(d.text) == "" {
+			return nil, errorf(http.StatusBadRequest, CodeEmptyText, fText, "the text is empty")
+		}
+		if !utf8.ValidString(d.text) {
+			return nil, badField(fText, "the text is not valid UTF-8")
+		}
+		if n := utf8.RuneCountInString(d.text); n > maxTextRunes {
+			return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text has %d characters; at most %d", n, maxTextRunes)
+		}
 	}
-	if !utf8.ValidString(d.text) {
-		return nil, badField(fText, "the text is not valid UTF-8")
+	if d.flash && d.binary.Class != nil && *d.binary.Class != 0 {
+		return nil, badField("class", "flash is class 0; give one or the other")
 	}
-	if n := utf8.RuneCountInString(d.text); n > maxTextRunes {
-		return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text has %d characters; at most %d", n, maxTextRunes)
-	}
-	parts, coding, err := segment(d.text, d.encoding)
+	parts, coding, err := segmentMessage(d.text, d.encoding, d.binary)
 	if err != nil {
-		return nil, badField("encoding", "%v", err)
+		f := "encoding"
+		if d.binary.IsData() || len(d.binary.UDH) > 0 {
+			f = "udh"
+			if len(d.binary.UDH) == 0 {
+				f = "data"
+			}
+		}
+		return nil, badField(f, "%v", err)
+	}
+	if d.binary.IsData() {
+		fText = "data"
 	}
 	if parts > h.opts.MaxParts {
 		return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text needs %d SMS parts in %s; the limit is %d", parts, coding, h.opts.MaxParts)
@@ -115,7 +152,7 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 		out = append(out, NewMessage{
 			To: n, Text: d.text, Coding: coding, Parts: parts, Priority: d.priority,
 			SendAt: d.sendAt, ExpiresAt: d.expiresAt, Modem: d.modem, Tags: d.tags,
-			DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata, Category: d.category,
+			DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata, Category: d.category, Binary: d.binary,
 		})
 	}
 	return out, nil
@@ -192,10 +229,16 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 		return e
 	}
 	d := draft{to: req.To, priority: req.Priority, modem: req.Modem, tags: req.Tags, flash: req.Flash, encoding: req.Encoding, metadata: req.Metadata, deliveryReport: true}
-	if req.Text == nil {
-		return errorf(http.StatusBadRequest, CodeMissingField, "text", "text is required")
+	var e *Error
+	if d.binary, e = req.binary(); e != nil {
+		return e
 	}
-	d.text = *req.Text
+	switch {
+	case req.Text != nil:
+		d.text = *req.Text
+	case !d.binary.IsData():
+		return errorf(http.StatusBadRequest, CodeMissingField, "text", "text (or data) is required")
+	}
 	cat, err := smsgw.ParseCategory(req.Category)
 	if err != nil {
 		return badField("category", "category must be %q (the default) or %q", smsgw.CategoryTransactional, smsgw.CategoryMarketing)
@@ -209,7 +252,6 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if req.Priority < minPriority || req.Priority > maxPriority {
 		return badField("priority", "priority must be from %d to %d", minPriority, maxPriority)
 	}
-	var e *Error
 	if d.sendAt, e = h.parseTime("send_at", req.SendAt); e != nil {
 		return e
 	}
@@ -262,6 +304,113 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	writeJSON(w, http.StatusAccepted, out)
 	return nil
+}
+
+// binary reads the binary fields of a v1 send.
+func (req *sendRequest) binary() (queue.Binary, *Error) {
+	var b queue.Binary
+	var e *Error
+	switch {
+	case req.Data != nil && req.DataHex != nil:
+		return b, badField("data_hex", "give data (base64) or data_hex, not both")
+	case req.Data != nil:
+		if b.Data, e = decodeBase64("data", *req.Data); e != nil {
+			return b, e
+		}
+	case req.DataHex != nil:
+		if b.Data, e = decodeHex("data_hex", *req.DataHex); e != nil {
+			return b, e
+		}
+	}
+	if b.Data != nil && len(b.Data) == 0 {
+		f := "data"
+		if req.DataHex != nil {
+			f = "data_hex"
+		}
+		return b, errorf(http.StatusBadRequest, CodeEmptyText, f, "the data is empty")
+	}
+	if b.Ports, e = portsOf("port", "source_port", req.Port, req.SourcePort); e != nil {
+		return b, e
+	}
+	if req.UDH != "" {
+		if b.UDH, e = decodeUDH("udh", req.UDH); e != nil {
+			return b, e
+		}
+	}
+	if req.Class != nil {
+		if *req.Class < 0 || *req.Class > 3 {
+			return b, badField("class", "class must be 0, 1, 2 or 3")
+		}
+		c := *req.Class
+		b.Class = &c
+	}
+	if req.PID != nil {
+		if *req.PID < 0 || *req.PID > 255 {
+			return b, badField("pid", "pid must be from 0 to 255")
+		}
+		b.PID = *req.PID
+	}
+	return b, nil
+}
+
+// decodeBase64 reads standard or URL-safe base64, padded or not.
+func decodeBase64(field, s string) ([]byte, *Error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			return b, nil
+		}
+	}
+	return nil, badField(field, "%s is not valid base64", field)
+}
+
+func decodeHex(field, s string) ([]byte, *Error) {
+	b, err := hex.DecodeString(strings.TrimSpace(s))
+	if err != nil {
+		return nil, badField(field, "%s is not valid hex: %v", field, err)
+	}
+	return b, nil
+}
+
+// decodeUDH reads a user data header in hex, its length octet first, and
+// checks that the elements fit it.
+func decodeUDH(field, s string) ([]byte, *Error) {
+	b, e := decodeHex(field, s)
+	if e != nil {
+		return nil, e
+	}
+	if len(b) < 3 || int(b[0]) != len(b)-1 {
+		return nil, badField(field, "%s must start with its length octet (UDHL) and hold whole elements", field)
+	}
+	if len(b) > queue.MaxUDHBytes {
+		return nil, badField(field, "%s has %d octets; at most %d", field, len(b), queue.MaxUDHBytes)
+	}
+	if _, _, err := pdu.ParseUDH(b); err != nil {
+		return nil, badField(field, "%v", err)
+	}
+	return b, nil
+}
+
+// portsOf checks an application port pair; the source port defaults to
+// the destination, as handsets answer on the port they were reached on.
+func portsOf(fDst, fSrc string, dst, src *int) (*queue.Ports, *Error) {
+	if dst == nil {
+		if src != nil {
+			return nil, badField(fSrc, "%s needs %s", fSrc, fDst)
+		}
+		return nil, nil
+	}
+	if *dst < 1 || *dst > 65535 {
+		return nil, badField(fDst, "%s must be from 1 to 65535", fDst)
+	}
+	p := &queue.Ports{Dst: *dst, Src: *dst}
+	if src != nil {
+		if *src < 0 || *src > 65535 {
+			return nil, badField(fSrc, "%s must be from 0 to 65535", fSrc)
+		}
+		p.Src = *src
+	}
+	return p, nil
 }
 
 func (h *Handler) storeErr(err error, what string) *Error {

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -84,7 +86,7 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 	}
 	nm := queue.NewMessage{
 		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
-		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta,
+		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta, Binary: f.Binary,
 		IdempotencyKey: req.IdempotencyKey, Category: f.Category,
 	}
 	// The API's fingerprint is of the request as sent; the queue's own
@@ -157,10 +159,20 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: m.State, Coding: m.Coding,
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
-		Flash: m.Flash, Category: m.Category, AutoReply: m.AutoReply,
+		Flash: m.Flash, Category: m.Category, AutoReply: m.AutoReply, Class: m.Class, PID: m.PID,
 	}
 	if out.Category == "" {
 		out.Category = smsgw.CategoryTransactional
+	}
+	if m.IsData() {
+		out.Data = base64.StdEncoding.EncodeToString(m.Data)
+	}
+	if len(m.UDH) > 0 {
+		out.UDH = strings.ToUpper(hex.EncodeToString(m.UDH))
+	}
+	if m.Ports != nil {
+		dst, src := m.Ports.Dst, m.Ports.Src
+		out.Port, out.SourcePort = &dst, &src
 	}
 	if m.State == smsgw.StateSuppressed || m.State == smsgw.StateCancelled {
 		out.Reason = m.Reason
@@ -189,7 +201,7 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 	// The queue stores the coding asked for; show the one the text gets.
 	if parts > 0 && m.Coding == coding {
 		out.PartCount, out.Coding = parts, coding
-	} else if parts, coding, err := segment(m.Text, m.Coding); err == nil {
+	} else if parts, coding, err := segmentMessage(m.Text, m.Coding, m.Binary); err == nil {
 		out.PartCount, out.Coding = parts, coding
 	}
 	if m.PartsTotal > 0 {
@@ -372,6 +384,14 @@ func fromInbox(m queue.InboxMessage) Inbound {
 		ID: strconv.FormatInt(m.ID, 10), From: m.From, Text: m.Text, Modem: m.Modem, Coding: m.Coding,
 		Parts: m.PartsTotal, Incomplete: !m.Complete, SentAt: m.SentAt, ReceivedAt: m.ReceivedAt,
 		Defects: m.Defects, Undecodable: m.Undecodable, PDU: m.PDU, Error: m.Error, Storage: m.Storage,
+		Class: m.Class,
+	}
+	if m.Data != nil {
+		in.Data = base64.StdEncoding.EncodeToString(m.Data)
+	}
+	if m.Ports != nil {
+		dst, src := m.Ports.Dst, m.Ports.Src
+		in.Port, in.SourcePort = &dst, &src
 	}
 	if m.Undecodable && m.Storage != "" && m.Slot >= 0 {
 		slot := m.Slot

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"smsgw/modem/pdu"
+	"smsgw/queue"
 )
 
 // Encodings a client may ask for.
@@ -34,6 +35,41 @@ func segment(text, enc string) (parts int, coding string, err error) {
 			return 0, "", fmt.Errorf("the text has characters outside the GSM 7-bit alphabet; use encoding auto or ucs2")
 		}
 		return 0, "", fmt.Errorf("the text cannot be encoded: %w", err)
+	}
+	return n.Parts, n.Coding.String(), nil
+}
+
+// segmentMessage is segment for a message that may carry 8-bit data, a
+// port, a client's header and a class: the parts the encoder will cut.
+func segmentMessage(text, enc string, b queue.Binary) (parts int, coding string, err error) {
+	if !b.IsData() && b.Ports == nil && len(b.UDH) == 0 {
+		return segment(text, enc)
+	}
+	opt := pdu.SegmentOptions{}
+	if b.Ports != nil {
+		opt.Ports = &pdu.Ports{Dst: b.Ports.Dst, Src: b.Ports.Src}
+	}
+	if len(b.UDH) > 0 {
+		h, _, err := pdu.ParseUDH(b.UDH)
+		if err != nil {
+			return 0, "", fmt.Errorf("udh: %w", err)
+		}
+		opt.Header = h
+	}
+	var n pdu.Count
+	if b.IsData() {
+		n, err = pdu.CountData(b.Data, opt)
+	} else {
+		switch enc {
+		case EncodingGSM7:
+			opt.Coding = pdu.CodingGSM7
+		case EncodingUCS2:
+			opt.Coding = pdu.CodingUCS2
+		}
+		n, err = pdu.CountParts(text, opt)
+	}
+	if err != nil {
+		return 0, "", err
 	}
 	return n.Parts, n.Coding.String(), nil
 }

@@ -73,7 +73,7 @@ func (b Binary) IsData() bool { return b.Data != nil }
 type NewMessage struct {
 	To     []string // phone numbers: digits with an optional leading +
 	Text   string
-	Coding string // "", "auto", "gsm7" or "ucs2"; "" means auto
+	Coding string // "", "auto", "gsm7" or "ucs2"; "" means auto; "8bit" (or "") for Data
 	// Priority: higher is sent first; equal priorities go oldest first.
 	Priority  int
 	SendAfter time.Time // zero: now

@@ -48,36 +48,51 @@ type Message struct {
 	Category smsgw.Category `json:"category"`
 	// AutoReply marks an answer the gateway sent on its own to a received
 	// message.
-	AutoReply      bool              `json:"auto_reply,omitempty"`
-	Coding         string            `json:"coding"`
-	PartCount      int               `json:"part_count"`
-	Priority       int               `json:"priority"`
-	SendAt         *time.Time        `json:"send_at,omitempty"`
-	ExpiresAt      *time.Time        `json:"expires_at,omitempty"`
-	Modem          string            `json:"modem,omitempty"`
-	Tags           []string          `json:"tags,omitempty"`
-	DeliveryReport bool              `json:"delivery_report"`
-	Flash          bool              `json:"flash,omitempty"`
-	Metadata       map[string]string `json:"metadata,omitempty"`
-	CreatedAt      time.Time         `json:"created_at"`
-	UpdatedAt      time.Time         `json:"updated_at"`
-	SentAt         *time.Time        `json:"sent_at,omitempty"`
-	DeliveredAt    *time.Time        `json:"delivered_at,omitempty"`
-	SentBy         string            `json:"sent_by,omitempty"` // modem that sent it
-	ErrorCode      int               `json:"error_code,omitempty"`
-	Error          string            `json:"error,omitempty"`
-	Parts          []Part            `json:"parts,omitempty"`
-	Attempts       []Attempt         `json:"attempts,omitempty"`
+	AutoReply      bool       `json:"auto_reply,omitempty"`
+	Coding         string     `json:"coding"`
+	PartCount      int        `json:"part_count"`
+	Priority       int        `json:"priority"`
+	SendAt         *time.Time `json:"send_at,omitempty"`
+	ExpiresAt      *time.Time `json:"expires_at,omitempty"`
+	Modem          string     `json:"modem,omitempty"`
+	Tags           []string   `json:"tags,omitempty"`
+	DeliveryReport bool       `json:"delivery_report"`
+	Flash          bool       `json:"flash,omitempty"`
+	// Data is the payload of an 8-bit message in base64 (Text is then
+	// empty); UDH the client's own header in hex; Port and SourcePort the
+	// application ports; Class the message class; PID TP-PID when not 0.
+	Data        string            `json:"data,omitempty"`
+	UDH         string            `json:"udh,omitempty"`
+	Port        *int              `json:"port,omitempty"`
+	SourcePort  *int              `json:"source_port,omitempty"`
+	Class       *int              `json:"class,omitempty"`
+	PID         int               `json:"pid,omitempty"`
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
+	SentAt      *time.Time        `json:"sent_at,omitempty"`
+	DeliveredAt *time.Time        `json:"delivered_at,omitempty"`
+	SentBy      string            `json:"sent_by,omitempty"` // modem that sent it
+	ErrorCode   int               `json:"error_code,omitempty"`
+	Error       string            `json:"error,omitempty"`
+	Parts       []Part            `json:"parts,omitempty"`
+	Attempts    []Attempt         `json:"attempts,omitempty"`
 }
 
 // Inbound is a received (joined) message.
 type Inbound struct {
-	ID         string    `json:"id"`
-	From       string    `json:"from"`
-	Text       string    `json:"text"`
-	Modem      string    `json:"modem"`
-	SMSC       string    `json:"smsc,omitempty"`
-	Coding     string    `json:"coding,omitempty"`
+	ID     string `json:"id"`
+	From   string `json:"from"`
+	Text   string `json:"text"`
+	Modem  string `json:"modem"`
+	SMSC   string `json:"smsc,omitempty"`
+	Coding string `json:"coding,omitempty"`
+	// Data is the payload of an 8-bit or port-addressed message in base64;
+	// Port and SourcePort its application ports; Class its message class.
+	Data       string    `json:"data,omitempty"`
+	Port       *int      `json:"port,omitempty"`
+	SourcePort *int      `json:"source_port,omitempty"`
+	Class      *int      `json:"class,omitempty"`
 	Parts      int       `json:"parts"`
 	Incomplete bool      `json:"incomplete,omitempty"`
 	SentAt     time.Time `json:"sent_at"`     // the SMSC timestamp

@@ -61,11 +61,34 @@ func JoinText(parts [][]byte) (string, string, error) {
 	return c.Text, c.Coding.String(), nil
 }
 
+// Join decodes stored inbound parts with the 8-bit data, application port
+// and message class they carry, as the gateway does.
+func Join(parts [][]byte) (queue.Joined, error) {
+	c, err := pdu.JoinPDUs(parts, true)
+	if err != nil {
+		return queue.Joined{}, err
+	}
+	j := queue.Joined{Text: c.Text, Coding: c.Coding.String(), Data: c.Data}
+	if m, err := pdu.Decode(parts[0]); err == nil {
+		if d, ok := m.(*pdu.Deliver); ok {
+			if h, _ := d.UD.Header(); h != nil {
+				if p, ok := h.Ports(); ok {
+					j.Ports = &queue.Ports{Dst: p.Dst, Src: p.Src}
+				}
+			}
+			if cl, ok := d.DCS.Class(); ok {
+				j.Class = &cl
+			}
+		}
+	}
+	return j, nil
+}
+
 // OpenQueue opens a SQLite store in t's temporary directory, closed when
 // the test ends.
 func OpenQueue(t testing.TB) *sqlite.Store {
 	t.Helper()
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: JoinText})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: JoinText, Join: Join})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ type prepared struct {
 	hash      []byte
 }
 
-var codings = map[string]bool{"": true, "auto": true, "gsm7": true, "ucs2": true}
+var codings = map[string]bool{"": true, "auto": true, "gsm7": true, "ucs2": true, "8bit": true}
 
 func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 	p := &prepared{m: m}
@@ -87,7 +87,7 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 	}
 	p.category = cat
 	if !codings[m.Coding] {
-		return nil, invalid("coding", "%q is not one of auto, gsm7, ucs2", m.Coding)
+		return nil, invalid("coding", "%q is not one of auto, gsm7, ucs2, 8bit", m.Coding)
 	}
 	if m.Priority < -queue.MaxPriority || m.Priority > queue.MaxPriority {
 		return nil, invalid("priority", "%d is outside -%d..%d", m.Priority, queue.MaxPriority, queue.MaxPriority)
@@ -136,6 +136,9 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 
 // checkBinary validates what a message carries besides text.
 func checkBinary(m queue.NewMessage) error {
+	if (m.Coding == "8bit") != m.IsData() && m.Coding != "" && m.Coding != "auto" {
+		return invalid("coding", "%q: 8bit is the coding of data, and data has no other", m.Coding)
+	}
 	if m.IsData() {
 		if m.Text != "" {
 			return invalid("data", "give text or data, not both")

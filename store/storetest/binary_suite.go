@@ -84,6 +84,8 @@ func testBinaryMessages(t *testing.T, d driver) {
 		{"port", queue.NewMessage{Binary: queue.Binary{Data: []byte{1}, Ports: &queue.Ports{Dst: 65536}}}},
 		{"class", queue.NewMessage{Text: "x", Binary: queue.Binary{Class: new(int)}}},
 		{"pid", queue.NewMessage{Text: "x", Binary: queue.Binary{PID: 256}}},
+		{"coding", queue.NewMessage{Text: "x", Coding: "8bit"}},
+		{"coding", queue.NewMessage{Coding: "ucs2", Binary: queue.Binary{Data: []byte{1}}}},
 	}
 	*bad[5].m.Class = 4
 	for _, c := range bad {
