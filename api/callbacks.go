@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"smsgw"
 	"strings"
 
 	"smsgw/hooks"
@@ -44,13 +45,11 @@ func (h *Handler) checkCallback(field, raw string) *Error {
 	return nil
 }
 
-type scopeKey struct{}
-
 // readOnly reports whether the request was authenticated with a read-only
-// token: such callers see callback URLs without user info and query.
+// scope: such callers see callback URLs without user info and query.
 func readOnly(ctx context.Context) bool {
-	s, _ := ctx.Value(scopeKey{}).(Scope)
-	return s == ScopeRead
+	c, _ := smsgw.CallerFrom(ctx)
+	return c.Scope == ScopeRead
 }
 
 // redactMessage strips credentials from the callback URLs a message keeps.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"smsgw/api"
+	"smsgw/httpd"
 	"smsgw/httpd/httpdtest"
 	"strings"
 	"sync"
@@ -151,7 +152,7 @@ func TestUSSDErrors(t *testing.T) {
 // TestRetryRoute: an operator can requeue what the queue never resends on
 // its own (uncertain, failed, expired), and nothing else.
 func TestRetryRoute(t *testing.T) {
-	e := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "full", Scope: api.ScopeFull}, {Secret: "send", Scope: api.ScopeSend}, {Secret: "read", Scope: api.ScopeRead}}})
+	e := httpdtest.New(t, httpd.Options{Tokens: []httpd.Token{{Secret: "full", Scope: api.ScopeFull}, {Secret: "send", Scope: api.ScopeSend}, {Secret: "read", Scope: api.ScopeRead}}})
 	failed := e.SendOne("+4915112345601", "will fail")
 	e.MarkFailed(failed)
 	uncertain := e.SendOne("+4915112345602", "maybe sent")

@@ -91,3 +91,11 @@ func unwrapMsg(err error) string { return err.Error() }
 func errorsIsConflict(err error) bool {
 	return errors.Is(err, smsgw.ErrConflict) || errors.Is(err, smsgw.ErrIdempotencyMismatch)
 }
+
+// clip shortens s to n bytes for an error message.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -3,23 +3,8 @@ package api
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 )
-
-// Health is the body of /healthz and /readyz.
-type Health struct {
-	Status  string            `json:"status"` // ok, ready, not_ready
-	Version string            `json:"version,omitempty"`
-	Uptime  float64           `json:"uptime_seconds"`
-	Checks  map[string]string `json:"checks,omitempty"`
-}
-
-// healthz answers while the process serves HTTP at all.
-func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) *Error {
-	writeJSON(w, http.StatusOK, Health{Status: "ok", Version: h.opts.Version, Uptime: h.now().Sub(h.started).Seconds()})
-	return nil
-}
 
 // readiness: the database answers and at least one modem is registered.
 func (h *Handler) readiness(ctx context.Context) (bool, map[string]string, int, int) {
@@ -56,16 +41,4 @@ func (h *Handler) readiness(ctx context.Context) (bool, map[string]string, int, 
 		checks["modems"] = fmt.Sprintf("ok: %d of %d registered", registered, total)
 	}
 	return ok, checks, total, registered
-}
-
-func (h *Handler) readyz(w http.ResponseWriter, r *http.Request) *Error {
-	ok, checks, _, _ := h.readiness(r.Context())
-	hl := Health{Status: "ready", Version: h.opts.Version, Uptime: h.now().Sub(h.started).Seconds(), Checks: checks}
-	code := http.StatusOK
-	if !ok {
-		hl.Status = "not_ready"
-		code = http.StatusServiceUnavailable
-	}
-	writeJSON(w, code, hl)
-	return nil
 }

@@ -8,9 +8,9 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
-// routeTable is every endpoint of the v1 API, health, metrics and the
-// OpenAPI document. The compatible APIs (api/compat/...) have tables of
-// their own, mounted after this one.
+// routeTable is every endpoint of the v1 API and the OpenAPI document.
+// Health and metrics are the HTTP layer's; the compatible APIs
+// (api/compat/...) have tables of their own, mounted after this one.
 func (h *Handler) routeTable() []Route {
 	var r []Route
 	add := func(method, path string, n Need, st Style, fn func(http.ResponseWriter, *http.Request) *Error) {
@@ -38,13 +38,6 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodGet, "/v1/conversations/{number}", NeedRead, StyleV1, h.getConversation)
 	add(http.MethodPost, "/v1/conversations/{number}", NeedSend, StyleV1, h.replyConversation)
 
-	add(http.MethodGet, "/healthz", NeedNone, StyleV1, h.healthz)
-	add(http.MethodGet, "/readyz", NeedNone, StyleV1, h.readyz)
-	metrics := h.metricsHandler()
-	add(http.MethodGet, "/metrics", NeedRead, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
-		metrics.ServeHTTP(w, r)
-		return nil
-	})
 	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(openAPIDoc)

@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"smsgw/api"
+	"smsgw/httpd"
+	"smsgw/httpd/httpdtest"
 	"strings"
 	"sync"
 	"testing"
@@ -290,7 +292,7 @@ func hostileCorpus() []hostile {
 // wrong with a code and a sentence in its API's own shape.
 func TestHostileCorpus(t *testing.T) {
 	total := 0
-	for _, tokens := range [][]api.Token{nil, {{Secret: "s3cret", Scope: api.ScopeFull}}} {
+	for _, tokens := range [][]httpd.Token{nil, {{Secret: "s3cret", Scope: api.ScopeFull}}} {
 		total += runHostile(t, tokens)
 	}
 	t.Logf("hostile corpus: %d requests in all", total)
@@ -299,9 +301,9 @@ func TestHostileCorpus(t *testing.T) {
 // runHostile runs the corpus against a handler with these tokens (none: the
 // open loopback default; with tokens, the requests carry none, so that the
 // refusals are checked on every route too) and returns its size.
-func runHostile(t *testing.T, tokens []api.Token) int {
+func runHostile(t *testing.T, tokens []httpd.Token) int {
 	var logBuf syncBuffer
-	e := newEnv(t, api.Options{Tokens: tokens, Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	e := httpdtest.New(t, httpd.Options{Tokens: tokens, API: api.Options{Logger: slog.New(slog.NewTextHandler(&logBuf, nil))}})
 	srv := httptest.NewUnstartedServer(e.Handler)
 	srv.Config.ErrorLog = log.New(&logBuf, "", 0)
 	srv.Start()
@@ -313,7 +315,7 @@ func runHostile(t *testing.T, tokens []api.Token) int {
 		t.Fatalf("the corpus has %d requests; it must have at least 200", len(corpus))
 	}
 	// Every route gets its share, those added later included.
-	for _, ri := range e.API.Routes() {
+	for _, ri := range e.Stack.Routes() {
 		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(regexp.QuoteMeta(ri.Path), "[^/]+") + "$")
 		n := 0
 		for _, h := range corpus {

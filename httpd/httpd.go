@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 
-	"github.com/gorilla/mux"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"smsgw"
@@ -39,15 +39,28 @@ func NewMetrics() (*Metrics, error) {
 
 // Options say what the Server serves and where.
 type Options struct {
-	// API configures the v1 API and the compatible APIs; its Registry is
-	// replaced by the one in Metrics.
+	// API configures the v1 API and the compatible APIs built on it.
 	API api.Options
 	// Kannel configures the Kannel compatible API's dlr-url callbacks.
 	Kannel kannel.Options
 	// Backend is what the API talks to.
 	Backend api.Backend
+	// Tokens are the bearer tokens every route but the open ones asks
+	// for; none means no authentication (Listen then refuses a
+	// non-loopback address) and every caller has full scope.
+	Tokens []Token
+	// AllowedHosts are Host header values answered without tokens besides
+	// localhost and loopback addresses ("name" for any port, "name:port"
+	// for that port only). With tokens every Host is answered.
+	AllowedHosts []string
+	// KannelGet is KannelGetLocal (the default) or KannelGetNever: when
+	// GET /cgi-bin/sendsms is accepted without a token.
+	KannelGet string
+	// Sites are further route sets on the same listener (the dashboard);
+	// see Site.
+	Sites []Site
 	// Listen says where the API listens; HaveTokens is filled in from
-	// API.Tokens.
+	// Tokens.
 	Listen ListenConfig
 	// Server bounds every connection.
 	Server ServerConfig
@@ -79,32 +92,53 @@ func New(o Options, m *Metrics) (*Server, error) {
 			return nil, err
 		}
 	}
-	o.API.Registry = m.Registry
-	st, err := NewStack(o)
+	st, err := NewStack(o, m)
 	if err != nil {
 		return nil, err
 	}
-	o.Listen.HaveTokens = len(o.API.Tokens) > 0
+	o.Listen.HaveTokens = len(o.Tokens) > 0
 	ln, err := Listen(o.Listen)
 	if err != nil {
 		st.Close(context.Background())
 		return nil, err
 	}
-	return &Server{st: st, srv: NewServer(Router(st, o.Pprof), o.Server), ln: ln, errc: make(chan error, 1)}, nil
+	return &Server{st: st, srv: NewServer(Router(st), o.Server), ln: ln, errc: make(chan error, 1)}, nil
 }
 
-// Stack is every route set the HTTP layer mounts: the v1 API (with health,
-// metrics and the OpenAPI document) and the SMSGate and Kannel compatible
-// APIs built on it.
+// Stack is every route set the HTTP layer mounts (the v1 API, the SMSGate
+// and Kannel compatible APIs built on it, health and metrics, the sites)
+// and what it wraps each route in: the origin guard, authentication and
+// the request metrics.
 type Stack struct {
 	API    *api.Handler
 	ASG    *asg.API
 	Kannel *kannel.API
+
+	opts    Options
+	reg     *prometheus.Registry
+	metrics *httpMetrics
+	auth    *authenticator
+	guard   guard
+	log     *slog.Logger
 }
 
-// NewStack builds the v1 API from o.API and o.Backend and the compatible
-// APIs on it; nothing listens yet. Close releases it.
-func NewStack(o Options) (*Stack, error) {
+// NewStack builds the v1 API from o.API and o.Backend, the compatible APIs
+// on it, and registers the request metrics in m's registry (nil: a
+// registry of its own); nothing listens yet. Close releases it.
+func NewStack(o Options, m *Metrics) (*Stack, error) {
+	switch o.KannelGet {
+	case "":
+		o.KannelGet = KannelGetLocal
+	case KannelGetLocal, KannelGetNever:
+	default:
+		return nil, fmt.Errorf("httpd: KannelGet %q: want %q or %q", o.KannelGet, KannelGetLocal, KannelGetNever)
+	}
+	if m == nil {
+		var err error
+		if m, err = NewMetrics(); err != nil {
+			return nil, err
+		}
+	}
 	h, err := api.New(o.API, o.Backend)
 	if err != nil {
 		return nil, err
@@ -114,16 +148,29 @@ func NewStack(o Options) (*Stack, error) {
 		h.Close(context.Background())
 		return nil, err
 	}
-	return &Stack{API: h, ASG: asg.New(h), Kannel: k}, nil
+	s := &Stack{API: h, ASG: asg.New(h), Kannel: k, opts: o, reg: m.Registry, log: h.Logger(),
+		guard: guard{allowedHosts: o.AllowedHosts, kannelGet: o.KannelGet, tokenless: len(o.Tokens) == 0}}
+	var extra []Authenticator
+	for _, site := range o.Sites {
+		extra = append(extra, site)
+	}
+	s.auth = newAuthenticator(o.Tokens, extra)
+	if s.metrics, err = newHTTPMetrics(m.Registry, h); err != nil {
+		s.Close(context.Background())
+		return nil, fmt.Errorf("httpd: metrics: %w", err)
+	}
+	return s, nil
 }
 
-// Routes lists every route in the order they are tried: v1, SMSGate,
-// Kannel, and with pprof the runtime profiles.
-func (s *Stack) Routes(pprof bool) []api.Route {
+// Routes lists every API route in the order they are tried: v1, health
+// and metrics, SMSGate, Kannel, and with Options.Pprof the runtime
+// profiles. The sites' pages come after them.
+func (s *Stack) Routes() []api.Route {
 	routes := s.API.Routes()
+	routes = append(routes, s.healthRoutes()...)
 	routes = append(routes, s.ASG.Routes()...)
 	routes = append(routes, s.Kannel.Routes()...)
-	if pprof {
+	if s.opts.Pprof {
 		routes = append(routes, pprofRoutes()...)
 	}
 	return routes
@@ -141,20 +188,6 @@ func (s *Stack) Publish(ev smsgw.Event) {
 func (s *Stack) Close(ctx context.Context) error {
 	err := s.API.Close(ctx)
 	return errors.Join(err, s.Kannel.Close(ctx))
-}
-
-// Router mounts every route of the stack on one mux, each behind the
-// checks all routes share (Wrap), in the stack's order; a path or method
-// no route takes is answered with the v1 error body.
-func Router(s *Stack, pprof bool) *mux.Router {
-	h := s.API
-	r := mux.NewRouter()
-	r.NotFoundHandler = http.HandlerFunc(h.NotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(h.MethodNotAllowed)
-	for _, rt := range s.Routes(pprof) {
-		r.Handle(rt.Path, h.Wrap(rt)).Methods(rt.Method)
-	}
-	return r
 }
 
 // Addr is the address the API listens on.

@@ -98,7 +98,7 @@ func TestServerTokensGuardTheListener(t *testing.T) {
 		t.Fatalf("exposed without tokens: %v", err)
 	}
 	s, err := New(Options{
-		API:     api.Options{Tokens: []api.Token{{Secret: "s3cret-token-value", Scope: api.ScopeFull}}},
+		Tokens:  []Token{{Secret: "s3cret-token-value", Scope: api.ScopeFull}},
 		Backend: b, Listen: ListenConfig{Addr: "0.0.0.0:0"},
 	}, nil)
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"smsgw/api"
+	"smsgw/httpd"
+	"smsgw/httpd/httpdtest"
 	"strings"
 	"testing"
 )
@@ -45,10 +47,10 @@ func TestDNSRebindingRefused(t *testing.T) {
 	// A Host no browser sends, set directly on the request.
 	e.Want(e.Do("GET", "/v1/inbox", nil, "Host", "localhost:1@evil.example"), http.StatusForbidden)
 	// With tokens the Host does not matter: a rebinding page has no token.
-	e2 := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "t", Scope: api.ScopeFull}}})
+	e2 := httpdtest.New(t, httpd.Options{Tokens: []httpd.Token{{Secret: "t", Scope: api.ScopeFull}}})
 	e2.Want(e2.Do("GET", "/v1/inbox", nil, "Host", "gw.example.com"), http.StatusOK)
 	// Configured names are answered.
-	e3 := newEnv(t, api.Options{AllowedHosts: []string{"gw.lan", "other.lan:9000"}})
+	e3 := httpdtest.New(t, httpd.Options{AllowedHosts: []string{"gw.lan", "other.lan:9000"}})
 	e3.Want(e3.Do("GET", "/v1/inbox", nil, "Host", "GW.lan:8787"), http.StatusOK)
 	e3.Want(e3.Do("GET", "/v1/inbox", nil, "Host", "other.lan:9000"), http.StatusOK)
 	e3.Want(e3.Do("GET", "/v1/inbox", nil, "Host", "other.lan:9001"), http.StatusForbidden)
@@ -108,7 +110,7 @@ func TestCrossSiteSendRefused(t *testing.T) {
 		r := e.Do("POST", c.path, c.body, "Content-Type", c.ct, "Origin", "https://evil.example")
 		e.Want(r, http.StatusForbidden)
 		if c.path != "/cgi-bin/sendsms" && c.path != "/message" {
-			if code, _ := r.ErrCode(t); code != api.CodeCrossSite {
+			if code, _ := r.ErrCode(t); code != httpd.CodeCrossSite {
 				t.Fatalf("%s: code %s", c.path, code)
 			}
 		}
@@ -121,7 +123,7 @@ func TestCrossSiteSendRefused(t *testing.T) {
 	// says same-origin and is believed.
 	e.Want(e.Do("POST", "/v1/messages", map[string]any{"to": "+4915112345678", "text": "x"}, "Origin", "https://sms.example.com", "Sec-Fetch-Site", "same-origin"), http.StatusAccepted)
 	// A cancel from another site is refused too, even with a token.
-	e2 := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "t", Scope: api.ScopeFull}}})
+	e2 := httpdtest.New(t, httpd.Options{Tokens: []httpd.Token{{Secret: "t", Scope: api.ScopeFull}}})
 	id := e2.SendOne("+4915112345678", "hello")
 	e2.Want(e2.Do("DELETE", "/v1/messages/"+id, nil, "Sec-Fetch-Site", "cross-site"), http.StatusForbidden)
 	e2.Want(e2.Do("DELETE", "/v1/messages/"+id, nil), http.StatusOK)
@@ -132,7 +134,7 @@ func TestCrossSiteSendRefused(t *testing.T) {
 
 // TestKannelGetNever: the operator can turn tokenless GET off altogether.
 func TestKannelGetNever(t *testing.T) {
-	e := newEnv(t, api.Options{KannelGet: api.KannelGetNever})
+	e := httpdtest.New(t, httpd.Options{KannelGet: httpd.KannelGetNever})
 	r := e.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=hi", nil, "User-Agent", "curl/8")
 	e.Want(r, http.StatusForbidden)
 	if !strings.Contains(string(r.Body), "kannel_get") {
@@ -140,7 +142,7 @@ func TestKannelGetNever(t *testing.T) {
 	}
 	r = e.Do("POST", "/cgi-bin/sendsms", url.Values{"to": {"+4915112345678"}, "text": {"hi"}}.Encode(), "Content-Type", "application/x-www-form-urlencoded")
 	e.Want(r, http.StatusAccepted)
-	if _, err := api.New(api.Options{KannelGet: "sometimes"}, api.Backend{Store: e.Store}); err == nil {
+	if _, err := httpd.NewStack(httpd.Options{KannelGet: "sometimes", Backend: api.Backend{Store: e.Store}}, nil); err == nil {
 		t.Fatal("unknown KannelGet accepted")
 	}
 }

@@ -16,19 +16,19 @@ import (
 )
 
 // pprofRouter is the router over a real queue, with or without profiles.
-func pprofRouter(t *testing.T, pprof bool, tokens ...api.Token) http.Handler {
+func pprofRouter(t *testing.T, pprof bool, tokens ...Token) http.Handler {
 	t.Helper()
 	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { q.Close(t.Context()) })
-	st, err := NewStack(Options{API: api.Options{Tokens: tokens}, Backend: api.Backend{Store: api.NewQueueStore(q)}})
+	st, err := NewStack(Options{Tokens: tokens, Pprof: pprof, Backend: api.Backend{Store: api.NewQueueStore(q)}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close(t.Context()) })
-	return Router(st, pprof)
+	return Router(st)
 }
 
 func serve(h http.Handler, path, auth string) *httptest.ResponseRecorder {
@@ -59,9 +59,9 @@ func TestPprofOffByDefault(t *testing.T) {
 
 func TestPprofNeedsFullScope(t *testing.T) {
 	h := pprofRouter(t, true,
-		api.Token{Secret: "full-secret", Scope: api.ScopeFull},
-		api.Token{Secret: "read-secret", Scope: api.ScopeRead},
-		api.Token{Secret: "send-secret", Scope: api.ScopeSend},
+		Token{Secret: "full-secret", Scope: api.ScopeFull},
+		Token{Secret: "read-secret", Scope: api.ScopeRead},
+		Token{Secret: "send-secret", Scope: api.ScopeSend},
 	)
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/cmdline"} {
 		for auth, want := range map[string]int{

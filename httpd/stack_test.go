@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"smsgw/api"
+	"smsgw/httpd"
+	"smsgw/httpd/httpdtest"
 	"sort"
 	"strings"
 	"testing"
@@ -19,7 +21,7 @@ import (
 // call loopback, link-local or private addresses, neither through Kannel's
 // dlr-url nor through reserved metadata in v1, nor by registering a webhook.
 func TestCallbackTargetsRefused(t *testing.T) {
-	e := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "full", Scope: api.ScopeFull}, {Secret: "snd", Scope: api.ScopeSend}, {Secret: "rd", Scope: api.ScopeRead}}})
+	e := httpdtest.New(t, httpd.Options{Tokens: []httpd.Token{{Secret: "full", Scope: api.ScopeFull}, {Secret: "snd", Scope: api.ScopeSend}, {Secret: "rd", Scope: api.ScopeRead}}})
 	for _, target := range []string{"http://127.0.0.1:8787/v1/messages", "http://169.254.169.254/latest/meta-data/", "http://localhost/", "http://10.0.0.1/", "http://[::1]/"} {
 		r := e.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=3&dlr-url="+url.QueryEscape(target), nil, "Authorization", "Bearer snd")
 		e.Want(r, http.StatusBadRequest)
@@ -201,9 +203,9 @@ func TestOpenAPIRefsAndParams(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	var logs bytes.Buffer
-	e := newEnv(t, api.Options{
-		Tokens: []api.Token{{Secret: "full-secret", Scope: api.ScopeFull}, {Secret: "send-secret", Scope: api.ScopeSend}, {Secret: "read-secret", Scope: api.ScopeRead}},
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	e := httpdtest.New(t, httpd.Options{
+		Tokens: []httpd.Token{{Secret: "full-secret", Scope: api.ScopeFull}, {Secret: "send-secret", Scope: api.ScopeSend}, {Secret: "read-secret", Scope: api.ScopeRead}},
+		API:    api.Options{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))},
 	})
 	send := `{"to":"+4915112345678","text":"x"}`
 	cases := []struct {

@@ -40,7 +40,8 @@ func (f *cliModems) USSD(context.Context, string, string) (string, error) {
 type cliEnv struct {
 	t   *testing.T
 	q   *sqlite.Store
-	h   *api.Handler
+	st  *httpd.Stack
+	h   http.Handler // the router of st
 	srv *httptest.Server
 	url string
 	// front, when set, sees each request first and may answer it itself
@@ -48,7 +49,7 @@ type cliEnv struct {
 	front atomic.Pointer[func(http.ResponseWriter, *http.Request) bool]
 }
 
-// newCLIEnv serves the real API handler over a real queue on a loopback
+// newCLIEnv serves the real HTTP stack over a real queue on a loopback
 // listener, with token "tok" required.
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
@@ -57,15 +58,18 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		t.Fatal(err)
 	}
 	dbm := -85
-	h, err := api.New(api.Options{Tokens: []api.Token{{Secret: "tok", Scope: api.ScopeFull}, {Secret: "sendtok", Scope: api.ScopeSend}}},
-		api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []smsgw.ModemStatus{
+	st, err := httpd.NewStack(httpd.Options{
+		Tokens: []httpd.Token{{Secret: "tok", Scope: smsgw.ScopeFull}, {Secret: "sendtok", Scope: smsgw.ScopeSend}},
+		Backend: api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []smsgw.ModemStatus{
 			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: smsgw.ModemCounters{Sent: 12, Failed: 1, Received: 3}},
 			{ID: "spare", State: "offline", Registration: "searching", LastError: "port gone"},
-		}}})
+		}}},
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &cliEnv{t: t, q: q, h: h}
+	h := httpd.Router(st)
+	e := &cliEnv{t: t, q: q, st: st, h: h}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := e.front.Load(); f != nil && (*f)(w, r) {
 			return
@@ -74,7 +78,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	}))
 	e.url = e.srv.URL
 	t.Cleanup(func() {
-		h.Close(context.Background())
+		st.Close(context.Background())
 		e.srv.CloseClientConnections()
 		e.srv.Close()
 		q.Close(context.Background())
@@ -137,7 +141,7 @@ func (e *cliEnv) deliver(ok bool) {
 
 func (e *cliEnv) publish(event, id string) {
 	p, _ := json.Marshal(api.EventPayload{MessageID: id})
-	e.h.Publish(smsgw.Event{ID: event + id, Event: event, DeviceID: "office", Payload: p})
+	e.st.Publish(smsgw.Event{ID: event + id, Event: event, DeviceID: "office", Payload: p})
 }
 
 func TestSendCommand(t *testing.T) {
@@ -269,7 +273,7 @@ func TestInboxCommand(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	p, _ := json.Marshal(api.EventPayload{MessageID: "77", PhoneNumber: "+4915100000009", Message: "hello there", ReceivedAt: time.Now().Format(time.RFC3339)})
-	e.h.Publish(smsgw.Event{ID: "r77", Event: "sms:received", DeviceID: "office", Payload: p})
+	e.st.Publish(smsgw.Event{ID: "r77", Event: "sms:received", DeviceID: "office", Payload: p})
 	for !strings.Contains(pr.String(), "hello there") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no message printed: %q %s", pr.String(), errb.String())

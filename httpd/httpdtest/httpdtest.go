@@ -30,7 +30,7 @@ import (
 
 // Env is the whole HTTP stack over a real queue.
 type Env struct {
-	T *testing.T
+	T testing.TB
 	// Stack holds the route sets; API is its v1 core.
 	Stack *httpd.Stack
 	API   *api.Handler
@@ -99,7 +99,7 @@ func OpenQueue(t testing.TB) *sqlite.Store {
 // New builds the stack with o (its Backend is filled in: the store, two
 // modems m1, registered, and m2, offline, and an empty webhook registry)
 // and closes it when the test ends.
-func New(t *testing.T, o httpd.Options) *Env {
+func New(t testing.TB, o httpd.Options) *Env {
 	t.Helper()
 	e := &Env{T: t, Q: OpenQueue(t), Hooks: &Webhooks{}}
 	e.Store = api.NewQueueStore(e.Q)
@@ -129,20 +129,20 @@ func New(t *testing.T, o httpd.Options) *Env {
 	e.opts = o
 	e.build(o)
 	t.Cleanup(func() { e.stop() })
-	if len(o.API.Tokens) > 0 {
-		e.Token = o.API.Tokens[0].Secret
+	if len(o.Tokens) > 0 {
+		e.Token = o.Tokens[0].Secret
 	}
 	return e
 }
 
 func (e *Env) build(o httpd.Options) {
 	e.T.Helper()
-	st, err := httpd.NewStack(o)
+	st, err := httpd.NewStack(o, nil)
 	if err != nil {
 		e.T.Fatal(err)
 	}
 	e.Stack, e.API = st, st.API
-	e.Handler = httpd.Router(st, o.Pprof)
+	e.Handler = httpd.Router(st)
 	e.stop = func() { st.Close(context.Background()) }
 }
 

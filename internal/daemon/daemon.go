@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"smsgw"
 	"sync"
 	"time"
 
@@ -109,9 +110,9 @@ func (d *Daemon) start() error {
 	}
 	d.store = st
 
-	tokens := make([]api.Token, 0, len(d.cfg.Server.Tokens))
+	tokens := make([]httpd.Token, 0, len(d.cfg.Server.Tokens))
 	for _, t := range d.cfg.Server.Tokens {
-		tokens = append(tokens, api.Token{Secret: t.Value.Reveal(), Scope: api.Scope(t.Scope)})
+		tokens = append(tokens, httpd.Token{Secret: t.Value.Reveal(), Scope: smsgw.Scope(t.Scope)})
 	}
 	// Construction runs one way: the store, the metrics the gateway feeds,
 	// the gateway, then the HTTP layer on top of it, which the gateway
@@ -136,12 +137,15 @@ func (d *Daemon) start() error {
 	d.gw = gw
 	srv, err := httpd.New(httpd.Options{
 		API: api.Options{
-			Tokens: tokens, DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
+			DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
 			Logger: d.log, Version: d.version,
-			AllowedHosts: d.cfg.Security.AllowedHosts, KannelGet: d.cfg.Security.KannelGet, Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
+			Callbacks: d.cfg.Callbacks.Policy(), Limits: apiLimits(d.cfg.Limits),
 		},
-		Kannel: kannel.Options{ExternalDLR: true},
-		Pprof:  d.cfg.Debug.Pprof,
+		Tokens:       tokens,
+		AllowedHosts: d.cfg.Security.AllowedHosts,
+		KannelGet:    d.cfg.Security.KannelGet,
+		Kannel:       kannel.Options{ExternalDLR: true},
+		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw,
 			Rules: engine, Conversations: st},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},

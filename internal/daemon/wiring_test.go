@@ -5,6 +5,7 @@ import (
 
 	"smsgw/api"
 	"smsgw/config"
+	"smsgw/httpd"
 )
 
 // TestConfigDefaultsAreTheAPIs: the configuration spells the HTTP API's
@@ -16,11 +17,11 @@ func TestConfigDefaultsAreTheAPIs(t *testing.T) {
 	if got, want := apiLimits(c.Limits), api.DefaultLimits(); got != want {
 		t.Fatalf("default [limits] map to %+v, the API's defaults are %+v", got, want)
 	}
-	if config.KannelGetLocal != api.KannelGetLocal || config.KannelGetNever != api.KannelGetNever {
+	if config.KannelGetLocal != httpd.KannelGetLocal || config.KannelGetNever != httpd.KannelGetNever {
 		t.Fatalf("kannel_get values %q/%q, the API's %q/%q",
-			config.KannelGetLocal, config.KannelGetNever, api.KannelGetLocal, api.KannelGetNever)
+			config.KannelGetLocal, config.KannelGetNever, httpd.KannelGetLocal, httpd.KannelGetNever)
 	}
-	if c.Security.KannelGet != api.KannelGetLocal {
-		t.Fatalf("default kannel_get %q, want %q", c.Security.KannelGet, api.KannelGetLocal)
+	if c.Security.KannelGet != httpd.KannelGetLocal {
+		t.Fatalf("default kannel_get %q, want %q", c.Security.KannelGet, httpd.KannelGetLocal)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"smsgw/api"
 	"smsgw/api/compat/asg"
+	"smsgw/httpd"
+	"smsgw/httpd/httpdtest"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +56,7 @@ func TestSMSGateNpmClient(t *testing.T) {
 		t.Skipf("npm ci failed (no registry access?): %v\n%s", err, out)
 	}
 
-	e := newEnv(t, api.Options{Tokens: []api.Token{{Secret: "s3cret", Scope: api.ScopeFull}}})
+	e := httpdtest.New(t, httpd.Options{Tokens: []httpd.Token{{Secret: "s3cret", Scope: api.ScopeFull}}})
 	e.AddInbound("m1", "+4915100000009", "inbound for node", time.Now())
 	srv := httptest.NewServer(e.Handler)
 	defer srv.Close()

@@ -1,10 +1,12 @@
-package api
+package httpd
 
 import (
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"smsgw/api"
 )
 
 // Browser-origin safety. A tokenless daemon on loopback is reachable from
@@ -33,11 +35,18 @@ const (
 	KannelGetNever = "never"
 )
 
+// guard holds the browser-origin rules of one server.
+type guard struct {
+	allowedHosts []string
+	kannelGet    string
+	tokenless    bool
+}
+
 // hostAllowed reports whether the Host header names this daemon: a loopback
 // name or address, the address the connection came in on, or one of
 // Options.AllowedHosts. Only checked without tokens: with tokens a
 // rebinding page has nothing to read.
-func (h *Handler) hostAllowed(r *http.Request) bool {
+func (h *guard) hostAllowed(r *http.Request) bool {
 	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
 	if _, unix := local.(*net.UnixAddr); unix {
 		return true // browsers cannot open unix sockets
@@ -57,7 +66,7 @@ func (h *Handler) hostAllowed(r *http.Request) bool {
 			return true
 		}
 	}
-	for _, a := range h.opts.AllowedHosts {
+	for _, a := range h.allowedHosts {
 		if _, _, err := net.SplitHostPort(a); err == nil {
 			if strings.EqualFold(a, r.Host) {
 				return true // an entry with a port matches that port only
@@ -95,10 +104,10 @@ func crossSite(r *http.Request) string {
 		return ""
 	case "":
 	default:
-		return "Sec-Fetch-Site: " + oneLine(clip(sfs, 40))
+		return "Sec-Fetch-Site: " + oneLine(api.Clip(sfs, 40))
 	}
 	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
-		return "Origin " + oneLine(clip(o, 100))
+		return "Origin " + oneLine(api.Clip(o, 100))
 	}
 	return ""
 }
@@ -137,48 +146,37 @@ func browserGet(r *http.Request) string {
 	return ""
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
-}
-
 // guardOrigin applies the browser-origin rules to one request and returns
 // the refusal, or nil. stateChanging marks routes that change state
 // (every method but GET and HEAD, and Kannel's GET sendsms).
-func (h *Handler) guardOrigin(r *http.Request, stateChanging, kannelGet bool) *Error {
-	tokenless := !h.auth.enabled()
+func (h *guard) check(r *http.Request, stateChanging, kannelGet bool) *api.Error {
+	tokenless := h.tokenless
 	if tokenless && !h.hostAllowed(r) {
-		return errorf(http.StatusForbidden, CodeBadHost, "Host",
-			"Host %q is not this daemon's address; without API tokens only localhost, loopback addresses and [security] allowed_hosts are answered", clip(r.Host, 100))
+		return api.Errorf(http.StatusForbidden, CodeBadHost, "Host",
+			"Host %q is not this daemon's address; without API tokens only localhost, loopback addresses and [security] allowed_hosts are answered", api.Clip(r.Host, 100))
 	}
 	if !stateChanging {
 		return nil
 	}
 	if why := crossSite(r); why != "" {
-		return errorf(http.StatusForbidden, CodeCrossSite, "",
+		return api.Errorf(http.StatusForbidden, CodeCrossSite, "",
 			"refusing a request sent by another site's web page (%s)", why)
 	}
 	// Without tokens, Kannel's username and password parameters prove
 	// nothing: any page can add them to its <img> URL.
 	if kannelGet && tokenless {
-		if h.opts.KannelGet == KannelGetNever {
-			return errorf(http.StatusForbidden, CodeCrossSite, "",
+		if h.kannelGet == KannelGetNever {
+			return api.Errorf(http.StatusForbidden, CodeCrossSite, "",
 				"GET /cgi-bin/sendsms without a token is off ([security] kannel_get = \"never\"); use POST or configure a token")
 		}
 		if why := browserGet(r); why != "" {
-			return errorf(http.StatusForbidden, CodeCrossSite, "",
+			return api.Errorf(http.StatusForbidden, CodeCrossSite, "",
 				"refusing GET /cgi-bin/sendsms without a token from %s; use POST, a token, or a non-browser client", why)
 		}
 	}
 	return nil
 }
 
-func isStateChanging(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return false
-	}
-	return true
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
 }

@@ -1,4 +1,4 @@
-package api
+package httpd
 
 import (
 	"context"
@@ -10,17 +10,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"smsgw"
+	"smsgw/api"
 )
 
-// httpMetrics are the API's own metrics plus a collector that reads the
-// queue depth and the live modem status at scrape time (no copies to keep in
-// sync). Labels never carry phone numbers or message ids.
+// httpMetrics are the request counters and latencies of every route plus a
+// collector that reads the queue depth and the live modem status at scrape
+// time (no copies to keep in sync). Labels never carry phone numbers or
+// message ids.
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newHTTPMetrics(reg *prometheus.Registry, h *Handler) (*httpMetrics, error) {
+func newHTTPMetrics(reg *prometheus.Registry, h *api.Handler) (*httpMetrics, error) {
 	m := &httpMetrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "smsgw_http_requests_total",
@@ -72,7 +74,7 @@ var (
 		"Open /v1/events streams.", nil, nil)
 )
 
-type stateCollector struct{ h *Handler }
+type stateCollector struct{ h *api.Handler }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descQueue, descStoreUp, descModemUp, descModemInfo, descModemState, descSignal, descRegistered, descSent, descFailed, descReceived, descReconnects, descStreams} {
@@ -83,8 +85,8 @@ func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(c.h.hub.subscribers()))
-	counts, err := c.h.b.Store.Counts(ctx)
+	ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(c.h.Streams()))
+	counts, err := c.h.Backend().Store.Counts(ctx)
 	up := 1.0
 	if err != nil {
 		up = 0
@@ -95,10 +97,10 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(counts[st]), string(st))
 		}
 	}
-	if c.h.b.Modems == nil {
+	if c.h.Backend().Modems == nil {
 		return
 	}
-	ms, err := c.h.b.Modems.Modems(ctx)
+	ms, err := c.h.Backend().Modems.Modems(ctx)
 	if err != nil {
 		return
 	}
@@ -130,6 +132,17 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func (h *Handler) metricsHandler() http.Handler {
-	return promhttp.HandlerFor(h.reg, promhttp.HandlerOpts{})
+// withBars fills what /v1/modems shows besides the gateway's own fields.
+func withBars(m smsgw.ModemStatus) smsgw.ModemStatus {
+	if m.SignalDBM != nil {
+		m.SignalBars = api.SignalBars(*m.SignalDBM)
+	}
+	if m.Registration == "" {
+		m.Registration = "unknown"
+	}
+	return m
+}
+
+func metricsHandler(reg *prometheus.Registry) http.Handler {
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 }

@@ -1,0 +1,145 @@
+package httpd
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"smsgw"
+	"smsgw/api"
+)
+
+// Router mounts every route of the stack on one mux, each behind the
+// checks all routes share (see wrap), in the stack's order, then the
+// sites' pages; a path or method nothing takes is answered with the v1
+// error body.
+func Router(s *Stack) *mux.Router {
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(NotFound)
+	r.MethodNotAllowedHandler = http.HandlerFunc(MethodNotAllowed)
+	for _, rt := range s.Routes() {
+		r.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method)
+	}
+	s.mountSites(r)
+	return r
+}
+
+// NotFound answers a path no route matches with the v1 error body.
+func NotFound(w http.ResponseWriter, r *http.Request) {
+	api.WriteError(w, api.Errorf(http.StatusNotFound, api.CodeNotFound, "", "no route for %s %s", r.Method, r.URL.Path))
+}
+
+// MethodNotAllowed answers a method the matched path does not take with
+// the v1 error body.
+func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	api.WriteError(w, api.Errorf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "", "method %s not allowed on %s", r.Method, r.URL.Path))
+}
+
+// wrap applies to one route what every route shares: the browser-origin
+// guard, the body limit, authentication (the caller goes into the
+// request's context, see smsgw.CallerFrom), metrics, panic recovery and
+// writing the route's errors in its own style.
+func (s *Stack) wrap(rt api.Route) http.Handler {
+	kannel := rt.Style == api.StyleKannel
+	write := rt.Write
+	if write == nil {
+		write = api.WriteError
+	}
+	route, n, fn := rt.Path, rt.Need, rt.Serve
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("httpd: panic in handler", "route", route, "panic", fmt.Sprint(v))
+				if !sw.wrote {
+					write(sw, api.Errorf(http.StatusInternalServerError, api.CodeInternal, "", "internal error"))
+				}
+			}
+			s.metrics.observe(r.Method, route, sw.status(), time.Since(start))
+		}()
+		stateChanging := isStateChanging(r.Method) || kannel
+		if e := s.guard.check(r, stateChanging, kannel && r.Method == http.MethodGet); e != nil {
+			write(sw, e)
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(sw, r.Body, s.API.MaxBodyBytes())
+		}
+		if kannel {
+			// Kannel credentials may come in a form body.
+			parse := r.ParseForm
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+				parse = func() error { return r.ParseMultipartForm(s.API.MaxBodyBytes()) }
+			}
+			if err := parse(); err != nil {
+				write(sw, api.FormError(err))
+				return
+			}
+		}
+		caller, known, e := s.auth.authorize(r, n, kannel, stateChanging)
+		if e != nil {
+			if kannel {
+				// Kannel answers every refusal alike.
+				e = api.Errorf(http.StatusForbidden, api.CodeForbidden, "", "Authorization failed for sendsms")
+			}
+			write(sw, e)
+			return
+		}
+		if known {
+			r = r.WithContext(smsgw.WithCaller(r.Context(), caller))
+		}
+		if e := fn(sw, r); e != nil {
+			if e.Status == http.StatusInternalServerError {
+				s.log.Error("httpd: request failed", "route", route, "method", r.Method, "code", e.Code)
+			}
+			write(sw, e)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (s *statusWriter) WriteHeader(c int) {
+	if !s.wrote {
+		s.code = c
+		s.wrote = true
+	}
+	s.ResponseWriter.WriteHeader(c)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if !s.wrote {
+		s.code = http.StatusOK
+		s.wrote = true
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) status() int {
+	if !s.wrote {
+		return http.StatusOK
+	}
+	return s.code
+}
+
+// Unwrap lets http.ResponseController reach Flush and deadlines.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+func isStateChanging(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
