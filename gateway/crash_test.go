@@ -78,7 +78,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	net := sim.NewNetwork(sim.NetworkOptions{})
-	defer net.Close()
+	defer net.Close(context.Background())
 	var ports []string
 	var modems []*sim.Modem
 	for i := 0; i < 2; i++ {

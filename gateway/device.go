@@ -125,7 +125,7 @@ func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bo
 			rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			_, rerr := m.Exec(rctx, "AT+CFUN=1,1")
 			cancel()
-			m.Close()
+			closeModem(m)
 			o.log.Warn("modem reset with AT+CFUN=1,1", "port", port, "err", rerr)
 			// The modem reboots (and may re-enumerate): give it a moment.
 			select {
@@ -146,7 +146,7 @@ func (o *opener) open(ctx context.Context, port string, spec pool.Spec, reset bo
 	}
 	id, err := m.Identity(ctx)
 	if err != nil {
-		m.Close()
+		closeModem(m)
 		return nil, fmt.Errorf("modem %s: identity: %w", cfg.ID, err)
 	}
 	return &device{Modem: m, trace: tr, wait: o.periodicWait, id: pool.Identity{
@@ -167,5 +167,17 @@ func probe(ctx context.Context, port string, baud int) error {
 		}
 		return err
 	}
-	return m.Close()
+	cctx, cancel := context.WithTimeout(context.Background(), modemCloseWait)
+	defer cancel()
+	return m.Close(cctx)
+}
+
+// modemCloseWait bounds the Close of a modem the opener or the prober let
+// go (a port that does not let go must not hold the supervisor).
+const modemCloseWait = 5 * time.Second
+
+func closeModem(m *modem.Modem) {
+	ctx, cancel := context.WithTimeout(context.Background(), modemCloseWait)
+	defer cancel()
+	_ = m.Close(ctx) // only a port that would not close; the next open says more
 }

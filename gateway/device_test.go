@@ -19,7 +19,7 @@ import (
 // the port is free they work again.
 func TestPeriodicReadsSkipBusyPort(t *testing.T) {
 	n := sim.NewNetwork(sim.NetworkOptions{})
-	defer n.Close()
+	defer n.Close(context.Background())
 	sm, err := n.AddModem(context.Background(), sim.Options{Dir: t.TempDir(), Name: "sim0"})
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestPeriodicReadsSkipBusyPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pd.Close()
+	defer pd.Close(context.Background())
 	dev := pd.(Device)
 
 	ps, err := pdu.EncodeSubmit("+15557770300", "held", pdu.SubmitOptions{})

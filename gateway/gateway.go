@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"smsgw"
@@ -37,14 +38,18 @@ func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Cont
 
 // Gateway joins the modem pool and the queue. New -> Forward -> Start -> Close.
 type Gateway struct {
-	log    *slog.Logger
-	store  queue.Storage
-	pool   *pool.Pool
-	opts   Options
-	fwd    forward
-	limits map[string][]queue.RateLimit
+	log   *slog.Logger
+	store queue.Storage
+	// pool is set by Start (pool.New starts the supervisors); nil
+	// before, when the gateway has no modems to show.
+	pool     atomic.Pointer[pool.Pool]
+	poolOpts pool.Options
+	opts     Options
+	fwd      forward
+	limits   map[string][]queue.RateLimit
 
-	// hard ends work already on the wire; only Abort cancels it.
+	// hard ends work already on the wire; only Close cancels it, when its
+	// ctx ends before the drain is done.
 	hard      context.Context
 	abort     context.CancelFunc
 	runCtx    context.Context
@@ -99,6 +104,14 @@ func New(o Options) (*Gateway, error) {
 		}
 	}
 	specs = append(specs, o.Extra...)
+	// The pool starts with Start; its configuration is refused now.
+	seen := map[string]bool{}
+	for _, s := range specs {
+		if seen[s.ID] {
+			return nil, fmt.Errorf("gateway: duplicate modem id %q", s.ID)
+		}
+		seen[s.ID] = true
+	}
 	op := &opener{log: g.log, sendTimeout: o.Retry.SendTimeout, promptTimeout: o.Retry.PromptTimeout, traceFor: g.traceFor}
 	open, probeFn := o.Open, o.Probe
 	if open == nil {
@@ -107,7 +120,7 @@ func New(o Options) (*Gateway, error) {
 	if probeFn == nil {
 		probeFn = probe
 	}
-	p, err := pool.New(pool.Options{
+	g.poolOpts = pool.Options{
 		Specs:              specs,
 		Autodetect:         o.Autodetect.Enabled,
 		Scanner:            pool.Scanner{Globs: o.Autodetect.Globs, VIDPID: o.Autodetect.VIDPID},
@@ -121,11 +134,7 @@ func New(o Options) (*Gateway, error) {
 		Session:            g.runSession,
 		OnChange:           func(m *pool.Member) { g.log.Debug("modem state", "modem", m.ID(), "state", m.State()) },
 		Logger:             g.log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	g.pool = p
 	g.registry = o.Webhooks
 	if g.registry != nil && o.WebhookImport != "" {
 		n, err := importWebhookFile(context.Background(), g.registry, o.WebhookImport)
@@ -183,7 +192,11 @@ func (g *Gateway) Start(ctx context.Context) error {
 		defer g.wg.Done()
 		g.pruneEvents(g.runCtx)
 	}()
-	g.pool.Start(g.runCtx)
+	p, err := pool.New(g.poolOpts)
+	if err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	g.pool.Store(p)
 	return nil
 }
 
@@ -391,11 +404,14 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 		}
 		hooksErr <- err
 	}()
-	err := g.pool.Close(ctx)
+	var err error
+	if p := g.pool.Load(); p != nil {
+		err = p.Close(ctx)
+	}
 	if err != nil {
 		g.abort()
 		gctx, cancel := context.WithTimeout(context.Background(), abortGrace)
-		if g.pool.Close(gctx) != nil {
+		if g.pool.Load().Close(gctx) != nil {
 			g.log.Warn("sessions still running after the abort", "waited", abortGrace)
 		}
 		cancel()
@@ -424,11 +440,29 @@ func (g *Gateway) shutdown(ctx context.Context) error {
 const abortGrace = 5 * time.Second
 
 // Pool exposes the modem pool (status pages, tests).
-func (g *Gateway) Pool() *pool.Pool { return g.pool }
+func (g *Gateway) Pool() *pool.Pool { return g.pool.Load() }
+
+// member returns the modem with id, if the pool runs and knows it.
+func (g *Gateway) member(id string) (*pool.Member, bool) {
+	p := g.pool.Load()
+	if p == nil {
+		return nil, false
+	}
+	return p.Member(id)
+}
+
+// members returns the modems of the running pool.
+func (g *Gateway) members() []*pool.Member {
+	p := g.pool.Load()
+	if p == nil {
+		return nil
+	}
+	return p.Members()
+}
 
 // Trace returns the AT trace of a modem's current port, oldest line first.
 func (g *Gateway) Trace(id string) ([]string, bool) {
-	m, ok := g.pool.Member(id)
+	m, ok := g.member(id)
 	if !ok {
 		return nil, false
 	}
@@ -443,7 +477,7 @@ func (g *Gateway) Trace(id string) ([]string, bool) {
 
 // ATCommands returns the AT commands written to a modem's port so far.
 func (g *Gateway) ATCommands(id string) int64 {
-	m, ok := g.pool.Member(id)
+	m, ok := g.member(id)
 	if !ok {
 		return 0
 	}
@@ -467,7 +501,10 @@ func (g *Gateway) noteCMTI(modem string, at time.Time) {
 
 // Summary is the one-line state for systemd's STATUS=.
 func (g *Gateway) Summary(ctx context.Context) string {
-	ready, total := g.pool.Ready()
+	var ready, total int
+	if p := g.pool.Load(); p != nil {
+		ready, total = p.Ready()
+	}
 	depth := int64(-1)
 	if counts, err := g.store.Counts(ctx); err == nil {
 		depth = counts[smsgw.StateQueued] + counts[smsgw.StateSending]
@@ -502,7 +539,7 @@ func (l *live) setTrace(t *modem.ATTrace)            { l.mu.Lock(); l.trace = t;
 
 // ownNumber is the number of a modem's SIM, from the SIM or the config.
 func (g *Gateway) ownNumber(id string) string {
-	if m, ok := g.pool.Member(id); ok {
+	if m, ok := g.member(id); ok {
 		return m.Status().Identity.Number
 	}
 	return ""
@@ -511,7 +548,7 @@ func (g *Gateway) ownNumber(id string) string {
 // Modems implements the HTTP API's Modems.
 func (g *Gateway) Modems(ctx context.Context) ([]smsgw.ModemStatus, error) {
 	var out []smsgw.ModemStatus
-	for _, m := range g.pool.Members() {
+	for _, m := range g.members() {
 		out = append(out, g.modemStatus(m))
 	}
 	return out, nil
@@ -519,7 +556,7 @@ func (g *Gateway) Modems(ctx context.Context) ([]smsgw.ModemStatus, error) {
 
 // Modem implements the HTTP API's Modems.
 func (g *Gateway) Modem(ctx context.Context, id string) (smsgw.ModemStatus, error) {
-	m, ok := g.pool.Member(id)
+	m, ok := g.member(id)
 	if !ok {
 		return smsgw.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 	}
@@ -528,7 +565,7 @@ func (g *Gateway) Modem(ctx context.Context, id string) (smsgw.ModemStatus, erro
 
 // USSD implements the HTTP API's Modems.
 func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
-	m, ok := g.pool.Member(id)
+	m, ok := g.member(id)
 	if !ok {
 		return "", fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 	}

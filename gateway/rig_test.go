@@ -118,7 +118,7 @@ func newRigTB(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout, qopts: o.queueOpts}
 	r.net = sim.NewNetwork(sim.NetworkOptions{})
-	t.Cleanup(func() { r.net.Close() })
+	t.Cleanup(func() { r.net.Close(context.Background()) })
 	for i := 0; i < o.modems; i++ {
 		so := sim.Options{Dir: r.dir, Name: fmt.Sprintf("sim%d", i), SubmitDelay: o.submitDelay}
 		if o.simOpts != nil {

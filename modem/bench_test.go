@@ -12,7 +12,7 @@ import (
 // driver, engine, go.bug.st/serial, a real pty and the emulator.
 func BenchmarkSendOverPTY(b *testing.B) {
 	n := sim.NewNetwork(sim.NetworkOptions{})
-	defer n.Close()
+	defer n.Close(context.Background())
 	a, err := n.AddModem(context.Background(), sim.Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
@@ -22,7 +22,7 @@ func BenchmarkSendOverPTY(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer m.Close()
+	defer m.Close(context.Background())
 	go func() {
 		for range m.Events() {
 		}

@@ -179,6 +179,7 @@ type Modem struct {
 	cesq     int // 0 unknown, 1 supported, -1 not
 	ussdCh   chan at.URC
 	closed   bool
+	stopped  chan struct{} // closed when the first Close returns
 }
 
 // rejectedPINs remembers PINs a SIM refused, per device and PIN, for the life
@@ -196,6 +197,7 @@ func New(ctx context.Context, rw io.ReadWriteCloser, cfg Config) (*Modem, error)
 		events:   make(chan Event, cfg.EventBuffer),
 		op:       make(chan struct{}, 1),
 		resetSig: make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
 	}
 	var secrets []string
 	if cfg.PIN != "" {
@@ -207,13 +209,13 @@ func New(ctx context.Context, rw io.ReadWriteCloser, cfg Config) (*Modem, error)
 	m.wg.Add(1)
 	go m.eventLoop()
 	if err := m.lock(ctx); err != nil {
-		m.Close()
+		m.closeAfterFailure()
 		return nil, err
 	}
 	err := m.init(ctx)
 	m.unlock()
 	if err != nil {
-		m.Close()
+		m.closeAfterFailure()
 		if cfg.ID != "" {
 			return nil, fmt.Errorf("modem %s: init: %w", cfg.ID, err)
 		}
@@ -223,19 +225,45 @@ func New(ctx context.Context, rw io.ReadWriteCloser, cfg Config) (*Modem, error)
 	return m, nil
 }
 
-// Close stops the event goroutine and closes the port. It is safe to call
-// more than once.
-func (m *Modem) Close() error {
+// failedCloseWait bounds the Close of a modem whose New failed: the
+// caller's ctx may be what ended.
+const failedCloseWait = 5 * time.Second
+
+func (m *Modem) closeAfterFailure() {
+	ctx, cancel := context.WithTimeout(context.Background(), failedCloseWait)
+	defer cancel()
+	if err := m.Close(ctx); err != nil {
+		m.log.Warn("closing the port after a failed open", "err", err)
+	}
+}
+
+// Close stops the event goroutine and closes the port, waiting for both
+// until ctx ends. It is safe to call more than once; later calls wait for
+// the first to finish (or their own ctx) and return nil.
+func (m *Modem) Close(ctx context.Context) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
+		select {
+		case <-m.stopped:
+		case <-ctx.Done():
+		}
 		return nil
 	}
 	m.closed = true
 	m.mu.Unlock()
+	defer close(m.stopped)
 	m.cancel()
-	err := m.e.Close()
-	m.wg.Wait()
+	err := m.e.Close(ctx)
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = fmt.Errorf("modem: close: %w", ctx.Err())
+		}
+	}
 	return err
 }
 

@@ -73,7 +73,7 @@ func open(t *testing.T, f *attest.Modem, cfg Config) *Modem {
 	if err != nil {
 		t.Fatalf("New: %v (unexpected commands %q)", err, f.Unexpected())
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() { m.Close(context.Background()) })
 	return m
 }
 

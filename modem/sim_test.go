@@ -28,7 +28,7 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 func simNet(t *testing.T) *sim.Network {
 	t.Helper()
 	n := sim.NewNetwork(sim.NetworkOptions{})
-	t.Cleanup(func() { n.Close() })
+	t.Cleanup(func() { n.Close(context.Background()) })
 	return n
 }
 
@@ -118,7 +118,7 @@ func openSim(t *testing.T, path string, cfg modem.Config) *modem.Modem {
 	if err != nil {
 		t.Fatalf("Open %s: %v", path, err)
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() { m.Close(context.Background()) })
 	return m
 }
 
@@ -407,7 +407,7 @@ func emulatorFaults(t *testing.T, prof string) {
 		if _, err := m.SendParts(sctx(t), encode(t, "+4915112345678", "x", false)); !errors.Is(err, at.ErrClosed) {
 			t.Fatalf("send on lost port: %v", err)
 		}
-		m.Close()
+		m.Close(context.Background())
 		if err := a.Replug(); err != nil {
 			t.Fatal(err)
 		}

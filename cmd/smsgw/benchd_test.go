@@ -302,7 +302,7 @@ func newBench(t *testing.T, p benchP) *bench {
 	})
 	b := &bench{t: t, p: p, dir: dir, watch: &atWatch{cmgs: make(chan time.Time, 1)}, stamps: make(chan time.Time, 64)}
 	b.net = sim.NewNetwork(sim.NetworkOptions{Logger: slog.New(b.watch)})
-	t.Cleanup(func() { b.net.Close() })
+	t.Cleanup(func() { b.net.Close(context.Background()) })
 	var modems strings.Builder
 	for i := 1; i <= p.modems; i++ {
 		m, err := b.net.AddModem(context.Background(), sim.Options{

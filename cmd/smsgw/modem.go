@@ -124,7 +124,7 @@ func runModemProbe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smsgw modem probe: %v\n", err)
 		return 1
 	}
-	defer m.Close()
+	defer closeBounded(m)
 	go drain(m)
 
 	r := probeReport{Port: pos[0], Errors: map[string]string{}}
@@ -262,7 +262,7 @@ func runModemSend(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "smsgw modem send: %v\n", err)
 		return 1
 	}
-	defer m.Close()
+	defer closeBounded(m)
 	go drain(m)
 	mrs, err := m.SendParts(ctx, modem.PartsOf(parts))
 	rep := sendReport{To: *to, Parts: len(parts), MRs: mrs}
@@ -295,4 +295,15 @@ func runModemSend(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return 0
+}
+
+// closeWait bounds the Close of a modem or of the emulated modems when a
+// command ends: a port that will not let go must not hang the command.
+const closeWait = 10 * time.Second
+
+// closeBounded closes c within closeWait.
+func closeBounded(c interface{ Close(context.Context) error }) error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeWait)
+	defer cancel()
+	return c.Close(ctx)
 }

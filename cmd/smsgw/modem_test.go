@@ -21,7 +21,7 @@ func runModemCLI(args ...string) (string, string, int) {
 func modemSimNet(t *testing.T) *sim.Network {
 	t.Helper()
 	n := sim.NewNetwork(sim.NetworkOptions{})
-	t.Cleanup(func() { n.Close() })
+	t.Cleanup(func() { n.Close(context.Background()) })
 	return n
 }
 

@@ -70,7 +70,7 @@ func runSim(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	net := sim.NewNetwork(sim.NetworkOptions{Logger: logger})
-	defer net.Close()
+	defer closeBounded(net) // an early return; a second Close is a no-op
 	for i := 0; i < *n; i++ {
 		m, err := net.AddModem(ctx, sim.Options{
 			Dir:         *dir,
@@ -96,7 +96,7 @@ func runSim(ctx context.Context, args []string, in io.Reader, stdout, stderr io.
 	for _, s := range net.Outbox() {
 		fmt.Fprintf(stderr, "outbox: %s -> %s mr=%d %d octets at %s\n", s.From, s.To, s.MR, len(s.TPDU), s.Time.Format(time.RFC3339))
 	}
-	if err := net.Close(); err != nil {
+	if err := closeBounded(net); err != nil {
 		fmt.Fprintln(stderr, "smsgw sim:", err)
 		return 1
 	}

@@ -94,7 +94,7 @@ func TestSimCommandUsage(t *testing.T) {
 // The hang control line takes the stall faults.
 func TestSimHangCommands(t *testing.T) {
 	n := sim.NewNetwork(sim.NetworkOptions{})
-	defer n.Close()
+	defer n.Close(context.Background())
 	m, err := n.AddModem(context.Background(), sim.Options{Dir: t.TempDir(), Name: "modem0"})
 	if err != nil {
 		t.Fatal(err)

@@ -118,7 +118,7 @@ func newSoak(t *testing.T, seed int64) *soak {
 	})
 	s := &soak{t: t, rng: rand.New(rand.NewSource(seed)), seed: seed, dir: dir, log: filepath.Join(dir, "daemon.log")}
 	s.net = sim.NewNetwork(sim.NetworkOptions{})
-	t.Cleanup(func() { s.net.Close() })
+	t.Cleanup(func() { s.net.Close(context.Background()) })
 	t.Cleanup(func() {
 		// A failed check leaves the daemon running.
 		if s.proc != nil {

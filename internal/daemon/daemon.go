@@ -31,6 +31,9 @@ import (
 // ([retry] drain_timeout), which run side by side on budgets of their own.
 const storeCloseTimeout = 10 * time.Second
 
+// simCloseTimeout bounds the stop of the emulated modems (--simulate).
+const simCloseTimeout = 10 * time.Second
+
 // Options carries what the daemon takes from its caller beside the
 // configuration.
 type Options struct {
@@ -155,12 +158,13 @@ func (d *Daemon) start() error {
 	}
 	d.http = srv
 	gw.Forward(srv.Publish, srv.KannelDLR)
-	srv.Start()
-	d.listening = srv.Addr()
-
+	// The gateway's modems exist once it started: the API listens after.
 	if err := gw.Start(context.Background()); err != nil {
 		return err
 	}
+	srv.Start()
+	d.listening = srv.Addr()
+
 	scheme := "http"
 	if d.cfg.Server.TLSCert != "" {
 		scheme = "https"
@@ -341,7 +345,11 @@ func (d *Daemon) shutdown(abort context.Context) {
 		cancel()
 	}
 	if d.net != nil {
-		d.net.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), simCloseTimeout)
+		if err := d.net.Close(ctx); err != nil {
+			d.log.Warn("emulated modems stop", "err", err)
+		}
+		cancel()
 	}
 	if d.simTemp {
 		os.RemoveAll(d.simDir)

@@ -14,7 +14,7 @@ func BenchmarkExec(b *testing.B) {
 	m := attest.New()
 	m.On("AT+CSQ", "\r\n+CSQ: 20,99\r\n\r\nOK\r\n")
 	e := at.New(m, at.Config{Logger: quiet()})
-	defer e.Close()
+	defer e.Close(context.Background())
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -31,7 +31,7 @@ func BenchmarkSendPart(b *testing.B) {
 	m.On("AT+CMGS=*", "\r\n> ")
 	m.On(pdu, "\r\n+CMGS: 17\r\n\r\nOK\r\n")
 	e := at.New(m, at.Config{Logger: quiet()})
-	defer e.Close()
+	defer e.Close(context.Background())
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

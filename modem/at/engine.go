@@ -34,9 +34,6 @@ type Config struct {
 	// Engine. The device layer uses it to notice a modem that reset (echo
 	// comes back on after a reboot).
 	OnEcho func(cmd string)
-	// CloseWait bounds how long Close waits for the reader goroutine after
-	// closing the port. Default 5 s.
-	CloseWait time.Duration
 	// AnswerTimeout, when positive, fails a command with ErrNoAnswer when
 	// not a single byte came from the modem within it after the command
 	// line was written, instead of waiting out the command's own (possibly
@@ -124,6 +121,7 @@ type Engine struct {
 	urcs      chan URC
 	done      chan struct{}
 	stop      chan struct{}
+	stopped   chan struct{} // closed when the goroutines have ended, after Close
 	closeOnce sync.Once
 	stopOnce  sync.Once
 	wg        sync.WaitGroup
@@ -160,9 +158,6 @@ func New(rw io.ReadWriteCloser, cfg Config) *Engine {
 	if cfg.URCBuffer <= 0 {
 		cfg.URCBuffer = 1024
 	}
-	if cfg.CloseWait <= 0 {
-		cfg.CloseWait = 5 * time.Second
-	}
 	e := &Engine{
 		rw:      rw,
 		cfg:     cfg,
@@ -173,6 +168,7 @@ func New(rw io.ReadWriteCloser, cfg Config) *Engine {
 		urcs:    make(chan URC),
 		done:    make(chan struct{}),
 		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
 	}
 	if cfg.Trace != nil {
 		e.tr = &tracer{w: cfg.Trace, secrets: cfg.Secrets}
@@ -524,12 +520,17 @@ func (e *Engine) write(s string) (int, error) {
 }
 
 // Close closes the port, fails every waiter with ErrClosed, closes the URCs
-// channel and waits (bounded by Config.CloseWait) for the reader goroutine.
-// A second Close is a no-op that returns nil.
-func (e *Engine) Close() error {
+// channel and waits, until ctx ends, for the reader goroutine (a port whose
+// Close does not end a blocked read would hold it). Later calls wait for
+// the first to finish, or for their own ctx, and return nil.
+func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
 	if e.closing {
 		e.mu.Unlock()
+		select {
+		case <-e.stopped:
+		case <-ctx.Done():
+		}
 		return nil
 	}
 	e.closing = true
@@ -537,12 +538,11 @@ func (e *Engine) Close() error {
 	err := e.rw.Close()
 	e.fail(nil)
 	e.stopOnce.Do(func() { close(e.stop) })
-	stopped := make(chan struct{})
-	go func() { e.wg.Wait(); close(stopped) }()
+	go func() { e.wg.Wait(); close(e.stopped) }()
 	select {
-	case <-stopped:
-	case <-time.After(e.cfg.CloseWait):
-		return fmt.Errorf("at: reader did not stop within %v after close", e.cfg.CloseWait)
+	case <-e.stopped:
+	case <-ctx.Done():
+		return fmt.Errorf("at: reader still running after the port was closed: %w", ctx.Err())
 	}
 	if err != nil {
 		return fmt.Errorf("at: close: %w", err)

@@ -29,7 +29,7 @@ func newEngine(t *testing.T, m *attest.Modem, cfg at.Config) *at.Engine {
 		cfg.Logger = quiet()
 	}
 	e := at.New(m, cfg)
-	t.Cleanup(func() { e.Close() })
+	t.Cleanup(func() { e.Close(context.Background()) })
 	return e
 }
 
@@ -426,10 +426,10 @@ func TestCloseIsIdempotentAndFailsWaiters(t *testing.T) {
 	if !m.WaitCommands(1, guard) {
 		t.Fatal("not written")
 	}
-	if err := e.Close(); err != nil {
+	if err := e.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.Close(); err != nil {
+	if err := e.Close(context.Background()); err != nil {
 		t.Fatalf("second close: %v", err)
 	}
 	if err := <-errc; !errors.Is(err, at.ErrClosed) {
@@ -479,7 +479,7 @@ func TestTraceRedactsPIN(t *testing.T) {
 	if _, err := e.Exec(ctx(t), "AT+CPIN=\"4711\""); err != nil {
 		t.Fatal(err)
 	}
-	e.Close()
+	e.Close(context.Background())
 	mu.Lock()
 	defer mu.Unlock()
 	out := buf.String()
@@ -587,7 +587,7 @@ func FuzzEngineReply(f *testing.F) {
 		m.On("AT+X", "\r\n"+string(reply)+"\r\nOK\r\n")
 		m.On("AT+Y", "\r\nOK\r\n")
 		e := at.New(m, at.Config{Logger: quiet(), DrainWindow: 10 * time.Millisecond})
-		defer e.Close()
+		defer e.Close(context.Background())
 		go func() {
 			for range e.URCs() {
 			}
@@ -764,5 +764,40 @@ func TestNoQueueBusy(t *testing.T) {
 	<-errc
 	if got, err := e.Exec(at.QueueLimit(ctx(t), 0), "AT+CSQ"); err != nil || len(got) != 1 {
 		t.Fatalf("probe on a free port: %v %v", got, err)
+	}
+}
+
+// stuckPort is a port whose Close does not end a read in progress, as some
+// serial drivers behave; release lets the read return.
+type stuckPort struct {
+	release chan struct{}
+}
+
+func (p *stuckPort) Read([]byte) (int, error) {
+	<-p.release
+	return 0, io.EOF
+}
+func (p *stuckPort) Write(b []byte) (int, error) { return len(b), nil }
+func (p *stuckPort) Close() error                { return nil }
+
+// TestCloseBoundedByContext: Close gives up waiting for a reader stuck in
+// the port when its ctx ends, saying so; a later Close waits for the
+// reader, which ends once the read returns.
+func TestCloseBoundedByContext(t *testing.T) {
+	p := &stuckPort{release: make(chan struct{})}
+	e := at.New(p, at.Config{Logger: quiet()})
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := e.Close(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close with a stuck reader = %v, want DeadlineExceeded", err)
+	}
+	close(p.release)
+	if err := e.Close(ctx(t)); err != nil {
+		t.Fatalf("second Close = %v", err)
+	}
+	select {
+	case <-e.Done():
+	default:
+		t.Fatal("Done not closed after Close")
 	}
 }

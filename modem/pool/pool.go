@@ -80,8 +80,8 @@ type Spec struct {
 }
 
 // Device is an opened, initialised modem as the pool needs it; the gateway
-// asserts the richer interface it sends and receives through. Close must be
-// bounded in time and safe to call twice.
+// asserts the richer interface it sends and receives through. Close is
+// bounded by its ctx and safe to call twice.
 type Device interface {
 	Identity() Identity
 	// Ping checks the modem answers (AT), resyncing the line if needed.
@@ -90,7 +90,7 @@ type Device interface {
 	Reset(ctx context.Context) error
 	// Lost is closed when the port goes away under the device.
 	Lost() <-chan struct{}
-	Close() error
+	Close(ctx context.Context) error
 }
 
 // OpenFunc opens and initialises the modem on port. With reset set it
@@ -128,7 +128,7 @@ type Options struct {
 	ProcRoot string // "/proc" unless a test says otherwise
 }
 
-// Pool supervises the modems. New -> Start -> Close.
+// Pool supervises the modems. New -> Close.
 type Pool struct {
 	o   Options
 	log *slog.Logger
@@ -145,8 +145,9 @@ type Pool struct {
 	wg     sync.WaitGroup
 }
 
-// New checks the options and registers the configured modems (offline until
-// Start finds them).
+// New checks the options, registers the configured modems (offline until
+// their supervisor opens them) and starts a supervisor per configured port
+// and, with Autodetect, the discovery loop. They run until Close.
 func New(o Options) (*Pool, error) {
 	if o.Open == nil || o.Session == nil {
 		return nil, errors.New("pool: Open and Session are required")
@@ -187,13 +188,7 @@ func New(o Options) (*Pool, error) {
 			p.byIMEI[s.IMEI] = m
 		}
 	}
-	return p, nil
-}
-
-// Start launches a supervisor per configured port and, with Autodetect, the
-// discovery loop.
-func (p *Pool) Start(ctx context.Context) {
-	p.ctx, p.cancel = context.WithCancel(ctx)
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.mu.Lock()
 	for _, s := range p.o.Specs {
 		if s.Port == "" {
@@ -208,6 +203,7 @@ func (p *Pool) Start(ctx context.Context) {
 	if p.o.Autodetect {
 		p.spawn(p.discover)
 	}
+	return p, nil
 }
 
 func (p *Pool) spawn(f func()) {
@@ -219,14 +215,13 @@ func (p *Pool) spawn(f func()) {
 }
 
 // Close stops every session and supervisor, waiting until ctx ends. Devices
-// are closed by their supervisors, each Close bounded by the device.
+// are closed by their supervisors, each Close bounded by deviceCloseWait.
+// Later calls wait likewise.
 func (p *Pool) Close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	p.mu.Unlock()
-	if p.cancel != nil {
-		p.cancel()
-	}
+	p.cancel()
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
@@ -271,6 +266,18 @@ func (p *Pool) Ready() (ready, total int) {
 func (p *Pool) setState(m *Member, s State, err error) {
 	if m.setState(s, err) && p.o.OnChange != nil {
 		p.o.OnChange(m)
+	}
+}
+
+// deviceCloseWait bounds the Close of one device: a port that does not
+// let go must not hold its supervisor (and the pool's Close) for ever.
+const deviceCloseWait = 5 * time.Second
+
+func (p *Pool) closeDevice(log *slog.Logger, dev Device) {
+	ctx, cancel := context.WithTimeout(context.Background(), deviceCloseWait)
+	defer cancel()
+	if err := dev.Close(ctx); err != nil {
+		log.Debug("closing the modem", "err", err)
 	}
 }
 
@@ -370,7 +377,7 @@ func (p *Pool) supervise(port, key string, spec Spec, m *Member, static bool) {
 		mm, err := p.adopt(port, spec, m, dev)
 		if err != nil {
 			log.Error("modem refused", "err", err)
-			dev.Close()
+			p.closeDevice(log, dev)
 			if !p.sleep(p.o.Interval) {
 				break
 			}
@@ -410,7 +417,7 @@ func (p *Pool) supervise(port, key string, spec Spec, m *Member, static bool) {
 			}
 			m.reconnects.Add(1)
 		}
-		dev.Close()
+		p.closeDevice(log, dev)
 		m.clearDevice(dev)
 		if p.ctx.Err() != nil {
 			break

@@ -33,7 +33,7 @@ func (d *fakeDev) Ping(context.Context) error {
 }
 func (d *fakeDev) Reset(context.Context) error { return nil }
 func (d *fakeDev) Lost() <-chan struct{}       { return d.lost }
-func (d *fakeDev) Close() error                { d.closed.Store(true); return nil }
+func (d *fakeDev) Close(context.Context) error { d.closed.Store(true); return nil }
 func (d *fakeDev) unplug()                     { d.lostOnce.Do(func() { close(d.lost) }) }
 
 type openCall struct {
@@ -122,7 +122,6 @@ func startPool(t *testing.T, o Options) *Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Start(context.Background())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

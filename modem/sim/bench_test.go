@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"testing"
 )
@@ -10,7 +11,7 @@ import (
 // message routed to a second emulated modem that routes it on with +CMT.
 func BenchmarkSubmitRoundTrip(b *testing.B) {
 	n := NewNetwork(NetworkOptions{})
-	defer n.Close()
+	defer n.Close(context.Background())
 	dir := b.TempDir()
 	a, err := n.AddModem(b.Context(), Options{Dir: dir})
 	if err != nil {
@@ -39,7 +40,7 @@ func BenchmarkSubmitRoundTrip(b *testing.B) {
 // BenchmarkCommand measures a plain command/response (AT+CSQ) over the pty.
 func BenchmarkCommand(b *testing.B) {
 	n := NewNetwork(NetworkOptions{})
-	defer n.Close()
+	defer n.Close(context.Background())
 	m, err := n.AddModem(b.Context(), Options{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)

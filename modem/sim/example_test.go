@@ -18,7 +18,7 @@ func Example() {
 	dir, _ := os.MkdirTemp("", "sim-example")
 	defer os.RemoveAll(dir)
 	net := sim.NewNetwork(sim.NetworkOptions{})
-	defer net.Close()
+	defer net.Close(context.Background())
 	m, err := net.AddModem(context.Background(), sim.Options{Dir: dir, Profile: "simcom-sim800"})
 	if err != nil {
 		fmt.Println(err)

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"os"
 	"runtime"
@@ -234,10 +235,10 @@ func TestCloseStopsEverything(t *testing.T) {
 	if err := ms[2].Unplug(); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Close(); err != nil {
+	if err := n.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Close(); err != nil {
+	if err := n.Close(context.Background()); err != nil {
 		t.Fatal("second close:", err)
 	}
 	c.waitErr()

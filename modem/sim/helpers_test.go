@@ -134,7 +134,7 @@ func newNet(t *testing.T) *Network {
 	t.Helper()
 	n := NewNetwork(NetworkOptions{})
 	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
+		if err := n.Close(context.Background()); err != nil {
 			t.Errorf("close: %v", err)
 		}
 	})

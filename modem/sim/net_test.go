@@ -88,7 +88,7 @@ func TestRoutingWithoutPlus(t *testing.T) {
 
 func TestKeepBoundsHistory(t *testing.T) {
 	n := NewNetwork(NetworkOptions{Keep: 2})
-	t.Cleanup(func() { n.Close() })
+	t.Cleanup(func() { n.Close(context.Background()) })
 	a := addModem(t, n, Options{})
 	c := openClient(t, a.Path())
 	c.cmd("ATE0")

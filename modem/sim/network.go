@@ -362,24 +362,31 @@ func (n *Network) report(to *Modem, mr byte, recipient pdu.Address, submitted ti
 	to.post(func() { to.netReceive(inbound{tpdu: tpdu}) })
 }
 
-// Close unplugs and stops every modem, removes their symlinks and waits for
-// all goroutines. A second Close is a no-op.
-func (n *Network) Close() error {
+// Close unplugs and stops every modem, removes their symlinks and waits
+// for all their goroutines until ctx ends. Later calls wait likewise and
+// return nil.
+func (n *Network) Close(ctx context.Context) error {
 	n.mu.Lock()
-	if n.closed {
-		n.mu.Unlock()
-		return nil
-	}
+	again := n.closed
 	n.closed = true
 	ms := append([]*Modem(nil), n.modems...)
 	n.mu.Unlock()
-	var first error
-	for _, m := range ms {
-		if err := m.close(); err != nil && first == nil {
-			first = err
+	done := make(chan struct{})
+	go func() {
+		for _, m := range ms {
+			m.close()
 		}
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		if again {
+			return nil
+		}
+		return fmt.Errorf("sim: close: %w", ctx.Err())
 	}
-	return first
 }
 
 func symlinkAtomic(target, link string) error {

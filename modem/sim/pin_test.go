@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"sync"
@@ -106,7 +107,7 @@ func (s *syncBuf) String() string {
 func TestPINNeverLogged(t *testing.T) {
 	var logs syncBuf
 	n := NewNetwork(NetworkOptions{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	t.Cleanup(func() { n.Close() })
+	t.Cleanup(func() { n.Close(context.Background()) })
 	m := addModem(t, n, Options{PIN: "9731"})
 	c := openClient(t, m.Path())
 	c.cmd("ATE0")
