@@ -30,6 +30,13 @@ type ModemStatus struct {
 }
 
 // ModemCounters are a modem's running totals since the daemon started.
+// ModemStates are the states a modem of the pool can be in, in the order a
+// healthy one passes them (modem/pool's State values): /metrics exports
+// each as a one-hot gauge, so a state's series exists before a modem
+// first enters it.
+var ModemStates = []string{"offline", "opening", "ready", "recovering", "benched", "stopped"}
+
+// ModemCounters are a modem's counters since the daemon started.
 type ModemCounters struct {
 	Sent       int64 `json:"sent"`
 	Failed     int64 `json:"failed"`

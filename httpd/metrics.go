@@ -66,6 +66,8 @@ var (
 		"Messages sent by the modem since the daemon started.", []string{"modem"}, nil)
 	descFailed = prometheus.NewDesc("smsgw_modem_send_failures_total",
 		"Failed sends by the modem and +CMS/+CME error code.", []string{"modem", "code"}, nil)
+	descFailedAll = prometheus.NewDesc("smsgw_modem_messages_failed_total",
+		"Sends that failed on the modem, whatever the error, since the daemon started (0 from the start, for alerts on its rate).", []string{"modem"}, nil)
 	descReceived = prometheus.NewDesc("smsgw_modem_messages_received_total",
 		"Messages received by the modem since the daemon started.", []string{"modem"}, nil)
 	descReconnects = prometheus.NewDesc("smsgw_modem_reconnects_total",
@@ -77,7 +79,7 @@ var (
 type stateCollector struct{ h *api.Handler }
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descQueue, descStoreUp, descModemUp, descModemInfo, descModemState, descSignal, descRegistered, descSent, descFailed, descReceived, descReconnects, descStreams} {
+	for _, d := range []*prometheus.Desc{descQueue, descStoreUp, descModemUp, descModemInfo, descModemState, descSignal, descRegistered, descSent, descFailed, descFailedAll, descReceived, descReconnects, descStreams} {
 		ch <- d
 	}
 }
@@ -112,7 +114,17 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descModemUp, prometheus.GaugeValue, ready, m.ID)
 		ch <- prometheus.MustNewConstMetric(descModemInfo, prometheus.GaugeValue, 1, m.ID, m.Manufacturer, m.Model, m.Revision, m.IMEI)
-		if m.State != "" {
+		// Every state, zeros included: an alert on "benched" must have a
+		// series before the first modem is benched.
+		known := false
+		for _, st := range smsgw.ModemStates {
+			v := 0.0
+			if st == m.State {
+				v, known = 1, true
+			}
+			ch <- prometheus.MustNewConstMetric(descModemState, prometheus.GaugeValue, v, m.ID, st)
+		}
+		if !known && m.State != "" {
 			ch <- prometheus.MustNewConstMetric(descModemState, prometheus.GaugeValue, 1, m.ID, m.State)
 		}
 		if m.SignalDBM != nil {
@@ -124,6 +136,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descRegistered, prometheus.GaugeValue, reg, m.ID, m.Registration)
 		ch <- prometheus.MustNewConstMetric(descSent, prometheus.CounterValue, float64(m.Counters.Sent), m.ID)
+		ch <- prometheus.MustNewConstMetric(descFailedAll, prometheus.CounterValue, float64(m.Counters.Failed), m.ID)
 		ch <- prometheus.MustNewConstMetric(descReceived, prometheus.CounterValue, float64(m.Counters.Received), m.ID)
 		ch <- prometheus.MustNewConstMetric(descReconnects, prometheus.CounterValue, float64(m.Counters.Reconnects), m.ID)
 		for code, n := range m.Counters.FailuresByCode {

@@ -59,6 +59,16 @@ func (r *Recorder) HookDelivery(hook string, ok bool) {
 	r.hooks.WithLabelValues(hook, res).Inc()
 }
 
+// knowHook creates a hook's delivery counters at 0.
+func (r *Recorder) knowHook(hook string) {
+	if r == nil {
+		return
+	}
+	for _, res := range []string{"ok", "failed", "skipped"} {
+		r.hooks.WithLabelValues(hook, res)
+	}
+}
+
 // HookSkipped records an event the hook filtered out (another event kind or
 // modem than it subscribed to): nothing was sent, so it is neither ok nor
 // failed.

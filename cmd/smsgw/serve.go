@@ -70,7 +70,7 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "smsgw serve:", err)
 		return exitRefused
 	}
-	d, err := daemon.New(cfg, daemon.Options{Logger: log, Stdout: stdout, Version: version})
+	d, err := daemon.New(cfg, daemon.Options{Logger: log, Stdout: stdout, Version: version, Commit: commit})
 	if err != nil {
 		return 1 // logged by New
 	}

@@ -44,6 +44,8 @@ type Options struct {
 	Stdout io.Writer
 	// Version is reported by the API and in the banner.
 	Version string
+	// Commit is the source revision, for smsgw_build_info.
+	Commit string
 }
 
 // New builds the daemon from cfg and starts it: the store, the gateway, the
@@ -56,7 +58,7 @@ func New(cfg config.Config, o Options) (*Daemon, error) {
 	if o.Stdout == nil {
 		o.Stdout = io.Discard
 	}
-	d := &Daemon{cfg: cfg, log: o.Logger, stdout: o.Stdout, version: o.Version}
+	d := &Daemon{cfg: cfg, log: o.Logger, stdout: o.Stdout, version: o.Version, commit: o.Commit}
 	if err := d.start(); err != nil {
 		d.log.Error("start failed", "err", err)
 		d.Close(context.Background())
@@ -90,6 +92,7 @@ type Daemon struct {
 	notifier  *sdnotify.Notifier
 	listening string
 	version   string
+	commit    string
 	closeOnce sync.Once
 }
 
@@ -123,6 +126,9 @@ func (d *Daemon) start() error {
 	metrics, err := httpd.NewMetrics()
 	if err != nil {
 		return err
+	}
+	if err := metrics.Watch(httpd.Build{Version: d.version, Commit: d.commit}, st); err != nil {
+		return fmt.Errorf("metrics: %w", err)
 	}
 	rec := metrics.Recorder
 	gwo := GatewayOptions(d.cfg)

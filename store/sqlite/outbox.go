@@ -96,6 +96,34 @@ func (s *Store) Consumers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// Backlog returns, for every registered consumer, how many events it has
+// not yet acknowledged: those appended after its cursor and its deliveries
+// waiting (for their turn, a retry or a lease), given-up ones excluded. A
+// growing backlog is a webhook or script that cannot keep up or is down.
+func (s *Store) Backlog(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT c.name,
+		(SELECT count(*) FROM events e WHERE e.id > c.cursor) +
+		(SELECT count(*) FROM deliveries d WHERE d.consumer = c.name AND d.dead = 0)
+		FROM consumers c`)
+	if err != nil {
+		return nil, fmt.Errorf("queue: backlog: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return nil, fmt.Errorf("queue: backlog: %w", err)
+		}
+		out[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("queue: backlog: %w", err)
+	}
+	return out, nil
+}
+
 // NextEvents returns up to limit events due for the consumer, oldest
 // first, and when the next not-yet-due delivery falls due (zero if none).
 // The events returned are leased to this node for Options.EventLease, and
