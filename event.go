@@ -21,6 +21,9 @@ const (
 	// (a keyword SMS, an API call, a confirmed double opt-in).
 	EventOptOut = "sms:optout"
 	EventOptIn  = "sms:optin"
+	// EventRuleFired: a keyword rule matched a received message; the
+	// payload says which rule and what it did.
+	EventRuleFired = "rule:fired"
 	// EventPing is the event stream's keep-alive; it is never stored and
 	// carries no id.
 	EventPing = "system:ping"
@@ -28,7 +31,7 @@ const (
 
 // WebhookEvents lists every event a webhook can subscribe to (all but
 // EventPing).
-var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn}
+var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn, EventRuleFired}
 
 // IsReceived reports whether event announces a received message, text or
 // data.

@@ -40,8 +40,8 @@ then = "continue"
 		"[[rule]]\nmatch = { type = \"any\" }": "rule[1].actions",
 		"[[rule]]\nmatch = { type = \"any\" }\nactions = [ { type = \"group_add\", group = \"vip\" } ]":   "rule[1].actions[0].type",
 		"[[rule]]\nmatch = { type = \"any\" }\nactions = [ { type = \"tag\", tag = \"x\", colour = 1 } ]": "colour",
-		"[autoreply]\nlimit = -2":      "autoreply.limit",
-		"[autoreply]\nwindow = \"0s\"": "",
+		"[autoreply]\nlimit = -2":        "autoreply.limit",
+		"[autoreply]\nwindow = \"0s\"":   "",
 		"[autoreply]\nwindow = \"200h\"": "autoreply.window",
 	} {
 		_, err := Parse(text)

@@ -13,6 +13,7 @@ import (
 	"smsgw/hooks"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
+	"smsgw/rules"
 )
 
 // queueOutbox lets the hooks dispatcher run on the queue's durable event
@@ -129,6 +130,14 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event,
 		if ie.Data != nil {
 			ev.Event = smsgw.EventDataReceived
 		}
+		return ev, true, nil
+	case queue.EventType(rules.OutboxEvent):
+		// Stored as the payload webhooks get (secrets already left out).
+		var fe rules.FiredEvent
+		if err := json.Unmarshal(d.Data, &fe); err != nil {
+			return ev, false, nil
+		}
+		ev.Event, ev.DeviceID, ev.Payload = smsgw.EventRuleFired, fe.Modem, d.Data
 		return ev, true, nil
 	case queue.EventSent, queue.EventDelivered, queue.EventFailed, queue.EventExpired:
 		var me queue.MessageEvent

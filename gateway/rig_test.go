@@ -36,6 +36,7 @@ type rig struct {
 	opTO   time.Duration
 	qopts  func(o *queue.Options)
 	figs   figures
+	chain  func(st queue.Storage) []InboundHandler
 }
 
 // figures records the moments latencies are measured from, across
@@ -90,6 +91,11 @@ type rigOptions struct {
 	opTimeout   time.Duration // inbound/health operation bound (default 45 s)
 	simOpts     func(i int, o *sim.Options)
 	queueOpts   func(o *queue.Options) // adjusts the queue's options
+	// net, when set, is the network the modems join (shared with another
+	// rig); the rig does not close it.
+	net *sim.Network
+	// chain builds the inbound chain over the store of each start.
+	chain func(st queue.Storage) []InboundHandler
 }
 
 // testLogger writes to the test log when SMSGW_TEST_LOG is set.
@@ -116,9 +122,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 
 func newRigTB(t testing.TB, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout, qopts: o.queueOpts}
-	r.net = sim.NewNetwork(sim.NetworkOptions{})
-	t.Cleanup(func() { r.net.Close(context.Background()) })
+	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout, qopts: o.queueOpts, chain: o.chain}
+	if r.net = o.net; r.net == nil {
+		r.net = sim.NewNetwork(sim.NetworkOptions{})
+		t.Cleanup(func() { r.net.Close(context.Background()) })
+	}
 	for i := 0; i < o.modems; i++ {
 		so := sim.Options{Dir: r.dir, Name: fmt.Sprintf("sim%d", i), SubmitDelay: o.submitDelay}
 		if o.simOpts != nil {
@@ -298,5 +306,8 @@ func (r *rig) gatewayOptions(st queue.Storage) Options {
 		o.Webhooks = reg
 	}
 	o.OnCMGS, o.OnCMTI = r.figs.cmgs, r.figs.cmti
+	if r.chain != nil {
+		o.InboundHandlers = r.chain(st)
+	}
 	return o
 }

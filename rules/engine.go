@@ -22,11 +22,6 @@ const (
 	SkipRateLimited  = "rate_limited"   // the sender had Limit auto-replies in Window
 )
 
-// MetaAutoReply is the metadata key that marks a message the gateway sent
-// on its own (a rule's reply or forward); its value says which rule
-// ("rule:12"). Loop protection counts and recognises these.
-const MetaAutoReply = "auto_reply"
-
 // Store keeps the rules made through the API and what loop protection and
 // the tag action need. A driver implements it over the queue's database;
 // store/storetest checks it.
@@ -48,14 +43,14 @@ type Store interface {
 	TagSender(ctx context.Context, number, tag string) error
 	// SenderTags lists number's tags in the order they were added.
 	SenderTags(ctx context.Context, number string) ([]string, error)
-	// AutoReplies counts the messages marked MetaAutoReply queued to
-	// number at or after since.
+	// AutoReplies counts the messages marked as auto-replies (the
+	// gateway's answers on its own) queued to number at or after since.
 	AutoReplies(ctx context.Context, number string, since time.Time) (int, error)
-	// SentAutoReply reports whether a message marked MetaAutoReply with
-	// exactly this text was queued at or after since, to the number to
+	// SentAutoReply reports whether an auto-reply with exactly this text was queued at or after since, to the number to
 	// (any recipient when to is empty).
 	SentAutoReply(ctx context.Context, text, to string, since time.Time) (bool, error)
-	// RecordFired appends a rule.fired event for f to the event outbox.
+	// RecordFired appends a rule.fired event for f to the event outbox,
+	// once per inbox message and rule (a repeat is a no-op).
 	RecordFired(ctx context.Context, f FiredEvent) error
 }
 
@@ -383,3 +378,20 @@ func ErrIsValidation(err error) bool {
 // OutboxEvent is the type of the outbox entry RecordFired appends; the
 // gateway turns it into smsgw.EventRuleFired.
 const OutboxEvent = "rule.fired"
+
+// Tag adds a tag to a sender (the tag action).
+func (e *Engine) Tag(ctx context.Context, number, tag string) error {
+	if e.store == nil {
+		return fmt.Errorf("rules: no store to keep tags: %w", smsgw.ErrUnavailable)
+	}
+	return e.store.TagSender(ctx, number, tag)
+}
+
+// Record reports a fired rule as a rule.fired outbox event (once per
+// message and rule). Without a store nothing is recorded.
+func (e *Engine) Record(ctx context.Context, f FiredEvent) error {
+	if e.store == nil {
+		return nil
+	}
+	return e.store.RecordFired(ctx, f)
+}

@@ -139,6 +139,8 @@ func (d *Daemon) start() error {
 	if err != nil {
 		return err
 	}
+	// Keyword rules come after the consent keywords in the chain.
+	gwo.InboundHandlers = append(gwo.InboundHandlers, gateway.RulesHandler(engine))
 	gw, err := gateway.New(gwo)
 	if err != nil {
 		return err

@@ -206,9 +206,8 @@ func (s *Store) SenderTags(ctx context.Context, number string) ([]string, error)
 	return out, rows.Err()
 }
 
-// autoReplyWhere is the condition of the messages_auto_reply index, then
-// the exact check on the decoded metadata.
-const autoReplyWhere = `metadata LIKE '%"auto_reply"%' AND json_extract(metadata, '$.auto_reply') IS NOT NULL`
+// autoReplyWhere is the condition of the messages_auto_reply index.
+const autoReplyWhere = `auto_reply = 1`
 
 // AutoReplies counts auto-replies queued to number since t.
 func (s *Store) AutoReplies(ctx context.Context, number string, since time.Time) (int, error) {
@@ -241,11 +240,29 @@ func (s *Store) SentAutoReply(ctx context.Context, text, to string, since time.T
 	return true, nil
 }
 
-// RecordFired appends a rule.fired event to the outbox.
+// firedKeep is how long RecordFired remembers that a rule fired on a
+// message: longer than a message can wait for its pass of the chain.
+const firedKeep = 30 * 24 * time.Hour
+
+// RecordFired appends a rule.fired event to the outbox, once per message
+// and rule: a message that passes the chain again reports nothing new.
 func (s *Store) RecordFired(ctx context.Context, f rules.FiredEvent) error {
 	err := s.write(ctx, true, func(w *wtx) error {
 		if f.At.IsZero() {
 			f.At = msTime(w.now)
+		}
+		if f.InboxID > 0 {
+			res, err := w.exec(`INSERT INTO rule_fired (inbox_id, rule_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+				f.InboxID, f.RuleID, w.now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err
+			}
+			if _, err := w.exec(`DELETE FROM rule_fired WHERE at < ?`, w.now-firedKeep.Milliseconds()); err != nil {
+				return err
+			}
 		}
 		return w.appendEvent(queue.EventType(rules.OutboxEvent), f.InboxID, f)
 	})
