@@ -88,10 +88,6 @@ func backendError(err error, what string) *Error {
 
 func unwrapMsg(err error) string { return err.Error() }
 
-func errorsIsConflict(err error) bool {
-	return errors.Is(err, smsgw.ErrConflict) || errors.Is(err, smsgw.ErrIdempotencyMismatch)
-}
-
 // clip shortens s to n bytes for an error message.
 func clip(s string, n int) string {
 	if len(s) > n {
