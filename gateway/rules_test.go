@@ -169,22 +169,24 @@ func (r *rig) allOutbound() []int64 {
 	return out
 }
 
-// Two emulated modems that both answer everything: within one gateway
-// the answer to our own auto-reply is never sent, so the exchange ends
-// after one reply.
+// Two emulated modems that both answer and forward everything: within one
+// gateway our own auto-reply is neither answered nor forwarded, so the
+// exchange ends after one reply.
 func TestRulesLoopOneGateway(t *testing.T) {
-	cfg := []rules.Rule{{Name: "echo", Match: rules.Match{Type: rules.MatchAny}, Actions: []rules.Action{{Type: rules.ActionReply, Text: "Re: {{text}}"}}}}
+	cfg := []rules.Rule{{Name: "echo", Match: rules.Match{Type: rules.MatchAny}, Actions: []rules.Action{
+		{Type: rules.ActionReply, Text: "Re: {{text}}"}, {Type: rules.ActionForward, To: "+15559990000"}}}}
 	r := newRig(t, rigOptions{modems: 2, chain: rulesChain(t, cfg, rules.Options{})})
 	r.waitReady(2)
 	r.enqueue(queue.NewMessage{To: []string{r.modems[1].Number()}, Text: "hello", Modem: "sim0"})
 	r.waitFor("both modems' rules ran", 60*time.Second, func() bool { return len(r.fired()) >= 2 })
 	r.waitStates(r.allOutbound(), 30*time.Second, smsgw.StateSent, smsgw.StateDelivered)
 	fs := r.fired()
-	if len(fs) != 2 || fs[0].Actions[0].Skipped != "" || fs[1].Actions[0].Skipped != rules.SkipOwnAutoReply {
+	if len(fs) != 2 || fs[0].Actions[0].Skipped != "" || fs[0].Actions[1].Skipped != "" ||
+		fs[1].Actions[0].Skipped != rules.SkipOwnAutoReply || fs[1].Actions[1].Skipped != rules.SkipOwnAutoReply {
 		t.Fatalf("fired %+v", fs)
 	}
-	if got := submittedTexts(t, r); len(got) != 2 {
-		t.Fatalf("on the air %q, want hello and one reply", got)
+	if got := submittedTexts(t, r); len(got) != 3 {
+		t.Fatalf("on the air %q, want hello, one reply and one forward", got)
 	}
 }
 

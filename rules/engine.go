@@ -315,6 +315,10 @@ func (e *Engine) Plan(ctx context.Context, m Message) (Plan, error) {
 					t = "{{from}}: {{text}}"
 				}
 				s.Text = Render(t, vars)
+				// Forwarding our own auto-reply is an echo, not news.
+				if s.Skipped, err = g.forward(ctx); err != nil {
+					return p, err
+				}
 			case ActionTag:
 				if ok, why := Replyable(m.From); !ok && why == SkipNoSender {
 					s.Skipped = why
@@ -340,23 +344,20 @@ type guard struct {
 	used    int // auto-replies already sent in the window, plus planned
 }
 
+// forward refuses to forward a message that is our own auto-reply.
+func (g *guard) forward(ctx context.Context) (string, error) {
+	if err := g.check(ctx); err != nil {
+		return "", err
+	}
+	if g.refused == SkipOwnAutoReply {
+		return g.refused, nil
+	}
+	return "", nil
+}
+
 func (g *guard) reply(ctx context.Context) (string, error) {
-	if !g.checked {
-		g.checked = true
-		if ok, why := Replyable(g.m.From); !ok {
-			g.refused = why
-		} else if g.e.store != nil {
-			since := g.e.opts.Now().Add(-g.e.opts.Window)
-			own, err := g.e.store.SentAutoReply(ctx, g.m.Text, g.m.To, since)
-			if err != nil {
-				return "", fmt.Errorf("rules: loop check: %w", err)
-			}
-			if own {
-				g.refused = SkipOwnAutoReply
-			} else if g.used, err = g.e.store.AutoReplies(ctx, g.m.From, since); err != nil {
-				return "", fmt.Errorf("rules: loop check: %w", err)
-			}
-		}
+	if err := g.check(ctx); err != nil {
+		return "", err
 	}
 	if g.refused != "" {
 		return g.refused, nil
@@ -366,6 +367,29 @@ func (g *guard) reply(ctx context.Context) (string, error) {
 	}
 	g.used++
 	return "", nil
+}
+
+// check asks the store, once per plan, whether the message is our own
+// auto-reply and how many auto-replies its sender had in the window.
+func (g *guard) check(ctx context.Context) error {
+	if !g.checked {
+		g.checked = true
+		if ok, why := Replyable(g.m.From); !ok {
+			g.refused = why
+		} else if g.e.store != nil {
+			since := g.e.opts.Now().Add(-g.e.opts.Window)
+			own, err := g.e.store.SentAutoReply(ctx, g.m.Text, g.m.To, since)
+			if err != nil {
+				return fmt.Errorf("rules: loop check: %w", err)
+			}
+			if own {
+				g.refused = SkipOwnAutoReply
+			} else if g.used, err = g.e.store.AutoReplies(ctx, g.m.From, since); err != nil {
+				return fmt.Errorf("rules: loop check: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 // ErrIsValidation reports whether err is a rule that failed validation
