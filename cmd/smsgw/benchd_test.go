@@ -137,7 +137,7 @@ type benchP struct {
 
 func benchParams(full bool) benchP {
 	p := benchP{full: full, modems: 4, submitDelay: 50 * time.Millisecond, latencyN: 3, dispatchN: 8, inboundN: 2,
-		idle: time.Second, conns: 16, batch: 50, batchConns: 4, accept: 300 * time.Millisecond, batches: 300 * time.Millisecond}
+		idle: time.Second, conns: 16, batch: 50, batchConns: 4, accept: 300 * time.Millisecond, batches: 300 * time.Millisecond, probes: 50}
 	if full {
 		p.submitDelay, p.latencyN, p.dispatchN, p.inboundN = 500*time.Millisecond, 50, 80, 30
 		p.idle, p.batch, p.accept, p.batches = 60*time.Second, 500, 5*time.Second, 5*time.Second
@@ -1016,7 +1016,7 @@ func runBare(t *testing.T, p benchP) bareFigures {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		f.apiLoad = fmt.Sprintf("API alone (`TestLoad`, %s connections): %s/s; p50 %s ms, p99 %s ms", m[2], thousands(v), m[3], m[4])
 	}
-	out = gotest(nil, "-run", "^$", "-bench", "EnqueueConcurrent/sync=full$|EnqueueBatch/per=500$", "-benchtime", "3s", "./queue/")
+	out = gotest(nil, "-run", "^$", "-bench", "EnqueueConcurrent/sync=full$|EnqueueBatch/per=500$", "-benchtime", "3s", "./store/sqlite/")
 	if m := regexp.MustCompile(`EnqueueConcurrent/sync=full\S*\s.*?([\d.]+) msgs/s`).FindStringSubmatch(out); m != nil {
 		v, _ := strconv.ParseFloat(m[1], 64)
 		f.queueAccept = fmt.Sprintf("queue alone (`BenchmarkEnqueueConcurrent`, 16 callers): %s/s", thousands(v))
