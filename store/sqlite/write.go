@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"smsgw/queue"
@@ -187,7 +188,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 	for _, r := range batch {
 		durable = durable || r.durable
 	}
-	w, errs, err := s.commitBatch(batch, durable)
+	// Optimistically without savepoints (two statements less per
+	// request); if a request fails, the transaction is rolled back and
+	// the batch runs again with each request under its own savepoint.
+	w, errs, err := s.commitBatch(batch, durable, false)
+	if errors.Is(err, errRequestFailed) {
+		w, errs, err = s.commitBatch(batch, durable, true)
+	}
 	if err != nil && len(batch) > 1 {
 		// The whole transaction failed (not one request, which its
 		// savepoint absorbs): retry each alone so one cannot sink the rest.
@@ -215,7 +222,15 @@ func (s *Store) runBatch(batch []*writeReq) {
 	}
 }
 
-func (s *Store) commitBatch(batch []*writeReq, durable bool) (*wtx, []error, error) {
+// errRequestFailed is commitBatch without savepoints reporting that a
+// request of the batch failed and the transaction was rolled back.
+var errRequestFailed = errors.New("queue: a request of the batch failed")
+
+// commitBatch runs the batch in one transaction. With savepoints, each
+// request of a batch of several runs under its own, so that one failing
+// is rolled back alone; without, the first failure rolls back the whole
+// transaction and returns errRequestFailed.
+func (s *Store) commitBatch(batch []*writeReq, durable, savepoints bool) (*wtx, []error, error) {
 	ctx := context.Background()
 	want := queue.SyncNormal
 	if durable {
@@ -246,6 +261,13 @@ func (s *Store) commitBatch(batch []*writeReq, durable bool) (*wtx, []error, err
 				// A failed lone request reports its own error; nothing
 				// was committed, so there is nothing to wake.
 				return &wtx{}, errs, nil
+			}
+			continue
+		}
+		if !savepoints {
+			if errs[i] = r.fn(w); errs[i] != nil {
+				tx.Rollback()
+				return nil, nil, errRequestFailed
 			}
 			continue
 		}
