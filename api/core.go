@@ -8,6 +8,7 @@ import (
 
 	"smsgw"
 	"smsgw/internal/callback"
+	"smsgw/queue"
 )
 
 // The v1 core as the compatible APIs (packages api/compat/asg and
@@ -99,6 +100,12 @@ type Draft struct {
 	Flash          bool
 	Encoding       string
 	Metadata       map[string]string
+	// Binary: 8-bit data instead of Text, ports, a client's header, the
+	// message class and TP-PID.
+	Binary queue.Binary
+	// SkipNumberCheck takes the recipients as written (digits with an
+	// optional '+'), without the phone-number library's validation.
+	SkipNumberCheck bool
 }
 
 // Build validates a draft's recipients, text, timing and size as v1 does and
@@ -108,8 +115,18 @@ func (h *Handler) Build(d Draft, fTo, fText string) ([]NewMessage, *Error) {
 	return h.build(draft{
 		to: d.To, text: d.Text, priority: d.Priority, sendAt: d.SendAt, expiresAt: d.ExpiresAt,
 		modem: d.Modem, tags: d.Tags, deliveryReport: d.DeliveryReport, flash: d.Flash,
-		encoding: d.Encoding, metadata: d.Metadata,
+		encoding: d.Encoding, metadata: d.Metadata, binary: d.Binary, skipNumberCheck: d.SkipNumberCheck,
 	}, fTo, fText)
+}
+
+// DecodeBase64 reads standard or URL-safe base64, padded or not; field
+// names the parameter in the error.
+func DecodeBase64(field, s string) ([]byte, *Error) { return decodeBase64(field, s) }
+
+// PortsOf checks an application port pair (the source defaults to the
+// destination); nil when no port is given.
+func PortsOf(fDst, fSrc string, dst, src *int) (*queue.Ports, *Error) {
+	return portsOf(fDst, fSrc, dst, src)
 }
 
 // CheckModem refuses a route to a modem id the gateway does not know.

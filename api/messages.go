@@ -76,6 +76,9 @@ type draft struct {
 	metadata       map[string]string
 	category       smsgw.Category
 	binary         queue.Binary
+	// skipNumberCheck: recipients are only cleaned up (digits with an
+	// optional leading '+'), not validated as phone numbers.
+	skipNumberCheck bool
 }
 
 // build validates the recipients and text and turns them into store
@@ -137,7 +140,13 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	seen := make(map[string]bool, len(d.to))
 	out := make([]NewMessage, 0, len(d.to))
 	for i, raw := range d.to {
-		n, err := smsgw.NormalizeE164(raw, h.cc)
+		normalize := smsgw.NormalizeE164
+		if d.skipNumberCheck {
+			// The client vouches for the number (SMSGate's
+			// skipPhoneValidation): only the characters are checked.
+			normalize = func(raw, _ string) (string, error) { return smsgw.NormalizeDigits(raw) }
+		}
+		n, err := normalize(raw, h.cc)
 		if err != nil {
 			f := fTo
 			if len(d.to) > 1 {

@@ -209,7 +209,7 @@ func hostileCorpus() []hostile {
 	}
 	for _, p := range []string{"/message", "/3rdparty/v1/message"} {
 		jsonPost(p, `{"phoneNumbers":["`+num+`"]}`, `{"message":"a","textMessage":{"text":"b"},"phoneNumbers":["`+num+`"]}`,
-			`{"dataMessage":{"data":"AAAA","port":53739},"phoneNumbers":["`+num+`"]}`, asg(`,"isEncrypted":true`),
+			`{"dataMessage":{"data":"AAAA","port":0},"phoneNumbers":["`+num+`"]}`, `{"dataMessage":{"data":"%%","port":1},"phoneNumbers":["`+num+`"]}`, asg(`,"isEncrypted":true`),
 			`{"message":"hi","phoneNumbers":`+many(101)+`}`, `{"message":"hi","phoneNumbers":[""]}`, `{"message":"hi","phoneNumbers":"`+num+`"}`,
 			asg(`,"simNumber":0`), asg(`,"simNumber":256`), asg(`,"simNumber":-1`), asg(`,"simNumber":99999999999999`), asg(`,"simNumber":"1"`),
 			asg(`,"simNumber":2,"deviceId":"m1"`), asg(`,"deviceId":"nope"`), asg(`,"id":"`+strings.Repeat("i", 37)+`"`), asg(`,"id":"q5"`),
@@ -263,7 +263,7 @@ func hostileCorpus() []hostile {
 	// Kannel sendsms: every parameter wrong once, GET and POST.
 	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"
 	for _, q := range []string{"to=", "to=%20%20", "to=abc&text=hi", "to=%2B4915112345678", "to=%2B4915112345678&text=",
-		k + "udh=%06%05%04", k + "coding=1", k + "coding=9", k + "coding=-1", k + "charset=EBCDIC", k + "charset=%00",
+		k + "udh=%06%05%04", k + "coding=1&pid=x", k + "coding=9", k + "coding=-1", k + "charset=EBCDIC", k + "charset=%00",
 		"to=%2B4915112345678&text=%FF%FE&charset=UTF-8", "to=%2B4915112345678&text=%00%00%00&charset=UTF-16",
 		k + "mclass=7", k + "mclass=x", k + "deferred=-1", k + "deferred=99999999999", k + "validity=0", k + "validity=x",
 		k + "priority=9", k + "dlr-mask=abc", k + "dlr-mask=99999", k + "dlr-url=http%3A%2F%2Fx%2Fy", k + "dlr-mask=1&dlr-url=ftp%3A%2F%2Fx",

@@ -2,7 +2,6 @@ package asg
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -18,17 +17,25 @@ import (
 	"smsgw"
 	"smsgw/api"
 	"smsgw/hooks"
+	"smsgw/queue"
 )
 
 type asgTextMessage struct {
 	Text string `json:"text"`
 }
 
+// asgDataMessage is SMSGate's data SMS: base64 octets to an application
+// port.
+type asgDataMessage struct {
+	Data string `json:"data"`
+	Port *int   `json:"port"`
+}
+
 type asgSendRequest struct {
 	ID                 string          `json:"id"`
 	Message            *string         `json:"message"`
 	TextMessage        *asgTextMessage `json:"textMessage"`
-	DataMessage        json.RawMessage `json:"dataMessage"`
+	DataMessage        *asgDataMessage `json:"dataMessage"`
 	PhoneNumbers       []string        `json:"phoneNumbers"`
 	SimNumber          *int            `json:"simNumber"`
 	WithDeliveryReport *bool           `json:"withDeliveryReport"`
@@ -57,6 +64,7 @@ type ASGMessageState struct {
 	Recipients  []ASGRecipientState `json:"recipients"`
 	States      map[string]string   `json:"states"`
 	TextMessage *asgTextMessage     `json:"textMessage,omitempty"`
+	DataMessage *asgDataMessage     `json:"dataMessage,omitempty"`
 }
 
 // WriteError writes SMSGate's error shape ({"message","code"}) with our
@@ -151,8 +159,12 @@ func asgView(batch string, msgs []api.Message) ASGMessageState {
 		if out.DeviceID == "" {
 			out.DeviceID = m.Modem
 		}
-		if out.TextMessage == nil {
-			out.TextMessage = &asgTextMessage{Text: m.Text}
+		if out.TextMessage == nil && out.DataMessage == nil {
+			if m.Data != "" {
+				out.DataMessage = &asgDataMessage{Data: m.Data, Port: m.Port}
+			} else {
+				out.TextMessage = &asgTextMessage{Text: m.Text}
+			}
 		}
 	}
 	if overall == "" {
@@ -203,11 +215,25 @@ func (h *API) asgSend(w http.ResponseWriter, r *http.Request) *api.Error {
 		texts++
 		text = *req.Message
 	}
-	if len(req.DataMessage) > 0 && string(req.DataMessage) != "null" {
-		return api.BadField("dataMessage", "data messages are not supported; send textMessage")
+	var bin queue.Binary
+	if dm := req.DataMessage; dm != nil {
+		texts++
+		var e *api.Error
+		if bin.Data, e = api.DecodeBase64("dataMessage.data", dm.Data); e != nil {
+			return e
+		}
+		if len(bin.Data) == 0 {
+			return api.Errorf(http.StatusBadRequest, api.CodeEmptyText, "dataMessage.data", "the data is empty")
+		}
+		if dm.Port == nil {
+			return api.Errorf(http.StatusBadRequest, api.CodeMissingField, "dataMessage.port", "a data message needs its port (1-65535)")
+		}
+		if bin.Ports, e = api.PortsOf("dataMessage.port", "", dm.Port, nil); e != nil {
+			return e
+		}
 	}
 	if texts != 1 {
-		return api.Errorf(http.StatusBadRequest, api.CodeMissingField, "textMessage", "exactly one of textMessage and message is required")
+		return api.Errorf(http.StatusBadRequest, api.CodeMissingField, "textMessage", "exactly one of textMessage, dataMessage and message is required")
 	}
 	if req.IsEncrypted {
 		return api.BadField("isEncrypted", "end-to-end encrypted messages are not supported")
@@ -227,7 +253,14 @@ func (h *API) asgSend(w http.ResponseWriter, r *http.Request) *api.Error {
 	if req.Priority < api.MinPriority || req.Priority > api.MaxPriority {
 		return api.BadField("priority", "priority must be from -128 to 127")
 	}
-	d := api.Draft{To: req.PhoneNumbers, Text: text, Priority: req.Priority, DeliveryReport: true, Modem: req.DeviceID}
+	d := api.Draft{To: req.PhoneNumbers, Text: text, Priority: req.Priority, DeliveryReport: true, Modem: req.DeviceID, Binary: bin}
+	if v := r.URL.Query().Get("skipPhoneValidation"); v != "" {
+		skip, err := strconv.ParseBool(v)
+		if err != nil {
+			return api.BadField("skipPhoneValidation", "skipPhoneValidation must be true or false")
+		}
+		d.SkipNumberCheck = skip
+	}
 	if req.WithDeliveryReport != nil {
 		d.DeliveryReport = *req.WithDeliveryReport
 	}
@@ -263,7 +296,11 @@ func (h *API) asgSend(w http.ResponseWriter, r *http.Request) *api.Error {
 		}
 		d.Modem = id
 	}
-	msgs, e := h.core.Build(d, "phoneNumbers", "textMessage.text")
+	fText := "textMessage.text"
+	if bin.IsData() {
+		fText = "dataMessage.data"
+	}
+	msgs, e := h.core.Build(d, "phoneNumbers", fText)
 	if e != nil {
 		return e
 	}

@@ -120,7 +120,10 @@ func TestASGSendErrors(t *testing.T) {
 	}{
 		{"no text", `{"phoneNumbers":["+4915112345678"]}`, 400, "textMessage"},
 		{"both texts", `{"message":"a","textMessage":{"text":"b"},"phoneNumbers":["+4915112345678"]}`, 400, "textMessage"},
-		{"data message", `{"dataMessage":{"data":"AA==","port":53739},"phoneNumbers":["+4915112345678"]}`, 400, "dataMessage"},
+		{"data message without port", `{"dataMessage":{"data":"AA=="},"phoneNumbers":["+4915112345678"]}`, 400, "dataMessage.port"},
+		{"data message port 0", `{"dataMessage":{"data":"AA==","port":0},"phoneNumbers":["+4915112345678"]}`, 400, "dataMessage.port"},
+		{"data message not base64", `{"dataMessage":{"data":"**","port":5},"phoneNumbers":["+4915112345678"]}`, 400, "dataMessage.data"},
+		{"data and text", `{"dataMessage":{"data":"AA==","port":5},"message":"x","phoneNumbers":["+4915112345678"]}`, 400, "textMessage"},
 		{"no numbers", `{"message":"a","phoneNumbers":[]}`, 400, "phoneNumbers"},
 		{"101 numbers", `{"message":"a","phoneNumbers":` + string(manyJSON) + `}`, 400, "phoneNumbers"},
 		{"bad number", `{"message":"a","phoneNumbers":["12"]}`, 400, "phoneNumbers"},

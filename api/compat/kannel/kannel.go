@@ -19,6 +19,8 @@ import (
 
 	"smsgw"
 	"smsgw/api"
+	"smsgw/modem/pdu"
+	"smsgw/queue"
 )
 
 // Metadata keys under which a Kannel request's callback settings are kept
@@ -97,8 +99,17 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 	if strings.TrimSpace(to) == "" {
 		return reject("Missing receiver number, rejected")
 	}
-	if p.get("udh") != "" {
-		return reject("UDH is not supported, rejected")
+	var bin queue.Binary
+	if udh := p.get("udh"); udh != "" {
+		// Kannel's udh is the header's octets, UDHL first, URL-encoded.
+		b := []byte(udh)
+		if len(b) < 3 || int(b[0]) != len(b)-1 || len(b) > queue.MaxUDHBytes {
+			return reject("Invalid UDH (its first octet must be the length of the rest), rejected")
+		}
+		if _, _, err := pdu.ParseUDH(b); err != nil {
+			return reject("Invalid UDH, rejected")
+		}
+		bin.UDH = b
 	}
 	coding := p.get("coding")
 	enc := api.EncodingAuto
@@ -110,7 +121,11 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 	case "2":
 		enc = api.EncodingUCS2
 	case "1":
-		return reject("8-bit data (coding=1) is not supported, rejected")
+		// 8-bit data: the text's octets as they came, no charset.
+		if len(rawText) == 0 {
+			return reject("Empty data not allowed, rejected")
+		}
+		bin.Data = append([]byte{}, rawText...)
 	default:
 		return reject("Invalid coding, rejected")
 	}
@@ -118,9 +133,12 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 	if charset == "" && coding == "2" && p.get("charset") == "" && !utf8.Valid(rawText) {
 		charset = "UTF-16BE"
 	}
-	text, err := decodeCharset(rawText, charset)
-	if err != nil {
-		return reject(err.Error() + ", rejected")
+	text := ""
+	if !bin.IsData() {
+		var err error
+		if text, err = decodeCharset(rawText, charset); err != nil {
+			return reject(err.Error() + ", rejected")
+		}
 	}
 	d := api.Draft{Text: text, Encoding: enc, Metadata: map[string]string{}}
 	d.To = splitKannelTo(to)
@@ -140,11 +158,23 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 		if err != nil || n < 0 || n > 3 {
 			return reject("Invalid mclass, rejected")
 		}
+		bin.Class = &n
 		d.Flash = n == 0
 	}
 	if p.get("flash") == "1" {
+		if bin.Class != nil && *bin.Class != 0 {
+			return reject("flash is mclass 0; give one or the other, rejected")
+		}
 		d.Flash = true
 	}
+	if v := p.get("pid"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 255 {
+			return reject("Invalid pid, rejected")
+		}
+		bin.PID = n
+	}
+	d.Binary = bin
 	now := h.core.Now()
 	if v := p.get("deferred"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -174,15 +204,17 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 		d.Priority = n
 	}
 	if smsc := p.get("smsc"); smsc != "" {
-		if h.core.Backend().Modems != nil {
-			if _, err := h.core.Backend().Modems.Modem(r.Context(), smsc); err == nil {
-				d.Modem = smsc
-			} else {
-				d.Tags = []string{smsc}
-			}
-		} else {
-			d.Modem = smsc
+		routed, e := h.route(r, smsc)
+		if e != nil {
+			return e
 		}
+		if !routed.ok {
+			// No modem and no tag by that name: Kannel's answer to a
+			// message no SMSC takes.
+			writeKannel(w, http.StatusForbidden, "Not routable. Do not try again.")
+			return nil
+		}
+		d.Modem, d.Tags = routed.modem, routed.tags
 	}
 	mask := 0
 	if v := p.get("dlr-mask", "dlrmask"); v != "" {
@@ -217,7 +249,7 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 	if e != nil {
 		return reject(e.Message + ", rejected")
 	}
-	_, err = h.core.Backend().Store.Submit(r.Context(), api.SubmitRequest{Messages: msgs})
+	_, err := h.core.Backend().Store.Submit(r.Context(), api.SubmitRequest{Messages: msgs})
 	if err != nil {
 		if errors.Is(err, smsgw.ErrUnavailable) || api.BackendError(err, "").Status >= 500 {
 			if !errors.Is(err, smsgw.ErrUnavailable) {
@@ -237,6 +269,38 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 	}
 	writeKannel(w, http.StatusAccepted, "0: Accepted for delivery")
 	return nil
+}
+
+// smscRoute is where a Kannel smsc name sends a message.
+type smscRoute struct {
+	ok    bool
+	modem string
+	tags  []string
+}
+
+// route maps Kannel's smsc to a modem id, or to a tag some modem carries.
+// Without a live modem pool (the API on its own) the name is taken as a
+// modem id.
+func (h *API) route(r *http.Request, smsc string) (smscRoute, *api.Error) {
+	ms := h.core.Backend().Modems
+	if ms == nil {
+		return smscRoute{ok: true, modem: smsc}, nil
+	}
+	if _, err := ms.Modem(r.Context(), smsc); err == nil {
+		return smscRoute{ok: true, modem: smsc}, nil
+	} else if !errors.Is(err, smsgw.ErrNotFound) {
+		return smscRoute{}, api.BackendError(err, "modems")
+	}
+	all, err := ms.Modems(r.Context())
+	if err != nil {
+		return smscRoute{}, api.BackendError(err, "modems")
+	}
+	for _, m := range all {
+		if slices.Contains(m.Tags, smsc) {
+			return smscRoute{ok: true, tags: []string{smsc}}, nil
+		}
+	}
+	return smscRoute{}, nil
 }
 
 func (h *API) anyRegistered(r *http.Request) bool {

@@ -58,11 +58,15 @@ func TestKannelSendsms(t *testing.T) {
 	if m := page.Messages[0]; m.Text != "Hi☺" || !m.Flash || m.Modem != "m1" || m.Coding != "ucs2" || m.Priority != 2 {
 		t.Fatalf("%+v", m)
 	}
-	// smsc that is not a modem id is a tag.
-	e.Want(get("to=%2B4915112345678&text=x&smsc=office"), 202)
-	page, _ = e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1})
-	if m := page.Messages[0]; m.Modem != "" || len(m.Tags) != 1 || m.Tags[0] != "office" {
-		t.Fatalf("%+v", m)
+	// smsc that is neither a modem id nor a modem's tag: Kannel's answer
+	// to a message no SMSC takes, and nothing is stored.
+	before, _ := e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1})
+	r = get("to=%2B4915112345678&text=x&smsc=office")
+	if r.Code != 403 || string(r.Body) != "Not routable. Do not try again." || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("unknown smsc: %d %q", r.Code, r.Body)
+	}
+	if page, _ = e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1}); page.Messages[0].ID != before.Messages[0].ID {
+		t.Fatalf("unknown smsc stored %+v", page.Messages[0])
 	}
 	// ISO-8859-1.
 	e.Want(get("to=%2B4915112345678&text=%E9t%E9&charset=ISO-8859-1"), 202)
@@ -110,7 +114,7 @@ func TestKannelSendsms(t *testing.T) {
 	}
 	_ = r
 	// Bad requests: 400 with a reason.
-	for _, q := range []string{"text=x", "to=&text=x", "to=%2B4915112345678&text=", "to=%2B4915112345678&text=x&coding=1",
+	for _, q := range []string{"text=x", "to=&text=x", "to=%2B4915112345678&text=", "to=%2B4915112345678&text=&coding=1", "to=%2B4915112345678&text=x&coding=1&pid=256",
 		"to=%2B4915112345678&text=x&coding=9", "to=12&text=x", "to=%2B4915112345678&text=x&udh=%05%00%03",
 		"to=%2B4915112345678&text=x&dlr-url=http://h/x", "to=%2B4915112345678&text=x&dlr-mask=x", "to=%2B4915112345678&text=x&mclass=7",
 		"to=%2B4915112345678&text=x&charset=EBCDIC", "to=%2B4915112345678&text=%FF&charset=UTF-8"} {
