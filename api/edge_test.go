@@ -67,8 +67,9 @@ func TestUnknownModem(t *testing.T) {
 	if !strings.Contains(string(r.Body), "m1, m2") {
 		t.Fatalf("known modems not listed: %s", r.Body)
 	}
+	// SMSGate's own answer to a device it does not know: 400 Invalid device ID.
 	r = e.Do("POST", "/message", `{"message":"hi","phoneNumbers":["+4915112345678"],"deviceId":"nope"}`)
-	e.Want(r, 422)
+	e.Want(r, 400)
 	if code, field := r.ErrCode(t); code != api.CodeUnknownModem || field != "deviceId" {
 		t.Fatalf("%s %s", code, field)
 	}
@@ -77,7 +78,7 @@ func TestUnknownModem(t *testing.T) {
 		Code    int    `json:"code"`
 	}
 	r.JSON(t, &asg)
-	if asg.Code != 422 || asg.Message == "" {
+	if asg.Code != 400 || asg.Message != "Invalid device ID" {
 		t.Fatalf("SMSGate shape: %s", r.Body)
 	}
 	if n, _ := e.Store.Counts(t.Context()); n[smsgw.StateQueued] != 0 {

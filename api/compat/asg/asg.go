@@ -91,11 +91,13 @@ func asgState(s smsgw.State) string {
 		return "Sent"
 	case smsgw.StateDelivered:
 		return "Delivered"
+	case smsgw.StateCancelled:
+		return "Cancelled"
 	}
 	return "Failed"
 }
 
-var asgOrder = map[string]int{"Pending": 0, "Processed": 1, "Sent": 2, "Delivered": 3, "Failed": 4}
+var asgOrder = map[string]int{"Pending": 0, "Processed": 1, "Sent": 2, "Delivered": 3, "Failed": 4, "Cancelled": 5}
 
 func asgStatesFor(s string) []smsgw.State {
 	switch s {
@@ -108,17 +110,21 @@ func asgStatesFor(s string) []smsgw.State {
 	case "Delivered":
 		return []smsgw.State{smsgw.StateDelivered}
 	case "Failed":
-		return []smsgw.State{smsgw.StateFailed, smsgw.StateExpired, smsgw.StateCancelled, smsgw.StateUncertain}
+		return []smsgw.State{smsgw.StateFailed, smsgw.StateExpired, smsgw.StateUncertain, smsgw.StateSuppressed}
+	case "Cancelled":
+		return []smsgw.State{smsgw.StateCancelled}
 	}
 	return nil
 }
 
 // asgView builds one MessageState from a batch's messages. The overall
-// state is the least advanced among recipients that did not fail, or
-// Failed when all failed.
+// state is the least advanced among recipients that did not fail and were
+// not cancelled; Cancelled when every recipient was cancelled, Failed when
+// none is left and one failed.
 func asgView(batch string, msgs []api.Message) ASGMessageState {
 	out := ASGMessageState{ID: batch, States: map[string]string{}, Recipients: make([]ASGRecipientState, 0, len(msgs))}
 	overall := ""
+	cancelled := 0
 	stamp := func(k string, t *time.Time) {
 		if t == nil || t.IsZero() {
 			return
@@ -131,7 +137,7 @@ func asgView(batch string, msgs []api.Message) ASGMessageState {
 	for _, m := range msgs {
 		st := asgState(m.State)
 		rs := ASGRecipientState{PhoneNumber: m.To, State: st}
-		if st == "Failed" {
+		if st == "Failed" || st == "Cancelled" {
 			e := m.Error
 			if e == "" {
 				e = string(m.State)
@@ -139,8 +145,11 @@ func asgView(batch string, msgs []api.Message) ASGMessageState {
 			rs.Error = &e
 		}
 		out.Recipients = append(out.Recipients, rs)
-		if st != "Failed" && (overall == "" || asgOrder[st] < asgOrder[overall]) {
+		if st != "Failed" && st != "Cancelled" && (overall == "" || asgOrder[st] < asgOrder[overall]) {
 			overall = st
+		}
+		if st == "Cancelled" {
+			cancelled++
 		}
 		created := m.CreatedAt
 		stamp("Pending", &created)
@@ -149,9 +158,9 @@ func asgView(batch string, msgs []api.Message) ASGMessageState {
 		}
 		stamp("Sent", m.SentAt)
 		stamp("Delivered", m.DeliveredAt)
-		if st == "Failed" {
+		if st == "Failed" || st == "Cancelled" {
 			u := m.UpdatedAt
-			stamp("Failed", &u)
+			stamp(st, &u)
 		}
 		if out.DeviceID == "" {
 			out.DeviceID = m.SentBy
@@ -169,6 +178,9 @@ func asgView(batch string, msgs []api.Message) ASGMessageState {
 	}
 	if overall == "" {
 		overall = "Failed"
+		if cancelled == len(msgs) && cancelled > 0 {
+			overall = "Cancelled"
+		}
 	}
 	out.State = overall
 	return out
@@ -283,7 +295,7 @@ func (h *API) asgSend(w http.ResponseWriter, r *http.Request) *api.Error {
 		}
 		d.ExpiresAt = h.core.Now().Add(time.Duration(*req.TTL) * time.Second)
 	}
-	if e := h.core.CheckModem(r.Context(), "deviceId", d.Modem); e != nil {
+	if e := h.checkDevice(r, d.Modem); e != nil {
 		return e
 	}
 	if req.SimNumber != nil {
@@ -327,6 +339,61 @@ func (h *API) asgSend(w http.ResponseWriter, r *http.Request) *api.Error {
 	}
 	w.Header().Set("Location", strings.TrimSuffix(strings.TrimSuffix(r.URL.Path, "/message"), "/messages")+"/messages/"+url.PathEscape(batch))
 	api.WriteJSON(w, http.StatusAccepted, asgView(batch, res.Messages))
+	return nil
+}
+
+// checkDevice refuses a deviceId that names no modem with SMSGate's 400
+// "Invalid device ID"; an empty id is no filter.
+func (h *API) checkDevice(r *http.Request, id string) *api.Error {
+	if id == "" || h.core.Backend().Modems == nil {
+		return nil
+	}
+	_, err := h.core.Backend().Modems.Modem(r.Context(), id)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, smsgw.ErrNotFound) {
+		return api.Errorf(http.StatusBadRequest, api.CodeUnknownModem, "deviceId", "Invalid device ID")
+	}
+	return h.core.StoreErr(err, "modems")
+}
+
+// asgCancel cancels the messages of a batch (or one v1 message) that are
+// not on the wire yet, as SMSGate's DELETE /messages/{id} does: 204 when
+// at least one was cancelled or all already were, 409 when every one is
+// already sending or done.
+func (h *API) asgCancel(w http.ResponseWriter, r *http.Request) *api.Error {
+	id := mux.Vars(r)["id"]
+	msgs, err := h.batchMessages(r, id)
+	if err != nil {
+		return h.core.StoreErr(err, "message")
+	}
+	if len(msgs) == 0 {
+		m, err := h.core.Backend().Store.Message(r.Context(), id)
+		if err != nil {
+			return api.Errorf(http.StatusNotFound, api.CodeNotFound, "", "Message not found")
+		}
+		msgs = []api.Message{m}
+	}
+	done := 0
+	for _, m := range msgs {
+		if m.State == smsgw.StateCancelled {
+			done++
+			continue
+		}
+		if m.State != smsgw.StateQueued {
+			continue
+		}
+		if _, err := h.core.Backend().Store.Cancel(r.Context(), m.ID); err == nil {
+			done++
+		} else if !errors.Is(err, smsgw.ErrConflict) {
+			return h.core.StoreErr(err, "message")
+		}
+	}
+	if done == 0 {
+		return api.Errorf(http.StatusConflict, api.CodeConflict, "", "Message can not be cancelled: it is already being sent or done")
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
@@ -413,10 +480,13 @@ func (h *API) asgList(w http.ResponseWriter, r *http.Request) *api.Error {
 	}
 	if s := q.Get("state"); s != "" {
 		if f.States = asgStatesFor(s); f.States == nil {
-			return api.BadField("state", "state must be Pending, Processed, Sent, Delivered or Failed")
+			return api.BadField("state", "state must be Pending, Processed, Sent, Delivered, Failed or Cancelled")
 		}
 	}
 	device := q.Get("deviceId")
+	if e := h.checkDevice(r, device); e != nil {
+		return e
+	}
 	var order []string
 	groups := map[string][]api.Message{}
 	for {
@@ -449,7 +519,7 @@ func (h *API) asgList(w http.ResponseWriter, r *http.Request) *api.Error {
 	for i := offset; i < len(order) && i < offset+limit; i++ {
 		v := asgView(order[i], groups[order[i]])
 		if q.Get("includeContent") != "true" {
-			v.TextMessage = nil
+			v.TextMessage, v.DataMessage = nil, nil
 		}
 		out = append(out, v)
 	}
@@ -457,21 +527,26 @@ func (h *API) asgList(w http.ResponseWriter, r *http.Request) *api.Error {
 	return nil
 }
 
-// ASGInboxMessage is one received message in SMSGate's inbox listing.
+// ASGInboxMessage is one received message in SMSGate's inbox listing:
+// the fields of its local server (message, phoneNumber, receivedAt) and of
+// its client libraries' IncomingMessage (contentPreview, createdAt). A data
+// message is type DATA_SMS, its content the octets in base64.
 type ASGInboxMessage struct {
-	ID          string    `json:"id"`
-	Type        string    `json:"type"`
-	Message     string    `json:"message"`
-	PhoneNumber string    `json:"phoneNumber"`
-	Sender      string    `json:"sender"`
-	SimNumber   int       `json:"simNumber,omitempty"`
-	DeviceID    string    `json:"deviceId"`
-	ReceivedAt  time.Time `json:"receivedAt"`
+	ID             string    `json:"id"`
+	Type           string    `json:"type"`
+	Message        string    `json:"message"`
+	ContentPreview string    `json:"contentPreview"`
+	PhoneNumber    string    `json:"phoneNumber"`
+	Sender         string    `json:"sender"`
+	SimNumber      int       `json:"simNumber,omitempty"`
+	DeviceID       string    `json:"deviceId"`
+	ReceivedAt     time.Time `json:"receivedAt"`
+	CreatedAt      time.Time `json:"createdAt"`
 }
 
 func (h *API) asgInbox(w http.ResponseWriter, r *http.Request) *api.Error {
 	q := r.URL.Query()
-	limit, e := api.QueryInt(r, "limit", 50, 1, 100)
+	limit, e := api.QueryInt(r, "limit", 50, 1, 500)
 	if e != nil {
 		return e
 	}
@@ -479,8 +554,12 @@ func (h *API) asgInbox(w http.ResponseWriter, r *http.Request) *api.Error {
 	if e != nil {
 		return e
 	}
-	if t := q.Get("type"); t != "" && !strings.EqualFold(t, "sms") {
-		return api.BadField("type", "only SMS messages are received")
+	typ := strings.ToUpper(q.Get("type"))
+	if typ != "" && typ != "SMS" && typ != "DATA_SMS" {
+		return api.BadField("type", "type must be SMS or DATA_SMS (MMS is not received)")
+	}
+	if e := h.checkDevice(r, q.Get("deviceId")); e != nil {
+		return e
 	}
 	f := api.InboxFilter{Limit: 1000, Modem: q.Get("deviceId")}
 	if f.Since, e = api.QueryTime(r, "from"); e != nil {
@@ -495,7 +574,11 @@ func (h *API) asgInbox(w http.ResponseWriter, r *http.Request) *api.Error {
 		if err != nil {
 			return h.core.StoreErr(err, "inbox")
 		}
-		all = append(all, p.Messages...)
+		for _, m := range p.Messages {
+			if typ == "" || (typ == "DATA_SMS") == (m.Data != "") {
+				all = append(all, m)
+			}
+		}
 		if p.Next == "" || len(all) > offset+10000 {
 			break
 		}
@@ -505,7 +588,12 @@ func (h *API) asgInbox(w http.ResponseWriter, r *http.Request) *api.Error {
 	out := []ASGInboxMessage{}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
 		m := all[i]
-		out = append(out, ASGInboxMessage{ID: m.ID, Type: "SMS", Message: m.Text, PhoneNumber: m.From, Sender: m.From, DeviceID: m.Modem, ReceivedAt: m.ReceivedAt})
+		v := ASGInboxMessage{ID: m.ID, Type: "SMS", Message: m.Text, ContentPreview: m.Text, PhoneNumber: m.From, Sender: m.From,
+			DeviceID: m.Modem, ReceivedAt: m.ReceivedAt, CreatedAt: m.ReceivedAt}
+		if m.Data != "" {
+			v.Type, v.Message, v.ContentPreview = "DATA_SMS", m.Data, m.Data
+		}
+		out = append(out, v)
 	}
 	api.WriteJSON(w, http.StatusOK, out)
 	return nil
@@ -561,10 +649,8 @@ func (h *API) asgAddWebhook(w http.ResponseWriter, r *http.Request) *api.Error {
 	if req.ID == "" {
 		req.ID = newID()
 	}
-	if req.DeviceID != "" && h.core.Backend().Modems != nil {
-		if _, err := h.core.Backend().Modems.Modem(r.Context(), req.DeviceID); err != nil {
-			return api.BadField("deviceId", "no modem %q", req.DeviceID)
-		}
+	if e := h.checkDevice(r, req.DeviceID); e != nil {
+		return e
 	}
 	saved, err := h.core.Backend().Webhooks.AddWebhook(r.Context(), req)
 	if err != nil {

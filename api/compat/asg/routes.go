@@ -42,12 +42,15 @@ func (h *API) Routes() []api.Route {
 		add(http.MethodPost, p+"/messages", api.NeedSend, h.asgSend)
 		add(http.MethodGet, p+"/message/{id}", api.NeedRead, h.asgGet)
 		add(http.MethodGet, p+"/messages/{id}", api.NeedRead, h.asgGet)
+		add(http.MethodDelete, p+"/message/{id}", api.NeedSend, h.asgCancel)
+		add(http.MethodDelete, p+"/messages/{id}", api.NeedSend, h.asgCancel)
 		add(http.MethodGet, p+"/messages", api.NeedRead, h.asgList)
 		add(http.MethodGet, p+"/inbox", api.NeedRead, h.asgInbox)
 		add(http.MethodGet, p+"/webhooks", api.NeedRead, h.asgWebhooks)
 		add(http.MethodPost, p+"/webhooks", api.NeedFull, h.asgAddWebhook)
 		add(http.MethodDelete, p+"/webhooks/{id}", api.NeedFull, h.asgDeleteWebhook)
 		add(http.MethodGet, p+"/devices", api.NeedRead, h.asgDevices)
+		add(http.MethodGet, p+"/device", api.NeedRead, h.asgDevices) // the app's local server
 		add(http.MethodGet, p+"/health", api.NeedNone, h.asgHealth)
 	}
 	return r
