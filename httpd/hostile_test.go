@@ -234,7 +234,9 @@ func hostileCorpus() []hostile {
 		jsonPost(p+"/webhooks", `{"url":"ftp://x","event":"sms:sent"}`, `[]`, `{"url":"http://x/","event":"sms:sent","id":"\u0000"}`)
 		c = append(c, hostile{method: "DELETE", target: p + "/webhooks/%00"},
 			hostile{method: "DELETE", target: p + "/webhooks/" + strings.Repeat("w", 3000)},
-			hostile{method: "POST", target: p + "/devices"})
+			hostile{method: "POST", target: p + "/devices"},
+			hostile{method: "DELETE", target: p + "/messages/%00"}, hostile{method: "DELETE", target: p + "/message/" + strings.Repeat("d", 3000)},
+			hostile{method: "GET", target: p + "/device?x=%ff"})
 	}
 	get("/v1/modems?limit=x", "/v1/modems?"+strings.Repeat("a=b&", 2000))
 
