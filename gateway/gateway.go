@@ -340,7 +340,7 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 		dlr := g.fwd.kannelDLR
 		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
 			Deliver: func(ctx context.Context, ev smsgw.Event) error {
-				if smsgw.IsReceived(ev.Event) {
+				if smsgw.IsReceived(ev.Event) || ev.Event == smsgw.EventOptOut || ev.Event == smsgw.EventOptIn {
 					return hooks.ErrSkip // delivery reports concern sent messages only
 				}
 				return dlr(ctx, ev) // hooks.ErrSkip when the event asks for no callback

@@ -139,6 +139,8 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event,
 		}
 		ev.Event, ev.DeviceID, ev.Payload = smsgw.EventRuleFired, fe.Modem, d.Data
 		return ev, true, nil
+	case queue.EventOptOut, queue.EventOptIn:
+		return consentEvent(ev, d)
 	case queue.EventSent, queue.EventDelivered, queue.EventFailed, queue.EventExpired:
 		var me queue.MessageEvent
 		if err := json.Unmarshal(d.Data, &me); err != nil {

@@ -20,6 +20,10 @@ const (
 	EventCancelled EventType = "message.cancelled"
 	EventUncertain EventType = "message.uncertain"
 	EventReceived  EventType = "inbox.received"
+	// EventOptOut and EventOptIn: a consent ledger record changed a
+	// number's standing; Data is the record (consent.Record).
+	EventOptOut EventType = "consent.opt_out"
+	EventOptIn  EventType = "consent.opt_in"
 )
 
 // Event is one entry of the outbox. Data is the JSON of a MessageEvent

@@ -82,35 +82,41 @@ func (s *Store) tryClaimMode(ctx context.Context, co queue.ClaimOptions, claim b
 		}
 		cutoff := w.now - s.opt.ResumeAffinity.Milliseconds()
 		args := claimArgs(w.now, co.Modem, cutoff, s.opt.Node, tags)
-		var id int64
-		err := w.tx.StmtContext(w.ctx, pick).QueryRowContext(w.ctx, args...).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			var n, held sql.NullInt64
-			err = w.tx.StmtContext(w.ctx, due).QueryRowContext(w.ctx, args...).Scan(&n)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		// A message consent refuses now is cancelled at its claim; the
+		// next one is picked in the same transaction.
+		for {
+			var id int64
+			err := w.tx.StmtContext(w.ctx, pick).QueryRowContext(w.ctx, args...).Scan(&id)
+			if errors.Is(err, sql.ErrNoRows) {
+				var n, held sql.NullInt64
+				err = w.tx.StmtContext(w.ctx, due).QueryRowContext(w.ctx, args...).Scan(&n)
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					return err
+				}
+				// A partly-sent message kept for its modem frees up later.
+				if err := w.queryRow(`SELECT min(updated_at) FROM messages INDEXED BY messages_resume
+					WHERE state = 'queued' AND parts_total > 0 AND (modem != ? OR node != ?) AND updated_at > ?`,
+					co.Modem, s.opt.Node, cutoff).Scan(&held); err != nil {
+					return err
+				}
+				next = n.Int64
+				if held.Valid && (next == 0 || held.Int64+s.opt.ResumeAffinity.Milliseconds() < next) {
+					next = held.Int64 + s.opt.ResumeAffinity.Milliseconds() + 1
+				}
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("pick: %w", err)
+			}
+			if !claim {
+				next = w.now
+				return nil
+			}
+			job, err = w.claim(id, co.Modem)
+			if err != nil || job != nil {
 				return err
 			}
-			// A partly-sent message kept for its modem frees up later.
-			if err := w.queryRow(`SELECT min(updated_at) FROM messages INDEXED BY messages_resume
-				WHERE state = 'queued' AND parts_total > 0 AND (modem != ? OR node != ?) AND updated_at > ?`,
-				co.Modem, s.opt.Node, cutoff).Scan(&held); err != nil {
-				return err
-			}
-			next = n.Int64
-			if held.Valid && (next == 0 || held.Int64+s.opt.ResumeAffinity.Milliseconds() < next) {
-				next = held.Int64 + s.opt.ResumeAffinity.Milliseconds() + 1
-			}
-			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("pick: %w", err)
-		}
-		if !claim {
-			next = w.now
-			return nil
-		}
-		job, err = w.claim(id, co.Modem)
-		return err
 	})
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("queue: claim for %s: %w", co.Modem, err)
@@ -197,6 +203,9 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 	m, err := scanMessage(w.queryRow(`SELECT `+msgCols+` FROM messages WHERE id = ?`, id))
 	if err != nil {
 		return nil, fmt.Errorf("load %d: %w", id, err)
+	}
+	if refused, err := w.refusedAtClaim(m); err != nil || refused {
+		return nil, err
 	}
 	job := &queue.Job{}
 	if m.PartsTotal > 0 {

@@ -88,6 +88,9 @@ var suite = []struct {
 	{"RuleStore", testRuleStore},
 	{"RuleLoopState", testRuleLoopState},
 	{"Conversations", testConversations},
+	{"ConsentSuppression", testConsentSuppression},
+	{"ConsentOptOutCancels", testConsentOptOutCancels},
+	{"ConsentLedger", testConsentLedger},
 }
 
 // driver is the Opener with the suite's conventions around it.
