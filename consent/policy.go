@@ -43,10 +43,10 @@ type Options struct {
 	Contact string
 	// The texts sent back: after an opt-out, after an opt-in, for HELP,
 	// and to ask a number to confirm a double opt-in.
-	OptOutReply  string
-	OptInReply   string
-	HelpReply    string
-	ConfirmAsk   string
+	OptOutReply string
+	OptInReply  string
+	HelpReply   string
+	ConfirmAsk  string
 	// DisclosureVersion names the wording of the texts above; it is kept
 	// in each ledger record that showed one.
 	DisclosureVersion string
