@@ -33,6 +33,7 @@ type Config struct {
 	Node       NodeConfig       `toml:"node"`
 	Rules      []RuleConfig     `toml:"rule"`
 	Autoreply  AutoreplyConfig  `toml:"autoreply"`
+	Consent    ConsentConfig    `toml:"consent"`
 }
 
 // SetSimulate sets the number of emulated modems (the --simulate flag),
@@ -159,6 +160,7 @@ func (c *Config) applyDefaults(md *toml.MetaData) {
 	c.Security.applyDefaults()
 	c.Limits.applyDefaults()
 	c.Autoreply.applyDefaults()
+	c.Consent.applyDefaults(defined("consent", "enabled"))
 }
 
 // Validate checks every value and returns all problems at once, each
@@ -183,5 +185,6 @@ func (c *Config) Validate() error {
 	c.Simulate.validate(bad)
 	validateRules(c.Rules, bad)
 	c.Autoreply.validate(bad)
+	c.Consent.validate(bad)
 	return errors.Join(errs...)
 }

@@ -17,6 +17,7 @@ import (
 	"smsgw/api"
 	"smsgw/api/compat/kannel"
 	"smsgw/config"
+	"smsgw/consent"
 	"smsgw/gateway"
 	"smsgw/httpd"
 	"smsgw/internal/sdnotify"
@@ -135,6 +136,12 @@ func (d *Daemon) start() error {
 	gwo.Store, gwo.Logger, gwo.Extra = st, d.log, extra
 	gwo.Webhooks, gwo.WebhookImport = st, filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json")
 	gwo.ObserveSend, gwo.HookDelivery, gwo.HookSkipped = rec.ObserveSend, rec.HookDelivery, rec.HookSkipped
+	// The inbound chain: consent keywords first, then the rules.
+	cons, err := consent.New(ConsentOptions(d.cfg), st)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	gwo.InboundHandlers = append(gwo.InboundHandlers, gateway.ConsentHandler(cons))
 	engine, err := RulesEngine(d.cfg, st)
 	if err != nil {
 		return err

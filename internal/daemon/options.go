@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"smsgw/config"
+	"smsgw/consent"
 	"smsgw/gateway"
 	"smsgw/internal/logging"
 	"smsgw/modem/pool"
@@ -65,7 +66,15 @@ func QueueOptions(c config.Config, log *slog.Logger) queue.Options {
 	gwo.Logger = log
 	qo := gateway.QueueOptions(gwo)
 	qo.Sync = queue.Sync(c.Storage.Sync)
+	if p, err := consent.NewPolicy(ConsentOptions(c)); err == nil { // Validate refused a bad one
+		qo.Consent = p
+	}
 	return qo
+}
+
+// ConsentOptions maps the [consent] table to the consent settings.
+func ConsentOptions(c config.Config) consent.Options {
+	return c.Consent.Options()
 }
 
 // LogOptions maps the [log] table to the logger's options.

@@ -2,10 +2,13 @@ package daemon
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/config"
+	"smsgw/consent"
 	"smsgw/gateway"
 	"smsgw/internal/callback"
 	"smsgw/modem/pool"
@@ -121,5 +124,65 @@ content = true
 	}
 	if lo := LogOptions(c.Log); lo.Level != "debug" || lo.Format != "auto" || !lo.Content {
 		t.Errorf("log options %+v", lo)
+	}
+}
+
+// TestConsentOptionsMapping: the [consent] table reaches the consent
+// settings and the queue's policy; an empty table is the package's
+// defaults.
+func TestConsentOptionsMapping(t *testing.T) {
+	def := ConsentOptions(config.Default())
+	want := consent.DefaultOptions()
+	if !def.Enabled || def.Scope != want.Scope || def.Program != want.Program || def.OptOutReply != want.OptOutReply ||
+		def.DoubleOptInWindow != want.DoubleOptInWindow || !reflect.DeepEqual(def.Keywords, consent.English) {
+		t.Errorf("default consent options %+v", def)
+	}
+	c, err := config.Parse(`
+[consent]
+enabled = false
+scope = "all"
+languages = ["de", "fr"]
+opt_out = ["STOP", "HALT"]
+program = "Bakery"
+contact = "+49301234567"
+help_reply = "{program} help: {contact}"
+disclosure_version = "v3"
+double_opt_in_window = "2h"
+deny = ["+4915100000001"]
+allow = ["+49*"]
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := ConsentOptions(c)
+	if o.Enabled || o.Scope != consent.ScopeAll || o.Program != "Bakery" || o.DisclosureVersion != "v3" ||
+		o.DoubleOptInWindow != 2*time.Hour || o.Text(o.HelpReply) != "Bakery help: +49301234567" {
+		t.Errorf("consent options %+v", o)
+	}
+	m, err := consent.NewMatcher(o.Keywords)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]consent.Match{"halt": consent.MatchOptOut, "stopp": consent.MatchOptOut,
+		"arrêt": consent.MatchOptOut, "quit": consent.NoMatch, "ja": consent.MatchConfirm} {
+		if got := m.Match(text); got != want {
+			t.Errorf("%q: %v, want %v", text, got, want)
+		}
+	}
+	qo := QueueOptions(c, nil)
+	if r := qo.Consent.Refuse("+4915100000001", smsgw.CategoryTransactional, false, false); r != consent.ReasonDenied {
+		t.Errorf("deny list at the queue: %q", r)
+	}
+	if r := qo.Consent.Refuse("+14155550100", smsgw.CategoryTransactional, false, false); r != consent.ReasonNotAllowed {
+		t.Errorf("allow list at the queue: %q", r)
+	}
+	if r := qo.Consent.Refuse("+4915100000002", smsgw.CategoryTransactional, false, true); r != consent.ReasonOptedOut {
+		t.Errorf("scope all at the queue: %q", r)
+	}
+	for _, bad := range []string{"[consent]\nscope = \"most\"", "[consent]\nlanguages = [\"xx\"]", "[consent]\ndeny = [\"abc\"]",
+		"[consent]\nopt_out = [\"HELP\"]", "[consent]\ndouble_opt_in_window = \"1s\"", "[consent]\nkeywords = 1"} {
+		if _, err := config.Parse(bad); err == nil || !strings.Contains(err.Error(), "consent") {
+			t.Errorf("%q: err = %v, want one naming consent", bad, err)
+		}
 	}
 }
