@@ -45,6 +45,11 @@ type Caller struct {
 	// gave (a dashboard user).
 	Name  string
 	Scope Scope
+	// Token names the bearer token that authenticated the caller, without
+	// its secret: its scope and the first 8 hex digits of the secret's
+	// SHA-256 ("full:1a2b3c4d"), so records of who acted (the consent
+	// ledger) can tell tokens apart.
+	Token string
 }
 
 type callerKey struct{}

@@ -32,6 +32,9 @@ type NewMessage struct {
 	// Binary is what the message carries besides text: 8-bit data (Text
 	// is then empty), a client's header, ports, class, TP-PID.
 	Binary queue.Binary
+	// AutoReply marks a message the gateway sends on its own (a double
+	// opt-in request): an opt-out does not hold it back.
+	AutoReply bool `json:",omitempty"`
 }
 
 // SubmitRequest is one accepted API request: one or more recipients that

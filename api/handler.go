@@ -57,6 +57,8 @@ type Backend struct {
 	Rules Rules
 	// Conversations, when set, serves /v1/conversations (else 503).
 	Conversations Conversations
+	// Consent, when set, serves /v1/optouts and /v1/consent (else 503).
+	Consent Consent
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

@@ -87,7 +87,7 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 	nm := queue.NewMessage{
 		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
 		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta, Binary: f.Binary,
-		IdempotencyKey: req.IdempotencyKey, Category: f.Category,
+		IdempotencyKey: req.IdempotencyKey, Category: f.Category, AutoReply: f.AutoReply,
 	}
 	// The API's fingerprint is of the request as sent; the queue's own
 	// would include values derived from the clock.

@@ -180,3 +180,18 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
 func (e *FieldError) Unwrap() error { return e.Err }
+
+// Status returns a number's standing (smsgw.ErrNotFound when none).
+func (s *Service) Status(ctx context.Context, number string) (Status, error) {
+	return s.store.Status(ctx, number)
+}
+
+// OptOuts lists the numbers standing opted out, by number, after after.
+func (s *Service) OptOuts(ctx context.Context, after string, limit int) ([]Status, error) {
+	return s.store.OptOuts(ctx, after, limit)
+}
+
+// Ledger reads ledger records in order.
+func (s *Service) Ledger(ctx context.Context, f LedgerFilter) ([]Record, error) {
+	return s.store.Ledger(ctx, f)
+}

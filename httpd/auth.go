@@ -3,6 +3,7 @@ package httpd
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -82,12 +83,14 @@ type authenticator struct {
 type hashedToken struct {
 	sum   [32]byte
 	scope smsgw.Scope
+	name  string // see smsgw.Caller.Token
 }
 
 func newAuthenticator(tokens []Token, extra []Authenticator) *authenticator {
 	a := &authenticator{extra: extra}
 	for _, t := range tokens {
-		a.tokens = append(a.tokens, hashedToken{sha256.Sum256([]byte(t.Secret)), t.Scope})
+		sum := sha256.Sum256([]byte(t.Secret))
+		a.tokens = append(a.tokens, hashedToken{sum, t.Scope, strings.TrimSuffix(scopeName(t.Scope), "-only") + ":" + hex.EncodeToString(sum[:4])})
 	}
 	return a
 }
@@ -100,19 +103,25 @@ func (a *authenticator) enabled() bool { return len(a.tokens) > 0 }
 // lookup returns the scope of secret. Every token is compared, so the time
 // taken does not tell which one matched.
 func (a *authenticator) lookup(secret string) (smsgw.Scope, bool) {
+	t, ok := a.token(secret)
+	return t.scope, ok
+}
+
+// token returns the configured token whose secret this is.
+func (a *authenticator) token(secret string) (hashedToken, bool) {
 	if secret == "" {
-		return "", false
+		return hashedToken{}, false
 	}
 	sum := sha256.Sum256([]byte(secret))
 	found := 0
-	var scope smsgw.Scope
+	var match hashedToken
 	for _, t := range a.tokens {
 		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 {
 			found = 1
-			scope = t.scope
+			match = t
 		}
 	}
-	return scope, found == 1
+	return match, found == 1
 }
 
 // credentials collects every secret a request offers: a bearer token, a
@@ -164,11 +173,12 @@ func (a *authenticator) authorize(r *http.Request, n smsgw.Need, kannel, stateCh
 	creds := credentials(r, kannel)
 	if a.enabled() {
 		for _, c := range creds {
-			if scope, ok := a.lookup(c); ok {
+			if t, ok := a.token(c); ok {
+				scope := t.scope
 				if scope == "" {
 					scope = smsgw.ScopeFull
 				}
-				return a.allow(smsgw.Caller{Name: "token", Scope: scope}, n)
+				return a.allow(smsgw.Caller{Name: "token", Scope: scope, Token: t.name}, n)
 			}
 		}
 	}

@@ -262,6 +262,21 @@ func hostileCorpus() []hostile {
 		hostile{method: "PUT", target: "/v1/rules/cfg-1", body: []byte(rule(`{"type":"any"}`, tag)), ct: "application/json"},
 		hostile{method: "DELETE", target: "/v1/rules/%00"}, hostile{method: "DELETE", target: "/v1/rules/99999999999999999999"})
 
+	// Opt-outs and the consent ledger.
+	get("/v1/optouts?limit=0", "/v1/optouts?limit=x", "/v1/optouts?cursor=%00", "/v1/consent?number=abc", "/v1/consent?since=x",
+		"/v1/consent?until=%00", "/v1/consent?format=xml", "/v1/consent?cursor=-1", "/v1/consent?cursor=x&format=csv",
+		"/v1/consent?limit=99999999999999999999", "/v1/consent?number="+strings.Repeat("1", 3000))
+	jsonPost("/v1/optouts", broken[:12]...)
+	jsonPost("/v1/optouts", `{}`, `{"number":5}`, `{"number":"abc"}`, `{"number":"`+num+`","action":"opt_in"}`,
+		`{"number":"`+num+`","evidence":{"a":5}}`, `{"number":"`+num+`","evidence":`+deep("{\"a\":", "}", 3000)+`}`,
+		`{"number":"`+num+`","disclosure":"`+strings.Repeat("d", 5000)+`"}`, `{"number":"`+num+`","source":"sms"}`)
+	jsonPost("/v1/consent", broken[:12]...)
+	jsonPost("/v1/consent", `{}`, `{"number":"`+num+`"}`, `{"number":"`+num+`","action":"help"}`, `{"number":"`+num+`","action":"maybe"}`,
+		`{"number":"`+num+`","action":"opt_out","double_opt_in":true}`, `{"number":"+1","action":"opt_in","double_opt_in":true}`,
+		`{"number":"`+num+`","action":"opt_in","evidence":[]}`, `{"number":"`+num+`","action":"opt_in","x":1}`)
+	c = append(c, hostile{method: "DELETE", target: "/v1/optouts/%00"}, hostile{method: "DELETE", target: "/v1/optouts/abc"},
+		hostile{method: "DELETE", target: "/v1/optouts/" + strings.Repeat("9", 3000)}, hostile{method: "DELETE", target: "/v1/optouts/" + num})
+
 	// Kannel sendsms: every parameter wrong once, GET and POST.
 	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"
 	for _, q := range []string{"to=", "to=%20%20", "to=abc&text=hi", "to=%2B4915112345678", "to=%2B4915112345678&text=",

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"smsgw/consent"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,6 +126,13 @@ func New(t testing.TB, o httpd.Options) *Env {
 	}
 	if o.Backend.Conversations == nil {
 		o.Backend.Conversations = e.Q
+	}
+	if o.Backend.Consent == nil {
+		svc, err := consent.New(consent.DefaultOptions(), e.Q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Backend.Consent = svc
 	}
 	e.opts = o
 	e.build(o)
