@@ -71,8 +71,8 @@ func (c ConsentConfig) validate(bad badFunc) {
 			bad("consent.languages", "%q: want one of %s", l, strings.Join(consent.LanguageNames(), ", "))
 		}
 	}
-	if c.DoubleOptInWindow.Duration < time.Minute || c.DoubleOptInWindow.Duration > 30*24*time.Hour {
-		bad("consent.double_opt_in_window", "%s: want between 1m and 720h", c.DoubleOptInWindow.Duration)
+	if c.DoubleOptInWindow.Duration < 10*time.Second || c.DoubleOptInWindow.Duration > 30*24*time.Hour {
+		bad("consent.double_opt_in_window", "%s: want between 10s and 720h", c.DoubleOptInWindow.Duration)
 	}
 	for key, t := range map[string]string{"opt_out_reply": c.OptOutReply, "opt_in_reply": c.OptInReply,
 		"help_reply": c.HelpReply, "confirm_request": c.ConfirmRequest} {
