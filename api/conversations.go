@@ -91,6 +91,9 @@ func (h *Handler) pathNumber(r *http.Request) string {
 }
 
 func (h *Handler) conversationFilter(r *http.Request) (queue.ConversationFilter, *Error) {
+	if e := onlyParams(r, "limit", "cursor"); e != nil {
+		return queue.ConversationFilter{}, e
+	}
 	limit, e := queryInt(r, "limit", 50, 1, 1000)
 	if e != nil {
 		return queue.ConversationFilter{}, e

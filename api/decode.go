@@ -53,6 +53,9 @@ func unmarshalStrict(body []byte, v any) *Error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errorf(http.StatusBadRequest, CodeInvalidJSON, "", "the request body is empty; a JSON object is required")
 	}
+	if e := checkJSONText(body); e != nil {
+		return e
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

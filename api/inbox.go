@@ -17,6 +17,9 @@ type InboxList = wire.InboxList
 
 func (h *Handler) inboxFilter(r *http.Request) (InboxFilter, *Error) {
 	var f InboxFilter
+	if e := onlyParams(r, "from", "modem", "since", "until", "limit", "cursor"); e != nil {
+		return f, e
+	}
 	q := r.URL.Query()
 	if from := q.Get("from"); from != "" {
 		// Senders may be alphanumeric ("BANK"); normalise only numbers.

@@ -444,6 +444,9 @@ type MessageList = wire.MessageList
 
 func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
 	var f MessageFilter
+	if e := onlyParams(r, "state", "to", "since", "until", "limit", "cursor"); e != nil {
+		return f, e
+	}
 	q := r.URL.Query()
 	for _, s := range q["state"] {
 		for _, st := range strings.Split(s, ",") {
