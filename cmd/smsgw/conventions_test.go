@@ -103,6 +103,7 @@ func TestUsageErrorsSayWhat(t *testing.T) {
 		{[]string{"send", "--to", "+4915112345678", "--text", "x", "--ttl", "2s"}, "--ttl 2s: want 5s to 1 year"},
 		{[]string{"send", "--to", "+4915112345678", "--text", "x", "--send-at", "soon"}, `--send-at "soon"`},
 		{[]string{"send", "--to", "+4915112345678", "extra"}, `unexpected argument "extra"`},
+		{[]string{"send", "--to", "+4915112345678", "--text", "x", "--category", "promo"}, `--category "promo": want "transactional" or "marketing"`},
 		{[]string{"status"}, "smsgw status: a message ID is needed"},
 		{[]string{"retry", "1", "2"}, "one message ID, not 2"},
 		{[]string{"inbox", "--limit", "0"}, "--limit 0: want 1..1000"},
@@ -124,7 +125,7 @@ func TestUsageErrorsSayWhat(t *testing.T) {
 // TestSendAtAndTags: --send-at and --tags reach the API.
 func TestSendAtAndTags(t *testing.T) {
 	e := newCLIEnv(t)
-	code, out, errs := e.run("send", "--to", "+4915112345678", "--text", "later", "--send-at", "2h", "--tags", "nas,disk", "--ttl", "1h", "--json")
+	code, out, errs := e.run("send", "--to", "+4915112345678", "--text", "later", "--send-at", "2h", "--tags", "nas,disk", "--ttl", "1h", "--category", "marketing", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
@@ -133,7 +134,7 @@ func TestSendAtAndTags(t *testing.T) {
 		t.Fatalf("no id in %s", out)
 	}
 	code, out, errs = e.run("status", id[1], "--json")
-	if code != 0 || !strings.Contains(out, `"send_at"`) || !strings.Contains(out, `"nas"`) || !strings.Contains(out, `"disk"`) {
+	if code != 0 || !strings.Contains(out, `"send_at"`) || !strings.Contains(out, `"nas"`) || !strings.Contains(out, `"disk"`) || !strings.Contains(out, `"category": "marketing"`) {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
 }

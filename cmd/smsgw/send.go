@@ -77,6 +77,7 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	modem := fs.String("modem", "", "send through the modem with this `ID` only")
 	ttl := fs.Duration("ttl", 0, "give up if not sent within this `long`, counted from --send-at (5s to 1 year; default: never)")
 	sendAt := fs.String("send-at", "", "send no earlier than `TIME`: an RFC 3339 time, or a duration from now such as 30m")
+	category := fs.String("category", "", "`CATEGORY`: transactional (the default: one-time codes, alerts) or marketing (stopped for numbers that opted out)")
 	var tags listFlag
 	fs.Var(&tags, "tags", "`TAG`s (labels) to find the message by later, comma-separated or repeated")
 	flash := fs.Bool("flash", false, "class 0: shown at once, not stored")
@@ -95,6 +96,9 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 		return usageError(stderr, fs, sendDoc, "--ttl %v: want 5s to 1 year (8760h)", *ttl)
 	case *timeout <= 0:
 		return usageError(stderr, fs, sendDoc, "--timeout %v: want a positive duration", *timeout)
+	}
+	if _, err := smsgw.ParseCategory(*category); err != nil {
+		return usageError(stderr, fs, sendDoc, "--%v", err)
 	}
 	at, err := parseSendAt(*sendAt, time.Now())
 	if err != nil {
@@ -131,6 +135,9 @@ func send(ctx context.Context, stdin io.Reader, args []string, stdout, stderr io
 	}
 	if len(tags) > 0 {
 		req["tags"] = []string(tags)
+	}
+	if *category != "" {
+		req["category"] = *category
 	}
 	var hdr []string
 	if *key != "" {
