@@ -3,6 +3,7 @@ package httpd
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,8 +20,9 @@ import (
 func Router(s *Stack) *mux.Router {
 	r := mux.NewRouter()
 	r.NotFoundHandler = http.HandlerFunc(NotFound)
-	r.MethodNotAllowedHandler = http.HandlerFunc(MethodNotAllowed)
-	for _, rt := range s.Routes() {
+	routes := s.Routes()
+	r.MethodNotAllowedHandler = methodNotAllowed(routes)
+	for _, rt := range routes {
 		r.Handle(rt.Path, s.wrap(rt)).Methods(rt.Method)
 	}
 	s.mountSites(r)
@@ -36,6 +38,50 @@ func NotFound(w http.ResponseWriter, r *http.Request) {
 // the v1 error body.
 func MethodNotAllowed(w http.ResponseWriter, r *http.Request) {
 	api.WriteError(w, api.Errorf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "", "method %s not allowed on %s", r.Method, r.URL.Path))
+}
+
+// methodNotAllowed answers a method a path of routes does not take: 405
+// with an Allow header naming the methods it does take (RFC 9110 section
+// 15.5.6), written in the style of the path's routes (Kannel's plain text
+// on /cgi-bin/sendsms, SMSGate's shape on its routes, else v1's).
+func methodNotAllowed(routes []api.Route) http.Handler {
+	type pathInfo struct {
+		methods []string
+		write   func(http.ResponseWriter, *api.Error)
+	}
+	probe := mux.NewRouter()
+	infos := map[string]*pathInfo{}
+	for _, rt := range routes {
+		pi := infos[rt.Path]
+		if pi == nil {
+			pi = &pathInfo{write: rt.Write}
+			infos[rt.Path] = pi
+			probe.Handle(rt.Path, http.NotFoundHandler())
+		}
+		if !slices.Contains(pi.methods, rt.Method) {
+			pi.methods = append(pi.methods, rt.Method)
+		}
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m mux.RouteMatch
+		var pi *pathInfo
+		if probe.Match(r, &m) && m.Route != nil {
+			if tpl, err := m.Route.GetPathTemplate(); err == nil {
+				pi = infos[tpl]
+			}
+		}
+		if pi == nil {
+			MethodNotAllowed(w, r)
+			return
+		}
+		w.Header().Set("Allow", strings.Join(pi.methods, ", "))
+		write := pi.write
+		if write == nil {
+			write = api.WriteError
+		}
+		write(w, api.Errorf(http.StatusMethodNotAllowed, api.CodeMethodNotAllowed, "",
+			"method %s not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(pi.methods, " or ")))
+	})
 }
 
 // wrap applies to one route what every route shares: the browser-origin
