@@ -179,6 +179,7 @@ func NormalizeE164(raw, cc string) (string, error) {
 	}
 	return out, nil
 }
+
 // NormalizeDigits is the looser check the queue applies to every recipient
 // it stores, whichever door the message came in by: an optional leading +
 // and 1 to 20 digits, with spaces, dashes, dots and parentheses dropped. It

@@ -200,10 +200,10 @@ func (s *session) giveBack(job *queue.Job) {
 	if job == nil {
 		return
 	}
-	if err := s.record(s.log.With("msg", job.ID), "release", func(ctx context.Context) error {
+	if err := s.record(s.log.With("message_id", job.ID), "release", func(ctx context.Context) error {
 		return s.g.store.Release(ctx, job.AttemptID)
 	}); err != nil {
-		s.log.Error("release of a message claimed ahead failed", "msg", job.ID, "err", err)
+		s.log.Error("release of a message claimed ahead failed", "message_id", job.ID, "err", err)
 	}
 }
 
