@@ -130,7 +130,9 @@ type Action struct {
 	URL   string   `json:"url,omitempty" toml:"url"`     // webhook
 	Argv  []string `json:"argv,omitempty" toml:"argv"`   // exec
 	Tag   string   `json:"tag,omitempty" toml:"tag"`     // tag
-	Group string   `json:"group,omitempty" toml:"group"` // group_add, group_remove
+	// Group names a contact group (group_add, group_remove); the
+	// configuration file has no such key while contacts do not exist.
+	Group string `json:"group,omitempty" toml:"-"`
 }
 
 // Rule is one keyword rule. Rules from the configuration have ids
