@@ -68,13 +68,13 @@ func loadAssets() (*assetSet, error) {
 func (s *assetSet) url(name string) string {
 	a := s.files[name]
 	if a == nil {
-		return "/assets/" + name
+		return "/ui/assets/" + name
 	}
-	return "/assets/" + name + "?v=" + strings.Trim(a.etag, `"`)
+	return "/ui/assets/" + name + "?v=" + strings.Trim(a.etag, `"`)
 }
 
 func (h *Handler) asset(w http.ResponseWriter, r *http.Request) {
-	name := strings.TrimPrefix(r.URL.Path, "/assets/")
+	name := strings.TrimPrefix(r.URL.Path, "/ui/assets/")
 	a := h.assets.files[name]
 	if a == nil {
 		http.NotFound(w, r)

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"smsgw"
 	"smsgw/modem/pdu"
 )
 
@@ -23,33 +24,36 @@ type page struct {
 
 var pages = []page{
 	{"/", "Overview", "overview", true},
-	{"/messages", "Messages", "messages", true},
-	{"/messages/{id}", "Message", "message", false},
-	{"/send", "Send", "send", true},
-	{"/inbox", "Inbox", "inbox", true},
-	{"/modems", "Modems", "modems", true},
-	{"/modems/{id}", "Modem", "modem", false},
-	{"/settings", "Settings", "settings", true},
+	{"/ui/messages", "Messages", "messages", true},
+	{"/ui/messages/{id}", "Message", "message", false},
+	{"/ui/send", "Send", "send", true},
+	{"/ui/inbox", "Inbox", "inbox", true},
+	{"/ui/modems", "Modems", "modems", true},
+	{"/ui/modems/{id}", "Modem", "modem", false},
+	{"/ui/settings", "Settings", "settings", true},
 }
 
-func (h *Handler) routeTable() []Route {
-	var r []Route
-	add := func(method, path string, fn http.HandlerFunc) {
-		r = append(r, Route{Method: method, Path: path, Handler: h.secure(fn)})
+func (h *Handler) routeTable() []route {
+	var r []route
+	add := func(method, path string, need smsgw.Need, fn http.HandlerFunc) {
+		r = append(r, route{method: method, path: path, need: need, handler: h.secure(fn)})
 	}
+	// Pages and the sign-in are open to the HTTP layer: a page sends a
+	// browser without a session to the sign-in itself, and a send-only
+	// session may open the send form though it reads nothing.
 	for _, p := range pages {
-		add(http.MethodGet, p.Path, h.page(p))
+		add(http.MethodGet, p.Path, smsgw.NeedNone, h.page(p))
 	}
-	add(http.MethodGet, "/signin", h.signinForm)
-	add(http.MethodPost, "/signin", h.signin)
-	add(http.MethodPost, "/signout", h.signout)
-	add(http.MethodGet, "/assets/{name}", h.asset)
-	add(http.MethodGet, "/favicon.ico", h.favicon)
+	add(http.MethodGet, "/ui/signin", smsgw.NeedNone, h.signinForm)
+	add(http.MethodPost, "/ui/signin", smsgw.NeedNone, h.signin)
+	add(http.MethodPost, "/ui/signout", smsgw.NeedNone, h.signout)
+	add(http.MethodGet, "/ui/assets/{name}", smsgw.NeedNone, h.asset)
+	add(http.MethodGet, "/favicon.ico", smsgw.NeedNone, h.favicon)
 	// Counting sends nothing: any session may preview a text.
-	add(http.MethodPost, "/ui/count", h.needs(needAny, true, h.count))
-	add(http.MethodGet, "/ui/stats", h.needs(ScopeRead, false, h.statsJSON))
-	add(http.MethodGet, "/ui/settings", h.needs(ScopeRead, false, h.settings))
-	add(http.MethodGet, "/ui/modems/{id}/trace", h.needs(ScopeFull, false, h.trace))
+	add(http.MethodPost, "/ui/api/count", smsgw.NeedNone, h.needs(smsgw.NeedNone, true, h.count))
+	add(http.MethodGet, "/ui/api/stats", smsgw.NeedRead, h.needs(smsgw.NeedRead, false, h.statsJSON))
+	add(http.MethodGet, "/ui/api/settings", smsgw.NeedRead, h.needs(smsgw.NeedRead, false, h.settings))
+	add(http.MethodGet, "/ui/api/modems/{id}/trace", smsgw.NeedFull, h.needs(smsgw.NeedFull, false, h.trace))
 	return r
 }
 
@@ -69,7 +73,7 @@ func (h *Handler) secure(fn http.HandlerFunc) http.Handler {
 
 // scopeOf returns the caller's scope: full when the dashboard is open,
 // the session's otherwise ("" without a session).
-func (h *Handler) scopeOf(r *http.Request) (string, *session) {
+func (h *Handler) scopeOf(r *http.Request) (smsgw.Scope, *session) {
 	if h.open() {
 		return ScopeFull, nil
 	}
@@ -83,7 +87,7 @@ func (h *Handler) scopeOf(r *http.Request) (string, *session) {
 // needs guards one of the dashboard's JSON answers: a session of the
 // scope (or an open dashboard), and on a state-changing one the session's
 // CSRF token and a same-site origin.
-func (h *Handler) needs(scope string, changes bool, fn http.HandlerFunc) http.HandlerFunc {
+func (h *Handler) needs(need smsgw.Need, changes bool, fn http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		got, s := h.scopeOf(r)
 		if got == "" {
@@ -100,7 +104,7 @@ func (h *Handler) needs(scope string, changes bool, fn http.HandlerFunc) http.Ha
 				return
 			}
 		}
-		if !allows(got, scope) {
+		if !allows(got, need) {
 			writeError(w, http.StatusForbidden, CodeForbidden, "this session's token (%s) does not allow this", scopeLabel(got))
 			return
 		}
@@ -108,11 +112,11 @@ func (h *Handler) needs(scope string, changes bool, fn http.HandlerFunc) http.Ha
 	}
 }
 
-func scopeLabel(s string) string {
+func scopeLabel(s smsgw.Scope) string {
 	if s == ScopeFull {
 		return "full"
 	}
-	return s + "-only"
+	return string(s) + "-only"
 }
 
 // crossSite reports why a state-changing request looks sent by another
@@ -155,7 +159,7 @@ type shell struct {
 	Pages   []page
 	ID      string
 	CSRF    string
-	Scope   string
+	Scope   smsgw.Scope
 	Open    bool
 	Expires string
 	Version string
@@ -177,7 +181,7 @@ func (h *Handler) page(p page) http.HandlerFunc {
 		}
 		scope, s := h.scopeOf(r)
 		if scope == "" {
-			http.Redirect(w, r, "/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			http.Redirect(w, r, "/ui/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}
 		d := h.shellFor(p, scope, s)
@@ -186,7 +190,7 @@ func (h *Handler) page(p page) http.HandlerFunc {
 	}
 }
 
-func (h *Handler) shellFor(p page, scope string, s *session) shell {
+func (h *Handler) shellFor(p page, scope smsgw.Scope, s *session) shell {
 	d := shell{Page: p, Pages: pages, Scope: scope, Open: h.open(), Version: h.opts.Version,
 		JS: h.assets.url("app.js"), CSS: h.assets.url("app.css")}
 	if s != nil {
@@ -214,7 +218,7 @@ func safeNext(next string) string {
 	return next
 }
 
-var signinPage = page{Path: "/signin", Title: "Sign in", Key: "signin"}
+var signinPage = page{Path: "/ui/signin", Title: "Sign in", Key: "signin"}
 
 func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request) {
 	if h.open() {
@@ -226,7 +230,7 @@ func (h *Handler) signinForm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) renderSignin(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	pre := randomToken()
-	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: pre, Path: "/signin", HttpOnly: true,
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Value: pre, Path: "/ui/signin", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: 3600})
 	d := shell{Page: signinPage, Version: h.opts.Version, CSS: h.assets.url("app.css"),
 		Error: msg, Next: safeNext(r.FormValue("next")), PreCSRF: pre}
@@ -259,7 +263,7 @@ func (h *Handler) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	id, s := h.sessions.create(scope)
 	http.SetCookie(w, sessionCookie(r, id, s.expires, h.now()))
-	http.SetCookie(w, &http.Cookie{Name: preCookie, Path: "/signin", MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: preCookie, Path: "/ui/signin", MaxAge: -1})
 	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 }
 
@@ -278,7 +282,7 @@ func (h *Handler) signout(w http.ResponseWriter, r *http.Request) {
 		h.sessions.remove(c.Value)
 	}
 	http.SetCookie(w, sessionCookie(r, "", time.Time{}, h.now()))
-	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	http.Redirect(w, r, "/ui/signin", http.StatusSeeOther)
 }
 
 // countAnswer is the live counter's answer: what the codec will make of
@@ -344,7 +348,7 @@ func (h *Handler) settings(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) trace(w http.ResponseWriter, r *http.Request) {
-	id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/ui/modems/"), "/trace")
+	id := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/ui/api/modems/"), "/trace")
 	if h.opts.Trace == nil {
 		writeError(w, http.StatusNotFound, CodeNotFound, "no AT trace is kept")
 		return

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"smsgw"
 )
 
 const (
@@ -25,7 +27,7 @@ const (
 type session struct {
 	key     [32]byte
 	csrf    string
-	scope   string
+	scope   smsgw.Scope
 	created time.Time
 	expires time.Time
 }
@@ -50,7 +52,7 @@ func randomToken() string {
 }
 
 // create starts a session and returns the cookie value that names it.
-func (s *sessions) create(scope string) (string, *session) {
+func (s *sessions) create(scope smsgw.Scope) (string, *session) {
 	id := randomToken()
 	now := s.now()
 	se := &session{key: sha256.Sum256([]byte(id)), csrf: randomToken(), scope: scope, created: now, expires: now.Add(s.ttl)}

@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -16,17 +18,17 @@ import (
 	"smsgw/queue"
 )
 
-// Scopes, spelled as the API's token scopes are.
+// Scopes, as the API's tokens have them.
 const (
-	ScopeFull = "all"
-	ScopeSend = "send"
-	ScopeRead = "read"
+	ScopeFull = smsgw.ScopeFull
+	ScopeSend = smsgw.ScopeSend
+	ScopeRead = smsgw.ScopeRead
 )
 
 // Token is one API credential the sign-in accepts. Secret is never logged.
 type Token struct {
 	Secret string
-	Scope  string // ScopeFull (or empty), ScopeSend or ScopeRead
+	Scope  smsgw.Scope // ScopeFull (or empty), ScopeSend or ScopeRead
 }
 
 // Messages is what the statistics need of the outbound store: the
@@ -73,20 +75,21 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
-	routes   []Route
+	routes   []route
 }
 
 type hashedToken struct {
 	sum   [32]byte
-	scope string
+	scope smsgw.Scope
 }
 
-// Route is one endpoint of the dashboard. The HTTP layer mounts each
-// behind the Host and cross-site checks it applies to the API; the handler
-// does its own authentication (the session cookie).
-type Route struct {
-	Method, Path string
-	Handler      http.Handler
+// route is one endpoint of the dashboard and what the HTTP layer is to
+// require of its caller. The handlers check the session themselves too, so
+// the dashboard answers the same when served alone (ServeHTTP).
+type route struct {
+	method, path string
+	need         smsgw.Need
+	handler      http.Handler
 }
 
 // New builds the dashboard.
@@ -126,19 +129,48 @@ func New(o Options) (*Handler, error) {
 	h.routes = h.routeTable()
 	h.mux = http.NewServeMux()
 	for _, rt := range h.routes {
-		pat := rt.Path
+		pat := rt.path
 		if pat == "/" {
 			pat = "/{$}"
 		}
-		h.mux.Handle(rt.Method+" "+pat, rt.Handler)
+		h.mux.Handle(rt.method+" "+pat, rt.handler)
 	}
 	return h, nil
 }
 
-// Routes lists every endpoint of the dashboard, for the HTTP layer to
-// mount. A path is matched whole; a {name} segment matches one path
-// segment (gorilla/mux and net/http read it alike).
-func (h *Handler) Routes() []Route { return append([]Route(nil), h.routes...) }
+// Routes hands every endpoint of the dashboard to the HTTP layer (the
+// httpd.Site seam): its method, path template ({name} matches one path
+// segment), what its caller needs, and its handler.
+func (h *Handler) Routes(add func(method, path string, need smsgw.Need, h http.Handler)) {
+	for _, rt := range h.routes {
+		add(rt.method, rt.path, rt.need, rt.handler)
+	}
+}
+
+// Refuse writes the HTTP layer's refusal of a request on one of the
+// dashboard's routes: a page that needs a sign-in sends the browser to the
+// sign-in form, the script's JSON routes get the API's error body, and
+// anything else a short page saying why.
+func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, status int, code, message string) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/ui/api/"):
+		writeError(w, status, code, "%s", message)
+	case status == http.StatusUnauthorized && r.Method == http.MethodGet:
+		http.Redirect(w, r, "/ui/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+	default:
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(status)
+		refusalTemplate.Execute(w, struct {
+			Status        int
+			Code, Message string
+		}{status, code, message})
+	}
+}
+
+var refusalTemplate = template.Must(template.New("refusal").Parse(`<!doctype html><html lang="en"><meta charset="utf-8">` +
+	`<meta name="viewport" content="width=device-width, initial-scale=1"><title>Refused · smsgw</title>` +
+	`<h1>Refused ({{.Status}})</h1><p role="alert">{{.Message}} ({{.Code}})</p><p><a href="/">Back to the dashboard</a></p></html>`))
 
 // ServeHTTP answers the dashboard's own routes (tests, or a server that
 // mounts the dashboard alone).
@@ -149,12 +181,12 @@ func (h *Handler) open() bool { return len(h.tokens) == 0 }
 
 // lookup returns the scope of secret, comparing with every token so the
 // time taken does not say which one matched.
-func (h *Handler) lookup(secret string) (string, bool) {
+func (h *Handler) lookup(secret string) (smsgw.Scope, bool) {
 	if secret == "" {
 		return "", false
 	}
 	sum := sha256.Sum256([]byte(secret))
-	var scope string
+	var scope smsgw.Scope
 	found := false
 	for _, t := range h.tokens {
 		if subtle.ConstantTimeCompare(sum[:], t.sum[:]) == 1 {
@@ -164,15 +196,19 @@ func (h *Handler) lookup(secret string) (string, bool) {
 	return scope, found
 }
 
+// CallerName is the caller's name the HTTP layer records for a request
+// made with the dashboard's session cookie.
+const CallerName = "dashboard"
+
 // Authenticate returns the scope of the request's session cookie, for
-// the HTTP layer to accept the cookie on the API as it accepts a token.
-// ok is false without a live session.
-func (h *Handler) Authenticate(r *http.Request) (scope string, ok bool) {
+// the HTTP layer to accept the cookie on the API as it accepts a token
+// (the httpd.Authenticator seam). ok is false without a live session.
+func (h *Handler) Authenticate(r *http.Request) (name string, scope smsgw.Scope, ok bool) {
 	s := h.sessions.fromRequest(r)
 	if s == nil {
-		return "", false
+		return "", "", false
 	}
-	return s.scope, true
+	return CallerName, s.scope, true
 }
 
 // CheckCSRF reports whether a state-changing request authenticated by the
@@ -188,14 +224,6 @@ func (h *Handler) CheckCSRF(r *http.Request) bool {
 		got = r.PostFormValue(csrfField)
 	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.csrf)) == 1
-}
-
-// HasSessionCookie reports whether the request offers a dashboard session
-// cookie at all (live or not): the HTTP layer then treats it as
-// cookie-authenticated and requires CSRF on state-changing requests.
-func HasSessionCookie(r *http.Request) bool {
-	_, err := r.Cookie(cookieName)
-	return err == nil
 }
 
 // Close drops every session.
@@ -231,7 +259,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 const (
 	CodeUnauthorized = "unauthorized"
 	CodeForbidden    = "forbidden"
-	CodeBadCSRF      = "bad_csrf"
+	CodeBadCSRF      = "csrf_failed" // the HTTP layer's code for the same refusal
 	CodeCrossSite    = "cross_site"
 	CodeBadRequest   = "bad_request"
 	CodeNotFound     = "not_found"
@@ -239,19 +267,12 @@ const (
 	CodeInternal     = "internal"
 )
 
-// needAny: a route any signed-in session may use.
-const needAny = "any"
-
-// allows reports whether scope may do what need asks (the API's rule: a
-// send token does not read, a read token does not send).
-func allows(scope, need string) bool {
-	switch need {
-	case needAny:
-		return scope != ""
-	case ScopeRead:
-		return scope == ScopeFull || scope == ScopeRead
-	case ScopeSend:
-		return scope == ScopeFull || scope == ScopeSend
+// allows reports whether scope may use a route that needs n (the API's
+// rule: a send token does not read, a read token does not send); NeedNone
+// here means any signed-in session.
+func allows(scope smsgw.Scope, n smsgw.Need) bool {
+	if scope == "" {
+		return false
 	}
-	return scope == ScopeFull
+	return scope.Allows(n)
 }

@@ -92,19 +92,19 @@ var preField = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
 // cookie and the page's CSRF token.
 func signIn(t *testing.T, h http.Handler, token string) (*http.Cookie, string) {
 	t.Helper()
-	form := do(h, "GET", "/signin", nil, nil)
+	form := do(h, "GET", "/ui/signin", nil, nil)
 	pre := cookie(form, preCookie)
 	m := preField.FindStringSubmatch(readAll(t, form))
 	if pre == nil || m == nil {
 		t.Fatal("the sign-in form has no CSRF cookie or field")
 	}
-	v := url.Values{"token": {token}, "csrf": {m[1]}, "next": {"/messages?state=failed"}}
-	resp := do(h, "POST", "/signin", strings.NewReader(v.Encode()),
+	v := url.Values{"token": {token}, "csrf": {m[1]}, "next": {"/ui/messages?state=failed"}}
+	resp := do(h, "POST", "/ui/signin", strings.NewReader(v.Encode()),
 		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Origin": "http://127.0.0.1:8787"}, pre)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d %s", resp.StatusCode, readAll(t, resp))
 	}
-	if loc := resp.Header.Get("Location"); loc != "/messages?state=failed" {
+	if loc := resp.Header.Get("Location"); loc != "/ui/messages?state=failed" {
 		t.Fatalf("sign-in redirects to %q", loc)
 	}
 	c := cookie(resp, cookieName)
@@ -134,22 +134,22 @@ func TestSignInSetsAStrictHttpOnlyExpiringCookie(t *testing.T) {
 	}
 	r := httptest.NewRequest("GET", "/v1/messages", nil)
 	r.AddCookie(c)
-	if sc, ok := h.Authenticate(r); !ok || sc != ScopeFull {
-		t.Fatalf("Authenticate = %q %v, want all true", sc, ok)
+	if name, sc, ok := h.Authenticate(r); !ok || sc != ScopeFull || name != CallerName {
+		t.Fatalf("Authenticate = %q %q %v, want dashboard all true", name, sc, ok)
 	}
 	clk.add(time.Hour)
-	if _, ok := h.Authenticate(r); ok {
+	if _, _, ok := h.Authenticate(r); ok {
 		t.Fatal("the session outlived its expiry")
 	}
-	resp := do(h, "GET", "/send", nil, nil, c)
-	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin?next=%2Fsend") {
+	resp := do(h, "GET", "/ui/send", nil, nil, c)
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/signin?next=%2Fui%2Fsend") {
 		t.Fatalf("an expired session gets %d %q, want the sign-in page", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
 
 func TestSignInRefusals(t *testing.T) {
 	h := newHandler(t, Options{})
-	form := do(h, "GET", "/signin", nil, nil)
+	form := do(h, "GET", "/ui/signin", nil, nil)
 	pre := cookie(form, preCookie)
 	field := preField.FindStringSubmatch(readAll(t, form))[1]
 	post := func(v url.Values, hdr map[string]string, cs ...*http.Cookie) *http.Response {
@@ -157,7 +157,7 @@ func TestSignInRefusals(t *testing.T) {
 			hdr = map[string]string{}
 		}
 		hdr["Content-Type"] = "application/x-www-form-urlencoded"
-		return do(h, "POST", "/signin", strings.NewReader(v.Encode()), hdr, cs...)
+		return do(h, "POST", "/ui/signin", strings.NewReader(v.Encode()), hdr, cs...)
 	}
 	cases := []struct {
 		name string
@@ -197,9 +197,9 @@ func TestSafeNextStaysOnSite(t *testing.T) {
 func TestPagesNeedASessionAndCarryTheirCSRFToken(t *testing.T) {
 	h := newHandler(t, Options{Version: "v-test"})
 	c, csrf := signIn(t, h, readToken)
-	for _, p := range []string{"/", "/messages", "/messages/42", "/send", "/inbox", "/modems", "/modems/sim1", "/settings"} {
+	for _, p := range []string{"/", "/ui/messages", "/ui/messages/42", "/ui/send", "/ui/inbox", "/ui/modems", "/ui/modems/sim1", "/ui/settings"} {
 		resp := do(h, "GET", p, nil, nil)
-		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin?next=") {
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/signin?next=") {
 			t.Errorf("%s without a session: %d %q, want a redirect to sign in", p, resp.StatusCode, resp.Header.Get("Location"))
 		}
 		resp = do(h, "GET", p, nil, nil, c)
@@ -218,7 +218,7 @@ func TestPagesNeedASessionAndCarryTheirCSRFToken(t *testing.T) {
 			t.Errorf("%s: a page with a CSRF token may be cached", p)
 		}
 	}
-	if resp := do(h, "GET", "/messages/a/b", nil, nil, c); resp.StatusCode != http.StatusNotFound {
+	if resp := do(h, "GET", "/ui/messages/a/b", nil, nil, c); resp.StatusCode != http.StatusNotFound {
 		t.Errorf("/messages/a/b: %d, want 404", resp.StatusCode)
 	}
 }
@@ -230,11 +230,11 @@ func TestOpenDashboardNeedsNoSignIn(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(body, `name="smsgw-scope" content="all"`) || !strings.Contains(body, "open (loopback)") {
 		t.Fatalf("open overview: %d", resp.StatusCode)
 	}
-	if resp := do(h, "GET", "/signin", nil, nil); resp.StatusCode != http.StatusSeeOther {
+	if resp := do(h, "GET", "/ui/signin", nil, nil); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in on an open dashboard: %d, want a redirect", resp.StatusCode)
 	}
 	// Cross-site still refused on a state-changing answer.
-	resp = do(h, "POST", "/ui/count?encoding=auto", strings.NewReader("hi"), map[string]string{"Sec-Fetch-Site": "cross-site"})
+	resp = do(h, "POST", "/ui/api/count?encoding=auto", strings.NewReader("hi"), map[string]string{"Sec-Fetch-Site": "cross-site"})
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site count on an open dashboard: %d", resp.StatusCode)
 	}
@@ -272,7 +272,7 @@ func TestCheckCSRF(t *testing.T) {
 	}
 	r := httptest.NewRequest("POST", "/", nil)
 	r.Header.Set(csrfHeader, csrf)
-	if h.CheckCSRF(r) || HasSessionCookie(r) {
+	if h.CheckCSRF(r) {
 		t.Error("CSRF passes without a session")
 	}
 }
@@ -281,15 +281,15 @@ func TestSignOutNeedsCSRFAndEndsTheSession(t *testing.T) {
 	h := newHandler(t, Options{})
 	c, csrf := signIn(t, h, fullToken)
 	form := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-	resp := do(h, "POST", "/signout", strings.NewReader("csrf=wrong"), form, c)
+	resp := do(h, "POST", "/ui/signout", strings.NewReader("csrf=wrong"), form, c)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("sign-out with a wrong CSRF token: %d", resp.StatusCode)
 	}
-	resp = do(h, "POST", "/signout", strings.NewReader("csrf="+url.QueryEscape(csrf)), map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site"}, c)
+	resp = do(h, "POST", "/ui/signout", strings.NewReader("csrf="+url.QueryEscape(csrf)), map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site"}, c)
 	if resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("cross-site sign-out: %d", resp.StatusCode)
 	}
-	resp = do(h, "POST", "/signout", strings.NewReader("csrf="+url.QueryEscape(csrf)), form, c)
+	resp = do(h, "POST", "/ui/signout", strings.NewReader("csrf="+url.QueryEscape(csrf)), form, c)
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-out: %d", resp.StatusCode)
 	}
@@ -298,7 +298,7 @@ func TestSignOutNeedsCSRFAndEndsTheSession(t *testing.T) {
 	}
 	r := httptest.NewRequest("GET", "/", nil)
 	r.AddCookie(c)
-	if _, ok := h.Authenticate(r); ok {
+	if _, _, ok := h.Authenticate(r); ok {
 		t.Fatal("the session lives on after sign-out")
 	}
 }
@@ -321,7 +321,7 @@ func TestCountIsTheCodecs(t *testing.T) {
 	c, csrf := signIn(t, h, readToken)
 	hdr := map[string]string{csrfHeader: csrf, "Content-Type": "text/plain"}
 	count := func(text, enc string) (int, countAnswer) {
-		resp := do(h, "POST", "/ui/count?encoding="+enc, strings.NewReader(text), hdr, c)
+		resp := do(h, "POST", "/ui/api/count?encoding="+enc, strings.NewReader(text), hdr, c)
 		var a countAnswer
 		json.NewDecoder(resp.Body).Decode(&a)
 		return resp.StatusCode, a
@@ -358,10 +358,10 @@ func TestCountIsTheCodecs(t *testing.T) {
 		t.Errorf("invalid UTF-8: %d, want 400", st)
 	}
 	// Without the CSRF token, or without a session, nothing is counted.
-	if resp := do(h, "POST", "/ui/count", strings.NewReader("x"), nil, c); resp.StatusCode != http.StatusForbidden {
+	if resp := do(h, "POST", "/ui/api/count", strings.NewReader("x"), nil, c); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("count without CSRF: %d", resp.StatusCode)
 	}
-	if resp := do(h, "POST", "/ui/count", strings.NewReader("x"), hdr); resp.StatusCode != http.StatusUnauthorized {
+	if resp := do(h, "POST", "/ui/api/count", strings.NewReader("x"), hdr); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("count without a session: %d", resp.StatusCode)
 	}
 }
@@ -407,7 +407,7 @@ func TestStatsBucketsTheQueue(t *testing.T) {
 	}
 	h := newHandler(t, Options{Messages: st, Now: clk.now})
 	c, _ := signIn(t, h, readToken)
-	resp := do(h, "GET", "/ui/stats", nil, nil, c)
+	resp := do(h, "GET", "/ui/api/stats", nil, nil, c)
 	var s Stats
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("stats: %d %v", resp.StatusCode, err)
@@ -440,10 +440,10 @@ func TestStatsBucketsTheQueue(t *testing.T) {
 	}
 	// A send-only session does not read.
 	cs, _ := signIn(t, h, sendToken)
-	if resp := do(h, "GET", "/ui/stats", nil, nil, cs); resp.StatusCode != http.StatusForbidden {
+	if resp := do(h, "GET", "/ui/api/stats", nil, nil, cs); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("stats for a send token: %d", resp.StatusCode)
 	}
-	if resp := do(h, "GET", "/ui/stats", nil, nil); resp.StatusCode != http.StatusUnauthorized {
+	if resp := do(h, "GET", "/ui/api/stats", nil, nil); resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("stats without a session: %d", resp.StatusCode)
 	}
 }
@@ -460,21 +460,21 @@ func TestSettingsAndTrace(t *testing.T) {
 	})
 	rc, _ := signIn(t, h, readToken)
 	fc, _ := signIn(t, h, fullToken)
-	resp := do(h, "GET", "/ui/settings", nil, nil, rc)
+	resp := do(h, "GET", "/ui/api/settings", nil, nil, rc)
 	var s map[string]string
 	json.NewDecoder(resp.Body).Decode(&s)
 	if resp.StatusCode != 200 || !strings.Contains(s["config"], `tokens = ["***"]`) {
 		t.Fatalf("settings: %d %v", resp.StatusCode, s)
 	}
-	if resp := do(h, "GET", "/ui/modems/sim1/trace", nil, nil, rc); resp.StatusCode != http.StatusForbidden {
+	if resp := do(h, "GET", "/ui/api/modems/sim1/trace", nil, nil, rc); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("trace for a read token: %d, want 403", resp.StatusCode)
 	}
-	resp = do(h, "GET", "/ui/modems/sim1/trace", nil, nil, fc)
+	resp = do(h, "GET", "/ui/api/modems/sim1/trace", nil, nil, fc)
 	if body := readAll(t, resp); resp.StatusCode != 200 || body != "> AT+CSQ\n< +CSQ: 20,99\n" ||
 		resp.Header.Get("Content-Disposition") != `attachment; filename="at-trace-sim1.log"` {
 		t.Fatalf("trace: %d %q %v", resp.StatusCode, body, resp.Header)
 	}
-	if resp := do(h, "GET", "/ui/modems/nope/trace", nil, nil, fc); resp.StatusCode != http.StatusNotFound {
+	if resp := do(h, "GET", "/ui/api/modems/nope/trace", nil, nil, fc); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("trace of an unknown modem: %d", resp.StatusCode)
 	}
 }
@@ -495,13 +495,13 @@ func TestAssetsAreCompressedAndCached(t *testing.T) {
 	if !bytes.HasPrefix(plain, []byte("// smsgw dashboard")) {
 		t.Fatal("the gzipped body is not app.js")
 	}
-	if resp := do(h, "GET", "/assets/app.js", nil, nil); resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Cache-Control") != "no-cache" {
+	if resp := do(h, "GET", "/ui/assets/app.js", nil, nil); resp.Header.Get("Content-Encoding") != "" || resp.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("unversioned, no gzip: %v", resp.Header)
 	}
-	if resp := do(h, "GET", "/assets/app.js", nil, map[string]string{"If-None-Match": resp.Header.Get("ETag")}); resp.StatusCode != http.StatusNotModified {
+	if resp := do(h, "GET", "/ui/assets/app.js", nil, map[string]string{"If-None-Match": resp.Header.Get("ETag")}); resp.StatusCode != http.StatusNotModified {
 		t.Fatalf("If-None-Match: %d", resp.StatusCode)
 	}
-	if resp := do(h, "GET", "/assets/nope.js", nil, nil); resp.StatusCode != http.StatusNotFound {
+	if resp := do(h, "GET", "/ui/assets/nope.js", nil, nil); resp.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown asset: %d", resp.StatusCode)
 	}
 	if resp := do(h, "GET", "/favicon.ico", nil, nil); resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/svg+xml" {
@@ -530,7 +530,7 @@ func TestFirstLoadBudget(t *testing.T) {
 	seen := map[string]bool{}
 	for _, m := range refs {
 		p := strings.ReplaceAll(m[1], "&amp;", "&")
-		if seen[p] || !(strings.HasPrefix(p, "/assets/") || p == "/favicon.ico") {
+		if seen[p] || !(strings.HasPrefix(p, "/ui/assets/") || p == "/favicon.ico") {
 			continue
 		}
 		seen[p] = true

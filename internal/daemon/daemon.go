@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"smsgw"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 	"smsgw/modem/sim"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
+	"smsgw/web"
 )
 
 // storeCloseTimeout bounds the database close at the end of a stop, after
@@ -153,7 +155,15 @@ func (d *Daemon) start() error {
 		return err
 	}
 	d.gw = gw
+	dash, err := web.New(web.Options{
+		Tokens: webTokens(d.cfg.Server.Tokens), Messages: st, Trace: gw.Trace, Version: d.version, Logger: d.log,
+		Settings: func() string { return SettingsText(d.cfg) },
+	})
+	if err != nil {
+		return err
+	}
 	srv, err := httpd.New(httpd.Options{
+		Sites: []httpd.Site{dash},
 		API: api.Options{
 			DefaultCountry: d.cfg.Server.DefaultCountry, MaxParts: d.cfg.Server.MaxParts,
 			Logger: d.log, Version: d.version,
@@ -186,6 +196,9 @@ func (d *Daemon) start() error {
 	}
 	d.log.Info("smsgw running", "version", d.version, "api", d.listening, "database", d.cfg.Storage.Path)
 	fmt.Fprintf(d.stdout, "smsgw %s: API on %s://%s, database %s\n", d.version, scheme, d.listening, d.cfg.Storage.Path)
+	if !strings.HasPrefix(d.listening, "/") && !strings.HasPrefix(d.listening, "@") {
+		fmt.Fprintf(d.stdout, "dashboard: %s://%s/\n", scheme, d.listening)
+	}
 	// Ready once the database is open and the API listens; modems come
 	// and go on their own and show in STATUS.
 	d.notifier.Ready(gw.Summary(context.Background()))

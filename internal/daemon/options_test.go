@@ -186,3 +186,25 @@ allow = ["+49*"]
 		}
 	}
 }
+
+// The Settings page shows the configuration without a secret: tokens,
+// PINs, the webhook secret, and credentials or query strings in URLs.
+func TestSettingsTextRedactsSecrets(t *testing.T) {
+	c := config.Default()
+	c.Server.Tokens = []config.Token{{Value: "tok-SECRET-1", Scope: config.ScopeAll}}
+	c.Modems = []config.ModemConfig{{ID: "m1", Port: "/dev/ttyUSB0", PIN: "4321"}}
+	c.Webhook.URLs = []string{"https://user:pw-SECRET@example.com/hook?key=SECRET-q"}
+	c.Webhook.Secret = "hook-SECRET"
+	c.Inbound.Webhook = "http://example.com/in?token=SECRET-in"
+	s := SettingsText(c)
+	for _, leak := range []string{"SECRET", "4321"} {
+		if strings.Contains(s, leak) {
+			t.Fatalf("settings show %q:\n%s", leak, s)
+		}
+	}
+	for _, want := range []string{`https://[redacted]@example.com/hook?[redacted]`, `http://example.com/in?[redacted]`, `port = "/dev/ttyUSB0"`} {
+		if !strings.Contains(s, want) {
+			t.Fatalf("settings lack %q:\n%s", want, s)
+		}
+	}
+}

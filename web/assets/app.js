@@ -27,7 +27,7 @@
   }
 
   function setView(...nodes) {
-    view.replaceChildren(...nodes);
+    view.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined));
     view.removeAttribute('aria-busy');
   }
 
@@ -55,7 +55,7 @@
     }
     const r = await fetch(path, { method, headers: h, body: payload, credentials: 'same-origin' });
     if (r.status === 401 && meta('csrf')) {
-      location.href = '/signin?next=' + encodeURIComponent(location.pathname + location.search);
+      location.href = '/ui/signin?next=' + encodeURIComponent(location.pathname + location.search);
       throw new APIError(401, 'unauthorized', 'signed out');
     }
     if (r.status === 204) return null;
@@ -82,7 +82,7 @@
   // State badges say the state in words and with a sign, never by colour alone.
   const STATE = {
     queued: ['s-info', '◷'], sending: ['s-info', '↗'], sent: ['s-info', '✓'], delivered: ['s-ok', '✓✓'],
-    failed: ['s-bad', '✗'], expired: ['s-bad', '⌛'], cancelled: ['s-muted', '⊘'], uncertain: ['s-warn', '?'],
+    failed: ['s-bad', '✗'], expired: ['s-bad', '!'], cancelled: ['s-muted', '⊘'], uncertain: ['s-warn', '?'],
     ready: ['s-ok', '●'], offline: ['s-bad', '○'], benched: ['s-warn', '◐'], initialising: ['s-info', '◌'],
   };
   function badge(state) {
@@ -94,7 +94,7 @@
     n = Math.max(0, Math.min(4, n | 0));
     const label = 'Signal ' + n + ' of 4 bars' + (dbm !== undefined && dbm !== null ? ' (' + dbm + ' dBm)' : '');
     const b = el('span', { class: 'bars', role: 'img', 'aria-label': label, title: label });
-    for (let i = 1; i <= 4; i++) b.append(el('i', { class: i <= n ? 'on' : '', style: null }));
+    for (let i = 1; i <= 4; i++) b.append(el('i', { class: i <= n ? 'on' : null }));
     [...b.children].forEach((c, i) => { c.style.height = (4 + i * 4) + 'px'; });
     return el('span', {}, b, n + '/4' + (dbm !== undefined && dbm !== null ? ' · ' + dbm + ' dBm' : ''));
   }
@@ -181,7 +181,7 @@
     }
 
     async function refresh() {
-      const [ms, st] = await Promise.allSettled([api('GET', '/v1/modems'), api('GET', '/ui/stats')]);
+      const [ms, st] = await Promise.allSettled([api('GET', '/v1/modems'), api('GET', '/ui/api/stats')]);
       if (ms.status === 'fulfilled') {
         modems = ms.value.modems || [];
         modemsBox.replaceChildren(...(modems.length ? modems.map((m) => modemCard(m, st.value)) : [el('p', { class: 'muted' }, 'No modems yet.')]));
@@ -214,7 +214,7 @@
     const today = (stats && stats.today && stats.today[m.id]) || {};
     const sim = m.number || (m.iccid ? '…' + m.iccid.slice(-6) : '');
     return el('article', { class: 'card', 'data-modem': m.id, 'aria-labelledby': 'm-' + m.id },
-      el('h2', { id: 'm-' + m.id }, el('a', { href: '/modems/' + encodeURIComponent(m.id) }, m.id), ' ', badge(m.state)),
+      el('h2', { id: 'm-' + m.id }, el('a', { href: '/ui/modems/' + encodeURIComponent(m.id) }, m.id), ' ', badge(m.state)),
       dl([
         ['Signal', bars(m.signal_bars, m.signal_dbm)],
         ['Operator', m.operator || '—'],
@@ -227,7 +227,7 @@
   }
 
   function queueTable(q) {
-    const rows = Object.keys(q || {}).map((k) => [badge(k), String(q[k])]);
+    const rows = STATES.filter((k) => k in (q || {})).map((k) => [badge(k), String(q[k])]);
     return table(['State', 'Messages'], rows, 'Messages by state');
   }
 
@@ -323,7 +323,7 @@
         cursor = r.next_cursor || '';
         more.hidden = !cursor;
         body.replaceChildren(...rows.map((m) => el('tr', { 'data-id': m.id },
-          el('td', {}, el('a', { href: '/messages/' + encodeURIComponent(m.id) }, m.id)),
+          el('td', {}, el('a', { href: '/ui/messages/' + encodeURIComponent(m.id) }, m.id)),
           el('td', {}, m.to), el('td', {}, badge(m.state)), el('td', { class: 'hide-sm' }, String(m.part_count)),
           el('td', { class: 'hide-sm' }, m.sent_by || m.modem || '—'), el('td', { class: 'hide-sm' }, timeEl(m.created_at)),
           el('td', {}, m.text.length > 60 ? m.text.slice(0, 60) + '…' : m.text))));
@@ -337,7 +337,7 @@
       e.preventDefault();
       const u = new URLSearchParams();
       for (const i of [state, to, text, modem, since, until]) if (i.value) u.set(i.name, i.value);
-      history.replaceState(null, '', '/messages' + (u.toString() ? '?' + u : ''));
+      history.replaceState(null, '', '/ui/messages' + (u.toString() ? '?' + u : ''));
       load(true);
     });
     more.addEventListener('click', () => load(false));
@@ -401,13 +401,13 @@
     const report = el('input', { id: 's-report', name: 'delivery_report', type: 'checkbox', checked: true });
     const submit = el('button', { type: 'submit', id: 's-submit' }, 'Send');
     const result = el('section', { class: 'card', id: 'result', hidden: true, 'aria-live': 'polite' });
-    const fs = el('fieldset', { disabled: !canSend, style: 'border:0;padding:0;margin:0' },
+    const fs = el('fieldset', { disabled: !canSend, class: 'plain' },
       el('legend', { class: 'visually-hidden' }, 'New message'),
       field('s-to', 'Recipients', to, 'International numbers (+15550100002), separated by commas or new lines.'),
       field('s-text', 'Text', text), counter,
       el('div', { class: 'row' }, field('s-when', 'Send at (optional)', when), field('s-modem', 'Modem', modem),
         field('s-tags', 'Or a modem with tags', tags, 'Comma-separated; used when no modem is chosen.')),
-      el('div', {}, el('label', { for: 's-report', style: 'display:inline;font-weight:400' }, report, ' Ask for a delivery report')),
+      el('div', {}, el('label', { for: 's-report', class: 'check' }, report, ' Ask for a delivery report')),
       submit);
     const form = el('form', { class: 'card', 'aria-label': 'Send a message' }, fs);
     setView(canSend ? null : readOnlyNote('send messages'), form, result);
@@ -416,10 +416,10 @@
     }
     const recount = debounce(async () => {
       try {
-        const c = await api('POST', '/ui/count', text.value);
+        const c = await api('POST', '/ui/api/count', text.value);
         counter.replaceChildren(el('span', { id: 's-chars' }, c.chars + ' characters'), ' · ',
           el('span', { id: 's-coding' }, c.coding === 'ucs2' ? 'UCS-2 (Unicode)' : 'GSM 7-bit'), ' · ',
-          el('strong', { id: 's-parts', 'data-parts': c.parts }, c.parts + (c.parts === 1 ? ' part' : ' parts')),
+          el('strong', { id: 's-parts', 'data-parts': c.parts, 'data-coding': c.coding }, c.parts + (c.parts === 1 ? ' part' : ' parts')),
           ' · ' + c.remaining + ' ' + (c.coding === 'ucs2' ? 'units' : 'septets') + ' left in the last part (' + c.per_part + ' per part)');
       } catch (e) { counter.replaceChildren(fail(e)); }
     }, 120);
@@ -430,7 +430,7 @@
       for (const id of tracked.keys()) {
         try { tracked.set(id, await api('GET', '/v1/messages/' + encodeURIComponent(id))); } catch (_) { /* keep the last */ }
         const m = tracked.get(id);
-        rows.push([el('a', { href: '/messages/' + encodeURIComponent(id) }, id), m.to, badge(m.state), String(m.part_count), m.sent_by || m.modem || '—']);
+        rows.push([el('a', { href: '/ui/messages/' + encodeURIComponent(id) }, id), m.to, badge(m.state), String(m.part_count), m.sent_by || m.modem || '—']);
       }
       result.replaceChildren(el('h2', {}, 'Result'), table(['Id', 'To', 'State', 'Parts', 'Modem'], rows, 'Sent messages'));
     }
@@ -479,7 +479,7 @@
         by.set(m.from, t);
       }
       const list = [...by.values()].sort((a, b) => (a.last.received_at < b.last.received_at ? 1 : -1));
-      box.replaceChildren(...(list.length ? list.map((t) => el('a', { href: '/inbox?number=' + encodeURIComponent(t.from), class: t.unread ? 'unread' : '', 'data-number': t.from },
+      box.replaceChildren(...(list.length ? list.map((t) => el('a', { href: '/ui/inbox?number=' + encodeURIComponent(t.from), class: t.unread ? 'unread' : '', 'data-number': t.from },
         el('span', {}, t.from, t.unread ? el('span', { class: 'badge s-info', 'data-icon': '●' }, t.unread + ' new') : '', el('br'),
           el('span', { class: 'muted' }, t.last.text.length > 70 ? t.last.text.slice(0, 70) + '…' : t.last.text)),
         el('span', { class: 'muted' }, fmtTime(t.last.received_at), ' · ', t.n + ' received'))) : [el('p', { class: 'muted' }, 'Nothing received yet.')]));
@@ -492,9 +492,9 @@
     document.getElementById('title').textContent = 'Conversation with ' + number;
     const box = el('div', { id: 'thread', class: 'card' });
     const text = el('textarea', { id: 'r-text', name: 'text', required: true, rows: 3 });
-    const form = el('form', { class: 'card', 'aria-label': 'Reply' }, el('fieldset', { disabled: !canSend, style: 'border:0;padding:0;margin:0' },
+    const form = el('form', { class: 'card', 'aria-label': 'Reply' }, el('fieldset', { disabled: !canSend, class: 'plain' },
       field('r-text', 'Reply to ' + number, text), el('button', { type: 'submit' }, 'Send reply')));
-    setView(el('p', {}, el('a', { href: '/inbox' }, '← All conversations')), box, canSend ? form : readOnlyNote('reply'));
+    setView(el('p', {}, el('a', { href: '/ui/inbox' }, '← All conversations')), box, canSend ? form : readOnlyNote('reply'));
     async function load() {
       const n = encodeURIComponent(number);
       let ins, outs;
@@ -537,7 +537,7 @@
     const code = el('input', { id: 'ussd-code', name: 'code', type: 'text', value: '*100#', inputmode: 'tel', pattern: '[0-9*#+]+' });
     const reply = el('p', { id: 'ussd-reply', 'aria-live': 'polite' });
     const ussd = el('form', { class: 'card', 'aria-labelledby': 'h-ussd' }, el('h2', { id: 'h-ussd' }, 'USSD'),
-      el('fieldset', { disabled: !full, style: 'border:0;padding:0;margin:0' }, field('ussd-code', 'Code (e.g. a balance check)', code), el('button', { type: 'submit' }, 'Send USSD')), reply);
+      el('fieldset', { disabled: !full, class: 'plain' }, field('ussd-code', 'Code (e.g. a balance check)', code), el('button', { type: 'submit' }, 'Send USSD')), reply);
     ussd.addEventListener('submit', async (e) => {
       e.preventDefault();
       reply.textContent = 'Waiting for the network…';
@@ -545,7 +545,7 @@
     });
     setView(box, ussd, full ? el('section', { class: 'card' }, el('h2', {}, 'AT trace'),
       el('p', {}, 'The modem\'s recent AT commands and answers (PIN redacted), for a bug report.'),
-      el('a', { class: 'button secondary', href: '/ui/modems/' + encodeURIComponent(ID) + '/trace', download: 'at-trace-' + ID + '.log' }, 'Download AT trace')) : null);
+      el('a', { class: 'button secondary', href: '/ui/api/modems/' + encodeURIComponent(ID) + '/trace', download: 'at-trace-' + ID + '.log' }, 'Download AT trace')) : null);
     async function load() {
       let m;
       try { m = await api('GET', '/v1/modems/' + encodeURIComponent(ID)); } catch (e) { box.replaceChildren(fail(e)); return; }
@@ -569,16 +569,19 @@
 
   async function settingsPage() {
     try {
-      const r = await api('GET', '/ui/settings');
-      setView(el('p', {}, 'The configuration in effect, read-only; secrets show as asterisks. Change it in the configuration file and restart.'),
+      const r = await api('GET', '/ui/api/settings');
+      setView(el('p', {}, 'The configuration in effect, read-only; secrets show as [redacted]. Change it in the configuration file and restart.'),
         el('pre', { id: 'config', tabindex: 0 }, r.config || '(none)'));
     } catch (e) { setView(fail(e)); }
   }
 
   const PAGES = { overview, messages, message, send, inbox, modems: modemsPage, modem: modemPage, settings: settingsPage };
   const run = PAGES[PAGE];
+  // data-ready tells whoever waits for the page (a test taking a
+  // screenshot) that its first data arrived.
+  const ready = () => document.body.setAttribute('data-ready', '');
   if (run) {
-    if (!canRead && PAGE !== 'send') setView(readOnlyNote('read the gateway\'s state'));
-    else run().catch((e) => setView(fail(e)));
+    if (!canRead && PAGE !== 'send') { setView(readOnlyNote('read the gateway\'s state')); ready(); }
+    else run().catch((e) => setView(fail(e))).finally(ready);
   }
 })();
