@@ -16,6 +16,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -205,6 +206,8 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("overview shows %q; want both modems ready", overview)
 	}
 
+	firstLoad(t, ctx, base)
+
 	// The counter counts as the codec: 200 GSM characters take 2 parts,
 	// an emoji turns the text to UCS-2.
 	var parts, coding string
@@ -252,6 +255,15 @@ func TestDashboardInABrowser(t *testing.T) {
 		chromedp.Text("#thread", &thread, chromedp.ByQuery))
 	if !strings.Contains(thread, "Hello from the dashboard 👋") {
 		t.Fatalf("thread shows %q", thread)
+	}
+	// A reply from the thread goes out and shows in it.
+	run(t, ctx, "reply",
+		setValue("#r-text", "Got it, thanks"),
+		chromedp.Click("#r-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`#thread .bubble.out [data-state]`, chromedp.ByQuery),
+		chromedp.Text("#thread", &thread, chromedp.ByQuery))
+	if !strings.Contains(thread, "Got it, thanks") {
+		t.Fatalf("thread after the reply shows %q", thread)
 	}
 
 	// A scheduled message is cancelled from its page.
@@ -369,4 +381,39 @@ func evilSite(t *testing.T, base string) string {
 	t.Cleanup(func() { srv.Close() })
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return "http://localhost:" + port + "/"
+}
+
+// firstLoad loads the overview with the browser's cache off and reports
+// what it transferred and when it painted and filled in: the figures the
+// README quotes (go test -run TestDashboardInABrowser -v ./web/).
+func firstLoad(t *testing.T, ctx context.Context, base string) {
+	t.Helper()
+	var fig struct {
+		Bytes    float64 `json:"bytes"`
+		Files    int     `json:"files"`
+		FCP      float64 `json:"fcp"`
+		Ready    float64 `json:"ready"`
+		DOMReady float64 `json:"dom"`
+	}
+	run(t, ctx, "first load",
+		network.SetCacheDisabled(true),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitReady(`body[data-ready]`, chromedp.ByQuery),
+		chromedp.Evaluate(`(() => {
+			const nav = performance.getEntriesByType('navigation')[0];
+			const res = performance.getEntriesByType('resource').filter((r) => !r.name.includes('/v1/') && !r.name.includes('/ui/api/'));
+			const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+			const ready = performance.getEntriesByName('smsgw-ready')[0];
+			return {bytes: nav.transferSize + res.reduce((a, r) => a + r.transferSize, 0), files: 1 + res.length,
+				fcp: fcp ? fcp.startTime : -1, ready: ready ? ready.startTime : -1, dom: nav.domContentLoadedEventEnd};
+		})()`, &fig),
+		network.SetCacheDisabled(false))
+	t.Logf("first load of the overview: %.1f KB over the wire in %d files (page, script, styles, icon); first contentful paint %.0f ms, DOM ready %.0f ms, data filled in %.0f ms",
+		fig.Bytes/1024, fig.Files, fig.FCP, fig.DOMReady, fig.Ready)
+	if fig.Bytes > 200<<10 {
+		t.Fatalf("the first load transferred %.0f bytes, over the 200 KB budget", fig.Bytes)
+	}
+	if fig.FCP < 0 || fig.Ready < 0 {
+		t.Fatalf("no paint or ready mark: %+v", fig)
+	}
 }

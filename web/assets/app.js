@@ -458,62 +458,92 @@
 
   // ---- Inbox ----------------------------------------------------------
 
+  // Threads come from /v1/conversations (unread counts kept by the
+  // gateway, marked read when a thread is opened); a daemon without them
+  // answers 503, and the inbox grouped here stands in, with read marks
+  // kept in this browser.
   const readKey = (n) => 'smsgw.read.' + n;
   const lastRead = (n) => { try { return localStorage.getItem(readKey(n)) || ''; } catch (_) { return ''; } };
   const markRead = (n, t) => { try { localStorage.setItem(readKey(n), t); } catch (_) { /* private mode */ } };
+  const noConversations = (e) => e instanceof APIError && e.status === 503;
+  const clipText = (t, n) => (t.length > n ? t.slice(0, n) + '…' : t);
+
+  async function threadsFromInbox() {
+    const r = await api('GET', '/v1/inbox?limit=500');
+    const by = new Map();
+    for (const m of r.messages) {
+      const t = by.get(m.from) || { number: m.from, at: m.received_at, text: m.text, dir: 'in', unread: 0 };
+      if (m.received_at > lastRead(m.from)) t.unread++;
+      if (m.received_at > t.at) { t.at = m.received_at; t.text = m.text; }
+      by.set(m.from, t);
+    }
+    return [...by.values()].sort((a, b) => (a.at < b.at ? 1 : -1));
+  }
 
   async function inbox() {
     const number = new URLSearchParams(location.search).get('number');
     if (number) return thread(number);
     const box = el('div', { class: 'card threads', id: 'threads' });
-    setView(el('p', { class: 'muted' }, 'Received messages grouped by number; unread threads are marked “new” and shown in bold.'), box);
+    setView(el('p', { class: 'muted' }, 'Conversations by number, the most recent first; unread ones are marked “new” and shown in bold.'), box);
     async function load() {
-      let r;
-      try { r = await api('GET', '/v1/inbox?limit=500'); } catch (e) { box.replaceChildren(fail(e)); return; }
-      const by = new Map();
-      for (const m of r.messages) {
-        const t = by.get(m.from) || { from: m.from, last: m, n: 0, unread: 0 };
-        t.n++;
-        if (m.received_at > lastRead(m.from)) t.unread++;
-        if (m.received_at > t.last.received_at) t.last = m;
-        by.set(m.from, t);
+      let list;
+      try {
+        const r = await api('GET', '/v1/conversations?limit=200');
+        list = r.conversations.map((c) => ({ number: c.number, at: c.last_message.at, text: c.last_message.text, dir: c.last_message.direction, unread: c.unread }));
+      } catch (e) {
+        if (!noConversations(e)) { box.replaceChildren(fail(e)); return; }
+        try { list = await threadsFromInbox(); } catch (e2) { box.replaceChildren(fail(e2)); return; }
       }
-      const list = [...by.values()].sort((a, b) => (a.last.received_at < b.last.received_at ? 1 : -1));
-      box.replaceChildren(...(list.length ? list.map((t) => el('a', { href: '/ui/inbox?number=' + encodeURIComponent(t.from), class: t.unread ? 'unread' : '', 'data-number': t.from },
-        el('span', {}, t.from, t.unread ? el('span', { class: 'badge s-info', 'data-icon': '●' }, t.unread + ' new') : '', el('br'),
-          el('span', { class: 'muted' }, t.last.text.length > 70 ? t.last.text.slice(0, 70) + '…' : t.last.text)),
-        el('span', { class: 'muted' }, fmtTime(t.last.received_at), ' · ', t.n + ' received'))) : [el('p', { class: 'muted' }, 'Nothing received yet.')]));
+      box.replaceChildren(...(list.length ? list.map((t) => el('a', { href: '/ui/inbox?number=' + encodeURIComponent(t.number), class: t.unread ? 'unread' : null, 'data-number': t.number },
+        el('span', {}, t.number, ' ', t.unread ? el('span', { class: 'badge s-info', 'data-icon': '●' }, t.unread + ' new') : '', el('br'),
+          el('span', { class: 'muted' }, t.dir === 'out' ? 'You: ' : '', clipText(t.text, 70))),
+        el('span', { class: 'muted' }, fmtTime(t.at)))) : [el('p', { class: 'muted' }, 'Nothing received yet.')]));
     }
     await load();
-    events((name) => { if (name === 'sms:received') load(); });
+    events((name) => { if (name === 'sms:received' || name === 'sms:sent') load(); });
+  }
+
+  async function threadItems(number) {
+    const n = encodeURIComponent(number);
+    try {
+      const r = await api('GET', '/v1/conversations/' + n + '?limit=200');
+      return { conv: true, items: r.messages.map((m) => ({ in: m.direction === 'in', t: m.at, text: m.text, modem: m.modem, state: m.state })) };
+    } catch (e) {
+      if (!noConversations(e)) throw e;
+    }
+    const [ins, outs] = await Promise.all([api('GET', '/v1/inbox?limit=200&from=' + n), api('GET', '/v1/messages?limit=200&to=' + n)]);
+    const items = ins.messages.map((m) => ({ in: true, t: m.received_at, text: m.text, modem: m.modem }))
+      .concat(outs.messages.map((m) => ({ in: false, t: m.created_at, text: m.text, modem: m.sent_by || m.modem, state: m.state })));
+    items.sort((a, b) => (a.t < b.t ? -1 : 1));
+    const newest = ins.messages.reduce((a, m) => (m.received_at > a ? m.received_at : a), '');
+    if (newest) markRead(number, newest);
+    return { conv: false, items };
   }
 
   async function thread(number) {
     document.getElementById('title').textContent = 'Conversation with ' + number;
     const box = el('div', { id: 'thread', class: 'card' });
     const text = el('textarea', { id: 'r-text', name: 'text', required: true, rows: 3 });
-    const form = el('form', { class: 'card', 'aria-label': 'Reply' }, el('fieldset', { disabled: !canSend, class: 'plain' },
-      field('r-text', 'Reply to ' + number, text), el('button', { type: 'submit' }, 'Send reply')));
+    const form = el('form', { class: 'card', 'aria-label': 'Reply' }, el('fieldset', { class: 'plain', disabled: !canSend },
+      field('r-text', 'Reply to ' + number, text), el('button', { type: 'submit', id: 'r-submit' }, 'Send reply')));
     setView(el('p', {}, el('a', { href: '/ui/inbox' }, '← All conversations')), box, canSend ? form : readOnlyNote('reply'));
+    let conv = false;
     async function load() {
-      const n = encodeURIComponent(number);
-      let ins, outs;
-      try {
-        [ins, outs] = await Promise.all([api('GET', '/v1/inbox?limit=200&from=' + n), api('GET', '/v1/messages?limit=200&to=' + n)]);
-      } catch (e) { box.replaceChildren(fail(e)); return; }
-      const items = ins.messages.map((m) => ({ t: m.received_at, in: true, m })).concat(outs.messages.map((m) => ({ t: m.created_at, in: false, m })));
-      items.sort((a, b) => (a.t < b.t ? -1 : 1));
-      box.replaceChildren(...(items.length ? items.map((i) => el('div', { class: 'bubble ' + (i.in ? 'in' : 'out') },
-        el('span', { class: 'visually-hidden' }, i.in ? 'Received: ' : 'Sent: '), i.m.text,
-        el('small', {}, (i.in ? 'received ' : 'sent ') + fmtTime(i.t), i.in ? ' · ' + i.m.modem : ' · ', i.in ? '' : badge(i.m.state))))
+      let r;
+      try { r = await threadItems(number); } catch (e) { box.replaceChildren(fail(e)); return; }
+      conv = r.conv;
+      box.replaceChildren(...(r.items.length ? r.items.map((i) => el('div', { class: 'bubble ' + (i.in ? 'in' : 'out') },
+        el('span', { class: 'visually-hidden' }, i.in ? 'Received: ' : 'Sent: '), i.text,
+        el('small', {}, (i.in ? 'received ' : 'sent ') + fmtTime(i.t), i.modem ? ' · ' + i.modem : '', i.in ? '' : ' ', i.in ? '' : badge(i.state))))
         : [el('p', { class: 'muted' }, 'No messages with this number.')]));
-      const newest = ins.messages.reduce((a, m) => (m.received_at > a ? m.received_at : a), '');
-      if (newest) markRead(number, newest);
     }
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       try {
-        await api('POST', '/v1/messages', { to: [number], text: text.value }, { 'Idempotency-Key': randomKey() });
+        // A reply through the conversation goes out on the modem that last
+        // received from the number.
+        if (conv) await api('POST', '/v1/conversations/' + encodeURIComponent(number), { text: text.value });
+        else await api('POST', '/v1/messages', { to: [number], text: text.value }, { 'Idempotency-Key': randomKey() });
         text.value = '';
         say('Reply queued');
         load();
@@ -579,7 +609,7 @@
   const run = PAGES[PAGE];
   // data-ready tells whoever waits for the page (a test taking a
   // screenshot) that its first data arrived.
-  const ready = () => document.body.setAttribute('data-ready', '');
+  const ready = () => { document.body.setAttribute('data-ready', ''); if (performance.mark) performance.mark('smsgw-ready'); };
   if (run) {
     if (!canRead && PAGE !== 'send') { setView(readOnlyNote('read the gateway\'s state')); ready(); }
     else run().catch((e) => setView(fail(e))).finally(ready);
