@@ -194,8 +194,10 @@ func apiGet(t *testing.T, base, path string, v any) {
 // TestDashboardInABrowser is the dashboard's scenario in headless chromium
 // against the real daemon with two emulated modems.
 func TestDashboardInABrowser(t *testing.T) {
-	ctx := browser(t)
+	// The daemon first, so that it stops after the browser has gone (a
+	// page left open keeps reconnecting its event stream).
 	base := startDaemon(t)
+	ctx := browser(t)
 	shots := screenshotDir(t)
 
 	// Sign in; both modems on the overview.
@@ -399,14 +401,21 @@ func firstLoad(t *testing.T, ctx context.Context, base string) {
 		network.SetCacheDisabled(true),
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitReady(`body[data-ready]`, chromedp.ByQuery),
-		chromedp.Evaluate(`(() => {
+		chromedp.Evaluate(`(async () => {
+			// The paint entry may be queued after the load: wait for it.
+			const fcp = await new Promise((res) => {
+				new PerformanceObserver((l) => {
+					const e = l.getEntriesByName('first-contentful-paint')[0];
+					if (e) res(e.startTime);
+				}).observe({type: 'paint', buffered: true});
+				setTimeout(() => res(-1), 5000);
+			});
 			const nav = performance.getEntriesByType('navigation')[0];
 			const res = performance.getEntriesByType('resource').filter((r) => !r.name.includes('/v1/') && !r.name.includes('/ui/api/'));
-			const fcp = performance.getEntriesByName('first-contentful-paint')[0];
 			const ready = performance.getEntriesByName('smsgw-ready')[0];
 			return {bytes: nav.transferSize + res.reduce((a, r) => a + r.transferSize, 0), files: 1 + res.length,
-				fcp: fcp ? fcp.startTime : -1, ready: ready ? ready.startTime : -1, dom: nav.domContentLoadedEventEnd};
-		})()`, &fig),
+				fcp, ready: ready ? ready.startTime : -1, dom: nav.domContentLoadedEventEnd};
+		})()`, &fig, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
 		network.SetCacheDisabled(false))
 	t.Logf("first load of the overview: %.1f KB over the wire in %d files (page, script, styles, icon); first contentful paint %.0f ms, DOM ready %.0f ms, data filled in %.0f ms",
 		fig.Bytes/1024, fig.Files, fig.FCP, fig.DOMReady, fig.Ready)
