@@ -16,7 +16,8 @@ import (
 	"smsgw"
 )
 
-// TestMetricsPresentAtStart scrapes a freshly started daemon: the runtime
+// TestMetricsPresentAtStart scrapes a freshly started daemon (listening
+// where --listen says, not where the file does): the runtime
 // and process collectors, the build, the queue's age and each hook's
 // backlog are there, every modem state has its series (zeros included),
 // and the failure counters exist at 0 before the first failure, so rates
@@ -24,7 +25,7 @@ import (
 func TestMetricsPresentAtStart(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "smsgw.toml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = \"127.0.0.1:0\"\n[storage]\npath = %q\n[simulate]\ndir = %q\n[inbound]\nexec = [\"/bin/true\"]\n[log]\nlevel = \"warn\"\n",
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("[server]\nlisten = \"unix:/nonexistent/api.sock\"\n[storage]\npath = %q\n[simulate]\ndir = %q\n[inbound]\nexec = [\"/bin/true\"]\n[log]\nlevel = \"warn\"\n",
 		filepath.Join(dir, "smsgw.db"), filepath.Join(dir, "sim"))), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func TestMetricsPresentAtStart(t *testing.T) {
 	sigs := make(chan os.Signal, 2)
 	code := make(chan int, 1)
 	go func() {
-		c := serve(sigs, make(chan os.Signal), []string{"--config", cfg, "--simulate", "1"}, pw, io.Discard)
+		c := serve(sigs, make(chan os.Signal), []string{"--config", cfg, "--simulate", "1", "--listen", "127.0.0.1:0"}, pw, io.Discard)
 		pw.Close()
 		code <- c
 	}()
