@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"smsgw/consent"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,7 @@ func (f *cliModems) USSD(context.Context, string, string) (string, error) {
 
 type cliEnv struct {
 	t   *testing.T
+	db  string // the queue's database file
 	q   *sqlite.Store
 	st  *httpd.Stack
 	h   http.Handler // the router of st
@@ -53,7 +55,12 @@ type cliEnv struct {
 // listener, with token "tok" required.
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	db := filepath.Join(t.TempDir(), "smsgw.db")
+	q, err := sqlite.Open(db, queue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons, err := consent.New(consent.DefaultOptions(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,13 +70,13 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		Backend: api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []smsgw.ModemStatus{
 			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: smsgw.ModemCounters{Sent: 12, Failed: 1, Received: 3}},
 			{ID: "spare", State: "offline", Registration: "searching", LastError: "port gone"},
-		}}},
+		}}, Consent: cons},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := httpd.Router(st)
-	e := &cliEnv{t: t, q: q, st: st, h: h}
+	e := &cliEnv{t: t, db: db, q: q, st: st, h: h}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if f := e.front.Load(); f != nil && (*f)(w, r) {
 			return
