@@ -36,6 +36,8 @@ type ConversationSummary struct {
 	// received from the number.
 	Modem string   `json:"modem,omitempty"`
 	Tags  []string `json:"tags,omitempty"`
+	// OptedOut: the number opted out (marketing does not reach it).
+	OptedOut bool `json:"opted_out"`
 }
 
 // ConversationList is the answer of GET /v1/conversations.
@@ -75,7 +77,7 @@ func (h *Handler) conversationErr(err error) *Error {
 }
 
 func summary(c queue.Conversation) ConversationSummary {
-	return ConversationSummary{Number: c.Number, Unread: c.Unread, Modem: c.ReplyModem, Tags: c.Tags,
+	return ConversationSummary{Number: c.Number, Unread: c.Unread, Modem: c.ReplyModem, Tags: c.Tags, OptedOut: c.OptedOut,
 		LastMessage: ConversationMessage{Direction: c.LastDirection, ID: strconv.FormatInt(c.LastID, 10),
 			At: c.LastAt.UTC(), Text: c.LastText}}
 }

@@ -30,6 +30,8 @@ type Conversation struct {
 	Unread int
 	// Tags are the sender's tags (the rules' tag action).
 	Tags []string
+	// OptedOut: the number's latest consent record is an opt-out.
+	OptedOut bool
 }
 
 // ConversationFilter pages through conversations or one thread.

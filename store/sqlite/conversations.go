@@ -15,7 +15,8 @@ import (
 var _ queue.Conversations = (*Store)(nil)
 
 const convCols = `number, last_at, last_dir, last_id, last_text, reply_modem, unread,
-	coalesce((SELECT group_concat(tag, ',') FROM sender_tags t WHERE t.number = c.number), '')`
+	coalesce((SELECT group_concat(tag, ',') FROM sender_tags t WHERE t.number = c.number), ''),
+	EXISTS (SELECT 1 FROM consent_numbers n WHERE n.number = c.number AND n.action = 'opt_out')`
 
 func scanConversation(sc scanner) (queue.Conversation, error) {
 	var (
@@ -24,7 +25,7 @@ func scanConversation(sc scanner) (queue.Conversation, error) {
 		tags   string
 		unread int64
 	)
-	if err := sc.Scan(&c.Number, &at, &c.LastDirection, &c.LastID, &c.LastText, &c.ReplyModem, &unread, &tags); err != nil {
+	if err := sc.Scan(&c.Number, &at, &c.LastDirection, &c.LastID, &c.LastText, &c.ReplyModem, &unread, &tags, &c.OptedOut); err != nil {
 		return c, err
 	}
 	c.LastAt, c.Unread = msTime(at), int(unread)

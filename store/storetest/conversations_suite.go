@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/consent"
 	"smsgw/queue"
 )
 
@@ -160,6 +161,19 @@ func testConversations(t *testing.T, d driver) {
 		}
 		if err := cv.MarkRead(ctx, n); !errors.Is(err, smsgw.ErrNotFound) {
 			t.Errorf("MarkRead(%s): %v", n, err)
+		}
+	}
+	// The opt-out state comes with the thread.
+	if cs, ok := st.(consent.Store); ok {
+		if c, err := cv.Conversation(ctx, alice); err != nil || c.OptedOut {
+			t.Fatalf("before the opt-out: %+v, %v", c, err)
+		}
+		if _, err := cs.Apply(ctx, consent.Record{Number: alice, Action: consent.ActionOptOut, Source: consent.SourceSMS}); err != nil {
+			t.Fatal(err)
+		}
+		pg, err := cv.Conversations(ctx, queue.ConversationFilter{})
+		if err != nil || len(pg.Conversations) == 0 || pg.Conversations[0].Number != alice || !pg.Conversations[0].OptedOut {
+			t.Fatalf("after the opt-out: %+v, %v", pg.Conversations, err)
 		}
 	}
 	// Read state and threads survive a reopen.
