@@ -294,9 +294,26 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("message %s: %+v, want a scheduled message cancelled", id, m)
 	}
 
+	// A number put on the opt-out list shows there and comes off again.
+	var optouts string
+	run(t, ctx, "opt-out",
+		chromedp.Navigate(base+"/ui/optouts"),
+		chromedp.WaitVisible("#o-number", chromedp.ByQuery),
+		setValue("#o-number", "+15550100009"),
+		setValue("#o-note", "asked by phone"),
+		chromedp.Click("#o-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-remove="+15550100009"]`, chromedp.ByQuery),
+		chromedp.Text("#optouts", &optouts, chromedp.ByQuery))
+	if !strings.Contains(optouts, "+15550100009") {
+		t.Fatalf("opt-out list shows %q", optouts)
+	}
+	run(t, ctx, "opt-out removed",
+		chromedp.Click(`[data-remove="+15550100009"]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`[data-remove="+15550100009"]`, chromedp.ByQuery))
+
 	// Screenshots of every page at desktop and phone width.
 	pages := map[string]string{"overview": "/", "messages": "/ui/messages", "message": "/ui/messages/1", "send": "/ui/send",
-		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
+		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
 	for _, size := range []struct {
 		name string
 		w, h int64

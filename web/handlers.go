@@ -28,6 +28,7 @@ var pages = []page{
 	{"/ui/messages/{id}", "Message", "message", false},
 	{"/ui/send", "Send", "send", true},
 	{"/ui/inbox", "Inbox", "inbox", true},
+	{"/ui/optouts", "Opt-outs", "optouts", true},
 	{"/ui/modems", "Modems", "modems", true},
 	{"/ui/modems/{id}", "Modem", "modem", false},
 	{"/ui/settings", "Settings", "settings", true},

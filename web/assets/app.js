@@ -82,7 +82,7 @@
   // State badges say the state in words and with a sign, never by colour alone.
   const STATE = {
     queued: ['s-info', '◷'], sending: ['s-info', '↗'], sent: ['s-info', '✓'], delivered: ['s-ok', '✓✓'],
-    failed: ['s-bad', '✗'], expired: ['s-bad', '!'], cancelled: ['s-muted', '⊘'], uncertain: ['s-warn', '?'],
+    failed: ['s-bad', '✗'], expired: ['s-bad', '!'], cancelled: ['s-muted', '⊘'], uncertain: ['s-warn', '?'], suppressed: ['s-muted', '⊘'],
     ready: ['s-ok', '●'], offline: ['s-bad', '○'], benched: ['s-warn', '◐'], initialising: ['s-info', '◌'],
   };
   function badge(state) {
@@ -399,6 +399,8 @@
     const modem = el('select', { id: 's-modem', name: 'modem' }, el('option', { value: '' }, 'Any modem'));
     const tags = el('input', { id: 's-tags', name: 'tags', type: 'text', 'aria-describedby': 's-tags-hint' });
     const report = el('input', { id: 's-report', name: 'delivery_report', type: 'checkbox', checked: true });
+    const category = el('select', { id: 's-category', name: 'category', 'aria-describedby': 's-category-hint' },
+      el('option', { value: 'transactional' }, 'Transactional'), el('option', { value: 'marketing' }, 'Marketing'));
     const submit = el('button', { type: 'submit', id: 's-submit' }, 'Send');
     const result = el('section', { class: 'card', id: 'result', hidden: true, 'aria-live': 'polite' });
     const fs = el('fieldset', { disabled: !canSend, class: 'plain' },
@@ -406,7 +408,8 @@
       field('s-to', 'Recipients', to, 'International numbers (+15550100002), separated by commas or new lines.'),
       field('s-text', 'Text', text), counter,
       el('div', { class: 'row' }, field('s-when', 'Send at (optional)', when), field('s-modem', 'Modem', modem),
-        field('s-tags', 'Or a modem with tags', tags, 'Comma-separated; used when no modem is chosen.')),
+        field('s-tags', 'Or a modem with tags', tags, 'Comma-separated; used when no modem is chosen.'),
+        field('s-category', 'Category', category, 'Marketing is not sent to numbers that opted out.')),
       el('div', {}, el('label', { for: 's-report', class: 'check' }, report, ' Ask for a delivery report')),
       submit);
     const form = el('form', { class: 'card', 'aria-label': 'Send a message' }, fs);
@@ -436,7 +439,7 @@
     }
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const body = { to: to.value.split(/[\s,;]+/).filter(Boolean), text: text.value, delivery_report: report.checked };
+      const body = { to: to.value.split(/[\s,;]+/).filter(Boolean), text: text.value, delivery_report: report.checked, category: category.value };
       if (when.value) body.send_at = new Date(when.value).toISOString();
       if (modem.value) body.modem = modem.value;
       else if (tags.value.trim()) body.tags = tags.value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -444,10 +447,12 @@
       try {
         const r = await api('POST', '/v1/messages', body, { 'Idempotency-Key': randomKey() });
         tracked.clear();
-        for (const m of r.messages) tracked.set(m.id, Object.assign({ part_count: m.parts }, m));
+        const skipped = r.messages.filter((m) => !m.id);
+        for (const m of r.messages) if (m.id) tracked.set(m.id, Object.assign({ part_count: m.parts }, m));
         result.hidden = false;
         say('Accepted: ' + r.messages.length + ' message(s)');
         await track();
+        if (skipped.length) result.append(el('p', { class: 'note' }, 'Not sent: ', skipped.map((m) => m.to + ' (' + (m.reason || m.state) + ')').join(', ')));
       } catch (err) {
         result.hidden = false;
         result.replaceChildren(el('h2', {}, 'Not sent'), fail(err));
@@ -553,6 +558,51 @@
     events(debounce(load, 300));
   }
 
+  // ---- Opt-outs -------------------------------------------------------
+
+  async function optouts() {
+    const search = el('input', { id: 'o-search', type: 'search', inputmode: 'tel' });
+    const box = el('div', { id: 'optouts' });
+    const number = el('input', { id: 'o-number', name: 'number', type: 'text', inputmode: 'tel', required: true, autocomplete: 'off' });
+    const note = el('input', { id: 'o-note', name: 'note', type: 'text' });
+    const add = el('form', { class: 'card', 'aria-labelledby': 'h-o-add' }, el('h2', { id: 'h-o-add' }, 'Add a number'),
+      el('fieldset', { class: 'plain', disabled: !canSend }, el('div', { class: 'row' }, field('o-number', 'Number', number),
+        field('o-note', 'Note (kept as evidence)', note)), el('button', { type: 'submit', id: 'o-submit' }, 'Add to the opt-out list')));
+    setView(el('p', { class: 'muted' }, 'Numbers that asked for no marketing messages (STOP) or were added here. Marketing sends to them are refused; removing one records an opt-in.'),
+      el('section', { class: 'card', 'aria-label': 'Opt-out list' }, field('o-search', 'Search numbers', search), box), add);
+    let list = [];
+    function draw() {
+      const q = search.value.replace(/[^0-9+]/g, '');
+      const rows = list.filter((o) => !q || o.number.includes(q));
+      box.replaceChildren(rows.length ? table(['Number', 'Since', 'Source', ''], rows.map((o) => [o.number, timeEl(o.at), o.source || '—',
+        full ? el('button', { type: 'button', class: 'danger', 'data-remove': o.number, onclick: () => remove(o.number) }, 'Remove') : '']), 'Opted-out numbers')
+        : el('p', { class: 'muted' }, list.length ? 'No number matches.' : 'No number has opted out.'));
+    }
+    async function load() {
+      try {
+        list = [];
+        let cursor = '';
+        do {
+          const r = await api('GET', '/v1/optouts?limit=1000' + (cursor ? '&cursor=' + encodeURIComponent(cursor) : ''));
+          list = list.concat(r.optouts);
+          cursor = r.next_cursor || '';
+        } while (cursor && list.length < 20000);
+        draw();
+      } catch (e) { box.replaceChildren(fail(e)); }
+    }
+    async function remove(n) {
+      try { await api('DELETE', '/v1/optouts/' + encodeURIComponent(n)); say(n + ' removed from the opt-out list'); load(); } catch (e) { say(e.message); }
+    }
+    search.addEventListener('input', draw);
+    add.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = { number: number.value.trim() };
+      if (note.value.trim()) body.evidence = { note: note.value.trim() };
+      try { await api('POST', '/v1/optouts', body); number.value = ''; note.value = ''; say('Added'); load(); } catch (err) { add.append(fail(err)); }
+    });
+    await load();
+  }
+
   // ---- Modems ---------------------------------------------------------
 
   async function modemsPage() {
@@ -605,7 +655,7 @@
     } catch (e) { setView(fail(e)); }
   }
 
-  const PAGES = { overview, messages, message, send, inbox, modems: modemsPage, modem: modemPage, settings: settingsPage };
+  const PAGES = { overview, messages, message, send, inbox, optouts, modems: modemsPage, modem: modemPage, settings: settingsPage };
   const run = PAGES[PAGE];
   // data-ready tells whoever waits for the page (a test taking a
   // screenshot) that its first data arrived.
