@@ -2,7 +2,12 @@ package api
 
 import (
 	_ "embed"
+	"encoding/json"
+	"net"
 	"net/http"
+	"net/url"
+
+	"smsgw/wire"
 )
 
 //go:embed openapi.json
@@ -45,9 +50,62 @@ func (h *Handler) routeTable() []Route {
 
 	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")
-		w.Write(openAPIDoc)
+		w.Write(openAPIFor(r))
 		return nil
 	})
 
 	return r
+}
+
+// openAPIFor is the document with its servers set to the listener the
+// request came in on: its scheme, the host and port the client reached it
+// by (or the listener's own address), and for a unix socket its path, so
+// that a client or viewer generated from the document talks to this
+// gateway rather than to the default address.
+func openAPIFor(r *http.Request) []byte {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(openAPIDoc, &top); err != nil {
+		return openAPIDoc
+	}
+	servers, err := json.Marshal(serversFor(r))
+	if err != nil {
+		return openAPIDoc
+	}
+	top["servers"] = servers
+	b, err := json.MarshalIndent(top, "", " ")
+	if err != nil {
+		return openAPIDoc
+	}
+	return append(b, '\n')
+}
+
+type openAPIServer struct {
+	URL         string `json:"url"`
+	Description string `json:"description,omitempty"`
+}
+
+func serversFor(r *http.Request) []openAPIServer {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	la, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	if la != nil && la.Network() == "unix" {
+		return []openAPIServer{{URL: scheme + "://localhost", Description: "the unix socket " + la.String() + " (curl --unix-socket)"}}
+	}
+	host := r.Host
+	if u, err := url.Parse(scheme + "://" + host); host == "" || err != nil || u.Host != host || u.Path != "" {
+		host = ""
+	}
+	var out []openAPIServer
+	if host != "" {
+		out = append(out, openAPIServer{URL: scheme + "://" + host, Description: "the address this document was fetched from"})
+	}
+	if la != nil && la.String() != host {
+		out = append(out, openAPIServer{URL: scheme + "://" + la.String(), Description: "the listener's own address"})
+	}
+	if len(out) == 0 {
+		out = append(out, openAPIServer{URL: "http://" + wire.DefaultAddr, Description: "the default listener"})
+	}
+	return out
 }
