@@ -43,7 +43,7 @@ func TestCrashChild(t *testing.T) {
 	for i, p := range c.Ports {
 		o.Modems = append(o.Modems, ModemOptions{Spec: pool.Spec{ID: fmt.Sprintf("sim%d", i), Port: p, Baud: 115200}})
 	}
-	st, err := sqlite.Open(c.DB, QueueOptions(o))
+	st, err := sqlite.Open(c.DB, QueueOptions(o), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 	const total = 60
 	qo := DefaultOptions()
 	qo.Logger = testLogger(t)
-	st, err := sqlite.Open(db, QueueOptions(qo))
+	st, err := sqlite.Open(db, QueueOptions(qo), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestSIGKILLMidRun(t *testing.T) {
 		t.Errorf("child after SIGTERM: %v", err)
 	}
 
-	st, err = sqlite.Open(db, QueueOptions(qo))
+	st, err = sqlite.Open(db, QueueOptions(qo), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 	var mu sync.Mutex
 	counts := map[string]int{}
 	var dlrKinds []string
-	st, err := sqlite.Open(r.db, QueueOptions(r.opts))
+	st, err := sqlite.Open(r.db, QueueOptions(r.opts), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

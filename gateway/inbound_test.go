@@ -119,7 +119,7 @@ func TestCrashBetweenCommitAndDelete(t *testing.T) {
 	// The state a crash leaves: both parts committed (with their slots),
 	// neither deleted from the SIM; the user then deleted one from the
 	// inbox.
-	st, err := sqlite.Open(r.db, QueueOptions(r.opts))
+	st, err := sqlite.Open(r.db, QueueOptions(r.opts), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestHeartbeatTakesOverExpiredLease(t *testing.T) {
 
 	qa := QueueOptions(r.opts)
 	qa.Node, qa.Lease, qa.Logger = "a", 5*time.Second, r.log
-	a, err := sqlite.Open(r.db, qa)
+	a, err := sqlite.Open(r.db, qa, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestHookRetryLoggedIsStored(t *testing.T) {
 	records := make(chan slog.Record, 8)
 	log := slog.New(recordHandler{records})
 	o.Logger = log
-	st, err := sqlite.Open(filepath.Join(dir, "smsgw.db"), QueueOptions(o))
+	st, err := sqlite.Open(filepath.Join(dir, "smsgw.db"), QueueOptions(o), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

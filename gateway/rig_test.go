@@ -35,6 +35,7 @@ type rig struct {
 	health time.Duration
 	opTO   time.Duration
 	qopts  func(o *queue.Options)
+	dopts  sqlite.Options
 	figs   figures
 	chain  func(st queue.Storage) []InboundHandler
 }
@@ -91,6 +92,7 @@ type rigOptions struct {
 	opTimeout   time.Duration // inbound/health operation bound (default 45 s)
 	simOpts     func(i int, o *sim.Options)
 	queueOpts   func(o *queue.Options) // adjusts the queue's options
+	sqliteOpts  sqlite.Options         // the driver's own options
 	// net, when set, is the network the modems join (shared with another
 	// rig); the rig does not close it.
 	net *sim.Network
@@ -122,7 +124,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 
 func newRigTB(t testing.TB, o rigOptions) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout, qopts: o.queueOpts, chain: o.chain}
+	r := &rig{t: t, dir: t.TempDir(), log: testLogger(t), health: o.health, opTO: o.opTimeout, qopts: o.queueOpts, dopts: o.sqliteOpts, chain: o.chain}
 	if r.net = o.net; r.net == nil {
 		r.net = sim.NewNetwork(sim.NetworkOptions{})
 		t.Cleanup(func() { r.net.Close(context.Background()) })
@@ -163,7 +165,7 @@ func (r *rig) start() {
 	if r.qopts != nil {
 		r.qopts(&qo)
 	}
-	st, err := sqlite.Open(r.db, qo)
+	st, err := sqlite.Open(r.db, qo, r.dopts)
 	if err != nil {
 		r.t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func TestWebhookFileImported(t *testing.T) {
 	start := func() []hooks.Registration {
 		t.Helper()
 		o := DefaultOptions()
-		st, err := sqlite.Open(db, QueueOptions(o))
+		st, err := sqlite.Open(db, QueueOptions(o), sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,7 +74,7 @@ func TestWebhookFileUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := DefaultOptions()
-	st, err := sqlite.Open(filepath.Join(dir, "smsgw.db"), QueueOptions(o))
+	st, err := sqlite.Open(filepath.Join(dir, "smsgw.db"), QueueOptions(o), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"smsgw"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // Once the PDU of a part is on the wire, a cancelled send or a port that
@@ -66,7 +67,7 @@ func TestCutOffAfterWriteIsUncertain(t *testing.T) {
 // sent, and it is not sent twice.
 func TestRecordSentRetried(t *testing.T) {
 	r := newRig(t, rigOptions{modems: 1, submitDelay: 500 * time.Millisecond,
-		queueOpts: func(o *queue.Options) { o.BusyTimeout = 50 * time.Millisecond }})
+		sqliteOpts: sqlite.Options{BusyTimeout: 50 * time.Millisecond}})
 	r.waitReady(1)
 	db, err := sql.Open("sqlite3", "file:"+r.db+"?_busy_timeout=10000")
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // style of its routes: Kannel's plain text on /cgi-bin/sendsms, SMSGate's
 // shape on its routes, the v1 body elsewhere.
 func TestMethodNotAllowedCarriesAllow(t *testing.T) {
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

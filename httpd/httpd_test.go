@@ -17,7 +17,7 @@ import (
 // newServer mounts the API on a real queue on a loopback port.
 func newServer(t *testing.T, o Options, m *Metrics) *Server {
 	t.Helper()
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestServerServesTheRecordersMetrics(t *testing.T) {
 // New refuses an exposed address without tokens, as Listen does, and
 // takes the token count from the API's own tokens.
 func TestServerTokensGuardTheListener(t *testing.T) {
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 // pprofRouter is the router over a real queue, with or without profiles.
 func pprofRouter(t *testing.T, pprof bool, tokens ...Token) http.Handler {
 	t.Helper()
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ import (
 // matter, same body), an unknown path and a wrong method get the v1 error
 // body, and every route of the tables is mounted, in the tables' order.
 func TestRouterAnswersAsTheRoutes(t *testing.T) {
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@
 // It knows no database either: store/sqlite is the embedded driver, and
 // store/storetest the conformance suite every driver runs.
 //
-//	st, err := sqlite.Open(path, queue.Options{JoinText: pdu.JoinText})
+//	st, err := sqlite.Open(path, queue.Options{JoinText: pdu.JoinText}, sqlite.Options{})
 //	defer st.Close(ctx)
 //
 // # Outbound

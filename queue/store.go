@@ -8,18 +8,6 @@ import (
 	"smsgw"
 )
 
-// Sync selects how hard a commit pushes data to stable storage.
-type Sync string
-
-const (
-	// SyncFull fsyncs the write-ahead log on every durable commit: an
-	// acknowledged write survives a power cut. The default.
-	SyncFull Sync = "full"
-	// SyncNormal leaves the fsync to checkpoints: an acknowledged write
-	// survives a crash of the process but may be lost in a power cut.
-	SyncNormal Sync = "normal"
-)
-
 // Recovery is the policy applied at Open to messages a crash left in the
 // sending state.
 type Recovery string
@@ -58,12 +46,11 @@ func (p RetryPolicy) Schedule() smsgw.Backoff {
 	return smsgw.Backoff{Initial: p.Backoff, Max: p.MaxBackoff, Jitter: p.Jitter}
 }
 
-// Options configure a Store. The zero value is usable: every field has a
+// Options configure a Store: the queue's policies, this gateway's node,
+// the clock. A driver's own settings (files, connections, durability
+// knobs) are its own options. The zero value is usable: every field has a
 // default.
 type Options struct {
-	// Sync is the durability of commits that acknowledge something to a
-	// caller (enqueue, received part, sent part, delivery report).
-	Sync Sync
 	// Recovery is the policy for messages left sending by a crash.
 	Recovery Recovery
 	// Retry is the retry policy for failed attempts.
@@ -98,9 +85,6 @@ type Options struct {
 	// Lease is how long an attempt stays with its node without a renewal;
 	// after that another node may recover it. Default 30s.
 	Lease time.Duration
-	// BusyTimeout bounds how long a statement waits for a lock held by
-	// another connection. Default 5s.
-	BusyTimeout time.Duration
 	// JoinText turns the raw PDUs of an inbound message, in part order,
 	// into its text and coding name. For incomplete messages only the
 	// parts present are passed. When nil, or when it fails, the message is
@@ -116,17 +100,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives operational messages. Default slog.Default().
 	Logger *slog.Logger
-	// NoHousekeeper leaves out the goroutine that runs Sweep when a
-	// deadline comes: for tests that drive Sweep by hand with an injected
-	// clock, on this driver or in the conformance suite.
-	NoHousekeeper bool
 }
 
 // SetDefaults fills every field left zero with its default.
 func (o *Options) SetDefaults() {
-	if o.Sync == "" {
-		o.Sync = SyncFull
-	}
 	if o.Recovery == "" {
 		o.Recovery = AtLeastOnce
 	}
@@ -155,9 +132,6 @@ func (o *Options) SetDefaults() {
 	}
 	if o.Lease <= 0 {
 		o.Lease = 30 * time.Second
-	}
-	if o.BusyTimeout <= 0 {
-		o.BusyTimeout = 5 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -196,11 +170,6 @@ func setRetryDefaults(r *RetryPolicy, attempts int, backoff, maxBackoff time.Dur
 
 // Validate refuses options no driver can apply.
 func (o *Options) Validate() error {
-	switch o.Sync {
-	case SyncFull, SyncNormal:
-	default:
-		return fmt.Errorf("queue: unknown sync mode %q (want %q or %q)", o.Sync, SyncFull, SyncNormal)
-	}
 	switch o.Recovery {
 	case AtLeastOnce, AtMostOnce:
 	default:

@@ -368,7 +368,7 @@ func TestCountIsTheCodecs(t *testing.T) {
 
 func openStore(t *testing.T, now func() time.Time) *sqlite.Store {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "q.db"), queue.Options{Now: now})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "q.db"), queue.Options{Now: now}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,7 @@ type cliEnv struct {
 func newCLIEnv(t *testing.T) *cliEnv {
 	t.Helper()
 	db := filepath.Join(t.TempDir(), "smsgw.db")
-	q, err := sqlite.Open(db, queue.Options{})
+	q, err := sqlite.Open(db, queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

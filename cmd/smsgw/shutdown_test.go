@@ -127,7 +127,7 @@ level = "warn"
 		t.Errorf("stop took %v: the drain waited for the stuck client", el)
 	}
 
-	st, err := sqlite.Open(db, daemon.QueueOptions(config.Default(), nil))
+	st, err := sqlite.Open(db, daemon.QueueOptions(config.Default(), nil), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

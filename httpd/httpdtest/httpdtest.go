@@ -89,7 +89,7 @@ func Join(parts [][]byte) (queue.Joined, error) {
 // the test ends.
 func OpenQueue(t testing.TB) *sqlite.Store {
 	t.Helper()
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: JoinText, Join: Join})
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{JoinText: JoinText, Join: Join}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func (d *Daemon) start() error {
 			return fmt.Errorf("storage directory: %w (set [storage] path to a writable place, or try --simulate N for a demo)", err)
 		}
 	}
-	st, err := sqlite.Open(d.cfg.Storage.Path, QueueOptions(d.cfg, d.log))
+	st, err := sqlite.Open(d.cfg.Storage.Path, QueueOptions(d.cfg, d.log), SQLiteOptions(d.cfg.Storage))
 	if err != nil {
 		return fmt.Errorf("open queue: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"smsgw/modem/pool"
 	"smsgw/queue"
 	"smsgw/rules"
+	"smsgw/store/sqlite"
 )
 
 // GatewayOptions maps the configuration to the gateway's settings: its
@@ -60,16 +61,21 @@ func GatewayOptions(c config.Config) gateway.Options {
 }
 
 // QueueOptions maps the configuration to the queue's options: the
-// gateway's retry and event-delivery settings plus [storage] sync.
+// gateway's retry, event-delivery and node settings and the consent policy.
 func QueueOptions(c config.Config, log *slog.Logger) queue.Options {
 	gwo := GatewayOptions(c)
 	gwo.Logger = log
 	qo := gateway.QueueOptions(gwo)
-	qo.Sync = queue.Sync(c.Storage.Sync)
 	if p, err := consent.NewPolicy(ConsentOptions(c)); err == nil { // Validate refused a bad one
 		qo.Consent = p
 	}
 	return qo
+}
+
+// SQLiteOptions maps the [storage] table to the embedded driver's own
+// options.
+func SQLiteOptions(c config.StorageConfig) sqlite.Options {
+	return sqlite.Options{Sync: sqlite.Sync(c.Sync)}
 }
 
 // ConsentOptions maps the [consent] table to the consent settings.

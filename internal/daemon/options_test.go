@@ -13,6 +13,7 @@ import (
 	"smsgw/internal/callback"
 	"smsgw/modem/pool"
 	"smsgw/queue"
+	"smsgw/store/sqlite"
 )
 
 // TestGatewayDefaultsAreTheConfigs: the gateway spells its defaults itself
@@ -36,8 +37,9 @@ func TestGatewayDefaultsAreTheConfigs(t *testing.T) {
 		t.Fatalf("the default configuration maps to\n%+v\nthe gateway's defaults are\n%+v", got, want)
 	}
 	qo := QueueOptions(c, nil)
-	if qo.Sync != queue.SyncFull || qo.Recovery != queue.AtLeastOnce || qo.JoinText == nil {
-		t.Fatalf("default queue options: sync %q, recovery %v, JoinText set %v", qo.Sync, qo.Recovery, qo.JoinText != nil)
+	so := SQLiteOptions(c.Storage)
+	if so.Sync != sqlite.SyncFull || qo.Recovery != queue.AtLeastOnce || qo.JoinText == nil {
+		t.Fatalf("default queue options: sync %q, recovery %v, JoinText set %v", so.Sync, qo.Recovery, qo.JoinText != nil)
 	}
 }
 
@@ -118,9 +120,11 @@ content = true
 	if o.Node != "gw2" || o.Lease != 45*time.Second || qo.Node != "gw2" || qo.Lease != 45*time.Second {
 		t.Errorf("node %q lease %v, queue node %q lease %v; want gw2, 45s", o.Node, o.Lease, qo.Node, qo.Lease)
 	}
-	if qo.Sync != queue.SyncNormal || qo.Recovery != queue.AtMostOnce || qo.Retry.MaxAttempts != 7 ||
-		qo.EventRetry.MaxAttempts != 2 {
-		t.Errorf("queue options: sync %q, recovery %v, retry %+v, event retry %+v", qo.Sync, qo.Recovery, qo.Retry, qo.EventRetry)
+	if so := SQLiteOptions(c.Storage); so.Sync != sqlite.SyncNormal {
+		t.Errorf("sqlite options: sync %q, want normal", so.Sync)
+	}
+	if qo.Recovery != queue.AtMostOnce || qo.Retry.MaxAttempts != 7 || qo.EventRetry.MaxAttempts != 2 {
+		t.Errorf("queue options: recovery %v, retry %+v, event retry %+v", qo.Recovery, qo.Retry, qo.EventRetry)
 	}
 	if lo := LogOptions(c.Log); lo.Level != "debug" || lo.Format != "auto" || !lo.Content {
 		t.Errorf("log options %+v", lo)

@@ -18,9 +18,10 @@ import (
 // benchText is a typical alert: one GSM 7-bit part.
 const benchText = "ALERT disk /var 91% full on host pi-gateway-03 at 12:04 UTC"
 
-func benchStore(b *testing.B, sync queue.Sync, rec queue.Recovery) *Store {
+func benchStore(b *testing.B, sync Sync, rec queue.Recovery) *Store {
 	b.Helper()
-	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), queue.Options{Sync: sync, Recovery: rec, Logger: quiet, NoHousekeeper: true})
+	st, err := Open(filepath.Join(b.TempDir(), "bench.db"), queue.Options{Recovery: rec, Logger: quiet},
+		Options{Sync: sync, NoHousekeeper: true})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +33,7 @@ func benchStore(b *testing.B, sync queue.Sync, rec queue.Recovery) *Store {
 // concurrent callers (2 cores x parallelism 8), each returning only once
 // its commit is done (group commit).
 func BenchmarkEnqueueConcurrent(b *testing.B) {
-	for _, sync := range []queue.Sync{queue.SyncFull, queue.SyncNormal} {
+	for _, sync := range []Sync{SyncFull, SyncNormal} {
 		b.Run("sync="+string(sync), func(b *testing.B) {
 			st := benchStore(b, sync, queue.AtLeastOnce)
 			ctx := context.Background()
@@ -65,7 +66,7 @@ func BenchmarkEnqueueConcurrent(b *testing.B) {
 func BenchmarkEnqueueBatch(b *testing.B) {
 	for _, per := range []int{500, 1000} {
 		b.Run(fmt.Sprintf("per=%d", per), func(b *testing.B) {
-			st := benchStore(b, queue.SyncFull, queue.AtLeastOnce)
+			st := benchStore(b, SyncFull, queue.AtLeastOnce)
 			ctx := context.Background()
 			to := make([]string, per)
 			b.ReportAllocs()
@@ -113,7 +114,7 @@ func BenchmarkClaim(b *testing.B) {
 	}
 	for _, rec := range []queue.Recovery{queue.AtLeastOnce, queue.AtMostOnce} {
 		b.Run(fmt.Sprintf("queued=%d/%s", n, rec), func(b *testing.B) {
-			st := benchStore(b, queue.SyncFull, rec)
+			st := benchStore(b, SyncFull, rec)
 			fill(b, st, n+b.N)
 			ctx := context.Background()
 			lat := make([]time.Duration, 0, b.N)
@@ -140,7 +141,7 @@ func BenchmarkClaim(b *testing.B) {
 // database is built once, whatever b.N is.
 func BenchmarkDiskPerMessage(b *testing.B) {
 	const n = 100000
-	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
+	st := benchStore(b, SyncNormal, queue.AtLeastOnce)
 	fill(b, st, n)
 	if _, err := st.wdb.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		b.Fatal(err)
@@ -166,7 +167,7 @@ func BenchmarkCounts(b *testing.B) {
 	if os.Getenv("SMSGW_BIG") == "1" {
 		n = 1000000
 	}
-	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
+	st := benchStore(b, SyncNormal, queue.AtLeastOnce)
 	fill(b, st, n)
 	ctx := context.Background()
 	b.ReportAllocs()
@@ -185,7 +186,7 @@ func BenchmarkCounts(b *testing.B) {
 // triggers keep the counts all the same.
 func BenchmarkCountsMillion(b *testing.B) {
 	const n = 1000000
-	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
+	st := benchStore(b, SyncNormal, queue.AtLeastOnce)
 	ctx := context.Background()
 	if _, err := st.wdb.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
 		INSERT INTO messages (recipient, text, priority, state, next_at, created_at, updated_at)
@@ -222,7 +223,7 @@ func BenchmarkCountsMillion(b *testing.B) {
 func BenchmarkEnqueueSuppression(b *testing.B) {
 	for _, optouts := range []int{0, 100000} {
 		b.Run(fmt.Sprintf("optouts=%d", optouts), func(b *testing.B) {
-			st := benchStore(b, queue.SyncFull, queue.AtLeastOnce)
+			st := benchStore(b, SyncFull, queue.AtLeastOnce)
 			ctx := context.Background()
 			// Numbers +4915<i*10 as 9 digits> stand opted out: every
 			// tenth of the recipients below.
@@ -271,7 +272,7 @@ func fillOptOuts(b *testing.B, st *Store, n int) {
 // BenchmarkOptOutLookup: the one lookup the consent check adds per
 // recipient at enqueue (and per claim), with 100,000 opt-outs on record.
 func BenchmarkOptOutLookup(b *testing.B) {
-	st := benchStore(b, queue.SyncFull, queue.AtLeastOnce)
+	st := benchStore(b, SyncFull, queue.AtLeastOnce)
 	fillOptOuts(b, st, 100000)
 	ctx := context.Background()
 	stmt, err := st.rdb.PrepareContext(ctx, `SELECT count(*) FROM consent_numbers WHERE number = ? AND action = 'opt_out'`)

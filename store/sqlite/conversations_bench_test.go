@@ -19,7 +19,7 @@ func BenchmarkConversations(b *testing.B) {
 	if os.Getenv("SMSGW_BIG") == "1" {
 		n, numbers = 1000000, 100000
 	}
-	st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
+	st := benchStore(b, SyncNormal, queue.AtLeastOnce)
 	ctx := context.Background()
 	if _, err := st.wdb.ExecContext(ctx, `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?)
 		INSERT INTO inbox (modem, sender, text, parts_total, parts_have, scts, received_at)
@@ -83,7 +83,7 @@ func BenchmarkConversations(b *testing.B) {
 func BenchmarkThreadTriggerRows(b *testing.B) {
 	for _, keep := range []bool{true, false} {
 		b.Run(fmt.Sprintf("threads=%v", keep), func(b *testing.B) {
-			st := benchStore(b, queue.SyncNormal, queue.AtLeastOnce)
+			st := benchStore(b, SyncNormal, queue.AtLeastOnce)
 			ctx := context.Background()
 			if !keep {
 				if _, err := st.wdb.ExecContext(ctx, `DROP TRIGGER conversations_messages_insert`); err != nil {

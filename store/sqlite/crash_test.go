@@ -118,7 +118,7 @@ func TestCrashChild(t *testing.T) {
 	}
 	round, _ := strconv.Atoi(os.Getenv("SMSGW_QUEUE_CRASH_ROUND"))
 	st, err := Open(path, queue.Options{Logger: quiet, Retry: queue.RetryPolicy{Backoff: time.Millisecond, MaxAttempts: 3},
-		JoinText: joinPlain})
+		JoinText: joinPlain}, Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child open:", err)
 		os.Exit(3)
@@ -310,7 +310,7 @@ func checkCrashedDB(t *testing.T, path string, acked, recent map[string]bool, ro
 	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'sending'`).Scan(&before)
 	db.QueryRow(`SELECT count(*) FROM messages WHERE state = 'uncertain'`).Scan(&uncertainBefore)
 	db.Close()
-	st, err := Open(path, queue.Options{Logger: quiet, NoHousekeeper: true, Recovery: pol})
+	st, err := Open(path, queue.Options{Logger: quiet, Recovery: pol}, Options{NoHousekeeper: true})
 	if err != nil {
 		t.Fatalf("round %d: reopen: %v", round, err)
 	}

@@ -5,7 +5,7 @@
 // It implements the storage interfaces of package queue (queue.Storage)
 // and runs the conformance suite of store/storetest.
 //
-//	st, err := sqlite.Open(path, queue.Options{JoinText: pdu.JoinText})
+//	st, err := sqlite.Open(path, queue.Options{JoinText: pdu.JoinText}, sqlite.Options{})
 //	defer st.Close(ctx)
 //
 // Open creates or upgrades the schema (embedded, versioned migrations; a
@@ -17,7 +17,7 @@
 // when their deadlines come (a timer, never polling). Close lets submitted
 // writes finish, stops both and closes the database.
 //
-// With queue.Options.Sync = SyncFull (the default) every call that
+// With Options.Sync = SyncFull (the default) every call that
 // acknowledges something to the outside (Enqueue, AddInboundPart,
 // MarkPartSent, MarkSent, MarkFailed, ApplyReport, Cancel) returns after
 // an fsync of the write-ahead log. Claims skip the fsync under AtLeastOnce:

@@ -52,22 +52,18 @@ func testStoreAt(t testing.TB, path string, opt queue.Options) (*Store, *fakeClo
 	if opt.Now == nil {
 		opt.Now = clk.Now
 	}
-	opt.NoHousekeeper = true
-	if opt.Sync == "" {
-		// Power-cut durability is not what these tests are about, and an
-		// fsync per commit makes them slow on a busy machine.
-		opt.Sync = queue.SyncNormal
-	}
 	if opt.Logger == nil {
 		opt.Logger = quiet
 	}
-	st := mustOpen(t, path, opt)
+	// Power-cut durability is not what these tests are about, and an
+	// fsync per commit makes them slow on a busy machine.
+	st := mustOpen(t, path, opt, Options{NoHousekeeper: true, Sync: SyncNormal})
 	return st, clk
 }
 
-func mustOpen(t testing.TB, path string, opt queue.Options) *Store {
+func mustOpen(t testing.TB, path string, opt queue.Options, dopt Options) *Store {
 	t.Helper()
-	st, err := Open(path, opt)
+	st, err := Open(path, opt, dopt)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

@@ -16,7 +16,7 @@ import (
 // driven by timers armed from the data (no polling, no Sweep call).
 func TestHousekeeperDeadlines(t *testing.T) {
 	st := mustOpen(t, filepath.Join(t.TempDir(), "q.db"),
-		queue.Options{Logger: quiet, Sync: queue.SyncNormal, JoinTimeout: 200 * time.Millisecond, JoinText: joinPlain})
+		queue.Options{Logger: quiet, JoinTimeout: 200 * time.Millisecond, JoinText: joinPlain}, Options{Sync: SyncNormal})
 	ctx := context.Background()
 	id := mustEnqueue(t, st, queue.NewMessage{ExpiresAt: time.Now().Add(150 * time.Millisecond)})[0].ID
 	st.AddInboundPart(ctx, part(1, 2, "half"))

@@ -98,7 +98,7 @@ func TestSchemaTooNewRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	_, err := Open(path, queue.Options{Logger: quiet})
+	_, err := Open(path, queue.Options{Logger: quiet}, Options{})
 	if !errors.Is(err, queue.ErrSchemaTooNew) || !strings.Contains(err.Error(), "version 99") {
 		t.Fatalf("Open of a newer database err = %v, want ErrSchemaTooNew naming version 99", err)
 	}

@@ -20,7 +20,7 @@ func TestRecoveryPolicy(t *testing.T) {
 			ctx := context.Background()
 			path := filepath.Join(t.TempDir(), "q.db")
 			clk := newClock()
-			st, err := Open(path, queue.Options{Now: clk.Now, NoHousekeeper: true, Recovery: pol, Logger: quiet})
+			st, err := Open(path, queue.Options{Now: clk.Now, Recovery: pol, Logger: quiet}, Options{NoHousekeeper: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -32,7 +32,7 @@ func TestRecoveryPolicy(t *testing.T) {
 			// A crash: the store is not told about the attempt's end.
 			st.Close(ctx)
 
-			st = mustOpen(t, path, queue.Options{Now: clk.Now, NoHousekeeper: true, Recovery: pol, Logger: quiet})
+			st = mustOpen(t, path, queue.Options{Now: clk.Now, Recovery: pol, Logger: quiet}, Options{NoHousekeeper: true})
 			m := mustGet(t, st, j1.ID)
 			if m.AttemptLog[0].Outcome != "interrupted" {
 				t.Errorf("attempt outcome = %q", m.AttemptLog[0].Outcome)
@@ -64,7 +64,7 @@ func TestRecoveryPolicy(t *testing.T) {
 
 func TestClaimWaits(t *testing.T) {
 	// Real clock: Claim must wake on a new message and on a due time.
-	st := mustOpen(t, filepath.Join(t.TempDir(), "q.db"), queue.Options{})
+	st := mustOpen(t, filepath.Join(t.TempDir(), "q.db"), queue.Options{}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	got := make(chan *queue.Job)

@@ -28,6 +28,7 @@ import (
 // of read-only connections that run alongside the writer (WAL).
 type Store struct {
 	opt  queue.Options
+	dopt Options
 	path string
 
 	wdb  *sql.DB // exactly one connection, owned by the committer
@@ -65,7 +66,7 @@ type Store struct {
 	stmts      map[string]*sql.Stmt
 	unprepared []string
 
-	curSync queue.Sync // synchronous setting of the writer connection (committer only)
+	curSync Sync // synchronous setting of the writer connection (committer only)
 
 	// With full sync, durable commits are made without waiting for the
 	// disk and their callers answered after the syncer's next fsync of
@@ -113,28 +114,34 @@ func createPrivate(path string) error {
 // Open opens (creating if needed) the database at path, upgrades its schema,
 // applies the recovery policy to messages a crash left sending, and starts
 // the committer and the housekeeping goroutine. A database written by a
-// newer smsgw is refused with ErrSchemaTooNew.
-func Open(path string, opt queue.Options) (*Store, error) {
+// newer smsgw is refused with ErrSchemaTooNew. opt holds the queue's
+// settings, dopt the driver's own.
+func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 	opt.SetDefaults()
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
+	dopt.setDefaults()
+	if err := dopt.validate(); err != nil {
+		return nil, err
+	}
 	s := &Store{
 		opt:           opt,
+		dopt:          dopt,
 		path:          path,
 		reqs:          make(chan *writeReq, 1024),
 		poke:          make(chan struct{}, 1),
 		ckpoke:        make(chan struct{}, 1),
 		committerDone: make(chan struct{}),
 		stmts:         map[string]*sql.Stmt{},
-		pipelined:     opt.Sync == queue.SyncFull,
+		pipelined:     dopt.Sync == SyncFull,
 		syncq:         make(chan []heldReq, 64),
 		syncerDone:    make(chan struct{}),
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, err
 	}
-	busy := int(opt.BusyTimeout / time.Millisecond)
+	busy := int(dopt.BusyTimeout / time.Millisecond)
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", fmt.Sprint(busy))
@@ -154,7 +161,7 @@ func Open(path string, opt queue.Options) (*Store, error) {
 	s.wdb.SetMaxIdleConns(1)
 	s.wdb.SetConnMaxLifetime(0)
 	s.wdb.SetConnMaxIdleTime(0)
-	s.curSync = queue.SyncFull
+	s.curSync = SyncFull
 	if err := s.wdb.Ping(); err != nil {
 		s.wdb.Close()
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
@@ -206,7 +213,7 @@ func Open(path string, opt queue.Options) (*Store, error) {
 		s.Close(context.Background())
 		return nil, err
 	}
-	if !opt.NoHousekeeper {
+	if !dopt.NoHousekeeper {
 		s.wg.Add(1)
 		go s.housekeeper()
 	}

@@ -18,7 +18,7 @@ func TestDurableAnswerWaitsForLogSync(t *testing.T) {
 	diskGone := errors.New("disk gone")
 	fail := func() error { return diskGone }
 
-	full := mustOpen(t, filepath.Join(t.TempDir(), "full.db"), queue.Options{Logger: quiet, Sync: queue.SyncFull, NoHousekeeper: true})
+	full := mustOpen(t, filepath.Join(t.TempDir(), "full.db"), queue.Options{Logger: quiet}, Options{Sync: SyncFull, NoHousekeeper: true})
 	if _, err := full.Enqueue(ctx, queue.NewMessage{To: []string{"+4915100000001"}, Text: "synced"}); err != nil {
 		t.Fatalf("enqueue with a working log sync: %v", err)
 	}
@@ -32,7 +32,7 @@ func TestDurableAnswerWaitsForLogSync(t *testing.T) {
 		t.Fatalf("a claim (not durable under at-least-once) waited for the failing sync: %v", err)
 	}
 
-	normal := mustOpen(t, filepath.Join(t.TempDir(), "normal.db"), queue.Options{Logger: quiet, Sync: queue.SyncNormal, NoHousekeeper: true})
+	normal := mustOpen(t, filepath.Join(t.TempDir(), "normal.db"), queue.Options{Logger: quiet}, Options{Sync: SyncNormal, NoHousekeeper: true})
 	normal.syncHook = fail
 	if _, err := normal.Enqueue(ctx, queue.NewMessage{To: []string{"+4915100000003"}, Text: "normal"}); err != nil {
 		t.Fatalf("enqueue under normal sync waited for a log sync: %v", err)

@@ -329,13 +329,13 @@ var errRequestFailed = errors.New("queue: a request of the batch failed")
 // transaction and returns errRequestFailed.
 func (s *Store) commitBatch(batch []*writeReq, durable, savepoints bool) (*wtx, []error, error) {
 	ctx := context.Background()
-	want := queue.SyncNormal
+	want := SyncNormal
 	if durable && !s.pipelined {
-		want = s.opt.Sync
+		want = s.dopt.Sync
 	}
 	if want != s.curSync {
 		mode := "NORMAL"
-		if want == queue.SyncFull {
+		if want == SyncFull {
 			mode = "FULL"
 		}
 		if _, err := s.wdb.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {

@@ -29,7 +29,9 @@ import (
 // test; opening the same name again after Close opens the same database,
 // as a restart of the daemon would. opt carries the clock and the policies
 // the test sets; the driver adds its own settings and closes the store
-// when the test ends (Close may already have been called).
+// when the test ends (Close may already have been called). The store must
+// do no time-driven work on its own (no housekeeping goroutine): the suite
+// calls Sweep itself, with a clock it moves.
 type Opener func(t testing.TB, name string, opt queue.Options) queue.Storage
 
 // Run runs the whole suite against the driver that open opens.
@@ -113,10 +115,9 @@ func (d driver) testStore(t testing.TB, opt queue.Options) (queue.Storage, *fake
 }
 
 // reopen opens the running test's database with opt as given, apart from
-// the suite's conventions (no housekeeper, a quiet logger).
+// the suite's conventions (a quiet logger).
 func (d driver) reopen(t testing.TB, opt queue.Options) queue.Storage {
 	t.Helper()
-	opt.NoHousekeeper = true
 	if opt.Logger == nil {
 		opt.Logger = quiet
 	}
