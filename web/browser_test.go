@@ -311,9 +311,27 @@ func TestDashboardInABrowser(t *testing.T) {
 		chromedp.Click(`[data-remove="+15550100009"]`, chromedp.ByQuery),
 		chromedp.WaitNotPresent(`[data-remove="+15550100009"]`, chromedp.ByQuery))
 
+	// A keyword rule added on the Rules page fires on a test message.
+	var fired string
+	run(t, ctx, "rule",
+		chromedp.Navigate(base+"/ui/rules"),
+		chromedp.WaitVisible("#k-name", chromedp.ByQuery),
+		setValue("#k-name", "hours"),
+		setValue("#k-value", "HOURS"),
+		setValue("#k-text", "Open 9 to 5"),
+		chromedp.Click("#k-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`#rules [data-delete]`, chromedp.ByQuery),
+		setValue("#t-text", "hours?"),
+		chromedp.Click("#t-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`#t-result [data-fired]`, chromedp.ByQuery),
+		chromedp.Text("#t-result", &fired, chromedp.ByQuery))
+	if !strings.Contains(fired, "hours") || !strings.Contains(fired, "Open 9 to 5") {
+		t.Fatalf("the rule test shows %q", fired)
+	}
+
 	// Screenshots of every page at desktop and phone width.
 	pages := map[string]string{"overview": "/", "messages": "/ui/messages", "message": "/ui/messages/1", "send": "/ui/send",
-		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
+		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
 	for _, size := range []struct {
 		name string
 		w, h int64

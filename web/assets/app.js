@@ -494,13 +494,13 @@
       let list;
       try {
         const r = await api('GET', '/v1/conversations?limit=200');
-        list = r.conversations.map((c) => ({ number: c.number, at: c.last_message.at, text: c.last_message.text, dir: c.last_message.direction, unread: c.unread }));
+        list = r.conversations.map((c) => ({ number: c.number, at: c.last_message.at, text: c.last_message.text, dir: c.last_message.direction, unread: c.unread, optedOut: c.opted_out }));
       } catch (e) {
         if (!noConversations(e)) { box.replaceChildren(fail(e)); return; }
         try { list = await threadsFromInbox(); } catch (e2) { box.replaceChildren(fail(e2)); return; }
       }
       box.replaceChildren(...(list.length ? list.map((t) => el('a', { href: '/ui/inbox?number=' + encodeURIComponent(t.number), class: t.unread ? 'unread' : null, 'data-number': t.number },
-        el('span', {}, t.number, ' ', t.unread ? el('span', { class: 'badge s-info', 'data-icon': '●' }, t.unread + ' new') : '', el('br'),
+        el('span', {}, t.number, ' ', t.unread ? el('span', { class: 'badge s-info', 'data-icon': '●' }, t.unread + ' new') : '', ' ', t.optedOut ? el('span', { class: 'badge s-muted', 'data-icon': '⊘' }, 'opted out') : '', el('br'),
           el('span', { class: 'muted' }, t.dir === 'out' ? 'You: ' : '', clipText(t.text, 70))),
         el('span', { class: 'muted' }, fmtTime(t.at)))) : [el('p', { class: 'muted' }, 'Nothing received yet.')]));
     }
@@ -603,6 +603,70 @@
     await load();
   }
 
+  // ---- Rules ----------------------------------------------------------
+
+  const MATCHES = [['first_word', 'First word is'], ['text', 'Whole text is'], ['regex', 'Regular expression'], ['from', 'Sender is'], ['modem', 'Received on modem'], ['any', 'Every message']];
+  const ACTIONS = [['reply', 'Reply to the sender'], ['forward', 'Forward to a number']];
+
+  function describeAction(a) {
+    const d = { reply: 'reply “' + (a.text || '') + '”', forward: 'forward to ' + (a.to || '') + (a.text ? ' as “' + a.text + '”' : ''),
+      webhook: 'post to a webhook', exec: 'run ' + (a.argv || [])[0], tag: 'tag ' + (a.tag || '') };
+    return d[a.type] || a.type;
+  }
+
+  async function rulesPage() {
+    const box = el('div', { id: 'rules' });
+    const name = el('input', { id: 'k-name', type: 'text' });
+    const mtype = el('select', { id: 'k-match' }, MATCHES.map(([v, l]) => el('option', { value: v }, l)));
+    const mval = el('input', { id: 'k-value', type: 'text', placeholder: 'HOURS' });
+    const atype = el('select', { id: 'k-action' }, ACTIONS.map(([v, l]) => el('option', { value: v }, l)));
+    const atext = el('input', { id: 'k-text', type: 'text', 'aria-describedby': 'k-text-hint' });
+    const ato = el('input', { id: 'k-to', type: 'text', inputmode: 'tel' });
+    const then = el('select', { id: 'k-then' }, el('option', { value: 'stop' }, 'Stop at this rule'), el('option', { value: 'continue' }, 'Go on to later rules'));
+    const add = el('form', { class: 'card', 'aria-labelledby': 'h-k-add' }, el('h2', { id: 'h-k-add' }, 'Add a rule'),
+      el('fieldset', { class: 'plain', disabled: !full },
+        el('div', { class: 'row' }, field('k-name', 'Name', name), field('k-match', 'When', mtype), field('k-value', 'Value', mval)),
+        el('div', { class: 'row' }, field('k-action', 'Then', atype), field('k-text', 'Text', atext, 'A template: {{from}}, {{text}}.'), field('k-to', 'Forward to', ato), field('k-then', 'Afterwards', then)),
+        el('button', { type: 'submit', id: 'k-submit' }, 'Add rule')),
+      full ? null : el('p', { class: 'muted' }, 'Changing rules needs a token of full scope.'));
+    const tfrom = el('input', { id: 't-from', type: 'text', value: '+15550100001' });
+    const ttext = el('input', { id: 't-text', type: 'text' });
+    const tout = el('div', { id: 't-result', 'aria-live': 'polite' });
+    const test = el('form', { class: 'card', 'aria-labelledby': 'h-k-test' }, el('h2', { id: 'h-k-test' }, 'Test a message'),
+      el('p', { class: 'muted' }, 'Shows what the rules would do with a received message; nothing is sent.'),
+      el('div', { class: 'row' }, field('t-from', 'From', tfrom), field('t-text', 'Text', ttext)), el('button', { type: 'submit', id: 't-submit' }, 'Test'), tout);
+    setView(el('section', { class: 'card', 'aria-label': 'Rules' }, box), add, test);
+    async function load() {
+      let r;
+      try { r = await api('GET', '/v1/rules'); } catch (e) { box.replaceChildren(fail(e)); return; }
+      box.replaceChildren(r.rules.length ? table(['Rule', 'When', 'Then', 'Source', ''], r.rules.map((k) => [
+        (k.name || k.id) + (k.disabled ? ' (disabled)' : ''), k.match.type + (k.match.value ? ': ' + k.match.value : ''),
+        k.actions.map(describeAction).join('; ') + (k.then === 'continue' ? ', then later rules' : ''), k.source,
+        full && k.source !== 'config' ? el('button', { type: 'button', class: 'danger', 'data-delete': k.id, onclick: () => del(k.id) }, 'Delete') : '']), 'Keyword rules')
+        : el('p', { class: 'muted' }, 'No rules yet.'));
+    }
+    async function del(id) {
+      try { await api('DELETE', '/v1/rules/' + encodeURIComponent(id)); say('Rule deleted'); load(); } catch (e) { say(e.message); }
+    }
+    add.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const action = { type: atype.value, text: atext.value };
+      if (atype.value === 'forward') action.to = ato.value.trim();
+      const body = { name: name.value, match: { type: mtype.value, value: mval.value }, actions: [action], then: then.value };
+      try { await api('POST', '/v1/rules', body); say('Rule added'); name.value = mval.value = atext.value = ato.value = ''; load(); } catch (err) { add.append(fail(err)); }
+    });
+    test.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        const r = await api('POST', '/v1/rules/test', { from: tfrom.value, text: ttext.value });
+        tout.replaceChildren(r.fired.length ? el('ul', {}, r.fired.map((f) => el('li', { 'data-fired': f.rule.id }, (f.rule.name || f.rule.id) + ': ',
+          f.steps.map((st) => describeAction(st) + (st.to && st.type === 'reply' ? ' to ' + st.to : '') + (st.skipped ? ' (skipped: ' + st.skipped + ')' : '')).join('; '))))
+          : el('p', { id: 't-none' }, 'No rule fires.'));
+      } catch (err) { tout.replaceChildren(fail(err)); }
+    });
+    await load();
+  }
+
   // ---- Modems ---------------------------------------------------------
 
   async function modemsPage() {
@@ -655,7 +719,7 @@
     } catch (e) { setView(fail(e)); }
   }
 
-  const PAGES = { overview, messages, message, send, inbox, optouts, modems: modemsPage, modem: modemPage, settings: settingsPage };
+  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, settings: settingsPage };
   const run = PAGES[PAGE];
   // data-ready tells whoever waits for the page (a test taking a
   // screenshot) that its first data arrived.
