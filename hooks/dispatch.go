@@ -140,10 +140,11 @@ func (d *Dispatcher) run(ctx context.Context, c *consumerLoop) {
 	errDelay := time.Duration(0)
 	for {
 		var timerC <-chan time.Time
-		// Taken before the claim: an event appended after it closes this
-		// channel.
-		wake := d.outbox.EventsAvailable()
+		var wake <-chan struct{}
 		if free := c.Concurrency - inflight; free > 0 && ctx.Err() == nil {
+			// Taken before the claim: an event appended after it closes
+			// this channel. With no free slot only a result matters.
+			wake = d.outbox.EventsAvailable()
 			evs, err := d.outbox.Claim(ctx, c.Name, free)
 			if err != nil && ctx.Err() == nil {
 				// A database hiccup (or a closed store, whose notifier
