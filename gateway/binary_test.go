@@ -117,3 +117,50 @@ func TestBinaryEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// A text addressed to an application port, arriving from outside the
+// gateway's modems: it is data for that application, so the inbox keeps
+// its characters as data with the port, and the hooks get
+// sms:data-received.
+func TestInboundPortAddressedText(t *testing.T) {
+	events := make(chan smsgw.Event, 8)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		var e smsgw.Event
+		if err := json.Unmarshal(body, &e); err == nil {
+			events <- e
+		}
+	}))
+	defer srv.Close()
+	r := newRig(t, rigOptions{modems: 1, opts: func(c *Options) {
+		c.Webhook.Targets = []string{srv.URL}
+	}})
+	r.waitReady(1)
+	segs, err := pdu.SegmentText("ping 42", pdu.SegmentOptions{Ports: &pdu.Ports{Dst: 16000, Src: 16001}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, _ := pdu.ParseAddress("+4915112345678")
+	tpdu, err := pdu.EncodeTPDU(&pdu.Deliver{From: from, DCS: segs[0].DCS, SCTS: time.Now(), UD: segs[0].UD})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.net.DeliverPDU(r.modems[0].Number(), tpdu); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-events:
+		var rc hooks.Received
+		json.Unmarshal(e.Payload, &rc)
+		got, _ := base64.StdEncoding.DecodeString(rc.Data)
+		if e.Event != smsgw.EventDataReceived || string(got) != "ping 42" || rc.Text != "ping 42" || rc.Port == nil || *rc.Port != 16000 || *rc.SourcePort != 16001 {
+			t.Fatalf("event %s %s", e.Event, e.Payload)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no event")
+	}
+	in := r.inbox()
+	if len(in) != 1 || string(in[0].Data) != "ping 42" || in[0].Coding != "gsm7" || in[0].Ports == nil || in[0].Ports.Src != 16001 {
+		t.Fatalf("inbox %+v", in)
+	}
+}
