@@ -124,12 +124,12 @@ type Match struct {
 
 // Action is one thing a rule does. Which fields count depends on Type.
 type Action struct {
-	Type  string   `json:"type" toml:"type"`
-	Text  string   `json:"text,omitempty" toml:"text"`   // reply, forward: a template
-	To    string   `json:"to,omitempty" toml:"to"`       // forward: a number
-	URL   string   `json:"url,omitempty" toml:"url"`     // webhook
-	Argv  []string `json:"argv,omitempty" toml:"argv"`   // exec
-	Tag   string   `json:"tag,omitempty" toml:"tag"`     // tag
+	Type string   `json:"type" toml:"type"`
+	Text string   `json:"text,omitempty" toml:"text"` // reply, forward: a template
+	To   string   `json:"to,omitempty" toml:"to"`     // forward: a number
+	URL  string   `json:"url,omitempty" toml:"url"`   // webhook
+	Argv []string `json:"argv,omitempty" toml:"argv"` // exec
+	Tag  string   `json:"tag,omitempty" toml:"tag"`   // tag
 	// Group names a contact group (group_add, group_remove); the
 	// configuration file has no such key while contacts do not exist.
 	Group string `json:"group,omitempty" toml:"-"`
