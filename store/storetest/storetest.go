@@ -2,7 +2,9 @@
 // behaviour the queue's callers rely on (enqueue and idempotency, claims,
 // attempts, retries, status reports, cancel and requeue, inbound parts and
 // their joining, SIM slot de-duplication, the event outbox, webhook
-// registrations), written once against the interfaces of package queue
+// registrations, the notifier, leases of attempts and deliveries, and
+// several gateways (nodes) on one database, their modem ids apart),
+// written once against the interfaces of package queue
 // (and hooks.Registry) and run against every driver by a test in the
 // driver's package:
 //
