@@ -362,7 +362,7 @@
         acts.append(b);
         if (!full) acts.append(el('span', { class: 'muted' }, 'Cancelling needs a token of full scope.'));
       }
-      if (['failed', 'expired', 'uncertain', 'cancelled'].includes(m.state)) {
+      if (['failed', 'expired', 'uncertain'].includes(m.state)) {
         const b = el('button', { type: 'button', id: 'retry', disabled: !canSend }, 'Retry');
         b.addEventListener('click', async () => {
           try { await api('POST', path + '/retry'); say('Message ' + ID + ' queued again'); load(); } catch (e) { acts.append(fail(e)); }
