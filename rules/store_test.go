@@ -17,7 +17,7 @@ import (
 func TestLoopProtectionWithStore(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "q.db"), queue.Options{Now: clock, NoHousekeeper: true})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "q.db"), queue.Options{Now: clock}, sqlite.Options{NoHousekeeper: true})
 	if err != nil {
 		t.Fatal(err)
 	}
