@@ -58,6 +58,9 @@ type Options struct {
 	// "*" ("+4930*").
 	Deny  []string
 	Allow []string
+	// CallingCode is the default country's calling code ("49"), for
+	// senders the network gives in national form.
+	CallingCode string
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

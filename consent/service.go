@@ -82,9 +82,13 @@ func (s *Service) Inbound(ctx context.Context, in Received) (Outcome, error) {
 	if match == NoMatch {
 		return Outcome{}, nil
 	}
-	number, err := smsgw.NormalizeE164(in.From, "")
+	number, err := smsgw.NormalizeE164(in.From, s.opts.CallingCode)
 	if err != nil {
-		return Outcome{}, nil // an alphanumeric sender cannot opt in or out
+		// A number the rules cannot place is still recorded as the
+		// network gave it; an alphanumeric sender cannot opt in or out.
+		if number, err = smsgw.NormalizeDigits(in.From); err != nil {
+			return Outcome{}, nil
+		}
 	}
 	rec := Record{Number: number, At: s.opts.Now(), Source: SourceSMS, InboxID: in.InboxID, Modem: in.Modem,
 		DisclosureVersion: s.opts.DisclosureVersion}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"log/slog"
+	"smsgw"
 
 	"smsgw/config"
 	"smsgw/consent"
@@ -80,7 +81,9 @@ func SQLiteOptions(c config.StorageConfig) sqlite.Options {
 
 // ConsentOptions maps the [consent] table to the consent settings.
 func ConsentOptions(c config.Config) consent.Options {
-	return c.Consent.Options()
+	o := c.Consent.Options()
+	o.CallingCode, _ = smsgw.CallingCode(c.Server.DefaultCountry) // Validate refused a bad one
+	return o
 }
 
 // LogOptions maps the [log] table to the logger's options.
