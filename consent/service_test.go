@@ -12,7 +12,7 @@ import (
 
 func newService(t *testing.T, o consent.Options) (*consent.Service, *sqlite.Store) {
 	t.Helper()
-	st, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{NoHousekeeper: true})
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
