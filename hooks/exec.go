@@ -32,6 +32,9 @@ import (
 //	SMSGW_RECEIVED_AT, SMSGW_INCOMPLETE, SMSGW_EVENT
 //	SMSGW_UNDECODABLE  1 for a PDU no decoder could read, with
 //	SMSGW_PDU and SMSGW_ERROR (its hex and the decoder's error)
+//	SMSGW_DATA         an 8-bit or port-addressed message's octets in
+//	base64 (sms:data-received), with SMSGW_PORT and SMSGW_SOURCE_PORT
+//	when it was addressed to a port
 //
 // so a script written for gammu-smsd's RunOnReceive works unchanged. Exec is
 // stateless and safe for concurrent use; the Dispatcher bounds concurrency
@@ -198,6 +201,15 @@ func MessageEnv(m *Received, ev smsgw.Event) []string {
 	)
 	if m.Undecodable {
 		env = append(env, "SMSGW_UNDECODABLE=1", "SMSGW_PDU="+envSafe(m.PDU), "SMSGW_ERROR="+envSafe(m.Error))
+	}
+	if m.Data != "" {
+		env = append(env, "SMSGW_DATA="+m.Data)
+	}
+	if m.Port != nil {
+		env = append(env, "SMSGW_PORT="+strconv.Itoa(*m.Port))
+	}
+	if m.SourcePort != nil {
+		env = append(env, "SMSGW_SOURCE_PORT="+strconv.Itoa(*m.SourcePort))
 	}
 	return env
 }

@@ -322,3 +322,26 @@ func TestWebhookTimeout(t *testing.T) {
 		t.Fatal("Timeout did not bound the request (the default is 10 s)")
 	}
 }
+
+// A data message reaches a script with its octets in base64 and its ports.
+func TestExecDataMessage(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	script := writeScript(t, `env | grep -E '^SMSGW_(DATA|PORT|SOURCE_PORT|EVENT)=' | sort > "`+out+`"`+"\n")
+	dst, src := 2948, 9200
+	m := &Received{ID: "in-8", Modem: "office", From: "+491701234567", Data: "AAH/", Port: &dst, SourcePort: &src,
+		Parts: []ReceivedPart{{Seq: 1}}}
+	ev := receivedEvent(t, m)
+	ev.Event = smsgw.EventDataReceived
+	x := &Exec{Argv: []string{script}, Timeout: 10 * time.Second}
+	if err := x.Deliver(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "SMSGW_DATA=AAH/\nSMSGW_EVENT=sms:data-received\nSMSGW_PORT=2948\nSMSGW_SOURCE_PORT=9200\n"
+	if string(b) != want {
+		t.Errorf("environment:\n%s\nwant:\n%s", b, want)
+	}
+}
