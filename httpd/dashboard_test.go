@@ -163,3 +163,35 @@ func TestOpenDashboardKeepsTheHostCheck(t *testing.T) {
 		t.Fatalf("a cross-site post to the dashboard: %d %s", st, body)
 	}
 }
+
+// The HTTP layer's own refusals on the dashboard's routes reach the
+// browser in the dashboard's form: a read session asking for the AT trace
+// gets the API's JSON 403, a page asked for under a foreign Host an HTML
+// page that says why.
+func TestDashboardRefusals(t *testing.T) {
+	s := dashServer(t, []Token{{Secret: "full-tok", Scope: smsgw.ScopeFull}, {Secret: "read-tok", Scope: smsgw.ScopeRead}})
+	base := "http://" + s.Addr()
+	read, _ := browserClient(t, base, "read-tok")
+	st, body := call(t, read, "GET", base+"/ui/api/modems/sim1/trace", "", nil)
+	if st != http.StatusForbidden || !strings.Contains(body, `"code":"forbidden"`) {
+		t.Fatalf("trace for a read session: %d %s", st, body)
+	}
+	full, csrf := browserClient(t, base, "full-tok")
+	st, body = call(t, full, "POST", base+"/ui/api/count", "hello", map[string]string{"X-CSRF-Token": csrf, "Content-Type": "text/plain"})
+	if st != 200 || !strings.Contains(body, `"parts":1`) {
+		t.Fatalf("count with the session: %d %s", st, body)
+	}
+
+	open := dashServer(t, nil)
+	req, _ := http.NewRequest("GET", "http://"+open.Addr()+"/ui/messages", nil)
+	req.Host = "evil.example"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(b), "bad_host") {
+		t.Fatalf("a page under a foreign Host: %d %q %s", resp.StatusCode, resp.Header.Get("Content-Type"), b)
+	}
+}

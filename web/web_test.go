@@ -558,3 +558,48 @@ func TestNewRefusesBadTokens(t *testing.T) {
 		t.Error("an unknown scope was accepted")
 	}
 }
+
+// Refuse answers the HTTP layer's refusals in the dashboard's own way.
+func TestRefuse(t *testing.T) {
+	h := newHandler(t, Options{})
+	refuse := func(method, target string, status int, code, msg string) *http.Response {
+		w := httptest.NewRecorder()
+		h.Refuse(w, httptest.NewRequest(method, target, nil), status, code, msg)
+		return w.Result()
+	}
+	resp := refuse("GET", "/ui/api/stats", http.StatusForbidden, "forbidden", "scope too small")
+	var e apiError
+	if json.NewDecoder(resp.Body).Decode(&e); resp.StatusCode != 403 || e.Error.Code != "forbidden" || e.Error.Message != "scope too small" {
+		t.Fatalf("JSON refusal: %d %+v", resp.StatusCode, e)
+	}
+	resp = refuse("GET", "/ui/messages?state=failed", http.StatusUnauthorized, "unauthorized", "sign in")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/ui/signin?next=%2Fui%2Fmessages%3Fstate%3Dfailed" {
+		t.Fatalf("page refusal: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	resp = refuse("POST", "/ui/signout", http.StatusForbidden, "bad_host", `Host "<script>x</script>" is not ours`)
+	body := readAll(t, resp)
+	if resp.StatusCode != 403 || !strings.Contains(body, "bad_host") || strings.Contains(body, "<script>x") || !strings.Contains(body, "&lt;script&gt;") {
+		t.Fatalf("HTML refusal: %d %s", resp.StatusCode, body)
+	}
+}
+
+// Routes tells the HTTP layer what each route needs: pages and the
+// sign-in are open (the dashboard checks the session itself), the
+// statistics and settings need a reader, the AT trace a full token.
+func TestRoutesDeclareTheirNeeds(t *testing.T) {
+	h := newHandler(t, Options{})
+	got := map[string]smsgw.Need{}
+	h.Routes(func(method, path string, need smsgw.Need, _ http.Handler) { got[method+" "+path] = need })
+	want := map[string]smsgw.Need{
+		"GET /": smsgw.NeedNone, "GET /ui/send": smsgw.NeedNone, "POST /ui/signin": smsgw.NeedNone, "POST /ui/api/count": smsgw.NeedNone,
+		"GET /ui/api/stats": smsgw.NeedRead, "GET /ui/api/settings": smsgw.NeedRead, "GET /ui/api/modems/{id}/trace": smsgw.NeedFull,
+	}
+	for k, n := range want {
+		if g, ok := got[k]; !ok || g != n {
+			t.Errorf("%s: need %v (present %v), want %v", k, g, ok, n)
+		}
+	}
+	if len(got) != len(h.routes) || len(got) < 17 {
+		t.Errorf("%d routes handed over, %d in the table", len(got), len(h.routes))
+	}
+}
