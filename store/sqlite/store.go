@@ -67,16 +67,6 @@ type Store struct {
 	unprepared []string
 
 	curSync Sync // synchronous setting of the writer connection (committer only)
-
-	// With full sync, durable commits are made without waiting for the
-	// disk and their callers answered after the syncer's next fsync of
-	// the log (see syncer): pipelined says so, syncq carries the waiting
-	// callers to the syncer, walFile is the log it syncs (syncer only).
-	pipelined  bool
-	syncq      chan []heldReq
-	syncerDone chan struct{}
-	walFile    *os.File
-	syncHook   func() error // tests: stands in for syncWAL
 }
 
 // createPrivate creates a missing database file with mode 0600 (and its
@@ -134,9 +124,6 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 		ckpoke:        make(chan struct{}, 1),
 		committerDone: make(chan struct{}),
 		stmts:         map[string]*sql.Stmt{},
-		pipelined:     dopt.Sync == SyncFull,
-		syncq:         make(chan []heldReq, 64),
-		syncerDone:    make(chan struct{}),
 	}
 	if err := createPrivate(path); err != nil {
 		return nil, err
@@ -205,7 +192,6 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(2)
-	go s.syncer()
 	go s.committer()
 	go s.checkpointer()
 

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 
 	"smsgw/queue"
 )
@@ -146,12 +145,6 @@ func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) 
 func (s *Store) committer() {
 	defer s.wg.Done()
 	defer close(s.committerDone)
-	// Every caller handed to the syncer is answered before committerDone
-	// closes (write takes a closed committerDone for "never ran").
-	defer func() {
-		close(s.syncq)
-		<-s.syncerDone
-	}()
 	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		select {
@@ -220,103 +213,13 @@ func (s *Store) runBatch(batch []*writeReq) {
 		}
 		s.hub.changed.fire()
 	}
-	var held []heldReq
 	for i, r := range batch {
-		switch {
-		case err != nil:
+		if err != nil {
 			r.done <- err
-		case r.durable && s.pipelined:
-			held = append(held, heldReq{r, errs[i]})
-		default:
+		} else {
 			r.done <- errs[i]
 		}
 	}
-	if len(held) > 0 {
-		s.syncq <- held
-	}
-}
-
-// heldReq is a durable request committed but not yet on disk, with its
-// own result.
-type heldReq struct {
-	r   *writeReq
-	err error
-}
-
-// syncer makes durable commits durable. Under full sync the committer
-// commits without waiting for the disk (synchronous = NORMAL: the log is
-// written, not synced) and hands the durable requests here; one fsync of
-// the log then covers every commit made up to it, and only then are
-// their callers answered. The committer meanwhile runs the next batch, so
-// the disk's latency no longer bounds the commits per second, and the
-// requests that arrive during one fsync share the next.
-//
-// That is as safe as synchronous = FULL: a caller is answered only after
-// its commit's log frames are synced; a checkpoint syncs the log itself
-// before copying it into the database (NORMAL and FULL alike), and the
-// log restarts only after a complete checkpoint, so frames synced here
-// are never the only copy overwritten. Others may read a commit before it
-// is synced: under at-least-once a worker may claim and send a message in
-// the millisecond before its acceptance is on disk, and a power cut just
-// then loses it from the queue while its caller, never answered, sends
-// it again (a duplicate, which at-least-once allows). Under at-most-once
-// the claim is durable, waits for the same fsync, and so comes after it.
-func (s *Store) syncer() {
-	defer close(s.syncerDone)
-	var held []heldReq
-	for first := range s.syncq {
-		held = append(held[:0], first...)
-	more:
-		for {
-			select {
-			case b, ok := <-s.syncq:
-				if !ok {
-					break more
-				}
-				held = append(held, b...)
-			default:
-				break more
-			}
-		}
-		sync := s.syncWAL
-		if s.syncHook != nil {
-			sync = s.syncHook
-		}
-		err := sync()
-		for _, h := range held {
-			if err != nil {
-				h.r.done <- fmt.Errorf("queue: sync the log: %w", err)
-			} else {
-				h.r.done <- h.err
-			}
-		}
-		clear(held)
-	}
-	if s.walFile != nil {
-		s.walFile.Close()
-	}
-}
-
-// syncWAL fsyncs the write-ahead log, reopening it if SQLite replaced the
-// file (it deletes the log when the last connection closes). Syncer only.
-func (s *Store) syncWAL() error {
-	name := s.path + "-wal"
-	if s.walFile != nil {
-		a, err1 := s.walFile.Stat()
-		b, err2 := os.Stat(name)
-		if err1 != nil || err2 != nil || !os.SameFile(a, b) {
-			s.walFile.Close()
-			s.walFile = nil
-		}
-	}
-	if s.walFile == nil {
-		f, err := os.OpenFile(name, os.O_RDWR, 0)
-		if err != nil {
-			return err
-		}
-		s.walFile = f
-	}
-	return s.walFile.Sync()
 }
 
 // errRequestFailed is commitBatch without savepoints reporting that a
@@ -330,7 +233,7 @@ var errRequestFailed = errors.New("queue: a request of the batch failed")
 func (s *Store) commitBatch(batch []*writeReq, durable, savepoints bool) (*wtx, []error, error) {
 	ctx := context.Background()
 	want := SyncNormal
-	if durable && !s.pipelined {
+	if durable {
 		want = s.dopt.Sync
 	}
 	if want != s.curSync {
