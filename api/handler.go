@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/contacts"
 	"smsgw/internal/callback"
 )
 
@@ -59,6 +60,8 @@ type Backend struct {
 	Conversations Conversations
 	// Consent, when set, serves /v1/optouts and /v1/consent (else 503).
 	Consent Consent
+	// Contacts, when set, serves /v1/contacts and /v1/groups (else 503).
+	Contacts contacts.Store
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible
@@ -175,6 +178,9 @@ type Route struct {
 	// Serve answers the request, or returns the error to write in the
 	// route's style.
 	Serve func(http.ResponseWriter, *http.Request) *Error
+	// BodyLimit, when set, caps the request body instead of the API's
+	// limit (a streamed CSV import is larger than any JSON request).
+	BodyLimit int64
 	// Write writes the route's errors; nil writes the v1 JSON body. The
 	// compatible APIs give their own shapes.
 	Write func(http.ResponseWriter, *Error)

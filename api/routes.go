@@ -47,6 +47,19 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodGet, "/v1/conversations", NeedRead, StyleV1, h.listConversations)
 	add(http.MethodGet, "/v1/conversations/{number}", NeedRead, StyleV1, h.getConversation)
 	add(http.MethodPost, "/v1/conversations/{number}", NeedSend, StyleV1, h.replyConversation)
+	add(http.MethodGet, "/v1/contacts", NeedRead, StyleV1, h.listContacts)
+	add(http.MethodPost, "/v1/contacts", NeedFull, StyleV1, h.postContact)
+	add(http.MethodPost, "/v1/contacts/import", NeedFull, StyleV1, h.importContacts)
+	r[len(r)-1].BodyLimit = ImportBodyBytes
+	add(http.MethodGet, "/v1/contacts/export", NeedRead, StyleV1, h.exportContacts)
+	add(http.MethodGet, "/v1/contacts/{id}", NeedRead, StyleV1, h.getContact)
+	add(http.MethodPatch, "/v1/contacts/{id}", NeedFull, StyleV1, h.patchContact)
+	add(http.MethodDelete, "/v1/contacts/{id}", NeedFull, StyleV1, h.deleteContact)
+	add(http.MethodGet, "/v1/groups", NeedRead, StyleV1, h.listGroups)
+	add(http.MethodPost, "/v1/groups", NeedFull, StyleV1, h.postGroup)
+	add(http.MethodGet, "/v1/groups/{id}", NeedRead, StyleV1, h.getGroup)
+	add(http.MethodPatch, "/v1/groups/{id}", NeedFull, StyleV1, h.patchGroup)
+	add(http.MethodDelete, "/v1/groups/{id}", NeedFull, StyleV1, h.deleteGroup)
 
 	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")

@@ -276,6 +276,34 @@ func hostileCorpus() []hostile {
 		`{"number":"`+num+`","action":"opt_in","evidence":[]}`, `{"number":"`+num+`","action":"opt_in","x":1}`)
 	c = append(c, hostile{method: "DELETE", target: "/v1/optouts/%00"}, hostile{method: "DELETE", target: "/v1/optouts/abc"},
 		hostile{method: "DELETE", target: "/v1/optouts/" + strings.Repeat("9", 3000)}, hostile{method: "DELETE", target: "/v1/optouts/" + num})
+	// Contacts and groups.
+	get("/v1/contacts?limit=0", "/v1/contacts?cursor=x", "/v1/contacts?cursor=01", "/v1/contacts?field=a%20b", "/v1/contacts?field==x",
+		"/v1/contacts?number=abc", "/v1/contacts?group=nope", "/v1/contacts?name=%00", "/v1/contacts?name="+strings.Repeat("n", 500),
+		"/v1/contacts/%00", "/v1/contacts/0", "/v1/contacts/"+strings.Repeat("9", 40), "/v1/contacts/export?group=nope",
+		"/v1/contacts/export?field=%ff", "/v1/groups?x=%00", "/v1/groups/%00", "/v1/groups/"+strings.Repeat("g", 3000))
+	jsonPost("/v1/contacts", broken[:12]...)
+	jsonPost("/v1/contacts", `{}`, `{"number":5}`, `{"number":"abc"}`, `{"number":"112"}`, `{"number":"`+num+`","fields":{"a b":"x"}}`,
+		`{"number":"`+num+`","fields":{"k":5}}`, `{"number":"`+num+`","time_zone":"Local"}`, `{"number":"`+num+`","time_zone":"../../etc/passwd"}`,
+		`{"number":"`+num+`","groups":[""]}`, `{"number":"`+num+`","name":"`+strings.Repeat("x", 300)+`"}`, `{"number":"`+num+`","id":"1"}`)
+	jsonPost("/v1/groups", broken[:12]...)
+	jsonPost("/v1/groups", `{}`, `{"name":""}`, `{"name":5}`, `{"name":"a\u0000b"}`, `{"name":"`+strings.Repeat("g", 300)+`"}`)
+	csvBody := func(target, body string) {
+		c = append(c, hostile{method: "POST", target: target, body: []byte(body), ct: "text/csv"})
+	}
+	csvBody("/v1/contacts/import", "")
+	csvBody("/v1/contacts/import", "name\nx\n")
+	csvBody("/v1/contacts/import", "number,number\n1,2\n")
+	csvBody("/v1/contacts/import", "number,bad key\n1,2\n")
+	csvBody("/v1/contacts/import", "\"number\n\"x")
+	csvBody("/v1/contacts/import?group=%00", "number\n"+num+"\n")
+	csvBody("/v1/contacts/import", "number\n\xff\xfe\n\"a\"b\n,,,,\n")
+	c = append(c, hostile{method: "POST", target: "/v1/contacts/import", body: []byte("number\n" + num), ct: "application/json"},
+		hostile{method: "PATCH", target: "/v1/contacts/1", body: []byte(`{"fields":{"a b":"x"}}`), ct: "application/json"},
+		hostile{method: "PATCH", target: "/v1/contacts/abc", body: []byte(`{}`), ct: "application/json"},
+		hostile{method: "PATCH", target: "/v1/groups/abc", body: []byte(`{"name":""}`), ct: "application/json"},
+		hostile{method: "PATCH", target: "/v1/groups/1", body: []byte(`[]`), ct: "application/json"},
+		hostile{method: "DELETE", target: "/v1/contacts/%00"}, hostile{method: "DELETE", target: "/v1/contacts/99999999999999999999"},
+		hostile{method: "DELETE", target: "/v1/groups/%00"}, hostile{method: "DELETE", target: "/v1/groups/nope"})
 
 	// Kannel sendsms: every parameter wrong once, GET and POST.
 	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"

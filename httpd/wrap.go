@@ -116,7 +116,11 @@ func (s *Stack) wrap(rt api.Route) http.Handler {
 			return
 		}
 		if r.Body != nil {
-			r.Body = http.MaxBytesReader(sw, r.Body, s.API.MaxBodyBytes())
+			limit := s.API.MaxBodyBytes()
+			if rt.BodyLimit > 0 {
+				limit = rt.BodyLimit
+			}
+			r.Body = http.MaxBytesReader(sw, r.Body, limit)
 		}
 		if kannel {
 			// Kannel credentials may come in a form body.

@@ -70,7 +70,7 @@ func newCLIEnv(t *testing.T) *cliEnv {
 		Backend: api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []smsgw.ModemStatus{
 			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: smsgw.ModemCounters{Sent: 12, Failed: 1, Received: 3}},
 			{ID: "spare", State: "offline", Registration: "searching", LastError: "port gone"},
-		}}, Consent: cons},
+		}}, Consent: cons, Contacts: q},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -134,6 +134,9 @@ func New(t testing.TB, o httpd.Options) *Env {
 		}
 		o.Backend.Consent = svc
 	}
+	if o.Backend.Contacts == nil {
+		o.Backend.Contacts = e.Q
+	}
 	e.opts = o
 	e.build(o)
 	t.Cleanup(func() { e.stop() })

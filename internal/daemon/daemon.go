@@ -175,7 +175,7 @@ func (d *Daemon) start() error {
 		Kannel:       kannel.Options{ExternalDLR: true},
 		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw,
-			Rules: engine, Conversations: st, Consent: cons},
+			Rules: engine, Conversations: st, Consent: cons, Contacts: st},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {

@@ -95,6 +95,9 @@ var suite = []struct {
 	{"ConsentSuppression", testConsentSuppression},
 	{"ConsentOptOutCancels", testConsentOptOutCancels},
 	{"ConsentLedger", testConsentLedger},
+	{"ContactStore", testContactStore},
+	{"GroupStore", testGroupStore},
+	{"ContactImport", testContactImport},
 }
 
 // driver is the Opener with the suite's conventions around it.
