@@ -428,6 +428,35 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("GET", "/v1/consent?format=json", nil)
 	l.do("GET", "/v1/consent?since=never", nil)
 
+	// Contacts and groups.
+	r = l.do("POST", "/v1/contacts", map[string]any{"number": "+4915112345672", "name": "Anna", "fields": map[string]string{"city": "Bonn"}, "groups": []string{"vip"}})
+	var ct struct {
+		ID string `json:"id"`
+	}
+	r.JSON(t, &ct)
+	l.do("POST", "/v1/contacts", map[string]any{"number": "+4915112345672"})
+	l.do("POST", "/v1/contacts", map[string]any{"number": "x"})
+	l.do("GET", "/v1/contacts?group=vip", nil)
+	l.do("GET", "/v1/contacts?group=nope", nil)
+	l.do("GET", "/v1/contacts/"+ct.ID, nil)
+	l.do("PATCH", "/v1/contacts/"+ct.ID, map[string]any{"name": "Anna B.", "fields": map[string]any{"city": nil}})
+	l.do("PATCH", "/v1/contacts/"+ct.ID, map[string]any{"time_zone": "Nowhere"})
+	l.do("POST", "/v1/contacts/import?group=news", "number,name\n+4915112345673,Bob\nbad,x\n", "Content-Type", "text/csv")
+	l.do("POST", "/v1/contacts/import", "name\nx\n", "Content-Type", "text/csv")
+	l.do("GET", "/v1/contacts/export", nil)
+	l.do("GET", "/v1/contacts/export?group=nope", nil)
+	l.do("GET", "/v1/groups", nil)
+	r = l.do("POST", "/v1/groups", map[string]any{"name": "staff", "description": "ours"})
+	r.JSON(t, &ct)
+	l.do("POST", "/v1/groups", map[string]any{"name": "STAFF"})
+	l.do("GET", "/v1/groups/staff", nil)
+	l.do("PATCH", "/v1/groups/"+ct.ID, map[string]any{"name": "team"})
+	l.do("PATCH", "/v1/groups/"+ct.ID, map[string]any{"name": ""})
+	l.do("DELETE", "/v1/groups/"+ct.ID, nil)
+	l.do("DELETE", "/v1/groups/"+ct.ID, nil)
+	l.do("DELETE", "/v1/contacts/1", nil)
+	l.do("DELETE", "/v1/contacts/1", nil)
+
 	// Health, metrics.
 	l.do("GET", "/healthz", nil)
 	l.do("GET", "/readyz", nil)
