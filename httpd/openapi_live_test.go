@@ -542,8 +542,6 @@ func lastID(t *testing.T, e *httpdtest.Env) string {
 	return page.Messages[0].ID
 }
 
-
-
 // The document's servers name the listener it was fetched from, not the
 // default address: a gateway on another port (here a random one) is
 // described as itself.
