@@ -134,6 +134,26 @@ func TestRulesEndToEnd(t *testing.T) {
 	if fmt.Sprint(summary) != fmt.Sprint(wantFired) {
 		t.Errorf("fired %q\nwant %q", summary, wantFired)
 	}
+	// What webhooks and the event stream get for a fired rule.
+	evs, err := r.st.Events(context.Background(), 0, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooked := 0
+	for _, e := range evs {
+		if e.Type != rules.OutboxEvent {
+			continue
+		}
+		ev, ok, err := r.g.hookEvent(context.Background(), queue.Delivery{Event: e})
+		var p rules.FiredEvent
+		if err != nil || !ok || ev.Event != smsgw.EventRuleFired || ev.DeviceID != "sim0" || json.Unmarshal(ev.Payload, &p) != nil || p.RuleID == "" {
+			t.Fatalf("hook event of %s: %+v, %v, %v", e.Data, ev, ok, err)
+		}
+		hooked++
+	}
+	if hooked != len(fs) {
+		t.Errorf("%d rule:fired hook events, want %d", hooked, len(fs))
+	}
 	rs := r.st
 	for n, want := range map[string]string{alice: "[hours]", bob: "[hours]", "BANK": "[hours]"} {
 		tags, err := any(rs).(rules.Store).SenderTags(context.Background(), n)
