@@ -8,16 +8,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"smsgw"
+	"smsgw/hooks"
 )
-
-// subscriberBuffer is how many events a slow event-stream client may lag
-// before it is cut off (it reconnects with Last-Event-ID and gets the gap
-// from the EventLog).
-const subscriberBuffer = 256
 
 // EventLog replays the durable event outbox, implemented by the gateway.
 type EventLog interface {
@@ -38,90 +33,6 @@ const (
 // pingInterval is how often an idle stream carries system:ping, which
 // also keeps proxies from closing it.
 const pingInterval = 25 * time.Second
-
-// hub fans events out to the /v1/events streams.
-type hub struct {
-	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
-	closed bool
-	done   chan struct{}
-}
-
-type subscriber struct {
-	ch      chan smsgw.Event
-	dropped chan struct{} // closed when cut off for lagging
-	once    sync.Once
-	// cut ends a write the client is not reading (shutdown); nil in
-	// tests that use the hub alone.
-	cut func()
-}
-
-// errHubClosed and errHubFull are subscribe's refusals.
-var (
-	errHubClosed = errors.New("the server is shutting down")
-	errHubFull   = errors.New("too many event streams")
-)
-
-func newHub() *hub {
-	return &hub{subs: map[*subscriber]struct{}{}, done: make(chan struct{})}
-}
-
-// subscribe adds a stream, at most max at once (0: no cap).
-func (h *hub) subscribe(max int, cut func()) (*subscriber, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.closed {
-		return nil, errHubClosed
-	}
-	if max > 0 && len(h.subs) >= max {
-		return nil, errHubFull
-	}
-	s := &subscriber{ch: make(chan smsgw.Event, subscriberBuffer), dropped: make(chan struct{}), cut: cut}
-	h.subs[s] = struct{}{}
-	return s, nil
-}
-
-func (h *hub) unsubscribe(s *subscriber) {
-	h.mu.Lock()
-	delete(h.subs, s)
-	h.mu.Unlock()
-}
-
-func (h *hub) publish(ev smsgw.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for s := range h.subs {
-		select {
-		case s.ch <- ev:
-		default:
-			s.once.Do(func() { close(s.dropped) })
-			delete(h.subs, s)
-		}
-	}
-}
-
-// close ends every stream, including one blocked writing to a client that
-// stopped reading: its write deadline is moved to now.
-func (h *hub) close() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.closed {
-		h.closed = true
-		close(h.done)
-		for s := range h.subs {
-			if s.cut != nil {
-				s.cut()
-			}
-		}
-	}
-}
-
-// subscribers reports the number of open streams (tests, metrics).
-func (h *hub) subscribers() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.subs)
-}
 
 var knownEvents = append(append([]string(nil), smsgw.WebhookEvents...), smsgw.EventPing)
 
@@ -153,16 +64,16 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 		}
 	}
 	rc := http.NewResponseController(w)
-	sub, err := h.hub.subscribe(h.opts.Limits.EventStreams, func() { _ = rc.SetWriteDeadline(time.Now()) })
+	sub, err := h.fanout.Subscribe(h.opts.Limits.EventStreams, func() { _ = rc.SetWriteDeadline(time.Now()) })
 	switch {
-	case errors.Is(err, errHubFull):
+	case errors.Is(err, hooks.ErrFanoutFull):
 		w.Header().Set("Retry-After", "30")
 		return errorf(http.StatusTooManyRequests, CodeTooManyStreams, "",
 			"%d event streams are open; the limit is %d ([limits] event_streams)", h.opts.Limits.EventStreams, h.opts.Limits.EventStreams)
 	case err != nil:
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "the server is shutting down")
 	}
-	defer h.hub.unsubscribe(sub)
+	defer h.fanout.Unsubscribe(sub)
 	// The server's read timeout would cut a long-lived stream; each write
 	// gets its own deadline instead.
 	_ = rc.SetReadDeadline(time.Time{})
@@ -174,7 +85,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 		// Checked after the deadline is set: a close that came first is
 		// seen here, one that comes later cuts the new deadline itself.
 		select {
-		case <-h.hub.done:
+		case <-h.fanout.Done():
 			_ = rc.SetWriteDeadline(time.Now())
 			return false
 		default:
@@ -207,9 +118,9 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 		select {
 		case <-r.Context().Done():
 			return nil
-		case <-h.hub.done:
+		case <-h.fanout.Done():
 			return nil
-		case <-sub.dropped:
+		case <-sub.Dropped():
 			fmt.Fprint(w, "event: overflow\ndata: {}\n\n")
 			_ = flush()
 			return nil
@@ -224,7 +135,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) *Error {
 			// No id: line, so a browser's Last-Event-ID stays the last
 			// outbox event's.
 			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Event, b)
-		case ev := <-sub.ch:
+		case ev := <-sub.C:
 			if len(want) > 0 && !want[ev.Event] {
 				continue
 			}

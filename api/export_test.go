@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"smsgw/hooks"
+)
 
 // Knobs for the external tests (package api_test), which drive the API
 // through the whole HTTP stack.
@@ -12,7 +16,7 @@ func SetUSSDTimeout(h *Handler, d time.Duration) { h.ussdTimeout = d }
 func SetPingEvery(h *Handler, d time.Duration) { h.pingEvery = d }
 
 // Subscribers is the number of open event streams.
-func Subscribers(h *Handler) int { return h.hub.subscribers() }
+func Subscribers(h *Handler) int { return h.fanout.Subscribers() }
 
 // SubscriberBuffer is how far a stream may lag before it is cut off.
-const SubscriberBuffer = subscriberBuffer
+const SubscriberBuffer = hooks.FanoutBuffer

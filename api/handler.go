@@ -12,6 +12,7 @@ import (
 
 	"smsgw"
 	"smsgw/contacts"
+	"smsgw/hooks"
 	"smsgw/internal/callback"
 )
 
@@ -62,6 +63,10 @@ type Backend struct {
 	Consent Consent
 	// Contacts, when set, serves /v1/contacts and /v1/groups (else 503).
 	Contacts contacts.Store
+	// Fanout feeds /v1/events with live events (the daemon's, fed by the
+	// outbox consumer hooks.Fanout.Consumer, closed by the daemon). Nil:
+	// the handler makes one of its own, fed by Publish and ended by Close.
+	Fanout *hooks.Fanout
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible
@@ -72,7 +77,8 @@ type Handler struct {
 	cc      string
 	b       Backend
 	log     *slog.Logger
-	hub     *hub
+	fanout  *hooks.Fanout
+	ownFan  bool // the fanout is the handler's own: Close ends it
 	now     func() time.Time
 	started time.Time
 	closeMu sync.Mutex
@@ -114,11 +120,14 @@ func New(opts Options, b Backend) (*Handler, error) {
 		cc:      cc,
 		b:       b,
 		log:     opts.Logger,
-		hub:     newHub(),
+		fanout:  b.Fanout,
 		now:     opts.Now,
 		started: opts.Now(),
 
 		ussdTimeout: 25 * time.Second,
+	}
+	if h.fanout == nil {
+		h.fanout, h.ownFan = hooks.NewFanout(), true
 	}
 	if b.Webhooks != nil {
 		h.b.Webhooks = guardedWebhooks{inner: b.Webhooks, h: h}
@@ -127,18 +136,19 @@ func New(opts Options, b Backend) (*Handler, error) {
 	return h, nil
 }
 
-// Publish hands one gateway event to every /v1/events subscriber. The
-// daemon calls it for each event it takes from the queue's event outbox
-// (the same events its webhooks get). Publish never blocks on a slow
-// client.
+// Publish hands one event to every /v1/events subscriber of the
+// handler's fanout (a daemon's is fed by the outbox instead). Publish
+// never blocks on a slow client.
 func (h *Handler) Publish(ev smsgw.Event) {
-	h.hub.publish(ev)
+	h.fanout.Publish(ev)
 }
 
 // Streams is the number of open /v1/events streams.
-func (h *Handler) Streams() int { return h.hub.subscribers() }
+func (h *Handler) Streams() int { return h.fanout.Subscribers() }
 
-// Close ends every event stream. Call it before http.Server.Shutdown.
+// Close ends every event stream when the fanout is the handler's own (the
+// owner of Backend.Fanout closes that one first). Call it before
+// http.Server.Shutdown.
 func (h *Handler) Close(ctx context.Context) error {
 	h.closeMu.Lock()
 	if h.closed {
@@ -147,7 +157,9 @@ func (h *Handler) Close(ctx context.Context) error {
 	}
 	h.closed = true
 	h.closeMu.Unlock()
-	h.hub.close()
+	if h.ownFan {
+		return h.fanout.Close(ctx)
+	}
 	return nil
 }
 

@@ -20,32 +20,14 @@ import (
 	"smsgw/queue"
 )
 
-// forward is where events go besides the configured hooks (see Forward).
-type forward struct {
-	publish   func(smsgw.Event)
-	kannelDLR func(context.Context, smsgw.Event) error
-}
-
-// Forward sets where outbox events go besides the configured hooks: publish
-// gets every event (the HTTP API's event stream), kannelDLR runs as a
-// durable consumer making Kannel dlr-url callbacks (an error retries,
-// hooks.ErrSkip counts the event as skipped). Either may be nil. Call it
-// before Start: the HTTP layer that owns both is built on the gateway, so
-// they cannot be given to New.
-func (g *Gateway) Forward(publish func(smsgw.Event), kannelDLR func(context.Context, smsgw.Event) error) {
-	g.fwd = forward{publish: publish, kannelDLR: kannelDLR}
-}
-
-// Gateway joins the modem pool and the queue. New -> Forward -> Start -> Close.
+// Gateway joins the modem pool and the queue. New (which starts it) -> Close.
 type Gateway struct {
 	log   *slog.Logger
 	store queue.Storage
-	// pool is set by Start (pool.New starts the supervisors); nil
-	// before, when the gateway has no modems to show.
+	// pool is set at the end of New (pool.New starts the supervisors).
 	pool     atomic.Pointer[pool.Pool]
 	poolOpts pool.Options
 	opts     Options
-	fwd      forward
 	limits   map[string][]queue.RateLimit
 
 	// hard ends work already on the wire; only Close cancels it, when its
@@ -78,7 +60,10 @@ type Gateway struct {
 	opTimeout time.Duration
 }
 
-// New builds the gateway; nothing runs before Start.
+// New builds the gateway and starts it: the hook consumers' dispatchers
+// (Options.Consumers among them), the lease heartbeat, the pruning of
+// old events, then the modem pool and its workers. When a step fails New
+// stops what it had started. Close stops it.
 func New(o Options) (*Gateway, error) {
 	if o.Store == nil {
 		return nil, errors.New("gateway: a store is required")
@@ -92,6 +77,12 @@ func New(o Options) (*Gateway, error) {
 		hookDisp: map[string]*hooks.Dispatcher{}, healthEvery: defaultHealthEvery,
 		opTimeout: 45 * time.Second,
 	}
+	if o.healthEvery > 0 {
+		g.healthEvery = o.healthEvery
+	}
+	if o.opTimeout > 0 {
+		g.opTimeout = o.opTimeout
+	}
 	g.hard, g.abort = context.WithCancel(context.Background())
 	g.closed = make(chan struct{})
 	g.outbox = newQueueOutbox(g)
@@ -104,7 +95,7 @@ func New(o Options) (*Gateway, error) {
 		}
 	}
 	specs = append(specs, o.Extra...)
-	// The pool starts with Start; its configuration is refused now.
+	// A bad pool configuration is refused before anything starts.
 	seen := map[string]bool{}
 	for _, s := range specs {
 		if seen[s.ID] {
@@ -145,8 +136,19 @@ func New(o Options) (*Gateway, error) {
 			g.log.Info("webhook registrations imported into the database", "count", n, "from", o.WebhookImport)
 		}
 	}
+	if err := g.start(context.Background()); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), startFailClose)
+		defer cancel()
+		if cerr := g.Close(ctx); cerr != nil {
+			g.log.Warn("gateway: stopping after a failed start", "err", cerr)
+		}
+		return nil, err
+	}
 	return g, nil
 }
+
+// startFailClose bounds the stop of what New started before a step failed.
+const startFailClose = 10 * time.Second
 
 func (g *Gateway) traceFor(port string) *modem.ATTrace {
 	g.tracesMu.Lock()
@@ -159,9 +161,9 @@ func (g *Gateway) traceFor(port string) *modem.ATTrace {
 	return t
 }
 
-// Start registers the hook consumers, starts their dispatchers and the
-// modem pool.
-func (g *Gateway) Start(ctx context.Context) error {
+// start registers the hook consumers, starts their dispatchers and the
+// modem pool (the end of New).
+func (g *Gateway) start(ctx context.Context) error {
 	g.runCtx, g.runCancel = context.WithCancel(ctx)
 	if argv := g.opts.Inbound.Exec; len(argv) > 0 {
 		// Say it now rather than at the first received message.
@@ -226,7 +228,7 @@ func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
 }
 
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
-	if rec := g.opts.HookDelivery; rec != nil && c.Name != "api-events" && c.Name != chainConsumer {
+	if rec := g.opts.HookDelivery; rec != nil && c.Name != hooks.FanoutConsumer && c.Name != chainConsumer {
 		deliver, name, skipped := c.Deliver, c.Name, g.opts.HookSkipped
 		c.Deliver = func(ctx context.Context, ev smsgw.Event) error {
 			err := deliver(ctx, ev)
@@ -336,25 +338,7 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 			out = append(out, g.registeredConsumer(r))
 		}
 	}
-	if g.fwd.kannelDLR != nil {
-		dlr := g.fwd.kannelDLR
-		out = append(out, hooks.Consumer{Name: "kannel-dlr", Concurrency: 2, MaxAttempts: w.MaxAttempts,
-			Deliver: func(ctx context.Context, ev smsgw.Event) error {
-				if smsgw.IsReceived(ev.Event) || ev.Event == smsgw.EventOptOut || ev.Event == smsgw.EventOptIn {
-					return hooks.ErrSkip // delivery reports concern sent messages only
-				}
-				return dlr(ctx, ev) // hooks.ErrSkip when the event asks for no callback
-			}})
-	}
-	if g.fwd.publish != nil {
-		pub := g.fwd.publish
-		out = append(out, hooks.Consumer{Name: "api-events", Concurrency: 1, MaxAttempts: 1,
-			Deliver: func(_ context.Context, ev smsgw.Event) error {
-				pub(ev)
-				return nil
-			}})
-	}
-	return out, nil
+	return append(out, g.opts.Consumers...), nil
 }
 
 // Close drains: no new claims, parts on the wire finish, hooks in flight

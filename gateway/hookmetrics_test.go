@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/hooks"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
 )
@@ -46,17 +49,22 @@ func TestHookMetricsCountSkipped(t *testing.T) {
 		defer mu.Unlock()
 		counts[hook+" skipped"]++
 	}
-	g, err := New(o)
+	// The Kannel dlr-url consumer, every report asking for a callback.
+	cb := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer cb.Close()
+	dlr, err := hooks.NewKannelDLR(hooks.KannelDLROptions{Client: cb.Client(),
+		Target: func(_ context.Context, ev smsgw.Event) (string, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			dlrKinds = append(dlrKinds, ev.Event)
+			return cb.URL + "/dlr", nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Forward(nil, func(_ context.Context, ev smsgw.Event) error {
-		mu.Lock()
-		defer mu.Unlock()
-		dlrKinds = append(dlrKinds, ev.Event)
-		return nil
-	})
-	if err := g.Start(context.Background()); err != nil {
+	o.Consumers = append(o.Consumers, dlr.Consumer(1))
+	g, err := New(o)
+	if err != nil {
 		t.Fatal(err)
 	}
 	r.st, r.g = st, g

@@ -67,6 +67,17 @@ type Options struct {
 	// WebhookImport is a webhooks.json of an earlier version to import
 	// into Webhooks once at New (it is then renamed <path>.imported).
 	WebhookImport string
+	// Consumers are further outbox consumers, built before the gateway by
+	// whoever builds it: the API's live event fan-out
+	// (hooks.Fanout.Consumer) and the Kannel dlr-url callbacks
+	// (hooks.KannelDLR.Consumer). An error retries the event, hooks.ErrSkip
+	// counts it as skipped.
+	Consumers []hooks.Consumer
+
+	// healthEvery and opTimeout shorten the health check interval and the
+	// bound on one inbound or health operation (tests; zero keeps the
+	// defaults).
+	healthEvery, opTimeout time.Duration
 }
 
 // ModemOptions are one configured modem: its pool settings and the send

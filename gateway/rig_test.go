@@ -169,17 +169,10 @@ func (r *rig) start() {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	g, err := New(r.gatewayOptions(st))
+	o := r.gatewayOptions(st)
+	o.healthEvery, o.opTimeout = r.health, r.opTO
+	g, err := New(o)
 	if err != nil {
-		r.t.Fatal(err)
-	}
-	if r.health > 0 {
-		g.healthEvery = r.health
-	}
-	if r.opTO > 0 {
-		g.opTimeout = r.opTO
-	}
-	if err := g.Start(context.Background()); err != nil {
 		r.t.Fatal(err)
 	}
 	r.st, r.g = st, g

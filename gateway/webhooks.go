@@ -99,11 +99,9 @@ func (g *Gateway) AddWebhook(ctx context.Context, w hooks.Registration) (hooks.R
 	if err := g.registry.PutWebhook(ctx, w); err != nil {
 		return hooks.Registration{}, err
 	}
-	if g.runCtx != nil {
-		g.stopConsumer(ctx, "webhook:"+w.ID)
-		if err := g.startConsumer(g.registeredConsumer(w)); err != nil {
-			return hooks.Registration{}, err
-		}
+	g.stopConsumer(ctx, "webhook:"+w.ID)
+	if err := g.startConsumer(g.registeredConsumer(w)); err != nil {
+		return hooks.Registration{}, err
 	}
 	return w, nil
 }

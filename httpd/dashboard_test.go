@@ -25,7 +25,6 @@ func dashServer(t *testing.T, tokens []Token) *Server {
 		t.Fatal(err)
 	}
 	s := newServer(t, Options{Tokens: tokens, Sites: []Site{d}}, nil)
-	s.Start()
 	t.Cleanup(func() { s.Close(t.Context()) })
 	return s
 }

@@ -41,8 +41,6 @@ func NewMetrics() (*Metrics, error) {
 type Options struct {
 	// API configures the v1 API and the compatible APIs built on it.
 	API api.Options
-	// Kannel configures the Kannel compatible API's dlr-url callbacks.
-	Kannel kannel.Options
 	// Backend is what the API talks to.
 	Backend api.Backend
 	// Tokens are the bearer tokens every route but the open ones asks
@@ -70,21 +68,20 @@ type Options struct {
 }
 
 // Server is the HTTP layer of a running daemon: the API mounted on its
-// listener with its metrics registry. New opens the listener, Start serves
+// listener with its metrics registry. New opens the listener and serves
 // on it, Close stops it.
 type Server struct {
 	st        *Stack
 	srv       *http.Server
 	ln        net.Listener
 	errc      chan error
-	startOnce sync.Once
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// New builds the API on m's registry and opens its listener (refusing, as
-// Listen does, an exposed address without tokens). Nothing is served until
-// Start.
+// New builds the API on m's registry, opens its listener (refusing, as
+// Listen does, an exposed address without tokens) and serves on it in a
+// goroutine that Close ends. Build the parts the API talks to first.
 func New(o Options, m *Metrics) (*Server, error) {
 	if m == nil {
 		var err error
@@ -102,7 +99,9 @@ func New(o Options, m *Metrics) (*Server, error) {
 		st.Close(context.Background())
 		return nil, err
 	}
-	return &Server{st: st, srv: NewServer(Router(st), o.Server), ln: ln, errc: make(chan error, 1)}, nil
+	s := &Server{st: st, srv: NewServer(Router(st), o.Server), ln: ln, errc: make(chan error, 1)}
+	go func() { s.errc <- s.srv.Serve(s.ln) }()
+	return s, nil
 }
 
 // Stack is every route set the HTTP layer mounts (the v1 API, the SMSGate
@@ -143,12 +142,7 @@ func NewStack(o Options, m *Metrics) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := kannel.New(h, o.Kannel)
-	if err != nil {
-		h.Close(context.Background())
-		return nil, err
-	}
-	s := &Stack{API: h, ASG: asg.New(h), Kannel: k, opts: o, reg: m.Registry, log: h.Logger(),
+	s := &Stack{API: h, ASG: asg.New(h), Kannel: kannel.New(h), opts: o, reg: m.Registry, log: h.Logger(),
 		guard: guard{allowedHosts: o.AllowedHosts, kannelGet: o.KannelGet, tokenless: len(o.Tokens) == 0}}
 	var extra []Authenticator
 	for _, site := range o.Sites {
@@ -176,47 +170,25 @@ func (s *Stack) Routes() []api.Route {
 	return routes
 }
 
-// Publish hands one gateway event to the v1 event streams and the Kannel
-// dlr-url callbacks (see api.Handler.Publish and kannel.API.Publish).
-func (s *Stack) Publish(ev smsgw.Event) {
-	s.API.Publish(ev)
-	s.Kannel.Publish(ev)
-}
+// Publish hands one event to the v1 event streams of a stack built without
+// a daemon's fanout (api.Backend.Fanout), as tests do; a daemon's streams
+// are fed by the outbox.
+func (s *Stack) Publish(ev smsgw.Event) { s.API.Publish(ev) }
 
-// Close ends the event streams and waits, bounded by ctx, for pending
-// dlr-url callbacks.
-func (s *Stack) Close(ctx context.Context) error {
-	err := s.API.Close(ctx)
-	return errors.Join(err, s.Kannel.Close(ctx))
-}
+// Close ends the event streams the stack owns.
+func (s *Stack) Close(ctx context.Context) error { return s.API.Close(ctx) }
 
 // Addr is the address the API listens on.
 func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// Start serves the API on its listener in a goroutine that Close ends.
-// Start is idempotent.
-func (s *Server) Start() {
-	s.startOnce.Do(func() {
-		go func() { s.errc <- s.srv.Serve(s.ln) }()
-	})
-}
 
 // Err reports why serving stopped before Close was called: the listener
 // failed.
 func (s *Server) Err() <-chan error { return s.errc }
 
-// Publish hands one gateway event to the API's event streams (see
-// Stack.Publish).
+// Publish hands one event to the API's event streams (see Stack.Publish).
 func (s *Server) Publish(ev smsgw.Event) { s.st.Publish(ev) }
 
-// KannelDLR makes the Kannel dlr-url callback an event asks for (see
-// kannel.API.KannelDLR).
-func (s *Server) KannelDLR(ctx context.Context, ev smsgw.Event) error {
-	return s.st.Kannel.KannelDLR(ctx, ev)
-}
-
-// Close ends the event streams and pending delivery-report callbacks, then
-// stops taking requests and waits for those in flight, bounded by ctx.
+// Close ends the event streams it owns, then stops taking requests and waits for those in flight, bounded by ctx.
 // When ctx ends first the connections still open are closed and Close
 // returns why Shutdown gave up. Close is idempotent.
 func (s *Server) Close(ctx context.Context) error {
@@ -227,7 +199,6 @@ func (s *Server) Close(ctx context.Context) error {
 			s.srv.Close()
 			s.closeErr = err
 		}
-		// Shutdown also closes a listener that Start never served.
 		s.ln.Close()
 	})
 	return s.closeErr

@@ -63,7 +63,6 @@ func TestServerServesTheRecordersMetrics(t *testing.T) {
 	nilRec.HookDelivery("exec", true)
 
 	s := newServer(t, Options{}, m)
-	s.Start()
 	defer s.Close(t.Context())
 	code, body := get(t, "http://"+s.Addr()+"/metrics", "")
 	if code != 200 {
@@ -104,7 +103,6 @@ func TestServerTokensGuardTheListener(t *testing.T) {
 	if err != nil {
 		t.Fatalf("exposed with a token: %v", err)
 	}
-	s.Start()
 	defer s.Close(t.Context())
 	_, port, _ := strings.Cut(s.Addr(), "]:")
 	if port == "" {
@@ -119,11 +117,10 @@ func TestServerTokensGuardTheListener(t *testing.T) {
 	}
 }
 
-// Close stops serving, is idempotent, and also releases a listener that
-// was never served.
+// Close stops serving, is idempotent, and releases the listener even when
+// it comes right after New.
 func TestServerClose(t *testing.T) {
 	s := newServer(t, Options{}, nil)
-	s.Start()
 	addr := s.Addr()
 	if code, body := get(t, "http://"+addr+"/healthz", ""); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Fatalf("/healthz: %d %s", code, body)
@@ -141,12 +138,12 @@ func TestServerClose(t *testing.T) {
 		t.Fatal("still serving after Close")
 	}
 
-	unserved := newServer(t, Options{}, nil)
-	addr = unserved.Addr()
-	if err := unserved.Close(t.Context()); err != nil {
+	quick := newServer(t, Options{}, nil)
+	addr = quick.Addr()
+	if err := quick.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
-		t.Fatal("a listener never served is still open after Close")
+		t.Fatal("a listener closed right after New is still open")
 	}
 }

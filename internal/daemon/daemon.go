@@ -1,6 +1,7 @@
 // Package daemon is the composition root: it maps the configuration to
-// each package's options, builds the parts in one order (store, gateway,
-// HTTP), starts them, and stops them within their budgets.
+// each package's options, builds the parts in one order (store, event
+// consumers, gateway, HTTP), each running once built, and stops them
+// within their budgets.
 package daemon
 
 import (
@@ -20,6 +21,7 @@ import (
 	"smsgw/config"
 	"smsgw/consent"
 	"smsgw/gateway"
+	"smsgw/hooks"
 	"smsgw/httpd"
 	"smsgw/internal/sdnotify"
 	"smsgw/modem/pool"
@@ -51,8 +53,8 @@ type Options struct {
 	Commit string
 }
 
-// New builds the daemon from cfg and starts it: the store, the gateway, the
-// HTTP API on its listener, then the gateway's workers. When a step fails
+// New builds the daemon from cfg and starts it: the store, the gateway
+// with its workers, then the HTTP API on its listener. When a step fails
 // New logs it, stops what it had started and returns the error.
 func New(cfg config.Config, o Options) (*Daemon, error) {
 	if o.Logger == nil {
@@ -91,6 +93,7 @@ type Daemon struct {
 	net       *sim.Network
 	store     queue.Storage
 	gw        *gateway.Gateway
+	fanout    *hooks.Fanout
 	http      *httpd.Server
 	notifier  *sdnotify.Notifier
 	listening string
@@ -123,9 +126,9 @@ func (d *Daemon) start() error {
 	for _, t := range d.cfg.Server.Tokens {
 		tokens = append(tokens, httpd.Token{Secret: t.Value.Reveal(), Scope: smsgw.Scope(t.Scope)})
 	}
-	// Construction runs one way: the store, the metrics the gateway feeds,
-	// the gateway, then the HTTP layer on top of it, which the gateway
-	// then forwards its events to before it starts.
+	// Construction runs one way: the store, the metrics and the event
+	// consumers the gateway feeds, the gateway (running once built), then
+	// the HTTP layer on top of it, serving once built.
 	metrics, err := httpd.NewMetrics()
 	if err != nil {
 		return err
@@ -138,6 +141,15 @@ func (d *Daemon) start() error {
 	gwo.Store, gwo.Logger, gwo.Extra = st, d.log, extra
 	gwo.Webhooks, gwo.WebhookImport = st, filepath.Join(filepath.Dir(d.cfg.Storage.Path), "webhooks.json")
 	gwo.ObserveSend, gwo.HookDelivery, gwo.HookSkipped = rec.ObserveSend, rec.HookDelivery, rec.HookSkipped
+	// The outbox consumers that serve the HTTP side: the live feed of
+	// /v1/events and the dlr-url callbacks of Kannel messages.
+	qs := api.NewQueueStore(st)
+	d.fanout = hooks.NewFanout()
+	dlr, err := hooks.NewKannelDLR(hooks.KannelDLROptions{Target: kannel.DLRTarget(qs), Policy: d.cfg.Callbacks.Policy(), Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	gwo.Consumers = append(gwo.Consumers, dlr.Consumer(gwo.Webhook.MaxAttempts), d.fanout.Consumer())
 	// The inbound chain: consent keywords first, then the rules.
 	cons, err := consent.New(ConsentOptions(d.cfg), st)
 	if err != nil {
@@ -172,9 +184,8 @@ func (d *Daemon) start() error {
 		Tokens:       tokens,
 		AllowedHosts: d.cfg.Security.AllowedHosts,
 		KannelGet:    d.cfg.Security.KannelGet,
-		Kannel:       kannel.Options{ExternalDLR: true},
 		Pprof:        d.cfg.Debug.Pprof,
-		Backend: api.Backend{Store: api.NewQueueStore(st), Modems: gw, Webhooks: gw, Events: gw,
+		Backend: api.Backend{Store: qs, Modems: gw, Webhooks: gw, Events: gw, Fanout: d.fanout,
 			Rules: engine, Conversations: st, Consent: cons, Contacts: st},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
@@ -182,12 +193,6 @@ func (d *Daemon) start() error {
 		return err
 	}
 	d.http = srv
-	gw.Forward(srv.Publish, srv.KannelDLR)
-	// The gateway's modems exist once it started: the API listens after.
-	if err := gw.Start(context.Background()); err != nil {
-		return err
-	}
-	srv.Start()
 	d.listening = srv.Addr()
 
 	scheme := "http"
@@ -350,6 +355,11 @@ func (d *Daemon) shutdown(abort context.Context) {
 		defer wg.Done()
 		ctx, cancel := context.WithTimeout(abort, d.cfg.Server.ShutdownTimeout.Duration)
 		defer cancel()
+		// The live event streams end first, so that the HTTP shutdown
+		// does not wait for them.
+		if d.fanout != nil {
+			d.fanout.Close(ctx)
+		}
 		if d.http != nil {
 			if err := d.http.Close(ctx); err != nil {
 				d.log.Warn("API shutdown: closing the connections still open", "err", err,

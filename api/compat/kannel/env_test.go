@@ -5,6 +5,7 @@ import (
 
 	"smsgw/api"
 	"smsgw/api/compat/kannel"
+	"smsgw/hooks"
 	"smsgw/httpd"
 	"smsgw/httpd/httpdtest"
 )
@@ -16,8 +17,13 @@ func newEnv(t *testing.T, o api.Options) *httpdtest.Env {
 	return httpdtest.New(t, httpd.Options{API: o})
 }
 
-// newKannelEnv is newEnv with the Kannel API's options k.
-func newKannelEnv(t *testing.T, o api.Options, k kannel.Options) *httpdtest.Env {
+// newDLR builds the daemon's dlr-url consumer over e's store, with e's
+// callback policy.
+func newDLR(t *testing.T, e *httpdtest.Env) *hooks.KannelDLR {
 	t.Helper()
-	return httpdtest.New(t, httpd.Options{API: o, Kannel: k})
+	d, err := hooks.NewKannelDLR(hooks.KannelDLROptions{Target: kannel.DLRTarget(e.Store), Policy: httpdtest.LoopbackCallbacks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -13,7 +13,7 @@ import (
 	"net/url"
 	"smsgw"
 	"smsgw/api"
-	"smsgw/api/compat/kannel"
+	"smsgw/hooks"
 	"smsgw/httpd/httpdtest"
 	"strings"
 	"sync/atomic"
@@ -134,9 +134,10 @@ func TestKannelSendsms(t *testing.T) {
 }
 
 // TestKannelDLRCallback: the dlr-url is called with Kannel's escapes when
-// the daemon publishes the delivery report event.
+// the delivery report event reaches the daemon's dlr-url consumer.
 func TestKannelDLRCallback(t *testing.T) {
 	e := newEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks})
+	dlrs := newDLR(t, e)
 	calls := make(chan *url.URL, 4)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
@@ -150,11 +151,15 @@ func TestKannelDLRCallback(t *testing.T) {
 	id := page.Messages[0].ID
 	e.MarkSent(id, 7)
 	// sms:sent is not in mask 3 (only 1 and 2): no call for it.
-	e.Stack.Publish(smsgw.Event{ID: "ev1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"` + id + `"}`)})
+	if err := dlrs.Deliver(t.Context(), smsgw.Event{ID: "ev1", Event: "sms:sent", DeviceID: "m1", Payload: json.RawMessage(`{"messageId":"` + id + `"}`)}); !errors.Is(err, hooks.ErrNoDLR) {
+		t.Fatalf("sms:sent outside the mask: %v, want ErrNoDLR", err)
+	}
 	e.Report(id, 7, true)
 	at := time.Unix(1767225600, 0).UTC()
 	p, _ := json.Marshal(api.EventPayload{MessageID: id, PhoneNumber: "+4915112345678", DeliveredAt: at.Format(time.RFC3339)})
-	e.Stack.Publish(smsgw.Event{ID: "ev2", Event: "sms:delivered", DeviceID: "m1", Payload: p})
+	if err := dlrs.Deliver(t.Context(), smsgw.Event{ID: "ev2", Event: "sms:delivered", DeviceID: "m1", Payload: p}); err != nil {
+		t.Fatal(err)
+	}
 	var u *url.URL
 	select {
 	case u = <-calls:
@@ -163,9 +168,6 @@ func TestKannelDLRCallback(t *testing.T) {
 	}
 	if want := "type=1&id=" + id + "&to=%2B4915112345678&reply=Delivered&ts=1767225600&smsc=m1&mr=7&lit=%"; u.RawQuery != want {
 		t.Fatalf("callback query\n got %s\nwant %s", u.RawQuery, want)
-	}
-	if err := e.API.Close(t.Context()); err != nil {
-		t.Fatal(err)
 	}
 	select {
 	case u := <-calls:
@@ -241,6 +243,7 @@ func TestKannelCharsets(t *testing.T) {
 // type 16 (rejected by the SMSC), and only when the mask asks for it.
 func TestKannelDLRRejected(t *testing.T) {
 	e := newEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks})
+	dlrs := newDLR(t, e)
 	calls := make(chan string, 4)
 	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		calls <- r.URL.RawQuery
@@ -252,7 +255,9 @@ func TestKannelDLRRejected(t *testing.T) {
 	id := page.Messages[0].ID
 	e.MarkFailed(id)
 	p, _ := json.Marshal(api.EventPayload{MessageID: id, Reason: "barred"})
-	e.Stack.Publish(smsgw.Event{ID: "f1", Event: "sms:failed", DeviceID: "m1", Payload: p})
+	if err := dlrs.Deliver(t.Context(), smsgw.Event{ID: "f1", Event: "sms:failed", DeviceID: "m1", Payload: p}); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case q := <-calls:
 		if q != "t=16&a=NACK%2F+barred&k=x&c=0" {
@@ -264,11 +269,14 @@ func TestKannelDLRRejected(t *testing.T) {
 	// An event for a message without dlr-url, or garbage, calls nothing.
 	other := e.SendOne("+4915112345678", "plain")
 	p, _ = json.Marshal(api.EventPayload{MessageID: other})
-	e.Stack.Publish(smsgw.Event{ID: "f2", Event: "sms:delivered", Payload: p})
-	e.Stack.Publish(smsgw.Event{ID: "f3", Event: "sms:delivered", Payload: json.RawMessage(`not json`)})
-	e.Stack.Publish(smsgw.Event{ID: "f4", Event: "sms:received", Payload: p})
-	if err := e.API.Close(t.Context()); err != nil {
-		t.Fatal(err)
+	for _, ev := range []smsgw.Event{
+		{ID: "f2", Event: "sms:delivered", Payload: p},
+		{ID: "f3", Event: "sms:delivered", Payload: json.RawMessage(`not json`)},
+		{ID: "f4", Event: "sms:received", Payload: p},
+	} {
+		if err := dlrs.Deliver(t.Context(), ev); !errors.Is(err, hooks.ErrNoDLR) {
+			t.Fatalf("%s: %v, want ErrNoDLR", ev.ID, err)
+		}
 	}
 	select {
 	case q := <-calls:
@@ -277,10 +285,11 @@ func TestKannelDLRRejected(t *testing.T) {
 	}
 }
 
-// TestKannelDLRExternal: with ExternalDLR the daemon's durable consumer
-// makes the callback through KannelDLR, which reports failures for retry.
+// TestKannelDLRExternal: the daemon's durable consumer makes the callback
+// and reports failures for the outbox to retry.
 func TestKannelDLRExternal(t *testing.T) {
-	e := newKannelEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks}, kannel.Options{ExternalDLR: true})
+	e := newEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks})
+	dlrs := newDLR(t, e)
 	status := make(chan int, 2)
 	status <- 503
 	status <- 200
@@ -297,11 +306,10 @@ func TestKannelDLRExternal(t *testing.T) {
 	e.Report(id, 3, true)
 	p, _ := json.Marshal(api.EventPayload{MessageID: id})
 	ev := smsgw.Event{ID: "d1", Event: "sms:delivered", Payload: p}
-	e.Stack.Publish(ev) // no callback from Publish in this mode
-	if err := e.Stack.Kannel.KannelDLR(t.Context(), ev); err == nil {
+	if err := dlrs.Deliver(t.Context(), ev); err == nil {
 		t.Fatal("a 503 from the receiver should ask for a retry")
 	}
-	if err := e.Stack.Kannel.KannelDLR(t.Context(), ev); err != nil {
+	if err := dlrs.Deliver(t.Context(), ev); err != nil {
 		t.Fatal(err)
 	}
 	if len(calls) != 2 || <-calls != "t=1" {
@@ -309,53 +317,14 @@ func TestKannelDLRExternal(t *testing.T) {
 	}
 	// Not a report, or a message sent without a dlr-url: nothing to do,
 	// and said so, so that the outbox counts it as skipped.
-	if err := e.Stack.Kannel.KannelDLR(t.Context(), smsgw.Event{Event: "sms:received", Payload: p}); !errors.Is(err, kannel.ErrNoCallback) {
-		t.Fatalf("a received message: %v, want ErrNoCallback", err)
+	if err := dlrs.Deliver(t.Context(), smsgw.Event{Event: "sms:received", Payload: p}); !errors.Is(err, hooks.ErrNoDLR) {
+		t.Fatalf("a received message: %v, want ErrNoDLR", err)
 	}
 	e.Want(e.Do("POST", "/v1/messages", map[string]any{"to": []string{"+4915112345678"}, "text": "no callback"}), 202)
 	page, _ = e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1})
 	plain, _ := json.Marshal(api.EventPayload{MessageID: page.Messages[0].ID})
-	if err := e.Stack.Kannel.KannelDLR(t.Context(), smsgw.Event{Event: "sms:delivered", Payload: plain}); !errors.Is(err, kannel.ErrNoCallback) {
-		t.Fatalf("a message without a dlr-url: %v, want ErrNoCallback", err)
-	}
-}
-
-// TestKannelDLRRetry: a callback the receiver answers with 503 is tried
-// again (Publish path, in-memory backoff).
-func TestKannelDLRRetry(t *testing.T) {
-	e := newEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks})
-	kannel.SetDLRBackoff(e.Stack.Kannel, smsgw.Backoff{Initial: 10 * time.Millisecond, Max: time.Second})
-	status := make(chan int, 3)
-	status <- 503
-	status <- 502
-	status <- 200
-	calls := make(chan string, 4)
-	cb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(<-status)
-		calls <- r.URL.RawQuery
-	}))
-	defer cb.Close()
-	e.Want(e.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=8&dlr-url="+url.QueryEscape(cb.URL+"/?t=%d&i=%I"), nil), 202)
-	page, _ := e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1})
-	id := page.Messages[0].ID
-	e.MarkSent(id, 9)
-	p, _ := json.Marshal(api.EventPayload{MessageID: id})
-	e.Stack.Publish(smsgw.Event{ID: "s1", Event: "sms:sent", Payload: p})
-	for i := 0; i < 3; i++ {
-		select {
-		case q := <-calls:
-			if q != "t=8&i="+id {
-				t.Fatalf("call %d: %q", i, q)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("only %d calls", i)
-		}
-	}
-	if err := e.API.Close(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	if len(calls) != 0 {
-		t.Fatal("called after success")
+	if err := dlrs.Deliver(t.Context(), smsgw.Event{Event: "sms:delivered", Payload: plain}); !errors.Is(err, hooks.ErrNoDLR) {
+		t.Fatalf("a message without a dlr-url: %v, want ErrNoDLR", err)
 	}
 }
 
@@ -371,12 +340,13 @@ func TestDLRRedirectNotFollowed(t *testing.T) {
 		called <- struct{}{}
 	}))
 	defer redir.Close()
-	e := newKannelEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks}, kannel.Options{ExternalDLR: true})
+	e := newEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks})
+	dlrs := newDLR(t, e)
 	e.Want(e.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=1&dlr-url="+url.QueryEscape(redir.URL+"/?t=%d"), nil, "User-Agent", "curl/8"), http.StatusAccepted)
 	page, _ := e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1})
 	id := page.Messages[0].ID
 	p, _ := json.Marshal(api.EventPayload{MessageID: id, DeliveredAt: time.Now().Format(time.RFC3339)})
-	if err := e.Stack.Kannel.KannelDLR(t.Context(), smsgw.Event{ID: "e1", Event: "sms:delivered", Payload: p}); err != nil {
+	if err := dlrs.Deliver(t.Context(), smsgw.Event{ID: "e1", Event: "sms:delivered", Payload: p}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -395,12 +365,13 @@ func TestDLRErrorHasNoSecrets(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	base := srv.URL
 	srv.Close() // nothing listens there any more: the dial fails
-	e := newKannelEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks}, kannel.Options{ExternalDLR: true})
+	e := newEnv(t, api.Options{Callbacks: httpdtest.LoopbackCallbacks})
+	dlrs := newDLR(t, e)
 	dlr := strings.Replace(base, "http://", "http://user:pw@", 1) + "/dlr?token=s3cret&t=%d"
 	e.Want(e.Do("GET", "/cgi-bin/sendsms?to=%2B4915112345678&text=x&dlr-mask=1&dlr-url="+url.QueryEscape(dlr), nil), http.StatusAccepted)
 	page, _ := e.Store.Messages(t.Context(), api.MessageFilter{Limit: 1})
 	p, _ := json.Marshal(api.EventPayload{MessageID: page.Messages[0].ID})
-	err := e.Stack.Kannel.KannelDLR(t.Context(), smsgw.Event{ID: "e1", Event: "sms:delivered", Payload: p})
+	err := dlrs.Deliver(t.Context(), smsgw.Event{ID: "e1", Event: "sms:delivered", Payload: p})
 	if err == nil {
 		t.Fatal("a refused connection reported success")
 	}
