@@ -1,9 +1,11 @@
-// Package hooks forwards gateway events to the outside world: a program run
-// for each received SMS (Exec, compatible with gammu-smsd's RunOnReceive
-// environment) and signed HTTP webhooks (Webhook, the android-sms-gateway
-// envelope and signature). A Dispatcher drives either from a durable Outbox
-// with bounded concurrency and retries with backoff, so a slow or failing
-// consumer never blocks receiving or sending.
+// Package hooks holds the consumers of the event outbox: a program run for
+// each received SMS (Exec, compatible with gammu-smsd's RunOnReceive
+// environment), signed HTTP webhooks (Webhook, the android-sms-gateway
+// envelope and signature), the Kannel dlr-url callbacks (KannelDLR) and
+// the live fan-out to the HTTP API's event streams (Fanout). A Dispatcher
+// drives each from a durable Outbox with bounded concurrency and retries
+// with backoff, so a slow or failing consumer never blocks receiving or
+// sending.
 package hooks
 
 import (

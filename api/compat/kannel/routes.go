@@ -1,8 +1,9 @@
 // Package kannel is the Kannel compatible API: smsbox's /cgi-bin/sendsms
 // with the parameters of the Kannel user guide (from the query string, a
 // form body or X-Kannel-* headers, with the text as a text/plain body),
-// Kannel's plain-text answers, and the dlr-url callbacks a message sent
-// through it asks for.
+// Kannel's plain-text answers, and which dlr-url a delivery report of a
+// message sent through it asks to be called (DLRTarget; the daemon's
+// outbox consumer hooks.KannelDLR makes the calls).
 //
 // Messages are validated and stored through the v1 core (package api). The
 // HTTP layer mounts Routes beside v1's and applies the shared checks
