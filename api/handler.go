@@ -67,6 +67,8 @@ type Backend struct {
 	// outbox consumer hooks.Fanout.Consumer, closed by the daemon). Nil:
 	// the handler makes one of its own, fed by Publish and ended by Close.
 	Fanout *hooks.Fanout
+	// Prices, when set, serves /v1/prices and /v1/quote (else 503).
+	Prices Prices
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

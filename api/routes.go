@@ -60,6 +60,9 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodGet, "/v1/groups/{id}", NeedRead, StyleV1, h.getGroup)
 	add(http.MethodPatch, "/v1/groups/{id}", NeedFull, StyleV1, h.patchGroup)
 	add(http.MethodDelete, "/v1/groups/{id}", NeedFull, StyleV1, h.deleteGroup)
+	add(http.MethodGet, "/v1/prices", NeedRead, StyleV1, h.getPrices)
+	add(http.MethodPut, "/v1/prices", NeedFull, StyleV1, h.putPrices)
+	add(http.MethodPost, "/v1/quote", NeedRead, StyleV1, h.postQuote)
 
 	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")

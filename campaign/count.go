@@ -18,8 +18,12 @@ type Count struct {
 
 // CountText counts text as the PDU encoder will send it (automatic coding:
 // GSM 7-bit when every character fits, else UCS-2).
-func CountText(text string) (Count, error) {
-	n, err := pdu.CountParts(text, pdu.SegmentOptions{})
+func CountText(text string) (Count, error) { return CountTextCoding(text, pdu.CodingAuto) }
+
+// CountTextCoding is CountText in a coding a send asks for (CodingAuto,
+// CodingGSM7 or CodingUCS2).
+func CountTextCoding(text string, coding pdu.Coding) (Count, error) {
+	n, err := pdu.CountParts(text, pdu.SegmentOptions{Coding: coding})
 	if err != nil {
 		return Count{}, err
 	}
@@ -30,7 +34,7 @@ func CountText(text string) (Count, error) {
 	}
 	// Escape and surrogate pairs are never split, so earlier parts may
 	// end short: only the codec's own cut says what the last part holds.
-	segs, err := pdu.SegmentText(text, pdu.SegmentOptions{})
+	segs, err := pdu.SegmentText(text, pdu.SegmentOptions{Coding: coding})
 	if err != nil {
 		return Count{}, err
 	}

@@ -34,6 +34,7 @@ type Config struct {
 	Rules      []RuleConfig     `toml:"rule"`
 	Autoreply  AutoreplyConfig  `toml:"autoreply"`
 	Consent    ConsentConfig    `toml:"consent"`
+	Prices     []PriceConfig    `toml:"price"`
 }
 
 // SetSimulate sets the number of emulated modems (the --simulate flag),
@@ -186,5 +187,6 @@ func (c *Config) Validate() error {
 	validateRules(c.Rules, bad)
 	c.Autoreply.validate(bad)
 	c.Consent.validate(bad)
+	validatePrices(c.Prices, bad)
 	return errors.Join(errs...)
 }

@@ -305,6 +305,22 @@ func hostileCorpus() []hostile {
 		hostile{method: "DELETE", target: "/v1/contacts/%00"}, hostile{method: "DELETE", target: "/v1/contacts/99999999999999999999"},
 		hostile{method: "DELETE", target: "/v1/groups/%00"}, hostile{method: "DELETE", target: "/v1/groups/nope"})
 
+	// Prices and quotes.
+	get("/v1/prices?format=xml", "/v1/prices?format=%00")
+	c = append(c, hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"x","price_per_part":"1","currency":"EUR"}]}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"1","price_per_part":1e400,"currency":"EUR"}]}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"1","price_per_part":"0.0000001","currency":"EUR"}]}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"1","price_per_part":"1","currency":"EUR"},{"prefix":"1","price_per_part":"1","currency":"EUR"}]}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte(`{}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price\n1,2\n"), ct: "text/csv"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price_per_part,currency\n1,x,EUR\n"), ct: "text/csv"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price_per_part,currency\n\"1,2\n"), ct: "text/csv"},
+		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price_per_part,currency\n1,1,EUR"), ct: "text/plain"})
+	jsonPost("/v1/quote", broken[:12]...)
+	jsonPost("/v1/quote", `{}`, `{"text":"x"}`, `{"to":"`+num+`"}`, `{"to":"`+num+`","text":"{{"}`, `{"to":"`+num+`","text":"{{fields.}}"}`,
+		`{"to":"`+num+`","text":"x","data":"AAEC"}`, `{"to":"`+num+`","text":"x","encoding":"ebcdic"}`, `{"to":"`+num+`","text":"x","category":"spam"}`,
+		`{"groups":["nope"],"text":"x"}`, `{"contacts":["%00"],"text":"x"}`, `{"to":"`+num+`","text":"\ud800"}`, `{"to":"`+num+`","text":"`+strings.Repeat("{{name}}", 2000)+`"}`)
+
 	// Kannel sendsms: every parameter wrong once, GET and POST.
 	k := "/cgi-bin/sendsms?to=%2B4915112345678&text=hi&"
 	for _, q := range []string{"to=", "to=%20%20", "to=abc&text=hi", "to=%2B4915112345678", "to=%2B4915112345678&text=",

@@ -457,6 +457,14 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("DELETE", "/v1/contacts/1", nil)
 	l.do("DELETE", "/v1/contacts/1", nil)
 
+	// Prices and quotes.
+	l.do("GET", "/v1/prices", nil)
+	l.do("GET", "/v1/prices?format=xml", nil)
+	l.do("PUT", "/v1/prices", map[string]any{"prices": []map[string]string{{"prefix": "", "price_per_part": "0.10", "currency": "EUR"}, {"prefix": "49", "price_per_part": "0.075", "currency": "EUR"}}})
+	l.do("PUT", "/v1/prices", "prefix,price_per_part,currency\n49,x,EUR\n", "Content-Type", "text/csv")
+	l.do("POST", "/v1/quote", map[string]any{"to": []string{"+4915112345678", "nope"}, "text": "Hi {{name|there}} “x”", "smart_encoding": true})
+	l.do("POST", "/v1/quote", map[string]any{"to": "+4915112345678", "text": "{{nope}}"})
+
 	// Health, metrics.
 	l.do("GET", "/healthz", nil)
 	l.do("GET", "/readyz", nil)

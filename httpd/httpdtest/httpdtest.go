@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"smsgw/campaign"
 	"smsgw/consent"
 	"strconv"
 	"strings"
@@ -136,6 +137,13 @@ func New(t testing.TB, o httpd.Options) *Env {
 	}
 	if o.Backend.Contacts == nil {
 		o.Backend.Contacts = e.Q
+	}
+	if o.Backend.Prices == nil {
+		pb, err := campaign.NewPriceBook(context.Background(), nil, e.Q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Backend.Prices = pb
 	}
 	e.opts = o
 	e.build(o)

@@ -18,6 +18,7 @@ import (
 
 	"smsgw/api"
 	"smsgw/api/compat/kannel"
+	"smsgw/campaign"
 	"smsgw/config"
 	"smsgw/consent"
 	"smsgw/gateway"
@@ -156,6 +157,10 @@ func (d *Daemon) start() error {
 		return fmt.Errorf("config: %w", err)
 	}
 	gwo.InboundHandlers = append(gwo.InboundHandlers, gateway.ConsentHandler(cons))
+	prices, err := campaign.NewPriceBook(context.Background(), config.Prices(d.cfg.Prices), st)
+	if err != nil {
+		return err
+	}
 	engine, err := RulesEngine(d.cfg, st)
 	if err != nil {
 		return err
@@ -186,7 +191,7 @@ func (d *Daemon) start() error {
 		KannelGet:    d.cfg.Security.KannelGet,
 		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: qs, Modems: gw, Webhooks: gw, Events: gw, Fanout: d.fanout,
-			Rules: engine, Conversations: st, Consent: cons, Contacts: st},
+			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {

@@ -98,6 +98,7 @@ var suite = []struct {
 	{"ContactStore", testContactStore},
 	{"GroupStore", testGroupStore},
 	{"ContactImport", testContactImport},
+	{"PriceStore", testPriceStore},
 }
 
 // driver is the Opener with the suite's conventions around it.
