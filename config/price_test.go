@@ -24,11 +24,11 @@ func TestPriceTables(t *testing.T) {
 		t.Fatalf("prices %+v", ps)
 	}
 	for body, key := range map[string]string{
-		"[[price]]\nprefix = \"49\"\ncurrency = \"EUR\"\n":                                                                       "price[1].price_per_part",
-		"[[price]]\nprefix = \"49\"\nprice_per_part = \"x\"\ncurrency = \"EUR\"\n":                                               "price[1].price_per_part",
-		"[[price]]\nprefix = \"4a\"\nprice_per_part = \"1\"\ncurrency = \"EUR\"\n":                                               "price[1].prefix",
+		"[[price]]\nprefix = \"49\"\ncurrency = \"EUR\"\n":                                                                               "price[1].price_per_part",
+		"[[price]]\nprefix = \"49\"\nprice_per_part = \"x\"\ncurrency = \"EUR\"\n":                                                       "price[1].price_per_part",
+		"[[price]]\nprefix = \"4a\"\nprice_per_part = \"1\"\ncurrency = \"EUR\"\n":                                                       "price[1].prefix",
 		"[[price]]\nprice_per_part = \"1\"\ncurrency = \"EUR\"\n[[price]]\nprefix = \"1\"\nprice_per_part = \"1\"\ncurrency = \"USD\"\n": "price[2].currency",
-		"[[price]]\nprice_per_part = \"1\"\ncurrency = \"EUR\"\ncost = 1\n":                                                      "price",
+		"[[price]]\nprice_per_part = \"1\"\ncurrency = \"EUR\"\ncost = 1\n":                                                              "price",
 	} {
 		if _, err := load(body); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: %v, want an error naming %s", body, err, key)
