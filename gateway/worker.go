@@ -377,6 +377,19 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		sent++
 		return nil
 	}
+	// A STOP committed since the claim (this message was claimed ahead
+	// while the previous one was on the wire) cancels it here, before any
+	// byte of it reaches the modem; without one this costs no query.
+	if ok, err := s.g.store.StillWanted(ctx, job); err != nil {
+		// The store closed under us or failed: hand it back unsent; the
+		// next claim checks consent again.
+		log.Error("consent recheck failed; message handed back", "err", err)
+		s.giveBack(job)
+		return queue.Temporary, nil
+	} else if !ok {
+		log.Info("cancelled before sending: consent refuses it since an opt-out after its claim")
+		return "", nil
+	}
 	s.recording.RLock()
 	if f := s.g.opts.OnCMGS; f != nil {
 		f(job.ID, time.Now())

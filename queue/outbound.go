@@ -179,7 +179,7 @@ type Attempt struct {
 	Modem     string
 	StartedAt time.Time
 	EndedAt   time.Time // zero while in progress
-	Outcome   string    // "" in progress, "sent", an ErrorClass, "released", "interrupted"
+	Outcome   string    // "" in progress, "sent", an ErrorClass, "released", "interrupted", "cancelled"
 	Error     string
 	Code      int
 }

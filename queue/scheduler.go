@@ -46,6 +46,10 @@ type Job struct {
 	// (with a fresh reference). A message partly sent by another modem is
 	// always resent whole: a phone cannot join parts from two senders.
 	Resume *Resume
+	// ConsentMark is the driver's count of opt-outs committed when the
+	// job was claimed; StillWanted compares it to tell, at no cost, that
+	// no opt-out came since.
+	ConsentMark uint64
 }
 
 // Resume tells which parts of a multipart message are already out.

@@ -63,6 +63,14 @@ type Scheduler interface {
 	// MarkUncertain ends the attempt not knowing whether the last part went
 	// out; the message is not resent on its own.
 	MarkUncertain(ctx context.Context, attemptID int64, errText string) (Message, error)
+	// StillWanted is asked right before a claimed message's first part is
+	// written to the modem: it reports whether the message may still go.
+	// A message claimed before an opt-out committed (claimed ahead, while
+	// the modem sent another) and refused by consent now is cancelled with
+	// the refusal's reason and its attempt closed; false is then returned.
+	// When no opt-out was committed since the claim it answers without
+	// touching the database.
+	StillWanted(ctx context.Context, job *Job) (bool, error)
 	// Release hands a claimed message back before anything was sent.
 	Release(ctx context.Context, attemptID int64) error
 	// ApplyReport matches a status report to a sent part by modem, message

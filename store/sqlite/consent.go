@@ -70,6 +70,43 @@ func (w *wtx) refusedAtClaim(m queue.Message) (bool, error) {
 	return true, w.messageEvent(queue.EventCancelled, m.ID)
 }
 
+// StillWanted implements queue.Scheduler: a job claimed before an opt-out
+// committed is checked again, and cancelled if consent refuses it now.
+func (s *Store) StillWanted(ctx context.Context, job *queue.Job) (bool, error) {
+	if s.hub.optOuts.Load() == job.ConsentMark {
+		return true, nil
+	}
+	wanted := true
+	err := s.write(ctx, true, func(w *wtx) error {
+		wanted = true
+		msgID, _, err := w.openAttempt(job.AttemptID)
+		if err != nil {
+			return err
+		}
+		optedOut, err := w.optedOut(job.To)
+		if err != nil {
+			return err
+		}
+		r := w.s.opt.Consent.Refuse(job.To, category(job.Category), job.AutoReply, optedOut)
+		if r == "" {
+			return nil
+		}
+		wanted = false
+		if _, err := w.exec(`UPDATE attempts SET outcome = 'cancelled', error = ?, ended_at = ? WHERE id = ?`,
+			"recipient "+r, w.now, job.AttemptID); err != nil {
+			return err
+		}
+		if err := w.setState(msgID, smsgw.StateCancelled, r); err != nil {
+			return err
+		}
+		return w.messageEvent(queue.EventCancelled, msgID)
+	})
+	if err != nil {
+		return false, fmt.Errorf("queue: recheck message %d: %w", job.ID, err)
+	}
+	return wanted, nil
+}
+
 func category(c smsgw.Category) smsgw.Category {
 	if c == "" {
 		return smsgw.CategoryTransactional
@@ -160,6 +197,9 @@ func (w *wtx) applyConsent(r consent.Record, out *consent.Applied) error {
 	evType := queue.EventOptIn
 	if r.Action == consent.ActionOptOut {
 		evType = queue.EventOptOut
+		// Before the commit: a worker that reads the count after this
+		// point rechecks, and its recheck waits for this transaction.
+		w.s.hub.optOuts.Add(1)
 		n, err := w.cancelRefused(r.Number)
 		if err != nil {
 			return err

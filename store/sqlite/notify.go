@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 )
 
 // The Notifier of the embedded driver. Every handle a process opens on one
@@ -19,6 +20,10 @@ type hub struct {
 	ready   signal // a message may have become claimable
 	events  signal // an event was appended to the outbox
 	changed signal // anything committed
+	// optOuts counts opt-outs applied (bumped inside their transaction,
+	// before the commit), so a claimed job can tell whether one came
+	// after its claim without a query.
+	optOuts atomic.Uint64
 }
 
 var hubs struct {

@@ -204,10 +204,13 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load %d: %w", id, err)
 	}
+	// Read before the consent check: the writer is serialised, so every
+	// opt-out counted here is one the check sees.
+	mark := w.s.hub.optOuts.Load()
 	if refused, err := w.refusedAtClaim(m); err != nil || refused {
 		return nil, err
 	}
-	job := &queue.Job{}
+	job := &queue.Job{ConsentMark: mark}
 	if m.PartsTotal > 0 {
 		var node string
 		if err := w.queryRow(`SELECT node FROM messages WHERE id = ?`, id).Scan(&node); err != nil {

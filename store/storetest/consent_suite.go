@@ -182,6 +182,56 @@ func testConsentOptOutCancels(t *testing.T, d driver) {
 	}
 }
 
+// A message claimed before an opt-out commits (a worker claims its next
+// message while one is on the wire) is checked again before its first part
+// is written: marketing to the number is then cancelled with the reason
+// opted_out and its attempt closed, never sent; the number's transactional
+// message, another number's, and a claim made after the opt-out go on.
+func testConsentStillWanted(t *testing.T, d driver) {
+	st, _ := d.testStore(t, queue.Options{})
+	cs := consentStore(t, st)
+	ctx := context.Background()
+	mk := mustEnqueue(t, st, queue.NewMessage{To: []string{optedNumber}, Text: "sale", Category: smsgw.CategoryMarketing})[0]
+	tr := mustEnqueue(t, st, queue.NewMessage{To: []string{optedNumber}, Text: "code 1234"})[0]
+	other := mustEnqueue(t, st, queue.NewMessage{To: []string{otherNumber}, Text: "sale", Category: smsgw.CategoryMarketing})[0]
+	jobs := map[int64]*queue.Job{}
+	for range 3 {
+		j := mustClaim(t, st, modemA)
+		jobs[j.ID] = j
+	}
+	if ok, err := st.StillWanted(ctx, jobs[mk.ID]); err != nil || !ok {
+		t.Fatalf("before any opt-out: StillWanted = %v, %v; want true", ok, err)
+	}
+
+	if a := mustApply(t, cs, consent.Record{Number: optedNumber, Action: consent.ActionOptOut}); a.Cancelled != 0 {
+		t.Errorf("the opt-out cancelled %d queued messages, want 0 (all were claimed)", a.Cancelled)
+	}
+	if ok, err := st.StillWanted(ctx, jobs[mk.ID]); err != nil || ok {
+		t.Fatalf("marketing claimed before the opt-out: StillWanted = %v, %v; want false", ok, err)
+	}
+	got := wantState(t, st, mk.ID, smsgw.StateCancelled)
+	if got.Reason != queue.ReasonOptedOut || len(got.AttemptLog) != 1 || got.AttemptLog[0].Outcome != "cancelled" {
+		t.Errorf("cancelled message: reason %q, attempts %+v", got.Reason, got.AttemptLog)
+	}
+	if _, err := st.MarkSent(ctx, jobs[mk.ID].AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: 1}); !errors.Is(err, queue.ErrNotClaimed) {
+		t.Errorf("MarkSent of the cancelled attempt: %v, want ErrNotClaimed", err)
+	}
+	for _, id := range []int64{tr.ID, other.ID} {
+		if ok, err := st.StillWanted(ctx, jobs[id]); err != nil || !ok {
+			t.Errorf("message %d: StillWanted = %v, %v; want true", id, ok, err)
+		}
+		if _, err := st.MarkSent(ctx, jobs[id].AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: 2}); err != nil {
+			t.Errorf("MarkSent %d: %v", id, err)
+		}
+	}
+	late := mustEnqueue(t, st, queue.NewMessage{To: []string{otherNumber}, Text: "later", Category: smsgw.CategoryMarketing})[0]
+	if j := mustClaim(t, st, modemA); j.ID != late.ID {
+		t.Fatalf("claimed %d, want %d", j.ID, late.ID)
+	} else if ok, err := st.StillWanted(ctx, j); err != nil || !ok {
+		t.Errorf("claimed after the opt-out: StillWanted = %v, %v; want true", ok, err)
+	}
+}
+
 // The ledger chains, reads back by number and period, keeps each number's
 // standing and pending double opt-ins, and survives a reopen and a purge.
 func testConsentLedger(t *testing.T, d driver) {

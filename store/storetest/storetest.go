@@ -94,6 +94,7 @@ var suite = []struct {
 	{"Conversations", testConversations},
 	{"ConsentSuppression", testConsentSuppression},
 	{"ConsentOptOutCancels", testConsentOptOutCancels},
+	{"ConsentStillWanted", testConsentStillWanted},
 	{"ConsentLedger", testConsentLedger},
 	{"ContactStore", testContactStore},
 	{"GroupStore", testGroupStore},
