@@ -184,16 +184,30 @@ func (h *Handler) postQuote(w http.ResponseWriter, r *http.Request) *Error {
 	table, _ := pb.Table()
 	qb := campaign.NewQuoter(tpl, q.SmartEncoding, coding, table)
 	ctx := r.Context()
-	add := func(rc campaign.Recipient) *Error {
-		if cat == smsgw.CategoryMarketing && h.b.Consent != nil {
-			st, err := h.b.Consent.Status(ctx, rc.Number)
-			if err != nil && !errors.Is(err, smsgw.ErrNotFound) {
+	// The numbers standing opted out, read once: one look-up per
+	// recipient of a large audience would cost more than the quote.
+	var optedOut map[string]bool
+	if cat == smsgw.CategoryMarketing && h.b.Consent != nil {
+		optedOut = map[string]bool{}
+		after := ""
+		for {
+			page, err := h.b.Consent.OptOuts(ctx, after, 1000)
+			if err != nil {
 				return h.storeErr(err, "consent")
 			}
-			if err == nil && st.OptedOut() {
-				qb.Skip(rc.Number, campaign.SkipSuppressed+": the number opted out")
-				return nil
+			for _, st := range page {
+				optedOut[st.Number] = true
 			}
+			if len(page) < 1000 {
+				break
+			}
+			after = page[len(page)-1].Number
+		}
+	}
+	add := func(rc campaign.Recipient) *Error {
+		if optedOut[rc.Number] {
+			qb.Skip(rc.Number, campaign.SkipSuppressed+": the number opted out")
+			return nil
 		}
 		qb.Add(rc)
 		return nil
@@ -224,7 +238,7 @@ func (h *Handler) postQuote(w http.ResponseWriter, r *http.Request) *Error {
 		}
 	}
 	for _, g := range q.Groups {
-		f := contacts.Filter{Group: g, Limit: contacts.ExportPage}
+		f := contacts.Filter{Group: g, Limit: contacts.ExportPage, NoGroups: true}
 		for {
 			page, err := h.b.Contacts.Contacts(ctx, f)
 			if err != nil {

@@ -77,6 +77,9 @@ type Quoter struct {
 	// counts caches the count of a text: an unpersonalised template is
 	// counted once, not once per recipient.
 	counts map[string]countResult
+	// countries caches countryOf.
+	countries map[string]smsgw.Country
+	codes     map[string]string
 }
 
 type countResult struct {
@@ -119,6 +122,29 @@ func (qb *Quoter) count(text string) countResult {
 	return r
 }
 
+// countryOf is smsgw.CountryOf and the calling code, cached by the
+// number's first digits (which decide the country: parsing each of a
+// large audience's numbers would cost more than the rest of the quote).
+func (qb *Quoter) countryOf(number string) (smsgw.Country, string) {
+	key := number
+	if len(key) > 8 {
+		key = key[:8]
+	}
+	if c, ok := qb.countries[key]; ok {
+		return c, qb.codes[key]
+	}
+	c, err := smsgw.CountryOf(number)
+	cc := ""
+	if err == nil {
+		cc = strconv.Itoa(c.CallingCode)
+	}
+	if qb.countries == nil {
+		qb.countries, qb.codes = map[string]smsgw.Country{}, map[string]string{}
+	}
+	qb.countries[key], qb.codes[key] = c, cc
+	return c, cc
+}
+
 // Add quotes the message to r (its Number in E.164).
 func (qb *Quoter) Add(r Recipient) {
 	if qb.seen[r.Number] {
@@ -146,11 +172,7 @@ func (qb *Quoter) Add(r Recipient) {
 		m.PartsBefore, before = cr.before, cr.before
 	}
 	qb.before += before
-	cc := "" // calling code
-	country, err := smsgw.CountryOf(r.Number)
-	if err == nil {
-		cc = strconv.Itoa(country.CallingCode)
-	}
+	country, cc := qb.countryOf(r.Number)
 	row := qb.byCC[country.Region]
 	if row == nil {
 		row = &CountryCost{Country: country.Region, Prefix: cc}

@@ -64,6 +64,9 @@ type Filter struct {
 	Group      string // member of this group (id or name)
 	After      string // cursor: the last id of the previous page
 	Limit      int    // 0: no limit
+	// NoGroups leaves each contact's Groups empty, which spares a large
+	// listing the cost of reading memberships.
+	NoGroups bool
 }
 
 // MergeResult counts what a merge did.

@@ -19,6 +19,8 @@ var _ contacts.Store = (*Store)(nil)
 const contactCols = `c.id, c.number, c.name, c.fields, c.time_zone, c.created_at, c.updated_at,
 	(SELECT group_concat(g.name, char(31)) FROM group_members m JOIN contact_groups g ON g.id = m.group_id WHERE m.contact_id = c.id)`
 
+const contactColsNoGroups = `c.id, c.number, c.name, c.fields, c.time_zone, c.created_at, c.updated_at, NULL`
+
 func scanContact(sc scanner) (contacts.Contact, error) {
 	var (
 		id, created, updated int64
@@ -224,8 +226,23 @@ func (s *Store) Contacts(ctx context.Context, f contacts.Filter) ([]contacts.Con
 		}
 		after = n
 	}
-	q := `SELECT ` + contactCols + ` FROM contacts c WHERE c.id > ?`
+	cols := contactCols
+	if f.NoGroups {
+		cols = contactColsNoGroups
+	}
+	q := `SELECT ` + cols + ` FROM contacts c WHERE c.id > ?`
 	args := []any{after}
+	if f.Group != "" {
+		// Walk the group's memberships in contact order (their primary
+		// key): an IN over the group would be rebuilt for every page.
+		g, err := s.Group(ctx, f.Group)
+		if err != nil {
+			return nil, err
+		}
+		gid, _ := strconv.ParseInt(g.ID, 10, 64)
+		q = `SELECT ` + cols + ` FROM group_members m JOIN contacts c ON c.id = m.contact_id WHERE m.group_id = ? AND m.contact_id > ?`
+		args = []any{gid, after}
+	}
 	if f.Name != "" {
 		q += ` AND c.name LIKE ? ESCAPE '\'`
 		args = append(args, "%"+likeEscape(f.Name)+"%")
@@ -244,15 +261,10 @@ func (s *Store) Contacts(ctx context.Context, f contacts.Filter) ([]contacts.Con
 		}
 	}
 	if f.Group != "" {
-		g, err := s.Group(ctx, f.Group)
-		if err != nil {
-			return nil, err
-		}
-		gid, _ := strconv.ParseInt(g.ID, 10, 64)
-		q += ` AND c.id IN (SELECT contact_id FROM group_members WHERE group_id = ?)`
-		args = append(args, gid)
+		q += ` ORDER BY m.contact_id` // the membership key's order: no sort
+	} else {
+		q += ` ORDER BY c.id`
 	}
-	q += ` ORDER BY c.id`
 	if f.Limit > 0 {
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
