@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/campaign"
 	"smsgw/contacts"
 	"smsgw/hooks"
 	"smsgw/internal/callback"
@@ -69,6 +70,8 @@ type Backend struct {
 	Fanout *hooks.Fanout
 	// Prices, when set, serves /v1/prices and /v1/quote (else 503).
 	Prices Prices
+	// Spend, when set, serves /v1/spend (else 503).
+	Spend campaign.SpendStore
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

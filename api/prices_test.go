@@ -131,3 +131,32 @@ func BenchmarkQuote100k(b *testing.B) {
 	}
 	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
+
+func TestSpendRoute(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	at := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for i, r := range []campaign.SpendRecord{
+		{MessageID: "1", At: at, Modem: "m1", Country: "DE", Parts: 3, Price: 75000, Currency: "EUR"},
+		{MessageID: "2", At: at.Add(48 * time.Hour), Modem: "m2", Country: "US", Parts: 1, Price: 20000, Currency: "EUR"},
+	} {
+		if err := e.Q.RecordSpend(t.Context(), r); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	var rep api.SpendReport
+	r := e.Do("GET", "/v1/spend", nil)
+	e.Want(r, 200)
+	r.JSON(t, &rep)
+	if rep.By != "day" || len(rep.Rows) != 2 || rep.Rows[0].Key != "2026-12-01" || rep.Totals[0].Cost.String() != "0.245" || rep.Totals[0].Parts != 4 {
+		t.Fatalf("by day %+v", rep)
+	}
+	rep = api.SpendReport{}
+	e.Do("GET", "/v1/spend?by=modem&until=2026-12-02T00:00:00Z", nil).JSON(t, &rep)
+	if len(rep.Rows) != 1 || rep.Rows[0].Key != "m1" || rep.Rows[0].Cost.String() != "0.225" {
+		t.Fatalf("by modem until %+v", rep)
+	}
+	for _, q := range []string{"by=week", "since=x", "until=yesterday"} {
+		r := e.Do("GET", "/v1/spend?"+q, nil)
+		e.Want(r, 400)
+	}
+}

@@ -63,6 +63,7 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodGet, "/v1/prices", NeedRead, StyleV1, h.getPrices)
 	add(http.MethodPut, "/v1/prices", NeedFull, StyleV1, h.putPrices)
 	add(http.MethodPost, "/v1/quote", NeedRead, StyleV1, h.postQuote)
+	add(http.MethodGet, "/v1/spend", NeedRead, StyleV1, h.getSpend)
 
 	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")

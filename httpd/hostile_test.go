@@ -306,7 +306,8 @@ func hostileCorpus() []hostile {
 		hostile{method: "DELETE", target: "/v1/groups/%00"}, hostile{method: "DELETE", target: "/v1/groups/nope"})
 
 	// Prices and quotes.
-	get("/v1/prices?format=xml", "/v1/prices?format=%00")
+	get("/v1/prices?format=xml", "/v1/prices?format=%00", "/v1/spend?by=week", "/v1/spend?by=%00", "/v1/spend?since=x",
+		"/v1/spend?until=-1", "/v1/spend?since=99999999999999999999")
 	c = append(c, hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"x","price_per_part":"1","currency":"EUR"}]}`), ct: "application/json"},
 		hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"1","price_per_part":1e400,"currency":"EUR"}]}`), ct: "application/json"},
 		hostile{method: "PUT", target: "/v1/prices", body: []byte(`{"prices":[{"prefix":"1","price_per_part":"0.0000001","currency":"EUR"}]}`), ct: "application/json"},

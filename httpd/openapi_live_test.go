@@ -464,6 +464,8 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("PUT", "/v1/prices", "prefix,price_per_part,currency\n49,x,EUR\n", "Content-Type", "text/csv")
 	l.do("POST", "/v1/quote", map[string]any{"to": []string{"+4915112345678", "nope"}, "text": "Hi {{name|there}} “x”", "smart_encoding": true})
 	l.do("POST", "/v1/quote", map[string]any{"to": "+4915112345678", "text": "{{nope}}"})
+	l.do("GET", "/v1/spend?by=country&since=2026-01-01T00:00:00Z", nil)
+	l.do("GET", "/v1/spend?by=week", nil)
 
 	// Health, metrics.
 	l.do("GET", "/healthz", nil)

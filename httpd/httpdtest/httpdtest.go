@@ -145,6 +145,9 @@ func New(t testing.TB, o httpd.Options) *Env {
 		}
 		o.Backend.Prices = pb
 	}
+	if o.Backend.Spend == nil {
+		o.Backend.Spend = e.Q
+	}
 	e.opts = o
 	e.build(o)
 	t.Cleanup(func() { e.stop() })

@@ -150,17 +150,20 @@ func (d *Daemon) start() error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	prices, err := campaign.NewPriceBook(context.Background(), config.Prices(d.cfg.Prices), st)
+	if err != nil {
+		return err
+	}
 	gwo.Consumers = append(gwo.Consumers, dlr.Consumer(gwo.Webhook.MaxAttempts), d.fanout.Consumer())
+	// What each sent message cost, at the price in force when it went out.
+	spend := &campaign.SpendRecorder{Book: prices, Store: st}
+	gwo.Consumers = append(gwo.Consumers, hooks.Consumer{Name: "spend", MaxAttempts: 10, Deliver: spend.Record})
 	// The inbound chain: consent keywords first, then the rules.
 	cons, err := consent.New(ConsentOptions(d.cfg), st)
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
 	gwo.InboundHandlers = append(gwo.InboundHandlers, gateway.ConsentHandler(cons))
-	prices, err := campaign.NewPriceBook(context.Background(), config.Prices(d.cfg.Prices), st)
-	if err != nil {
-		return err
-	}
 	engine, err := RulesEngine(d.cfg, st)
 	if err != nil {
 		return err
@@ -191,7 +194,7 @@ func (d *Daemon) start() error {
 		KannelGet:    d.cfg.Security.KannelGet,
 		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: qs, Modems: gw, Webhooks: gw, Events: gw, Fanout: d.fanout,
-			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices},
+			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices, Spend: st},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {

@@ -100,6 +100,7 @@ var suite = []struct {
 	{"GroupStore", testGroupStore},
 	{"ContactImport", testContactImport},
 	{"PriceStore", testPriceStore},
+	{"SpendStore", testSpendStore},
 }
 
 // driver is the Opener with the suite's conventions around it.
