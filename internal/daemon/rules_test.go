@@ -74,7 +74,7 @@ func TestDaemonRulesAcrossRestart(t *testing.T) {
 		Number      string `json:"number"`
 		Unread      int    `json:"unread"`
 		LastMessage struct {
-			Direction, Text string
+			Direction, Text, ID string
 		} `json:"last_message"`
 	}
 	// waitReply polls the conversation list (reading it marks nothing)
@@ -93,6 +93,15 @@ func TestDaemonRulesAcrossRestart(t *testing.T) {
 			}
 			for _, c := range list.Conversations {
 				if c.Number == sim1 && c.LastMessage.Direction == "out" && c.LastMessage.Text == text {
+					// The thread shows the reply's modem once a worker
+					// took it; reading the message marks nothing read.
+					var m struct{ State string }
+					if code, b := call("GET", "/v1/messages/"+c.LastMessage.ID, nil); code != 200 || json.Unmarshal(b, &m) != nil {
+						t.Fatalf("GET reply: %d %s", code, b)
+					}
+					if m.State == "queued" || m.State == "scheduled" {
+						break
+					}
 					code, b := call("GET", "/v1/conversations/"+sim1, nil)
 					var th thread
 					if code != 200 || json.Unmarshal(b, &th) != nil {
