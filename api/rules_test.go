@@ -1,10 +1,12 @@
 package api_test
 
 import (
+	"errors"
 	"net/http"
-	"smsgw/api"
 	"testing"
 
+	"smsgw"
+	"smsgw/api"
 	"smsgw/rules"
 )
 
@@ -44,7 +46,7 @@ func TestRulesCRUD(t *testing.T) {
 		{map[string]any{"match": map[string]any{"type": "word"}, "actions": []any{map[string]any{"type": "tag", "tag": "x"}}}, api.CodeInvalidField, "match.type"},
 		{map[string]any{"match": map[string]any{"type": "any"}}, api.CodeInvalidField, "actions"},
 		{map[string]any{"match": map[string]any{"type": "regex", "value": "("}, "actions": []any{map[string]any{"type": "tag", "tag": "x"}}}, api.CodeInvalidField, "match.value"},
-		{map[string]any{"match": map[string]any{"type": "any"}, "actions": []any{map[string]any{"type": "group_add", "group": "vip"}}}, api.CodeNeedsContacts, "actions[0].type"},
+		{map[string]any{"match": map[string]any{"type": "any"}, "actions": []any{map[string]any{"type": "group_add"}}}, api.CodeInvalidField, "actions[0].group"},
 		{map[string]any{"id": "5", "match": map[string]any{"type": "any"}}, api.CodeUnknownField, "id"},
 	}
 	for _, c := range bad {
@@ -107,6 +109,46 @@ func TestRulesConfiguredReadOnlyAndTest(t *testing.T) {
 		t.Errorf("no text: %s %s", code, field)
 	}
 
+}
+
+// Group actions: POST /v1/rules/test names the group and changes no
+// contact; an engine without contacts refuses them (needs_contacts).
+func TestRulesGroupActions(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	r := e.Do("POST", "/v1/rules", map[string]any{"match": map[string]any{"type": "first_word", "value": "JOIN"},
+		"actions": []any{map[string]any{"type": "group_add", "group": " Newsletter "}}})
+	e.Want(r, http.StatusCreated)
+	var got rules.Rule
+	r.JSON(t, &got)
+	if len(got.Actions) != 1 || got.Actions[0].Group != "Newsletter" {
+		t.Fatalf("created %+v", got)
+	}
+	var plan rules.Plan
+	r = e.Do("POST", "/v1/rules/test", map[string]any{"from": "+15550100001", "text": "join"})
+	e.Want(r, 200)
+	r.JSON(t, &plan)
+	if len(plan.Fired) != 1 || len(plan.Fired[0].Steps) != 1 || plan.Fired[0].Steps[0].Type != rules.ActionGroupAdd ||
+		plan.Fired[0].Steps[0].Group != "Newsletter" || plan.Fired[0].Steps[0].Skipped != "" {
+		t.Fatalf("plan %+v", plan)
+	}
+	if _, err := e.Q.ContactByNumber(t.Context(), "+15550100001"); !errors.Is(err, smsgw.ErrNotFound) {
+		t.Errorf("contact after a test: %v, want none", err)
+	}
+	if _, err := e.Q.Group(t.Context(), "Newsletter"); !errors.Is(err, smsgw.ErrNotFound) {
+		t.Errorf("group after a test: %v, want none", err)
+	}
+
+	eng, err := rules.NewEngine(nil, e.Q, rules.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Rebuild(func(b *api.Backend) { b.Rules = eng })
+	r = e.Do("POST", "/v1/rules", map[string]any{"match": map[string]any{"type": "any"},
+		"actions": []any{map[string]any{"type": "group_remove", "group": "vip"}}})
+	e.Want(r, http.StatusBadRequest)
+	if code, field := r.ErrCode(t); code != api.CodeNeedsContacts || field != "actions[0].type" {
+		t.Errorf("without contacts: %s %s", code, field)
+	}
 }
 
 func TestRulesUnavailable(t *testing.T) {

@@ -37,9 +37,10 @@ then = "continue"
 	}
 	for text, want := range map[string]string{
 		"[[rule]]\nmatch = { type = \"regex\", value = \"(\" }\nactions = [ { type = \"tag\", tag = \"x\" } ]": "rule[1].match.value",
-		"[[rule]]\nmatch = { type = \"any\" }": "rule[1].actions",
-		"[[rule]]\nmatch = { type = \"any\" }\nactions = [ { type = \"group_add\", group = \"vip\" } ]":   "rule[1].actions[0].type",
+		"[[rule]]\nmatch = { type = \"any\" }":                                                            "rule[1].actions",
+		"[[rule]]\nmatch = { type = \"any\" }\nactions = [ { type = \"group_add\", group = \" \" } ]":     "rule[1].actions[0].group",
 		"[[rule]]\nmatch = { type = \"any\" }\nactions = [ { type = \"tag\", tag = \"x\", colour = 1 } ]": "colour",
+		"[[rule]]\nmatch = { type = \"any\" }\nactions = [ { type = \"group_add\", group = \"vip\" } ]":   "",
 		"[autoreply]\nlimit = -2":        "autoreply.limit",
 		"[autoreply]\nwindow = \"0s\"":   "",
 		"[autoreply]\nwindow = \"200h\"": "autoreply.window",

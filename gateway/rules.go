@@ -72,6 +72,10 @@ func (g *Gateway) ruleStep(ctx context.Context, e *rules.Engine, in *Inbound, r 
 		return err
 	case rules.ActionTag:
 		return e.Tag(ctx, in.From, s.Tag)
+	case rules.ActionGroupAdd:
+		return e.AddToGroup(ctx, in.From, s.Group)
+	case rules.ActionGroupRemove:
+		return e.RemoveFromGroup(ctx, in.From, s.Group)
 	case rules.ActionWebhook, rules.ActionExec:
 		ev, err := g.ruleEvent(ctx, in, r, i)
 		if err != nil {

@@ -3,12 +3,14 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"testing"
 	"time"
 
 	"smsgw"
+	"smsgw/contacts"
 	"smsgw/queue"
 	"smsgw/rules"
 )
@@ -172,6 +174,79 @@ func TestRulesEndToEnd(t *testing.T) {
 		if m.To != boss && m.RouteModem != "sim0" {
 			t.Errorf("reply %d routed to %q, want the receiving modem", m.ID, m.RouteModem)
 		}
+	}
+}
+
+// Group actions on an emulated modem: JOIN puts the sender's contact
+// (created with just the number) into a group created on the way, LEAVE
+// takes it out again and keeps the contact; a name cannot join, and LEAVE
+// from a number without a contact creates none.
+func TestRulesGroupActionsEndToEnd(t *testing.T) {
+	const alice, bob = "+4915112345678", "+4915187654321"
+	cfg := []rules.Rule{
+		{Name: "join", Match: rules.Match{Type: rules.MatchFirstWord, Value: "JOIN"},
+			Actions: []rules.Action{{Type: rules.ActionGroupAdd, Group: "Newsletter"}}},
+		{Name: "leave", Match: rules.Match{Type: rules.MatchFirstWord, Value: "LEAVE"},
+			Actions: []rules.Action{{Type: rules.ActionGroupRemove, Group: "newsletter"}}},
+	}
+	var cs contacts.Store
+	chain := func(st queue.Storage) []InboundHandler {
+		rs, ok := st.(rules.Store)
+		if !ok {
+			t.Fatalf("%T keeps no rules", st)
+		}
+		if cs, ok = st.(contacts.Store); !ok {
+			t.Fatalf("%T keeps no contacts", st)
+		}
+		e, err := rules.NewEngine(cfg, rs, rules.Options{Groups: contacts.Membership{Store: cs, CC: "49"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []InboundHandler{RulesHandler(e)}
+	}
+	r := newRig(t, rigOptions{modems: 1, chain: chain})
+	r.waitReady(1)
+	own := r.modems[0].Number()
+	ctx := context.Background()
+	deliver := func(from, text string, fired int) {
+		t.Helper()
+		if err := r.net.Deliver(own, from, text); err != nil {
+			t.Fatal(err)
+		}
+		r.waitFor(fmt.Sprintf("%d fired rules", fired), 30*time.Second, func() bool { return len(r.fired()) >= fired })
+	}
+	deliver(alice, "join please", 1)
+	c, err := cs.ContactByNumber(ctx, alice)
+	if err != nil || fmt.Sprint(c.Groups) != "[Newsletter]" || c.Name != "" {
+		t.Fatalf("after JOIN: %+v, %v; want the contact in [Newsletter]", c, err)
+	}
+	g, err := cs.Group(ctx, "Newsletter")
+	if err != nil || g.Contacts != 1 {
+		t.Fatalf("group after JOIN: %+v, %v", g, err)
+	}
+	deliver("BANK", "join", 2)
+	deliver(bob, "leave", 3)
+	if _, err := cs.ContactByNumber(ctx, bob); !errors.Is(err, smsgw.ErrNotFound) {
+		t.Errorf("LEAVE without a contact: %v, want no contact made", err)
+	}
+	deliver(alice, "LEAVE", 4)
+	c, err = cs.ContactByNumber(ctx, alice)
+	if err != nil || len(c.Groups) != 0 {
+		t.Errorf("after LEAVE: %+v, %v; want the contact in no group", c, err)
+	}
+	var summary []string
+	for _, f := range r.fired() {
+		for _, a := range f.Actions {
+			summary = append(summary, f.RuleID+":"+a.Type+"("+a.Group+")"+a.Skipped)
+		}
+	}
+	want := []string{"cfg-1:group_add(Newsletter)", "cfg-1:group_add(Newsletter)alphanumeric",
+		"cfg-2:group_remove(newsletter)", "cfg-2:group_remove(newsletter)"}
+	if fmt.Sprint(summary) != fmt.Sprint(want) {
+		t.Errorf("fired %q\nwant %q", summary, want)
+	}
+	if n := len(r.net.Submitted()); n != 0 {
+		t.Errorf("%d messages on the air, want none", n)
 	}
 }
 

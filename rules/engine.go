@@ -62,6 +62,22 @@ type Options struct {
 	Window time.Duration
 	// Now is the clock (tests); nil is time.Now.
 	Now func() time.Time
+	// Groups carries out group_add and group_remove; without it a rule
+	// with a group action is refused (ErrNeedsContacts).
+	Groups Groups
+}
+
+// Groups changes the contact groups of a sender, for the group actions.
+// internal/daemon passes one over the contacts store; rules knows nothing
+// of contacts beyond it.
+type Groups interface {
+	// AddToGroup puts the contact with number (created with just the
+	// number when missing) into the group named group (created when
+	// missing).
+	AddToGroup(ctx context.Context, number, group string) error
+	// RemoveFromGroup takes the contact with number out of the group
+	// named group; no such contact or membership is not an error.
+	RemoveFromGroup(ctx context.Context, number, group string) error
 }
 
 // Defaults of Options.
@@ -149,7 +165,7 @@ func NewEngine(configured []Rule, store Store, o Options) (*Engine, error) {
 	for i, r := range configured {
 		r.Normalize()
 		r.ID, r.Source, r.Position = "cfg-"+strconv.Itoa(i+1), SourceConfig, i+1
-		if err := r.Validate(); err != nil {
+		if err := e.validate(r); err != nil {
 			return nil, fmt.Errorf("rule %d: %w", i+1, err)
 		}
 		c := compiled{Rule: r}
@@ -159,6 +175,18 @@ func NewEngine(configured []Rule, store Store, o Options) (*Engine, error) {
 		e.config = append(e.config, c)
 	}
 	return e, nil
+}
+
+// validate is Validate plus what this engine can carry out: group
+// actions need Options.Groups.
+func (e *Engine) validate(r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if e.opts.Groups == nil && r.usesGroups() {
+		return r.needsContacts()
+	}
+	return nil
 }
 
 // IsConfigID reports whether id names a rule of the configuration.
@@ -201,7 +229,7 @@ func (e *Engine) Add(ctx context.Context, r Rule) (Rule, error) {
 	}
 	r.Normalize()
 	r.ID, r.Source = "", SourceAPI
-	if err := r.Validate(); err != nil {
+	if err := e.validate(r); err != nil {
 		return Rule{}, err
 	}
 	if r.Position < 0 {
@@ -221,7 +249,7 @@ func (e *Engine) Put(ctx context.Context, r Rule) (Rule, error) {
 	}
 	r.Normalize()
 	r.Source = SourceAPI
-	if err := r.Validate(); err != nil {
+	if err := e.validate(r); err != nil {
 		return Rule{}, err
 	}
 	if r.Position < 0 {
@@ -323,6 +351,12 @@ func (e *Engine) Plan(ctx context.Context, m Message) (Plan, error) {
 				if ok, why := Replyable(m.From); !ok && why == SkipNoSender {
 					s.Skipped = why
 				}
+			case ActionGroupAdd, ActionGroupRemove:
+				// A contact is a person's number: a name or a short
+				// code cannot join a group.
+				if ok, why := Replyable(m.From); !ok {
+					s.Skipped = why
+				}
 			}
 			f.Steps = append(f.Steps, s)
 		}
@@ -409,6 +443,23 @@ func (e *Engine) Tag(ctx context.Context, number, tag string) error {
 		return fmt.Errorf("rules: no store to keep tags: %w", smsgw.ErrUnavailable)
 	}
 	return e.store.TagSender(ctx, number, tag)
+}
+
+// AddToGroup puts a sender's contact into a group (the group_add action).
+func (e *Engine) AddToGroup(ctx context.Context, number, group string) error {
+	if e.opts.Groups == nil {
+		return fmt.Errorf("rules: group %q: %w", group, ErrNeedsContacts)
+	}
+	return e.opts.Groups.AddToGroup(ctx, number, group)
+}
+
+// RemoveFromGroup takes a sender's contact out of a group (the
+// group_remove action).
+func (e *Engine) RemoveFromGroup(ctx context.Context, number, group string) error {
+	if e.opts.Groups == nil {
+		return fmt.Errorf("rules: group %q: %w", group, ErrNeedsContacts)
+	}
+	return e.opts.Groups.RemoveFromGroup(ctx, number, group)
 }
 
 // Record reports a fired rule as a rule.fired outbox event (once per

@@ -57,10 +57,12 @@ const (
 	ActionExec = "exec"
 	// ActionTag tags the sender with Tag.
 	ActionTag = "tag"
-	// ActionGroupAdd and ActionGroupRemove change a contact group; they
-	// need contacts, which this version does not keep, so a rule using
-	// them is refused (ErrNeedsContacts).
-	ActionGroupAdd    = "group_add"
+	// ActionGroupAdd adds the sender's contact to the contact group
+	// Group; a sender without a contact gets one with just the number,
+	// and a missing group is created (as a CSV import's group is).
+	ActionGroupAdd = "group_add"
+	// ActionGroupRemove takes the sender's contact out of the group Group
+	// (nothing happens when there is no such contact or membership).
 	ActionGroupRemove = "group_remove"
 )
 
@@ -83,14 +85,17 @@ const (
 	MaxTemplateBytes = 1600
 	MaxActions       = 10
 	MaxTagBytes      = 64
+	// MaxGroupChars is the longest group name in characters (as
+	// contacts.MaxGroupName).
+	MaxGroupChars = 100
 )
 
 var (
 	// ErrInvalid: a rule is malformed; the error is a *ValidationError.
 	ErrInvalid = errors.New("invalid rule")
-	// ErrNeedsContacts: a group action was asked for; groups belong to
-	// contacts, which this version does not keep.
-	ErrNeedsContacts = errors.New("group actions need contacts, which this version does not keep")
+	// ErrNeedsContacts: a group action was asked of an engine that has
+	// no contacts store (Options.Groups) to act on.
+	ErrNeedsContacts = errors.New("group actions need the contacts store, which this process does not have")
 )
 
 // ValidationError names the first invalid field of a rule. It matches
@@ -130,9 +135,8 @@ type Action struct {
 	URL  string   `json:"url,omitempty" toml:"url"`   // webhook
 	Argv []string `json:"argv,omitempty" toml:"argv"` // exec
 	Tag  string   `json:"tag,omitempty" toml:"tag"`   // tag
-	// Group names a contact group (group_add, group_remove); the
-	// configuration file has no such key while contacts do not exist.
-	Group string `json:"group,omitempty" toml:"-"`
+	// Group names a contact group (group_add, group_remove).
+	Group string `json:"group,omitempty" toml:"group"`
 }
 
 // Rule is one keyword rule. Rules from the configuration have ids
@@ -170,6 +174,7 @@ func (r *Rule) Normalize() {
 		a.To = strings.TrimSpace(a.To)
 		a.URL = strings.TrimSpace(a.URL)
 		a.Tag = strings.TrimSpace(a.Tag)
+		a.Group = strings.TrimSpace(a.Group)
 	}
 }
 
@@ -243,9 +248,9 @@ func (a Action) validate(f string) error {
 	used, ok := uses[a.Type]
 	if !ok {
 		if a.Type == "" {
-			return invalid(f+".type", "missing: one of reply, forward, webhook, exec, tag")
+			return invalid(f+".type", "missing: one of reply, forward, webhook, exec, tag, group_add, group_remove")
 		}
-		return invalid(f+".type", "%q: want one of reply, forward, webhook, exec, tag", a.Type)
+		return invalid(f+".type", "%q: want one of reply, forward, webhook, exec, tag, group_add, group_remove", a.Type)
 	}
 	for _, name := range []string{"text", "to", "url", "argv", "tag", "group"} {
 		if !contains(used, name) {
@@ -286,7 +291,34 @@ func (a Action) validate(f string) error {
 			return invalid(f+".tag", "a tag is one word of at most %d bytes, without commas", MaxTagBytes)
 		}
 	case ActionGroupAdd, ActionGroupRemove:
-		return &ValidationError{Field: f + ".type", Reason: ErrNeedsContacts.Error(), err: ErrNeedsContacts}
+		if a.Group == "" {
+			return invalid(f+".group", "a %s action needs a group name", a.Type)
+		}
+		if !utf8.ValidString(a.Group) || utf8.RuneCountInString(a.Group) > MaxGroupChars ||
+			strings.IndexFunc(a.Group, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) >= 0 {
+			return invalid(f+".group", "a group name is valid UTF-8 of at most %d characters, without control characters", MaxGroupChars)
+		}
+	}
+	return nil
+}
+
+// usesGroups reports whether a rule has a group action.
+func (r Rule) usesGroups() bool {
+	for _, a := range r.Actions {
+		if a.Type == ActionGroupAdd || a.Type == ActionGroupRemove {
+			return true
+		}
+	}
+	return false
+}
+
+// needsContacts is the error for a group action on an engine without a
+// contacts store: the field of the first group action.
+func (r Rule) needsContacts() error {
+	for i, a := range r.Actions {
+		if a.Type == ActionGroupAdd || a.Type == ActionGroupRemove {
+			return &ValidationError{Field: fmt.Sprintf("actions[%d].type", i), Reason: ErrNeedsContacts.Error(), err: ErrNeedsContacts}
+		}
 	}
 	return nil
 }

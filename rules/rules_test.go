@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -80,10 +81,36 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%+v: err %v, want a validation error on %s", c.r, err, c.field)
 		}
 	}
-	g := Rule{Match: Match{Type: MatchAny}, Actions: []Action{{Type: ActionGroupAdd, Group: "vip"}}}
+	for _, c := range []struct {
+		a     Action
+		field string
+	}{
+		{Action{Type: ActionGroupAdd, Group: " "}, "actions[0].group"},
+		{Action{Type: ActionGroupRemove}, "actions[0].group"},
+		{Action{Type: ActionGroupAdd, Group: strings.Repeat("é", MaxGroupChars+1)}, "actions[0].group"},
+		{Action{Type: ActionGroupAdd, Group: "a\x01b"}, "actions[0].group"},
+		{Action{Type: ActionGroupAdd, Group: "vip", Tag: "x"}, "actions[0].tag"},
+	} {
+		r := Rule{Match: Match{Type: MatchAny}, Actions: []Action{c.a}}
+		r.Normalize()
+		var ve *ValidationError
+		if err := r.Validate(); !errors.As(err, &ve) || ve.Field != c.field {
+			t.Errorf("%+v: err %v, want a validation error on %s", c.a, err, c.field)
+		}
+	}
+	g := Rule{Match: Match{Type: MatchAny}, Actions: []Action{{Type: ActionTag, Tag: "x"}, {Type: ActionGroupAdd, Group: " VIP customers "}}}
 	g.Normalize()
-	if err := g.Validate(); !errors.Is(err, ErrNeedsContacts) {
-		t.Errorf("group action: %v, want ErrNeedsContacts", err)
+	if err := g.Validate(); err != nil || g.Actions[1].Group != "VIP customers" {
+		t.Errorf("group action %+v: %v", g.Actions[1], err)
+	}
+	// An engine without a contacts store cannot carry group actions out.
+	_, err := NewEngine([]Rule{g}, nil, Options{})
+	var ve *ValidationError
+	if !errors.Is(err, ErrNeedsContacts) || !errors.As(err, &ve) || ve.Field != "actions[1].type" {
+		t.Errorf("group action without contacts: %v, want ErrNeedsContacts on actions[1].type", err)
+	}
+	if _, err := NewEngine([]Rule{g}, nil, Options{Groups: refuseGroups{t}}); err != nil {
+		t.Errorf("group action with contacts: %v", err)
 	}
 	ok := Rule{Match: Match{Type: " First_Word ", Value: " HOURS "}, Actions: []Action{{Type: "REPLY", Text: "Open 9-17, {{contact.name|friend}}"}}}
 	ok.Normalize()
@@ -169,6 +196,42 @@ func TestPlanOrderStopContinue(t *testing.T) {
 	}
 	if _, err := NewEngine([]Rule{{Match: Match{Type: MatchAny}}}, nil, Options{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("bad configured rule: %v", err)
+	}
+}
+
+// refuseGroups fails the test when a group is changed: planning must not
+// act.
+type refuseGroups struct{ t *testing.T }
+
+func (r refuseGroups) AddToGroup(_ context.Context, n, g string) error {
+	r.t.Errorf("AddToGroup(%s, %s) while planning", n, g)
+	return nil
+}
+
+func (r refuseGroups) RemoveFromGroup(_ context.Context, n, g string) error {
+	r.t.Errorf("RemoveFromGroup(%s, %s) while planning", n, g)
+	return nil
+}
+
+// Plan describes group actions without acting: the group is named, and a
+// sender that cannot be a contact (a name, a short code) is skipped.
+func TestPlanGroupActions(t *testing.T) {
+	cfg := []Rule{{Match: Match{Type: MatchFirstWord, Value: "join"}, Actions: []Action{
+		{Type: ActionGroupAdd, Group: "newsletter"}, {Type: ActionGroupRemove, Group: "lapsed"}}}}
+	e, err := NewEngine(cfg, nil, Options{Groups: refuseGroups{t}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for from, skip := range map[string]string{"+15550100001": "", "BANK": SkipAlphanumeric, "4321": SkipShortCode} {
+		p, err := e.Plan(context.Background(), Message{From: from, Text: "JOIN"})
+		if err != nil || len(p.Fired) != 1 || len(p.Fired[0].Steps) != 2 {
+			t.Fatalf("%s: plan %+v, %v", from, p, err)
+		}
+		st := p.Fired[0].Steps
+		if st[0].Type != ActionGroupAdd || st[0].Group != "newsletter" || st[0].Skipped != skip ||
+			st[1].Type != ActionGroupRemove || st[1].Group != "lapsed" || st[1].Skipped != skip {
+			t.Errorf("%s: steps %+v, want skipped %q", from, st, skip)
+		}
 	}
 }
 

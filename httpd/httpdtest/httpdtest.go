@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"smsgw/campaign"
 	"smsgw/consent"
+	"smsgw/contacts"
 	"strconv"
 	"strings"
 	"testing"
@@ -119,7 +120,8 @@ func New(t testing.TB, o httpd.Options) *Env {
 		o.Backend.Webhooks = e.Hooks
 	}
 	if o.Backend.Rules == nil {
-		eng, err := rules.NewEngine(nil, e.Q, rules.Options{})
+		cc, _ := smsgw.CallingCode(o.API.DefaultCountry) // a bad country fails in api.New
+		eng, err := rules.NewEngine(nil, e.Q, rules.Options{Groups: contacts.Membership{Store: e.Q, CC: cc}})
 		if err != nil {
 			t.Fatal(err)
 		}

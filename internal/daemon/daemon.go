@@ -21,6 +21,7 @@ import (
 	"smsgw/campaign"
 	"smsgw/config"
 	"smsgw/consent"
+	"smsgw/contacts"
 	"smsgw/gateway"
 	"smsgw/hooks"
 	"smsgw/httpd"
@@ -164,7 +165,11 @@ func (d *Daemon) start() error {
 		return fmt.Errorf("config: %w", err)
 	}
 	gwo.InboundHandlers = append(gwo.InboundHandlers, gateway.ConsentHandler(cons))
-	engine, err := RulesEngine(d.cfg, st)
+	cc, err := smsgw.CallingCode(d.cfg.Server.DefaultCountry)
+	if err != nil {
+		return fmt.Errorf("config: server.default_country: %w", err)
+	}
+	engine, err := RulesEngine(d.cfg, st, contacts.Membership{Store: st, CC: cc})
 	if err != nil {
 		return err
 	}

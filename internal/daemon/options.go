@@ -93,13 +93,13 @@ func LogOptions(c config.LogConfig) logging.Options {
 
 // RulesEngine builds the keyword rules engine: the [[rule]] tables in file
 // order, then the rules stored through the API, with [autoreply] loop
-// protection.
-func RulesEngine(c config.Config, st rules.Store) (*rules.Engine, error) {
+// protection; groups carries out the group actions (nil refuses them).
+func RulesEngine(c config.Config, st rules.Store, groups rules.Groups) (*rules.Engine, error) {
 	var rs []rules.Rule
 	for _, r := range c.Rules {
 		rs = append(rs, r.Rule())
 	}
-	e, err := rules.NewEngine(rs, st, rules.Options{Limit: c.Autoreply.Limit, Window: c.Autoreply.Window.Duration})
+	e, err := rules.NewEngine(rs, st, rules.Options{Limit: c.Autoreply.Limit, Window: c.Autoreply.Window.Duration, Groups: groups})
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
