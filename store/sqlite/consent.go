@@ -21,13 +21,13 @@ func (w *wtx) admit(p *prepared) ([]smsgw.State, []string, string, error) {
 	states := make([]smsgw.State, len(p.to))
 	reasons := make([]string, len(p.to))
 	rows := make([][3]string, len(p.to))
+	out, err := w.optedOutAmong(p.to)
+	if err != nil {
+		return nil, nil, "", err
+	}
 	for i, to := range p.to {
-		optedOut, err := w.optedOut(to)
-		if err != nil {
-			return nil, nil, "", err
-		}
 		states[i] = smsgw.StateQueued
-		if r := w.s.opt.Consent.Refuse(to, p.category, p.m.AutoReply, optedOut); r != "" {
+		if r := w.s.opt.Consent.Refuse(to, p.category, p.m.AutoReply, out[to]); r != "" {
 			states[i], reasons[i] = smsgw.StateSuppressed, r
 		}
 		rows[i] = [3]string{to, string(states[i]), reasons[i]}
@@ -37,6 +37,44 @@ func (w *wtx) admit(p *prepared) ([]smsgw.State, []string, string, error) {
 		return nil, nil, "", fmt.Errorf("recipients: %w", err)
 	}
 	return states, reasons, string(b), nil
+}
+
+// optedOutAmong returns which of the numbers stand opted out, in one
+// query: a lookup per recipient cost a batch of 500 about a third of its
+// enqueue time.
+func (w *wtx) optedOutAmong(numbers []string) (map[string]bool, error) {
+	if len(numbers) == 1 {
+		o, err := w.optedOut(numbers[0])
+		if err != nil || !o {
+			return nil, err
+		}
+		return map[string]bool{numbers[0]: true}, nil
+	}
+	list, err := json.Marshal(numbers)
+	if err != nil {
+		return nil, fmt.Errorf("consent lookup: %w", err)
+	}
+	rows, err := w.query(`SELECT number FROM consent_numbers
+		WHERE action = 'opt_out' AND number IN (SELECT value FROM json_each(?))`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("consent lookup: %w", err)
+	}
+	defer rows.Close()
+	var out map[string]bool
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("consent lookup: %w", err)
+		}
+		if out == nil {
+			out = map[string]bool{}
+		}
+		out[n] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("consent lookup: %w", err)
+	}
+	return out, nil
 }
 
 // optedOut reports whether the number stands opted out.
