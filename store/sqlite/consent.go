@@ -21,9 +21,21 @@ func (w *wtx) admit(p *prepared) ([]smsgw.State, []string, string, error) {
 	states := make([]smsgw.State, len(p.to))
 	reasons := make([]string, len(p.to))
 	rows := make([][3]string, len(p.to))
-	out, err := w.optedOutAmong(p.to)
-	if err != nil {
-		return nil, nil, "", err
+	// Only the recipients whose answer turns on an opt-out are looked up:
+	// a transactional send under the default scope asks nothing.
+	var ask []string
+	for _, to := range p.to {
+		c := w.s.opt.Consent
+		if c.Refuse(to, p.category, p.m.AutoReply, true) != c.Refuse(to, p.category, p.m.AutoReply, false) {
+			ask = append(ask, to)
+		}
+	}
+	var out map[string]bool
+	if len(ask) > 0 {
+		var err error
+		if out, err = w.optedOutAmong(ask); err != nil {
+			return nil, nil, "", err
+		}
 	}
 	for i, to := range p.to {
 		states[i] = smsgw.StateQueued
