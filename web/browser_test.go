@@ -233,6 +233,11 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("emoji text: coding %q, parts %q", coding, parts)
 	}
 
+	// With a price table set, what the send costs shows on the overview.
+	if st := fetchStatus(ctx, t, "PUT", "/v1/prices", `JSON.stringify({prices: [{prefix: "", price_per_part: "0.05", currency: "EUR"}]})`, true); st != 200 {
+		t.Fatalf("PUT /v1/prices: %d", st)
+	}
+
 	// Send from sim1 to sim2's number and watch it reach delivered.
 	run(t, ctx, "send and watch",
 		setValue("#s-to", "+15550100002"),
@@ -244,6 +249,16 @@ func TestDashboardInABrowser(t *testing.T) {
 	run(t, ctx, "screenshot send-result", chromedp.FullScreenshot(&png, 100))
 	if err := os.WriteFile(filepath.Join(shots, "send-result-desktop.png"), png, 0o644); err != nil {
 		t.Fatal(err)
+	}
+
+	var today, month string
+	run(t, ctx, "overview spend",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#spend-today[data-currency="EUR"]`, chromedp.ByQuery),
+		chromedp.Text("#spend-today", &today, chromedp.ByQuery),
+		chromedp.Text("#spend-month", &month, chromedp.ByQuery))
+	if today != "0.05 EUR" || month != "0.05 EUR" {
+		t.Fatalf("spend on the overview: today %q, this month %q; want 0.05 EUR for the one part sent", today, month)
 	}
 
 	// The message came in on sim2: the inbox shows its thread unread, and

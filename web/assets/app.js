@@ -157,6 +157,10 @@
     const modemPick = el('select', { id: 'chart-modem' }, el('option', { value: '' }, 'All modems'));
     const hoursBox = el('div', { class: 'chart', id: 'chart-hours' });
     const daysBox = el('div', { class: 'chart', id: 'chart-days' });
+    const spendBox = el('div', { id: 'spend' });
+    // Hidden until a price table says what a message costs.
+    const spendCard = el('section', { class: 'card', id: 'spend-card', 'aria-labelledby': 'h-spend', hidden: true },
+      el('h2', { id: 'h-spend' }, 'Spend'), spendBox);
     const feed = el('ul', { class: 'feed', id: 'feed' }, el('li', { class: 'muted' }, 'Waiting for events…'));
     let stats = null, modems = [];
     setView(
@@ -164,6 +168,7 @@
       el('div', { class: 'grid' },
         el('section', { class: 'card', 'aria-labelledby': 'h-queue' }, el('h2', { id: 'h-queue' }, 'Queue'), queueBox),
         el('section', { class: 'card', 'aria-labelledby': 'h-rate' }, el('h2', { id: 'h-rate' }, 'Delivery rate'), rateBox),
+        spendCard,
         el('section', { class: 'card', 'aria-labelledby': 'h-feed' }, el('h2', { id: 'h-feed' }, 'Live activity'), feed)),
       el('section', { class: 'card', 'aria-labelledby': 'h-charts' },
         el('h2', { id: 'h-charts' }, 'Messages'),
@@ -196,6 +201,7 @@
         rateBox.replaceChildren(rate(stats));
         drawCharts();
       } else queueBox.replaceChildren(fail(st.reason));
+      if (canRead) await spend(spendCard, spendBox).catch((e) => { spendCard.hidden = false; spendBox.replaceChildren(fail(e)); });
     }
     await refresh();
     const later = debounce(() => refresh().catch(() => {}), 400);
@@ -224,6 +230,28 @@
         ['Since start', m.counters.sent + ' sent · ' + m.counters.failed + ' failed · ' + m.counters.received + ' received'],
         ['Last error', m.last_error ? m.last_error : null],
       ]));
+  }
+
+  // spend fills the overview's spend card: today and this month (UTC
+  // days, as the spend report keys them), one line per currency.
+  async function spend(card, box) {
+    const now = new Date();
+    const month = now.getUTCFullYear() + '-' + pad(now.getUTCMonth() + 1) + '-01T00:00:00Z';
+    const today = now.toISOString().slice(0, 10);
+    const [pr, sp] = await Promise.all([api('GET', '/v1/prices'), api('GET', '/v1/spend?by=day&since=' + encodeURIComponent(month))]);
+    const totals = sp.totals || [];
+    if (!(pr.prices || []).length && !totals.length) { card.hidden = true; return; }
+    card.hidden = false;
+    const line = (id, rows, what) => {
+      const list = rows.length ? rows : [{ cost: '0.00', currency: pr.currency || '', messages: 0, parts: 0 }];
+      return list.map((r, i) => el('p', {},
+        el('span', { class: 'big', id: i ? null : id, 'data-currency': r.currency }, r.cost + ' ' + r.currency),
+        ' ' + what + ' (' + r.messages + ' messages, ' + r.parts + ' parts)'));
+    };
+    box.replaceChildren(
+      ...line('spend-today', (sp.rows || []).filter((r) => r.key === today), 'today'),
+      ...line('spend-month', totals, 'this month'),
+      el('p', { class: 'muted' }, 'At the price in force when each message was sent; UTC days.'));
   }
 
   function queueTable(q) {
