@@ -344,9 +344,37 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("the rule test shows %q", fired)
 	}
 
+	// A CSV imported on the Contacts page: the good rows are listed, the
+	// bad one is shown with its line and reason.
+	csvPath := filepath.Join(t.TempDir(), "people.csv")
+	if err := os.WriteFile(csvPath, []byte("number,name\n+15550100007,Ada\nnot a number,Bob\n+15550100008,Cy\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var summary, refused, listed string
+	run(t, ctx, "contacts import",
+		chromedp.Navigate(base+"/ui/contacts"),
+		chromedp.WaitReady(`body[data-ready]`, chromedp.ByQuery),
+		chromedp.SetUploadFiles("#i-file", []string{csvPath}, chromedp.ByQuery),
+		setValue("#i-group", "club"),
+		chromedp.Click("#i-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`#i-summary[data-bad="1"]`, chromedp.ByQuery),
+		chromedp.Text("#i-summary", &summary, chromedp.ByQuery),
+		chromedp.Text("#i-result table", &refused, chromedp.ByQuery),
+		chromedp.WaitVisible(`#groups [data-group="club"]`, chromedp.ByQuery),
+		setValue("#c-name", "cy"),
+		chromedp.Poll(`document.querySelectorAll('#contacts tbody tr').length === 1`, nil),
+		chromedp.Text("#contacts", &listed, chromedp.ByQuery),
+		chromedp.WaitNotVisible("#c-more", chromedp.ByQuery))
+	if !strings.Contains(summary, "3 rows: 2 created") || !strings.Contains(refused, "not a number") || !strings.Contains(refused, "3") {
+		t.Fatalf("import shows %q, refused rows %q", summary, refused)
+	}
+	if !strings.Contains(listed, "+15550100008") || strings.Contains(listed, "+15550100007") {
+		t.Fatalf("search for cy lists %q", listed)
+	}
+
 	// Screenshots of every page at desktop and phone width.
 	pages := map[string]string{"overview": "/", "messages": "/ui/messages", "message": "/ui/messages/1", "send": "/ui/send",
-		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
+		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "contacts": "/ui/contacts", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
 	for _, size := range []struct {
 		name string
 		w, h int64

@@ -29,6 +29,7 @@ var pages = []page{
 	{"/ui/send", "Send", "send", true},
 	{"/ui/inbox", "Inbox", "inbox", true},
 	{"/ui/optouts", "Opt-outs", "optouts", true},
+	{"/ui/contacts", "Contacts", "contacts", true},
 	{"/ui/rules", "Rules", "rules", true},
 	{"/ui/modems", "Modems", "modems", true},
 	{"/ui/modems/{id}", "Modem", "modem", false},

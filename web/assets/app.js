@@ -737,6 +737,83 @@
     events((name, ev) => { if (ev.deviceId === ID) load(); });
   }
 
+  // ---- Contacts -------------------------------------------------------
+
+  async function contactsPage() {
+    const box = el('div', { id: 'contacts' });
+    const groupsBox = el('div', { id: 'groups' });
+    const qname = el('input', { id: 'c-name', type: 'search' });
+    const qnum = el('input', { id: 'c-number', type: 'search', inputmode: 'tel' });
+    const qgroup = el('select', { id: 'c-group' }, el('option', { value: '' }, 'Any group'));
+    const more = el('button', { type: 'button', id: 'c-more', hidden: true }, 'More');
+    const file = el('input', { id: 'i-file', type: 'file', accept: '.csv,text/csv' });
+    const igroup = el('input', { id: 'i-group', type: 'text', 'aria-describedby': 'i-group-hint' });
+    const iout = el('div', { id: 'i-result', 'aria-live': 'polite' });
+    const imp = el('form', { class: 'card', 'aria-labelledby': 'h-i' }, el('h2', { id: 'h-i' }, 'Import a CSV'),
+      el('p', { class: 'muted' }, 'A header row names the columns: number (required), name, and any other column becomes a field. A number already known is updated.'),
+      el('fieldset', { class: 'plain', disabled: !full },
+        el('div', { class: 'row' }, field('i-file', 'CSV file', file), field('i-group', 'Add every row to group', igroup, 'Optional; created when missing.')),
+        el('button', { type: 'submit', id: 'i-submit' }, 'Import')),
+      full ? null : el('p', { class: 'muted' }, 'Importing needs a token of full scope.'), iout);
+    setView(
+      el('section', { class: 'card', 'aria-labelledby': 'h-c' }, el('h2', { id: 'h-c' }, 'Contacts'),
+        el('div', { class: 'row' }, field('c-name', 'Name', qname), field('c-number', 'Number', qnum), field('c-group', 'Group', qgroup)), box, more),
+      el('section', { class: 'card', 'aria-labelledby': 'h-g' }, el('h2', { id: 'h-g' }, 'Groups'), groupsBox), imp);
+    let cursor = '', rows = [];
+    const row = (c) => [c.name || '—', c.number, (c.groups || []).join(', '), c.time_zone || ''];
+    function draw() {
+      box.replaceChildren(rows.length ? table(['Name', 'Number', 'Groups', 'Time zone'], rows.map(row), 'Contacts')
+        : el('p', { class: 'muted' }, qname.value || qnum.value || qgroup.value ? 'No contact matches.' : 'No contacts yet.'));
+      more.hidden = !cursor;
+    }
+    async function load(reset) {
+      if (reset) { rows = []; cursor = ''; }
+      const q = new URLSearchParams({ limit: '100' });
+      if (qname.value.trim()) q.set('name', qname.value.trim());
+      if (/[0-9]/.test(qnum.value)) q.set('number', qnum.value);
+      if (qgroup.value) q.set('group', qgroup.value);
+      if (cursor) q.set('cursor', cursor);
+      try {
+        const r = await api('GET', '/v1/contacts?' + q);
+        rows = rows.concat(r.contacts || []);
+        cursor = r.next_cursor || '';
+        draw();
+      } catch (e) { box.replaceChildren(fail(e)); more.hidden = true; }
+    }
+    async function groups() {
+      try {
+        const r = await api('GET', '/v1/groups');
+        const gs = r.groups || [];
+        const keep = qgroup.value;
+        qgroup.replaceChildren(el('option', { value: '' }, 'Any group'), ...gs.map((g) => el('option', { value: g.name }, g.name)));
+        qgroup.value = keep;
+        groupsBox.replaceChildren(gs.length ? table(['Group', 'Contacts', 'Description'], gs.map((g) => [
+          el('button', { type: 'button', class: 'link', 'data-group': g.name, onclick: () => { qgroup.value = g.name; load(true); } }, g.name),
+          String(g.contacts), g.description || '']), 'Groups') : el('p', { class: 'muted' }, 'No groups yet.'));
+      } catch (e) { groupsBox.replaceChildren(fail(e)); }
+    }
+    const later = debounce(() => load(true), 300);
+    qname.addEventListener('input', later);
+    qnum.addEventListener('input', later);
+    qgroup.addEventListener('change', () => load(true));
+    more.addEventListener('click', () => load(false));
+    imp.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!file.files.length) { iout.replaceChildren(el('p', { class: 'alert', role: 'alert' }, 'Choose a CSV file first.')); return; }
+      try {
+        const text = await file.files[0].text();
+        const g = igroup.value.trim();
+        const r = await api('POST', '/v1/contacts/import' + (g ? '?group=' + encodeURIComponent(g) : ''), text, { 'Content-Type': 'text/csv' });
+        iout.replaceChildren(el('p', { id: 'i-summary', 'data-bad': r.bad }, r.rows + ' rows: ' + r.created + ' created, ' + r.updated + ' updated, ' + r.bad + ' refused' + (r.group ? ' (group ' + r.group + ')' : '') + '.'),
+          (r.errors || []).length ? table(['Line', 'Number', 'Why refused'], r.errors.map((x) => [String(x.line), x.number || '—', x.reason]), 'Rows refused') : null);
+        say('Import done');
+        groups();
+        load(true);
+      } catch (err) { iout.replaceChildren(fail(err)); }
+    });
+    await Promise.all([groups(), load(true)]);
+  }
+
   // ---- Settings -------------------------------------------------------
 
   async function settingsPage() {
@@ -747,7 +824,7 @@
     } catch (e) { setView(fail(e)); }
   }
 
-  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, settings: settingsPage };
+  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, contacts: contactsPage, settings: settingsPage };
   const run = PAGES[PAGE];
   // data-ready tells whoever waits for the page (a test taking a
   // screenshot) that its first data arrived.
