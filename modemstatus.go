@@ -27,6 +27,16 @@ type ModemStatus struct {
 	LastErrorAt  *time.Time    `json:"last_error_at,omitempty"`
 	LastSeen     *time.Time    `json:"last_seen,omitempty"`
 	Since        *time.Time    `json:"since,omitempty"` // first seen / added
+	// SignalHistory holds the recent signal readings of the health checks,
+	// oldest first (one modem's answer only; lists leave it out).
+	SignalHistory []SignalSample `json:"signal_history,omitempty"`
+}
+
+// SignalSample is one signal reading: when, and the strength in dBm (nil
+// when the modem did not know it).
+type SignalSample struct {
+	At  time.Time `json:"at"`
+	DBm *int      `json:"dbm"`
 }
 
 // ModemCounters are a modem's running totals since the daemon started.

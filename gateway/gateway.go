@@ -500,6 +500,8 @@ func (g *Gateway) Summary(ctx context.Context) string {
 type live struct {
 	mu       sync.Mutex
 	signal   *modem.Signal
+	history  []smsgw.SignalSample // ring of the last signalHistoryLen readings
+	next     int                  // where the ring writes next once full
 	reg      *modem.Registration
 	operator string
 	trace    *modem.ATTrace
@@ -516,7 +518,36 @@ func (g *Gateway) liveFor(id string) *live {
 	return l
 }
 
-func (l *live) setSignal(s modem.Signal)             { l.mu.Lock(); l.signal = &s; l.mu.Unlock() }
+// signalHistoryLen bounds a modem's signal history: two hours of health
+// checks at the default interval, a few kilobytes per modem.
+const signalHistoryLen = 120
+
+func (l *live) setSignal(s modem.Signal) { l.setSignalAt(s, time.Now()) }
+
+func (l *live) setSignalAt(s modem.Signal, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.signal = &s
+	smp := smsgw.SignalSample{At: at.UTC()}
+	if s.DBm != nil {
+		d := *s.DBm
+		smp.DBm = &d
+	}
+	if len(l.history) < signalHistoryLen {
+		l.history = append(l.history, smp)
+		return
+	}
+	l.history[l.next] = smp
+	l.next = (l.next + 1) % signalHistoryLen
+}
+
+// signalHistory returns the readings oldest first; the caller holds l.mu.
+func (l *live) signalHistory() []smsgw.SignalSample {
+	out := make([]smsgw.SignalSample, 0, len(l.history))
+	out = append(out, l.history[l.next:]...)
+	return append(out, l.history[:l.next]...)
+}
+
 func (l *live) setRegistration(r modem.Registration) { l.mu.Lock(); l.reg = &r; l.mu.Unlock() }
 func (l *live) setOperator(op string)                { l.mu.Lock(); l.operator = op; l.mu.Unlock() }
 func (l *live) setTrace(t *modem.ATTrace)            { l.mu.Lock(); l.trace = t; l.mu.Unlock() }
@@ -544,7 +575,12 @@ func (g *Gateway) Modem(ctx context.Context, id string) (smsgw.ModemStatus, erro
 	if !ok {
 		return smsgw.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
 	}
-	return g.modemStatus(m), nil
+	st := g.modemStatus(m)
+	l := g.liveFor(id)
+	l.mu.Lock()
+	st.SignalHistory = l.signalHistory()
+	l.mu.Unlock()
+	return st, nil
 }
 
 // USSD implements the HTTP API's Modems.

@@ -372,6 +372,11 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("search for cy lists %q", listed)
 	}
 
+	// The modem page draws the health checks' signal readings.
+	run(t, ctx, "signal history",
+		chromedp.Navigate(base+"/ui/modems/sim1"),
+		chromedp.WaitVisible(`#signal-chart[data-samples]`, chromedp.ByQuery))
+
 	// Screenshots of every page at desktop and phone width.
 	pages := map[string]string{"overview": "/", "messages": "/ui/messages", "message": "/ui/messages/1", "send": "/ui/send",
 		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "contacts": "/ui/contacts", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}

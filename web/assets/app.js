@@ -729,12 +729,42 @@
           ['Manufacturer', m.manufacturer], ['Model', m.model], ['Revision', m.revision], ['IMEI', m.imei], ['IMSI', m.imsi], ['ICCID', m.iccid],
           ['Tags', (m.tags || []).join(', ')], ['Seen since', m.since ? timeEl(m.since) : null], ['Last seen', m.last_seen ? timeEl(m.last_seen) : null],
           ['Since start', m.counters.sent + ' sent · ' + m.counters.failed + ' failed · ' + m.counters.received + ' received · ' + m.counters.reconnects + ' reconnects']])),
+        el('section', { class: 'card', 'aria-labelledby': 'h-sig' }, el('h2', { id: 'h-sig' }, 'Signal history'), signalChart(m.signal_history || [])),
         el('section', { class: 'card' }, el('h2', {}, 'Recent errors'),
           m.last_error ? el('p', {}, m.last_error, ' ', m.last_error_at ? el('span', { class: 'muted' }, '(', timeEl(m.last_error_at), ')') : '') : el('p', { class: 'muted' }, 'No error since the daemon started.'),
           codes.length ? table(['Error code', 'Failed sends'], codes.map(([c, n]) => [c, String(n)]), 'Failures by error code') : null));
     }
     await load();
     events((name, ev) => { if (ev.deviceId === ID) load(); });
+  }
+
+  // signalChart draws the health checks' readings as a line (a gap where
+  // the modem did not know its signal), with the numbers as a table.
+  function signalChart(h) {
+    const known = h.filter((x) => x.dbm !== null && x.dbm !== undefined);
+    if (!known.length) return el('p', { class: 'muted', id: 'signal-chart' }, 'No reading yet: the health check reads the signal about once a minute.');
+    const W = 720, H = 120, top = 10, bottom = 18, lo = -113, hi = -51;
+    const t0 = new Date(h[0].at).getTime(), t1 = Math.max(t0 + 1, new Date(h[h.length - 1].at).getTime());
+    const x = (s) => (W - 40) * (new Date(s.at).getTime() - t0) / (t1 - t0) + 36;
+    const y = (d) => top + (H - top - bottom) * (hi - Math.max(lo, Math.min(hi, d))) / (hi - lo);
+    const svg = el('svg:svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', id: 'signal-chart', 'data-samples': known.length,
+      'aria-label': 'Signal strength over the last ' + h.length + ' readings; the same numbers are in the table below' });
+    for (const d of [-73, -93, -109]) {
+      svg.append(el('svg:line', { x1: 36, x2: W, y1: y(d), y2: y(d), stroke: '#d0d5db', 'stroke-dasharray': '3 3' }),
+        el('svg:text', { x: 0, y: y(d) + 3, 'font-size': 10, fill: '#4f5761' }, String(d)));
+    }
+    let path = '', pen = false;
+    for (const s of h) {
+      if (s.dbm === null || s.dbm === undefined) { pen = false; continue; }
+      path += (pen ? 'L' : 'M') + x(s).toFixed(1) + ' ' + y(s.dbm).toFixed(1);
+      pen = true;
+    }
+    svg.append(el('svg:path', { d: path, fill: 'none', stroke: '#1f5fa8', 'stroke-width': 2 }));
+    if (known.length === 1) svg.append(el('svg:circle', { cx: x(known[0]), cy: y(known[0].dbm), r: 3, fill: '#1f5fa8' }));
+    svg.append(el('svg:text', { x: 36, y: H - 4, 'font-size': 10, fill: '#4f5761' }, fmtTime(h[0].at).slice(11, 16)),
+      el('svg:text', { x: W - 30, y: H - 4, 'font-size': 10, fill: '#4f5761' }, fmtTime(h[h.length - 1].at).slice(11, 16)));
+    return el('div', {}, svg, el('details', {}, el('summary', {}, 'Show as a table'),
+      table(['Time', 'Signal (dBm)'], h.slice().reverse().map((s) => [timeEl(s.at), s.dbm === null ? 'unknown' : String(s.dbm)]), 'Signal readings')));
   }
 
   // ---- Contacts -------------------------------------------------------
