@@ -136,6 +136,10 @@ type Modems interface {
 	// USSD sends a USSD code (e.g. "*100#") on the modem and returns the
 	// network's reply text.
 	USSD(ctx context.Context, id, code string) (string, error)
+	// ResetModem closes and reopens the modem as its supervisor does after
+	// a fault and returns its status as the reset starts; smsgw.ErrNotFound
+	// for an unknown id, smsgw.ErrConflict when the modem is not ready.
+	ResetModem(ctx context.Context, id string) (smsgw.ModemStatus, error)
 }
 
 // Webhooks is the registry that feeds the daemon's webhook outbox,

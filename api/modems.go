@@ -148,3 +148,17 @@ func (h *Handler) ussd(w http.ResponseWriter, r *http.Request) *Error {
 	writeJSON(w, http.StatusOK, USSDResponse{Modem: id, Code: req.Code, Reply: reply})
 	return nil
 }
+
+// resetModem closes and reopens a modem; 202 with its status, since the
+// modem comes back (recovering, opening, ready) after the answer.
+func (h *Handler) resetModem(w http.ResponseWriter, r *http.Request) *Error {
+	if h.b.Modems == nil {
+		return h.noModems()
+	}
+	m, err := h.b.Modems.ResetModem(r.Context(), mux.Vars(r)["id"])
+	if err != nil {
+		return h.storeErr(err, "modem")
+	}
+	writeJSON(w, http.StatusAccepted, withBars(m))
+	return nil
+}

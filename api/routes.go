@@ -32,6 +32,7 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodGet, "/v1/modems", NeedRead, StyleV1, h.listModems)
 	add(http.MethodGet, "/v1/modems/{id}", NeedRead, StyleV1, h.getModem)
 	add(http.MethodPost, "/v1/modems/{id}/ussd", NeedFull, StyleV1, h.ussd)
+	add(http.MethodPost, "/v1/modems/{id}/reset", NeedFull, StyleV1, h.resetModem)
 	add(http.MethodGet, "/v1/events", NeedRead, StyleV1, h.events)
 	add(http.MethodGet, "/v1/optouts", NeedRead, StyleV1, h.listOptOuts)
 	add(http.MethodPost, "/v1/optouts", NeedSend, StyleV1, h.postOptOut)

@@ -600,6 +600,27 @@ func (g *Gateway) USSD(ctx context.Context, id, code string) (string, error) {
 	return rep.Text, nil
 }
 
+// ResetModem implements the HTTP API's Modems: it closes and reopens the
+// modem as its supervisor does after a fault (the message on the wire
+// finishes first) and returns the modem's status as the reset starts.
+func (g *Gateway) ResetModem(ctx context.Context, id string) (smsgw.ModemStatus, error) {
+	m, ok := g.member(id)
+	p := g.pool.Load()
+	if !ok || p == nil {
+		return smsgw.ModemStatus{}, fmt.Errorf("modem %q: %w", id, smsgw.ErrNotFound)
+	}
+	if err := p.Reset(id); err != nil {
+		switch {
+		case errors.Is(err, pool.ErrUnknownModem):
+			return smsgw.ModemStatus{}, fmt.Errorf("%w: %w", err, smsgw.ErrNotFound)
+		case errors.Is(err, pool.ErrNotReady):
+			return smsgw.ModemStatus{}, fmt.Errorf("%w: %w", err, smsgw.ErrConflict)
+		}
+		return smsgw.ModemStatus{}, fmt.Errorf("reset modem %q: %w", id, err)
+	}
+	return g.modemStatus(m), nil
+}
+
 func (g *Gateway) modemStatus(m *pool.Member) smsgw.ModemStatus {
 	st := m.Status()
 	out := smsgw.ModemStatus{

@@ -153,6 +153,10 @@ func hostileCorpus() []hostile {
 	c = append(c,
 		hostile{method: "GET", target: "/v1/messages/1/retry"}, hostile{method: "POST", target: "/v1/events"},
 		hostile{method: "POST", target: "/v1/inbox/1"}, hostile{method: "GET", target: "/v1/modems/m1/ussd"},
+		hostile{method: "GET", target: "/v1/modems/m1/reset"}, hostile{method: "POST", target: "/v1/modems/nope/reset"},
+		hostile{method: "POST", target: "/v1/modems/m2/reset"}, hostile{method: "POST", target: "/v1/modems/%2e%2e/reset"},
+		hostile{method: "POST", target: "/v1/modems/m1%00/reset"}, hostile{method: "POST", target: "/v1/modems/" + strings.Repeat("m", 5000) + "/reset"},
+		hostile{method: "POST", target: "/v1/modems/m1/reset", body: []byte(broken[3]), ct: "application/json"},
 	)
 	c = append(c, hostile{method: "GET", target: "/v1/messages/%zz", protocol: true},
 		hostile{method: "DELETE", target: "/v1/inbox/%", protocol: true})

@@ -388,6 +388,9 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("POST", "/v1/modems/m1/ussd", `{"code":"*100#"}`)
 	l.do("POST", "/v1/modems/m1/ussd", `{"code":"*999#"}`)
 	l.do("POST", "/v1/modems/m1/ussd", `{"code":""}`)
+	l.do("POST", "/v1/modems/m1/reset", nil)
+	l.do("POST", "/v1/modems/m2/reset", nil)
+	l.do("POST", "/v1/modems/nope/reset", nil)
 
 	// The event stream: only its refusal can be read as a whole answer.
 	l.do("GET", "/v1/events?event=nope", nil)

@@ -16,6 +16,7 @@ type Modems struct {
 	mu     sync.Mutex
 	modems []smsgw.ModemStatus
 	ussd   map[string]string // code -> reply
+	resets []string          // ids reset, in order
 }
 
 // NewModems returns a pool of ms answering the USSD codes in ussd.
@@ -58,6 +59,31 @@ func (f *Modems) USSD(ctx context.Context, id, code string) (string, error) {
 	}
 	<-ctx.Done()
 	return "", ctx.Err()
+}
+
+// ResetModem implements api.Modems: a ready modem is recorded as reset and
+// answered as recovering; a modem in any other state is a conflict, as the
+// gateway answers.
+func (f *Modems) ResetModem(ctx context.Context, id string) (smsgw.ModemStatus, error) {
+	m, err := f.Modem(ctx, id)
+	if err != nil {
+		return smsgw.ModemStatus{}, err
+	}
+	if m.State != "ready" {
+		return smsgw.ModemStatus{}, fmt.Errorf("modem %q is %s: %w", id, m.State, smsgw.ErrConflict)
+	}
+	f.mu.Lock()
+	f.resets = append(f.resets, id)
+	f.mu.Unlock()
+	m.State = "recovering"
+	return m, nil
+}
+
+// Resets returns the ids ResetModem accepted, in order.
+func (f *Modems) Resets() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.resets...)
 }
 
 // Set replaces the pool's modems.

@@ -1,6 +1,7 @@
 package pool
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,9 @@ type Member struct {
 	lastSeen  time.Time
 	lastErr   string
 	lastErrAt time.Time
+	// kick ends the running session for a requested reset; nil outside a
+	// session.
+	kick context.CancelCauseFunc
 
 	reconnects atomic.Int64
 	sent       atomic.Int64

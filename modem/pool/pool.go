@@ -36,6 +36,13 @@ var (
 	ErrUnresponsive = errors.New("pool: modem not answering")
 	// ErrClosed is returned by calls on a closed pool.
 	ErrClosed = errors.New("pool: closed")
+	// ErrUnknownModem: Reset named no modem of the pool.
+	ErrUnknownModem = errors.New("pool: unknown modem")
+	// ErrNotReady: Reset asked of a modem that is not in a session (it is
+	// opening, recovering, benched or offline already).
+	ErrNotReady = errors.New("pool: modem not ready")
+	// errResetRequested ends a session on Reset's behalf.
+	errResetRequested = errors.New("pool: reset requested")
 )
 
 // State of a modem in the pool.
@@ -404,6 +411,14 @@ func (p *Pool) supervise(port, key string, spec Spec, m *Member, static bool) {
 				log.Warn("modem port lost", "err", err)
 				break
 			}
+			if errors.Is(err, errResetRequested) {
+				// The same path as a modem that stopped answering: the
+				// session has ended (the part on the wire finished), the
+				// port is closed and opened again.
+				p.setState(m, StateRecovering, nil)
+				log.Info("modem reset requested; reopening the port")
+				break
+			}
 			p.setState(m, StateRecovering, err)
 			log.Warn("modem failed; resyncing", "err", err)
 			pctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
@@ -436,14 +451,42 @@ func (p *Pool) supervise(port, key string, spec Spec, m *Member, static bool) {
 	}
 }
 
+// Reset closes and reopens the modem id the way the supervisor recovers a
+// modem that stopped answering: its session ends (a message on the wire
+// finishes first), the port is closed and opened again and the modem
+// initialised afresh. It returns at once; the modem passes recovering and
+// opening on its way back to ready.
+func (p *Pool) Reset(id string) error {
+	m, ok := p.Member(id)
+	if !ok {
+		return fmt.Errorf("modem %q: %w", id, ErrUnknownModem)
+	}
+	m.mu.Lock()
+	kick := m.kick
+	m.mu.Unlock()
+	if kick == nil {
+		return fmt.Errorf("modem %q is %s: %w", id, m.State(), ErrNotReady)
+	}
+	kick(errResetRequested)
+	return nil
+}
+
 func (p *Pool) runSession(m *Member, dev Device) error {
-	sctx, cancel := context.WithCancel(p.ctx)
-	defer cancel()
+	sctx, cancel := context.WithCancelCause(p.ctx)
+	defer cancel(nil)
+	m.mu.Lock()
+	m.kick = cancel
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.kick = nil
+		m.mu.Unlock()
+	}()
 	// The port vanishing ends the session even if the worker is idle.
 	go func() {
 		select {
 		case <-dev.Lost():
-			cancel()
+			cancel(nil)
 		case <-sctx.Done():
 		}
 	}()
@@ -452,6 +495,12 @@ func (p *Pool) runSession(m *Member, dev Device) error {
 	case <-dev.Lost():
 		return fmt.Errorf("%w: %v", ErrPortLost, err)
 	default:
+	}
+	if cause := context.Cause(sctx); errors.Is(cause, errResetRequested) && p.ctx.Err() == nil {
+		if err != nil {
+			return fmt.Errorf("%w: %v", errResetRequested, err)
+		}
+		return errResetRequested
 	}
 	if err == nil && p.ctx.Err() == nil {
 		err = ErrUnresponsive

@@ -715,7 +715,19 @@
       reply.textContent = 'Waiting for the network…';
       try { const r = await api('POST', '/v1/modems/' + encodeURIComponent(ID) + '/ussd', { code: code.value }); reply.textContent = r.reply; } catch (err) { reply.replaceChildren(fail(err)); }
     });
-    setView(box, ussd, full ? el('section', { class: 'card' }, el('h2', {}, 'AT trace'),
+    // Reset closes and reopens the modem as a fault recovery does; the
+    // message on the wire finishes first, so it only costs a short pause.
+    const resetOut = el('p', { id: 'reset-result', 'aria-live': 'polite' });
+    const reset = el('form', { class: 'card', 'aria-labelledby': 'h-reset' }, el('h2', { id: 'h-reset' }, 'Reset'),
+      el('p', {}, 'Close and reopen the modem, as after a fault. It is back in service once it reads ready again.'),
+      el('fieldset', { disabled: !full, class: 'plain' }, el('button', { type: 'submit', id: 'reset-modem' }, 'Reset')), resetOut);
+    reset.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      if (!window.confirm('Reset modem ' + ID + '? It closes and reopens its port; sending pauses for a few seconds.')) return;
+      resetOut.textContent = 'Resetting…';
+      try { const r = await api('POST', '/v1/modems/' + encodeURIComponent(ID) + '/reset'); resetOut.textContent = 'Reset started; the modem is ' + r.state + '.'; load(); } catch (err) { resetOut.replaceChildren(fail(err)); }
+    });
+    setView(box, ussd, reset, full ? el('section', { class: 'card' }, el('h2', {}, 'AT trace'),
       el('p', {}, 'The modem\'s recent AT commands and answers (PIN redacted), for a bug report.'),
       el('a', { class: 'button secondary', href: '/ui/api/modems/' + encodeURIComponent(ID) + '/trace', download: 'at-trace-' + ID + '.log' }, 'Download AT trace')) : null);
     async function load() {
