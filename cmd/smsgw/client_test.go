@@ -38,6 +38,10 @@ func (f *cliModems) USSD(context.Context, string, string) (string, error) {
 	return "", smsgw.ErrUnavailable
 }
 
+func (f *cliModems) ResetModem(context.Context, string) (smsgw.ModemStatus, error) {
+	return smsgw.ModemStatus{}, smsgw.ErrUnavailable
+}
+
 type cliEnv struct {
 	t   *testing.T
 	db  string // the queue's database file
