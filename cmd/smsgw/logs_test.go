@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"smsgw/internal/logging/logtest"
 	"strings"
 	"sync"
 	"syscall"
@@ -107,11 +108,11 @@ func TestDaemonLogLinesParse(t *testing.T) {
 				var keys []string
 				var err error
 				if format == "json" {
-					keys, err = jsonObjectKeys(line)
+					keys, err = logtest.JSONKeys(line)
 				} else if len(line) < 3 || line[0] != '<' || line[2] != '>' {
 					err = fmt.Errorf("no priority prefix")
 				} else {
-					keys, err = logfmtLineKeys(line[3:])
+					keys, err = logtest.LogfmtKeys(line[3:])
 				}
 				if err != nil {
 					t.Errorf("%v: %q", err, line)
@@ -142,68 +143,4 @@ func TestDaemonLogLinesParse(t *testing.T) {
 			}
 		})
 	}
-}
-
-// jsonObjectKeys returns the top-level keys of one JSON object in order,
-// so a repeated key (which encoding/json and jq collapse) shows.
-func jsonObjectKeys(line string) ([]string, error) {
-	dec := json.NewDecoder(strings.NewReader(line))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object (%v)", err)
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		keys = append(keys, tok.(string))
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("data after the object")
-	}
-	return keys, nil
-}
-
-// logfmtLineKeys returns the keys of one key=value line (slog's text form).
-func logfmtLineKeys(line string) ([]string, error) {
-	var keys []string
-	for i := 0; i < len(line); {
-		eq := strings.IndexByte(line[i:], '=')
-		if eq <= 0 || strings.ContainsAny(line[i:i+eq], " \"") {
-			return nil, fmt.Errorf("no key=value at %q", line[i:])
-		}
-		keys = append(keys, line[i:i+eq])
-		i += eq + 1
-		if i < len(line) && line[i] == '"' {
-			j := i + 1
-			for ; j < len(line) && line[j] != '"'; j++ {
-				if line[j] == '\\' {
-					j++
-				}
-			}
-			if j >= len(line) {
-				return nil, fmt.Errorf("unterminated quote")
-			}
-			i = j + 1
-		} else if sp := strings.IndexByte(line[i:], ' '); sp >= 0 {
-			i += sp
-		} else {
-			i = len(line)
-		}
-		if i < len(line) {
-			if line[i] != ' ' {
-				return nil, fmt.Errorf("no space after a value")
-			}
-			i++
-		}
-	}
-	return keys, nil
 }
