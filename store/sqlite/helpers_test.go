@@ -8,36 +8,19 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"smsgw/queue"
+	"smsgw/store/storetest"
 
 	"smsgw"
 )
 
 // fakeClock is the injected Now of tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+type fakeClock = storetest.Clock
 
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *fakeClock { return storetest.NewClock() }
 
 // testStore opens a store in a temp dir with a fake clock and no
 // housekeeping goroutine (tests call Sweep themselves).

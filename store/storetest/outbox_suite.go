@@ -23,7 +23,7 @@ func deliveryIDs(ds []queue.Delivery) []int64 {
 }
 
 func testOutboxConsumers(t *testing.T, d driver) {
-	clk := newClock()
+	clk := NewClock()
 	opt := queue.Options{Now: clk.Now, JoinText: joinPlain,
 		EventRetry: queue.RetryPolicy{MaxAttempts: 3, Backoff: time.Minute, MaxBackoff: time.Hour, Jitter: 0.01},
 		EventLease: time.Minute}

@@ -19,11 +19,11 @@ func testStateTransitions(t *testing.T, d driver) {
 	retry := queue.RetryPolicy{MaxAttempts: 2, MaxModemFaults: 2, Backoff: time.Minute, MaxBackoff: time.Hour, Jitter: 0.5}
 	tests := []struct {
 		name   string
-		run    func(t *testing.T, st queue.Storage, clk *fakeClock, id int64)
+		run    func(t *testing.T, st queue.Storage, clk *Clock, id int64)
 		want   smsgw.State
 		events []queue.EventType
 	}{
-		{"queued to sent", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"queued to sent", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			wantState(t, st, id, smsgw.StateSending)
 			m, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: 1})
@@ -31,7 +31,7 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Fatalf("MarkSent = %v, %v", m.State, err)
 			}
 		}, smsgw.StateSent, []queue.EventType{queue.EventSent}},
-		{"sent to delivered", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"sent to delivered", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			if err := st.MarkPartSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 2, Ref: 9, MR: 10}); err != nil {
 				t.Fatal(err)
@@ -52,7 +52,7 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Fatalf("second report = %+v, %v", r, err)
 			}
 		}, smsgw.StateDelivered, []queue.EventType{queue.EventSent, queue.EventDelivered}},
-		{"sent to failed by report", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"sent to failed by report", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: 200})
 			if _, err := st.ApplyReport(ctx, queue.Report{Modem: "a", MR: 200, Recipient: "+4915112345678", Status: queue.ReportFailed, Code: 0x41}); err != nil {
@@ -63,14 +63,14 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Errorf("after failed report: %+v", m)
 			}
 		}, smsgw.StateFailed, []queue.EventType{queue.EventSent, queue.EventFailed}},
-		{"permanent error fails at once", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"permanent error fails at once", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			m, err := st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.Permanent, Err: "+CMS ERROR: 21", Code: 21})
 			if err != nil || m.State != smsgw.StateFailed || m.Error != "+CMS ERROR: 21" || m.ErrorClass != queue.Permanent {
 				t.Fatalf("MarkFailed = %+v, %v", m, err)
 			}
 		}, smsgw.StateFailed, []queue.EventType{queue.EventFailed}},
-		{"temporary errors until attempts are used up", func(t *testing.T, st queue.Storage, clk *fakeClock, id int64) {
+		{"temporary errors until attempts are used up", func(t *testing.T, st queue.Storage, clk *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			m, _ := st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.Temporary, Err: "busy"})
 			if m.State != smsgw.StateQueued || m.Reason != queue.ReasonRetry || m.Failures != 1 {
@@ -87,7 +87,7 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Fatalf("after second failure: %+v", m)
 			}
 		}, smsgw.StateFailed, []queue.EventType{queue.EventFailed}},
-		{"modem fault requeues at once", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"modem fault requeues at once", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			m, _ := st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.ModemFault, Err: "port closed"})
 			if m.State != smsgw.StateQueued || m.Faults != 1 || m.Failures != 0 {
@@ -96,7 +96,7 @@ func testStateTransitions(t *testing.T, d driver) {
 			j = mustClaim(t, st, modemB)
 			m, _ = st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.ModemFault, Err: "hung"})
 		}, smsgw.StateFailed, []queue.EventType{queue.EventFailed}},
-		{"release", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"release", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			if err := st.Release(ctx, j.AttemptID); err != nil {
 				t.Fatal(err)
@@ -109,7 +109,7 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Errorf("second release err = %v", err)
 			}
 		}, smsgw.StateQueued, nil},
-		{"cancel", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"cancel", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			m, err := st.Cancel(ctx, id)
 			if err != nil || m.State != smsgw.StateCancelled {
 				t.Fatalf("Cancel = %+v, %v", m, err)
@@ -119,13 +119,13 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Errorf("second cancel err = %v", err)
 			}
 		}, smsgw.StateCancelled, []queue.EventType{queue.EventCancelled}},
-		{"cancel while sending is refused", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"cancel while sending is refused", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			mustClaim(t, st, modemA)
 			if _, err := st.Cancel(ctx, id); !errors.Is(err, queue.ErrNotCancellable) {
 				t.Errorf("cancel err = %v", err)
 			}
 		}, smsgw.StateSending, nil},
-		{"expiry", func(t *testing.T, st queue.Storage, clk *fakeClock, id int64) {
+		{"expiry", func(t *testing.T, st queue.Storage, clk *Clock, id int64) {
 			clk.Advance(2 * time.Hour)
 			next, err := st.Sweep(ctx)
 			if err != nil || !next.IsZero() {
@@ -135,11 +135,11 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Errorf("cancel after expiry err = %v", err)
 			}
 		}, smsgw.StateExpired, []queue.EventType{queue.EventExpired}},
-		{"expiry found by claim", func(t *testing.T, st queue.Storage, clk *fakeClock, id int64) {
+		{"expiry found by claim", func(t *testing.T, st queue.Storage, clk *Clock, id int64) {
 			clk.Advance(2 * time.Hour)
 			noClaim(t, st, modemA)
 		}, smsgw.StateExpired, []queue.EventType{queue.EventExpired}},
-		{"requeue after failure", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"requeue after failure", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkFailed(ctx, j.AttemptID, queue.Failure{Class: queue.Permanent, Err: "no"})
 			m, err := st.Requeue(ctx, id)
@@ -150,7 +150,7 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Errorf("requeue of queued err = %v", err)
 			}
 		}, smsgw.StateQueued, []queue.EventType{queue.EventFailed}},
-		{"results of a finished attempt are refused", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"results of a finished attempt are refused", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1})
 			if _, err := st.MarkFailed(ctx, j.AttemptID, queue.Failure{Err: "late"}); !errors.Is(err, queue.ErrNotClaimed) {
@@ -163,7 +163,7 @@ func testStateTransitions(t *testing.T, d driver) {
 				t.Errorf("MarkSent unknown attempt err = %v", err)
 			}
 		}, smsgw.StateSent, []queue.EventType{queue.EventSent}},
-		{"sent needs every part", func(t *testing.T, st queue.Storage, _ *fakeClock, id int64) {
+		{"sent needs every part", func(t *testing.T, st queue.Storage, _ *Clock, id int64) {
 			j := mustClaim(t, st, modemA)
 			st.MarkPartSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 3, Ref: 1, MR: 1})
 			if _, err := st.MarkSent(ctx, j.AttemptID); !errors.Is(err, queue.ErrBadState) {

@@ -221,7 +221,7 @@ func testInboundSlotSurvivesRestart(t *testing.T, d driver) {
 	if err := st.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	st2 := d.reopen(t, queue.Options{JoinText: joinPlain, Now: newClock().Now})
+	st2 := d.reopen(t, queue.Options{JoinText: joinPlain, Now: NewClock().Now})
 	res, err := st2.AddInboundPart(ctx, single("YES", &queue.Slot{Storage: "SM", Index: 0}))
 	if err != nil || !res.Duplicate {
 		t.Fatalf("re-read after restart = %+v, %v", res, err)

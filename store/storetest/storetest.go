@@ -113,9 +113,9 @@ func dbName(t testing.TB) string { return unsafeName.ReplaceAllString(t.Name(), 
 
 // testStore opens a fresh store with a fake clock and no housekeeping
 // goroutine (tests call Sweep themselves).
-func (d driver) testStore(t testing.TB, opt queue.Options) (queue.Storage, *fakeClock) {
+func (d driver) testStore(t testing.TB, opt queue.Options) (queue.Storage, *Clock) {
 	t.Helper()
-	clk := newClock()
+	clk := NewClock()
 	if opt.Now == nil {
 		opt.Now = clk.Now
 	}
@@ -132,23 +132,27 @@ func (d driver) reopen(t testing.TB, opt queue.Options) queue.Storage {
 	return d.open(t, dbName(t), opt)
 }
 
-// fakeClock is the injected Now of the suite.
-type fakeClock struct {
+// Clock is an injected Now for storage tests: it stands still until
+// Advance moves it.
+type Clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+// NewClock starts a Clock at a fixed time (2026-03-01 12:00 UTC).
+func NewClock() *Clock {
+	return &Clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 }
 
-func (c *fakeClock) Now() time.Time {
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *fakeClock) Advance(d time.Duration) {
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()

@@ -74,7 +74,7 @@ func testWebhookRegistry(t *testing.T, d driver) {
 	if err := st.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	reg2 := registry(t, d.reopen(t, queue.Options{Now: newClock().Now}))
+	reg2 := registry(t, d.reopen(t, queue.Options{Now: NewClock().Now}))
 	if diff := cmp.Diff([]hooks.Registration{a2, c}, mustWebhooks(t, reg2)); diff != "" {
 		t.Fatalf("after reopen (-want +got):\n%s", diff)
 	}
