@@ -5,11 +5,11 @@ import (
 	"time"
 )
 
-// TestGateTwoZones is the send window's promise: at 10:00 UTC a recipient
+// TestScheduleTwoZones is the send window's promise: at 10:00 UTC a recipient
 // in Berlin (11:00) is sent at once and one in New York (05:00) waits for
 // 09:00 in New York; the Berlin message may not go after 20:00 Berlin.
-func TestGateTwoZones(t *testing.T) {
-	g := NewGate(Timing{Window: &Window{"09:00", "20:00"}}, nil)
+func TestScheduleTwoZones(t *testing.T) {
+	g := NewSchedule(Timing{Window: &Window{"09:00", "20:00"}}, nil)
 	now := utc("2026-12-07T10:00:00Z")
 	berlin := g.Decide(now, "", "+4915112345678")
 	if !berlin.Now || !berlin.SendAfter.IsZero() || !berlin.NotAfter.Equal(utc("2026-12-07T19:00:00Z")) {
@@ -43,8 +43,8 @@ func TestGateTwoZones(t *testing.T) {
 	}
 }
 
-func TestGatePacing(t *testing.T) {
-	g := NewGate(Timing{Rate: 6}, nil) // one every 10 s
+func TestSchedulePacing(t *testing.T) {
+	g := NewSchedule(Timing{Rate: 6}, nil) // one every 10 s
 	now := utc("2026-12-07T10:00:00Z")
 	var queued []Decision
 	for i := 0; i < 20; i++ {
@@ -74,10 +74,10 @@ func TestGatePacing(t *testing.T) {
 	}
 }
 
-// TestGatePaceMeetsWindow: a slot past the close is not queued to expire;
+// TestSchedulePaceMeetsWindow: a slot past the close is not queued to expire;
 // the recipient waits for the next opening and takes no slot.
-func TestGatePaceMeetsWindow(t *testing.T) {
-	g := NewGate(Timing{Rate: 1, Window: &Window{"09:00", "20:00"}}, nil)
+func TestSchedulePaceMeetsWindow(t *testing.T) {
+	g := NewSchedule(Timing{Rate: 1, Window: &Window{"09:00", "20:00"}}, nil)
 	g.Lookahead = time.Hour
 	now := utc("2026-12-07T18:58:30Z") // 19:58:30 in Berlin
 	a := g.Decide(now, "Europe/Berlin", "")

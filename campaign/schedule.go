@@ -12,7 +12,7 @@ import (
 // forgets the pace sends at most this much early.
 const DefaultLookahead = time.Minute
 
-// Gate decides, for each recipient the feeder finds due, whether its
+// Schedule decides, for each recipient the feeder finds due, whether its
 // message is queued now and with which send-after and expiry times, or
 // when to look at the recipient again. It applies the campaign's send
 // window in the recipient's own zone and paces the campaign's messages.
@@ -24,7 +24,7 @@ const DefaultLookahead = time.Minute
 // Store.ReopenExpired). Pacing happens before the queue: a message is
 // queued at most Lookahead before its slot, with the slot as its
 // send-after time.
-type Gate struct {
+type Schedule struct {
 	Window *Window
 	Pacer  Pacer
 	// Fallback is the zone of a recipient with no zone of its own and a
@@ -34,12 +34,12 @@ type Gate struct {
 	Lookahead time.Duration
 }
 
-// NewGate returns the gate of a campaign's timing.
-func NewGate(t Timing, fallback *time.Location) *Gate {
-	return &Gate{Window: t.Window, Pacer: Pacer{Rate: t.Rate}, Fallback: fallback}
+// NewSchedule returns the schedule of a campaign's timing.
+func NewSchedule(t Timing, fallback *time.Location) *Schedule {
+	return &Schedule{Window: t.Window, Pacer: Pacer{Rate: t.Rate}, Fallback: fallback}
 }
 
-// Decision is the gate's answer for one recipient.
+// Decision is the schedule's answer for one recipient.
 type Decision struct {
 	// Now: queue the message now, with SendAfter (zero: at once) and
 	// NotAfter (zero: no expiry) as its send-after and expiry times.
@@ -54,7 +54,7 @@ type Decision struct {
 // Decide answers for a recipient with the time zone zone (the contact's,
 // "" for none) and number at now. A recipient given Now takes a pace slot;
 // one told to retry takes none.
-func (g *Gate) Decide(now time.Time, zone, number string) Decision {
+func (g *Schedule) Decide(now time.Time, zone, number string) Decision {
 	look := g.Lookahead
 	if look <= 0 {
 		look = DefaultLookahead
@@ -83,7 +83,7 @@ func (g *Gate) Decide(now time.Time, zone, number string) Decision {
 }
 
 // Location is the zone a recipient's window is read in (see Location).
-func (g *Gate) Location(zone, number string) *time.Location {
+func (g *Schedule) Location(zone, number string) *time.Location {
 	if zone != "" {
 		if loc, err := loadLocation(zone); err == nil {
 			return loc
