@@ -4,9 +4,9 @@ import (
 	"time"
 )
 
-// MaxRate bounds a campaign's rate (messages per minute); a modem sends a
+// MaxRatePerMinute bounds a campaign's rate (messages per minute); a modem sends a
 // few dozen a minute, so a larger figure is a typing error.
-const MaxRate = 60000
+const MaxRatePerMinute = 60000
 
 // Timing is when a campaign's messages may go: its part of the campaign
 // body. The zero value sends at once, at any hour, as fast as the modems
@@ -47,8 +47,8 @@ func (t Timing) Validate(now time.Time, def *time.Location) error {
 			return err
 		}
 	}
-	if t.Rate < 0 || t.Rate > MaxRate {
-		return scheduleErr("rate", CodeInvalidRate, "%d is not a rate from 1 to %d messages a minute (0: unpaced)", t.Rate, MaxRate)
+	if t.Rate < 0 || t.Rate > MaxRatePerMinute {
+		return scheduleErr("rate", CodeInvalidRate, "%d is not a rate from 1 to %d messages a minute (0: unpaced)", t.Rate, MaxRatePerMinute)
 	}
 	if t.Repeat != "" {
 		if _, err := ParseRepeat(t.Repeat, def); err != nil {

@@ -13,7 +13,7 @@ func TestTimingValidate(t *testing.T) {
 		{},
 		{SendAt: ptr("2026-12-08T09:00:00Z"), Window: &Window{"09:00", "20:00"}, Rate: 120, Repeat: "weekdays 08:00"},
 		{SendAt: ptr("2026-12-07T09:59:30Z")}, // the clock of the client a little behind
-		{Rate: MaxRate},
+		{Rate: MaxRatePerMinute},
 	}
 	for _, tm := range ok {
 		if err := tm.Validate(now, time.UTC); err != nil {
@@ -30,7 +30,7 @@ func TestTimingValidate(t *testing.T) {
 		{Timing{Window: &Window{"20:00", "20:00"}}, "window", CodeInvalidWindow},
 		{Timing{Window: &Window{"9", "20:00"}}, "window.from", CodeInvalidWindow},
 		{Timing{Rate: -1}, "rate", CodeInvalidRate},
-		{Timing{Rate: MaxRate + 1}, "rate", CodeInvalidRate},
+		{Timing{Rate: MaxRatePerMinute + 1}, "rate", CodeInvalidRate},
 		{Timing{Repeat: "every day"}, "repeat", CodeInvalidRepeat},
 	} {
 		err := c.tm.Validate(now, time.UTC)
