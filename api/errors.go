@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+
 	"smsgw/wire"
 
 	"smsgw"
@@ -37,6 +39,11 @@ const (
 	CodeInternal          = "internal"
 )
 
+// RetryAfterUnavailable is the Retry-After (seconds) of a 503 answered
+// because something the request needs (the database, a modem) cannot be
+// reached right now.
+const RetryAfterUnavailable = 5
+
 func errorf(status int, code, field, format string, args ...any) *Error {
 	return &Error{Status: status, Code: code, Field: field, Message: fmt.Sprintf(format, args...)}
 }
@@ -63,6 +70,9 @@ func writeErr(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="smsgw", Basic realm="smsgw"`)
 	}
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	writeJSON(w, e.Status, errorBody{Error: e})
 }
 
@@ -81,7 +91,9 @@ func backendError(err error, what string) *Error {
 	case errors.Is(err, smsgw.ErrConflict):
 		return errorf(http.StatusConflict, CodeConflict, "", "%s: %s", what, unwrapMsg(err))
 	case errors.Is(err, smsgw.ErrUnavailable):
-		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "temporarily unavailable, try again later")
+		e := errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "temporarily unavailable, try again later")
+		e.RetryAfter = RetryAfterUnavailable
+		return e
 	}
 	return errorf(http.StatusInternalServerError, CodeInternal, "", "internal error; the cause is in the daemon's log")
 }

@@ -129,10 +129,13 @@ type EventPayload struct {
 
 // Error is the body of every error answer: {"error": Error}.
 type Error struct {
-	Status  int    `json:"-"`
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Field   string `json:"field,omitempty"`
+	Status int `json:"-"`
+	// RetryAfter, when above 0, is sent as the Retry-After header (in
+	// seconds): the request may succeed if sent again then.
+	RetryAfter int    `json:"-"`
+	Code       string `json:"code"`
+	Message    string `json:"message"`
+	Field      string `json:"field,omitempty"`
 }
 
 // Error formats the code, message and field.

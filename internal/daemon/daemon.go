@@ -28,8 +28,6 @@ import (
 	"smsgw/internal/sdnotify"
 	"smsgw/modem/pool"
 	"smsgw/modem/sim"
-	"smsgw/queue"
-	"smsgw/store/sqlite"
 	"smsgw/web"
 )
 
@@ -93,7 +91,7 @@ type Daemon struct {
 	simDir    string
 	simTemp   bool
 	net       *sim.Network
-	store     queue.Storage
+	store     Store
 	gw        *gateway.Gateway
 	fanout    *hooks.Fanout
 	http      *httpd.Server
@@ -113,12 +111,7 @@ func (d *Daemon) start() error {
 			return err
 		}
 	}
-	if dir := filepath.Dir(d.cfg.Storage.Path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return fmt.Errorf("storage directory: %w (set [storage] path to a writable place, or try --simulate N for a demo)", err)
-		}
-	}
-	st, err := sqlite.Open(d.cfg.Storage.Path, QueueOptions(d.cfg, d.log), SQLiteOptions(d.cfg.Storage))
+	st, err := OpenStore(context.Background(), d.cfg, d.log)
 	if err != nil {
 		return fmt.Errorf("open queue: %w", err)
 	}
@@ -212,8 +205,9 @@ func (d *Daemon) start() error {
 	if d.cfg.Server.TLSCert != "" {
 		scheme = "https"
 	}
-	d.log.Info("smsgw running", "version", d.version, "api", d.listening, "database", d.cfg.Storage.Path)
-	fmt.Fprintf(d.stdout, "smsgw %s: API on %s://%s, database %s\n", d.version, scheme, d.listening, d.cfg.Storage.Path)
+	db := DatabaseName(d.cfg.Storage)
+	d.log.Info("smsgw running", "version", d.version, "api", d.listening, "database", db, "node", d.cfg.Node.Name)
+	fmt.Fprintf(d.stdout, "smsgw %s: API on %s://%s, database %s\n", d.version, scheme, d.listening, db)
 	if !strings.HasPrefix(d.listening, "/") && !strings.HasPrefix(d.listening, "@") {
 		fmt.Fprintf(d.stdout, "dashboard: %s://%s/\n", scheme, d.listening)
 	}

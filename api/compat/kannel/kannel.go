@@ -255,6 +255,7 @@ func (h *API) sendsms(w http.ResponseWriter, r *http.Request) *api.Error {
 			if !errors.Is(err, smsgw.ErrUnavailable) {
 				h.core.Logger().Error("kannel: sendsms store failed", "err", err)
 			}
+			w.Header().Set("Retry-After", strconv.Itoa(api.RetryAfterUnavailable))
 			writeKannel(w, http.StatusServiceUnavailable, "Temporal failure, try again later")
 			return nil
 		}
