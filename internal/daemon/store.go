@@ -112,3 +112,30 @@ func dsnLocation(dsn string) string {
 	}
 	return host + "/" + db
 }
+
+// Migration is what Migrate did: the schema version the database had and
+// the one it has now (the newest this smsgw knows).
+type Migration struct {
+	Database string // as DatabaseName says it
+	From, To int
+}
+
+// Migrate brings the configured database's schema up to date without
+// starting a gateway (no attempt is recovered, nothing is sent), and
+// refuses one written by a newer smsgw (queue.ErrSchemaTooNew).
+func Migrate(ctx context.Context, cfg config.Config) (Migration, error) {
+	m := Migration{Database: DatabaseName(cfg.Storage)}
+	var err error
+	switch cfg.Storage.Driver {
+	case config.DriverSQLite, "":
+		if dir := filepath.Dir(cfg.Storage.Path); dir != "" {
+			if err := os.MkdirAll(dir, 0o750); err != nil {
+				return m, fmt.Errorf("storage directory: %w", err)
+			}
+		}
+		m.From, m.To, err = sqlite.Migrate(ctx, cfg.Storage.Path)
+	default:
+		err = fmt.Errorf("storage driver %q is not known to this smsgw", cfg.Storage.Driver)
+	}
+	return m, err
+}
