@@ -1,0 +1,214 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"smsgw/queue"
+	"smsgw/store/postgres"
+	"smsgw/store/postgres/pgtest"
+	"smsgw/store/storetest"
+)
+
+// notYet lists the conformance subtests whose storage calls this driver
+// does not implement yet, by the part that is missing. Each entry goes as
+// soon as its part lands; the suite itself is never changed to fit.
+var notYet = map[string]string{
+	// Received messages, the outbox's reading side, status reports, the
+	// webhook registry.
+	"InboundBinary":              "inbound",
+	"ReportMatchingWrapAround":   "reports",
+	"ReportMatchingFilters":      "reports",
+	"RequeueAfterFailedReport":   "reports",
+	"InboundJoinAnyOrder":        "inbound",
+	"InboundTimeout":             "inbound",
+	"InboundDecoderFailure":      "inbound",
+	"InboundValidation":          "inbound",
+	"InboundSlotLifecycle":       "inbound",
+	"InboundSlotSurvivesRestart": "inbound",
+	"DeleteInboxKeepsSlot":       "inbound",
+	"SlotsSeen":                  "inbound",
+	"AddUndecodable":             "inbound",
+	"InboundDefectsJoined":       "inbound",
+	"InboundSeparation":          "inbound",
+	"OutboxConsumers":            "outbox",
+	"DropEvent":                  "outbox",
+	"PruneDeadDeliveries":        "outbox",
+	"WebhookRegistry":            "webhooks",
+	"EventLeases":                "outbox",
+	"SameModemTwoNodes":          "inbound",
+
+	// The queue core.
+	"EnqueueGetList":       "outbound",
+	"EnqueueValidation":    "outbound",
+	"IdempotencyKey":       "outbound",
+	"ByKeyFlashAndFilters": "outbound",
+	"BinaryMessages":       "outbound",
+	"StateTransitions":     "outbound",
+	"ClaimOrder":           "scheduler",
+	"ClaimRouting":         "scheduler",
+	"ClaimRateLimit":       "scheduler",
+	"PartialResend":        "scheduler",
+	"RetryBackoff":         "scheduler",
+	"ConcurrentClaims":     "scheduler",
+	"MarkUncertain":        "scheduler",
+	"PartResultValidation": "scheduler",
+	"Purge":                "purge",
+	"CountsExact":          "outbound",
+	"CallsAfterClose":      "outbound",
+	"Leases":               "leases",
+	"LeasesAtOpen":         "leases",
+	"Notifier":             "outbound",
+	"RuleLoopState":        "outbound",
+	"Conversations":        "outbound",
+	"ConsentSuppression":   "outbound",
+	"ConsentOptOutCancels": "outbound",
+	"ConsentStillWanted":   "outbound",
+}
+
+// opener returns the suite's Opener: one database per suite test name
+// (reopening the name opens the same database, as a restart would).
+func opener() storetest.Opener {
+	var mu sync.Mutex
+	dsns := map[string]string{}
+	return func(t testing.TB, name string, opt queue.Options) queue.Storage {
+		t.Helper()
+		mu.Lock()
+		dsn, ok := dsns[name]
+		if !ok {
+			dsn = pgtest.DSN(t, name)
+			dsns[name] = dsn
+		}
+		mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		st, err := postgres.Open(ctx, dsn, opt, postgres.Options{NoHousekeeper: true, MaxConns: 8})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := st.Close(context.Background()); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return st
+	}
+}
+
+func TestConformance(t *testing.T) {
+	pgtest.AdminDSN(t)
+	storetest.Run(t, opener(), storetest.Skip(notYet))
+}
+
+// TestSchemaTooNew: a database a newer smsgw migrated is refused with
+// queue.ErrSchemaTooNew and left as it is.
+func TestSchemaTooNew(t *testing.T) {
+	dsn := pgtest.DSN(t, t.Name())
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn, queue.Options{}, postgres.Options{NoHousekeeper: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	newer := postgres.SchemaVersion() + 1
+	if _, err := conn.Exec(ctx, `UPDATE schema_version SET version = $1`, newer); err != nil {
+		t.Fatal(err)
+	}
+	_, err = postgres.Open(ctx, dsn, queue.Options{}, postgres.Options{NoHousekeeper: true})
+	if !errors.Is(err, queue.ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema: err = %v, want ErrSchemaTooNew", err)
+	}
+	var v int
+	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil || v != newer {
+		t.Errorf("schema version after the refusal = %d, %v; want %d untouched", v, err, newer)
+	}
+}
+
+// TestMigrateConcurrently: gateways starting together on an empty
+// database migrate it once; every one of them opens it.
+func TestMigrateConcurrently(t *testing.T) {
+	dsn := pgtest.DSN(t, t.Name())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := postgres.Open(ctx, dsn, queue.Options{Node: string(rune('a' + i))}, postgres.Options{NoHousekeeper: true})
+			if err == nil {
+				err = st.Close(ctx)
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("gateway %d: %v", i, err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var v int
+	if err := conn.QueryRow(ctx, `SELECT version FROM schema_version`).Scan(&v); err != nil || v != postgres.SchemaVersion() {
+		t.Errorf("schema version = %d, %v; want %d", v, err, postgres.SchemaVersion())
+	}
+}
+
+// TestCloseTwice: Close is idempotent and what it hands out after is
+// closed.
+func TestCloseTwice(t *testing.T) {
+	dsn := pgtest.DSN(t, t.Name())
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn, queue.Options{}, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	ch := st.Changed()
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	select {
+	case <-ch:
+	default:
+		t.Error("a channel taken before Close is still open after it")
+	}
+	if err := st.Ping(ctx); !errors.Is(err, queue.ErrClosed) {
+		t.Errorf("Ping after Close: %v, want ErrClosed", err)
+	}
+}
+
+// TestOpenBadDSN: a DSN that does not parse is refused without repeating
+// it (it may hold a password).
+func TestOpenBadDSN(t *testing.T) {
+	_, err := postgres.Open(context.Background(), "postgres://u:s3cret@[::1", queue.Options{}, postgres.Options{})
+	if err == nil {
+		t.Fatal("Open of a bad DSN succeeded")
+	}
+	if msg := err.Error(); strings.Contains(msg, "s3cret") {
+		t.Errorf("error repeats the password: %s", msg)
+	}
+}
