@@ -78,11 +78,6 @@ func (s *Store) MarkUncertain(ctx context.Context, attemptID int64, errText stri
 	return queue.Message{}, notImplemented("MarkUncertain")
 }
 
-// StillWanted is not implemented yet.
-func (s *Store) StillWanted(ctx context.Context, job *queue.Job) (bool, error) {
-	return false, notImplemented("StillWanted")
-}
-
 // Release is not implemented yet.
 func (s *Store) Release(ctx context.Context, attemptID int64) error {
 	return notImplemented("Release")
