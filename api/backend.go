@@ -74,10 +74,12 @@ type MessageFilter struct {
 	States []smsgw.State
 	To     string
 	Batch  string
-	Since  time.Time // created at or after
-	Until  time.Time // created before
-	Limit  int
-	Cursor string // opaque, from a previous page's Next
+	// Campaign selects the messages of one campaign (its id).
+	Campaign string
+	Since    time.Time // created at or after
+	Until    time.Time // created before
+	Limit    int
+	Cursor   string // opaque, from a previous page's Next
 }
 
 // MessagePage is one page of a listing, newest first.

@@ -444,7 +444,7 @@ type MessageList = wire.MessageList
 
 func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
 	var f MessageFilter
-	if e := onlyParams(r, "state", "to", "since", "until", "limit", "cursor"); e != nil {
+	if e := onlyParams(r, "state", "to", "campaign", "since", "until", "limit", "cursor"); e != nil {
 		return f, e
 	}
 	q := r.URL.Query()
@@ -465,6 +465,12 @@ func (h *Handler) listFilter(r *http.Request) (MessageFilter, *Error) {
 			return f, errorf(http.StatusBadRequest, CodeInvalidNumber, "to", "%v", err)
 		}
 		f.To = n
+	}
+	if c := q.Get("campaign"); c != "" {
+		if _, ok := parseID(c); !ok {
+			return f, badField("campaign", "campaign must be a campaign id")
+		}
+		f.Campaign = c
 	}
 	var e *Error
 	if f.Since, e = queryTime(r, "since"); e != nil {

@@ -160,6 +160,7 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
 		Flash: m.Flash, Category: m.Category, AutoReply: m.AutoReply, Class: m.Class, PID: m.PID,
+		Campaign: m.Campaign,
 	}
 	if out.Category == "" {
 		out.Category = smsgw.CategoryTransactional
@@ -263,7 +264,7 @@ func (s *QueueStore) Messages(ctx context.Context, f MessageFilter) (MessagePage
 	if f.Batch != "" {
 		return s.batch(ctx, f.Batch)
 	}
-	qf := queue.Filter{Recipient: f.To, Since: f.Since, Until: f.Until, Limit: f.Limit}
+	qf := queue.Filter{Recipient: f.To, Campaign: f.Campaign, Since: f.Since, Until: f.Until, Limit: f.Limit}
 	for _, st := range f.States {
 		qf.States = append(qf.States, smsgw.State(st))
 	}

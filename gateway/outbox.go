@@ -148,7 +148,7 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event,
 		}
 		id := strconv.FormatInt(me.ID, 10)
 		st := hooks.Status{MessageID: id, PhoneNumber: me.To, Recipient: me.To, SimNumber: 1, Modem: me.Modem,
-			State: string(me.State), PartsCount: me.Parts, Sender: g.ownNumber(me.Modem)}
+			State: string(me.State), PartsCount: me.Parts, Sender: g.ownNumber(me.Modem), Campaign: me.Campaign}
 		at := me.At.UTC().Format(time.RFC3339)
 		switch d.Type {
 		case queue.EventSent:

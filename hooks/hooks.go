@@ -71,6 +71,8 @@ type Status struct {
 	DeliveredAt string `json:"deliveredAt,omitempty"`
 	FailedAt    string `json:"failedAt,omitempty"`
 	Reason      string `json:"reason,omitempty"`
+	// Campaign is the id of the campaign the message belongs to.
+	Campaign string `json:"campaign,omitempty"`
 }
 
 // PermanentError marks a delivery failure that retrying cannot fix (a 4xx

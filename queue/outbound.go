@@ -97,6 +97,9 @@ type NewMessage struct {
 	// never answer it, and an opt-out does not hold it back (the person
 	// just wrote to us).
 	AutoReply bool
+	// Campaign is the id of the campaign the message belongs to; "" for
+	// none.
+	Campaign string
 	// IdempotencyKey makes the request safe to retry: the same key with
 	// the same request returns the original messages, the same key with a
 	// different request fails with smsgw.ErrIdempotencyMismatch.
@@ -126,6 +129,7 @@ type Message struct {
 	Metadata  map[string]string
 	Category  smsgw.Category
 	AutoReply bool
+	Campaign  string // the campaign's id, "" for none
 
 	State  smsgw.State
 	Reason string // why the last state change happened (see Reason*), or the error
@@ -199,6 +203,7 @@ type Filter struct {
 	State     smsgw.State
 	States    []smsgw.State // any of these (combined with smsgw.State when both are set)
 	Recipient string
+	Campaign  string    // messages of this campaign id
 	Since     time.Time // created at or after
 	Until     time.Time // created before
 	// Cursor continues a listing: pass the Next of the previous page.

@@ -24,6 +24,9 @@ const (
 	// number's standing; Data is the record (consent.Record).
 	EventOptOut EventType = "consent.opt_out"
 	EventOptIn  EventType = "consent.opt_in"
+	// EventCampaignFinished: every recipient of a campaign reached a
+	// final state; Data is the campaign's id, name and counts.
+	EventCampaignFinished EventType = "campaign.finished"
 )
 
 // Event is one entry of the outbox. Data is the JSON of a MessageEvent
@@ -50,6 +53,7 @@ type MessageEvent struct {
 	ErrorClass ErrorClass        `json:"error_class,omitempty"`
 	ErrorCode  int               `json:"error_code,omitempty"`
 	Metadata   map[string]string `json:"metadata,omitempty"`
+	Campaign   string            `json:"campaign,omitempty"`
 	At         time.Time         `json:"at"`
 }
 

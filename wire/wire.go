@@ -46,6 +46,8 @@ type Message struct {
 	// denied, not_allowed, cancelled).
 	Reason   string         `json:"reason,omitempty"`
 	Category smsgw.Category `json:"category"`
+	// Campaign is the id of the campaign the message belongs to.
+	Campaign string `json:"campaign,omitempty"`
 	// AutoReply marks an answer the gateway sent on its own to a received
 	// message.
 	AutoReply      bool       `json:"auto_reply,omitempty"`

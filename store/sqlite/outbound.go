@@ -123,6 +123,9 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 		}
 		p.meta = string(b)
 	}
+	if len(m.Campaign) > 64 {
+		return nil, invalid("campaign", "longer than 64 bytes")
+	}
 	if len(m.IdempotencyKey) > 255 {
 		return nil, invalid("idempotency_key", "longer than 255 bytes")
 	}
@@ -237,8 +240,9 @@ func storedHash(p *prepared, tags []string) []byte {
 		PID       int          `json:"pid,omitempty"`
 		Marketing bool         `json:"marketing,omitempty"`
 		AutoReply bool         `json:"auto_reply,omitempty"`
+		Campaign  string       `json:"campaign,omitempty"`
 	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.m.Metadata, p.m.Flash,
-		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID, p.category == smsgw.CategoryMarketing, p.m.AutoReply}
+		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID, p.category == smsgw.CategoryMarketing, p.m.AutoReply, p.m.Campaign}
 	f := smsgw.FingerprintOf(canon)
 	return f[:]
 }
@@ -282,12 +286,13 @@ func decodeTags(s string) []string {
 
 // insertMessages takes the recipients as a JSON array of [number, state,
 // reason], so suppressed recipients take their place (and id) in the
-// request like the others.
+// request like the others; a fourth element, when present, is that
+// recipient's own text (a campaign's personalised message).
 const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
 	route_modem, route_tags, report, metadata, state, reason, next_at, created_at, updated_at, flash,
-	data, udh, dst_port, src_port, class, pid, category, auto_reply)
-SELECT json_extract(value, '$[0]'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
-	?10, ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21 FROM json_each(?12)`
+	data, udh, dst_port, src_port, class, pid, category, auto_reply, campaign)
+SELECT json_extract(value, '$[0]'), coalesce(json_extract(value, '$[3]'), ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+	?10, ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM json_each(?12)`
 
 func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 	if p.m.IdempotencyKey != "" {
@@ -317,7 +322,7 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 	data, udh, dst, src, class := binaryCols(p.m.Binary)
 	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
 		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, rows, p.m.Flash,
-		data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply)
+		data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply, p.m.Campaign)
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
@@ -341,7 +346,7 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
 			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
 			Binary:   scanBinary(data, udh, dst, src, class, p.m.PID),
-			Category: p.category, AutoReply: p.m.AutoReply,
+			Category: p.category, AutoReply: p.m.AutoReply, Campaign: p.m.Campaign,
 			State: states[i], Reason: reasons[i], CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
 			ConcatRef: -1,
 		}
@@ -368,7 +373,7 @@ func msTime(ms int64) time.Time {
 const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
 	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
 	modem, concat_ref, parts_total, error, error_class, error_code, flash, data, udh, dst_port, src_port, class, pid,
-	category, auto_reply`
+	category, auto_reply, campaign`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -381,7 +386,7 @@ func scanMessage(sc scanner) (queue.Message, error) {
 	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
 		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
 		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash,
-		&data, &udh, &dst, &src, &mclass, &pid, &category, &m.AutoReply)
+		&data, &udh, &dst, &src, &mclass, &pid, &category, &m.AutoReply, &m.Campaign)
 	if err != nil {
 		return m, err
 	}
@@ -509,6 +514,10 @@ func (s *Store) List(ctx context.Context, f queue.Filter) (queue.Page, error) {
 		}
 		where = append(where, "recipient = ?")
 		args = append(args, n)
+	}
+	if f.Campaign != "" {
+		where = append(where, "campaign = ?")
+		args = append(args, f.Campaign)
 	}
 	if !f.Since.IsZero() {
 		where = append(where, "created_at >= ?")

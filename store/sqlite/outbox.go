@@ -35,7 +35,7 @@ func (w *wtx) messageEvent(t queue.EventType, id int64) error {
 	return w.appendEvent(t, id, queue.MessageEvent{
 		ID: m.ID, To: m.To, State: m.State, Reason: m.Reason, Modem: m.Modem, Parts: m.PartsTotal,
 		Attempts: m.Attempts, Error: m.Error, ErrorClass: m.ErrorClass, ErrorCode: m.ErrorCode,
-		Metadata: m.Metadata, At: msTime(w.now),
+		Metadata: m.Metadata, Campaign: m.Campaign, At: msTime(w.now),
 	})
 }
 

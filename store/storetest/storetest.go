@@ -132,6 +132,9 @@ var suite = []struct {
 	{"ContactImport", testContactImport},
 	{"PriceStore", testPriceStore},
 	{"SpendStore", testSpendStore},
+	{"CampaignStore", testCampaignStore},
+	{"CampaignPauseResume", testCampaignPauseResume},
+	{"CampaignOptOutFinish", testCampaignOptOutFinish},
 }
 
 // driver is the Opener with the suite's conventions around it.
