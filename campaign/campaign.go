@@ -3,7 +3,6 @@ package campaign
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -48,17 +47,8 @@ func (s State) Active() bool { return s == StateRunning || s == StateScheduled }
 const (
 	MaxNameLen      = 200
 	MaxAudienceRefs = 10000     // groups, contacts and numbers named in the body
-	MaxCSVBytes     = 64 << 20  // an uploaded audience
-	MaxRepeatLen    = 200       // the repeat rule's text
-	MaxRate         = 1_000_000 // messages per minute
+	MaxCSVBytes     = 64 << 20 // an uploaded audience
 )
-
-// Window is the time of day a campaign may send in each recipient's own
-// time zone, "HH:MM" to "HH:MM".
-type Window struct {
-	From string `json:"from"`
-	To   string `json:"to"`
-}
 
 // Audience is who a campaign is for: groups and contacts (each by id or
 // by name), numbers, and an uploaded CSV (a header row; number required,
@@ -83,18 +73,12 @@ type Spec struct {
 	// Category is marketing unless set: a campaign is marketing by
 	// default, so suppressed numbers are skipped.
 	Category smsgw.Category `json:"category"`
-	// SendAt, when set, is when the campaign starts sending.
-	SendAt *time.Time `json:"send_at,omitempty"`
-	// Window limits sending to a time of day in each recipient's zone.
-	Window *Window `json:"window,omitempty"`
-	// Rate caps the messages queued per minute; 0: no cap.
-	Rate int `json:"rate,omitempty"`
+	// Timing: send_at, the send window, the rate and the repeat rule.
+	Timing
 	// Modem pins the campaign's messages to one modem; Tags to modems
 	// carrying one of the tags.
 	Modem string   `json:"modem,omitempty"`
 	Tags  []string `json:"tags,omitempty"`
-	// Repeat is a rule for recurring sends ("" for once).
-	Repeat string `json:"repeat,omitempty"`
 	// DeliveryReport asks for status reports, which the delivered count
 	// needs.
 	DeliveryReport bool `json:"delivery_report,omitempty"`
@@ -105,11 +89,11 @@ type Spec struct {
 	SmartEncoding bool `json:"smart_encoding,omitempty"`
 }
 
-var hhmm = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
-
 // Normalize validates s and fills its defaults; the error is a
-// *ValidationError naming the field.
-func (s *Spec) Normalize() error {
+// *ValidationError or a *ScheduleError naming the field. now is when the
+// campaign is created or changed; def is the zone a repeat rule without
+// its own is read in.
+func (s *Spec) Normalize(now time.Time, def *time.Location) error {
 	s.Name = strings.TrimSpace(s.Name)
 	if s.Name == "" {
 		return invalid("name", "a campaign needs a name")
@@ -154,25 +138,14 @@ func (s *Spec) Normalize() error {
 			}
 		}
 	}
-	if s.Window != nil {
-		if !hhmm.MatchString(s.Window.From) || !hhmm.MatchString(s.Window.To) {
-			return invalid("window", "from and to are times of day as HH:MM")
-		}
-		if s.Window.From == s.Window.To {
-			return invalid("window", "from and to are the same time")
-		}
-	}
-	if s.Rate < 0 || s.Rate > MaxRate {
-		return invalid("rate", "rate is messages per minute, 0 (no cap) to %d", MaxRate)
+	if err := s.Timing.Validate(now, def); err != nil {
+		return err
 	}
 	if len(s.Modem) > 64 {
 		return invalid("modem", "longer than 64 bytes")
 	}
 	if len(s.Tags) > 20 {
 		return invalid("tags", "at most 20 tags")
-	}
-	if len(s.Repeat) > MaxRepeatLen || !utf8.ValidString(s.Repeat) {
-		return invalid("repeat", "a repeat rule has at most %d bytes", MaxRepeatLen)
 	}
 	if s.Priority < -1000 || s.Priority > 1000 {
 		return invalid("priority", "%d is outside -1000..1000", s.Priority)
@@ -292,6 +265,11 @@ type Target struct {
 	// NotBefore is when the feeder may consider the recipient again (its
 	// window opens, its rate slot comes); zero: now.
 	NotBefore time.Time `json:"-"`
+	// SendAfter and NotAfter, set by the feeder from its gates' Decision,
+	// become the queued message's send-after and expiry times (zero: at
+	// once, never).
+	SendAfter time.Time `json:"-"`
+	NotAfter  time.Time `json:"-"`
 }
 
 // RecipientResult is one recipient's outcome, for the export.

@@ -36,9 +36,10 @@ type Quota struct {
 type Gate interface {
 	// Quota says how many of c's recipients may be queued at now.
 	Quota(ctx context.Context, c Campaign, now time.Time) (Quota, error)
-	// Admit says whether t may be queued at now; when it may not, next is
-	// when to ask again (zero: at the next pass).
-	Admit(c Campaign, t Target, now time.Time) (ok bool, next time.Time)
+	// Admit decides about t at now: queue it now (Decision.Now, with the
+	// message's send-after and expiry times), or come back at
+	// Decision.Retry (zero: at the next pass).
+	Admit(c Campaign, t Target, now time.Time) Decision
 	// Fed reports the recipients just queued for c.
 	Fed(c Campaign, ts []Target, now time.Time)
 }
@@ -291,8 +292,17 @@ func (f *Feeder) feed(ctx context.Context, c Campaign) (next time.Time, waiting 
 		for _, t := range ts {
 			ok, at := true, time.Time{}
 			for _, g := range f.o.Gates {
-				if ok, at = g.Admit(c, t, now); !ok {
+				d := g.Admit(c, t, now)
+				if !d.Now {
+					ok, at = false, d.Retry
 					break
+				}
+				// The latest start and the earliest expiry of all gates hold.
+				if d.SendAfter.After(t.SendAfter) {
+					t.SendAfter = d.SendAfter
+				}
+				if !d.NotAfter.IsZero() && (t.NotAfter.IsZero() || d.NotAfter.Before(t.NotAfter)) {
+					t.NotAfter = d.NotAfter
 				}
 			}
 			if ok {

@@ -432,17 +432,25 @@ func (s *Store) FeedTargets(ctx context.Context, c campaign.Campaign, ts []campa
 		if err != nil {
 			return err
 		}
-		rows := make([][4]string, len(still))
+		rows := make([][7]any, len(still))
 		for i, rid := range still {
-			rows[i] = [4]string{q.to[i], string(states[i]), reasons[i], byID[rid].Text}
+			t := byID[rid]
+			var after, expires int64
+			if !t.SendAfter.IsZero() {
+				after = t.SendAfter.UnixMilli()
+			}
+			if !t.NotAfter.IsZero() {
+				expires = t.NotAfter.UnixMilli()
+			}
+			rows[i] = [7]any{q.to[i], string(states[i]), reasons[i], t.Text, after, expires, max(after, w.now)}
 		}
 		b, err := json.Marshal(rows)
 		if err != nil {
 			return err
 		}
 		data, udh, dst, src, class := binaryCols(q.m.Binary)
-		res, err := w.exec(insertMessages, q.m.Text, q.m.Coding, q.m.Priority, q.sendAfter, q.expiresAt,
-			q.m.Modem, q.tags, q.m.Report, q.meta, w.now, w.now, string(b), q.m.Flash,
+		res, err := w.exec(insertCampaignMessages, nil, q.m.Coding, q.m.Priority, nil, nil,
+			q.m.Modem, q.tags, q.m.Report, q.meta, nil, w.now, string(b), q.m.Flash,
 			data, udh, dst, src, class, q.m.PID, string(q.category), q.m.AutoReply, q.m.Campaign)
 		if err != nil {
 			return fmt.Errorf("insert: %w", err)
@@ -544,6 +552,16 @@ func (s *Store) CancelCampaign(ctx context.Context, id string) (campaign.Campaig
 	}
 	return s.Campaign(ctx, id)
 }
+
+// insertCampaignMessages is insertMessages with each recipient's own
+// text, send-after, expiry and due times: rows of [number, state, reason,
+// text, send_after, expires_at, next_at].
+const insertCampaignMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
+	route_modem, route_tags, report, metadata, state, reason, next_at, created_at, updated_at, flash,
+	data, udh, dst_port, src_port, class, pid, category, auto_reply, campaign)
+SELECT json_extract(value, '$[0]'), json_extract(value, '$[3]'), ?2, ?3, json_extract(value, '$[4]'), json_extract(value, '$[5]'),
+	?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+	json_extract(value, '$[6]'), ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM json_each(?12)`
 
 // finishedEvent is the payload of the campaign.finished outbox event.
 type finishedEvent struct {

@@ -286,12 +286,11 @@ func decodeTags(s string) []string {
 
 // insertMessages takes the recipients as a JSON array of [number, state,
 // reason], so suppressed recipients take their place (and id) in the
-// request like the others; a fourth element, when present, is that
-// recipient's own text (a campaign's personalised message).
+// request like the others.
 const insertMessages = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
 	route_modem, route_tags, report, metadata, state, reason, next_at, created_at, updated_at, flash,
 	data, udh, dst_port, src_port, class, pid, category, auto_reply, campaign)
-SELECT json_extract(value, '$[0]'), coalesce(json_extract(value, '$[3]'), ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+SELECT json_extract(value, '$[0]'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
 	?10, ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM json_each(?12)`
 
 func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {

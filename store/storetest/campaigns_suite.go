@@ -123,9 +123,16 @@ func testCampaignStore(t *testing.T, d driver) {
 	if len(ts) != 3 {
 		t.Fatalf("limited pending = %d", len(ts))
 	}
+	// A gate's decision carries the message's send-after and expiry.
+	ts[0].SendAfter, ts[0].NotAfter = clk.Now().Add(time.Hour), clk.Now().Add(2*time.Hour)
 	n, err := cs.FeedTargets(ctx, c, ts)
 	if err != nil || n != 3 {
 		t.Fatalf("feed = %d, %v", n, err)
+	}
+	if p, err := st.List(ctx, queue.Filter{Campaign: c.ID, Recipient: ts[0].Number}); err != nil || len(p.Messages) != 1 ||
+		!p.Messages[0].SendAfter.Equal(ts[0].SendAfter.Truncate(time.Millisecond)) || !p.Messages[0].ExpiresAt.Equal(ts[0].NotAfter.Truncate(time.Millisecond)) ||
+		!p.Messages[0].NextAttempt.Equal(ts[0].SendAfter.Truncate(time.Millisecond)) {
+		t.Errorf("paced message %+v, %v", p.Messages, err)
 	}
 	// Fed again (a crash after the commit, before the feeder moved on):
 	// nothing more.
