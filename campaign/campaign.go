@@ -46,7 +46,7 @@ func (s State) Active() bool { return s == StateRunning || s == StateScheduled }
 // Limits on a campaign definition.
 const (
 	MaxNameLen      = 200
-	MaxAudienceRefs = 10000     // groups, contacts and numbers named in the body
+	MaxAudienceRefs = 10000    // groups, contacts and numbers named in the body
 	MaxCSVBytes     = 64 << 20 // an uploaded audience
 )
 
