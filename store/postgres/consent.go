@@ -102,23 +102,25 @@ func consentMark(ctx context.Context, q querier) (uint64, error) {
 // refuseAtClaim is asked about a message picked for sending, in the
 // claiming transaction: the mark the Job carries, and why consent refuses
 // the message now ("" when it may go; the caller then cancels it with
-// the reason). The mark is read before the standing, so an opt-out that
-// commits between the two is either seen here or counted after the mark,
-// and StillWanted looks again.
+// the reason). The mark and the standing come from one statement, so
+// from one snapshot: an opt-out committed after it is counted after the
+// mark, and StillWanted looks again.
 func (s *Store) refuseAtClaim(ctx context.Context, q querier, to string, c smsgw.Category, autoReply bool) (uint64, string, error) {
-	mark, err := consentMark(ctx, q)
-	if err != nil {
-		return 0, "", err
-	}
 	c = category(c)
 	pol := s.opt.Consent
+	var mark int64
 	out := false
+	var err error
 	if pol.Refuse(to, c, autoReply, true) != pol.Refuse(to, c, autoReply, false) {
-		if out, err = optedOut(ctx, q, to); err != nil {
-			return 0, "", err
-		}
+		err = q.QueryRow(ctx, `SELECT h.optouts, EXISTS (SELECT 1 FROM consent_numbers WHERE number = $1 AND action = 'opt_out')
+			FROM consent_head h WHERE h.id = 1`, to).Scan(&mark, &out)
+	} else {
+		err = q.QueryRow(ctx, `SELECT optouts FROM consent_head WHERE id = 1`).Scan(&mark)
 	}
-	return mark, pol.Refuse(to, c, autoReply, out), nil
+	if err != nil {
+		return 0, "", fmt.Errorf("consent at claim: %w", err)
+	}
+	return uint64(mark), pol.Refuse(to, c, autoReply, out), nil
 }
 
 func category(c smsgw.Category) smsgw.Category {
