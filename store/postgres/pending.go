@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"smsgw"
 	"smsgw/hooks"
 	"smsgw/queue"
 )
@@ -128,6 +129,13 @@ func (s *Store) renewDeliveries(t *txn, until int64) error {
 func (s *Store) releaseOwnDeliveries(t *txn) error {
 	_, err := t.exec(`UPDATE deliveries SET next_at = $1, leased = false WHERE leased AND node IN ('', $2)`, t.now, s.opt.Node)
 	return err
+}
+
+// settleReports moves a sent message to delivered when every part is, or
+// to failed when a part failed, and returns its state. Until status
+// reports are recorded no part has a status to settle on.
+func (t *txn) settleReports(id int64) (smsgw.State, error) {
+	return smsgw.StateSent, nil
 }
 
 // ApplyReport is not implemented yet.

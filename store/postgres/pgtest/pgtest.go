@@ -16,6 +16,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -55,53 +56,97 @@ func DatabaseName(name string) string {
 	return "smsgw_t_" + strings.Trim(base, "_") + "_" + hex.EncodeToString(b[:])
 }
 
-// DSN creates a fresh database for the test (name labels it, usually the
-// test's name) and returns the DSN that opens it. The database is dropped
-// when the test ends, after the cleanups registered later (the stores
-// opened on it) have run.
+// DSN creates a fresh, empty database for the test (name labels it,
+// usually the test's name) and returns the DSN that opens it. The database
+// is dropped when the test ends, after the cleanups registered later (the
+// stores opened on it) have run.
 func DSN(t testing.TB, name string) string {
+	t.Helper()
+	return create(t, name, "")
+}
+
+// Template is a database prepared once (migrated, say) that fresh test
+// databases are copied from, which is quicker than preparing each.
+type Template struct {
+	once  sync.Once
+	setup func(dsn string) error
+	name  string
+	err   error
+	admin string
+}
+
+// NewTemplate returns a template that setup prepares, given its DSN, the
+// first time a database is made from it. Drop it when the tests are done
+// (TestMain).
+func NewTemplate(setup func(dsn string) error) *Template { return &Template{setup: setup} }
+
+// DSN creates a fresh database for the test, a copy of the template, and
+// returns the DSN that opens it; it is dropped when the test ends.
+func (tp *Template) DSN(t testing.TB, name string) string {
+	t.Helper()
+	admin := AdminDSN(t)
+	tp.once.Do(func() {
+		tp.admin = admin
+		tp.name = DatabaseName("template")
+		if tp.err = exec(admin, "CREATE DATABASE "+pgx.Identifier{tp.name}.Sanitize()); tp.err != nil {
+			return
+		}
+		tp.err = tp.setup(withDatabase(admin, tp.name))
+	})
+	if tp.err != nil {
+		t.Fatalf("pgtest: prepare the template database: %v", tp.err)
+	}
+	return create(t, name, tp.name)
+}
+
+// Drop removes the template's database, if one was made.
+func (tp *Template) Drop() error {
+	if tp.name == "" {
+		return nil
+	}
+	return exec(tp.admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{tp.name}.Sanitize()+" WITH (FORCE)")
+}
+
+func create(t testing.TB, name, template string) string {
 	t.Helper()
 	admin := AdminDSN(t)
 	db := DatabaseName(name)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("pgtest: connect to %s: %v", EnvVar, err)
+	q := "CREATE DATABASE " + pgx.Identifier{db}.Sanitize()
+	if template != "" {
+		q += " TEMPLATE " + pgx.Identifier{template}.Sanitize()
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
+	if err := exec(admin, q); err != nil {
 		t.Fatalf("pgtest: create database %s: %v", db, err)
 	}
-	t.Cleanup(func() { drop(t, admin, db) })
-	return WithDatabase(t, admin, db)
+	t.Cleanup(func() {
+		// FORCE: a store a failed test left open must not keep it alive.
+		if err := exec(admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: drop %s: %v", db, err)
+		}
+	})
+	return withDatabase(admin, db)
 }
 
-func drop(t testing.TB, admin, db string) {
+// exec runs one statement on the server as the administrator.
+func exec(admin, q string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
-		t.Errorf("pgtest: drop %s: %v", db, err)
-		return
+		return fmt.Errorf("connect to %s: %w", EnvVar, err)
 	}
 	defer conn.Close(context.Background())
-	// FORCE: a store a failed test left open must not keep it alive.
-	if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{db}.Sanitize()+" WITH (FORCE)"); err != nil {
-		t.Errorf("pgtest: drop %s: %v", db, err)
-	}
+	_, err = conn.Exec(ctx, q)
+	return err
 }
 
-// WithDatabase returns dsn naming database db instead of its own.
-func WithDatabase(t testing.TB, dsn, db string) string {
-	t.Helper()
+// withDatabase returns dsn naming database db instead of its own.
+func withDatabase(dsn, db string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			t.Fatalf("pgtest: %s does not parse as a URL", EnvVar)
+		if u, err := url.Parse(dsn); err == nil {
+			u.Path = "/" + db
+			return u.String()
 		}
-		u.Path = "/" + db
-		return u.String()
 	}
 	return fmt.Sprintf("%s dbname=%s", dsn, db)
 }
