@@ -49,6 +49,9 @@ var notYet = map[string]string{
 	"WebhookRegistry":            "webhooks",
 	"EventLeases":                "outbox",
 	"SameModemTwoNodes":          "inbound",
+	"RuleLoopState":              "outbox (Events)",
+	"Conversations":              "inbound",
+	"ConsentOptOutCancels":       "outbox",
 }
 
 // migrated is the template the conformance databases are copied from: a
