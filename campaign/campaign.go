@@ -231,6 +231,11 @@ type Campaign struct {
 	Reason string `json:"reason,omitempty"`
 	// Run numbers the sends of a recurring campaign, from 0.
 	Run int `json:"run"`
+	// RunAt is when the current run of a recurring campaign was due;
+	// MissedRuns counts the run times passed unsent while the gateway was
+	// down or the run before still sending (see Repeat.Due).
+	RunAt      *time.Time `json:"run_at,omitempty"`
+	MissedRuns int        `json:"missed_runs,omitempty"`
 	// Expanded is set once the audience of the current run was expanded
 	// into recipients in full.
 	Expanded   bool       `json:"expanded"`
@@ -298,6 +303,7 @@ type ListFilter struct {
 // smsgw.ErrNotFound; a change the campaign's state does not allow is
 // smsgw.ErrConflict.
 type Store interface {
+	RunStore
 	// AddCampaign stores a new campaign in state draft.
 	AddCampaign(ctx context.Context, s Spec) (Campaign, error)
 	// Campaign returns one campaign with its counts and cost.

@@ -61,6 +61,10 @@ type FeederOptions struct {
 	FinishEvery time.Duration
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Location is the zone of repeat rules without their own and of
+	// recipients whose contact and number name none (nil: the gateway's
+	// local zone).
+	Location *time.Location
 }
 
 // Feeder moves the recipients of running campaigns into the queue: it
@@ -78,6 +82,7 @@ type Feeder struct {
 	mu     sync.Mutex
 	idle   chan struct{} // closed and replaced after each pass (tests wait on it)
 	passes int
+	timing *TimingGate // always the last gate
 }
 
 // NewFeeder returns a feeder; Start runs it.
@@ -91,7 +96,11 @@ func NewFeeder(o FeederOptions) *Feeder {
 	if o.FinishEvery <= 0 {
 		o.FinishEvery = time.Second
 	}
-	return &Feeder{o: o, wake: make(chan struct{}, 1), idle: make(chan struct{})}
+	// The campaign's own window and pace come last, so a recipient
+	// another gate holds back takes no pace slot.
+	timing := NewTimingGate(o.location())
+	o.Gates = append(append([]Gate(nil), o.Gates...), timing)
+	return &Feeder{o: o, wake: make(chan struct{}, 1), idle: make(chan struct{}), timing: timing}
 }
 
 // Start runs the feeder until Close.
@@ -229,6 +238,10 @@ func (f *Feeder) pass(ctx context.Context) (next time.Time, waiting bool) {
 // audience, queue what may go, finish it when done.
 func (f *Feeder) feed(ctx context.Context, c Campaign) (next time.Time, waiting bool, err error) {
 	now := f.o.Now()
+	c, next, wait, err := f.recur(ctx, c, now)
+	if wait || err != nil {
+		return next, false, err
+	}
 	if c.State == StateScheduled {
 		if c.SendAt != nil && now.Before(*c.SendAt) {
 			return *c.SendAt, false, nil
@@ -342,14 +355,20 @@ func (f *Feeder) feed(ctx context.Context, c Campaign) (next time.Time, waiting 
 		if next.IsZero() || at.Before(next) {
 			next = at
 		}
-		return next, false, nil
+		// A windowed campaign's queued messages expire at their window's
+		// close and put their recipients back: look again then.
+		return next, c.Window != nil, nil
 	}
 	done, err := f.o.Store.FinishCampaign(ctx, c.ID)
 	if err != nil {
 		return time.Time{}, false, err
 	}
 	if done {
-		f.o.Logger.Info("campaign finished", "campaign", c.ID)
+		f.o.Logger.Info("campaign finished", "campaign", c.ID, "run", c.Run)
+		f.timing.Forget(c.ID)
+		if c.Repeat != "" {
+			next = now // the run is over: look for the next one's time
+		}
 	}
 	return next, !done, nil
 }

@@ -91,3 +91,26 @@ func (g *Schedule) Location(zone, number string) *time.Location {
 	}
 	return Location("", smsgw.TimeZoneOf(number), g.Fallback)
 }
+
+// Quota is how many messages the pace lets the campaign queue at now (at
+// most Lookahead before their slots), and, when none, when one may be:
+// the feeder loads no more recipients than that, so a paced campaign of
+// any size costs a pass only the few recipients it queues.
+func (g *Schedule) Quota(now time.Time) (n int, next time.Time) {
+	if g.Pacer.Rate <= 0 {
+		return Unlimited, time.Time{}
+	}
+	look := g.Lookahead
+	if look <= 0 {
+		look = DefaultLookahead
+	}
+	slot := now
+	if g.Pacer.Next.After(slot) {
+		slot = g.Pacer.Next
+	}
+	horizon := now.Add(look)
+	if slot.After(horizon) {
+		return 0, slot.Add(-look)
+	}
+	return int(horizon.Sub(slot)/g.Pacer.Interval()) + 1, time.Time{}
+}

@@ -93,3 +93,25 @@ func TestSchedulePaceMeetsWindow(t *testing.T) {
 		t.Errorf("c took a slot: next %v", g.Pacer.Next)
 	}
 }
+
+func TestScheduleQuota(t *testing.T) {
+	now := utc("2026-12-07T10:00:00Z")
+	if n, _ := NewSchedule(Timing{}, nil).Quota(now); n != Unlimited {
+		t.Errorf("unpaced quota %d", n)
+	}
+	g := NewSchedule(Timing{Rate: 6}, nil)
+	if n, _ := g.Quota(now); n != 7 {
+		t.Fatalf("quota %d, want the 7 slots 0 s to 60 s", n)
+	}
+	for i := 0; i < 7; i++ {
+		if d := g.Decide(now, "", "+4915112345678"); !d.Now {
+			t.Fatalf("message %d within the quota refused: %+v", i, d)
+		}
+	}
+	if n, next := g.Quota(now); n != 0 || !next.Equal(now.Add(10*time.Second)) {
+		t.Errorf("spent quota: %d, next %v", n, next)
+	}
+	if n, _ := g.Quota(now.Add(10 * time.Second)); n != 1 {
+		t.Errorf("10 s on: %d", n)
+	}
+}

@@ -28,14 +28,19 @@ const (
 	reasonResumed = "campaign_resumed"
 )
 
-const campaignCols = `id, spec, state, reason, expanded, run, quote, created_at, updated_at, launched_at, finished_at`
+const campaignCols = `id, spec, state, reason, expanded, run, quote, created_at, updated_at, launched_at, finished_at, run_at, missed_runs`
 
 func scanCampaign(sc scanner) (campaign.Campaign, error) {
 	var c campaign.Campaign
-	var id, created, updated, launched, finished int64
+	var id, created, updated, launched, finished, runAt int64
 	var spec, state, quote string
-	if err := sc.Scan(&id, &spec, &state, &c.Reason, &c.Expanded, &c.Run, &quote, &created, &updated, &launched, &finished); err != nil {
+	if err := sc.Scan(&id, &spec, &state, &c.Reason, &c.Expanded, &c.Run, &quote, &created, &updated, &launched, &finished,
+		&runAt, &c.MissedRuns); err != nil {
 		return c, err
+	}
+	if runAt != 0 {
+		t := msTime(runAt)
+		c.RunAt = &t
 	}
 	c.ID, c.State = strconv.FormatInt(id, 10), campaign.State(state)
 	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
@@ -600,7 +605,11 @@ func (s *Store) FinishCampaign(ctx context.Context, id string) (bool, error) {
 		if busy != 0 {
 			return nil
 		}
-		if err := w.transition(n, []campaign.State{campaign.StateRunning}, campaign.StateFinished, ""); err != nil {
+		to := campaign.StateFinished
+		if c.Repeat != "" {
+			to = campaign.StateScheduled // this run is over; the next one waits for its time
+		}
+		if err := w.transition(n, []campaign.State{campaign.StateRunning}, to, ""); err != nil {
 			return err
 		}
 		if err := campaignCounts(w.ctx, w.tx, n, &c); err != nil {

@@ -278,6 +278,9 @@ func (w *wtx) expireDue() error {
 		if err := w.messageEvent(queue.EventExpired, id); err != nil {
 			return err
 		}
+		if err := w.reopenWindowed(id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -135,6 +135,8 @@ var suite = []struct {
 	{"CampaignStore", testCampaignStore},
 	{"CampaignPauseResume", testCampaignPauseResume},
 	{"CampaignOptOutFinish", testCampaignOptOutFinish},
+	{"CampaignWindowExpiry", testCampaignWindowExpiry},
+	{"CampaignRuns", testCampaignRuns},
 }
 
 // driver is the Opener with the suite's conventions around it.
