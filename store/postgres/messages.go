@@ -14,7 +14,7 @@ import (
 const msgCols = `id, recipient, text, coding, priority, send_after, expires_at, route_modem, route_tags,
 	report, metadata, state, reason, attempts, failures, faults, next_at, created_at, updated_at,
 	modem, concat_ref, parts_total, error, error_class, error_code, flash, data, udh, dst_port, src_port, class, pid,
-	category, auto_reply`
+	category, auto_reply, campaign`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -29,7 +29,7 @@ func scanMessage(sc scanner) (queue.Message, error) {
 	err := sc.Scan(&m.ID, &m.To, &m.Text, &m.Coding, &m.Priority, &sendAfter, &expires, &m.RouteModem, &tags,
 		&m.Report, &meta, &state, &m.Reason, &m.Attempts, &m.Failures, &m.Faults, &next, &created, &updated,
 		&m.Modem, &m.ConcatRef, &m.PartsTotal, &m.Error, &class, &m.ErrorCode, &m.Flash,
-		&data, &udh, &dst, &src, &mclass, &pid, &category, &m.AutoReply)
+		&data, &udh, &dst, &src, &mclass, &pid, &category, &m.AutoReply, &m.Campaign)
 	if err != nil {
 		return m, err
 	}

@@ -50,6 +50,9 @@ type prepared struct {
 	expiresAt int64
 	category  smsgw.Category
 	hash      []byte
+	// texts, when set, is each recipient's own text (a campaign's
+	// personalised message), in place of m.Text.
+	texts []string
 }
 
 var codings = map[string]bool{"": true, "auto": true, "gsm7": true, "ucs2": true, "8bit": true}
@@ -126,6 +129,9 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 		}
 		p.meta = string(b)
 	}
+	if len(m.Campaign) > 64 {
+		return nil, invalid("campaign", "longer than 64 bytes")
+	}
 	if len(m.IdempotencyKey) > 255 {
 		return nil, invalid("idempotency_key", "longer than 255 bytes")
 	}
@@ -199,8 +205,9 @@ func storedHash(p *prepared) []byte {
 		PID       int               `json:"pid,omitempty"`
 		Marketing bool              `json:"marketing,omitempty"`
 		AutoReply bool              `json:"auto_reply,omitempty"`
+		Campaign  string            `json:"campaign,omitempty"`
 	}{p.to, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, p.tags, p.m.Report, p.m.Metadata, p.m.Flash,
-		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID, p.category == smsgw.CategoryMarketing, p.m.AutoReply}
+		p.m.Data, p.m.UDH, p.m.Ports, p.m.Class, p.m.PID, p.category == smsgw.CategoryMarketing, p.m.AutoReply, p.m.Campaign}
 	f := smsgw.FingerprintOf(canon)
 	return f[:]
 }
@@ -240,17 +247,24 @@ func (s *Store) enqueue(t *txn, p *prepared, out *queue.Enqueued) error {
 	if tags == nil {
 		tags = []string{}
 	}
+	texts := p.texts
+	if texts == nil {
+		texts = make([]string, n)
+		for i := range texts {
+			texts[i] = p.m.Text
+		}
+	}
 	if n >= copyFrom {
 		rows := make([][]any, n)
 		for i := range rows {
-			rows[i] = []any{ids[i], p.to[i], string(states[i]), reasons[i], p.m.Text, p.m.Coding, p.m.Priority,
+			rows[i] = []any{ids[i], p.to[i], string(states[i]), reasons[i], texts[i], p.m.Coding, p.m.Priority,
 				p.sendAfter, p.expiresAt, p.m.Modem, tags, p.m.Report, p.meta, nextAt, t.now, t.now, p.m.Flash,
-				data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply}
+				data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply, p.m.Campaign}
 		}
 		if _, err := t.tx.CopyFrom(t.ctx, pgx.Identifier{"messages"}, []string{"id", "recipient", "state", "reason",
 			"text", "coding", "priority", "send_after", "expires_at", "route_modem", "route_tags", "report", "metadata",
 			"next_at", "created_at", "updated_at", "flash", "data", "udh", "dst_port", "src_port", "class", "pid",
-			"category", "auto_reply"}, pgx.CopyFromRows(rows)); err != nil {
+			"category", "auto_reply", "campaign"}, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 	} else {
@@ -260,12 +274,12 @@ func (s *Store) enqueue(t *txn, p *prepared, out *queue.Enqueued) error {
 		}
 		if _, err := t.exec(`INSERT INTO messages (id, recipient, state, reason, text, coding, priority, send_after,
 			expires_at, route_modem, route_tags, report, metadata, next_at, created_at, updated_at, flash,
-			data, udh, dst_port, src_port, class, pid, category, auto_reply)
-			SELECT i, r, s, rs, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24
-			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS u(i, r, s, rs)`,
-			ids, p.to, st, reasons, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags,
+			data, udh, dst_port, src_port, class, pid, category, auto_reply, campaign)
+			SELECT i, r, s, rs, tx, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25
+			FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(i, r, s, rs, tx)`,
+			ids, p.to, st, reasons, texts, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt, p.m.Modem, tags,
 			p.m.Report, p.meta, nextAt, t.now, p.m.Flash, data, udh, dst, src, class, p.m.PID, string(p.category),
-			p.m.AutoReply); err != nil {
+			p.m.AutoReply, p.m.Campaign); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
 	}
@@ -277,11 +291,11 @@ func (s *Store) enqueue(t *txn, p *prepared, out *queue.Enqueued) error {
 	out.Messages = make([]queue.Message, n)
 	for i, to := range p.to {
 		out.Messages[i] = queue.Message{
-			ID: ids[i], To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
+			ID: ids[i], To: to, Text: texts[i], Coding: p.m.Coding, Priority: p.m.Priority,
 			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
 			RouteModem: p.m.Modem, RouteTags: p.tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
 			Binary:   scanBinary(data, udh, dst, src, class, p.m.PID),
-			Category: p.category, AutoReply: p.m.AutoReply,
+			Category: p.category, AutoReply: p.m.AutoReply, Campaign: p.m.Campaign,
 			State: states[i], Reason: reasons[i], CreatedAt: msTime(t.now), UpdatedAt: msTime(t.now),
 			ConcatRef: -1,
 		}
@@ -443,6 +457,9 @@ func (s *Store) List(ctx context.Context, f queue.Filter) (queue.Page, error) {
 			return queue.Page{}, invalid("to", "%v", err)
 		}
 		where += " AND recipient = " + arg(n)
+	}
+	if f.Campaign != "" {
+		where += " AND campaign = " + arg(f.Campaign)
 	}
 	if !f.Since.IsZero() {
 		where += " AND created_at >= " + arg(f.Since.UnixMilli())

@@ -197,7 +197,7 @@ func (t *txn) messageEvent(typ queue.EventType, id int64) error {
 	return t.appendEvent(typ, id, queue.MessageEvent{
 		ID: m.ID, To: m.To, State: m.State, Reason: m.Reason, Modem: m.Modem, Parts: m.PartsTotal,
 		Attempts: m.Attempts, Error: m.Error, ErrorClass: m.ErrorClass, ErrorCode: m.ErrorCode,
-		Metadata: m.Metadata, At: msTime(t.now),
+		Metadata: m.Metadata, Campaign: m.Campaign, At: msTime(t.now),
 	})
 }
 

@@ -1,0 +1,190 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"smsgw"
+	"smsgw/queue"
+	"smsgw/store/postgres"
+	"smsgw/store/storetest"
+)
+
+// openNodes opens one store per node name on one fresh database, sharing
+// a clock.
+func openNodes(t *testing.T, clk *storetest.Clock, nodes ...string) []*postgres.Store {
+	t.Helper()
+	dsn := migrated.DSN(t, t.Name())
+	var out []*postgres.Store
+	for _, n := range nodes {
+		st, err := postgres.Open(context.Background(), dsn, queue.Options{Node: n, Now: clk.Now}, postgres.Options{NoHousekeeper: true})
+		if err != nil {
+			t.Fatalf("Open %s: %v", n, err)
+		}
+		t.Cleanup(func() { st.Close(context.Background()) })
+		out = append(out, st)
+	}
+	return out
+}
+
+// TestFleetIdempotencyRace: gateways receiving the same request under one
+// key at the same moment commit it once; the others replay it.
+func TestFleetIdempotencyRace(t *testing.T) {
+	sts := openNodes(t, storetest.NewClock(), "a", "b", "c")
+	ctx := context.Background()
+	for round := 0; round < 5; round++ {
+		key := fmt.Sprintf("k%d", round)
+		res := make([]queue.Enqueued, 6)
+		errs := make([]error, 6)
+		var wg sync.WaitGroup
+		for i := range res {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res[i], errs[i] = sts[i%3].Enqueue(ctx, queue.NewMessage{To: []string{"+1", "+2"}, Text: "x", IdempotencyKey: key})
+			}()
+		}
+		wg.Wait()
+		fresh := 0
+		for i := range res {
+			if errs[i] != nil {
+				t.Fatalf("round %d, request %d: %v", round, i, errs[i])
+			}
+			if !res[i].Replayed {
+				fresh++
+			}
+			if res[i].Messages[0].ID != res[0].Messages[0].ID || res[i].Messages[1].ID != res[0].Messages[1].ID {
+				t.Fatalf("round %d: request %d got ids %d,%d, request 0 %d,%d", round, i,
+					res[i].Messages[0].ID, res[i].Messages[1].ID, res[0].Messages[0].ID, res[0].Messages[1].ID)
+			}
+		}
+		if fresh != 1 {
+			t.Errorf("round %d: %d requests inserted, want 1", round, fresh)
+		}
+	}
+	c, err := sts[0].Counts(ctx)
+	if err != nil || c[smsgw.StateQueued] != 10 {
+		t.Errorf("Counts = %v, %v; want 10 queued", c, err)
+	}
+}
+
+// TestFleetClaimsApart: three gateways claiming from one queue at once
+// take every message exactly once, and the kept counts match.
+func TestFleetClaimsApart(t *testing.T) {
+	sts := openNodes(t, storetest.NewClock(), "a", "b", "c")
+	ctx := context.Background()
+	const n = 120
+	to := make([]string, n)
+	for i := range to {
+		to[i] = fmt.Sprintf("+4915100%04d", i)
+	}
+	if _, err := sts[0].Enqueue(ctx, queue.NewMessage{To: to, Text: "burst"}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[int64]string{}
+	var wg sync.WaitGroup
+	for g, st := range sts {
+		for m := 0; m < 2; m++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				modem := fmt.Sprintf("m%d", m)
+				for {
+					j, err := st.TryClaim(ctx, queue.ClaimOptions{Modem: modem})
+					if errors.Is(err, queue.ErrNoMessage) {
+						return
+					}
+					if err != nil {
+						t.Errorf("gateway %d: %v", g, err)
+						return
+					}
+					mu.Lock()
+					if prev, dup := seen[j.ID]; dup {
+						t.Errorf("message %d claimed by %s and by gateway %d", j.ID, prev, g)
+					}
+					seen[j.ID] = fmt.Sprintf("gateway %d/%s", g, modem)
+					mu.Unlock()
+					if _, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1, MR: int(j.ID % 256)}); err != nil {
+						t.Errorf("MarkSent: %v", err)
+						return
+					}
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("%d messages claimed, want %d", len(seen), n)
+	}
+	c, err := sts[1].Counts(ctx)
+	if err != nil || c[smsgw.StateSent] != n || c[smsgw.StateQueued] != 0 || c[smsgw.StateSending] != 0 {
+		t.Errorf("Counts = %v, %v; want %d sent", c, err, n)
+	}
+}
+
+// TestFleetWakeUp: a message enqueued through one gateway wakes a claimer
+// waiting on another (LISTEN/NOTIFY), with no polling.
+func TestFleetWakeUp(t *testing.T) {
+	sts := openNodes(t, storetest.NewClock(), "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	got := make(chan *queue.Job, 1)
+	errc := make(chan error, 1)
+	wake := sts[0].Claimable()
+	go func() {
+		j, err := sts[0].Claim(ctx, queue.ClaimOptions{Modem: "m1"})
+		if err != nil {
+			errc <- err
+			return
+		}
+		got <- j
+	}()
+	m, err := sts[1].Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "wake up"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	case <-ctx.Done():
+		t.Fatal("gateway a's Claimable did not fire for b's enqueue")
+	}
+	select {
+	case j := <-got:
+		if j.ID != m.Messages[0].ID {
+			t.Errorf("claimed %d, want %d", j.ID, m.Messages[0].ID)
+		}
+	case err := <-errc:
+		t.Fatal(err)
+	case <-ctx.Done():
+		t.Fatal("the waiting claimer on gateway a never took b's message")
+	}
+}
+
+// TestCampaignRoundTrip: a message's campaign is stored, listed by, and
+// carried in its events.
+func TestCampaignRoundTrip(t *testing.T) {
+	sts := openNodes(t, storetest.NewClock(), "a")
+	st, ctx := sts[0], context.Background()
+	res, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1", "+2"}, Text: "sale", Campaign: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+3"}, Text: "other"}); err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages[0].Campaign != "7" {
+		t.Errorf("Enqueue returned campaign %q", res.Messages[0].Campaign)
+	}
+	pg, err := st.List(ctx, queue.Filter{Campaign: "7"})
+	if err != nil || len(pg.Messages) != 2 || pg.Messages[0].Campaign != "7" {
+		t.Fatalf("List by campaign = %+v, %v", pg.Messages, err)
+	}
+	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "x", Campaign: string(make([]byte, 65))}); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("a 65-byte campaign id: err = %v, want ErrInvalid", err)
+	}
+}
