@@ -21,38 +21,7 @@ import (
 // notYet lists the conformance subtests whose storage calls this driver
 // does not implement yet, by the part that is missing. Each entry goes as
 // soon as its part lands; the suite itself is never changed to fit.
-var notYet = map[string]string{
-	// Received messages, the outbox's reading side, status reports, the
-	// webhook registry.
-	"InboundBinary":              "inbound",
-	"StateTransitions":           "outbox (Events), reports",
-	"MarkUncertain":              "outbox (Events)",
-	"Purge":                      "inbound, outbox",
-	"CountsExact":                "outbox (PruneEvents)",
-	"ReportMatchingWrapAround":   "reports",
-	"ReportMatchingFilters":      "reports",
-	"RequeueAfterFailedReport":   "reports",
-	"InboundJoinAnyOrder":        "inbound",
-	"InboundTimeout":             "inbound",
-	"InboundDecoderFailure":      "inbound",
-	"InboundValidation":          "inbound",
-	"InboundSlotLifecycle":       "inbound",
-	"InboundSlotSurvivesRestart": "inbound",
-	"DeleteInboxKeepsSlot":       "inbound",
-	"SlotsSeen":                  "inbound",
-	"AddUndecodable":             "inbound",
-	"InboundDefectsJoined":       "inbound",
-	"InboundSeparation":          "inbound",
-	"OutboxConsumers":            "outbox",
-	"DropEvent":                  "outbox",
-	"PruneDeadDeliveries":        "outbox",
-	"WebhookRegistry":            "webhooks",
-	"EventLeases":                "outbox",
-	"SameModemTwoNodes":          "inbound",
-	"RuleLoopState":              "outbox (Events)",
-	"Conversations":              "inbound",
-	"ConsentOptOutCancels":       "outbox",
-}
+var notYet = map[string]string{}
 
 // migrated is the template the conformance databases are copied from: a
 // database with the schema already in place.
