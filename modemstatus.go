@@ -5,28 +5,33 @@ import "time"
 // ModemStatus is the live view of one modem, as the gateway reports it and
 // the API and the CLI show it.
 type ModemStatus struct {
-	ID           string        `json:"id"`
-	Port         string        `json:"port"`
-	State        string        `json:"state"` // e.g. ready, initialising, offline, benched
-	Manufacturer string        `json:"manufacturer,omitempty"`
-	Model        string        `json:"model,omitempty"`
-	Revision     string        `json:"revision,omitempty"`
-	IMEI         string        `json:"imei,omitempty"`
-	IMSI         string        `json:"imsi,omitempty"`
-	ICCID        string        `json:"iccid,omitempty"`
-	Number       string        `json:"number,omitempty"` // own number, when the SIM or config knows it
-	Operator     string        `json:"operator,omitempty"`
-	SignalDBM    *int          `json:"signal_dbm,omitempty"`
-	SignalBars   int           `json:"signal_bars"`  // 0-4, filled by the API from SignalDBM
-	Registration string        `json:"registration"` // home, roaming, searching, denied, unregistered, unknown
-	Roaming      bool          `json:"roaming"`
-	Tags         []string      `json:"tags,omitempty"`
-	SIMSlot      int           `json:"sim_slot,omitempty"` // 1-based; android-sms-gateway simNumber
-	Counters     ModemCounters `json:"counters"`
-	LastError    string        `json:"last_error,omitempty"`
-	LastErrorAt  *time.Time    `json:"last_error_at,omitempty"`
-	LastSeen     *time.Time    `json:"last_seen,omitempty"`
-	Since        *time.Time    `json:"since,omitempty"` // first seen / added
+	ID           string   `json:"id"`
+	Port         string   `json:"port"`
+	State        string   `json:"state"` // e.g. ready, initialising, offline, benched
+	Manufacturer string   `json:"manufacturer,omitempty"`
+	Model        string   `json:"model,omitempty"`
+	Revision     string   `json:"revision,omitempty"`
+	IMEI         string   `json:"imei,omitempty"`
+	IMSI         string   `json:"imsi,omitempty"`
+	ICCID        string   `json:"iccid,omitempty"`
+	Number       string   `json:"number,omitempty"` // own number, when the SIM or config knows it
+	Operator     string   `json:"operator,omitempty"`
+	SignalDBM    *int     `json:"signal_dbm,omitempty"`
+	SignalBars   int      `json:"signal_bars"`  // 0-4, filled by the API from SignalDBM
+	Registration string   `json:"registration"` // home, roaming, searching, denied, unregistered, unknown
+	Roaming      bool     `json:"roaming"`
+	Tags         []string `json:"tags,omitempty"`
+	SIMSlot      int      `json:"sim_slot,omitempty"` // 1-based; android-sms-gateway simNumber
+	// Node is the gateway ([node] name) that owns the modem, and
+	// NodeAlive whether that gateway beat within its lease (both unset
+	// where no gateway is running).
+	Node        string        `json:"node,omitempty"`
+	NodeAlive   *bool         `json:"node_alive,omitempty"`
+	Counters    ModemCounters `json:"counters"`
+	LastError   string        `json:"last_error,omitempty"`
+	LastErrorAt *time.Time    `json:"last_error_at,omitempty"`
+	LastSeen    *time.Time    `json:"last_seen,omitempty"`
+	Since       *time.Time    `json:"since,omitempty"` // first seen / added
 	// SignalHistory holds the recent signal readings of the health checks,
 	// oldest first (one modem's answer only; lists leave it out).
 	SignalHistory []SignalSample `json:"signal_history,omitempty"`

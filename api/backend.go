@@ -144,6 +144,12 @@ type Modems interface {
 	ResetModem(ctx context.Context, id string) (smsgw.ModemStatus, error)
 }
 
+// Fleet lists the modems of every gateway sharing the database, each with
+// its node and whether that node is alive.
+type Fleet interface {
+	FleetModems(ctx context.Context) ([]smsgw.ModemStatus, error)
+}
+
 // Webhooks is the registry that feeds the daemon's webhook outbox,
 // implemented by the gateway (persisted, so registrations survive restarts).
 type Webhooks interface {

@@ -52,6 +52,10 @@ type Options struct {
 type Backend struct {
 	Store    Store
 	Modems   Modems
+	// Fleet, when set, answers GET /v1/modems and GET /v1/modems/{id} with
+	// every gateway's modems (Modems stays this gateway's own, for
+	// readiness, metrics and the compatible APIs).
+	Fleet    Fleet
 	Webhooks Webhooks
 	// Events, when set, lets an event-stream client that reconnects with
 	// Last-Event-ID get what it missed from the durable outbox.

@@ -51,7 +51,11 @@ func (h *Handler) listModems(w http.ResponseWriter, r *http.Request) *Error {
 	if h.b.Modems == nil {
 		return h.noModems()
 	}
-	ms, err := h.b.Modems.Modems(r.Context())
+	list := h.b.Modems.Modems
+	if h.b.Fleet != nil {
+		list = h.b.Fleet.FleetModems
+	}
+	ms, err := list(r.Context())
 	if err != nil {
 		return h.storeErr(err, "modems")
 	}
@@ -67,7 +71,19 @@ func (h *Handler) getModem(w http.ResponseWriter, r *http.Request) *Error {
 	if h.b.Modems == nil {
 		return h.noModems()
 	}
-	m, err := h.b.Modems.Modem(r.Context(), mux.Vars(r)["id"])
+	id := mux.Vars(r)["id"]
+	m, err := h.b.Modems.Modem(r.Context(), id)
+	if errors.Is(err, smsgw.ErrNotFound) && h.b.Fleet != nil {
+		// Another gateway's modem: its last reported status.
+		if ms, ferr := h.b.Fleet.FleetModems(r.Context()); ferr == nil {
+			for _, fm := range ms {
+				if fm.ID == id {
+					m, err = fm, nil
+					break
+				}
+			}
+		}
+	}
 	if err != nil {
 		return h.storeErr(err, "modem")
 	}

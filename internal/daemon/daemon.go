@@ -93,6 +93,8 @@ type Daemon struct {
 	net       *sim.Network
 	store     Store
 	gw        *gateway.Gateway
+	fleetStop func()        // ends the heartbeat of the register of gateways
+	fleetDone chan struct{} // closed when it has ended
 	fanout    *hooks.Fanout
 	http      *httpd.Server
 	notifier  *sdnotify.Notifier
@@ -168,11 +170,28 @@ func (d *Daemon) start() error {
 	}
 	// Keyword rules come after the consent keywords in the chain.
 	gwo.InboundHandlers = append(gwo.InboundHandlers, gateway.RulesHandler(engine))
+	var ids []string
+	for _, m := range gwo.Modems {
+		ids = append(ids, m.Spec.ID)
+	}
+	for _, m := range extra {
+		ids = append(ids, m.ID)
+	}
+	if err := checkUnique(context.Background(), st, d.cfg.Node.Name, d.cfg.Node.Lease.Duration, ids); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
 	gw, err := gateway.New(gwo)
 	if err != nil {
 		return err
 	}
 	d.gw = gw
+	// This gateway's entry in the register of gateways, from which every
+	// gateway on the database lists the whole fleet's modems.
+	fl := newFleet(gw, st, d.cfg.Node.Name, d.cfg.Node.Lease.Duration, d.log)
+	fctx, fcancel := context.WithCancel(context.Background())
+	d.fleetStop = func() { fcancel(); <-d.fleetDone }
+	d.fleetDone = make(chan struct{})
+	go func() { defer close(d.fleetDone); fl.run(fctx) }()
 	dash, err := web.New(web.Options{
 		Tokens: webTokens(d.cfg.Server.Tokens), Messages: st, Trace: gw.Trace, Version: d.version, Logger: d.log,
 		Settings: func() string { return SettingsText(d.cfg) },
@@ -191,7 +210,7 @@ func (d *Daemon) start() error {
 		AllowedHosts: d.cfg.Security.AllowedHosts,
 		KannelGet:    d.cfg.Security.KannelGet,
 		Pprof:        d.cfg.Debug.Pprof,
-		Backend: api.Backend{Store: qs, Modems: gw, Webhooks: gw, Events: gw, Fanout: d.fanout,
+		Backend: api.Backend{Store: qs, Modems: fleetModems{gw, fl}, Fleet: fl, Webhooks: gw, Events: gw, Fanout: d.fanout,
 			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices, Spend: st},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
@@ -238,6 +257,11 @@ func (d *Daemon) startSim(n int) ([]pool.Spec, error) {
 	var specs []pool.Spec
 	for i := 1; i <= n; i++ {
 		name := fmt.Sprintf("sim%d", i)
+		if d.cfg.Storage.Driver == config.DriverPostgres {
+			// Modem ids are unique across the gateways sharing a
+			// database, and each gateway emulates its own sim1, sim2...
+			name = d.cfg.Node.Name + "-" + name
+		}
 		m, err := d.net.AddModem(context.Background(), sim.Options{
 			Dir: d.simDir, Name: name, Profile: d.cfg.Simulate.Profile, SubmitDelay: d.cfg.Simulate.SubmitDelay.Duration,
 			// sim1 is +15550100001, sim2 +15550100002...: easy to type.
@@ -382,6 +406,9 @@ func (d *Daemon) shutdown(abort context.Context) {
 		cancel()
 	}
 	wg.Wait()
+	if d.fleetStop != nil {
+		d.fleetStop()
+	}
 	if d.store != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storeCloseTimeout)
 		if err := d.store.Close(ctx); err != nil {

@@ -28,6 +28,7 @@ import (
 type Store interface {
 	queue.Storage
 	queue.Conversations
+	queue.Nodes
 	httpd.QueueGauges
 	hooks.Registry
 	consent.Store

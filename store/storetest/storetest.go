@@ -120,6 +120,7 @@ var suite = []struct {
 	{"EventLeases", testEventLeases},
 	{"Notifier", testNotifier},
 	{"SameModemTwoNodes", testSameModemTwoNodes},
+	{"NodeRegister", testNodeRegister},
 	{"RuleStore", testRuleStore},
 	{"RuleLoopState", testRuleLoopState},
 	{"Conversations", testConversations},

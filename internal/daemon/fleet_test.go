@@ -1,0 +1,123 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"smsgw/api"
+	"smsgw/config"
+)
+
+// TestFleetModemList: two gateways on one database. Each lists both
+// gateways' modems with their node and whether that node is alive; a
+// modem id a live gateway already uses is refused at start; USSD for
+// another gateway's modem is a conflict naming its gateway; a gateway that
+// stops beating is shown dead after its lease.
+func TestFleetModemList(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "shared.db")
+	gateway := func(node string, simulate int) (*Daemon, error) {
+		cfg := config.Default()
+		cfg.Server.Listen = "127.0.0.1:0"
+		cfg.Storage.Path = db
+		cfg.Node.Name, cfg.Node.Lease = node, config.D(3*time.Second)
+		cfg.Simulate.Dir = filepath.Join(dir, "sim-"+node)
+		cfg.Autodetect.Enabled = false
+		if simulate > 0 {
+			if err := cfg.SetSimulate(simulate); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return New(cfg, Options{Version: "test"})
+	}
+	stop := func(d *Daemon) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		d.Close(ctx)
+	}
+	a, err := gateway("a", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aStopped := false
+	defer func() {
+		if !aStopped {
+			stop(a)
+		}
+	}()
+	// b's emulated modem would also be sim1.
+	if b, err := gateway("b", 1); err == nil {
+		stop(b)
+		t.Fatal("a second gateway with modem id sim1 started beside a live one")
+	} else if !strings.Contains(err.Error(), `modem id "sim1" is already used by gateway "a"`) {
+		t.Fatalf("refusal = %v; want it to name the modem and the gateway", err)
+	}
+	b, err := gateway("b", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(b)
+
+	get := func(d *Daemon, method, path string) (int, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+d.Addr()+path, strings.NewReader(`{"code":"*100#"}`))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, body
+	}
+	list := func(d *Daemon) api.ModemList {
+		t.Helper()
+		code, body := get(d, "GET", "/v1/modems")
+		var l api.ModemList
+		if code != 200 || json.Unmarshal(body, &l) != nil {
+			t.Fatalf("GET /v1/modems = %d %s", code, body)
+		}
+		return l
+	}
+	// a beats at its start; b lists a's modem from the register.
+	for _, d := range []*Daemon{a, b} {
+		l := list(d)
+		if len(l.Modems) != 1 || l.Modems[0].ID != "sim1" || l.Modems[0].Node != "a" || l.Modems[0].NodeAlive == nil || !*l.Modems[0].NodeAlive {
+			t.Fatalf("modems seen from %s = %+v; want sim1 of the live gateway a", d.cfg.Node.Name, l.Modems)
+		}
+	}
+	if code, body := get(b, "GET", "/v1/modems/sim1"); code != 200 || !strings.Contains(string(body), `"node":"a"`) {
+		t.Fatalf("GET /v1/modems/sim1 on b = %d %s", code, body)
+	}
+	if code, body := get(b, "POST", "/v1/modems/sim1/ussd"); code != 409 || !strings.Contains(string(body), `belongs to gateway \"a\"`) {
+		t.Fatalf("USSD on b for a's modem = %d %s; want 409 naming gateway a", code, body)
+	}
+
+	// a stops: its last beat ages past the lease.
+	stop(a)
+	aStopped = true
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		l := list(b)
+		if len(l.Modems) != 1 {
+			t.Fatalf("modems seen from b after a stopped = %+v", l.Modems)
+		}
+		m := l.Modems[0]
+		if m.NodeAlive != nil && !*m.NodeAlive {
+			if m.State != "offline" || m.Registration != "unknown" || m.LastSeen == nil {
+				t.Fatalf("a dead gateway's modem = %+v; want offline, unknown, last seen at its last beat", m)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a's modem still shown alive 30 s after a stopped (lease 3 s): %+v", m)
+		}
+		time.Sleep(100 * time.Millisecond) // the lease runs out on the clock; nothing signals it
+	}
+}

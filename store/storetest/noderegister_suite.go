@@ -1,0 +1,67 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"smsgw"
+	"smsgw/queue"
+)
+
+// testNodeRegister: each gateway's beat replaces its own entry (its modems
+// as it last saw them) and leaves the others'; every gateway reads every
+// entry, and a silent one goes stale after its lease.
+func testNodeRegister(t *testing.T, d driver) {
+	ctx := context.Background()
+	a, clk := d.testStore(t, queue.Options{Node: "a"})
+	b := d.reopen(t, queue.Options{Node: "b", Now: clk.Now})
+	na, ok := a.(queue.Nodes)
+	if !ok {
+		t.Fatalf("%T does not implement queue.Nodes", a)
+	}
+	nb := b.(queue.Nodes)
+	if ns, err := na.Nodes(ctx); err != nil || len(ns) != 0 {
+		t.Fatalf("Nodes before any beat = %+v, %v; want none", ns, err)
+	}
+	dbm := -71
+	if err := na.Beat(ctx, []smsgw.ModemStatus{{ID: "a1", State: "ready", Registration: "home", SignalDBM: &dbm, Tags: []string{"otp"}}, {ID: "a2", State: "offline"}}); err != nil {
+		t.Fatal(err)
+	}
+	t0 := clk.Now()
+	clk.Advance(5 * time.Second)
+	if err := nb.Beat(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := nb.Nodes(ctx)
+	if err != nil || len(ns) != 2 || ns[0].Name != "a" || ns[1].Name != "b" {
+		t.Fatalf("Nodes = %+v, %v; want a and b", ns, err)
+	}
+	if !ns[0].BeatAt.Equal(t0) || len(ns[0].Modems) != 2 || ns[0].Modems[0].ID != "a1" ||
+		ns[0].Modems[0].SignalDBM == nil || *ns[0].Modems[0].SignalDBM != -71 || ns[0].Modems[0].Tags[0] != "otp" {
+		t.Fatalf("a's entry = %+v; want its beat at %v with modems a1 (-71 dBm, otp) and a2", ns[0], t0)
+	}
+	if len(ns[1].Modems) != 0 {
+		t.Fatalf("b's entry = %+v; want no modems", ns[1])
+	}
+	lease := 30 * time.Second
+	if now := clk.Now(); !ns[0].Alive(now, lease) || !ns[1].Alive(now, lease) {
+		t.Fatalf("both beat within the lease, yet alive = %v, %v", ns[0].Alive(now, lease), ns[1].Alive(now, lease))
+	}
+	// a beats again with one modem fewer; b falls silent.
+	clk.Advance(lease)
+	if err := na.Beat(ctx, []smsgw.ModemStatus{{ID: "a1", State: "ready"}}); err != nil {
+		t.Fatal(err)
+	}
+	ns, err = na.Nodes(ctx)
+	if err != nil || len(ns) != 2 {
+		t.Fatalf("Nodes = %+v, %v", ns, err)
+	}
+	now := clk.Now()
+	if len(ns[0].Modems) != 1 || !ns[0].Alive(now, lease) {
+		t.Fatalf("a after its second beat = %+v (alive %v); want one modem, alive", ns[0], ns[0].Alive(now, lease))
+	}
+	if ns[1].Alive(now, lease) {
+		t.Fatalf("b, silent for %v, still alive with a %v lease", now.Sub(ns[1].BeatAt), lease)
+	}
+}
