@@ -50,8 +50,8 @@ type Options struct {
 // Webhooks the android-sms-gateway webhook routes answer 503; without
 // Events, /v1/events does not replay after Last-Event-ID.
 type Backend struct {
-	Store    Store
-	Modems   Modems
+	Store  Store
+	Modems Modems
 	// Fleet, when set, answers GET /v1/modems and GET /v1/modems/{id} with
 	// every gateway's modems (Modems stays this gateway's own, for
 	// readiness, metrics and the compatible APIs).
