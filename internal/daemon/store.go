@@ -17,6 +17,7 @@ import (
 	"smsgw/httpd"
 	"smsgw/queue"
 	"smsgw/rules"
+	"smsgw/store/postgres"
 	"smsgw/store/sqlite"
 	"smsgw/web"
 )
@@ -55,6 +56,17 @@ func OpenStore(ctx context.Context, cfg config.Config, log *slog.Logger) (Store,
 		st, err := sqlite.Open(cfg.Storage.Path, QueueOptions(cfg, log), SQLiteOptions(cfg.Storage))
 		if err != nil {
 			return nil, err
+		}
+		return st, nil
+	case config.DriverPostgres:
+		pg, err := postgres.Open(ctx, cfg.Storage.DSN.Reveal(), QueueOptions(cfg, log), postgres.Options{})
+		if err != nil {
+			return nil, err
+		}
+		st, ok := any(pg).(Store)
+		if !ok {
+			pg.Close(context.Background())
+			return nil, fmt.Errorf("this build's PostgreSQL driver does not implement everything a gateway needs yet (%T lacks part of daemon.Store)", pg)
 		}
 		return st, nil
 	default:
@@ -135,6 +147,8 @@ func Migrate(ctx context.Context, cfg config.Config) (Migration, error) {
 			}
 		}
 		m.From, m.To, err = sqlite.Migrate(ctx, cfg.Storage.Path)
+	case config.DriverPostgres:
+		m.From, m.To, err = postgres.Migrate(ctx, cfg.Storage.DSN.Reveal())
 	default:
 		err = fmt.Errorf("storage driver %q is not known to this smsgw", cfg.Storage.Driver)
 	}

@@ -21,8 +21,15 @@ func testNodeRegister(t *testing.T, d driver) {
 		t.Fatalf("%T does not implement queue.Nodes", a)
 	}
 	nb := b.(queue.Nodes)
-	if ns, err := na.Nodes(ctx); err != nil || len(ns) != 0 {
-		t.Fatalf("Nodes before any beat = %+v, %v; want none", ns, err)
+	// A driver may register a node when it opens; it has no modems then.
+	ns, err := na.Nodes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ns {
+		if len(n.Modems) != 0 {
+			t.Fatalf("Nodes before any beat = %+v; want no modems", ns)
+		}
 	}
 	dbm := -71
 	if err := na.Beat(ctx, []smsgw.ModemStatus{{ID: "a1", State: "ready", Registration: "home", SignalDBM: &dbm, Tags: []string{"otp"}}, {ID: "a2", State: "offline"}}); err != nil {
@@ -33,7 +40,7 @@ func testNodeRegister(t *testing.T, d driver) {
 	if err := nb.Beat(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	ns, err := nb.Nodes(ctx)
+	ns, err = nb.Nodes(ctx)
 	if err != nil || len(ns) != 2 || ns[0].Name != "a" || ns[1].Name != "b" {
 		t.Fatalf("Nodes = %+v, %v; want a and b", ns, err)
 	}
