@@ -19,6 +19,14 @@ import (
 // and storage use: the only AT traffic of an idle modem.
 const defaultHealthEvery = time.Minute
 
+// The receiver sweeps the SIM again resweepMin after a received message
+// could not be committed (the database unreachable), then backing off to
+// resweepMax while that goes on.
+const (
+	resweepMin = 2 * time.Second
+	resweepMax = time.Minute
+)
+
 // receive handles the modem's events as they arrive (+CMTI, +CMT, +CDS,
 // +CDSI, registration, resets, port lost), sweeps the storage at start and
 // every SweepInterval, and checks health. A part is deleted from the modem
@@ -34,6 +42,10 @@ func (s *session) receive(ctx context.Context) error {
 	defer sweepT.Stop()
 	healthT := time.NewTicker(s.g.healthEvery)
 	defer healthT.Stop()
+	// A sweep again after a message could not be committed, backing off
+	// from resweepMin to resweepMax while the store stays unreachable.
+	var resweepC <-chan time.Time
+	resweepIn := resweepMin
 	for {
 		var err error
 		select {
@@ -46,11 +58,22 @@ func (s *session) receive(ctx context.Context) error {
 			err = s.event(ctx, ev)
 		case <-sweepT.C:
 			err = s.sweep(ctx)
+		case <-resweepC:
+			resweepC = nil
+			err = s.sweep(ctx)
 		case <-healthT.C:
 			err = s.health(ctx)
 		}
 		if err != nil {
 			return err
+		}
+		switch {
+		case s.uncommitted && resweepC == nil:
+			s.uncommitted = false
+			resweepC = time.After(resweepIn)
+			resweepIn = min(2*resweepIn, resweepMax)
+		case !s.uncommitted && resweepC == nil:
+			resweepIn = resweepMin
 		}
 	}
 }
@@ -170,6 +193,7 @@ func (s *session) stored(ctx context.Context, storage string, st modem.Stored) e
 	keep, err := s.commit(ctx, st.PDU, &sl)
 	if err != nil {
 		s.log.Error("stored message not committed; left on the modem", "storage", sl.Storage, "index", st.Index, "err", err)
+		s.uncommitted = true
 		return nil
 	}
 	if keep {

@@ -43,6 +43,12 @@ type session struct {
 	// send waits for them before it returns.
 	records sync.WaitGroup
 
+	// uncommitted is set (by the receiver) when a received message could
+	// not be committed and stays on the SIM: the receiver sweeps again
+	// soon rather than at the next SweepInterval, so that messages left
+	// there while the database was unreachable come in once it is back.
+	uncommitted bool
+
 	regMu      sync.Mutex
 	registered bool
 	regCh      chan struct{} // closed and replaced when registration changes
