@@ -11,8 +11,10 @@ FUZZTIME_LONG  ?= 60s
 # `make soak`: rounds of SIGKILL during bursts, and the seed that picks the kill moments.
 SOAK_ROUNDS    ?= 25
 SOAK_SEED      ?=
+# `make fleet`: messages per scenario of the fleet tests.
+FLEET_MESSAGES ?= 1000
 
-.PHONY: all build test lint unit tidy-check fuzz bench bench-daemon soak run clean cross deb package-check
+.PHONY: all build test lint unit tidy-check fuzz bench bench-daemon soak fleet run clean cross deb package-check
 
 all: build
 
@@ -51,6 +53,14 @@ fuzz:
 soak: build
 	SMSGW_SOAK=1 SMSGW_SOAK_BIN=$(abspath $(BIN)) SMSGW_SOAK_ROUNDS=$(SOAK_ROUNDS) SMSGW_SOAK_SEED=$(SOAK_SEED) \
 	  $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./cmd/smsgw/
+
+# Three gateways (bin/smsgw serve, two emulated modems each) on one
+# PostgreSQL database (SMSGW_TEST_POSTGRES): FLEET_MESSAGES messages spread
+# over six modems, a gateway killed mid-burst, a STOP across gateways, the
+# database restarted mid-burst. `make test` runs the same with 200.
+fleet: build
+	SMSGW_FLEET=1 SMSGW_FLEET_BIN=$(abspath $(BIN)) SMSGW_FLEET_MESSAGES=$(FLEET_MESSAGES) \
+	  $(GO) test -run '^TestFleet' -count=1 -v -timeout 30m ./cmd/smsgw/
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m $(PKG)

@@ -42,6 +42,13 @@ type Store interface {
 
 var _ Store = (*sqlite.Store)(nil)
 
+// PostgresComplete reports whether this build's PostgreSQL driver
+// implements everything a gateway needs (Store).
+func PostgresComplete() bool {
+	_, ok := any((*postgres.Store)(nil)).(Store)
+	return ok
+}
+
 // OpenStore opens the database the [storage] table names, bringing its
 // schema up to date, and refuses one written by a newer smsgw
 // (queue.ErrSchemaTooNew).

@@ -1,17 +1,15 @@
 package pgtest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -82,7 +80,7 @@ func serverBin() string {
 	if len(dirs) > 0 {
 		return filepath.Dir(dirs[0])
 	}
-	if p, err := exec.LookPath("initdb"); err == nil {
+	if p, err := osexec.LookPath("initdb"); err == nil {
 		if r, err := filepath.EvalSymlinks(p); err == nil {
 			p = r
 		}
@@ -100,7 +98,7 @@ func (c *Cluster) data() string { return filepath.Join(c.dir, "data") }
 
 func (c *Cluster) run(prog string, args ...string) ([]byte, error) {
 	argv := append(append(append([]string{}, c.as...), filepath.Join(c.bin, prog)), args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := osexec.Command(argv[0], argv[1:]...)
 	cmd.Dir = c.dir
 	return cmd.CombinedOutput()
 }
@@ -133,15 +131,8 @@ func (c *Cluster) AdminDSN() string {
 // DSN creates a database on the cluster and returns its DSN.
 func (c *Cluster) DSN(t testing.TB, name string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.AdminDSN())
-	if err != nil {
-		t.Fatalf("pgtest: connect to the cluster: %v", err)
+	if err := exec(c.AdminDSN(), "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatalf("pgtest: create database %s on the cluster: %v", name, err)
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
-	}
-	return WithDatabase(t, c.AdminDSN(), name)
+	return withDatabase(c.AdminDSN(), name)
 }
