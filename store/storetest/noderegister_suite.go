@@ -21,8 +21,19 @@ func testNodeRegister(t *testing.T, d driver) {
 		t.Fatalf("%T does not implement queue.Nodes", a)
 	}
 	nb := b.(queue.Nodes)
+	// Only a's and b's entries count: a driver's test harness may have
+	// registered a node of its own when it prepared the database.
+	ours := func(ns []queue.Node, err error) ([]queue.Node, error) {
+		var out []queue.Node
+		for _, n := range ns {
+			if n.Name == "a" || n.Name == "b" {
+				out = append(out, n)
+			}
+		}
+		return out, err
+	}
 	// A driver may register a node when it opens; it has no modems then.
-	ns, err := na.Nodes(ctx)
+	ns, err := ours(na.Nodes(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +51,7 @@ func testNodeRegister(t *testing.T, d driver) {
 	if err := nb.Beat(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	ns, err = nb.Nodes(ctx)
+	ns, err = ours(nb.Nodes(ctx))
 	if err != nil || len(ns) != 2 || ns[0].Name != "a" || ns[1].Name != "b" {
 		t.Fatalf("Nodes = %+v, %v; want a and b", ns, err)
 	}
@@ -60,7 +71,7 @@ func testNodeRegister(t *testing.T, d driver) {
 	if err := na.Beat(ctx, []smsgw.ModemStatus{{ID: "a1", State: "ready"}}); err != nil {
 		t.Fatal(err)
 	}
-	ns, err = na.Nodes(ctx)
+	ns, err = ours(na.Nodes(ctx))
 	if err != nil || len(ns) != 2 {
 		t.Fatalf("Nodes = %+v, %v", ns, err)
 	}

@@ -1,4 +1,4 @@
--- Schema version 20: the register of the gateways sharing the database.
+-- Schema version 21: the register of the gateways sharing the database.
 -- Each gateway beats every third of its lease, writing when it beat and
 -- its modems as it sees them (JSON), so every gateway can show the whole
 -- fleet's modems and tell which gateways are alive.
