@@ -634,6 +634,12 @@ func (s *Store) Targets(ctx context.Context, id string, after int64, limit int) 
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, n).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("campaign %s: %w", id, smsgw.ErrNotFound)
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("campaign %s: recipients: %w", id, err)
+	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT r.id, r.number, r.name, r.state, r.reason, r.message_id, r.parts, r.text,
 			coalesce(m.state, ''), coalesce(m.reason, ''), coalesce(m.modem, ''), coalesce(m.error, ''), coalesce(m.updated_at, 0)
 		FROM campaign_recipients r LEFT JOIN messages m ON m.id = r.message_id
