@@ -15,7 +15,7 @@ import (
 )
 
 // ExpandBatch is how many recipients the expansion hands on at once.
-const ExpandBatch = 2000
+const ExpandBatch = 5000
 
 // AudienceError is an audience entry that names nobody (an unknown group
 // or contact) or a CSV that cannot be read: the campaign cannot be
