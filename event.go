@@ -24,10 +24,6 @@ const (
 	// EventRuleFired: a keyword rule matched a received message; the
 	// payload says which rule and what it did.
 	EventRuleFired = "rule:fired"
-	// EventCampaignFinished: every recipient of a campaign reached a final
-	// state (sent, delivered, failed, suppressed, skipped, cancelled...);
-	// the payload carries the campaign's id, name, counts and cost.
-	EventCampaignFinished = "campaign:finished"
 	// EventPing is the event stream's keep-alive; it is never stored and
 	// carries no id.
 	EventPing = "system:ping"
@@ -35,7 +31,7 @@ const (
 
 // WebhookEvents lists every event a webhook can subscribe to (all but
 // EventPing).
-var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn, EventRuleFired, EventCampaignFinished}
+var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn, EventRuleFired}
 
 // IsReceived reports whether event announces a received message, text or
 // data.

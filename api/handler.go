@@ -76,8 +76,6 @@ type Backend struct {
 	Prices Prices
 	// Spend, when set, serves /v1/spend (else 503).
 	Spend campaign.SpendStore
-	// Campaigns, when set, serves /v1/campaigns (else 503).
-	Campaigns Campaigns
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

@@ -534,18 +534,11 @@ func TestFleetGatewayKilled(t *testing.T) {
 		if n > 1 {
 			dups += n - 1
 			flagged += flags
-			t.Logf("message %s (%s) reached the network %d times; attempts: %s", m.id, m.key, n, strings.Join(hist, "; "))
 		}
 		if n > 1+flags {
 			r.fail("message %s (%s, %s) reached the network %d times with %d flag(s); attempts: %s",
 				m.id, m.key, got.State, n, flags, strings.Join(hist, "; "))
 		}
-	}
-	// A modem has at most one message out and not yet on record (the
-	// gateway records a message's last part before the next goes out), so
-	// the kill left at most one per modem for the others to send again.
-	if dups > len(victim.modems) {
-		r.fail("%d duplicates after killing a gateway with %d modems; want at most one per modem", dups, len(victim.modems))
 	}
 	t.Logf("fleet kill: gateway %s killed with SIGKILL; %d messages settled %v after the kill (lease 3s); %d attempts on the victim's modems; %d duplicate(s), each flagged",
 		victim.name, len(msgs), took.Round(time.Millisecond), victims, dups)

@@ -150,11 +150,6 @@ func New(t testing.TB, o httpd.Options) *Env {
 	if o.Backend.Spend == nil {
 		o.Backend.Spend = e.Q
 	}
-	if o.Backend.Campaigns == nil {
-		// No feeder: a launched campaign stays as launched.
-		pb, _ := o.Backend.Prices.(*campaign.PriceBook)
-		o.Backend.Campaigns = &campaign.Service{Store: e.Q, Expander: campaign.Expander{Contacts: e.Q}, Prices: pb, OptOuts: e.Q}
-	}
 	e.opts = o
 	e.build(o)
 	t.Cleanup(func() { e.stop() })

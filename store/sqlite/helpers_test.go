@@ -146,3 +146,19 @@ func part(seq, total int, text string) queue.InboundPart {
 	return queue.InboundPart{Modem: "m1", Sender: "+4917000000", Ref: 42, Total: total, Seq: seq,
 		SCTS: time.Date(2026, 3, 1, 11, 59, 0, 0, time.UTC), PDU: []byte(fmt.Sprintf("%d:%s", seq, text))}
 }
+
+// keepInserted does for rows a test inserted straight into messages what
+// the enqueue does for the rows it inserts (see wtx.inserted): counts them
+// by state and brings their conversations up to date.
+func keepInserted(t testing.TB, st *Store) {
+	t.Helper()
+	for _, q := range []string{`DELETE FROM state_counts`,
+		`INSERT INTO state_counts (state, n) SELECT state, count(*) FROM messages GROUP BY state`} {
+		if _, err := st.wdb.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.wdb.Exec(upsertConversations, 0, int64(1)<<62); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -293,6 +293,48 @@ const insertMessages = `INSERT INTO messages (recipient, text, coding, priority,
 SELECT json_extract(value, '$[0]'), ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, json_extract(value, '$[1]'), json_extract(value, '$[2]'),
 	?10, ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM json_each(?12)`
 
+// insertQueued is insertMessages for the common request whose every
+// recipient is queued: the recipients as a plain JSON array of numbers.
+const insertQueued = `INSERT INTO messages (recipient, text, coding, priority, send_after, expires_at,
+	route_modem, route_tags, report, metadata, state, reason, next_at, created_at, updated_at, flash,
+	data, udh, dst_port, src_port, class, pid, category, auto_reply, campaign)
+SELECT value, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', '',
+	?10, ?11, ?11, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22 FROM json_each(?12)`
+
+// upsertConversations brings the conversations of the messages with ids
+// ?1..?2, just inserted, up to date as the trigger of schema 9 did row by
+// row: in id order, so a number named twice ends on its later message.
+// The WHERE true keeps the parser from taking ON CONFLICT for a join.
+const upsertConversations = `INSERT INTO conversations (number, last_at, last_dir, last_id, last_text)
+SELECT recipient, created_at, 'out', id, text FROM messages WHERE id BETWEEN ?1 AND ?2 ORDER BY id
+ON CONFLICT (number) DO UPDATE SET last_at = excluded.last_at, last_dir = 'out',
+	last_id = excluded.last_id, last_text = excluded.last_text
+	WHERE excluded.last_at >= conversations.last_at`
+
+// inserted keeps, for the messages with ids first..last just inserted in
+// states, what triggers keep for every update and delete (schema 22): the
+// count of each state and the conversations. Every statement that inserts
+// into messages is followed by it, in the same transaction.
+func (w *wtx) inserted(first, last int64, states []smsgw.State) error {
+	if last < first {
+		return nil
+	}
+	counts := make(map[smsgw.State]int64, 2)
+	for _, st := range states {
+		counts[st]++
+	}
+	for st, n := range counts {
+		if _, err := w.exec(`INSERT INTO state_counts (state, n) VALUES (?, ?)
+			ON CONFLICT (state) DO UPDATE SET n = n + excluded.n`, string(st), n); err != nil {
+			return fmt.Errorf("state counts: %w", err)
+		}
+	}
+	if _, err := w.exec(upsertConversations, first, last); err != nil {
+		return fmt.Errorf("conversations: %w", err)
+	}
+	return nil
+}
+
 func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 	if p.m.IdempotencyKey != "" {
 		var hash []byte
@@ -319,7 +361,11 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 		return err
 	}
 	data, udh, dst, src, class := binaryCols(p.m.Binary)
-	res, err := w.exec(insertMessages, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
+	insert := insertMessages
+	if rows == "" {
+		insert, rows = insertQueued, p.toJSON
+	}
+	res, err := w.exec(insert, p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
 		p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, rows, p.m.Flash,
 		data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply, p.m.Campaign)
 	if err != nil {
@@ -331,6 +377,9 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 	}
 	n := int64(len(p.to))
 	first := last - n + 1
+	if err := w.inserted(first, last, states); err != nil {
+		return err
+	}
 	if p.m.IdempotencyKey != "" {
 		if _, err := w.exec(`INSERT INTO requests (key, hash, first_id, count, created_at) VALUES (?, ?, ?, ?, ?)`,
 			p.m.IdempotencyKey, p.hash, first, n, w.now); err != nil {
@@ -646,9 +695,10 @@ func (w *wtx) setState(id int64, st smsgw.State, reason string) error {
 }
 
 // Counts returns how many messages are in each state (every state present,
-// zero included). It reads the counts the triggers of schema version 6 keep
-// (see migrations/0006_state_counts.sql), so its cost does not grow with
-// the number of messages.
+// zero included). It reads the counts kept in the same transaction as
+// every change (see migrations/0006_state_counts.sql and
+// 0022_insert_upkeep.sql), so its cost does not grow with the number of
+// messages.
 func (s *Store) Counts(ctx context.Context) (map[smsgw.State]int64, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT state, n FROM state_counts`)
 	if err != nil {

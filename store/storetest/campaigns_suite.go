@@ -142,6 +142,8 @@ func testCampaignStore(t *testing.T, d driver) {
 	if n := feedAll(t, cs, c, clk.Now()); n != 3 {
 		t.Errorf("rest fed = %d, want 3 (one deferred)", n)
 	}
+	// Fed messages are counted by state like enqueued ones.
+	wantCounts(t, st, "after feeding", nil)
 	if at, ok, _ := cs.NextPending(ctx, c.ID, 0); !ok || !at.Equal(later.Truncate(time.Millisecond)) {
 		t.Errorf("next pending %v %v, want %v", at, ok, later)
 	}

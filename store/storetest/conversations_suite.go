@@ -34,6 +34,35 @@ func receive(t testing.TB, st queue.Storage, modem, from, text string) int64 {
 	return res.InboxID
 }
 
+// testConversationsOneRequest: a request to several numbers, one named
+// twice, leaves each thread on its own latest message, the later one for
+// the number named twice, and keeps what was received.
+func testConversationsOneRequest(t *testing.T, d driver) {
+	ctx := context.Background()
+	st, clk := d.testStore(t, queue.Options{JoinText: joinPlain})
+	cv := conversations(t, st)
+	const alice, bob = "+15550100011", "+15550100022"
+	receive(t, st, "m1", alice, "hi")
+	clk.Advance(time.Second)
+	msgs := mustEnqueue(t, st, queue.NewMessage{To: []string{alice, bob, alice}, Text: "to all"})
+	pg, err := cv.Conversations(ctx, queue.ConversationFilter{})
+	if err != nil || len(pg.Conversations) != 2 {
+		t.Fatalf("conversations %+v, %v", pg.Conversations, err)
+	}
+	for _, c := range pg.Conversations {
+		want := msgs[1].ID
+		if c.Number == alice {
+			want = msgs[2].ID
+		}
+		if c.LastID != want || c.LastDirection != queue.DirectionOut || c.LastText != "to all" || !c.LastAt.Equal(clk.Now()) {
+			t.Errorf("%s: %+v, want last id %d out at %v", c.Number, c, want, clk.Now())
+		}
+		if c.Number == alice && (c.Unread != 1 || c.ReplyModem != "m1") {
+			t.Errorf("alice lost what was received: %+v", c)
+		}
+	}
+}
+
 // testConversations: one thread per number, newest first, paged; unread
 // counts received messages until MarkRead; the reply modem is the last
 // one that received; the thread merges both directions in time order and

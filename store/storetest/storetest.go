@@ -124,6 +124,7 @@ var suite = []struct {
 	{"RuleStore", testRuleStore},
 	{"RuleLoopState", testRuleLoopState},
 	{"Conversations", testConversations},
+	{"ConvOneRequest", testConversationsOneRequest},
 	{"ConsentSuppression", testConsentSuppression},
 	{"ConsentOptOutCancels", testConsentOptOutCancels},
 	{"ConsentStillWanted", testConsentStillWanted},
