@@ -24,6 +24,11 @@ const (
 	// EventRuleFired: a keyword rule matched a received message; the
 	// payload says which rule and what it did.
 	EventRuleFired = "rule:fired"
+	// EventBudgetPaused and EventBudgetResumed: a spending cap (a modem's
+	// day or month budget) paused a modem's sending, or stopped holding it
+	// (raised, or its period ended). Nothing is dropped meanwhile.
+	EventBudgetPaused  = "budget:paused"
+	EventBudgetResumed = "budget:resumed"
 	// EventPing is the event stream's keep-alive; it is never stored and
 	// carries no id.
 	EventPing = "system:ping"
@@ -31,7 +36,8 @@ const (
 
 // WebhookEvents lists every event a webhook can subscribe to (all but
 // EventPing).
-var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn, EventRuleFired}
+var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn, EventRuleFired,
+	EventBudgetPaused, EventBudgetResumed}
 
 // IsReceived reports whether event announces a received message, text or
 // data.

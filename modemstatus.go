@@ -25,13 +25,16 @@ type ModemStatus struct {
 	// Node is the gateway ([node] name) that owns the modem, and
 	// NodeAlive whether that gateway beat within its lease (both unset
 	// where no gateway is running).
-	Node        string        `json:"node,omitempty"`
-	NodeAlive   *bool         `json:"node_alive,omitempty"`
-	Counters    ModemCounters `json:"counters"`
-	LastError   string        `json:"last_error,omitempty"`
-	LastErrorAt *time.Time    `json:"last_error_at,omitempty"`
-	LastSeen    *time.Time    `json:"last_seen,omitempty"`
-	Since       *time.Time    `json:"since,omitempty"` // first seen / added
+	Node      string        `json:"node,omitempty"`
+	NodeAlive *bool         `json:"node_alive,omitempty"`
+	Counters  ModemCounters `json:"counters"`
+	LastError string        `json:"last_error,omitempty"`
+	// BudgetPaused, when set, says which spending cap holds the modem: it
+	// claims no message until the cap is raised or its period ends.
+	BudgetPaused string     `json:"budget_paused,omitempty"`
+	LastErrorAt  *time.Time `json:"last_error_at,omitempty"`
+	LastSeen     *time.Time `json:"last_seen,omitempty"`
+	Since        *time.Time `json:"since,omitempty"` // first seen / added
 	// SignalHistory holds the recent signal readings of the health checks,
 	// oldest first (one modem's answer only; lists leave it out).
 	SignalHistory []SignalSample `json:"signal_history,omitempty"`

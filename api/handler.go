@@ -76,6 +76,11 @@ type Backend struct {
 	Prices Prices
 	// Spend, when set, serves /v1/spend (else 503).
 	Spend campaign.SpendStore
+	// Tariffs, when set, serves /v1/tariffs (else 503) and prices a quote
+	// pinned to a modem by its tariff.
+	Tariffs Tariffs
+	// Budgets, when set, adds each modem's usage to /v1/tariffs.
+	Budgets Budgets
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

@@ -181,9 +181,25 @@ func (h *Handler) postQuote(w http.ResponseWriter, r *http.Request) *Error {
 	if (len(q.Groups) > 0 || len(q.Contacts) > 0) && h.b.Contacts == nil {
 		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "contacts are not available in this process")
 	}
-	table, _ := pb.Table()
-	qb := campaign.NewQuoter(tpl, q.SmartEncoding, coding, table)
 	ctx := r.Context()
+	table, _ := pb.Table()
+	freeLeft := 0
+	if q.Modem != "" {
+		// Pinned to a modem: the same check a send makes, then its tariff.
+		if e := h.checkModem(ctx, "modem", q.Modem); e != nil {
+			return e
+		}
+		if h.b.Tariffs != nil {
+			table = h.b.Tariffs.Table(q.Modem)
+		}
+		if h.b.Budgets != nil {
+			freeLeft = h.b.Budgets.Usage(q.Modem).FreePartsLeft
+		}
+	}
+	qb := campaign.NewQuoter(tpl, q.SmartEncoding, coding, table)
+	if q.Modem != "" {
+		qb.SetModem(q.Modem, freeLeft)
+	}
 	// The numbers standing opted out, read once: one look-up per
 	// recipient of a large audience would cost more than the quote.
 	var optedOut map[string]bool

@@ -139,7 +139,7 @@ func TestSpendRoute(t *testing.T) {
 		{MessageID: "1", At: at, Modem: "m1", Country: "DE", Parts: 3, Price: 75000, Currency: "EUR"},
 		{MessageID: "2", At: at.Add(48 * time.Hour), Modem: "m2", Country: "US", Parts: 1, Price: 20000, Currency: "EUR"},
 	} {
-		if err := e.Q.RecordSpend(t.Context(), r); err != nil {
+		if _, _, err := e.Q.RecordSpend(t.Context(), r); err != nil {
 			t.Fatal(i, err)
 		}
 	}

@@ -65,6 +65,10 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodPut, "/v1/prices", NeedFull, StyleV1, h.putPrices)
 	add(http.MethodPost, "/v1/quote", NeedRead, StyleV1, h.postQuote)
 	add(http.MethodGet, "/v1/spend", NeedRead, StyleV1, h.getSpend)
+	add(http.MethodGet, "/v1/tariffs", NeedRead, StyleV1, h.listTariffs)
+	add(http.MethodGet, "/v1/tariffs/{modem}", NeedRead, StyleV1, h.getTariff)
+	add(http.MethodPut, "/v1/tariffs/{modem}", NeedFull, StyleV1, h.putTariff)
+	add(http.MethodDelete, "/v1/tariffs/{modem}", NeedFull, StyleV1, h.deleteTariff)
 
 	add(http.MethodGet, "/openapi.json", NeedNone, StyleV1, func(w http.ResponseWriter, r *http.Request) *Error {
 		w.Header().Set("Content-Type", "application/json")

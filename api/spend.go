@@ -57,6 +57,7 @@ func (h *Handler) getSpend(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		rep.Totals[i].Messages += l.Messages
 		rep.Totals[i].Parts += l.Parts
+		rep.Totals[i].FreeParts += l.FreeParts
 		rep.Totals[i].Cost += l.Cost
 	}
 	writeJSON(w, http.StatusOK, rep)

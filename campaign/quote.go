@@ -22,6 +22,11 @@ type Quote struct {
 	Skipped    []Skip         `json:"skipped"`
 	// Smart encoding: the parts without it, when it was asked for.
 	PartsBeforeSmart *int `json:"parts_before_smart,omitempty"`
+	// Modem is the modem the send is pinned to, whose tariff priced it;
+	// FreeParts are the parts its monthly free allowance covers (at 0,
+	// counted in order of the messages).
+	Modem     string `json:"modem,omitempty"`
+	FreeParts int    `json:"free_parts"`
 }
 
 // CountryCost totals one destination country.
@@ -46,6 +51,9 @@ type QuoteMessage struct {
 	// PartsBefore is the part count without smart encoding, when it
 	// changed the text.
 	PartsBefore int `json:"parts_before,omitempty"`
+	// FreeParts of this message's parts fall within the modem's free
+	// allowance (Cost leaves them out).
+	FreeParts int `json:"free_parts,omitempty"`
 }
 
 // Skip is a recipient that would not be sent, and why.
@@ -80,6 +88,15 @@ type Quoter struct {
 	// countries caches countryOf.
 	countries map[string]smsgw.Country
 	codes     map[string]string
+	// freeLeft is what is left of the modem's free allowance.
+	freeLeft int
+}
+
+// SetModem records the modem a pinned send goes through and the free
+// parts its tariff has left this month; its price table is the one given
+// to NewQuoter.
+func (qb *Quoter) SetModem(modem string, freeLeft int) {
+	qb.q.Modem, qb.freeLeft = modem, max(freeLeft, 0)
 }
 
 type countResult struct {
@@ -180,8 +197,12 @@ func (qb *Quoter) Add(r Recipient) {
 	}
 	row.Recipients++
 	row.Parts += m.Parts
+	free := min(qb.freeLeft, m.Parts)
+	qb.freeLeft -= free
+	m.FreeParts = free
+	qb.q.FreeParts += free
 	if _, price, ok := qb.prices.Lookup(r.Number); ok {
-		cost := price * Money(m.Parts)
+		cost := price * Money(m.Parts-free)
 		m.Price, m.Cost = &price, &cost
 		row.Cost += cost
 		qb.q.Total += cost

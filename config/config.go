@@ -35,6 +35,7 @@ type Config struct {
 	Autoreply  AutoreplyConfig  `toml:"autoreply"`
 	Consent    ConsentConfig    `toml:"consent"`
 	Prices     []PriceConfig    `toml:"price"`
+	Tariffs    []TariffConfig   `toml:"tariff"`
 }
 
 // SetSimulate sets the number of emulated modems (the --simulate flag),
@@ -188,5 +189,6 @@ func (c *Config) Validate() error {
 	c.Autoreply.validate(bad)
 	c.Consent.validate(bad)
 	validatePrices(c.Prices, bad)
+	validateTariffs(c.Tariffs, bad)
 	return errors.Join(errs...)
 }

@@ -29,6 +29,7 @@ type Gateway struct {
 	poolOpts pool.Options
 	opts     Options
 	limits   map[string][]queue.RateLimit
+	budget   Budget
 
 	// hard ends work already on the wire; only Close cancels it, when its
 	// ctx ends before the drain is done.
@@ -73,7 +74,7 @@ func New(o Options) (*Gateway, error) {
 	}
 	g := &Gateway{
 		log: o.Logger, store: o.Store, opts: o,
-		limits: map[string][]queue.RateLimit{}, lives: map[string]*live{}, traces: map[string]*modem.ATTrace{},
+		limits: map[string][]queue.RateLimit{}, budget: o.Budget, lives: map[string]*live{}, traces: map[string]*modem.ATTrace{},
 		hookDisp: map[string]*hooks.Dispatcher{}, healthEvery: defaultHealthEvery,
 		opTimeout: 45 * time.Second,
 	}
@@ -629,6 +630,9 @@ func (g *Gateway) modemStatus(m *pool.Member) smsgw.ModemStatus {
 		ICCID: st.Identity.ICCID, Number: st.Identity.Number, Tags: st.Tags, SIMSlot: 1,
 		Counters:  smsgw.ModemCounters{Sent: st.Sent, Failed: st.Failed, Received: st.Received, Reconnects: st.Reconnects, FailuresByCode: st.ByCode},
 		LastError: st.LastError,
+	}
+	if g.budget != nil {
+		out.BudgetPaused, _, _ = g.budget.Blocked(context.Background(), st.ID)
 	}
 	if !st.LastErrorAt.IsZero() {
 		t := st.LastErrorAt

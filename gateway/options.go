@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -10,6 +11,15 @@ import (
 	"smsgw/modem/pool"
 	"smsgw/queue"
 )
+
+// Budget says whether a modem's spending caps let it claim work. A modem
+// asks it before each claim, so Blocked answers from memory.
+type Budget interface {
+	// Blocked returns "" when modem may claim now, else why not; until is
+	// when the cap's period ends (zero: only a change ends it), changed a
+	// channel closed when a cap or the spend changed.
+	Blocked(ctx context.Context, modem string) (reason string, until time.Time, changed <-chan struct{})
+}
 
 // Options are what New needs: the settings the composition root maps from
 // the configuration (DefaultOptions holds their defaults) and the
@@ -73,6 +83,9 @@ type Options struct {
 	// (hooks.KannelDLR.Consumer). An error retries the event, hooks.ErrSkip
 	// counts it as skipped.
 	Consumers []hooks.Consumer
+	// Budget, when set, holds a modem whose spending cap is reached: it
+	// claims nothing until Blocked says it may (see Budget).
+	Budget Budget
 
 	// healthEvery and opTimeout shorten the health check interval and the
 	// bound on one inbound or health operation (tests; zero keeps the

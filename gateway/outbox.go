@@ -141,6 +141,19 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event,
 		return ev, true, nil
 	case queue.EventOptOut, queue.EventOptIn:
 		return consentEvent(ev, d)
+	case queue.EventBudgetPaused, queue.EventBudgetResumed:
+		// Stored as the payload hooks get; the modem is the device.
+		var be struct {
+			Modem string `json:"modem"`
+		}
+		if err := json.Unmarshal(d.Data, &be); err != nil {
+			return ev, false, nil
+		}
+		ev.Event, ev.DeviceID, ev.Payload = smsgw.EventBudgetPaused, be.Modem, d.Data
+		if d.Type == queue.EventBudgetResumed {
+			ev.Event = smsgw.EventBudgetResumed
+		}
+		return ev, true, nil
 	case queue.EventSent, queue.EventDelivered, queue.EventFailed, queue.EventExpired:
 		var me queue.MessageEvent
 		if err := json.Unmarshal(d.Data, &me); err != nil {

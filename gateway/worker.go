@@ -137,6 +137,16 @@ func (s *session) send(ctx context.Context) error {
 		if !s.waitRegistered(ctx) {
 			return nil
 		}
+		if s.overBudget(ctx) {
+			// Held by a spending cap: what this modem claimed ahead goes
+			// back to the others, and nothing more until the cap lifts.
+			s.giveBack(next)
+			next = nil
+			if !s.waitBudget(ctx) {
+				return nil
+			}
+			continue
+		}
 		if pause > 0 {
 			s.giveBack(next)
 			next = nil
@@ -190,6 +200,49 @@ func (s *session) send(ctx context.Context) error {
 			}
 		default:
 			pause, streak = 0, 0
+		}
+	}
+}
+
+// overBudget says whether a spending cap holds the modem now.
+func (s *session) overBudget(ctx context.Context) bool {
+	if s.g.budget == nil {
+		return false
+	}
+	reason, _, _ := s.g.budget.Blocked(ctx, s.m.ID())
+	return reason != ""
+}
+
+// waitBudget blocks while a spending cap holds the modem: until a cap or
+// the spend changes, or the cap's period ends. False when ctx ended.
+func (s *session) waitBudget(ctx context.Context) bool {
+	logged := ""
+	for {
+		reason, until, changed := s.g.budget.Blocked(ctx, s.m.ID())
+		if reason == "" {
+			s.log.Info("budget no longer reached; sending again")
+			return true
+		}
+		if reason != logged {
+			s.log.Warn("modem paused by its budget; messages stay queued", "reason", reason)
+			logged = reason
+		}
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if !until.IsZero() {
+			timer = time.NewTimer(time.Until(until) + time.Second)
+			fire = timer.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-changed:
+		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return false
 		}
 	}
 }
@@ -255,6 +308,9 @@ func (s *session) claimAhead(ctx context.Context, co queue.ClaimOptions, last ti
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if s.overBudget(ctx) {
+			return
 		}
 		job, err := s.g.store.TryClaim(ctx, co)
 		if err != nil {

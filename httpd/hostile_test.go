@@ -321,6 +321,14 @@ func hostileCorpus() []hostile {
 		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price_per_part,currency\n1,x,EUR\n"), ct: "text/csv"},
 		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price_per_part,currency\n\"1,2\n"), ct: "text/csv"},
 		hostile{method: "PUT", target: "/v1/prices", body: []byte("prefix,price_per_part,currency\n1,1,EUR"), ct: "text/plain"})
+	get("/v1/tariffs?x=%00", "/v1/tariffs/%00", "/v1/tariffs/"+strings.Repeat("m", 300))
+	c = append(c, hostile{method: "PUT", target: "/v1/tariffs/m1", body: []byte(`{"free_parts_per_month":-1}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/tariffs/m1", body: []byte(`{"budget_day":1e400}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/tariffs/m1", body: []byte(`{"prices":[{"prefix":"x","price_per_part":"1","currency":"EUR"}]}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/tariffs/m1", body: []byte(`[]`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/tariffs/m1", body: []byte("x"), ct: "text/plain"},
+		hostile{method: "PUT", target: "/v1/tariffs/" + strings.Repeat("m", 300), body: []byte(`{}`), ct: "application/json"},
+		hostile{method: "DELETE", target: "/v1/tariffs/%00"}, hostile{method: "DELETE", target: "/v1/tariffs/nope"})
 	jsonPost("/v1/quote", broken[:12]...)
 	jsonPost("/v1/quote", `{}`, `{"text":"x"}`, `{"to":"`+num+`"}`, `{"to":"`+num+`","text":"{{"}`, `{"to":"`+num+`","text":"{{fields.}}"}`,
 		`{"to":"`+num+`","text":"x","data":"AAEC"}`, `{"to":"`+num+`","text":"x","encoding":"ebcdic"}`, `{"to":"`+num+`","text":"x","category":"spam"}`,

@@ -469,6 +469,14 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("POST", "/v1/quote", map[string]any{"to": "+4915112345678", "text": "{{nope}}"})
 	l.do("GET", "/v1/spend?by=country&since=2026-01-01T00:00:00Z", nil)
 	l.do("GET", "/v1/spend?by=week", nil)
+	l.do("PUT", "/v1/tariffs/m1", map[string]any{"free_parts_per_month": 100, "budget_day": "2.00", "prices": []map[string]string{{"prefix": "49", "price_per_part": "0.03", "currency": "EUR"}}})
+	l.do("PUT", "/v1/tariffs/m1", map[string]any{"budget_month": "-1"})
+	l.do("GET", "/v1/tariffs", nil)
+	l.do("GET", "/v1/tariffs/m1", nil)
+	l.do("GET", "/v1/tariffs/m2", nil)
+	l.do("POST", "/v1/quote", map[string]any{"to": "+4915112345678", "text": "hi", "modem": "m1"})
+	l.do("DELETE", "/v1/tariffs/m1", nil)
+	l.do("DELETE", "/v1/tariffs/m1", nil)
 
 	// Health, metrics.
 	l.do("GET", "/healthz", nil)

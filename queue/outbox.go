@@ -27,6 +27,11 @@ const (
 	// EventCampaignFinished: every recipient of a campaign reached a
 	// final state; Data is the campaign's id, name and counts.
 	EventCampaignFinished EventType = "campaign.finished"
+	// EventBudgetPaused and EventBudgetResumed: a budget cap paused a
+	// modem's sending or stopped holding it; Data is the
+	// campaign.BudgetEvent.
+	EventBudgetPaused  EventType = "budget.paused"
+	EventBudgetResumed EventType = "budget.resumed"
 )
 
 // Event is one entry of the outbox. Data is the JSON of a MessageEvent

@@ -44,6 +44,9 @@ type Env struct {
 	Store  *api.QueueStore
 	Modems *Modems
 	Hooks  *Webhooks
+	// Ledger is the budget ledger the default Budgets backend is (nil
+	// when the test set its own).
+	Ledger *campaign.Ledger
 	// Token is sent as a bearer token by Do: the first of the options'
 	// tokens, or none.
 	Token string
@@ -149,6 +152,21 @@ func New(t testing.TB, o httpd.Options) *Env {
 	}
 	if o.Backend.Spend == nil {
 		o.Backend.Spend = e.Q
+	}
+	if o.Backend.Tariffs == nil {
+		pb, _ := o.Backend.Prices.(*campaign.PriceBook)
+		ts, err := campaign.NewTariffs(context.Background(), pb, nil, e.Q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Backend.Tariffs = ts
+		if o.Backend.Budgets == nil {
+			l, err := campaign.NewLedger(context.Background(), campaign.LedgerOptions{Tariffs: ts, Totals: e.Q, Events: e.Q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Backend.Budgets, e.Ledger = l, l
+		}
 	}
 	e.opts = o
 	e.build(o)

@@ -151,8 +151,19 @@ func (d *Daemon) start() error {
 		return err
 	}
 	gwo.Consumers = append(gwo.Consumers, dlr.Consumer(gwo.Webhook.MaxAttempts), d.fanout.Consumer())
+	// The modems' own tariffs, and the ledger of their spend the budget
+	// caps are checked against at each claim.
+	tariffs, err := campaign.NewTariffs(context.Background(), prices, config.Tariffs(d.cfg.Tariffs), st)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	ledger, err := campaign.NewLedger(context.Background(), campaign.LedgerOptions{Tariffs: tariffs, Totals: st, Events: st, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	gwo.Budget = ledger
 	// What each sent message cost, at the price in force when it went out.
-	spend := &campaign.SpendRecorder{Book: prices, Store: st}
+	spend := &campaign.SpendRecorder{Book: prices, Store: st, Tariffs: tariffs, Ledger: ledger}
 	gwo.Consumers = append(gwo.Consumers, hooks.Consumer{Name: "spend", MaxAttempts: 10, Deliver: spend.Record})
 	// The inbound chain: consent keywords first, then the rules.
 	cons, err := consent.New(ConsentOptions(d.cfg), st)
@@ -211,7 +222,8 @@ func (d *Daemon) start() error {
 		KannelGet:    d.cfg.Security.KannelGet,
 		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: qs, Modems: fleetModems{gw, fl}, Fleet: fl, Webhooks: gw, Events: gw, Fanout: d.fanout,
-			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices, Spend: st},
+			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices, Spend: st,
+			Tariffs: tariffs, Budgets: ledger},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {

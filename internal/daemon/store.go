@@ -37,6 +37,9 @@ type Store interface {
 	contacts.Store
 	campaign.PriceStore
 	campaign.SpendStore
+	campaign.TariffStore
+	campaign.SpendTotals
+	campaign.BudgetEvents
 	web.Messages
 }
 

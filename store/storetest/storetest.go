@@ -139,6 +139,8 @@ var suite = []struct {
 	{"CampaignOptOutFinish", testCampaignOptOutFinish},
 	{"CampaignWindowExpiry", testCampaignWindowExpiry},
 	{"CampaignRuns", testCampaignRuns},
+	{"SpendFreeParts", testSpendFreeParts},
+	{"TariffStore", testTariffStore},
 }
 
 // driver is the Opener with the suite's conventions around it.
