@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"smsgw/api"
-	"smsgw/campaign"
 )
 
 // TestTariffRoutes: a modem's tariff set, read with its usage, refused when
@@ -45,7 +44,7 @@ func TestTariffRoutes(t *testing.T) {
 		t.Fatalf("put %s", r.Body)
 	}
 	// Two parts spent this month: one free part left.
-	e.Ledger.Add(t.Context(), "m1", time.Now(), 0, 2)
+	e.Ledger.Add(t.Context(), "m1", "1", time.Now(), 0, 2)
 	body := map[string]any{"to": []string{"+4915111111111", "+4915122222222", "+33612345678"}, "text": "hello"}
 	var q api.QuoteAnswer
 	r = e.Do("POST", "/v1/quote", body)
@@ -74,5 +73,4 @@ func TestTariffRoutes(t *testing.T) {
 	}
 	e.Want(e.Do("DELETE", "/v1/tariffs/m1", nil), 204)
 	e.Want(e.Do("DELETE", "/v1/tariffs/m1", nil), 404)
-	_ = campaign.CapDay
 }

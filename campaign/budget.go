@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -87,6 +88,10 @@ type Ledger struct {
 	month      map[string]ModemTotal
 	paused     map[string]string // modem -> cap, as last announced
 	changed    chan struct{}
+	// counted are the messages Sent counted before the spend recorder
+	// recorded them, with what they were counted at: the recorder's Add
+	// then corrects the difference instead of counting them again.
+	counted map[string]ModemTotal
 }
 
 // LedgerOptions configure a Ledger.
@@ -102,7 +107,7 @@ type LedgerOptions struct {
 // caps.
 func NewLedger(ctx context.Context, o LedgerOptions) (*Ledger, error) {
 	l := &Ledger{tariffs: o.Tariffs, events: o.Events, log: o.Logger, now: o.Now,
-		paused: map[string]string{}, changed: make(chan struct{})}
+		paused: map[string]string{}, changed: make(chan struct{}), counted: map[string]ModemTotal{}}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -144,6 +149,9 @@ func (l *Ledger) roll(now time.Time) bool {
 	ms := time.Date(u.Year(), u.Month(), 1, 0, 0, 0, 0, time.UTC)
 	if !ds.Equal(l.dayStart) {
 		l.dayStart, l.nextDay, l.day = ds, ds.AddDate(0, 0, 1), map[string]Money{}
+		// A message counted yesterday and never recorded (its event
+		// dropped) is forgotten rather than kept for ever.
+		l.counted = map[string]ModemTotal{}
 	}
 	if !ms.Equal(l.monthStart) {
 		l.monthStart, l.nextMonth, l.month = ms, ms.AddDate(0, 1, 0), map[string]ModemTotal{}
@@ -151,12 +159,40 @@ func (l *Ledger) roll(now time.Time) bool {
 	return true
 }
 
-// Add counts a message modem sent at at: cost (free parts at 0) and parts.
-// A message of an earlier day or month than the ledger's counts only in
-// the periods it belongs to.
-func (l *Ledger) Add(ctx context.Context, modem string, at time.Time, cost Money, parts int) {
+// Sent counts a message the moment modem sent it, before the modem claims
+// its next, at the price its tariff gives (the parts within the month's
+// free allowance at 0): the spend recorder records it a little later, and a
+// cap must hold from this message on, not a few messages after.
+func (l *Ledger) Sent(modem string, id int64, to string, parts int) {
+	table := l.tariffs.Table(modem)
+	_, price, _ := table.Lookup(to)
+	free := l.tariffs.FreePerMonth(modem)
 	l.mu.Lock()
 	l.roll(l.now())
+	mt := l.month[modem]
+	f := min(max(free-mt.Parts, 0), parts)
+	cost := price * Money(parts-f)
+	l.day[modem] += cost
+	mt.Cost += cost
+	mt.Parts += parts
+	l.month[modem] = mt
+	l.counted[strconv.FormatInt(id, 10)] = ModemTotal{Cost: cost, Parts: parts}
+	l.mu.Unlock()
+	l.reconcile(context.Background(), modem)
+}
+
+// Add counts a message modem sent at at, as the spend recorder recorded
+// it: cost (free parts at 0) and parts. A message Sent counted already is
+// corrected to what was recorded; one of an earlier day or month than the
+// ledger's counts only in the periods it belongs to.
+func (l *Ledger) Add(ctx context.Context, modem, id string, at time.Time, cost Money, parts int) {
+	l.mu.Lock()
+	l.roll(l.now())
+	if c, ok := l.counted[id]; ok {
+		delete(l.counted, id)
+		cost -= c.Cost
+		parts -= c.Parts
+	}
 	if !at.Before(l.dayStart) || at.IsZero() {
 		l.day[modem] += cost
 	}

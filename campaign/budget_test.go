@@ -247,3 +247,27 @@ func TestTariffValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestBudgetSentThenRecorded: a message counted when it went out holds
+// the cap at once, and its record later does not count it again.
+func TestBudgetSentThenRecorded(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}
+	r := newRig(t, filepath.Join(t.TempDir(), "db"), clk, []campaign.Tariff{{Modem: "sim1", FreePartsPerMonth: 1, BudgetDay: money("0.10")}})
+	r.ledger.Sent("sim1", 1001, "+33612345678", 2) // one free, one at 0.10
+	if reason, _, _ := r.ledger.Blocked(ctx, "sim1"); reason == "" {
+		t.Fatal("the message sent did not reach the cap at once")
+	}
+	r.next = 0 // the recorder's next message id is 1001
+	r.clk.Set(time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC))
+	p, _ := json.Marshal(map[string]any{"messageId": "1001", "phoneNumber": "+33612345678", "modem": "sim1", "partsCount": 2, "sentAt": clk.Now().Format(time.RFC3339)})
+	if err := r.rec.Record(ctx, smsgw.Event{Event: smsgw.EventSent, Payload: p}); err != nil {
+		t.Fatal(err)
+	}
+	if u := r.ledger.Usage("sim1"); u.DayCost.String() != "0.10" || u.MonthParts != 2 || u.FreePartsLeft != 0 {
+		t.Fatalf("usage after the record %+v", u)
+	}
+	if evs := budgetEvents(t, r.st); len(evs) != 1 || !evs[0].Paused {
+		t.Fatalf("events %+v", evs)
+	}
+}

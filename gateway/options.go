@@ -19,6 +19,9 @@ type Budget interface {
 	// when the cap's period ends (zero: only a change ends it), changed a
 	// channel closed when a cap or the spend changed.
 	Blocked(ctx context.Context, modem string) (reason string, until time.Time, changed <-chan struct{})
+	// Sent counts a message the moment its last part is out, before the
+	// modem claims its next: to and parts price it.
+	Sent(modem string, id int64, to string, parts int)
 }
 
 // Options are what New needs: the settings the composition root maps from

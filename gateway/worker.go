@@ -461,6 +461,9 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	s.inCMGS.Store(false)
 	if !async {
 		s.recording.RUnlock()
+	} else if s.g.budget != nil {
+		// Every part is out: the budget counts it before the next claim.
+		s.g.budget.Sent(s.m.ID(), job.ID, job.To, total)
 	}
 	if recErr != nil {
 		// The part is out but could not be recorded (the store closed
