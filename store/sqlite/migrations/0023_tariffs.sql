@@ -1,4 +1,4 @@
--- Schema version 22: per-modem tariffs set through the API (PUT
+-- Schema version 23: per-modem tariffs set through the API (PUT
 -- /v1/tariffs/{modem}), each replacing the configuration's [[tariff]] of
 -- the same modem: its own price rows (JSON, may be empty: the global
 -- table's prices), free parts per month, and budget caps per UTC day and
