@@ -441,6 +441,11 @@ func TestFleetSpread(t *testing.T) {
 			}
 		}
 	}
+	// The CLI names each modem's gateway on a fleet.
+	code, out, errs := runArgs("modems", "--addr", "unix:"+r.gws[1].sock)
+	if code != 0 || !strings.HasPrefix(out, "GATEWAY") || strings.Count(out, "\n") != 7 || !strings.Contains(out, "c ") {
+		r.fail("smsgw modems on a fleet: exit %d\n%s%s", code, out, errs)
+	}
 	msgs := fleetBatch("spread", fleetMessages())
 	start := time.Now()
 	r.burst(msgs, func(*fleetGW) bool { return true })

@@ -48,12 +48,27 @@ func runModems(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, "no modems")
 		return exitOK
 	}
+	// A fleet's list (modems of several gateways) names each one's gateway.
+	fleet := false
+	for _, m := range l.Modems {
+		fleet = fleet || m.Node != l.Modems[0].Node
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	if fleet {
+		fmt.Fprint(tw, "GATEWAY\t")
+	}
 	fmt.Fprintln(tw, "ID\tSTATE\tSIGNAL\tNETWORK\tOPERATOR\tNUMBER\tSENT\tFAILED\tRECEIVED\tMODEL")
 	for _, m := range l.Modems {
 		reg := m.Registration
 		if reg == "" {
 			reg = "unknown"
+		}
+		if fleet {
+			gw := m.Node
+			if m.NodeAlive != nil && !*m.NodeAlive {
+				gw += " (not answering)"
+			}
+			fmt.Fprintf(tw, "%s\t", gw)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", m.ID, m.State, signalCell(m), reg, dash(m.Operator), dash(m.Number),
 			m.Counters.Sent, m.Counters.Failed, m.Counters.Received, dash(strings.TrimSpace(m.Manufacturer+" "+m.Model)))

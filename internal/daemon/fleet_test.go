@@ -121,3 +121,24 @@ func TestFleetModemList(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // the lease runs out on the clock; nothing signals it
 	}
 }
+
+// TestSettingsHideTheDSN: the dashboard's settings page shows the storage
+// driver but never the DSN (it may hold a password), nor the banner's name
+// of the database more than its host and name.
+func TestSettingsHideTheDSN(t *testing.T) {
+	cfg, err := config.Parse("[storage]\ndriver = \"postgres\"\ndsn = \"postgres://smsgw:s3cret@db.lan:5432/fleet?sslmode=require\"")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := SettingsText(cfg)
+	if !strings.Contains(s, `driver = "postgres"`) || strings.Contains(s, "s3cret") || strings.Contains(s, "db.lan") {
+		t.Fatalf("settings show the DSN:\n%s", s)
+	}
+	if got := DatabaseName(cfg.Storage); got != "postgres db.lan:5432/fleet" {
+		t.Fatalf("DatabaseName = %q", got)
+	}
+	cfg.Storage.DSN = "host=/run/postgresql dbname=fleet user=smsgw password=s3cret"
+	if got := DatabaseName(cfg.Storage); got != "postgres /run/postgresql/fleet" {
+		t.Fatalf("DatabaseName of key=value pairs = %q", got)
+	}
+}
