@@ -452,6 +452,11 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		log.Info("cancelled before sending: consent refuses it since an opt-out after its claim")
 		return "", nil
 	}
+	// The previous message's last part must be on record before this
+	// one's first goes out: a crash then leaves at most one unrecorded
+	// message per modem (the only duplicate recovery may cause), however
+	// slow the database is to commit.
+	s.records.Wait()
 	s.recording.RLock()
 	if f := s.g.opts.OnCMGS; f != nil {
 		f(job.ID, time.Now())

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -539,14 +540,44 @@ func TestFleetGatewayKilled(t *testing.T) {
 		if n > 1 {
 			dups += n - 1
 			flagged += flags
+			t.Logf("message %s (%s) reached the network %d times; attempts: %s", m.id, m.key, n, strings.Join(hist, "; "))
 		}
 		if n > 1+flags {
 			r.fail("message %s (%s, %s) reached the network %d times with %d flag(s); attempts: %s",
 				m.id, m.key, got.State, n, flags, strings.Join(hist, "; "))
 		}
 	}
-	t.Logf("fleet kill: gateway %s killed with SIGKILL; %d messages settled %v after the kill (lease 3s); %d attempts on the victim's modems; %d duplicate(s), each flagged",
-		victim.name, len(msgs), took.Round(time.Millisecond), victims, dups)
+	// A modem has at most one message out and not yet on record (the
+	// gateway records a message's last part before the next goes out), so
+	// the kill left at most one per modem for the others to send again.
+	if dups > len(victim.modems) {
+		r.fail("%d duplicates after killing a gateway with %d modems; want at most one per modem", dups, len(victim.modems))
+	}
+	// How long the victim's in-flight messages waited: from the kill to
+	// their copy from another gateway's modem reaching the network.
+	taken := map[string]bool{}
+	for _, m := range msgs {
+		for _, a := range final[m.key].Attempts {
+			if strings.HasPrefix(a.Modem, victim.name) && a.Outcome == "interrupted" {
+				taken[m.text] = true
+			}
+		}
+	}
+	var waits []time.Duration
+	for _, x := range r.net.Submitted() {
+		text, _ := x.Text()
+		if taken[text] && !strings.HasPrefix(r.byNumber[x.From], victim.name) && x.Time.After(at) {
+			waits = append(waits, x.Time.Sub(at))
+		}
+	}
+	slices.Sort(waits)
+	takeover := "none was in flight"
+	if len(waits) > 0 {
+		takeover = fmt.Sprintf("%d in flight, sent by the others %v to %v after the kill", len(waits),
+			waits[0].Round(time.Millisecond), waits[len(waits)-1].Round(time.Millisecond))
+	}
+	t.Logf("fleet kill: gateway %s killed with SIGKILL; its work: %s (lease 3s); all %d messages settled %v after the kill; %d attempts on the victim's modems; %d duplicate(s), each flagged",
+		victim.name, takeover, len(msgs), took.Round(time.Millisecond), victims, dups)
 }
 
 // TestFleetStopAcrossGateways: a STOP received by a modem of gateway A
