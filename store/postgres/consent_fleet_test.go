@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"smsgw"
 	"smsgw/consent"
 	"smsgw/queue"
 	"smsgw/store/postgres"
@@ -31,6 +33,93 @@ func gateway(t testing.TB, dsn, node string, clk *storetest.Clock) *postgres.Sto
 		}
 	})
 	return st
+}
+
+// TestFleetOptOut: two gateways on one database. A STOP recorded through
+// gateway A cancels the marketing gateway B had queued to the number (not
+// its transactional message, nor another number's), a marketing send
+// accepted by B afterwards is suppressed, and a marketing message B had
+// already claimed is refused by B's recheck before its first part, with
+// no wait for A's notification to reach B.
+func TestFleetOptOut(t *testing.T) {
+	dsn := pgtest.DSN(t, t.Name())
+	clk := storetest.NewClock()
+	a := gateway(t, dsn, "gw-a", clk)
+	b := gateway(t, dsn, "gw-b", clk)
+	ctx := context.Background()
+	const stopper, other = "+4915100000001", "+4915100000002"
+
+	enqueue := func(st *postgres.Store, to string, c smsgw.Category) queue.Message {
+		t.Helper()
+		res, err := st.Enqueue(ctx, queue.NewMessage{To: []string{to}, Text: "offer " + string(c), Category: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Messages[0]
+	}
+	onWire := enqueue(b, stopper, smsgw.CategoryMarketing)
+	job, err := b.TryClaim(ctx, queue.ClaimOptions{Modem: "m1"})
+	if err != nil || job.ID != onWire.ID {
+		t.Fatalf("B claims %+v, %v; want message %d", job, err, onWire.ID)
+	}
+	var queued []queue.Message
+	for range 3 {
+		queued = append(queued, enqueue(b, stopper, smsgw.CategoryMarketing))
+	}
+	tr := enqueue(b, stopper, smsgw.CategoryTransactional)
+	keep := enqueue(b, other, smsgw.CategoryMarketing)
+
+	ap, err := a.Apply(ctx, consent.Record{Number: stopper, Action: consent.ActionOptOut, Source: consent.SourceSMS, Modem: "m7", InboxID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ap.Changed || ap.Cancelled != len(queued) {
+		t.Fatalf("STOP through A: %+v; want %d of B's messages cancelled", ap, len(queued))
+	}
+	for _, m := range queued {
+		got, err := b.Get(ctx, m.ID)
+		if err != nil || got.State != smsgw.StateCancelled || got.Reason != queue.ReasonOptedOut {
+			t.Errorf("B's marketing message %d after A's STOP: %s %q, %v", m.ID, got.State, got.Reason, err)
+		}
+	}
+	for _, m := range []queue.Message{tr, keep} {
+		if got, err := b.Get(ctx, m.ID); err != nil || got.State != smsgw.StateQueued {
+			t.Errorf("message %d (to %s, %s): %s, %v; want queued", m.ID, m.To, m.Category, got.State, err)
+		}
+	}
+	// B's claim predates the STOP: its recheck reads the database, not
+	// what B has heard so far.
+	if ok, err := b.StillWanted(ctx, job); err != nil || ok {
+		t.Fatalf("B's StillWanted of a message claimed before A's STOP = %v, %v; want false", ok, err)
+	}
+	if got, _ := b.Get(ctx, onWire.ID); got.State != smsgw.StateCancelled || got.Reason != queue.ReasonOptedOut {
+		t.Errorf("the claimed message: %s %q, want cancelled opted_out", got.State, got.Reason)
+	}
+
+	res, err := b.Enqueue(ctx, queue.NewMessage{To: []string{stopper, other}, Text: "sale", Category: smsgw.CategoryMarketing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Messages[0].State != smsgw.StateSuppressed || res.Messages[0].Reason != queue.ReasonOptedOut ||
+		res.Messages[1].State != smsgw.StateQueued {
+		t.Fatalf("marketing accepted by B after A's STOP: %+v", res.Messages)
+	}
+	// B hands out only what may go.
+	for {
+		j, err := b.TryClaim(ctx, queue.ClaimOptions{Modem: "m1"})
+		if errors.Is(err, queue.ErrNoMessage) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.To == stopper && j.Category == smsgw.CategoryMarketing {
+			t.Errorf("B claimed marketing message %d to the opted-out number", j.ID)
+		}
+	}
+	if st, err := b.Status(ctx, stopper); err != nil || !st.OptedOut() || st.Source != consent.SourceSMS {
+		t.Errorf("B reads the standing %+v, %v", st, err)
+	}
 }
 
 // TestLedgerConcurrentGateways: three gateways appending to the ledger at
