@@ -33,14 +33,20 @@ const (
 	reasonResumed = "campaign_resumed"
 )
 
-const campaignCols = `id, spec, state, reason, expanded, run, quote, created_at, updated_at, launched_at, finished_at`
+const campaignCols = `id, spec, state, reason, expanded, run, quote, created_at, updated_at, launched_at, finished_at,
+	run_at, missed_runs`
 
 func scanCampaign(sc pgx.Row) (campaign.Campaign, error) {
 	var c campaign.Campaign
-	var id, created, updated, launched, finished int64
+	var id, created, updated, launched, finished, runAt int64
 	var spec, state, quote string
-	if err := sc.Scan(&id, &spec, &state, &c.Reason, &c.Expanded, &c.Run, &quote, &created, &updated, &launched, &finished); err != nil {
+	if err := sc.Scan(&id, &spec, &state, &c.Reason, &c.Expanded, &c.Run, &quote, &created, &updated, &launched, &finished,
+		&runAt, &c.MissedRuns); err != nil {
 		return c, err
+	}
+	if runAt != 0 {
+		t := msTime(runAt)
+		c.RunAt = &t
 	}
 	c.ID, c.State = strconv.FormatInt(id, 10), campaign.State(state)
 	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
@@ -607,7 +613,11 @@ func (s *Store) FinishCampaign(ctx context.Context, id string) (bool, error) {
 		if busy {
 			return nil
 		}
-		if err := t.transition(n, []campaign.State{campaign.StateRunning}, campaign.StateFinished, ""); err != nil {
+		to := campaign.StateFinished
+		if c.Repeat != "" {
+			to = campaign.StateScheduled // this run is over; the next one waits for its time
+		}
+		if err := t.transition(n, []campaign.State{campaign.StateRunning}, to, ""); err != nil {
 			return err
 		}
 		if err := campaignCounts(t.ctx, t.tx, n, &c); err != nil {
@@ -677,4 +687,57 @@ func (s *Store) Targets(ctx context.Context, id string, after int64, limit int) 
 		next = last
 	}
 	return out, next, nil
+}
+
+// BeginRun starts the next run of a recurring campaign; of several
+// gateways' feeders trying at once, one begins it and the others get
+// smsgw.ErrConflict.
+func (s *Store) BeginRun(ctx context.Context, id string, from int, at time.Time, missed int) (campaign.Campaign, error) {
+	n, err := campaignID(id)
+	if err != nil {
+		return campaign.Campaign{}, err
+	}
+	err = s.write(ctx, func(t *txn) error {
+		var st string
+		var run int
+		err := t.queryRow(`SELECT state, run FROM campaigns WHERE id = $1 FOR UPDATE`, n).Scan(&st, &run)
+		if errNoRows(err) {
+			return smsgw.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if run != from || (campaign.State(st) != campaign.StateScheduled && campaign.State(st) != campaign.StateRunning) {
+			return fmt.Errorf("campaign %s is %s at run %d, not waiting after run %d: %w", id, st, run, from, smsgw.ErrConflict)
+		}
+		_, err = t.exec(`UPDATE campaigns SET run = $1, run_at = $2, missed_runs = missed_runs + $3, expanded = false, quote = '',
+			state = $4, reason = '', updated_at = $5 WHERE id = $6`,
+			from+1, at.UnixMilli(), missed, string(campaign.StateRunning), t.now, n)
+		return err
+	})
+	if err != nil {
+		return campaign.Campaign{}, fmt.Errorf("campaign %s: begin run %d: %w", id, from+1, err)
+	}
+	return s.Campaign(ctx, id)
+}
+
+// reopenWindowed puts the recipients of expired campaign messages back to
+// pending when their campaign has a send window and still goes on: the
+// message expired at the window's close, unsent, and a feeder queues a
+// new one when the recipient's window opens again. Called in the expiry's
+// transaction, so a recipient is never left expired nor counted final in
+// between.
+func (t *txn) reopenWindowed(messageIDs []int64) error {
+	if len(messageIDs) == 0 {
+		return nil
+	}
+	_, err := t.exec(`UPDATE campaign_recipients r SET state = 'pending', message_id = 0, not_before = 0
+		FROM campaigns c
+		WHERE r.message_id = ANY ($1) AND r.message_id <> 0 AND r.state = 'queued'
+			AND c.id = r.campaign_id AND c.run = r.run AND c.state IN ('running', 'paused', 'scheduled')
+			AND c.spec::jsonb #> '{window,from}' IS NOT NULL`, messageIDs)
+	if err != nil {
+		return fmt.Errorf("reopen the campaign recipients of expired messages: %w", err)
+	}
+	return nil
 }

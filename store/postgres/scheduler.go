@@ -267,7 +267,7 @@ func (t *txn) expireDue() error {
 			return err
 		}
 	}
-	return nil
+	return t.reopenWindowed(ids)
 }
 
 // openAttempt returns the message of an attempt still in progress, its
