@@ -288,6 +288,20 @@ func (s *Store) SetCampaignState(ctx context.Context, id string, from []campaign
 	return s.Campaign(ctx, id)
 }
 
+// lazyCommit lets the transaction's commit return before it is on disk.
+// For the campaign writes that are safe to lose in a crash of the
+// database server: recipients lost before MarkExpanded (a durable commit)
+// are expanded again; a feed lost loses its messages and its recipients'
+// marks together (they are fed again), and the commit of any later
+// durable transaction, such as the first part sent of one of its
+// messages, writes the feed to disk before it.
+func (t *txn) lazyCommit() error {
+	if _, err := t.exec(`SET LOCAL synchronous_commit TO off`); err != nil {
+		return fmt.Errorf("lazy commit: %w", err)
+	}
+	return nil
+}
+
 // AddTargets stores recipients; numbers already in the run are ignored,
 // whichever gateway expanded them.
 func (s *Store) AddTargets(ctx context.Context, id string, run int, ts []campaign.Target) (int, error) {
@@ -304,6 +318,9 @@ func (s *Store) AddTargets(ctx context.Context, id string, run int, ts []campaig
 	}
 	var added int64
 	err = s.write(ctx, func(t *txn) error {
+		if err := t.lazyCommit(); err != nil {
+			return err
+		}
 		tag, err := t.exec(`INSERT INTO campaign_recipients (campaign_id, run, number, name, time_zone, text, parts, state, reason)
 			SELECT $1, $2, nu, na, tz, tx, pa, st, re
 			FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[]) WITH ORDINALITY
@@ -436,6 +453,9 @@ func (s *Store) FeedTargets(ctx context.Context, c campaign.Campaign, ts []campa
 	var fed int
 	err = s.write(ctx, func(t *txn) error {
 		fed = 0
+		if err := t.lazyCommit(); err != nil {
+			return err
+		}
 		st, err := t.campaignState(n, false)
 		if err != nil || st != campaign.StateRunning {
 			return err
@@ -644,6 +664,13 @@ func (s *Store) Targets(ctx context.Context, id string, after int64, limit int) 
 	}
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
+	}
+	var known bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM campaigns WHERE id = $1)`, n).Scan(&known); err != nil {
+		return nil, 0, fmt.Errorf("campaign %s: recipients: %w", id, mapErr(err))
+	}
+	if !known {
+		return nil, 0, fmt.Errorf("campaign %s: %w", id, smsgw.ErrNotFound)
 	}
 	rows, err := s.pool.Query(ctx, `SELECT r.id, r.number, r.name, r.state, r.reason, r.message_id, r.parts, r.text,
 			coalesce(m.state, ''), coalesce(m.reason, ''), coalesce(m.modem, ''), coalesce(m.error, ''), coalesce(m.updated_at, 0)
