@@ -1,4 +1,4 @@
--- Schema version 5: recurring campaigns and send windows. A campaign
+-- Schema version 6: recurring campaigns and send windows. A campaign
 -- keeps when its current run was due and how many run times passed
 -- unsent; a recipient is found by its message, so that a campaign message
 -- expiring at its send window's close puts its recipient back to pending
