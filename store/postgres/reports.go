@@ -84,7 +84,12 @@ func (s *Store) ApplyReport(ctx context.Context, r queue.Report) (queue.ReportMa
 			return queue.ErrNoMatch
 		}
 		out.MessageID, out.Seq = c.id, c.seq
-		if _, err := w.exec(`SELECT 1 FROM messages WHERE id = $1 FOR UPDATE`, c.id); err != nil {
+		var one int
+		err = w.queryRow(`SELECT 1 FROM messages WHERE id = $1 FOR UPDATE`, c.id).Scan(&one)
+		if errNoRows(err) {
+			return queue.ErrNoMatch // purged while the report waited for it
+		}
+		if err != nil {
 			return fmt.Errorf("lock message %d: %w", c.id, err)
 		}
 		if _, err := w.exec(`UPDATE parts SET status = $1, status_code = $2, status_at = $3 WHERE message_id = $4 AND seq = $5`,
