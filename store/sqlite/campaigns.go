@@ -468,10 +468,11 @@ func (s *Store) FeedTargets(ctx context.Context, c campaign.Campaign, ts []campa
 		if err := w.inserted(first, last, states); err != nil {
 			return err
 		}
-		for i, rid := range still {
-			if _, err := w.exec(`UPDATE campaign_recipients SET state = 'queued', message_id = ? WHERE id = ?`, first+int64(i), rid); err != nil {
-				return err
-			}
+		// The i-th recipient (in id order) got the i-th message.
+		stillList, _ := json.Marshal(still)
+		if _, err := w.exec(`UPDATE campaign_recipients AS r SET state = 'queued', message_id = ?1 + j.key
+			FROM json_each(?2) AS j WHERE r.id = j.value`, first, string(stillList)); err != nil {
+			return err
 		}
 		fed = len(still)
 		w.wakeReady = true
