@@ -29,6 +29,10 @@ const (
 	// (raised, or its period ended). Nothing is dropped meanwhile.
 	EventBudgetPaused  = "budget:paused"
 	EventBudgetResumed = "budget:resumed"
+	// EventCampaignFinished: every recipient of a campaign reached a final
+	// state (sent, delivered, failed, suppressed, skipped, cancelled...);
+	// the payload carries the campaign's id, name, counts and cost.
+	EventCampaignFinished = "campaign:finished"
 	// EventPing is the event stream's keep-alive; it is never stored and
 	// carries no id.
 	EventPing = "system:ping"
@@ -37,7 +41,7 @@ const (
 // WebhookEvents lists every event a webhook can subscribe to (all but
 // EventPing).
 var WebhookEvents = []string{EventReceived, EventDataReceived, EventSent, EventDelivered, EventFailed, EventOptOut, EventOptIn, EventRuleFired,
-	EventBudgetPaused, EventBudgetResumed}
+	EventBudgetPaused, EventBudgetResumed, EventCampaignFinished}
 
 // IsReceived reports whether event announces a received message, text or
 // data.

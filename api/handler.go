@@ -81,6 +81,8 @@ type Backend struct {
 	Tariffs Tariffs
 	// Budgets, when set, adds each modem's usage to /v1/tariffs.
 	Budgets Budgets
+	// Campaigns, when set, serves /v1/campaigns (else 503).
+	Campaigns Campaigns
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

@@ -64,6 +64,15 @@ func (h *Handler) routeTable() []Route {
 	add(http.MethodGet, "/v1/prices", NeedRead, StyleV1, h.getPrices)
 	add(http.MethodPut, "/v1/prices", NeedFull, StyleV1, h.putPrices)
 	add(http.MethodPost, "/v1/quote", NeedRead, StyleV1, h.postQuote)
+	add(http.MethodGet, "/v1/campaigns", NeedRead, StyleV1, h.listCampaigns)
+	add(http.MethodPost, "/v1/campaigns", NeedFull, StyleV1, h.postCampaign)
+	r[len(r)-1].BodyLimit = CampaignBodyBytes
+	add(http.MethodGet, "/v1/campaigns/{id}", NeedRead, StyleV1, h.getCampaign)
+	add(http.MethodPost, "/v1/campaigns/{id}/quote", NeedRead, StyleV1, h.quoteCampaign)
+	for _, a := range []string{"launch", "pause", "resume", "cancel", "clone"} {
+		add(http.MethodPost, "/v1/campaigns/{id}/"+a, NeedFull, StyleV1, h.campaignAction(a))
+	}
+	add(http.MethodGet, "/v1/campaigns/{id}/recipients", NeedRead, StyleV1, h.campaignRecipients)
 	add(http.MethodGet, "/v1/spend", NeedRead, StyleV1, h.getSpend)
 	add(http.MethodGet, "/v1/tariffs", NeedRead, StyleV1, h.listTariffs)
 	add(http.MethodGet, "/v1/tariffs/{modem}", NeedRead, StyleV1, h.getTariff)

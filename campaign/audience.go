@@ -15,7 +15,7 @@ import (
 )
 
 // ExpandBatch is how many recipients the expansion hands on at once.
-const ExpandBatch = 2000
+const ExpandBatch = 5000
 
 // AudienceError is an audience entry that names nobody (an unknown group
 // or contact) or a CSV that cannot be read: the campaign cannot be
@@ -235,24 +235,9 @@ func (e *expansion) csv(ctx context.Context, body string) error {
 	if err != nil {
 		return &AudienceError{Field: "audience.csv", Reason: "the header row cannot be read: " + err.Error()}
 	}
-	num, name := -1, -1
-	keys := make([]string, len(header))
-	for i, h := range header {
-		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
-		switch strings.ToLower(h) {
-		case "number", "phone", "phone_number":
-			num = i
-		case "name":
-			name = i
-		default:
-			if !contacts.ValidKey(h) {
-				return &AudienceError{Field: "audience.csv", Reason: fmt.Sprintf("column %d: %q cannot name a field (letters, digits, '_' or '-')", i+1, clipStr(h, 40))}
-			}
-			keys[i] = h
-		}
-	}
-	if num < 0 {
-		return &AudienceError{Field: "audience.csv", Reason: "the header has no number column"}
+	num, name, keys, err := csvColumns(header)
+	if err != nil {
+		return err
 	}
 	for {
 		rec, err := cr.Read()
@@ -289,4 +274,29 @@ func (e *expansion) csv(ctx context.Context, body string) error {
 			return err
 		}
 	}
+}
+
+// csvColumns maps an audience CSV's header: the number column (required),
+// the name column (-1 when none) and the field key of every other column.
+func csvColumns(header []string) (num, name int, keys []string, err error) {
+	num, name = -1, -1
+	keys = make([]string, len(header))
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		switch strings.ToLower(h) {
+		case "number", "phone", "phone_number":
+			num = i
+		case "name":
+			name = i
+		default:
+			if !contacts.ValidKey(h) {
+				return 0, 0, nil, &AudienceError{Field: "audience.csv", Reason: fmt.Sprintf("column %d: %q cannot name a field (letters, digits, '_' or '-')", i+1, clipStr(h, 40))}
+			}
+			keys[i] = h
+		}
+	}
+	if num < 0 {
+		return 0, 0, nil, &AudienceError{Field: "audience.csv", Reason: "the header has no number column"}
+	}
+	return num, name, keys, nil
 }

@@ -356,7 +356,8 @@ type Store interface {
 	// not done yet.
 	FinishCampaign(ctx context.Context, id string) (bool, error)
 	// Targets pages through the recipients of the current run with their
-	// outcome, after the cursor (a row id), in order.
+	// outcome, after the cursor (a row id), in order, and returns the
+	// cursor of the next page (0 after the last).
 	Targets(ctx context.Context, id string, after int64, limit int) ([]RecipientResult, int64, error)
 }
 

@@ -11,7 +11,7 @@ import (
 )
 
 // FeedBatch is how many recipients one feeding transaction queues.
-const FeedBatch = 1000
+const FeedBatch = 2000
 
 // Unlimited is a Quota with no cap.
 const Unlimited = -1

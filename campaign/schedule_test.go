@@ -115,3 +115,15 @@ func TestScheduleQuota(t *testing.T) {
 		t.Errorf("10 s on: %d", n)
 	}
 }
+
+// BenchmarkScheduleDecide: the window's answer for one recipient, as the
+// feeder asks it for each of a launch's recipients.
+func BenchmarkScheduleDecide(b *testing.B) {
+	g := NewSchedule(Timing{Window: &Window{"09:00", "20:00"}}, nil)
+	now := utc("2026-12-07T10:00:00Z")
+	zones := []string{"Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		g.Decide(now, zones[i%len(zones)], "")
+	}
+}

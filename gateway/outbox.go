@@ -154,6 +154,10 @@ func (g *Gateway) hookEvent(ctx context.Context, d queue.Delivery) (smsgw.Event,
 			ev.Event = smsgw.EventBudgetResumed
 		}
 		return ev, true, nil
+	case queue.EventCampaignFinished:
+		// Stored as the payload webhooks get.
+		ev.Event, ev.Payload = smsgw.EventCampaignFinished, d.Data
+		return ev, true, nil
 	case queue.EventSent, queue.EventDelivered, queue.EventFailed, queue.EventExpired:
 		var me queue.MessageEvent
 		if err := json.Unmarshal(d.Data, &me); err != nil {

@@ -294,6 +294,25 @@ func hostileCorpus() []hostile {
 	csvBody := func(target, body string) {
 		c = append(c, hostile{method: "POST", target: target, body: []byte(body), ct: "text/csv"})
 	}
+	// Campaigns.
+	get("/v1/campaigns?state=x", "/v1/campaigns?cursor=x", "/v1/campaigns?limit=0", "/v1/campaigns?x=1", "/v1/campaigns/%00",
+		"/v1/campaigns/0", "/v1/campaigns/"+strings.Repeat("9", 40), "/v1/campaigns/1/recipients?format=xml",
+		"/v1/campaigns/1/recipients?cursor=-1", "/v1/campaigns/abc/recipients?format=csv", "/v1/campaigns/1/recipients?limit=0")
+	jsonPost("/v1/campaigns", broken[:12]...)
+	jsonPost("/v1/campaigns", `{}`, `{"name":"x"}`, `{"name":"x","template":"hi"}`, `{"name":"x","template":"hi {{","audience":{"numbers":["1"]}}`,
+		`{"name":"x","template":"hi","audience":{"groups":["nope"]}}`, `{"name":"x","template":"hi","audience":{"contacts":["%00"]}}`,
+		`{"name":"x","template":"hi","audience":{"csv":"name
+x
+"}}`, `{"name":"x","template":"hi","audience":{"numbers":["1"]},"rate":-1}`,
+		`{"name":"x","template":"hi","audience":{"numbers":["1"]},"window":{"from":"9","to":"x"}}`,
+		`{"name":"x","template":"hi","audience":{"numbers":["1"]},"repeat":"hourly"}`,
+		`{"name":"x","template":"hi","audience":{"numbers":["1"]},"send_at":"yesterday"}`,
+		`{"name":"x","template":"hi","audience":{"numbers":["1"]},"category":"spam"}`,
+		`{"name":"`+strings.Repeat("n", 300)+`","template":"hi","audience":{"numbers":["1"]}}`)
+	for _, a := range []string{"quote", "launch", "pause", "resume", "cancel", "clone"} {
+		c = append(c, hostile{method: "POST", target: "/v1/campaigns/%00/" + a}, hostile{method: "POST", target: "/v1/campaigns/0/" + a},
+			hostile{method: "POST", target: "/v1/campaigns/" + strings.Repeat("9", 40) + "/" + a})
+	}
 	csvBody("/v1/contacts/import", "")
 	csvBody("/v1/contacts/import", "name\nx\n")
 	csvBody("/v1/contacts/import", "number,number\n1,2\n")

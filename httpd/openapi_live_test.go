@@ -478,6 +478,32 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("DELETE", "/v1/tariffs/m1", nil)
 	l.do("DELETE", "/v1/tariffs/m1", nil)
 
+	// Campaigns (no feeder here: a launched campaign stays as launched).
+	r = l.do("POST", "/v1/campaigns", map[string]any{"name": "spring", "template": "Hi {{name|there}}",
+		"audience": map[string]any{"groups": []string{"vip"}, "numbers": []string{"+4915112345679", "nope"}}, "window": map[string]string{"from": "09:00", "to": "20:00"}})
+	var cp struct {
+		ID string `json:"id"`
+	}
+	r.JSON(t, &cp)
+	l.do("POST", "/v1/campaigns", map[string]any{"name": "x", "template": "hi", "audience": map[string]any{"groups": []string{"nope"}}})
+	l.do("GET", "/v1/campaigns", nil)
+	l.do("GET", "/v1/campaigns?state=nope", nil)
+	l.do("GET", "/v1/campaigns/"+cp.ID, nil)
+	l.do("GET", "/v1/campaigns/999", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/quote", nil)
+	l.do("POST", "/v1/campaigns/999/quote", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/resume", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/launch", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/launch", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/pause", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/resume", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/cancel", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/cancel", nil)
+	l.do("POST", "/v1/campaigns/"+cp.ID+"/clone", nil)
+	l.do("POST", "/v1/campaigns/999/clone", nil)
+	l.do("GET", "/v1/campaigns/"+cp.ID+"/recipients", nil)
+	l.do("GET", "/v1/campaigns/"+cp.ID+"/recipients?format=xml", nil)
+
 	// Health, metrics.
 	l.do("GET", "/healthz", nil)
 	l.do("GET", "/readyz", nil)

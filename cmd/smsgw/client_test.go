@@ -17,6 +17,7 @@ import (
 
 	"smsgw"
 	"smsgw/api"
+	"smsgw/campaign"
 	"smsgw/httpd"
 	"smsgw/queue"
 	"smsgw/store/sqlite"
@@ -68,13 +69,18 @@ func newCLIEnv(t *testing.T) *cliEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prices, err := campaign.NewPriceBook(context.Background(), nil, q)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dbm := -85
 	st, err := httpd.NewStack(httpd.Options{
 		Tokens: []httpd.Token{{Secret: "tok", Scope: smsgw.ScopeFull}, {Secret: "sendtok", Scope: smsgw.ScopeSend}},
 		Backend: api.Backend{Store: api.NewQueueStore(q), Modems: &cliModems{list: []smsgw.ModemStatus{
 			{ID: "office", State: "ready", Registration: "home", Operator: "TestNet", Number: "+4915100000001", SignalDBM: &dbm, Manufacturer: "SIMCOM", Model: "SIM800", Counters: smsgw.ModemCounters{Sent: 12, Failed: 1, Received: 3}},
 			{ID: "spare", State: "offline", Registration: "searching", LastError: "port gone"},
-		}}, Consent: cons, Contacts: q},
+		}}, Consent: cons, Contacts: q, Prices: prices,
+			Campaigns: &campaign.Service{Store: q, Expander: campaign.Expander{Contacts: q}, Prices: prices, OptOuts: q}},
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

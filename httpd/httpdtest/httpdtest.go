@@ -168,6 +168,11 @@ func New(t testing.TB, o httpd.Options) *Env {
 			o.Backend.Budgets, e.Ledger = l, l
 		}
 	}
+	if o.Backend.Campaigns == nil {
+		// No feeder: a launched campaign stays as launched.
+		pb, _ := o.Backend.Prices.(*campaign.PriceBook)
+		o.Backend.Campaigns = &campaign.Service{Store: e.Q, Expander: campaign.Expander{Contacts: e.Q}, Prices: pb, OptOuts: e.Q}
+	}
 	e.opts = o
 	e.build(o)
 	t.Cleanup(func() { e.stop() })

@@ -96,6 +96,7 @@ type Daemon struct {
 	fleetStop func()        // ends the heartbeat of the register of gateways
 	fleetDone chan struct{} // closed when it has ended
 	fanout    *hooks.Fanout
+	feeder    *campaign.Feeder
 	http      *httpd.Server
 	notifier  *sdnotify.Notifier
 	listening string
@@ -191,6 +192,14 @@ func (d *Daemon) start() error {
 	if err := checkUnique(context.Background(), st, d.cfg.Node.Name, d.cfg.Node.Lease.Duration, ids); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	// Campaigns, on a driver that keeps them: the feeder moves launched
+	// campaigns into the queue, resuming at start what a stop interrupted.
+	var campaigns api.Campaigns
+	if cs, ok := st.(campaign.Store); ok {
+		exp := campaign.Expander{Contacts: st, CallingCode: cc}
+		d.feeder = campaign.NewFeeder(campaign.FeederOptions{Store: cs, Expander: exp, Prices: prices, Changed: st.Changed, Logger: d.log})
+		campaigns = &campaign.Service{Store: cs, Expander: exp, Prices: prices, OptOuts: st, Feeder: d.feeder}
+	}
 	gw, err := gateway.New(gwo)
 	if err != nil {
 		return err
@@ -223,7 +232,7 @@ func (d *Daemon) start() error {
 		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: qs, Modems: fleetModems{gw, fl}, Fleet: fl, Webhooks: gw, Events: gw, Fanout: d.fanout,
 			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices, Spend: st,
-			Tariffs: tariffs, Budgets: ledger},
+			Tariffs: tariffs, Budgets: ledger, Campaigns: campaigns},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {
@@ -244,6 +253,9 @@ func (d *Daemon) start() error {
 	}
 	// Ready once the database is open and the API listens; modems come
 	// and go on their own and show in STATUS.
+	if d.feeder != nil {
+		d.feeder.Start()
+	}
 	d.notifier.Ready(gw.Summary(context.Background()))
 	return nil
 }
@@ -392,6 +404,15 @@ func (d *Daemon) stop(sigs <-chan os.Signal) int {
 // database closes after both, as in-flight requests and sends still write
 // to it. Ending abort cuts both budgets short.
 func (d *Daemon) shutdown(abort context.Context) {
+	if d.feeder != nil {
+		// Feeding stops first: what it had not queued is queued after
+		// the next start.
+		ctx, cancel := context.WithTimeout(abort, storeCloseTimeout)
+		if err := d.feeder.Close(ctx); err != nil {
+			d.log.Warn("campaign feeder stop", "err", err)
+		}
+		cancel()
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"smsgw"
 	"smsgw/queue"
 	"smsgw/store/postgres"
 	"smsgw/store/postgres/pgtest"
@@ -207,4 +208,137 @@ func openFleet(t *testing.T, dsn string, opt queue.Options) *postgres.Store {
 	}
 	t.Cleanup(func() { st.Close(context.Background()) })
 	return st
+}
+
+// TestFleetSweepJoinsOnce: two gateways sweeping at the same moment find
+// the same timed-out parts; each group becomes one incomplete message
+// with one event, whichever sweep gets to it.
+func TestFleetSweepJoinsOnce(t *testing.T) {
+	dsn := pgtest.DSN(t, t.Name())
+	ctx := context.Background()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var clock sync.Mutex
+	clk := func() time.Time { clock.Lock(); defer clock.Unlock(); return now }
+	opt := func(node string) queue.Options {
+		return queue.Options{Node: node, JoinText: joinParts, JoinTimeout: time.Minute, Now: clk}
+	}
+	a, b := openFleet(t, dsn, opt("a")), openFleet(t, dsn, opt("b"))
+	const groups = 60
+	for g := 0; g < groups; g++ {
+		st := []*postgres.Store{a, b}[g%2]
+		// Part 1 of 3 only: each waits for siblings that never come.
+		if _, err := st.AddInboundPart(ctx, queue.InboundPart{Modem: "m1", Sender: "+4917000000", Ref: g, Total: 3, Seq: 1,
+			PDU: []byte(fmt.Sprint(g))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Lock()
+	now = now.Add(2 * time.Minute)
+	clock.Unlock()
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			next, err := []*postgres.Store{a, b}[i%2].Sweep(ctx)
+			if err == nil && !next.IsZero() {
+				err = fmt.Errorf("next deadline %v after the sweep, want none", next)
+			}
+			errs[i] = err
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("sweep %d: %v", i, err)
+		}
+	}
+	pg, err := a.Inbox(ctx, queue.InboxFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pg.Messages) != groups {
+		t.Fatalf("inbox has %d messages, want one per group (%d)", len(pg.Messages), groups)
+	}
+	for _, m := range pg.Messages {
+		if m.Complete || m.PartsReceived != 1 || m.PartsTotal != 3 {
+			t.Errorf("message %d = %+v, want incomplete with 1 of 3 parts", m.ID, m)
+		}
+	}
+	if evs, err := b.Events(ctx, 0, 1000); err != nil || len(evs) != groups {
+		t.Fatalf("events = %d, %v; want %d", len(evs), err, groups)
+	}
+}
+
+// TestFleetReportsSettleOnce: the status reports of a message's two parts
+// arrive at the same moment through two connections of the gateway that
+// sent it; each is applied, and the message is delivered, with one event,
+// whichever commits last.
+func TestFleetReportsSettleOnce(t *testing.T) {
+	dsn := pgtest.DSN(t, t.Name())
+	ctx := context.Background()
+	opt := queue.Options{Node: "gw1"}
+	a, b := openFleet(t, dsn, opt), openFleet(t, dsn, opt)
+	const rounds = 30
+	to := "+4915100000001"
+	ids := make([]int64, rounds)
+	for r := range ids {
+		res, err := a.Enqueue(ctx, queue.NewMessage{To: []string{to}, Text: "two parts", Report: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[r] = res.Messages[0].ID
+		j, err := a.TryClaim(ctx, queue.ClaimOptions{Modem: "m1"})
+		if err != nil || j.ID != ids[r] {
+			t.Fatalf("claim = %+v, %v; want message %d", j, err, ids[r])
+		}
+		if _, err := a.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 2, Ref: r, MR: 2 * r},
+			queue.PartResult{Seq: 2, Total: 2, Ref: r, MR: 2*r + 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for r, id := range ids {
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		res := make([]queue.ReportMatch, 2)
+		errs := make([]error, 2)
+		for i, st := range []*postgres.Store{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res[i], errs[i] = st.ApplyReport(ctx, queue.Report{Modem: "m1", MR: 2*r + i, Recipient: to, Status: queue.ReportDelivered})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i := range errs {
+			if errs[i] != nil || res[i].MessageID != id || res[i].Seq != i+1 {
+				t.Fatalf("round %d, report of part %d = %+v, %v; want message %d", r, i+1, res[i], errs[i], id)
+			}
+		}
+		m, err := b.Get(ctx, id)
+		if err != nil || m.State != smsgw.StateDelivered {
+			t.Fatalf("round %d: message %d is %s (%v) after both reports, want delivered", r, id, m.State, err)
+		}
+	}
+	evs, err := a.Events(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delivered := map[int64]int{}
+	for _, e := range evs {
+		if e.Type == queue.EventDelivered {
+			delivered[e.SubjectID]++
+		}
+	}
+	for _, id := range ids {
+		if delivered[id] != 1 {
+			t.Errorf("message %d has %d delivered events, want 1", id, delivered[id])
+		}
+	}
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
+	"smsgw"
 	"smsgw/queue"
 	"smsgw/store/postgres"
 	"smsgw/store/postgres/pgtest"
@@ -56,6 +59,10 @@ func opener() storetest.Opener {
 			dsns[name] = dsn
 		}
 		mu.Unlock()
+		// Registered first, so it runs last, once the store is closed:
+		// whatever the test did, the kept per-state counts equal a fresh
+		// count of the rows.
+		t.Cleanup(func() { checkStateCounts(t, dsn) })
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		st, err := postgres.Open(ctx, dsn, opt, postgres.Options{NoHousekeeper: true, MaxConns: 8})
@@ -69,6 +76,91 @@ func opener() storetest.Opener {
 		})
 		return st
 	}
+}
+
+// checkStateCounts compares the deltas kept in state_counts with
+// count(*) GROUP BY state over the messages.
+func checkStateCounts(t testing.TB, dsn string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Errorf("check state counts: %v", err)
+		return
+	}
+	defer conn.Close(ctx)
+	read := func(q string) map[string]int64 {
+		rows, err := conn.Query(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		out := map[string]int64{}
+		for rows.Next() {
+			var s string
+			var n int64
+			if err := rows.Scan(&s, &n); err != nil {
+				t.Fatal(err)
+			}
+			out[s] = n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	kept := read(`SELECT state, sum(n)::bigint FROM state_counts GROUP BY state HAVING sum(n) <> 0`)
+	fresh := read(`SELECT state, count(*) FROM messages GROUP BY state`)
+	if diff := cmp.Diff(fresh, kept); diff != "" {
+		t.Errorf("state_counts differ from the rows (-rows +state_counts):\n%s", diff)
+	}
+}
+
+// TestCountsFold: Counts folds the deltas once they pile up, and the
+// counts stay exact through the fold and after it.
+func TestCountsFold(t *testing.T) {
+	dsn := migrated.DSN(t, t.Name())
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn, queue.Options{}, postgres.Options{NoHousekeeper: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close(ctx)
+	for i := 0; i < 300; i++ {
+		if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "x"}); err != nil {
+			t.Fatal(err)
+		}
+		j, err := st.TryClaim(ctx, queue.ClaimOptions{Modem: "m"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			if _, err := st.MarkSent(ctx, j.AttemptID, queue.PartResult{Seq: 1, Total: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var before, after int
+	conn.QueryRow(ctx, `SELECT count(*) FROM state_counts`).Scan(&before)
+	c, err := st.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c[smsgw.StateSent] != 100 || c[smsgw.StateSending] != 200 || c[smsgw.StateQueued] != 0 {
+		t.Errorf("Counts = %v; want 100 sent, 200 sending", c)
+	}
+	conn.QueryRow(ctx, `SELECT count(*) FROM state_counts`).Scan(&after)
+	if before <= 512 || after > 10 {
+		t.Errorf("delta rows %d before Counts, %d after; want more than 512 folded to a few", before, after)
+	}
+	if c2, err := st.Counts(ctx); err != nil || !maps.Equal(c, c2) {
+		t.Errorf("Counts after the fold = %v, %v; want %v", c2, err, c)
+	}
+	checkStateCounts(t, dsn)
 }
 
 func TestConformance(t *testing.T) {

@@ -290,7 +290,9 @@ func (s *Store) AddTargets(ctx context.Context, id string, run int, ts []campaig
 		return 0, fmt.Errorf("campaign %s: targets: %w", id, err)
 	}
 	var added int64
-	err = s.write(ctx, true, func(w *wtx) error {
+	// Not forced to disk: a crash that loses these rows loses them before
+	// MarkExpanded (a later, forced commit), so the expansion runs again.
+	err = s.write(ctx, false, func(w *wtx) error {
 		res, err := w.exec(`INSERT OR IGNORE INTO campaign_recipients (campaign_id, run, number, name, time_zone, text, parts, state, reason)
 			SELECT ?1, ?2, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
 				json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]')
@@ -417,7 +419,10 @@ func (s *Store) FeedTargets(ctx context.Context, c campaign.Campaign, ts []campa
 		return 0, fmt.Errorf("campaign %s: feed: %w", c.ID, err)
 	}
 	var fed int
-	err = s.write(ctx, true, func(w *wtx) error {
+	// Not forced to disk: a crash that loses this commit loses the
+	// messages and their recipients' marks together (the recipients are
+	// fed again), and the first part sent of any of them forces it.
+	err = s.write(ctx, false, func(w *wtx) error {
 		fed = 0
 		st, err := w.campaignState(n)
 		if err != nil || st != campaign.StateRunning {
@@ -637,6 +642,12 @@ func (s *Store) Targets(ctx context.Context, id string, after int64, limit int) 
 	}
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
+	}
+	var one int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM campaigns WHERE id = ?`, n).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, fmt.Errorf("campaign %s: %w", id, smsgw.ErrNotFound)
+	} else if err != nil {
+		return nil, 0, fmt.Errorf("campaign %s: recipients: %w", id, err)
 	}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT r.id, r.number, r.name, r.state, r.reason, r.message_id, r.parts, r.text,
 			coalesce(m.state, ''), coalesce(m.reason, ''), coalesce(m.modem, ''), coalesce(m.error, ''), coalesce(m.updated_at, 0)
