@@ -681,14 +681,30 @@ func (g *Gateway) heartbeat(ctx context.Context) {
 	}
 	t := time.NewTicker(lease / 3)
 	defer t.Stop()
+	// Other gateways' work is taken back only once this gateway has
+	// renewed its own leases without a break for a whole lease: after the
+	// database was unreachable every gateway's leases have run out, and
+	// the live ones must get a lease's time to renew theirs before anyone
+	// takes their messages (which they are still sending) from them.
+	var renewingSince time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		if err := g.store.RenewLeases(ctx); err != nil && ctx.Err() == nil {
-			g.log.Error("renewing attempt leases failed", "err", err)
+		if err := g.store.RenewLeases(ctx); err != nil {
+			renewingSince = time.Time{}
+			if ctx.Err() == nil {
+				g.log.Error("renewing attempt leases failed", "err", err)
+			}
+			continue
+		}
+		if renewingSince.IsZero() {
+			renewingSince = time.Now()
+		}
+		if time.Since(renewingSince) < lease {
+			continue
 		}
 		if _, err := g.store.RecoverExpired(ctx); err != nil && ctx.Err() == nil {
 			g.log.Error("recovering expired attempt leases failed", "err", err)
