@@ -8,15 +8,25 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"smsgw"
 	"smsgw/queue"
 	"smsgw/store/postgres"
+	"smsgw/store/postgres/pgtest"
 	"smsgw/store/storetest"
 )
 
 // openNodes opens one store per node name on one fresh database, sharing
 // a clock.
 func openNodes(t *testing.T, clk *storetest.Clock, nodes ...string) []*postgres.Store {
+	t.Helper()
+	sts, _ := openNodesDSN(t, clk, nodes...)
+	return sts
+}
+
+// openNodesDSN is openNodes, returning the database's DSN too.
+func openNodesDSN(t *testing.T, clk *storetest.Clock, nodes ...string) ([]*postgres.Store, string) {
 	t.Helper()
 	dsn := migrated.DSN(t, t.Name())
 	var out []*postgres.Store
@@ -28,7 +38,7 @@ func openNodes(t *testing.T, clk *storetest.Clock, nodes ...string) []*postgres.
 		t.Cleanup(func() { st.Close(context.Background()) })
 		out = append(out, st)
 	}
-	return out
+	return out, dsn
 }
 
 // TestFleetIdempotencyRace: gateways receiving the same request under one
@@ -186,5 +196,49 @@ func TestCampaignRoundTrip(t *testing.T) {
 	}
 	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "x", Campaign: string(make([]byte, 65))}); !errors.Is(err, queue.ErrInvalid) {
 		t.Errorf("a 65-byte campaign id: err = %v, want ErrInvalid", err)
+	}
+}
+
+// TestListenerReconnects: when the connection that listens is cut (the
+// database restarted, a proxy dropped it), the store listens again by
+// itself, tells its waiters to look again, and other gateways' commits
+// wake them as before.
+func TestListenerReconnects(t *testing.T) {
+	sts, dsn := openNodesDSN(t, storetest.NewClock(), "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, pgtest.AdminDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	var pid int32
+	if err := admin.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = $1
+		AND application_name = 'smsgw a' AND query LIKE 'LISTEN %'`, cfg.Database).Scan(&pid); err != nil {
+		t.Fatalf("gateway a's listening connection: %v", err)
+	}
+	// Nothing commits meanwhile: this channel fires when a, listening
+	// again, tells its waiters to look again.
+	relisten := sts[0].Changed()
+	if _, err := admin.Exec(ctx, `SELECT pg_terminate_backend($1)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-relisten:
+	case <-ctx.Done():
+		t.Fatal("gateway a never listened again")
+	}
+	wake := sts[0].Claimable()
+	if _, err := sts[1].Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "after the cut"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-wake:
+	case <-ctx.Done():
+		t.Fatal("gateway a's Claimable did not fire for b's enqueue after listening again")
 	}
 }

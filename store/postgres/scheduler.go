@@ -55,8 +55,12 @@ const claimReady = `state = 'queued' AND next_at <= $1 AND ` + claimRoute + `
 	AND (parts_total = 0 OR (modem = $2 AND node = $4) OR updated_at <= $3)
 	AND (expires_at = 0 OR expires_at > $1)`
 
-const pickSQL = `SELECT id FROM messages WHERE ` + claimReady + `
+// pickSQL takes the message (the whole row: one round trip) and locks it.
+const pickSQL = `SELECT ` + msgCols + `, node FROM messages WHERE ` + claimReady + `
 	ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED`
+
+// readySQL only asks whether one is ready (NextDue).
+const readySQL = `SELECT id FROM messages WHERE ` + claimReady + ` LIMIT 1`
 
 // dueSQL says when the modem should look again: the next message due
 // later, the next partly-sent message freed from its modem, and whether a
@@ -109,13 +113,19 @@ func (s *Store) tryClaim(ctx context.Context, co queue.ClaimOptions, claim bool)
 		}
 		cutoff := t.now - s.opt.ResumeAffinity.Milliseconds()
 		args := []any{t.now, co.Modem, cutoff, s.opt.Node, tags}
-		for {
+		if !claim {
 			var id int64
-			q := pickSQL
-			if !claim {
-				q = `SELECT id FROM messages WHERE ` + claimReady + ` LIMIT 1`
+			err := t.queryRow(readySQL, args...).Scan(&id)
+			if errNoRows(err) {
+				next, err = s.due(t, args)
+				return err
 			}
-			err := t.queryRow(q, args...).Scan(&id)
+			next = t.now
+			return err
+		}
+		for {
+			var node string
+			m, err := scanMessage(scanWithNode{t.queryRow(pickSQL, args...), &node})
 			if errNoRows(err) {
 				next, err = s.due(t, args)
 				return err
@@ -123,13 +133,9 @@ func (s *Store) tryClaim(ctx context.Context, co queue.ClaimOptions, claim bool)
 			if err != nil {
 				return fmt.Errorf("pick: %w", err)
 			}
-			if !claim {
-				next = t.now
-				return nil
-			}
 			// A message consent refuses now is cancelled at its claim;
 			// the next one is picked in the same transaction.
-			if job, err = s.claim(t, id, co.Modem); err != nil || job != nil {
+			if job, err = s.claim(t, m, node, co.Modem); err != nil || job != nil {
 				return err
 			}
 		}
@@ -187,16 +193,11 @@ func (t *txn) limited(co queue.ClaimOptions) (int64, error) {
 	return until, nil
 }
 
-// claim marks the locked message id as sending through modem and opens an
-// attempt; nil when consent refused it (it is then cancelled).
-func (s *Store) claim(t *txn, id int64, modem string) (*queue.Job, error) {
-	var node string
-	var m queue.Message
-	row := t.queryRow(`SELECT `+msgCols+`, node FROM messages WHERE id = $1`, id)
-	m, err := scanMessage(scanWithNode{row, &node})
-	if err != nil {
-		return nil, fmt.Errorf("load %d: %w", id, err)
-	}
+// claim marks the locked message m (of node, its partly-sent parts' node)
+// as sending through modem and opens an attempt; nil when consent refused
+// it (it is then cancelled).
+func (s *Store) claim(t *txn, m queue.Message, node, modem string) (*queue.Job, error) {
+	id := m.ID
 	mark, reason, err := s.refuseAtClaim(t.ctx, t.tx, m.To, m.Category, m.AutoReply)
 	if err != nil {
 		return nil, err
@@ -228,14 +229,13 @@ func (s *Store) claim(t *txn, id int64, modem string) (*queue.Job, error) {
 			m.PartsTotal, m.ConcatRef = 0, -1
 		}
 	}
-	if err := t.queryRow(`INSERT INTO attempts (message_id, modem, started_at, node, lease_until)
-		VALUES ($1, $2, $3, $4, $5) RETURNING id`,
-		id, modem, t.now, s.opt.Node, t.now+s.opt.Lease.Milliseconds()).Scan(&job.AttemptID); err != nil {
+	// The attempt and the message's new state in one statement.
+	if err := t.queryRow(`WITH a AS (INSERT INTO attempts (message_id, modem, started_at, node, lease_until)
+			VALUES ($1, $2, $4, $3, $5) RETURNING id)
+		UPDATE messages SET state = 'sending', reason = '', attempts = attempts + 1,
+			modem = $2, node = $3, updated_at = $4 WHERE id = $1 RETURNING (SELECT id FROM a)`,
+		id, modem, s.opt.Node, t.now, t.now+s.opt.Lease.Milliseconds()).Scan(&job.AttemptID); err != nil {
 		return nil, fmt.Errorf("open attempt: %w", err)
-	}
-	if _, err := t.exec(`UPDATE messages SET state = 'sending', reason = '', attempts = attempts + 1,
-		modem = $2, node = $3, updated_at = $4 WHERE id = $1`, id, modem, s.opt.Node, t.now); err != nil {
-		return nil, fmt.Errorf("mark sending: %w", err)
 	}
 	m.State, m.Reason, m.Attempts, m.Modem = smsgw.StateSending, "", m.Attempts+1, modem
 	m.NextAttempt, m.UpdatedAt = time.Time{}, msTime(t.now)
