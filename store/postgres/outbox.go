@@ -118,6 +118,11 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]q
 		// is what wakes the consumers).
 		w.quiet = true
 		out, next = nil, 0
+		// Lost in a crash of the database server, a lease or an
+		// acknowledgement only hands the event out again (at least once).
+		if err := w.lazyCommit(); err != nil {
+			return err
+		}
 		var cursor int64
 		err := w.queryRow(`SELECT cursor FROM consumers WHERE name = $1`, consumer).Scan(&cursor)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -216,6 +221,9 @@ func (w *txn) takeNewEvents(consumer string) error {
 func (s *Store) AckEvent(ctx context.Context, consumer string, eventID int64) error {
 	err := s.write(ctx, func(w *txn) error {
 		w.quiet = true
+		if err := w.lazyCommit(); err != nil {
+			return err
+		}
 		tag, err := w.exec(`DELETE FROM deliveries WHERE consumer = $1 AND event_id = $2`, consumer, eventID)
 		if err != nil {
 			return err

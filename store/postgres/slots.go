@@ -49,9 +49,15 @@ func (w *txn) claimSlot(modem string, slot *queue.Slot, digest int64) (dup bool,
 // SlotDeleted records that the message committed from slot is gone from
 // the modem (AT+CMGD answered OK, or the slot read as empty): the slot's
 // de-duplication row is dropped, so the next message stored there is new.
-// Clearing a slot with no row is not an error.
+// Clearing a slot with no row is not an error. The change is not waited
+// to disk: lost in a crash of the database server, the row only lingers
+// until the next full listing sees the slot empty (SlotsSeen).
 func (s *Store) SlotDeleted(ctx context.Context, modem string, slot queue.Slot) error {
 	err := s.write(ctx, func(w *txn) error {
+		w.quiet = true // nobody waits for a slot record to go
+		if err := w.lazyCommit(); err != nil {
+			return err
+		}
 		_, err := w.exec(`DELETE FROM inbound_slots WHERE node = $1 AND modem = $2 AND storage = $3 AND idx = $4`,
 			s.opt.Node, modem, slot.Storage, slot.Index)
 		return err
@@ -73,6 +79,10 @@ func (s *Store) SlotsSeen(ctx context.Context, modem, storage string, present []
 	}
 	var n int64
 	err := s.write(ctx, func(w *txn) error {
+		w.quiet = true
+		if err := w.lazyCommit(); err != nil {
+			return err
+		}
 		tag, err := w.exec(`DELETE FROM inbound_slots WHERE node = $1 AND modem = $2 AND storage = $3
 			AND NOT (idx = ANY($4))`, s.opt.Node, modem, storage, keep)
 		n = tag.RowsAffected()
