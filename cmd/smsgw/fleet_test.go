@@ -721,9 +721,17 @@ func TestFleetDatabaseRestart(t *testing.T) {
 	}
 	// The rest of the burst starts while the database is down; it comes
 	// back a little later.
+	// The outage outlasts the lease: every gateway's leases run out, and
+	// none may take the others' messages when the database is back.
+	lease, err := time.ParseDuration(fleetLease())
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		time.Sleep(2 * time.Second) // a database outage of a few seconds
-		cl.Start(t)
+		time.Sleep(lease + time.Second) // the outage's length; nothing to wait on
+		if err := cl.StartErr(); err != nil {
+			t.Error(err)
+		}
 	}()
 	r.burst(msgs[half:], func(*fleetGW) bool { return true })
 	final := r.settle(msgs, a, 5*time.Minute)
@@ -735,6 +743,20 @@ func TestFleetDatabaseRestart(t *testing.T) {
 		}
 		if byText[m.text] == 0 && got.State == smsgw.StateSent {
 			r.fail("message %s (%s) is sent but the network never got it", m.id, m.key)
+		}
+		// No gateway died: a message goes out twice only if its attempt
+		// was flagged (interrupted or uncertain).
+		flags := 0
+		for _, at := range got.Attempts {
+			if at.Outcome == "interrupted" || strings.Contains(at.Error, "uncertain") {
+				flags++
+			}
+		}
+		if got.State == smsgw.StateUncertain {
+			flags = max(flags, 1)
+		}
+		if byText[m.text] > 1+flags {
+			r.fail("message %s (%s) reached the network %d times with %d flag(s): %+v", m.id, m.key, byText[m.text], flags, got.Attempts)
 		}
 	}
 	deadline = time.Now().Add(2 * time.Minute)

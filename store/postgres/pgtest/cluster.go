@@ -107,11 +107,20 @@ func (c *Cluster) run(prog string, args ...string) ([]byte, error) {
 // connections.
 func (c *Cluster) Start(t testing.TB) {
 	t.Helper()
+	if err := c.StartErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// StartErr is Start for a goroutine other than the test's: it returns
+// what went wrong.
+func (c *Cluster) StartErr() error {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", c.port, c.dir)
 	if out, err := c.run("pg_ctl", "-D", c.data(), "-l", filepath.Join(c.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "server.log"))
-		t.Fatalf("pgtest: start the cluster: %v\n%s\n%s", err, out, log)
+		return fmt.Errorf("pgtest: start the cluster: %v\n%s\n%s", err, out, log)
 	}
+	return nil
 }
 
 // Stop stops the server at once, as a crash or a cut cable would look to
