@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -240,5 +241,71 @@ func TestListenerReconnects(t *testing.T) {
 	case <-wake:
 	case <-ctx.Done():
 		t.Fatal("gateway a's Claimable did not fire for b's enqueue after listening again")
+	}
+}
+
+// TestBackendsCut: every server connection of a store is cut (the
+// database restarted under it); the next calls work again without the
+// caller doing anything, and the store listens again.
+func TestBackendsCut(t *testing.T) {
+	sts, dsn := openNodesDSN(t, storetest.NewClock(), "a")
+	st := sts[0]
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+1"}, Text: "before"}); err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, pgtest.AdminDSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	relisten := st.Changed()
+	var n int
+	if err := admin.QueryRow(ctx, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = $1 AND pid <> pg_backend_pid()`, cfg.Database).Scan(&n); err != nil || n == 0 {
+		t.Fatalf("cut %d connections: %v", n, err)
+	}
+	select {
+	case <-relisten:
+	case <-ctx.Done():
+		t.Fatal("the store never listened again")
+	}
+	// A connection may still have to find out it is gone: a call then
+	// fails as unavailable (never anything else), and a retry works.
+	var res queue.Enqueued
+	for try := 0; ; try++ {
+		res, err = st.Enqueue(ctx, queue.NewMessage{To: []string{"+2"}, Text: "after", IdempotencyKey: "after-cut"})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, smsgw.ErrUnavailable) || try == 5 {
+			t.Fatalf("Enqueue after the cut (try %d): %v; want success or ErrUnavailable", try, err)
+		}
+	}
+	if c, err := st.Counts(ctx); err != nil || c[smsgw.StateQueued] != 2 {
+		t.Errorf("Counts = %v, %v; want 2 queued", c, err)
+	}
+	if j, err := st.TryClaim(ctx, queue.ClaimOptions{Modem: "m"}); err != nil || j.ID >= res.Messages[0].ID {
+		t.Errorf("claim after the cut = %+v, %v; want the first message", j, err)
+	}
+}
+
+// TestOpenUnreachable: a database that cannot be reached is reported as
+// unavailable, promptly, and without the DSN's password.
+func TestOpenUnreachable(t *testing.T) {
+	pgtest.AdminDSN(t)
+	// Port 1 on the loopback refuses at once.
+	_, err := postgres.Open(context.Background(), "postgres://u:s3cret@127.0.0.1:1/smsgw?sslmode=disable",
+		queue.Options{}, postgres.Options{NoHousekeeper: true})
+	if !errors.Is(err, smsgw.ErrUnavailable) {
+		t.Fatalf("Open of an unreachable database: %v; want ErrUnavailable", err)
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("the error repeats the password: %v", err)
 	}
 }

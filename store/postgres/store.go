@@ -63,6 +63,12 @@ func Open(ctx context.Context, dsn string, opt queue.Options, popt Options) (*St
 		return nil, errors.New("queue: postgres: the dsn does not parse (want postgres://user@host:port/db?sslmode=... or key=value pairs)")
 	}
 	cfg.MaxConns = popt.MaxConns
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		// Without a bound, a database host gone from the network holds
+		// every call for the system's TCP timeout (minutes) instead of
+		// answering "unavailable" at once.
+		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}
 	}

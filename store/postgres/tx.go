@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -37,6 +38,9 @@ type pendingEvent struct {
 	data    []byte
 }
 
+// writeTimeout bounds one write transaction, from its start to its commit.
+const writeTimeout = 30 * time.Second
+
 // maxTxRetries bounds how often a transaction chosen as a deadlock or
 // serialisation victim runs again.
 const maxTxRetries = 5
@@ -51,20 +55,32 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 	if err := s.closedErr(); err != nil {
 		return err
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Once begun, a transaction runs to its end (bounded by writeTimeout)
+	// even if the caller gives up meanwhile: a commit cut off by a
+	// cancellation would leave the caller not knowing whether it happened,
+	// and an accepted message sent again as new.
+	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
 	var err error
 	for try := 0; try < maxTxRetries; try++ {
 		var t *txn
-		t, err = s.runTx(ctx, fn)
+		t, err = s.runTx(tctx, fn)
 		if err == nil {
 			s.announce(t)
 			return nil
 		}
-		if !retryable(err) || ctx.Err() != nil {
+		// A deadlock victim runs again; so does a transaction whose
+		// connection broke before anything reached the server (the
+		// database restarted since the connection was last used).
+		if !retryable(err) && !pgconn.SafeToRetry(err) || ctx.Err() != nil {
 			break
 		}
 	}
-	if err := s.closedErr(); err != nil && unavailable(err) {
-		return err
+	if s.closedErr() != nil && unavailable(err) {
+		return queue.ErrClosed
 	}
 	return mapErr(err)
 }
