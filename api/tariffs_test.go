@@ -44,7 +44,7 @@ func TestTariffRoutes(t *testing.T) {
 		t.Fatalf("put %s", r.Body)
 	}
 	// Two parts spent this month: one free part left.
-	e.Ledger.Add(t.Context(), "m1", "1", time.Now(), 0, 2)
+	e.Ledger.Add(t.Context(), "m1", "1", "", time.Now(), 0, 2)
 	body := map[string]any{"to": []string{"+4915111111111", "+4915122222222", "+33612345678"}, "text": "hello"}
 	var q api.QuoteAnswer
 	r = e.Do("POST", "/v1/quote", body)

@@ -33,6 +33,8 @@ type ModemTotal struct {
 type SpendTotals interface {
 	// ModemSpend totals the spend recorded at or after since, by modem.
 	ModemSpend(ctx context.Context, since time.Time) (map[string]ModemTotal, error)
+	// CampaignSpend totals the spend of every campaign's messages.
+	CampaignSpend(ctx context.Context) (map[string]Money, error)
 }
 
 // BudgetEvent says a modem was paused by a budget cap, or resumed.
@@ -91,7 +93,16 @@ type Ledger struct {
 	// counted are the messages Sent counted before the spend recorder
 	// recorded them, with what they were counted at: the recorder's Add
 	// then corrects the difference instead of counting them again.
-	counted map[string]ModemTotal
+	counted map[string]countedMsg
+	// campaigns is what each campaign's messages cost in all.
+	campaigns  map[string]Money
+	onCampaign []func(id string, spent Money)
+}
+
+// countedMsg is a message Sent counted, not recorded yet.
+type countedMsg struct {
+	ModemTotal
+	campaign string
 }
 
 // LedgerOptions configure a Ledger.
@@ -107,7 +118,7 @@ type LedgerOptions struct {
 // caps.
 func NewLedger(ctx context.Context, o LedgerOptions) (*Ledger, error) {
 	l := &Ledger{tariffs: o.Tariffs, events: o.Events, log: o.Logger, now: o.Now,
-		paused: map[string]string{}, changed: make(chan struct{}), counted: map[string]ModemTotal{}}
+		paused: map[string]string{}, changed: make(chan struct{}), counted: map[string]countedMsg{}, campaigns: map[string]Money{}}
 	if l.now == nil {
 		l.now = time.Now
 	}
@@ -128,6 +139,11 @@ func NewLedger(ctx context.Context, o LedgerOptions) (*Ledger, error) {
 		for k, v := range d {
 			l.day[k] = v.Cost
 		}
+		cs, err := o.Totals.CampaignSpend(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("campaign: budget: campaigns' spend: %w", err)
+		}
+		l.campaigns = cs
 	}
 	if l.tariffs != nil {
 		l.tariffs.OnChange(l.reconcile)
@@ -151,7 +167,7 @@ func (l *Ledger) roll(now time.Time) bool {
 		l.dayStart, l.nextDay, l.day = ds, ds.AddDate(0, 0, 1), map[string]Money{}
 		// A message counted yesterday and never recorded (its event
 		// dropped) is forgotten rather than kept for ever.
-		l.counted = map[string]ModemTotal{}
+		l.counted = map[string]countedMsg{}
 	}
 	if !ms.Equal(l.monthStart) {
 		l.monthStart, l.nextMonth, l.month = ms, ms.AddDate(0, 1, 0), map[string]ModemTotal{}
@@ -163,7 +179,7 @@ func (l *Ledger) roll(now time.Time) bool {
 // its next, at the price its tariff gives (the parts within the month's
 // free allowance at 0): the spend recorder records it a little later, and a
 // cap must hold from this message on, not a few messages after.
-func (l *Ledger) Sent(modem string, id int64, to string, parts int) {
+func (l *Ledger) Sent(modem string, id int64, to string, parts int, campaign string) {
 	table := l.tariffs.Table(modem)
 	_, price, _ := table.Lookup(to)
 	free := l.tariffs.FreePerMonth(modem)
@@ -176,16 +192,45 @@ func (l *Ledger) Sent(modem string, id int64, to string, parts int) {
 	mt.Cost += cost
 	mt.Parts += parts
 	l.month[modem] = mt
-	l.counted[strconv.FormatInt(id, 10)] = ModemTotal{Cost: cost, Parts: parts}
+	l.counted[strconv.FormatInt(id, 10)] = countedMsg{ModemTotal{Cost: cost, Parts: parts}, campaign}
+	spent, hooks := l.addCampaign(campaign, cost)
 	l.mu.Unlock()
 	l.reconcile(context.Background(), modem)
+	for _, f := range hooks {
+		f(campaign, spent)
+	}
+}
+
+// addCampaign adds cost to campaign's spend, with mu held, and returns the
+// spend and the hooks to tell (none for a message of no campaign).
+func (l *Ledger) addCampaign(campaign string, cost Money) (Money, []func(string, Money)) {
+	if campaign == "" {
+		return 0, nil
+	}
+	l.campaigns[campaign] += cost
+	return l.campaigns[campaign], l.onCampaign
+}
+
+// OnCampaign registers f, told a campaign's spend each time a message of
+// it is counted.
+func (l *Ledger) OnCampaign(f func(id string, spent Money)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.onCampaign = append(l.onCampaign, f)
+}
+
+// CampaignSpent returns what a campaign's messages cost so far.
+func (l *Ledger) CampaignSpent(id string) Money {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.campaigns[id]
 }
 
 // Add counts a message modem sent at at, as the spend recorder recorded
 // it: cost (free parts at 0) and parts. A message Sent counted already is
 // corrected to what was recorded; one of an earlier day or month than the
 // ledger's counts only in the periods it belongs to.
-func (l *Ledger) Add(ctx context.Context, modem, id string, at time.Time, cost Money, parts int) {
+func (l *Ledger) Add(ctx context.Context, modem, id, campaign string, at time.Time, cost Money, parts int) {
 	l.mu.Lock()
 	l.roll(l.now())
 	if c, ok := l.counted[id]; ok {
@@ -193,6 +238,7 @@ func (l *Ledger) Add(ctx context.Context, modem, id string, at time.Time, cost M
 		cost -= c.Cost
 		parts -= c.Parts
 	}
+	spent, hooks := l.addCampaign(campaign, cost)
 	if !at.Before(l.dayStart) || at.IsZero() {
 		l.day[modem] += cost
 	}
@@ -204,6 +250,9 @@ func (l *Ledger) Add(ctx context.Context, modem, id string, at time.Time, cost M
 	}
 	l.mu.Unlock()
 	l.reconcile(ctx, modem)
+	for _, f := range hooks {
+		f(campaign, spent)
+	}
 }
 
 // MonthParts returns the parts modem sent this month.

@@ -254,7 +254,7 @@ func TestBudgetSentThenRecorded(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)}
 	r := newRig(t, filepath.Join(t.TempDir(), "db"), clk, []campaign.Tariff{{Modem: "sim1", FreePartsPerMonth: 1, BudgetDay: money("0.10")}})
-	r.ledger.Sent("sim1", 1001, "+33612345678", 2) // one free, one at 0.10
+	r.ledger.Sent("sim1", 1001, "+33612345678", 2, "") // one free, one at 0.10
 	if reason, _, _ := r.ledger.Blocked(ctx, "sim1"); reason == "" {
 		t.Fatal("the message sent did not reach the cap at once")
 	}

@@ -87,6 +87,10 @@ type Spec struct {
 	Priority int `json:"priority,omitempty"`
 	// SmartEncoding replaces typographic characters by GSM ones.
 	SmartEncoding bool `json:"smart_encoding,omitempty"`
+	// Budget caps what the campaign's messages may cost in all: once
+	// reached, the campaign pauses (reason "budget: ...") with its queued
+	// messages held; raising it resumes the campaign. Nil: no cap.
+	Budget *Money `json:"budget,omitempty"`
 }
 
 // Normalize validates s and fills its defaults; the error is a
@@ -146,6 +150,9 @@ func (s *Spec) Normalize(now time.Time, def *time.Location) error {
 	}
 	if len(s.Tags) > 20 {
 		return invalid("tags", "at most 20 tags")
+	}
+	if s.Budget != nil && *s.Budget < 0 {
+		return invalid("budget", "a budget cannot be negative")
 	}
 	if s.Priority < -1000 || s.Priority > 1000 {
 		return invalid("priority", "%d is outside -1000..1000", s.Priority)

@@ -115,7 +115,7 @@ func (s *SpendRecorder) Record(ctx context.Context, ev smsgw.Event) error {
 		return fmt.Errorf("campaign: record spend of message %s: %w", p.MessageID, err)
 	}
 	if recorded && s.Ledger != nil {
-		s.Ledger.Add(ctx, p.Modem, p.MessageID, at, price*Money(parts-free), parts)
+		s.Ledger.Add(ctx, p.Modem, p.MessageID, p.Campaign, at, price*Money(parts-free), parts)
 	}
 	return nil
 }

@@ -20,8 +20,9 @@ type Budget interface {
 	// channel closed when a cap or the spend changed.
 	Blocked(ctx context.Context, modem string) (reason string, until time.Time, changed <-chan struct{})
 	// Sent counts a message the moment its last part is out, before the
-	// modem claims its next: to and parts price it.
-	Sent(modem string, id int64, to string, parts int)
+	// modem claims its next: to and parts price it, campaign ("" for
+	// none) is the campaign it belongs to.
+	Sent(modem string, id int64, to string, parts int, campaign string)
 }
 
 // Options are what New needs: the settings the composition root maps from

@@ -468,7 +468,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 		s.recording.RUnlock()
 	} else if s.g.budget != nil {
 		// Every part is out: the budget counts it before the next claim.
-		s.g.budget.Sent(s.m.ID(), job.ID, job.To, total)
+		s.g.budget.Sent(s.m.ID(), job.ID, job.To, total, job.Campaign)
 	}
 	if recErr != nil {
 		// The part is out but could not be recorded (the store closed

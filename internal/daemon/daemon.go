@@ -103,6 +103,9 @@ type Daemon struct {
 	version   string
 	commit    string
 	closeOnce sync.Once
+	// budgetGate pauses a campaign whose budget is reached; the campaign
+	// feeder takes it among its gates (and sets its Wake).
+	budgetGate *campaign.BudgetGate
 }
 
 func (d *Daemon) start() error {
@@ -163,6 +166,9 @@ func (d *Daemon) start() error {
 		return err
 	}
 	gwo.Budget = ledger
+	// The campaigns' budgets: a gate of the campaign feeder, woken by the
+	// ledger when a message brings a campaign to its budget.
+	d.budgetGate = &campaign.BudgetGate{Ledger: ledger, Events: st}
 	// What each sent message cost, at the price in force when it went out.
 	spend := &campaign.SpendRecorder{Book: prices, Store: st, Tariffs: tariffs, Ledger: ledger}
 	gwo.Consumers = append(gwo.Consumers, hooks.Consumer{Name: "spend", MaxAttempts: 10, Deliver: spend.Record})

@@ -80,7 +80,8 @@ func testSpendFreeParts(t *testing.T, d driver) {
 		{campaign.SpendRecord{MessageID: "3", At: dec.Add(time.Minute), Modem: "m1", Parts: 2, Price: 100000, Currency: "EUR", FreePerMonth: 4}, 1, true},
 		{campaign.SpendRecord{MessageID: "3", At: dec.Add(time.Minute), Modem: "m1", Parts: 2, Price: 100000, Currency: "EUR", FreePerMonth: 4}, 0, false},
 		{campaign.SpendRecord{MessageID: "4", At: dec.Add(2 * time.Minute), Modem: "m1", Parts: 1, Price: 100000, Currency: "EUR", FreePerMonth: 4}, 0, true},
-		{campaign.SpendRecord{MessageID: "5", At: dec.Add(2 * time.Minute), Modem: "m2", Parts: 2, Price: 100000, Currency: "EUR"}, 0, true},
+		{campaign.SpendRecord{MessageID: "5", At: dec.Add(2 * time.Minute), Modem: "m2", Parts: 2, Price: 100000, Currency: "EUR", Campaign: "7"}, 0, true},
+		{campaign.SpendRecord{MessageID: "6", At: nov, Modem: "m2", Parts: 1, Price: 50000, Currency: "EUR", Campaign: "7"}, 0, true},
 	} {
 		free, rec, err := ss.RecordSpend(ctx, c.r)
 		if err != nil || free != c.free || rec != c.recorded {
@@ -90,6 +91,10 @@ func testSpendFreeParts(t *testing.T, d driver) {
 	lines, err := ss.Spend(ctx, "modem", dec, time.Time{})
 	if err != nil || len(lines) != 2 || lines[0].Parts != 6 || lines[0].FreeParts != 4 || lines[0].Cost.String() != "0.20" || lines[1].Cost.String() != "0.20" {
 		t.Fatalf("by modem: %+v %v", lines, err)
+	}
+	cs, err := tot.CampaignSpend(ctx)
+	if err != nil || len(cs) != 1 || cs["7"].String() != "0.25" {
+		t.Fatalf("campaign spend: %+v %v", cs, err)
 	}
 	m, err := tot.ModemSpend(ctx, dec)
 	if err != nil || m["m1"] != (campaign.ModemTotal{Cost: 200000, Parts: 6}) || m["m2"] != (campaign.ModemTotal{Cost: 200000, Parts: 2}) || len(m) != 2 {
