@@ -110,7 +110,7 @@ func browser(t *testing.T) context.Context {
 				t.Errorf("console error on the page: %v", ev.Args)
 			}
 		case *cdplog.EventEntryAdded:
-			if ev.Entry.Level == cdplog.LevelError && !expectedLogError(ev.Entry.Text) {
+			if ev.Entry.Level == cdplog.LevelError && !expectedLogError(ev.Entry.Text, ev.Entry.URL) {
 				t.Errorf("browser error: %s (%s)", ev.Entry.Text, ev.Entry.URL)
 			}
 		}
@@ -123,10 +123,10 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// expectedLogError: the refusals the scenario provokes on purpose show
-// in the browser's log as failed loads.
-func expectedLogError(text string) bool {
-	return strings.Contains(text, "status of 403")
+// expectedLogError: the refusals the scenario provokes on purpose (a
+// forbidden call, a bad budget) show in the browser's log as failed loads.
+func expectedLogError(text, url string) bool {
+	return strings.Contains(text, "status of 403") || strings.Contains(text, "status of 400") && strings.Contains(url, "/v1/tariffs/")
 }
 
 // run runs one step, bounded on its own so that a step that hangs still
@@ -372,6 +372,42 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("search for cy lists %q", listed)
 	}
 
+	// The Spend page: sim1's day budget of 0 holds it (a cap reached is
+	// shown with its reason); a bad cap entered is refused with the API's
+	// code; a raised one lets it send again, and the page says so.
+	if st := fetchStatus(ctx, t, "PUT", "/v1/tariffs/sim1", `JSON.stringify({budget_day: '0', prices: [{prefix: '', price_per_part: '0.10', currency: 'EUR'}]})`, true); st != http.StatusOK {
+		t.Fatalf("set sim1's tariff: %d", st)
+	}
+	var reason, refusedCap string
+	run(t, ctx, "budget paused",
+		chromedp.Navigate(base+"/ui/spend"),
+		chromedp.WaitVisible(`#budgets [data-paused="day"]`, chromedp.ByQuery),
+		chromedp.Text(`#budgets [data-reason="sim1"]`, &reason, chromedp.ByQuery),
+		chromedp.SetValue("#b-modem", "sim1", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelector('#b-modem').dispatchEvent(new Event('change'))`, nil),
+		setValue("#b-day", "-1"),
+		chromedp.Click("#b-submit", chromedp.ByQuery),
+		chromedp.WaitVisible(`#b-result .alert`, chromedp.ByQuery),
+		chromedp.Text("#b-result", &refusedCap, chromedp.ByQuery))
+	if !strings.Contains(reason, "day budget of 0.00 EUR") || !strings.Contains(refusedCap, "not an amount") {
+		t.Fatalf("spend page: reason %q, refused cap %q", reason, refusedCap)
+	}
+	run(t, ctx, "budget raised",
+		setValue("#b-day", "5.00"),
+		chromedp.Click("#b-submit", chromedp.ByQuery),
+		chromedp.WaitVisible("#b-saved", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#budgets [data-paused="day"]') === null && document.querySelectorAll('#budgets meter').length > 0`, nil))
+	var tf struct {
+		BudgetDay string `json:"budget_day"`
+		Usage     struct {
+			Paused string `json:"paused"`
+		} `json:"usage"`
+	}
+	apiGet(t, base, "/v1/tariffs/sim1", &tf)
+	if tf.BudgetDay != "5.00" || tf.Usage.Paused != "" {
+		t.Fatalf("sim1's tariff after the page raised it: %+v", tf)
+	}
+
 	// The modem page draws the health checks' signal readings.
 	run(t, ctx, "signal history",
 		chromedp.Navigate(base+"/ui/modems/sim1"),
@@ -379,7 +415,7 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	// Screenshots of every page at desktop and phone width.
 	pages := map[string]string{"overview": "/", "messages": "/ui/messages", "message": "/ui/messages/1", "send": "/ui/send",
-		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "contacts": "/ui/contacts", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
+		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "contacts": "/ui/contacts", "spend": "/ui/spend", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
 	for _, size := range []struct {
 		name string
 		w, h int64

@@ -30,6 +30,7 @@ var pages = []page{
 	{"/ui/inbox", "Inbox", "inbox", true},
 	{"/ui/optouts", "Opt-outs", "optouts", true},
 	{"/ui/contacts", "Contacts", "contacts", true},
+	{"/ui/spend", "Spend", "spend", true},
 	{"/ui/rules", "Rules", "rules", true},
 	{"/ui/modems", "Modems", "modems", true},
 	{"/ui/modems/{id}", "Modem", "modem", false},

@@ -116,11 +116,12 @@
   }
 
   // events opens the API's event stream and calls fn for each message
-  // event; the browser reconnects on its own with Last-Event-ID.
-  function events(fn) {
+  // event (or each of names); the browser reconnects on its own with
+  // Last-Event-ID.
+  function events(fn, names) {
     if (!canRead || !window.EventSource) return;
     const es = new EventSource('/v1/events');
-    for (const name of ['sms:received', 'sms:sent', 'sms:delivered', 'sms:failed']) {
+    for (const name of names || ['sms:received', 'sms:sent', 'sms:delivered', 'sms:failed']) {
       es.addEventListener(name, (m) => {
         let d = {};
         try { d = JSON.parse(m.data); } catch (_) { /* keep going */ }
@@ -857,6 +858,93 @@
     await Promise.all([groups(), load(true)]);
   }
 
+  // ---- Spend and budgets ----------------------------------------------
+
+  // spendPage shows each modem's tariff against its caps (spend today and
+  // this month, free parts left, a cap holding it) and this month's spend
+  // by modem; a full-scope session changes a modem's caps through
+  // PUT /v1/tariffs/{modem}, with the API's own checks.
+  async function spendPage() {
+    const box = el('div', { id: 'budgets' });
+    const byModem = el('div', { id: 'spend-modems' });
+    const modem = el('select', { id: 'b-modem' });
+    const day = el('input', { id: 'b-day', type: 'text', inputmode: 'decimal', placeholder: 'no cap' });
+    const month = el('input', { id: 'b-month', type: 'text', inputmode: 'decimal', placeholder: 'no cap' });
+    const free = el('input', { id: 'b-free', type: 'number', min: '0', step: '1', value: '0' });
+    const out = el('div', { id: 'b-result', 'aria-live': 'polite' });
+    const form = el('form', { class: 'card', 'aria-labelledby': 'h-b' }, el('h2', { id: 'h-b' }, 'Change a modem\'s caps'),
+      el('p', { class: 'muted' }, 'Per UTC day and month, in the currency the modem is charged in; empty: no cap. Raising a cap that holds a modem lets it send again at once; its prices stay as they are.'),
+      el('fieldset', { class: 'plain', disabled: !full },
+        el('div', { class: 'row' }, field('b-modem', 'Modem', modem), field('b-day', 'Day budget', day), field('b-month', 'Month budget', month),
+          field('b-free', 'Free parts per month', free)),
+        el('button', { type: 'submit', id: 'b-submit' }, 'Save')),
+      full ? null : readOnlyNote('change budgets'), out);
+    setView(
+      el('section', { class: 'card', 'aria-labelledby': 'h-t' }, el('h2', { id: 'h-t' }, 'Budgets and usage'), box),
+      el('section', { class: 'card', 'aria-labelledby': 'h-sm' }, el('h2', { id: 'h-sm' }, 'This month by modem'), byModem),
+      form);
+    let tariffs = {};
+    const cap = (spent, budget, cur) => {
+      if (budget === null || budget === undefined) return spent + ' ' + cur;
+      const pct = Number(budget) > 0 ? Math.min(100, Math.round(100 * Number(spent) / Number(budget))) : 100;
+      return el('span', {}, spent + ' of ' + budget + ' ' + cur + ' ',
+        el('meter', { min: '0', max: '100', value: String(pct), 'aria-label': pct + '% of the budget' }));
+    };
+    async function load() {
+      const now = new Date();
+      const since = now.getUTCFullYear() + '-' + pad(now.getUTCMonth() + 1) + '-01T00:00:00Z';
+      const [t, m, sp] = await Promise.all([api('GET', '/v1/tariffs'), api('GET', '/v1/modems'), api('GET', '/v1/spend?by=modem&since=' + encodeURIComponent(since))]);
+      tariffs = {};
+      for (const x of t.tariffs || []) tariffs[x.modem] = x;
+      const ids = [...new Set([...(m.modems || []).map((x) => x.id), ...Object.keys(tariffs)])].sort();
+      const keep = modem.value;
+      modem.replaceChildren(...ids.map((id) => el('option', { value: id }, id)));
+      if (keep) modem.value = keep;
+      fill();
+      const rows = ids.map((id) => {
+        const x = tariffs[id];
+        const u = (x && x.usage) || null;
+        const st = u && u.paused
+          ? el('span', { class: 'badge s-bad', 'data-paused': u.paused, title: u.reason }, 'paused: ' + u.paused + ' budget')
+          : el('span', { class: 'badge s-ok', 'data-paused': '' }, 'sending');
+        if (!x) return [id, 'global prices', '—', '—', '—', st];
+        return [id, x.prices.length ? x.prices.length + ' own prices (' + x.source + ')' : 'global prices (' + x.source + ')',
+          cap(u.day_cost, x.budget_day, x.currency), cap(u.month_cost, x.budget_month, x.currency),
+          x.free_parts_per_month ? u.free_parts_left + ' of ' + x.free_parts_per_month + ' left' : '—', st];
+      });
+      box.replaceChildren(ids.length ? table(['Modem', 'Tariff', 'Today', 'This month', 'Free parts', 'State'], rows, 'Budgets and usage')
+        : el('p', { class: 'muted' }, 'No modems yet.'),
+        ...(t.tariffs || []).filter((x) => x.usage && x.usage.paused).map((x) => el('p', { class: 'alert', 'data-reason': x.modem }, x.modem + ': ' + x.usage.reason + '. Its messages stay queued.')));
+      const srows = sp.rows || [];
+      byModem.replaceChildren(srows.length ? table(['Modem', 'Messages', 'Parts', 'Free parts', 'Cost'],
+        srows.map((r) => [r.key || '—', String(r.messages), String(r.parts), String(r.free_parts || 0), r.cost + ' ' + r.currency]), 'Spend this month by modem')
+        : el('p', { class: 'muted' }, 'Nothing sent this month.'));
+    }
+    function fill() {
+      const x = tariffs[modem.value];
+      day.value = x && x.budget_day !== null ? x.budget_day : '';
+      month.value = x && x.budget_month !== null ? x.budget_month : '';
+      free.value = x ? String(x.free_parts_per_month) : '0';
+    }
+    modem.addEventListener('change', fill);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const x = tariffs[modem.value];
+      const body = { prices: x ? x.prices : [], free_parts_per_month: Number(free.value || 0),
+        budget_day: day.value.trim() === '' ? null : day.value.trim(), budget_month: month.value.trim() === '' ? null : month.value.trim() };
+      try {
+        await api('PUT', '/v1/tariffs/' + encodeURIComponent(modem.value), body);
+        out.replaceChildren(el('p', { id: 'b-saved' }, 'Saved the caps of ' + modem.value + '.'));
+        say('Budget saved');
+        await load();
+      } catch (err) { out.replaceChildren(fail(err)); }
+    });
+    await load();
+    // The usage moves as messages go out: follow it while the page is open.
+    const later = debounce(() => load().catch((e) => box.replaceChildren(fail(e))), 500);
+    events(later, ['sms:sent', 'budget:paused', 'budget:resumed']);
+  }
+
   // ---- Settings -------------------------------------------------------
 
   async function settingsPage() {
@@ -867,7 +955,7 @@
     } catch (e) { setView(fail(e)); }
   }
 
-  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, contacts: contactsPage, settings: settingsPage };
+  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, contacts: contactsPage, spend: spendPage, settings: settingsPage };
   const run = PAGES[PAGE];
   // data-ready tells whoever waits for the page (a test taking a
   // screenshot) that its first data arrived.
