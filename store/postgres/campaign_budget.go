@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"smsgw"
 	"smsgw/campaign"
 )
 
@@ -27,4 +28,34 @@ func (s *Store) CampaignSpend(ctx context.Context) (map[string]campaign.Money, e
 		out[id] = campaign.Money(cost)
 	}
 	return out, rows.Err()
+}
+
+var _ campaign.BudgetStore = (*Store)(nil)
+
+// SetCampaignBudget sets (nil: removes) the budget in a campaign's
+// definition.
+func (s *Store) SetCampaignBudget(ctx context.Context, id string, budget *campaign.Money) (campaign.Campaign, error) {
+	n, err := campaignID(id)
+	if err != nil {
+		return campaign.Campaign{}, err
+	}
+	var k int64
+	err = s.write(ctx, func(t *txn) error {
+		q := `UPDATE campaigns SET spec = (spec::jsonb - 'budget')::text, updated_at = $2 WHERE id = $1`
+		args := []any{n, s.opt.Now().UnixMilli()}
+		if budget != nil {
+			q = `UPDATE campaigns SET spec = (spec::jsonb || jsonb_build_object('budget', $3::text))::text, updated_at = $2 WHERE id = $1`
+			args = append(args, budget.String())
+		}
+		tag, err := t.exec(q, args...)
+		k = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return campaign.Campaign{}, fmt.Errorf("campaign %s: set budget: %w", id, mapErr(err))
+	}
+	if k == 0 {
+		return campaign.Campaign{}, fmt.Errorf("campaign %q: %w", id, smsgw.ErrNotFound)
+	}
+	return s.Campaign(ctx, id)
 }

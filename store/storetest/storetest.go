@@ -141,6 +141,7 @@ var suite = []struct {
 	{"CampaignRuns", testCampaignRuns},
 	{"SpendFreeParts", testSpendFreeParts},
 	{"TariffStore", testTariffStore},
+	{"CampaignBudget", testCampaignBudget},
 }
 
 // driver is the Opener with the suite's conventions around it.
