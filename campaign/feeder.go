@@ -99,6 +99,7 @@ func NewFeeder(o FeederOptions) *Feeder {
 	// The campaign's own window and pace come last, so a recipient
 	// another gate holds back takes no pace slot.
 	timing := NewTimingGate(o.location())
+	timing.store, _ = o.Store.(PaceStore)
 	o.Gates = append(append([]Gate(nil), o.Gates...), timing)
 	return &Feeder{o: o, wake: make(chan struct{}, 1), idle: make(chan struct{}), timing: timing}
 }

@@ -267,10 +267,28 @@ func TestFeedRatePacing(t *testing.T) {
 			t.Errorf("slot %d at %v, want %v", i+1, s, want)
 		}
 	}
+	// A restart does not start the pace again from now: the feeder
+	// finds the slots already taken in the queue.
+	r.close()
+	r.open()
+	r.pass()
+	if n := len(r.messages(c.ID)); n != 7 {
+		t.Fatalf("after a restart: %d queued, want still 7", n)
+	}
 	r.at("2026-12-07T10:00:10Z")
 	r.pass()
-	if n := len(r.messages(c.ID)); n != 8 {
-		t.Fatalf("10 s on: %d queued, want 8", n)
+	ms := r.messages(c.ID)
+	if len(ms) != 8 {
+		t.Fatalf("10 s on: %d queued, want 8", len(ms))
+	}
+	var latest time.Time
+	for _, m := range ms {
+		if m[0].SendAfter.After(latest) {
+			latest = m[0].SendAfter
+		}
+	}
+	if !latest.Equal(utc("2026-12-07T10:01:10Z")) {
+		t.Errorf("the eighth slot is %v, want 70 s after the start", latest)
 	}
 	r.at("2026-12-07T10:02:10Z")
 	r.pass()

@@ -13,6 +13,17 @@ import (
 type TimingGate struct {
 	loc       *time.Location
 	schedules map[string]keyedSchedule
+	store     PaceStore // nil: the pace lives in this process only
+}
+
+// PaceStore is what a campaign store may offer the pace: where it stands
+// in the queue. With it, a feeder started again (a restart, or another
+// gateway feeding the same campaign) spaces its messages after those
+// already queued instead of from now.
+type PaceStore interface {
+	// LastSlot returns the latest send-after time among the campaign's
+	// queued messages (zero: none queued).
+	LastSlot(ctx context.Context, id string) (time.Time, error)
 }
 
 // NewTimingGate returns the gate; loc is the zone of recipients whose
@@ -49,8 +60,18 @@ func (g *TimingGate) schedule(c Campaign) *Schedule {
 
 // Quota lets through as many recipients as the pace has slots for within
 // the lookahead.
-func (g *TimingGate) Quota(_ context.Context, c Campaign, now time.Time) (Quota, error) {
-	n, next := g.schedule(c).Quota(now)
+func (g *TimingGate) Quota(ctx context.Context, c Campaign, now time.Time) (Quota, error) {
+	s := g.schedule(c)
+	if s.Pacer.Rate > 0 && g.store != nil {
+		last, err := g.store.LastSlot(ctx, c.ID)
+		if err != nil {
+			return Quota{}, err
+		}
+		if next := last.Add(s.Pacer.Interval()); !last.IsZero() && next.After(s.Pacer.Next) {
+			s.Pacer.Next = next
+		}
+	}
+	n, next := s.Quota(now)
 	return Quota{N: n, Next: next}, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"smsgw/campaign"
 )
 
+var _ campaign.PaceStore = (*Store)(nil)
+
 // BeginRun starts the next run of a recurring campaign.
 func (s *Store) BeginRun(ctx context.Context, id string, from int, at time.Time, missed int) (campaign.Campaign, error) {
 	n, err := campaignID(id)
@@ -57,4 +59,21 @@ func (w *wtx) reopenWindowed(messageID int64) error {
 		return fmt.Errorf("message %d: reopen its campaign recipient: %w", messageID, err)
 	}
 	return nil
+}
+
+// LastSlot returns the latest send-after time of the campaign's queued
+// messages: where its pace stands.
+func (s *Store) LastSlot(ctx context.Context, id string) (time.Time, error) {
+	if _, err := campaignID(id); err != nil {
+		return time.Time{}, err
+	}
+	var last int64
+	if err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(max(send_after), 0) FROM messages INDEXED BY messages_campaign
+		WHERE campaign = ? AND campaign != '' AND state = 'queued'`, id).Scan(&last); err != nil {
+		return time.Time{}, fmt.Errorf("campaign %s: last slot: %w", id, err)
+	}
+	if last == 0 {
+		return time.Time{}, nil
+	}
+	return msTime(last), nil
 }

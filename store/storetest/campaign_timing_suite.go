@@ -63,6 +63,14 @@ func testCampaignWindowExpiry(t *testing.T, d driver) {
 			t.Errorf("paced message send after %v, want %v", m.SendAfter, slot)
 		}
 	}
+	if ps, ok := cs.(campaign.PaceStore); ok {
+		if last, err := ps.LastSlot(ctx, w.ID); err != nil || !last.Equal(slot.Truncate(time.Millisecond)) {
+			t.Errorf("last slot %v, %v; want %v", last, err, slot)
+		}
+		if last, err := ps.LastSlot(ctx, "404"); err != nil || !last.IsZero() {
+			t.Errorf("last slot of a campaign without messages: %v, %v", last, err)
+		}
+	}
 	// The paced one is not due before its slot.
 	if due, err := st.NextDue(ctx, queue.ClaimOptions{Modem: "m1"}); err != nil || due.After(now) {
 		t.Errorf("next due %v, %v; want the unpaced message now", due, err)
