@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 )
 
 func TestNormalizeE164(t *testing.T) {
@@ -167,4 +169,47 @@ func BenchmarkNormalizeE164(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestParsePlainAsParse: for numbers of every calling code, every length
+// from 3 to 15 national digits and every leading digit, NormalizeE164
+// answers the same (number or error) with its plain-number path as with
+// the library's full parse alone.
+func TestParsePlainAsParse(t *testing.T) {
+	codes := phonenumbers.GetSupportedCallingCodes()
+	if len(codes) < 200 {
+		t.Fatalf("%d calling codes", len(codes))
+	}
+	const fill = "7319586420"
+	checked, fast := 0, 0
+	for cc := range codes {
+		for l := 3; l <= 15; l++ {
+			for first := 0; first <= 9; first++ {
+				for v := 0; v < 2; v++ {
+					nat := []byte{byte('0' + first)}
+					for i := 1; i < l; i++ {
+						nat = append(nat, fill[(i*(v+3)+first)%len(fill)])
+					}
+					n := fmt.Sprintf("+%d%s", cc, nat)
+					fastParse = true
+					got, gerr := NormalizeE164(n, "")
+					if _, ok := parsePlain(n); ok {
+						fast++
+					}
+					fastParse = false
+					want, werr := NormalizeE164(n, "")
+					fastParse = true
+					checked++
+					if got != want || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+						t.Errorf("%s: plain path %q, %v; full parse %q, %v", n, got, gerr, want, werr)
+					}
+				}
+			}
+		}
+	}
+	// The check means little unless the plain path answered most of them.
+	if fast < checked/2 {
+		t.Errorf("the plain path answered %d of %d numbers", fast, checked)
+	}
+	t.Logf("%d numbers, %d by the plain path", checked, fast)
 }
