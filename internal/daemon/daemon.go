@@ -215,7 +215,15 @@ func (d *Daemon) start() error {
 	// gateway on the database lists the whole fleet's modems.
 	fl := newFleet(gw, st, d.cfg.Node.Name, d.cfg.Node.Lease.Duration, d.log)
 	fctx, fcancel := context.WithCancel(context.Background())
-	d.fleetStop = func() { fcancel(); <-d.fleetDone }
+	d.fleetStop = func() {
+		fcancel()
+		<-d.fleetDone
+		// A last beat after the gateway stopped: the others list its
+		// modems as stopped rather than as they last were.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		fl.beat(ctx)
+	}
 	d.fleetDone = make(chan struct{})
 	go func() { defer close(d.fleetDone); fl.run(fctx) }()
 	dash, err := web.New(web.Options{

@@ -99,9 +99,13 @@ func TestFleetModemList(t *testing.T) {
 		t.Fatalf("USSD on b for a's modem = %d %s; want 409 naming gateway a", code, body)
 	}
 
-	// a stops: its last beat ages past the lease.
+	// a stops: its last beat says its modems stopped, then ages past the
+	// lease.
 	stop(a)
 	aStopped = true
+	if l := list(b); len(l.Modems) != 1 || l.Modems[0].State != "stopped" && (l.Modems[0].NodeAlive == nil || *l.Modems[0].NodeAlive) {
+		t.Fatalf("a's modem right after a stopped = %+v; want it stopped (or a already taken for dead)", l.Modems)
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		l := list(b)
