@@ -309,3 +309,69 @@ func TestOpenUnreachable(t *testing.T) {
 		t.Errorf("the error repeats the password: %v", err)
 	}
 }
+
+// TestEventsInCommitOrder: a reader that follows the outbox by id while
+// two gateways append events concurrently misses none of them: an event
+// never becomes visible below an id the reader has already passed.
+func TestEventsInCommitOrder(t *testing.T) {
+	sts := openNodes(t, storetest.NewClock(), "a", "b")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const perWriter = 40
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st := sts[w%2]
+			for i := 0; i < perWriter; i++ {
+				res, err := st.Enqueue(ctx, queue.NewMessage{To: []string{fmt.Sprintf("+4915%d%05d", w, i)}, Text: "e"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				// Each cancel appends one event (message.cancelled).
+				if _, err := st.Cancel(ctx, res.Messages[0].ID); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	seen := map[int64]bool{}
+	var cursor int64
+	read := func() {
+		evs, err := sts[0].Events(ctx, cursor, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			seen[e.ID] = true
+			cursor = e.ID
+		}
+	}
+	for running := true; running; {
+		wake := sts[0].EventsAvailable()
+		read()
+		select {
+		case <-wake:
+		case <-done:
+			running = false
+		}
+	}
+	read()
+	all, err := sts[1].Events(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 4*perWriter {
+		t.Fatalf("%d events in the outbox, want %d", len(all), 4*perWriter)
+	}
+	for _, e := range all {
+		if !seen[e.ID] {
+			t.Errorf("event %d (%s of %d) was committed below the reader's cursor and never read", e.ID, e.Type, e.SubjectID)
+		}
+	}
+}
