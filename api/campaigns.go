@@ -290,3 +290,30 @@ func csvSafe(s string) string {
 	}
 	return s
 }
+
+// CampaignBudgets changes a campaign's budget, implemented by
+// campaign.BudgetSetter: raising the budget of a campaign it paused
+// resumes it.
+type CampaignBudgets interface {
+	SetBudget(ctx context.Context, id string, budget *campaign.Money) (campaign.Campaign, error)
+}
+
+type budgetRequest struct {
+	Budget *campaign.Money `json:"budget"`
+}
+
+func (h *Handler) putCampaignBudget(w http.ResponseWriter, r *http.Request) *Error {
+	if h.b.CampaignBudgets == nil {
+		return errorf(http.StatusServiceUnavailable, CodeUnavailable, "", "campaign budgets are not available in this process")
+	}
+	var q budgetRequest
+	if e := decodeJSON(r, &q); e != nil {
+		return e
+	}
+	c, err := h.b.CampaignBudgets.SetBudget(r.Context(), mux.Vars(r)["id"], q.Budget)
+	if err != nil {
+		return h.campaignErr(err, "campaign budget")
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}

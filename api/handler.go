@@ -83,6 +83,9 @@ type Backend struct {
 	Budgets Budgets
 	// Campaigns, when set, serves /v1/campaigns (else 503).
 	Campaigns Campaigns
+	// CampaignBudgets, when set, serves PUT /v1/campaigns/{id}/budget
+	// (else 503).
+	CampaignBudgets CampaignBudgets
 }
 
 // Handler is the v1 API: its routes (Routes) and the core the compatible

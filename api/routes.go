@@ -73,6 +73,7 @@ func (h *Handler) routeTable() []Route {
 		add(http.MethodPost, "/v1/campaigns/{id}/"+a, NeedFull, StyleV1, h.campaignAction(a))
 	}
 	add(http.MethodGet, "/v1/campaigns/{id}/recipients", NeedRead, StyleV1, h.campaignRecipients)
+	add(http.MethodPut, "/v1/campaigns/{id}/budget", NeedFull, StyleV1, h.putCampaignBudget)
 	add(http.MethodGet, "/v1/spend", NeedRead, StyleV1, h.getSpend)
 	add(http.MethodGet, "/v1/tariffs", NeedRead, StyleV1, h.listTariffs)
 	add(http.MethodGet, "/v1/tariffs/{modem}", NeedRead, StyleV1, h.getTariff)

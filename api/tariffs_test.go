@@ -74,3 +74,35 @@ func TestTariffRoutes(t *testing.T) {
 	e.Want(e.Do("DELETE", "/v1/tariffs/m1", nil), 204)
 	e.Want(e.Do("DELETE", "/v1/tariffs/m1", nil), 404)
 }
+
+// TestCampaignBudgetRoute: a campaign created with a budget shows it; PUT
+// /v1/campaigns/{id}/budget changes or removes it, refuses a bad one and
+// an unknown campaign.
+func TestCampaignBudgetRoute(t *testing.T) {
+	e := newEnv(t, api.Options{DefaultCountry: "DE"})
+	r := e.Do("POST", "/v1/campaigns", map[string]any{"name": "b", "template": "hi", "budget": "0.50", "audience": map[string]any{"numbers": []string{"+4915112345679"}}})
+	e.Want(r, 201)
+	var c struct {
+		ID     string  `json:"id"`
+		Budget *string `json:"budget"`
+	}
+	r.JSON(t, &c)
+	if c.Budget == nil || *c.Budget != "0.50" {
+		t.Fatalf("created %s", r.Body)
+	}
+	e.Want(e.Do("POST", "/v1/campaigns", map[string]any{"name": "b", "template": "hi", "budget": "-2", "audience": map[string]any{"numbers": []string{"+4915112345679"}}}), 400)
+	r = e.Do("PUT", "/v1/campaigns/"+c.ID+"/budget", map[string]any{"budget": "3.00"})
+	e.Want(r, 200)
+	c.Budget = nil
+	r.JSON(t, &c)
+	if c.Budget == nil || *c.Budget != "3.00" {
+		t.Fatalf("raised %s", r.Body)
+	}
+	r = e.Do("PUT", "/v1/campaigns/"+c.ID+"/budget", map[string]any{"budget": nil})
+	e.Want(r, 200)
+	if strings.Contains(string(r.Body), `"budget"`) {
+		t.Fatalf("removed %s", r.Body)
+	}
+	e.Want(e.Do("PUT", "/v1/campaigns/"+c.ID+"/budget", `{"budget":"x"}`), 400)
+	e.Want(e.Do("PUT", "/v1/campaigns/999/budget", map[string]any{"budget": "1"}), 404)
+}

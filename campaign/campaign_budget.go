@@ -101,6 +101,23 @@ func (g *BudgetGate) Admit(c Campaign, t Target, now time.Time) Decision {
 // Fed is not needed: spend is counted as messages go out.
 func (g *BudgetGate) Fed(c Campaign, ts []Target, now time.Time) {}
 
+// BudgetSetter changes campaigns' budgets (SetCampaignBudget over its
+// parts), for the API.
+type BudgetSetter struct {
+	Store   Store
+	Budgets BudgetStore
+	Gate    *BudgetGate
+	Wake    func()
+}
+
+// SetBudget is SetCampaignBudget.
+func (b BudgetSetter) SetBudget(ctx context.Context, id string, budget *Money) (Campaign, error) {
+	return SetCampaignBudget(ctx, struct {
+		Store
+		BudgetStore
+	}{b.Store, b.Budgets}, b.Gate, id, budget, b.Wake)
+}
+
 // SetCampaignBudget changes a campaign's budget (nil: none; negative is a
 // *ValidationError) and, when the campaign is paused by its budget and the
 // new one is not reached, resumes it: its held messages are released, a

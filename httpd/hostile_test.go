@@ -298,6 +298,10 @@ func hostileCorpus() []hostile {
 	get("/v1/campaigns?state=x", "/v1/campaigns?cursor=x", "/v1/campaigns?limit=0", "/v1/campaigns?x=1", "/v1/campaigns/%00",
 		"/v1/campaigns/0", "/v1/campaigns/"+strings.Repeat("9", 40), "/v1/campaigns/1/recipients?format=xml",
 		"/v1/campaigns/1/recipients?cursor=-1", "/v1/campaigns/abc/recipients?format=csv", "/v1/campaigns/1/recipients?limit=0")
+	c = append(c, hostile{method: "PUT", target: "/v1/campaigns/1/budget", body: []byte(`{"budget":-1}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/campaigns/1/budget", body: []byte(`{"budget":"1e9"}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/campaigns/%00/budget", body: []byte(`{"budget":"1"}`), ct: "application/json"},
+		hostile{method: "PUT", target: "/v1/campaigns/1/budget", body: []byte(`[]`), ct: "application/json"})
 	jsonPost("/v1/campaigns", broken[:12]...)
 	jsonPost("/v1/campaigns", `{}`, `{"name":"x"}`, `{"name":"x","template":"hi"}`, `{"name":"x","template":"hi {{","audience":{"numbers":["1"]}}`,
 		`{"name":"x","template":"hi","audience":{"groups":["nope"]}}`, `{"name":"x","template":"hi","audience":{"contacts":["%00"]}}`,

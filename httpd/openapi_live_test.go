@@ -502,6 +502,10 @@ func TestOpenAPILiveAnswers(t *testing.T) {
 	l.do("POST", "/v1/campaigns/"+cp.ID+"/clone", nil)
 	l.do("POST", "/v1/campaigns/999/clone", nil)
 	l.do("GET", "/v1/campaigns/"+cp.ID+"/recipients", nil)
+	l.do("PUT", "/v1/campaigns/"+cp.ID+"/budget", map[string]any{"budget": "2.50"})
+	l.do("PUT", "/v1/campaigns/"+cp.ID+"/budget", map[string]any{"budget": nil})
+	l.do("PUT", "/v1/campaigns/"+cp.ID+"/budget", map[string]any{"budget": "-1"})
+	l.do("PUT", "/v1/campaigns/999/budget", map[string]any{"budget": "1"})
 	l.do("GET", "/v1/campaigns/"+cp.ID+"/recipients?format=xml", nil)
 
 	// Health, metrics.

@@ -173,6 +173,9 @@ func New(t testing.TB, o httpd.Options) *Env {
 		pb, _ := o.Backend.Prices.(*campaign.PriceBook)
 		o.Backend.Campaigns = &campaign.Service{Store: e.Q, Expander: campaign.Expander{Contacts: e.Q}, Prices: pb, OptOuts: e.Q}
 	}
+	if o.Backend.CampaignBudgets == nil {
+		o.Backend.CampaignBudgets = campaign.BudgetSetter{Store: e.Q, Budgets: e.Q, Gate: &campaign.BudgetGate{Ledger: e.Ledger, Events: e.Q}}
+	}
 	e.opts = o
 	e.build(o)
 	t.Cleanup(func() { e.stop() })

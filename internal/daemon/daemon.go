@@ -103,8 +103,8 @@ type Daemon struct {
 	version   string
 	commit    string
 	closeOnce sync.Once
-	// budgetGate pauses a campaign whose budget is reached; the campaign
-	// feeder takes it among its gates (and sets its Wake).
+	// budgetGate pauses a campaign whose budget is reached: a gate of the
+	// campaign feeder, which it wakes.
 	budgetGate *campaign.BudgetGate
 }
 
@@ -201,10 +201,16 @@ func (d *Daemon) start() error {
 	// Campaigns, on a driver that keeps them: the feeder moves launched
 	// campaigns into the queue, resuming at start what a stop interrupted.
 	var campaigns api.Campaigns
+	var budgets api.CampaignBudgets
 	if cs, ok := st.(campaign.Store); ok {
 		exp := campaign.Expander{Contacts: st, CallingCode: cc}
-		d.feeder = campaign.NewFeeder(campaign.FeederOptions{Store: cs, Expander: exp, Prices: prices, Changed: st.Changed, Logger: d.log})
+		d.feeder = campaign.NewFeeder(campaign.FeederOptions{Store: cs, Expander: exp, Prices: prices, Changed: st.Changed, Logger: d.log,
+			Gates: []campaign.Gate{d.budgetGate}})
+		d.budgetGate.Wake = d.feeder.Wake
 		campaigns = &campaign.Service{Store: cs, Expander: exp, Prices: prices, OptOuts: st, Feeder: d.feeder}
+		if bs, ok := st.(campaign.BudgetStore); ok {
+			budgets = campaign.BudgetSetter{Store: cs, Budgets: bs, Gate: d.budgetGate, Wake: d.feeder.Wake}
+		}
 	}
 	gw, err := gateway.New(gwo)
 	if err != nil {
@@ -246,7 +252,7 @@ func (d *Daemon) start() error {
 		Pprof:        d.cfg.Debug.Pprof,
 		Backend: api.Backend{Store: qs, Modems: fleetModems{gw, fl}, Fleet: fl, Webhooks: gw, Events: gw, Fanout: d.fanout,
 			Rules: engine, Conversations: st, Consent: cons, Contacts: st, Prices: prices, Spend: st,
-			Tariffs: tariffs, Budgets: ledger, Campaigns: campaigns},
+			Tariffs: tariffs, Budgets: ledger, Campaigns: campaigns, CampaignBudgets: budgets},
 		Listen: httpd.ListenConfig{Addr: d.cfg.Server.Listen, TLSCert: d.cfg.Server.TLSCert, TLSKey: d.cfg.Server.TLSKey},
 	}, metrics)
 	if err != nil {
