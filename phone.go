@@ -179,7 +179,10 @@ func NormalizeE164(raw, cc string) (string, error) {
 	default: // INVALID_LENGTH, IS_POSSIBLE_LOCAL_ONLY (no area code)
 		return "", fmt.Errorf("phone number %q: no number in %s (+%d) has %d digits", raw, where, num.GetCountryCode(), len(phonenumbers.GetNationalSignificantNumber(num)))
 	}
-	out := phonenumbers.Format(num, phonenumbers.E164)
+	out := n // what Format gives for a number parsePlain read
+	if !ok || !fastParse {
+		out = phonenumbers.Format(num, phonenumbers.E164)
+	}
 	if d := len(out) - 1; d < 7 || d > 15 {
 		return "", fmt.Errorf("phone number %q has %d digits; E.164 allows 7 to 15", raw, d)
 	}
