@@ -93,7 +93,10 @@ func (s *Store) contactWhere(ctx context.Context, where string, arg any) (contac
 }
 
 // ensureGroups creates the groups named that do not exist yet (names
-// match whatever their case; the first spelling stays).
+// match whatever their case; the first spelling stays) and locks them all
+// against deletion until the transaction ends, so that the memberships it
+// is about to write cannot outlive their group (DeleteGroup on another
+// gateway waits).
 func ensureGroups(t *txn, names []string, now int64) error {
 	if len(names) == 0 {
 		return nil
@@ -104,6 +107,10 @@ func ensureGroups(t *txn, names []string, now int64) error {
 		ON CONFLICT ((lower(name))) DO NOTHING`, names, now)
 	if err != nil {
 		return fmt.Errorf("create groups: %w", err)
+	}
+	if _, err := t.exec(`SELECT id FROM contact_groups WHERE lower(name) = ANY (SELECT lower(n) FROM unnest($1::text[]) n)
+		ORDER BY id FOR KEY SHARE`, names); err != nil {
+		return fmt.Errorf("lock groups: %w", err)
 	}
 	return nil
 }
@@ -194,8 +201,7 @@ func (s *Store) UpdateContact(ctx context.Context, c contacts.Contact) (contacts
 	return s.Contact(ctx, c.ID)
 }
 
-// DeleteContact removes a contact and (by their foreign key) its
-// memberships.
+// DeleteContact removes a contact and its memberships.
 func (s *Store) DeleteContact(ctx context.Context, id string) error {
 	if err := s.closedErr(); err != nil {
 		return err
@@ -204,12 +210,21 @@ func (s *Store) DeleteContact(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("contacts: contact %q: %w", id, smsgw.ErrNotFound)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM contacts WHERE id = $1`, n)
+	err := s.write(ctx, func(t *txn) error {
+		// The row lock this takes makes a merge writing the contact's
+		// memberships finish first, so the delete below sees them.
+		tag, err := t.exec(`DELETE FROM contacts WHERE id = $1`, n)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("contact %q: %w", id, smsgw.ErrNotFound)
+		}
+		_, err = t.exec(`DELETE FROM group_members WHERE contact_id = $1`, n)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("contacts: delete contact: %w", mapErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("contacts: delete contact: contact %q: %w", id, smsgw.ErrNotFound)
+		return fmt.Errorf("contacts: delete contact: %w", err)
 	}
 	return nil
 }
@@ -526,8 +541,7 @@ func (s *Store) UpdateGroup(ctx context.Context, g contacts.Group) (contacts.Gro
 	return s.Group(ctx, g.ID)
 }
 
-// DeleteGroup removes a group and (by their foreign key) its memberships,
-// not its contacts.
+// DeleteGroup removes a group and its memberships, not its contacts.
 func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 	if err := s.closedErr(); err != nil {
 		return err
@@ -536,12 +550,21 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 	if !ok {
 		return fmt.Errorf("contacts: group %q: %w", id, smsgw.ErrNotFound)
 	}
-	tag, err := s.pool.Exec(ctx, `DELETE FROM contact_groups WHERE id = $1`, n)
+	err := s.write(ctx, func(t *txn) error {
+		// Waits for the writers of its memberships (they hold the row
+		// for key share), so the delete below sees what they wrote.
+		tag, err := t.exec(`DELETE FROM contact_groups WHERE id = $1`, n)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("group %q: %w", id, smsgw.ErrNotFound)
+		}
+		_, err = t.exec(`DELETE FROM group_members WHERE group_id = $1`, n)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("contacts: delete group: %w", mapErr(err))
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("contacts: delete group: group %q: %w", id, smsgw.ErrNotFound)
+		return fmt.Errorf("contacts: delete group: %w", err)
 	}
 	return nil
 }
