@@ -216,9 +216,21 @@ func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
 	for _, c := range keep {
 		wanted[c.Name] = true
 	}
+	var register map[string]queue.Node
 	for _, n := range names {
 		if wanted[n] {
 			continue
+		}
+		if _, node := hooks.ConsumerBase(n); g.opts.Shared && node != "" && node != g.node() {
+			// Another gateway's own consumer: its business, unless that
+			// gateway is gone for good (its cursor would hold back the
+			// pruning of every event).
+			if register == nil {
+				register = g.nodeRegister()
+			}
+			if !retiredNode(register, node, g.now()) {
+				continue
+			}
 		}
 		if err := g.store.RemoveConsumer(g.runCtx, n); err != nil {
 			g.log.Warn("removing a stale outbox consumer", "consumer", n, "err", err)
@@ -229,7 +241,8 @@ func (g *Gateway) removeStaleConsumers(keep []hooks.Consumer) {
 }
 
 func (g *Gateway) startConsumer(c hooks.Consumer) error {
-	if rec := g.opts.HookDelivery; rec != nil && c.Name != hooks.FanoutConsumer && c.Name != chainConsumer {
+	if base, _ := hooks.ConsumerBase(c.Name); g.opts.HookDelivery != nil && base != hooks.FanoutConsumer && base != chainConsumer {
+		rec := g.opts.HookDelivery
 		deliver, name, skipped := c.Deliver, c.Name, g.opts.HookSkipped
 		c.Deliver = func(ctx context.Context, ev smsgw.Event) error {
 			err := deliver(ctx, ev)
@@ -315,8 +328,19 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 	in := g.opts.Inbound
 	if len(in.Exec) > 0 {
 		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout}
-		out = append(out, hooks.Consumer{Name: "exec", Deliver: x.Deliver, Concurrency: in.Concurrency,
-			MaxAttempts: in.Retries + 1})
+		deliver := x.Deliver
+		if g.opts.Shared {
+			// Each gateway's script hears from its own modems: the one
+			// that received the message runs it.
+			deliver = func(ctx context.Context, ev smsgw.Event) error {
+				if !g.ownsModem(ev.DeviceID) {
+					return hooks.ErrSkip
+				}
+				return x.Deliver(ctx, ev)
+			}
+		}
+		out = append(out, hooks.Consumer{Name: "exec", Deliver: deliver, Concurrency: in.Concurrency,
+			MaxAttempts: in.Retries + 1, PerNode: true})
 	}
 	w := g.opts.Webhook
 	add := func(url string, events []string) {
@@ -339,7 +363,15 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 			out = append(out, g.registeredConsumer(r))
 		}
 	}
-	return append(out, g.opts.Consumers...), nil
+	out = append(out, g.opts.Consumers...)
+	if g.opts.Shared {
+		for i := range out {
+			if out[i].PerNode {
+				out[i].Name = hooks.NodeConsumer(out[i].Name, g.node())
+			}
+		}
+	}
+	return out, nil
 }
 
 // Close drains: no new claims, parts on the wire finish, hooks in flight

@@ -50,6 +50,12 @@ type Options struct {
 	// takes back, as often, the attempts of nodes whose leases ran out.
 	Node  string
 	Lease time.Duration
+	// Shared says other gateways use the same database (a fleet): the
+	// consumers each gateway runs for itself (hooks.Consumer.PerNode) are
+	// named for its node, the inbound script runs only for what this
+	// gateway's modems received, and other gateways' consumers are left
+	// to them.
+	Shared bool
 	// RetentionDays purges finished and inbox messages older than this;
 	// 0 keeps them.
 	RetentionDays int

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,24 @@ type Consumer struct {
 	MaxAttempts int
 	// Timeout bounds one delivery (the Exec and Webhook have their own too).
 	Timeout time.Duration
+	// PerNode marks a consumer each gateway runs for itself (its own
+	// event-stream clients, the messages its own modems received) rather
+	// than once for all the gateways sharing a database. On a shared
+	// database it is registered under NodeConsumer(Name, node).
+	PerNode bool
+}
+
+// NodeConsumer is the name a per-gateway consumer takes on a database
+// shared by several gateways: "exec@gw1".
+func NodeConsumer(name, node string) string { return name + "@" + node }
+
+// ConsumerBase is a consumer's name without the gateway it may belong to,
+// and that gateway ("" for a consumer the gateways share).
+func ConsumerBase(name string) (base, node string) {
+	if i := strings.LastIndexByte(name, '@'); i >= 0 {
+		return name[:i], name[i+1:]
+	}
+	return name, ""
 }
 
 // Dispatcher feeds each consumer from the outbox in its own goroutine,

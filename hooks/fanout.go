@@ -99,9 +99,10 @@ func (f *Fanout) Subscribers() int {
 
 // Consumer is the outbox consumer that feeds the Fanout: one event at a
 // time, in order, never retried (a subscriber that missed one replays it
-// from the outbox).
+// from the outbox). Every gateway's stream clients see every event, so on
+// a shared database each gateway feeds its own Fanout.
 func (f *Fanout) Consumer() Consumer {
-	return Consumer{Name: FanoutConsumer, Concurrency: 1, MaxAttempts: 1,
+	return Consumer{Name: FanoutConsumer, Concurrency: 1, MaxAttempts: 1, PerNode: true,
 		Deliver: func(_ context.Context, ev smsgw.Event) error {
 			f.Publish(ev)
 			return nil

@@ -3,6 +3,7 @@ package httpd
 import (
 	"context"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,7 +69,8 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for name, n := range b {
 		ch <- prometheus.MustNewConstMetric(descBacklog, prometheus.GaugeValue, float64(n), name)
-		if !internalConsumers[name] {
+		// A gateway's own consumer on a shared database is "name@node".
+		if base, _, _ := strings.Cut(name, "@"); !internalConsumers[base] {
 			// Every hook's delivery counters exist from its first scrape,
 			// at 0, so rate() and increase() see the first failure.
 			c.rec.knowHook(name)

@@ -46,6 +46,9 @@ func (p RetryPolicy) Schedule() smsgw.Backoff {
 	return smsgw.Backoff{Initial: p.Backoff, Max: p.MaxBackoff, Jitter: p.Jitter}
 }
 
+// DefaultNode names the gateway when Options.Node is empty.
+const DefaultNode = "local"
+
 // Options configure a Store: the queue's policies, this gateway's node,
 // the clock. A driver's own settings (files, connections, durability
 // knobs) are its own options. The zero value is usable: every field has a
@@ -128,7 +131,7 @@ func (o *Options) SetDefaults() {
 		o.EventLease = 5 * time.Minute
 	}
 	if o.Node == "" {
-		o.Node = "local"
+		o.Node = DefaultNode
 	}
 	if o.Lease <= 0 {
 		o.Lease = 30 * time.Second

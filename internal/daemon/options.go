@@ -42,6 +42,7 @@ func GatewayOptions(c config.Config) gateway.Options {
 		RetentionDays: c.Storage.RetentionDays,
 		Node:          c.Node.Name,
 		Lease:         c.Node.Lease.Duration,
+		Shared:        c.Storage.Driver == config.DriverPostgres,
 	}
 	for _, s := range c.Autodetect.VIDPID {
 		v, p, _ := config.ParseVIDPID(s) // Validate refused bad ones
