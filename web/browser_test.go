@@ -126,7 +126,8 @@ func browser(t *testing.T) context.Context {
 // expectedLogError: the refusals the scenario provokes on purpose (a
 // forbidden call, a bad budget) show in the browser's log as failed loads.
 func expectedLogError(text, url string) bool {
-	return strings.Contains(text, "status of 403") || strings.Contains(text, "status of 400") && strings.Contains(url, "/v1/tariffs/")
+	return strings.Contains(text, "status of 403") || strings.Contains(text, "status of 400") && strings.Contains(url, "/v1/tariffs/") ||
+		strings.Contains(text, "status of 409") && strings.Contains(url, "/v1/campaigns/")
 }
 
 // run runs one step, bounded on its own so that a step that hangs still
@@ -408,6 +409,50 @@ func TestDashboardInABrowser(t *testing.T) {
 		t.Fatalf("sim1's tariff after the page raised it: %+v", tf)
 	}
 
+	// Campaigns: one scheduled for next year is listed with its state and
+	// progress; its page pauses, resumes and cancels it through the API,
+	// and shows the API's refusal of a resume once it is cancelled.
+	var created struct {
+		ID string `json:"id"`
+	}
+	cbody := `{"name":"spring","template":"Hi {{name|there}}","send_at":"` + time.Now().AddDate(1, 0, 0).UTC().Format(time.RFC3339) +
+		`","budget":"2.00","audience":{"numbers":["+15550100002","+15550100001"]}}`
+	req, _ := http.NewRequest("POST", base+"/v1/campaigns", strings.NewReader(cbody))
+	req.Header.Set("Authorization", "Bearer "+browserFull)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || created.ID == "" {
+		t.Fatalf("create a campaign: %d", resp.StatusCode)
+	}
+	if st := fetchStatus(ctx, t, "POST", "/v1/campaigns/"+created.ID+"/launch", "null", true); st != http.StatusAccepted {
+		t.Fatalf("launch: %d", st)
+	}
+	var refusedResume, budgetShown string
+	run(t, ctx, "campaigns",
+		chromedp.Navigate(base+"/ui/campaigns"),
+		chromedp.WaitVisible(`#campaigns [data-campaign="`+created.ID+`"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#campaigns [data-state="scheduled"]`, chromedp.ByQuery),
+		chromedp.Click(`#campaigns [data-campaign="`+created.ID+`"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#campaign [data-state="scheduled"]`, chromedp.ByQuery),
+		chromedp.Text("#campaign", &budgetShown, chromedp.ByQuery),
+		chromedp.Click("#cp-pause", chromedp.ByQuery),
+		chromedp.WaitVisible(`#campaign [data-state="paused"]`, chromedp.ByQuery),
+		chromedp.Click("#cp-resume", chromedp.ByQuery),
+		chromedp.WaitNotPresent(`#campaign [data-state="paused"]`, chromedp.ByQuery),
+		chromedp.Click("#cp-cancel", chromedp.ByQuery),
+		chromedp.WaitVisible(`#campaign [data-state="cancelled"]`, chromedp.ByQuery),
+		chromedp.Click("#cp-resume", chromedp.ByQuery),
+		chromedp.WaitVisible(`#cp-result .alert`, chromedp.ByQuery),
+		chromedp.Text("#cp-result", &refusedResume, chromedp.ByQuery))
+	if !strings.Contains(budgetShown, "2.00") || !strings.Contains(budgetShown, "Progress") || !strings.Contains(refusedResume, "campaign_state") {
+		t.Fatalf("campaign page shows %q; the refused resume %q", budgetShown, refusedResume)
+	}
+
 	// The modem page draws the health checks' signal readings.
 	run(t, ctx, "signal history",
 		chromedp.Navigate(base+"/ui/modems/sim1"),
@@ -415,7 +460,7 @@ func TestDashboardInABrowser(t *testing.T) {
 
 	// Screenshots of every page at desktop and phone width.
 	pages := map[string]string{"overview": "/", "messages": "/ui/messages", "message": "/ui/messages/1", "send": "/ui/send",
-		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "contacts": "/ui/contacts", "spend": "/ui/spend", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
+		"inbox": "/ui/inbox", "thread": "/ui/inbox?number=%2B15550100001", "optouts": "/ui/optouts", "contacts": "/ui/contacts", "spend": "/ui/spend", "campaigns": "/ui/campaigns", "rules": "/ui/rules", "modems": "/ui/modems", "modem": "/ui/modems/sim1", "settings": "/ui/settings"}
 	for _, size := range []struct {
 		name string
 		w, h int64

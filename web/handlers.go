@@ -30,6 +30,8 @@ var pages = []page{
 	{"/ui/inbox", "Inbox", "inbox", true},
 	{"/ui/optouts", "Opt-outs", "optouts", true},
 	{"/ui/contacts", "Contacts", "contacts", true},
+	{"/ui/campaigns", "Campaigns", "campaigns", true},
+	{"/ui/campaigns/{id}", "Campaign", "campaign", false},
 	{"/ui/spend", "Spend", "spend", true},
 	{"/ui/rules", "Rules", "rules", true},
 	{"/ui/modems", "Modems", "modems", true},

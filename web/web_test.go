@@ -197,7 +197,7 @@ func TestSafeNextStaysOnSite(t *testing.T) {
 func TestPagesNeedASessionAndCarryTheirCSRFToken(t *testing.T) {
 	h := newHandler(t, Options{Version: "v-test"})
 	c, csrf := signIn(t, h, readToken)
-	for _, p := range []string{"/", "/ui/messages", "/ui/messages/42", "/ui/send", "/ui/inbox", "/ui/optouts", "/ui/contacts", "/ui/spend", "/ui/rules", "/ui/modems", "/ui/modems/sim1", "/ui/settings"} {
+	for _, p := range []string{"/", "/ui/messages", "/ui/messages/42", "/ui/send", "/ui/inbox", "/ui/optouts", "/ui/contacts", "/ui/campaigns", "/ui/campaigns/1", "/ui/spend", "/ui/rules", "/ui/modems", "/ui/modems/sim1", "/ui/settings"} {
 		resp := do(h, "GET", p, nil, nil)
 		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/ui/signin?next=") {
 			t.Errorf("%s without a session: %d %q, want a redirect to sign in", p, resp.StatusCode, resp.Header.Get("Location"))

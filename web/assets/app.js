@@ -858,6 +858,72 @@
     await Promise.all([groups(), load(true)]);
   }
 
+  // ---- Campaigns ------------------------------------------------------
+
+  const DONE = ['sent', 'delivered', 'failed', 'expired', 'uncertain', 'suppressed', 'skipped', 'cancelled'];
+  const doneOf = (n) => DONE.reduce((a, k) => a + (n[k] || 0), 0);
+  const campBadge = (st) => el('span', { class: 'badge ' + ({ running: 's-info', finished: 's-ok', paused: 's-warn', cancelled: 's-muted', scheduled: 's-info' }[st] || 's-muted'), 'data-state': st }, st);
+  const progress = (n) => {
+    const total = n.recipients || 0, done = doneOf(n);
+    return el('span', {}, el('progress', { max: String(Math.max(total, 1)), value: String(done), 'aria-label': done + ' of ' + total + ' recipients done' }), ' ' + done + ' / ' + total);
+  };
+
+  // campaignsPage lists the campaigns, newest first, with their state and
+  // progress (each campaign's counts read from its own answer).
+  async function campaignsPage() {
+    const box = el('div', { id: 'campaigns' });
+    setView(el('section', { class: 'card', 'aria-labelledby': 'h-cl' }, el('h2', { id: 'h-cl' }, 'Campaigns'), box));
+    const load = async () => {
+      const r = await api('GET', '/v1/campaigns?limit=50');
+      const cs = await Promise.all((r.campaigns || []).map((c) => api('GET', '/v1/campaigns/' + encodeURIComponent(c.id)).catch(() => c)));
+      box.replaceChildren(cs.length ? table(['Campaign', 'State', 'Progress', 'Cost', 'Created'], cs.map((c) => [
+        el('a', { href: '/ui/campaigns/' + encodeURIComponent(c.id), 'data-campaign': c.id }, c.name),
+        campBadge(c.state), progress(c.counts || {}),
+        c.cost && c.cost.currency ? c.cost.actual + ' of ' + c.cost.quoted + ' ' + c.cost.currency : '—', timeEl(c.created)]), 'Campaigns')
+        : el('p', { class: 'muted' }, 'No campaigns yet.'));
+    };
+    await load();
+    const later = debounce(() => load().catch((e) => box.replaceChildren(fail(e))), 1000);
+    events(later, ['sms:sent', 'sms:delivered', 'sms:failed', 'budget:paused', 'budget:resumed']);
+  }
+
+  // campaignPage shows one campaign: counts by state, cost quoted and
+  // actual, its budget and why it is paused; Pause, Resume and Cancel go
+  // through the API, whose answer (a refusal included) is shown.
+  async function campaignPage() {
+    const path = '/v1/campaigns/' + encodeURIComponent(ID);
+    const box = el('div', { id: 'campaign' });
+    const out = el('div', { id: 'cp-result', 'aria-live': 'polite' });
+    const btn = (a, label) => el('button', { type: 'button', id: 'cp-' + a, 'data-action': a, disabled: !full, onclick: () => act(a) }, label);
+    setView(box, el('section', { class: 'card', 'aria-labelledby': 'h-ca' }, el('h2', { id: 'h-ca' }, 'Actions'),
+      el('div', { class: 'row' }, btn('pause', 'Pause'), btn('resume', 'Resume'), btn('cancel', 'Cancel')),
+      full ? null : readOnlyNote('pause, resume or cancel campaigns'), out));
+    const draw = (c) => {
+      document.getElementById('title').textContent = 'Campaign ' + c.name;
+      const n = c.counts || {};
+      const cost = c.cost || {};
+      box.replaceChildren(
+        el('section', { class: 'card', 'aria-labelledby': 'h-cs' }, el('h2', { id: 'h-cs' }, 'State'),
+          dl([['State', campBadge(c.state)], ['Why', c.reason || null], ['Progress', progress(n)],
+            ['Cost', cost.currency ? el('span', { id: 'cp-cost' }, cost.actual + ' ' + cost.currency + ' actual of ' + cost.quoted + ' quoted (' + cost.sent_parts + ' of ' + cost.quoted_parts + ' parts)') : null],
+            ['Budget', c.budget ? c.budget + (cost.currency ? ' ' + cost.currency : '') : null],
+            ['Launched', c.launched_at ? timeEl(c.launched_at) : null], ['Finished', c.finished_at ? timeEl(c.finished_at) : null]])),
+        el('section', { class: 'card', 'aria-labelledby': 'h-cc' }, el('h2', { id: 'h-cc' }, 'Recipients'),
+          table(['State', 'Recipients'], Object.entries(n).filter(([k, v]) => k !== 'recipients' && v).map(([k, v]) => [k.replace('_', ' '), el('span', { 'data-count': k }, String(v))]), 'Recipients by state')));
+    };
+    const load = async () => draw(await api('GET', path));
+    async function act(a) {
+      try {
+        draw(await api('POST', path + '/' + a));
+        out.replaceChildren(el('p', { id: 'cp-done' }, 'Campaign ' + a + 'd.'));
+        say('Campaign ' + a + 'd');
+      } catch (e) { out.replaceChildren(fail(e)); }
+    }
+    await load();
+    const later = debounce(() => load().catch((e) => out.replaceChildren(fail(e))), 1000);
+    events(later, ['sms:sent', 'sms:delivered', 'sms:failed', 'budget:paused', 'budget:resumed']);
+  }
+
   // ---- Spend and budgets ----------------------------------------------
 
   // spendPage shows each modem's tariff against its caps (spend today and
@@ -955,7 +1021,7 @@
     } catch (e) { setView(fail(e)); }
   }
 
-  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, contacts: contactsPage, spend: spendPage, settings: settingsPage };
+  const PAGES = { overview, messages, message, send, inbox, optouts, rules: rulesPage, modems: modemsPage, modem: modemPage, contacts: contactsPage, spend: spendPage, campaigns: campaignsPage, campaign: campaignPage, settings: settingsPage };
   const run = PAGES[PAGE];
   // data-ready tells whoever waits for the page (a test taking a
   // screenshot) that its first data arrived.
