@@ -19,7 +19,7 @@ var _ campaign.Store = (*Store)(nil)
 // holdAt is the next_at of a paused campaign's queued messages: no claim
 // reaches it, and resuming puts back what it replaced. It is a time JSON
 // can still write (9999-12-31).
-const holdAt = 253402214400000
+const holdAt int64 = 253402214400000
 
 // ReasonHeld and ReasonResumed mark a campaign's queued messages while
 // it is paused and after it resumed.
