@@ -3,8 +3,6 @@ package postgres
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strings"
 
 	"smsgw"
 	"smsgw/queue"
@@ -85,26 +83,4 @@ func scanBinary(data, udh []byte, dst, src, class, pid int) queue.Binary {
 		b.Class = &c
 	}
 	return b
-}
-
-// normalizeTags validates routing tags and sorts them.
-func normalizeTags(tags []string) ([]string, error) {
-	if len(tags) == 0 {
-		return nil, nil
-	}
-	out := make([]string, 0, len(tags))
-	for _, t := range tags {
-		t = strings.TrimSpace(t)
-		if t == "" || len(t) > 64 {
-			return nil, invalid("tags", "%q: a tag has 1 to 64 characters", t)
-		}
-		for _, r := range t {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-				return nil, invalid("tags", "%q: letters, digits, '-', '_' and '.' only", t)
-			}
-		}
-		out = append(out, t)
-	}
-	sort.Strings(out)
-	return out, nil
 }

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -55,126 +53,21 @@ type prepared struct {
 	texts []string
 }
 
-var codings = map[string]bool{"": true, "auto": true, "gsm7": true, "ucs2": true, "8bit": true}
-
 func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
-	p := &prepared{m: m}
-	if len(m.To) == 0 {
-		return nil, invalid("to", "at least one recipient is required")
-	}
-	if len(m.To) > queue.MaxRecipients {
-		return nil, invalid("to", "%d recipients, at most %d per request", len(m.To), queue.MaxRecipients)
-	}
-	p.to = make([]string, len(m.To))
-	for i, r := range m.To {
-		n, err := smsgw.NormalizeDigits(r)
-		if err != nil {
-			return nil, invalid("to", "%q: %v", r, err)
-		}
-		p.to[i] = n
-	}
-	if err := checkBinary(m); err != nil {
-		return nil, err
-	}
-	if m.Text == "" && !m.IsData() {
-		return nil, invalid("text", "must not be empty")
-	}
-	if len(m.Text) > queue.MaxTextBytes {
-		return nil, invalid("text", "%d bytes, at most %d", len(m.Text), queue.MaxTextBytes)
-	}
-	if !utf8.ValidString(m.Text) {
-		return nil, invalid("text", "not valid UTF-8")
-	}
 	// PostgreSQL text cannot hold NUL, which a GSM text never needs.
 	if bytes.IndexByte([]byte(m.Text), 0) >= 0 {
 		return nil, invalid("text", "contains a NUL character")
 	}
-	cat, err := smsgw.ParseCategory(string(m.Category))
+	c, err := queue.Check(m, s.opt.Now())
 	if err != nil {
-		return nil, invalid("category", "%v", err)
-	}
-	p.category = cat
-	if !codings[m.Coding] {
-		return nil, invalid("coding", "%q is not one of auto, gsm7, ucs2, 8bit", m.Coding)
-	}
-	if m.Priority < -queue.MaxPriority || m.Priority > queue.MaxPriority {
-		return nil, invalid("priority", "%d is outside -%d..%d", m.Priority, queue.MaxPriority, queue.MaxPriority)
-	}
-	now := s.opt.Now()
-	if !m.SendAfter.IsZero() {
-		p.sendAfter = m.SendAfter.UnixMilli()
-	}
-	if !m.ExpiresAt.IsZero() {
-		if !m.ExpiresAt.After(now) {
-			return nil, invalid("expires_at", "%s is in the past", m.ExpiresAt.UTC().Format(time.RFC3339))
-		}
-		if !m.SendAfter.IsZero() && !m.ExpiresAt.After(m.SendAfter) {
-			return nil, invalid("expires_at", "must be after send_after")
-		}
-		p.expiresAt = m.ExpiresAt.UnixMilli()
-	}
-	if len(m.Modem) > 64 {
-		return nil, invalid("modem", "longer than 64 bytes")
-	}
-	if p.tags, err = normalizeTags(m.Tags); err != nil {
 		return nil, err
 	}
-	if len(m.Metadata) > 0 {
-		b, err := json.Marshal(m.Metadata)
-		if err != nil {
-			return nil, invalid("metadata", "%v", err)
-		}
-		if len(b) > queue.MaxMetadataSize {
-			return nil, invalid("metadata", "%d bytes encoded, at most %d", len(b), queue.MaxMetadataSize)
-		}
-		p.meta = string(b)
-	}
-	if len(m.Campaign) > 64 {
-		return nil, invalid("campaign", "longer than 64 bytes")
-	}
-	if len(m.IdempotencyKey) > 255 {
-		return nil, invalid("idempotency_key", "longer than 255 bytes")
-	}
+	p := &prepared{m: m, to: c.To, tags: c.Tags, meta: c.Metadata,
+		sendAfter: c.SendAfter, expiresAt: c.ExpiresAt, category: c.Category}
 	if m.IdempotencyKey != "" {
 		p.hash = storedHash(p)
 	}
 	return p, nil
-}
-
-// checkBinary validates what a message carries besides text.
-func checkBinary(m queue.NewMessage) error {
-	if (m.Coding == "8bit") != m.IsData() && m.Coding != "" && m.Coding != "auto" {
-		return invalid("coding", "%q: 8bit is the coding of data, and data has no other", m.Coding)
-	}
-	if m.IsData() {
-		if m.Text != "" {
-			return invalid("data", "give text or data, not both")
-		}
-		if len(m.Data) == 0 {
-			return invalid("data", "must not be empty")
-		}
-		if len(m.Data) > queue.MaxDataBytes {
-			return invalid("data", "%d bytes, at most %d", len(m.Data), queue.MaxDataBytes)
-		}
-	}
-	if len(m.UDH) > 0 {
-		if len(m.UDH) > queue.MaxUDHBytes {
-			return invalid("udh", "%d bytes, at most %d", len(m.UDH), queue.MaxUDHBytes)
-		}
-		if int(m.UDH[0]) != len(m.UDH)-1 {
-			return invalid("udh", "its length octet says %d, %d octets follow", m.UDH[0], len(m.UDH)-1)
-		}
-	}
-	if p := m.Ports; p != nil && (p.Dst < 0 || p.Dst > 0xFFFF || p.Src < 0 || p.Src > 0xFFFF) {
-		return invalid("port", "ports are 0 to 65535")
-	}
-	if m.Class != nil && (*m.Class < 0 || *m.Class > 3) {
-		return invalid("class", "%d is not a message class 0-3", *m.Class)
-	}
-	if m.PID < 0 || m.PID > 0xFF {
-		return invalid("pid", "%d is outside 0-255", m.PID)
-	}
-	return nil
 }
 
 // storedHash is what the requests table keeps for an idempotency key: the

@@ -84,7 +84,7 @@ func (s *Store) tryClaim(ctx context.Context, co queue.ClaimOptions, claim bool)
 	if err := s.closedErr(); err != nil {
 		return nil, time.Time{}, err
 	}
-	tags, err := normalizeTags(co.Tags)
+	tags, err := queue.NormalizeTags(co.Tags)
 	if err != nil {
 		return nil, time.Time{}, err
 	}

@@ -60,7 +60,7 @@ func (s *Store) tryClaimMode(ctx context.Context, co queue.ClaimOptions, claim b
 	if s.ctx.Err() != nil {
 		return nil, time.Time{}, queue.ErrClosed
 	}
-	tags, err := normalizeTags(co.Tags)
+	tags, err := queue.NormalizeTags(co.Tags)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
