@@ -159,3 +159,32 @@ func NormalizeTags(tags []string) ([]string, error) {
 	sort.Strings(out)
 	return out, nil
 }
+
+// Check validates a received part as every driver stores it, and
+// normalises a single SMS to part 1 of 1 (reference 0 when none).
+func (p *InboundPart) Check() error {
+	if p.Total <= 1 {
+		if p.Seq > 1 {
+			return invalid("seq", "part %d of a single SMS", p.Seq)
+		}
+		p.Total, p.Seq = 1, 1
+		if p.Ref < 0 {
+			p.Ref = 0
+		}
+	}
+	switch {
+	case p.Total > 255:
+		return invalid("total", "%d parts, at most 255", p.Total)
+	case p.Seq < 1 || p.Seq > p.Total:
+		return invalid("seq", "part %d of %d", p.Seq, p.Total)
+	case p.Ref < 0 || p.Ref > 0xFFFF:
+		return invalid("ref", "%d is outside 0..65535", p.Ref)
+	case len(p.PDU) == 0 || len(p.PDU) > MaxPDUBytes:
+		return invalid("pdu", "%d bytes, want 1..%d", len(p.PDU), MaxPDUBytes)
+	case p.Modem == "" || len(p.Modem) > 64:
+		return invalid("modem", "an id has 1 to 64 bytes")
+	case len(p.Sender) > 64:
+		return invalid("sender", "longer than 64 bytes")
+	}
+	return p.Slot.Validate()
+}

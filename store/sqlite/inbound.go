@@ -21,30 +21,7 @@ import (
 // as Duplicate and changes nothing. Nothing else is ever a duplicate:
 // identical messages from one sender in one second are each stored.
 func (s *Store) AddInboundPart(ctx context.Context, p queue.InboundPart) (queue.InboundResult, error) {
-	if p.Total <= 1 {
-		if p.Seq > 1 {
-			return queue.InboundResult{}, invalid("seq", "part %d of a single SMS", p.Seq)
-		}
-		p.Total, p.Seq = 1, 1
-		if p.Ref < 0 {
-			p.Ref = 0
-		}
-	}
-	switch {
-	case p.Total > 255:
-		return queue.InboundResult{}, invalid("total", "%d parts, at most 255", p.Total)
-	case p.Seq < 1 || p.Seq > p.Total:
-		return queue.InboundResult{}, invalid("seq", "part %d of %d", p.Seq, p.Total)
-	case p.Ref < 0 || p.Ref > 0xFFFF:
-		return queue.InboundResult{}, invalid("ref", "%d is outside 0..65535", p.Ref)
-	case len(p.PDU) == 0 || len(p.PDU) > queue.MaxPDUBytes:
-		return queue.InboundResult{}, invalid("pdu", "%d bytes, want 1..%d", len(p.PDU), queue.MaxPDUBytes)
-	case p.Modem == "" || len(p.Modem) > 64:
-		return queue.InboundResult{}, invalid("modem", "an id has 1 to 64 bytes")
-	case len(p.Sender) > 64:
-		return queue.InboundResult{}, invalid("sender", "longer than 64 bytes")
-	}
-	if err := p.Slot.Validate(); err != nil {
+	if err := p.Check(); err != nil {
 		return queue.InboundResult{}, err
 	}
 	digest := digestOf(p.PDU)
