@@ -13,6 +13,7 @@ import (
 	"smsgw"
 	"smsgw/campaign"
 	"smsgw/queue"
+	"smsgw/store/internal/stored"
 )
 
 var _ campaign.Store = (*Store)(nil)
@@ -33,40 +34,14 @@ const (
 	reasonResumed = "campaign_resumed"
 )
 
-const campaignCols = `id, spec, state, reason, expanded, run, quote, created_at, updated_at, launched_at, finished_at,
-	run_at, missed_runs`
+const campaignCols = stored.CampaignCols
 
 func scanCampaign(sc pgx.Row) (campaign.Campaign, error) {
-	var c campaign.Campaign
-	var id, created, updated, launched, finished, runAt int64
-	var spec, state, quote string
-	if err := sc.Scan(&id, &spec, &state, &c.Reason, &c.Expanded, &c.Run, &quote, &created, &updated, &launched, &finished,
-		&runAt, &c.MissedRuns); err != nil {
-		return c, err
+	var r stored.Campaign
+	if err := sc.Scan(r.Dests()...); err != nil {
+		return campaign.Campaign{}, err
 	}
-	if runAt != 0 {
-		t := msTime(runAt)
-		c.RunAt = &t
-	}
-	c.ID, c.State = strconv.FormatInt(id, 10), campaign.State(state)
-	if err := json.Unmarshal([]byte(spec), &c.Spec); err != nil {
-		return c, fmt.Errorf("campaign %d: spec: %w", id, err)
-	}
-	if quote != "" {
-		if err := json.Unmarshal([]byte(quote), &c.Cost); err != nil {
-			return c, fmt.Errorf("campaign %d: quote: %w", id, err)
-		}
-	}
-	c.Created, c.Updated = msTime(created), msTime(updated)
-	if launched != 0 {
-		t := msTime(launched)
-		c.LaunchedAt = &t
-	}
-	if finished != 0 {
-		t := msTime(finished)
-		c.FinishedAt = &t
-	}
-	return c, nil
+	return r.Decode()
 }
 
 func campaignID(id string) (int64, error) {

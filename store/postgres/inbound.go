@@ -13,6 +13,7 @@ import (
 
 	"smsgw"
 	"smsgw/queue"
+	"smsgw/store/internal/stored"
 )
 
 // AddInboundPart stores a received part durably (delete it from the SIM
@@ -31,8 +32,8 @@ func (s *Store) AddInboundPart(ctx context.Context, p queue.InboundPart) (queue.
 	if err := p.Check(); err != nil {
 		return queue.InboundResult{}, err
 	}
-	digest := digestOf(p.PDU)
-	defects := joinDefects(p.Defects)
+	digest := stored.Digest(p.PDU)
+	defects := stored.JoinDefects(p.Defects)
 	var scts int64
 	if !p.SCTS.IsZero() {
 		scts = p.SCTS.UnixMilli()
@@ -131,7 +132,7 @@ func (w *txn) join(g group, incomplete bool) (int64, error) {
 		}
 		last = seq
 		pdus = append(pdus, pdu)
-		for _, d := range splitDefects(def) {
+		for _, d := range stored.SplitDefects(def) {
 			if g.total > 1 {
 				d = fmt.Sprintf("part %d: %s", seq, d)
 			}
@@ -156,7 +157,7 @@ func (w *txn) join(g group, incomplete bool) (int64, error) {
 	err = w.queryRow(`INSERT INTO inbox (node, modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at, defects,
 		data, dst_port, src_port, class)
 		VALUES ($17, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, joinDefects(defects),
+		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, stored.JoinDefects(defects),
 		data, dst, src, class, g.node).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("insert inbox message: %w", err)
@@ -292,7 +293,7 @@ func scanInbox(sc pgx.Row) (queue.InboxMessage, error) {
 		m.Class = &c
 	}
 	m.Complete, m.SentAt, m.ReceivedAt = !incomplete, msTime(scts), msTime(rcv)
-	m.Defects = splitDefects(defects)
+	m.Defects = stored.SplitDefects(defects)
 	return m, nil
 }
 

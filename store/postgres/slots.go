@@ -2,22 +2,14 @@ package postgres
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"smsgw/queue"
+	"smsgw/store/internal/stored"
 )
-
-// digestOf is what a slot row keeps of the bytes committed from it.
-func digestOf(b []byte) int64 {
-	sum := sha256.Sum256(b)
-	return int64(binary.BigEndian.Uint64(sum[:8]))
-}
 
 // claimSlot records slot as committed with digest, or reports dup when it
 // already is with the same digest. A pending row with other bytes means
@@ -118,7 +110,7 @@ func (s *Store) AddUndecodable(ctx context.Context, u queue.Undecodable) (queue.
 	var out queue.InboundResult
 	err := s.write(ctx, func(w *txn) error {
 		out = queue.InboundResult{}
-		dup, err := w.claimSlot(u.Modem, u.Slot, digestOf([]byte(u.PDU)))
+		dup, err := w.claimSlot(u.Modem, u.Slot, stored.Digest([]byte(u.PDU)))
 		if err != nil || dup {
 			out.Duplicate = dup
 			return err
@@ -143,23 +135,4 @@ func (s *Store) AddUndecodable(ctx context.Context, u queue.Undecodable) (queue.
 		return queue.InboundResult{}, fmt.Errorf("queue: add undecodable: %w", err)
 	}
 	return out, nil
-}
-
-// joinDefects and splitDefects keep a defect list in one text column, one
-// item a line.
-func joinDefects(d []string) string {
-	clean := make([]string, 0, len(d))
-	for _, s := range d {
-		if s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " ")); s != "" {
-			clean = append(clean, s)
-		}
-	}
-	return strings.Join(clean, "\n")
-}
-
-func splitDefects(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smsgw/queue"
+	"smsgw/store/internal/stored"
 
 	"smsgw"
 )
@@ -24,8 +25,8 @@ func (s *Store) AddInboundPart(ctx context.Context, p queue.InboundPart) (queue.
 	if err := p.Check(); err != nil {
 		return queue.InboundResult{}, err
 	}
-	digest := digestOf(p.PDU)
-	defects := joinDefects(p.Defects)
+	digest := stored.Digest(p.PDU)
+	defects := stored.JoinDefects(p.Defects)
 	var scts int64
 	if !p.SCTS.IsZero() {
 		scts = p.SCTS.UnixMilli()
@@ -100,7 +101,7 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 		}
 		last = seq
 		pdus = append(pdus, pdu)
-		for _, d := range splitDefects(def) {
+		for _, d := range stored.SplitDefects(def) {
 			if g.total > 1 {
 				d = fmt.Sprintf("part %d: %s", seq, d)
 			}
@@ -124,7 +125,7 @@ func (w *wtx) join(g group, incomplete bool) (int64, error) {
 	res, err := w.exec(`INSERT INTO inbox (modem, sender, text, coding, ref, parts_total, parts_have, incomplete, error, scts, received_at, defects,
 		data, dst_port, src_port, class)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, joinDefects(defects),
+		g.modem, g.sender, text, coding, g.ref, g.total, len(pdus), incomplete, errText, scts, received, stored.JoinDefects(defects),
 		data, dst, src, class)
 	if err != nil {
 		return 0, fmt.Errorf("insert inbox message: %w", err)
@@ -246,7 +247,7 @@ func scanInbox(sc scanner) (queue.InboxMessage, error) {
 	b := scanBinary(data, nil, dst, src, class, 0)
 	m.Data, m.Ports, m.Class = b.Data, b.Ports, b.Class
 	m.Complete, m.SentAt, m.ReceivedAt = !incomplete, msTime(scts), msTime(rcv)
-	m.Defects = splitDefects(defects)
+	m.Defects = stored.SplitDefects(defects)
 	return m, err
 }
 

@@ -1,0 +1,94 @@
+// Package stored holds the stored forms the storage drivers share: how a
+// campaign row, a received part's digest and its decoder defects are kept,
+// so that both drivers read and write them alike.
+package stored
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"smsgw/campaign"
+)
+
+// MsTime is the time of a stored Unix millisecond count; 0 is the zero
+// time (not set).
+func MsTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// msPtr is MsTime for an optional time: nil when not set.
+func msPtr(ms int64) *time.Time {
+	if ms == 0 {
+		return nil
+	}
+	t := MsTime(ms)
+	return &t
+}
+
+// Digest identifies a received PDU's bytes in a SIM slot record.
+func Digest(b []byte) int64 {
+	sum := sha256.Sum256(b)
+	return int64(binary.BigEndian.Uint64(sum[:8]))
+}
+
+// JoinDefects stores a part's decoder defects one per line.
+func JoinDefects(d []string) string {
+	clean := make([]string, 0, len(d))
+	for _, s := range d {
+		if s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " ")); s != "" {
+			clean = append(clean, s)
+		}
+	}
+	return strings.Join(clean, "\n")
+}
+
+// SplitDefects reads what JoinDefects stored.
+func SplitDefects(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// CampaignCols are the columns a Campaign row is scanned from, in order.
+const CampaignCols = `id, spec, state, reason, expanded, run, quote, created_at, updated_at, launched_at, finished_at, run_at, missed_runs`
+
+// Campaign is a campaigns row as both drivers keep it: the spec and the
+// quote as JSON, times as Unix milliseconds (0: not set).
+type Campaign struct {
+	ID                                          int64
+	Spec, State, Reason, Quote                  string
+	Expanded                                    bool
+	Run, MissedRuns                             int
+	Created, Updated, Launched, Finished, RunAt int64
+}
+
+// Dests are the scan destinations of CampaignCols.
+func (r *Campaign) Dests() []any {
+	return []any{&r.ID, &r.Spec, &r.State, &r.Reason, &r.Expanded, &r.Run, &r.Quote,
+		&r.Created, &r.Updated, &r.Launched, &r.Finished, &r.RunAt, &r.MissedRuns}
+}
+
+// Decode is the campaign the row holds.
+func (r *Campaign) Decode() (campaign.Campaign, error) {
+	c := campaign.Campaign{ID: fmt.Sprint(r.ID), State: campaign.State(r.State), Reason: r.Reason,
+		Expanded: r.Expanded, Run: r.Run, MissedRuns: r.MissedRuns,
+		Created: MsTime(r.Created), Updated: MsTime(r.Updated),
+		LaunchedAt: msPtr(r.Launched), FinishedAt: msPtr(r.Finished), RunAt: msPtr(r.RunAt)}
+	if err := json.Unmarshal([]byte(r.Spec), &c.Spec); err != nil {
+		return c, fmt.Errorf("campaign %d: spec: %w", r.ID, err)
+	}
+	if r.Quote != "" {
+		if err := json.Unmarshal([]byte(r.Quote), &c.Cost); err != nil {
+			return c, fmt.Errorf("campaign %d: quote: %w", r.ID, err)
+		}
+	}
+	return c, nil
+}
