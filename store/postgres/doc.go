@@ -13,13 +13,15 @@
 // connection that listens for the database's notifications, and applies
 // the recovery policy to this node's own interrupted attempts.
 //
-// Every write runs in one transaction that also sends the notification
-// waiters of every gateway wake on (NOTIFY is delivered at commit, so a
-// wake-up is never sent for a change that did not commit, nor lost for
-// one that did). Claims take messages with FOR UPDATE SKIP LOCKED, so
-// gateways claiming at once never wait on each other or take the same
-// message. Events are appended in commit order (see appendEvent), so a
-// consumer's cursor never passes an event still to be committed.
+// Every write runs in one transaction; after its commit the gateway sends
+// the notification waiters of every gateway wake on (never for a change
+// that did not commit; one lost with a gateway dying right after its
+// commit is made up for by a re-check every few seconds, see notify.go).
+// Claims take messages with FOR UPDATE SKIP LOCKED, so gateways claiming
+// at once never wait on each other or take the same message. Event ids
+// follow transaction ids and readers pass only ids no running transaction
+// can still commit below (see settledTop), so a consumer's cursor never
+// passes an event still to be committed, and appenders take no lock.
 package postgres
 
 import (

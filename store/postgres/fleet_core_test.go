@@ -375,3 +375,79 @@ func TestEventsInCommitOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestEventsWaitForOlderTransactions: an event committed while a
+// transaction with a smaller transaction id is still running is not
+// listed (nor taken by a consumer) until that transaction ends, since
+// that transaction may still append an event below it; once it commits,
+// a reader paging on by id gets both, the older transaction's first.
+func TestEventsWaitForOlderTransactions(t *testing.T) {
+	sts, dsn := openNodesDSN(t, storetest.NewClock(), "a")
+	st := sts[0]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := st.AddConsumer(ctx, "hook"); err != nil {
+		t.Fatal(err)
+	}
+	older, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer older.Close(context.Background())
+	tx, err := older.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	// The older transaction takes its id before the newer one commits.
+	if _, err := tx.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+4915100000001"}, Text: "newer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Cancel(ctx, res.Messages[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := st.Events(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 0 {
+		t.Fatalf("Events listed %d events while an older transaction runs; want none", len(evs))
+	}
+	ds, _, err := st.NextEvents(ctx, "hook", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 0 {
+		t.Fatalf("NextEvents handed out %d events while an older transaction runs; want none", len(ds))
+	}
+	// The older transaction appends its event the way the store does.
+	if _, err := tx.Exec(ctx, `INSERT INTO events (id, type, subject_id, at, data)
+		VALUES ((pg_current_xact_id()::text::bigint << 20) + 1, 'test.older', 0, 1, '{}')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	evs, err = st.Events(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, e := range evs {
+		types = append(types, string(e.Type))
+	}
+	if len(evs) < 2 || types[0] != "test.older" {
+		t.Fatalf("events after the older transaction committed: %v; want test.older first, then the newer ones", types)
+	}
+	ds, _, err = st.NextEvents(ctx, "hook", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != len(evs) || ds[0].Type != "test.older" {
+		t.Fatalf("consumer got %d deliveries (first %v), want %d starting with test.older", len(ds), ds, len(evs))
+	}
+}

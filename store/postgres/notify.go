@@ -11,11 +11,97 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// The Notifier of the networked driver: every write transaction sends a
-// NOTIFY on the store's channel (delivered at commit), and each handle
+// The Notifier of the networked driver: after each write transaction
+// commits, the store posts a notification on its channel, and each handle
 // keeps one connection that LISTENs on it and fires its signals. A handle
 // also fires its own signals right after its commits, so its waiters do
 // not wait for the round trip.
+//
+// The NOTIFY is sent after the commit, not inside the transaction: a
+// notifying commit takes PostgreSQL's notify-queue lock and holds it
+// through its WAL flush, which serialises every writer of the database
+// (one commit per fsync). Outside the transaction, a notification can be
+// lost when a gateway dies (or its connection breaks) between its commit
+// and its NOTIFY. The safety net: every recheckEvery each handle fires its
+// Claimable and EventsAvailable signals, so claimers and outbox consumers
+// look again at a low frequency and find whatever a lost notification (or
+// an event held back behind an older transaction, see settledTop) should
+// have woken them for.
+
+// recheckEvery is the safety net's period (see above).
+const recheckEvery = 5 * time.Second
+
+// notifier coalesces the letters of the notifications posted by commits:
+// while one NOTIFY is on its way, the letters posted meanwhile wait and go
+// out in the next one, so a burst of commits sends a few notifications.
+type notifier struct {
+	mu      sync.Mutex
+	pending [4]bool // kindChanged, kindClaimable, kindEvents, kindOptOut
+	kick    chan struct{}
+}
+
+var notifyKinds = [4]byte{kindChanged, kindClaimable, kindEvents, kindOptOut}
+
+func (n *notifier) post(payload string) {
+	n.mu.Lock()
+	for i, k := range notifyKinds {
+		if strings.IndexByte(payload, k) >= 0 {
+			n.pending[i] = true
+		}
+	}
+	n.mu.Unlock()
+	select {
+	case n.kick <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the pending letters as one payload and clears them.
+func (n *notifier) take() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var b []byte
+	for i, k := range notifyKinds {
+		if n.pending[i] {
+			b = append(b, k)
+			n.pending[i] = false
+		}
+	}
+	return string(b)
+}
+
+// notify sends the posted notifications until Close, then the last ones
+// still pending, and runs the safety net's periodic re-check.
+func (s *Store) notify() {
+	defer s.wg.Done()
+	tick := time.NewTicker(recheckEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.ctx.Done():
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			s.sendPending(ctx)
+			cancel()
+			return
+		case <-s.notes.kick:
+			s.sendPending(s.ctx)
+		case <-tick.C:
+			s.sig.claimable.fire()
+			s.sig.events.fire()
+		}
+	}
+}
+
+func (s *Store) sendPending(ctx context.Context) {
+	payload := s.notes.take()
+	if payload == "" {
+		return
+	}
+	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, payload); err != nil && s.ctx.Err() == nil {
+		// The other gateways find the change at their next re-check.
+		s.opt.Logger.Warn("queue: postgres: cannot notify the other gateways", "err", err)
+	}
+}
 
 // signals are the Notifier's broadcasts of one handle.
 type signals struct {

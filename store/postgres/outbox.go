@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -112,7 +113,13 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]q
 	limit = clampLimit(limit)
 	var out []queue.Delivery
 	var next int64
-	err := s.write(ctx, func(w *txn) error {
+	// Settled before the transaction takes a transaction id of its own,
+	// which would hold the horizon back for as long as it waits.
+	top, err := s.settledTop(ctx)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("queue: next events for %q: %w", consumer, err)
+	}
+	err = s.write(ctx, func(w *txn) error {
 		// Handing out and settling deliveries changes nothing another
 		// gateway waits for: no notification (the commit of a new event
 		// is what wakes the consumers).
@@ -131,12 +138,8 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]q
 		if err != nil {
 			return err
 		}
-		var top int64
-		if err := w.queryRow(`SELECT coalesce(max(id), 0) FROM events`).Scan(&top); err != nil {
-			return err
-		}
 		if top > cursor {
-			if err := w.takeNewEvents(consumer); err != nil {
+			if err := w.takeNewEvents(consumer, top); err != nil {
 				return err
 			}
 		}
@@ -188,22 +191,17 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]q
 }
 
 // takeNewEvents gives the consumer a delivery row for each event past its
-// cursor, so their retry state survives restarts, and moves the cursor.
-// The consumer's row is locked first (one gateway at a time moves it) and
-// the cursor read again under the lock, as another gateway may have moved
-// it. Event ids are handed out in commit order (see appendEvent), so every
-// event up to the newest id visible now is there to take.
-func (w *txn) takeNewEvents(consumer string) error {
+// cursor up to top (settled: see settledTop), so their retry state
+// survives restarts, and moves the cursor. The consumer's row is locked
+// first (one gateway at a time moves it) and the cursor read again under
+// the lock, as another gateway may have moved it.
+func (w *txn) takeNewEvents(consumer string, top int64) error {
 	var cursor int64
 	err := w.queryRow(`SELECT cursor FROM consumers WHERE name = $1 FOR UPDATE`, consumer).Scan(&cursor)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return fmt.Errorf("consumer %q: %w", consumer, smsgw.ErrNotFound)
 	}
 	if err != nil {
-		return err
-	}
-	var top int64
-	if err := w.queryRow(`SELECT coalesce(max(id), 0) FROM events`).Scan(&top); err != nil {
 		return err
 	}
 	if top <= cursor {
@@ -323,14 +321,18 @@ func (s *Store) PruneEvents(ctx context.Context, before time.Time) (int64, error
 
 // Events lists outbox events after the given id, oldest first, for
 // readers that keep their own position (server-sent events, debugging).
-// Ids are handed out in commit order, so a reader paging on from the last
-// id it got misses nothing.
+// Only settled events are listed (see settledTop), so a reader paging on
+// from the last id it got misses nothing.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]queue.Event, error) {
 	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, type, subject_id, at, data FROM events WHERE id > $1 ORDER BY id LIMIT $2`,
-		after, clampLimit(limit))
+	top, err := s.settledTop(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("queue: events: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, type, subject_id, at, data FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`,
+		after, top, clampLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("queue: events: %w", mapErr(err))
 	}
@@ -362,4 +364,58 @@ func (s *Store) renewDeliveries(t *txn, until int64) error {
 func (s *Store) releaseOwnDeliveries(t *txn) error {
 	_, err := t.exec(`UPDATE deliveries SET next_at = $1, leased = false WHERE leased AND node IN ('', $2)`, t.now, s.opt.Node)
 	return err
+}
+
+// idShift: an event's id is its transaction's id (xid8) times 2^idShift
+// plus its place in the transaction, so ids follow transaction ids. (Ids
+// stay below 2^53, exact in JSON readers, for the first 2^32 transaction
+// ids of the cluster.)
+const idShift = 20
+
+// settleWait bounds how long a reader waits for older transactions to end
+// before it takes the events settled so far (the rest are found at the
+// next wake-up or re-check).
+const settleWait = 2 * time.Second
+
+// settledTop returns the largest event id a reader may move past: every
+// event up to it is committed and no transaction still running can commit
+// one below it. A transaction's events carry ids derived from its xid, and
+// every transaction still running, or starting later, has an xid at least
+// the horizon pg_snapshot_xmin(pg_current_snapshot()): ids below
+// horizon * 2^idShift are final. Events already committed above the
+// horizon (an older transaction, of any database of the cluster, is still
+// running) are waited for, briefly: appending transactions last
+// milliseconds, and any write at most writeTimeout. Whatever is still held
+// back after settleWait is left for the next call. The wait runs outside
+// any transaction: one with an xid of its own would hold the horizon back.
+func (s *Store) settledTop(ctx context.Context) (int64, error) {
+	deadline := time.Now().Add(settleWait)
+	pause := time.Millisecond
+	want := int64(-1)
+	for {
+		var top, settled int64
+		err := s.pool.QueryRow(ctx, `SELECT (SELECT coalesce(max(id), 0) FROM events),
+			(SELECT coalesce(max(id), 0) FROM events WHERE id < h.lim)
+			FROM (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint << `+strconv.Itoa(idShift)+` AS lim) h`).
+			Scan(&top, &settled)
+		if err != nil {
+			return 0, mapErr(err)
+		}
+		if want < 0 {
+			// Wait for what was committed when the reader came, not for
+			// what keeps coming meanwhile.
+			want = top
+		}
+		if settled >= want || time.Now().After(deadline) {
+			return settled, nil
+		}
+		select {
+		case <-ctx.Done():
+			return settled, nil
+		case <-s.ctx.Done():
+			return 0, queue.ErrClosed
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 50*time.Millisecond)
+	}
 }

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,21 +23,20 @@ type Store struct {
 
 	pool *pgxpool.Pool
 
-	// channel is the NOTIFY channel of this database and schema, and
-	// eventLock the advisory lock key that orders event appends: both
-	// derived from the database and schema names, so stores on other
-	// schemas of the same server never meet.
-	channel   string
-	eventLock int64
+	// channel is the NOTIFY channel of this database and schema, derived
+	// from their names, so stores on other schemas of the same server
+	// never meet.
+	channel string
 
 	ctx      context.Context // ends at Close
 	cancel   context.CancelFunc
-	wg       sync.WaitGroup // the listener and the housekeeper
+	wg       sync.WaitGroup // the listener, the notifier and the housekeeper
 	closeMu  sync.Mutex
 	closed   bool
 	closeErr error
 
-	sig signals // the Notifier's channels, fired by commits and the listener
+	sig   signals  // the Notifier's channels, fired by commits and the listener
+	notes notifier // notifications waiting to be sent after their commits
 
 	poke chan struct{} // wakes the housekeeper for an earlier deadline
 }
@@ -91,7 +89,6 @@ func Open(ctx context.Context, dsn string, opt queue.Options, popt Options) (*St
 	}
 	sum := sha256.Sum256([]byte(db + "\x00" + schema))
 	s.channel = "smsgw_" + hex.EncodeToString(sum[:8])
-	s.eventLock = int64(binary.BigEndian.Uint64(sum[8:16]))
 
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	// Listening starts before Open returns: a waiter that takes a channel
@@ -104,6 +101,9 @@ func Open(ctx context.Context, dsn string, opt queue.Options, popt Options) (*St
 	}
 	s.wg.Add(1)
 	go s.listen(ln)
+	s.notes.kick = make(chan struct{}, 1)
+	s.wg.Add(1)
+	go s.notify()
 
 	if err := s.recover(ctx); err != nil {
 		s.Close(context.Background())
@@ -116,7 +116,8 @@ func Open(ctx context.Context, dsn string, opt queue.Options, popt Options) (*St
 	return s, nil
 }
 
-// Close stops listening and the housekeeper, lets the calls in progress
+// Close stops listening, the notifier (after it sent the notifications
+// still pending) and the housekeeper, lets the calls in progress
 // finish and closes the pool, bounded by ctx. Later calls return the first
 // result. Calls made after Close fail with queue.ErrClosed.
 func (s *Store) Close(ctx context.Context) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,9 +16,8 @@ import (
 
 // txn is the view a write function gets of its transaction. Besides the
 // statements it records what the commit must announce: the Notifier's
-// wake-ups go out in the same transaction (NOTIFY is delivered at commit,
-// never for a change rolled back), and events are appended last, in
-// commit order.
+// wake-ups go out after the commit (see notifier in notify.go), and events
+// are appended last, with ids in transaction order.
 type txn struct {
 	s   *Store
 	tx  pgx.Tx
@@ -45,7 +45,7 @@ const writeTimeout = 30 * time.Second
 // serialisation victim runs again.
 const maxTxRetries = 5
 
-// write runs fn in a transaction and commits it with its notification.
+// write runs fn in a transaction, commits it and posts its notification.
 // fn may run more than once (when the server picks its transaction as a
 // deadlock victim), so it must have no effect outside the transaction
 // other than setting its own results, which it resets at its start. An
@@ -70,6 +70,9 @@ func (s *Store) write(ctx context.Context, fn func(t *txn) error) error {
 		t, err = s.runTx(tctx, fn)
 		if err == nil {
 			s.announce(t)
+			if payload, ok := t.payload(); ok {
+				s.notes.post(payload)
+			}
 			return nil
 		}
 		// A deadlock victim runs again; so does a transaction whose
@@ -100,11 +103,6 @@ func (s *Store) runTx(ctx context.Context, fn func(t *txn) error) (*txn, error) 
 	}
 	if err := t.flushEvents(); err != nil {
 		return nil, err
-	}
-	if payload, ok := t.payload(); ok {
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, payload); err != nil {
-			return nil, fmt.Errorf("notify: %w", err)
-		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, fmt.Errorf("commit: %w", err)
@@ -189,12 +187,12 @@ func (t *txn) optedOut() {
 }
 
 // appendEvent adds an event to the outbox with the transaction. Events are
-// written when the transaction is about to commit, under an advisory lock
-// held until the commit: ids are then handed out in commit order, so a
-// consumer that has read up to an id has seen every event before it (with
-// ids taken at insert time, a long transaction could commit a smaller id
-// after a consumer moved past it, and the event would never be delivered).
-// The lock is held for the insert and the commit only.
+// written when the transaction is about to commit, with ids derived from
+// the transaction's id (xid * 2^idShift + their place in it): ids follow
+// transaction ids, and readers pass an id only once every transaction with
+// a smaller xid has ended (see settledTop in outbox.go), so a consumer that
+// has read up to an id has seen every event before it, and no appender
+// waits for another.
 func (t *txn) appendEvent(typ queue.EventType, subject int64, data any) error {
 	b, err := json.Marshal(data)
 	if err != nil {
@@ -221,8 +219,8 @@ func (t *txn) flushEvents() error {
 	if len(t.events) == 0 {
 		return nil
 	}
-	if _, err := t.exec(`SELECT pg_advisory_xact_lock($1)`, t.s.eventLock); err != nil {
-		return fmt.Errorf("lock the outbox: %w", err)
+	if len(t.events) >= 1<<idShift {
+		return fmt.Errorf("append events: %d events in one transaction, at most %d", len(t.events), 1<<idShift-1)
 	}
 	types := make([]string, len(t.events))
 	subjects := make([]int64, len(t.events))
@@ -230,8 +228,9 @@ func (t *txn) flushEvents() error {
 	for i, e := range t.events {
 		types[i], subjects[i], data[i] = string(e.typ), e.subject, string(e.data)
 	}
-	if _, err := t.exec(`INSERT INTO events (type, subject_id, at, data)
-		SELECT ty, su, $3, da FROM unnest($1::text[], $2::bigint[], $4::text[]) WITH ORDINALITY AS e(ty, su, da, n) ORDER BY n`,
+	if _, err := t.exec(`INSERT INTO events (id, type, subject_id, at, data)
+		SELECT (pg_current_xact_id()::text::bigint << `+strconv.Itoa(idShift)+`) + n, ty, su, $3, da
+		FROM unnest($1::text[], $2::bigint[], $4::text[]) WITH ORDINALITY AS e(ty, su, da, n) ORDER BY n`,
 		types, subjects, t.now, data); err != nil {
 		return fmt.Errorf("append events: %w", err)
 	}
