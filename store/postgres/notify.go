@@ -97,7 +97,13 @@ func (s *Store) sendPending(ctx context.Context) {
 	if payload == "" {
 		return
 	}
-	if _, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel, payload); err != nil && s.ctx.Err() == nil {
+	// A notification is a transaction of its own, which PostgreSQL gives a
+	// transaction id and a commit record, holding its notify-queue lock
+	// until that record is flushed. It need not be durable (the re-check
+	// makes up for one lost in a crash of the server): committed
+	// asynchronously, it takes the lock for no flush at all.
+	if _, err := s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`,
+		s.channel, payload); err != nil && s.ctx.Err() == nil {
 		// The other gateways find the change at their next re-check.
 		s.opt.Logger.Warn("queue: postgres: cannot notify the other gateways", "err", err)
 	}
