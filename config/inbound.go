@@ -2,10 +2,21 @@ package config
 
 import "time"
 
+// The values of [inbound] exec_scope.
+const (
+	ExecScopeNode  = "node"
+	ExecScopeFleet = "fleet"
+)
+
 // InboundConfig is the [inbound] table: what happens to received SMS.
 type InboundConfig struct {
 	// Exec is an argv run for each received message, without a shell.
-	Exec        []string `toml:"exec"`
+	Exec []string `toml:"exec"`
+	// ExecScope, on a database several gateways share: "node" (the
+	// default) runs the script for what this gateway's modems received;
+	// "fleet" runs it once for every message the fleet receives, on
+	// whichever gateway configured so takes it first.
+	ExecScope   string   `toml:"exec_scope"`
 	Timeout     Duration `toml:"timeout"`
 	Concurrency int      `toml:"concurrency"`
 	// Retries is how many times a failing script is run again.
@@ -22,6 +33,9 @@ type InboundConfig struct {
 // is a valid choice there, not "left out").
 func (in *InboundConfig) applyDefaults(retriesSet bool) {
 	defaultDuration(&in.Timeout, 30*time.Second)
+	if in.ExecScope == "" {
+		in.ExecScope = ExecScopeNode
+	}
 	if in.Concurrency == 0 {
 		in.Concurrency = 4
 	}
@@ -35,6 +49,9 @@ func (in *InboundConfig) applyDefaults(retriesSet bool) {
 func (in InboundConfig) validate(bad badFunc) {
 	if len(in.Exec) > 0 && in.Exec[0] == "" {
 		bad("inbound.exec", "the program (first element) is empty")
+	}
+	if in.ExecScope != ExecScopeNode && in.ExecScope != ExecScopeFleet {
+		bad("inbound.exec_scope", "%q: want %q or %q", in.ExecScope, ExecScopeNode, ExecScopeFleet)
 	}
 	nonNegative(bad, "inbound.timeout", in.Timeout)
 	if in.Concurrency < 1 || in.Concurrency > 256 {

@@ -328,8 +328,8 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 	in := g.opts.Inbound
 	if len(in.Exec) > 0 {
 		x := &hooks.Exec{Argv: in.Exec, Timeout: in.Timeout}
-		deliver := x.Deliver
-		if g.opts.Shared {
+		deliver, perNode := x.Deliver, !in.ExecFleet
+		if g.opts.Shared && perNode {
 			// Each gateway's script hears from its own modems: the one
 			// that received the message runs it.
 			deliver = func(ctx context.Context, ev smsgw.Event) error {
@@ -340,7 +340,7 @@ func (g *Gateway) consumers(ctx context.Context) ([]hooks.Consumer, error) {
 			}
 		}
 		out = append(out, hooks.Consumer{Name: "exec", Deliver: deliver, Concurrency: in.Concurrency,
-			MaxAttempts: in.Retries + 1, PerNode: true})
+			MaxAttempts: in.Retries + 1, PerNode: perNode})
 	}
 	w := g.opts.Webhook
 	add := func(url string, events []string) {

@@ -141,7 +141,10 @@ type RetryOptions struct {
 // InboundOptions govern received messages: the program and webhook they
 // go to and how long parts wait for their siblings.
 type InboundOptions struct {
-	Exec          []string
+	Exec []string
+	// ExecFleet runs Exec once for every message any gateway sharing the
+	// database received, instead of for this gateway's modems only.
+	ExecFleet     bool
 	Timeout       time.Duration
 	Concurrency   int
 	Retries       int

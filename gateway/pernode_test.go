@@ -58,3 +58,19 @@ func TestSharedConsumersPerNode(t *testing.T) {
 }
 
 var _ queue.Nodes = (*sqlite.Store)(nil)
+
+// With exec_scope = "fleet" the script's consumer is the fleet's one,
+// under its plain name, on a shared database too.
+func TestSharedExecFleetScope(t *testing.T) {
+	r := newRig(t, rigOptions{opts: func(o *Options) {
+		o.Shared, o.Node = true, "a"
+		o.Inbound.Exec, o.Inbound.ExecFleet = []string{"true"}, true
+	}})
+	names, err := r.st.Consumers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(names, "exec") || slices.Contains(names, "exec@a") {
+		t.Errorf("consumers %v: want the shared \"exec\" only", names)
+	}
+}

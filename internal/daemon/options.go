@@ -31,7 +31,7 @@ func GatewayOptions(c config.Config) gateway.Options {
 			BenchAfter: c.Retry.BenchAfter, BenchFor: c.Retry.BenchFor.Duration,
 			ReportWindow: c.Retry.ReportWindow.Duration,
 		},
-		Inbound: gateway.InboundOptions{Exec: c.Inbound.Exec, Timeout: c.Inbound.Timeout.Duration,
+		Inbound: gateway.InboundOptions{Exec: c.Inbound.Exec, ExecFleet: c.Inbound.ExecScope == config.ExecScopeFleet, Timeout: c.Inbound.Timeout.Duration,
 			Concurrency: c.Inbound.Concurrency, Retries: c.Inbound.Retries, Webhook: c.Inbound.Webhook,
 			JoinTimeout: c.Inbound.JoinTimeout.Duration, SweepInterval: c.Inbound.SweepInterval.Duration},
 		Webhook: gateway.WebhookOptions{Targets: c.Webhook.Targets(), Events: c.Webhook.Events,
