@@ -110,10 +110,7 @@ func (w *txn) join(g group, incomplete bool) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var pdus [][]byte
-	var defects []string
-	var scts, received int64
-	last := 0
+	f := stored.PartsFold{Total: g.total}
 	for rows.Next() {
 		var seq int
 		var pdu []byte
@@ -123,22 +120,9 @@ func (w *txn) join(g group, incomplete bool) (int64, error) {
 			rows.Close()
 			return 0, err
 		}
-		received = max(received, rcv)
-		if seq == last {
-			continue // a second copy of a part (other time stamp or bytes)
-		}
-		if len(pdus) == 0 || (ts != 0 && ts < scts) {
-			scts = ts
-		}
-		last = seq
-		pdus = append(pdus, pdu)
-		for _, d := range stored.SplitDefects(def) {
-			if g.total > 1 {
-				d = fmt.Sprintf("part %d: %s", seq, d)
-			}
-			defects = append(defects, d)
-		}
+		f.Add(seq, pdu, ts, rcv, def)
 	}
+	pdus, defects, scts, received := f.PDUs, f.Defects, f.SCTS, f.Received
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err

@@ -92,3 +92,37 @@ func (r *Campaign) Decode() (campaign.Campaign, error) {
 	}
 	return c, nil
 }
+
+// PartsFold gathers the stored parts of one received message, read in
+// (seq, id) order, into what its inbox row keeps: one PDU per part (a
+// second copy of a part, read again with another time stamp or other
+// bytes, is left out), the earliest service-centre time stamp, the latest
+// arrival, and the parts' defects, each named by its part when there are
+// several.
+type PartsFold struct {
+	Total    int // the message's part count
+	PDUs     [][]byte
+	Defects  []string
+	SCTS     int64 // Unix ms, 0 when none
+	Received int64 // Unix ms
+	last     int
+}
+
+// Add takes the next stored part.
+func (f *PartsFold) Add(seq int, pdu []byte, scts, received int64, defects string) {
+	f.Received = max(f.Received, received)
+	if seq == f.last {
+		return
+	}
+	if len(f.PDUs) == 0 || (scts != 0 && scts < f.SCTS) {
+		f.SCTS = scts
+	}
+	f.last = seq
+	f.PDUs = append(f.PDUs, pdu)
+	for _, d := range SplitDefects(defects) {
+		if f.Total > 1 {
+			d = fmt.Sprintf("part %d: %s", seq, d)
+		}
+		f.Defects = append(f.Defects, d)
+	}
+}
