@@ -10,6 +10,7 @@ import (
 
 	"smsgw"
 	"smsgw/queue"
+	"smsgw/store/internal/stored"
 )
 
 var _ queue.Conversations = (*Store)(nil)
@@ -35,25 +36,13 @@ func scanConversation(sc scanner) (queue.Conversation, error) {
 	return c, nil
 }
 
-// pairCursor is "<ms>.<key>": the position after which a page goes on.
-func pairCursor(ms int64, key string) string { return strconv.FormatInt(ms, 10) + "." + key }
-
-func parsePairCursor(c string) (int64, string, error) {
-	a, b, ok := strings.Cut(c, ".")
-	ms, err := strconv.ParseInt(a, 10, 64)
-	if !ok || err != nil || ms < 0 || b == "" {
-		return 0, "", invalid("cursor", "not a cursor from a previous page")
-	}
-	return ms, b, nil
-}
-
 // Conversations lists threads, the most recent first.
 func (s *Store) Conversations(ctx context.Context, f queue.ConversationFilter) (queue.ConversationPage, error) {
 	limit := clampLimit(f.Limit)
 	q := `SELECT ` + convCols + ` FROM conversations c`
 	var args []any
 	if f.Cursor != "" {
-		ms, num, err := parsePairCursor(f.Cursor)
+		ms, num, err := stored.ParsePairCursor(f.Cursor)
 		if err != nil {
 			return queue.ConversationPage{}, err
 		}
@@ -81,7 +70,7 @@ func (s *Store) Conversations(ctx context.Context, f queue.ConversationFilter) (
 	if len(pg.Conversations) > limit {
 		pg.Conversations = pg.Conversations[:limit]
 		last := pg.Conversations[limit-1]
-		pg.Next = pairCursor(last.LastAt.UnixMilli(), last.Number)
+		pg.Next = stored.PairCursor(last.LastAt.UnixMilli(), last.Number)
 	}
 	return pg, nil
 }
@@ -121,7 +110,7 @@ func (s *Store) Thread(ctx context.Context, number string, f queue.ConversationF
 	args := []any{number}
 	var cur []any
 	if f.Cursor != "" {
-		ms, rest, err := parsePairCursor(f.Cursor)
+		ms, rest, err := stored.ParsePairCursor(f.Cursor)
 		if err != nil {
 			return queue.ThreadPage{}, err
 		}
@@ -175,7 +164,7 @@ func (s *Store) Thread(ctx context.Context, number string, f queue.ConversationF
 	if len(es) > limit {
 		es = es[:limit]
 		last := es[limit-1]
-		pg.Next = pairCursor(last.At.UnixMilli(), threadKey(last))
+		pg.Next = stored.PairCursor(last.At.UnixMilli(), threadKey(last))
 	}
 	for i, j := 0, len(es)-1; i < j; i, j = i+1, j-1 {
 		es[i], es[j] = es[j], es[i]

@@ -8,10 +8,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"smsgw/campaign"
+	"smsgw/queue"
 )
 
 // MsTime is the time of a stored Unix millisecond count; 0 is the zero
@@ -125,4 +127,18 @@ func (f *PartsFold) Add(seq int, pdu []byte, scts, received int64, defects strin
 		}
 		f.Defects = append(f.Defects, d)
 	}
+}
+
+// PairCursor is a page cursor "<ms>.<key>": the position, by time and
+// then by key, after which the next page goes on.
+func PairCursor(ms int64, key string) string { return strconv.FormatInt(ms, 10) + "." + key }
+
+// ParsePairCursor reads a PairCursor.
+func ParsePairCursor(c string) (int64, string, error) {
+	a, b, ok := strings.Cut(c, ".")
+	ms, err := strconv.ParseInt(a, 10, 64)
+	if !ok || err != nil || ms < 0 || b == "" {
+		return 0, "", &queue.ValidationError{Field: "cursor", Reason: "not a cursor from a previous page"}
+	}
+	return ms, b, nil
 }
