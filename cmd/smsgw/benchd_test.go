@@ -809,8 +809,17 @@ func (b *bench) hammer(conns int, d time.Duration, body func(int) string) hammer
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
-			defer hc.CloseIdleConnections()
+			fail := func(err error) {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			lc, err := dialLoad(b.base)
+			if err != nil {
+				fail(err)
+				return
+			}
+			defer lc.Close()
 			local := make([]time.Duration, 0, 1024)
 			for time.Now().Before(end) {
 				mu.Lock()
@@ -819,10 +828,12 @@ func (b *bench) hammer(conns int, d time.Duration, body func(int) string) hammer
 				req := body(i)
 				mu.Unlock()
 				t0 := time.Now()
-				if err := b.post(hc, req); err != nil {
-					mu.Lock()
-					errs = append(errs, err)
-					mu.Unlock()
+				code, msg, err := lc.post("/v1/messages", req, http.StatusAccepted)
+				if err == nil && code != http.StatusAccepted {
+					err = fmt.Errorf("POST /v1/messages: %d: %.200s", code, msg)
+				}
+				if err != nil {
+					fail(err)
 					return
 				}
 				local = append(local, time.Since(t0))
