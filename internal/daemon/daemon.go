@@ -106,6 +106,8 @@ type Daemon struct {
 	// budgetGate pauses a campaign whose budget is reached: a gate of the
 	// campaign feeder, which it wakes.
 	budgetGate *campaign.BudgetGate
+	// idle gives memory back once the daemon has been quiet a while.
+	idle *idleTrim
 }
 
 func (d *Daemon) start() error {
@@ -277,6 +279,7 @@ func (d *Daemon) start() error {
 		d.feeder.Start()
 	}
 	d.notifier.Ready(gw.Summary(context.Background()))
+	d.idle = newIdleTrim(idleTrimOptions{Trim: storeTrim(st), Logger: d.log})
 	return nil
 }
 
@@ -424,6 +427,9 @@ func (d *Daemon) stop(sigs <-chan os.Signal) int {
 // database closes after both, as in-flight requests and sends still write
 // to it. Ending abort cuts both budgets short.
 func (d *Daemon) shutdown(abort context.Context) {
+	if d.idle != nil {
+		d.idle.Close()
+	}
 	if d.feeder != nil {
 		// Feeding stops first: what it had not queued is queued after
 		// the next start.

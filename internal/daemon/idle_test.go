@@ -1,0 +1,75 @@
+package daemon
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// TestIdleTrimOncePerQuietSpell drives the trimmer's clock of CPU time by
+// hand: it trims at the first quiet window (start-up counts as work),
+// not again while nothing is done, and again after a busy window.
+func TestIdleTrimOncePerQuietSpell(t *testing.T) {
+	events := make(chan string, 16)
+	cpu := make(chan time.Duration)
+	stop := make(chan struct{})
+	tr := newIdleTrim(idleTrimOptions{
+		Window: time.Millisecond, Quiet: 10 * time.Millisecond,
+		CPU: func() time.Duration {
+			events <- "cpu"
+			select {
+			case v := <-cpu:
+				return v
+			case <-stop:
+				return 0
+			}
+		},
+		Trim:   func(context.Context) error { events <- "trim"; return nil },
+		freeOS: func() { events <- "free" },
+	})
+	defer tr.Close()
+	defer close(stop)
+	expect := func(want ...string) {
+		t.Helper()
+		for _, w := range want {
+			select {
+			case got := <-events:
+				if got != w {
+					t.Fatalf("trimmer did %q, want %q", got, w)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("trimmer did nothing, want %q", w)
+			}
+		}
+	}
+	step := func(v time.Duration, want ...string) {
+		t.Helper()
+		cpu <- v
+		expect(want...)
+	}
+	// Each step answers the CPU reading the trimmer is waiting for and
+	// names what it does next.
+	expect("cpu")
+	step(0, "cpu")                                   // at start; the first tick reads
+	step(1*time.Millisecond, "trim", "free", "cpu")  // a quiet window after start-up: trims, reads again
+	step(2*time.Millisecond, "cpu")                  // the reading after the trim; the next tick reads
+	step(3*time.Millisecond, "cpu")                  // quiet again: nothing to give back
+	step(4*time.Millisecond, "cpu")                  // still quiet
+	step(40*time.Millisecond, "cpu")                 // a busy window
+	step(45*time.Millisecond, "trim", "free", "cpu") // quiet after work: trims
+	step(46*time.Millisecond, "cpu")                 // the reading after the trim
+	step(47*time.Millisecond, "cpu")                 // quiet: once per quiet spell
+	step(48*time.Millisecond, "cpu")
+}
+
+// TestIdleTrimCloses stops a trimmer on its real window at once.
+func TestIdleTrimCloses(t *testing.T) {
+	tr := newIdleTrim(idleTrimOptions{})
+	done := make(chan struct{})
+	go func() { tr.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+}

@@ -1,0 +1,71 @@
+package sqlite
+
+/*
+#include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+// Part of SQLite's C API, compiled into this program by go-sqlite3,
+// which does not export it to Go.
+extern long long sqlite3_memory_used(void);
+
+// The C allocator keeps what SQLite frees for later; malloc_trim hands
+// the whole free pages back to the kernel. Other C libraries have no such
+// call and nothing to do.
+static void smsgw_malloc_trim(void) {
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+*/
+import "C"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"smsgw/queue"
+)
+
+// readerPool is the reader pool's idle limit, as Open sets it.
+const readerPool = 8
+
+// MemoryUsed is the memory SQLite has allocated and not freed, over every
+// connection of the process (sqlite3_memory_used): page caches, parsed
+// schemas, prepared statements.
+func MemoryUsed() int64 { return int64(C.sqlite3_memory_used()) }
+
+// Trim gives back the memory the connections hold for speed: it closes
+// the idle readers and empties the page caches of the writer and the
+// checkpointer (PRAGMA shrink_memory), then has the C allocator return the
+// freed pages to the kernel. It is meant for a daemon that has been quiet
+// a while: what it drops is rebuilt by the next requests (a reader opens
+// in well under a millisecond; pages come back from the kernel's file
+// cache), and the writer's shrink waits for the transaction in progress.
+func (s *Store) Trim(ctx context.Context) error {
+	s.closeMu.Lock()
+	closed := s.closed
+	s.closeMu.Unlock()
+	if closed {
+		return queue.ErrClosed
+	}
+	// Each idle reader holds its own page cache and parsed schema. Lowering
+	// the idle limit closes them at once; a reader in use is kept when it
+	// is returned, as the limit is back by then.
+	s.rdb.SetMaxIdleConns(-1)
+	s.rdb.SetMaxIdleConns(readerPool)
+	var errs []error
+	if _, err := s.wdb.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
+		errs = append(errs, fmt.Errorf("writer: %w", err))
+	}
+	if _, err := s.ckdb.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
+		errs = append(errs, fmt.Errorf("checkpointer: %w", err))
+	}
+	C.smsgw_malloc_trim()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("queue: trim memory: %w", err)
+	}
+	return nil
+}

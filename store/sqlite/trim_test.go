@@ -1,0 +1,70 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"smsgw/queue"
+)
+
+// TestTrimReleasesCaches fills the writer's and the readers' page caches,
+// trims, and checks that SQLite's own count of its memory falls back near
+// where it was after Open, and that the store works as before.
+func TestTrimReleasesCaches(t *testing.T) {
+	st, _ := testStore(t, queue.Options{})
+	ctx := context.Background()
+	opened := MemoryUsed()
+	for i := 0; i < 3000; i++ {
+		m := queue.NewMessage{To: []string{fmt.Sprintf("+4915173%06d", i)}, Text: "a text long enough to fill a few pages of the table"}
+		if _, err := st.Enqueue(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				var n int
+				if err := st.rdb.QueryRowContext(ctx, "SELECT sum(length(text)) FROM messages").Scan(&n); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	filled := MemoryUsed()
+	if filled-opened < 2<<20 {
+		t.Fatalf("SQLite memory %d after Open, %d with full caches: the test fills too little to tell", opened, filled)
+	}
+	if err := st.Trim(ctx); err != nil {
+		t.Fatalf("Trim: %v", err)
+	}
+	trimmed := MemoryUsed()
+	t.Logf("SQLite memory: %d after Open, %d with full caches, %d trimmed", opened, filled, trimmed)
+	if trimmed > opened+(filled-opened)/4 {
+		t.Errorf("SQLite memory %d after Trim, want near the %d after Open (%d with full caches)", trimmed, opened, filled)
+	}
+	if idle := st.rdb.Stats().Idle; idle != 0 {
+		t.Errorf("%d idle readers after Trim, want 0", idle)
+	}
+	// Everything works as before: readers reopen, the writer commits.
+	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+491517399999"}, Text: "after"}); err != nil {
+		t.Fatalf("Enqueue after Trim: %v", err)
+	}
+	var n int
+	if err := st.rdb.QueryRowContext(ctx, "SELECT count(*) FROM messages").Scan(&n); err != nil || n != 3001 {
+		t.Fatalf("count after Trim: %d, %v; want 3001", n, err)
+	}
+	if err := st.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Trim(ctx); !errors.Is(err, queue.ErrClosed) {
+		t.Errorf("Trim after Close: %v, want queue.ErrClosed", err)
+	}
+}
