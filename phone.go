@@ -116,19 +116,24 @@ func NormalizeE164(raw, cc string) (string, error) {
 	if s == "" {
 		return "", fmt.Errorf("empty phone number")
 	}
-	var b strings.Builder
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '/' || r == '(' || r == ')' || r == '\u00a0':
-		default:
-			return "", fmt.Errorf("invalid character %q in phone number", r)
+	n := s
+	if !plainDigits(s) {
+		// Only a number written with separators needs a copy.
+		var b strings.Builder
+		b.Grow(len(s))
+		for i, r := range s {
+			switch {
+			case r >= '0' && r <= '9':
+				b.WriteRune(r)
+			case r == '+' && i == 0:
+				b.WriteRune(r)
+			case r == ' ' || r == '-' || r == '.' || r == '/' || r == '(' || r == ')' || r == '\u00a0':
+			default:
+				return "", fmt.Errorf("invalid character %q in phone number", r)
+			}
 		}
+		n = b.String()
 	}
-	n := b.String()
 	region := "ZZ" // no default country: the number must carry its own
 	switch {
 	case n == "+" || n == "":
@@ -156,8 +161,15 @@ func NormalizeE164(raw, cc string) (string, error) {
 	if strings.HasPrefix(n, "+0") {
 		return "", fmt.Errorf("country code in %q cannot start with 0", raw)
 	}
-	num, ok := parsePlain(n)
-	if !ok || !fastParse {
+	code, nat, ok := parsePlain(n)
+	ok = ok && fastParse
+	var reason phonenumbers.ValidationResult
+	var num *phonenumbers.PhoneNumber
+	if ok {
+		// The library's answer depends on the calling code and the
+		// length of the national number alone.
+		reason = possibleByLength(code, len(nat))
+	} else {
 		var err error
 		num, err = phonenumbers.Parse(n, region)
 		if errors.Is(err, phonenumbers.ErrInvalidCountryCode) && region == "ZZ" {
@@ -166,21 +178,27 @@ func NormalizeE164(raw, cc string) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("phone number %q: %w", raw, phoneParseError(err))
 		}
+		code, reason = int(num.GetCountryCode()), phonenumbers.IsPossibleNumberWithReason(num)
 	}
-	where := phonenumbers.GetRegionCodeForCountryCode(int(num.GetCountryCode()))
-	switch phonenumbers.IsPossibleNumberWithReason(num) {
-	case phonenumbers.IS_POSSIBLE:
-	case phonenumbers.INVALID_COUNTRY_CODE:
-		return "", fmt.Errorf("phone number %q: +%d is not an assigned country calling code", raw, num.GetCountryCode())
-	case phonenumbers.TOO_SHORT:
-		return "", fmt.Errorf("phone number %q is too short for a number in %s (+%d)", raw, where, num.GetCountryCode())
-	case phonenumbers.TOO_LONG:
-		return "", fmt.Errorf("phone number %q is too long for a number in %s (+%d)", raw, where, num.GetCountryCode())
-	default: // INVALID_LENGTH, IS_POSSIBLE_LOCAL_ONLY (no area code)
-		return "", fmt.Errorf("phone number %q: no number in %s (+%d) has %d digits", raw, where, num.GetCountryCode(), len(phonenumbers.GetNationalSignificantNumber(num)))
+	if reason != phonenumbers.IS_POSSIBLE {
+		where := phonenumbers.GetRegionCodeForCountryCode(code)
+		switch reason {
+		case phonenumbers.INVALID_COUNTRY_CODE:
+			return "", fmt.Errorf("phone number %q: +%d is not an assigned country calling code", raw, code)
+		case phonenumbers.TOO_SHORT:
+			return "", fmt.Errorf("phone number %q is too short for a number in %s (+%d)", raw, where, code)
+		case phonenumbers.TOO_LONG:
+			return "", fmt.Errorf("phone number %q is too long for a number in %s (+%d)", raw, where, code)
+		default: // INVALID_LENGTH, IS_POSSIBLE_LOCAL_ONLY (no area code)
+			digits := len(nat)
+			if !ok {
+				digits = len(phonenumbers.GetNationalSignificantNumber(num))
+			}
+			return "", fmt.Errorf("phone number %q: no number in %s (+%d) has %d digits", raw, where, code, digits)
+		}
 	}
 	out := n // what Format gives for a number parsePlain read
-	if !ok || !fastParse {
+	if !ok {
 		out = phonenumbers.Format(num, phonenumbers.E164)
 	}
 	if d := len(out) - 1; d < 7 || d > 15 {
@@ -224,27 +242,38 @@ func NormalizeDigits(n string) (string, error) {
 // library's own parse.
 var fastParse = true
 
+// plainDigits reports whether s is digits with an optional leading '+',
+// the form NormalizeE164 needs no copy of.
+func plainDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && (s[i] != '+' || i != 0) {
+			return false
+		}
+	}
+	return true
+}
+
 // parsePlain reads "+" and digits, the form nearly every API recipient
 // comes in, as phonenumbers.Parse would, without its general parse: that
 // runs a dozen regular expressions (the extension pattern alone half its
-// time) and cost a batch of 500 recipients more CPU than storing them. ok
-// is false for anything it does not answer exactly as Parse does (a
-// country's national prefix written after the country code, leading zeros,
-// unusual lengths, no assigned code): the caller parses those in full.
+// time) and cost a batch of 500 recipients more CPU than storing them. It
+// returns the calling code and the national number. ok is false for
+// anything it does not answer exactly as Parse does (a country's national
+// prefix written after the country code, leading zeros, unusual lengths,
+// no assigned code): the caller parses those in full.
 // TestParsePlainAsParse checks it against Parse for every calling code.
-func parsePlain(n string) (*phonenumbers.PhoneNumber, bool) {
+func parsePlain(n string) (cc int, nat string, ok bool) {
 	if len(n) < 2 || n[0] != '+' || n[1] == '0' {
-		return nil, false
+		return 0, "", false
 	}
 	d := n[1:]
 	for i := 0; i < len(d); i++ {
 		if d[i] < '0' || d[i] > '9' {
-			return nil, false
+			return 0, "", false
 		}
 	}
 	// The country code is the shortest assigned one of 1 to 3 digits, as
 	// the library extracts it.
-	cc, nat := 0, ""
 	for i := 1; i <= 3 && i < len(d); i++ {
 		c, _ := strconv.Atoi(d[:i])
 		if phonenumbers.GetRegionCodeForCountryCode(c) != "ZZ" {
@@ -253,58 +282,101 @@ func parsePlain(n string) (*phonenumbers.PhoneNumber, bool) {
 		}
 	}
 	if cc == 0 || len(nat) < 3 || len(nat) > 15 || nat[0] == '0' {
-		return nil, false
+		return 0, "", false
 	}
-	if p := nationalPrefix(cc); p != nil && p.MatchString(nat) {
-		return nil, false // Parse may strip it
+	if nationalPrefixed(cc, nat) {
+		return 0, "", false // Parse may strip it
 	}
-	nn, err := strconv.ParseUint(nat, 10, 64)
-	if err != nil {
-		return nil, false
+	if _, err := strconv.ParseUint(nat, 10, 64); err != nil {
+		return 0, "", false
+	}
+	return cc, nat, true
+}
+
+// possibleByLength is phonenumbers.IsPossibleNumberWithReason for a
+// number of calling code cc whose national number (no leading zero) has
+// length digits: the library looks at nothing else of such a number, so
+// the answers are worked out once per calling code and length.
+func possibleByLength(cc, length int) phonenumbers.ValidationResult {
+	prefixOnce.Do(loadPrefixes)
+	if r, ok := possible[cc]; ok && length < len(r) {
+		return r[length]
+	}
+	nn := uint64(1)
+	for i := 1; i < length; i++ {
+		nn *= 10
 	}
 	c32 := int32(cc)
-	return &phonenumbers.PhoneNumber{CountryCode: &c32, NationalNumber: &nn}, true
+	return phonenumbers.IsPossibleNumberWithReason(&phonenumbers.PhoneNumber{CountryCode: &c32, NationalNumber: &nn})
 }
 
 var (
 	prefixOnce sync.Once
-	prefixes   map[int]*regexp.Regexp // by calling code; absent: none
-	prefixBad  bool
+	// prefixes by calling code (absent: none): a literal prefix in
+	// literal, any other in pattern.
+	prefixLit map[int]string
+	prefixRe  map[int]*regexp.Regexp
+	prefixBad bool
+	possible  map[int][16]phonenumbers.ValidationResult // by calling code, national number length
 )
 
-// nationalPrefix is the pattern the library strips from the start of a
-// national number of calling code cc (its main region's, or the
-// non-geographic entity's), anchored; nil when there is none.
-func nationalPrefix(cc int) *regexp.Regexp {
-	prefixOnce.Do(func() {
-		coll, err := phonenumbers.MetadataCollection()
-		if err != nil {
-			prefixBad = true
-			return
-		}
-		prefixes = make(map[int]*regexp.Regexp)
-		for _, md := range coll.GetMetadata() {
-			c := int(md.GetCountryCode())
-			main := phonenumbers.GetRegionCodeForCountryCode(c)
-			if md.GetId() != main {
-				continue
-			}
-			if p := md.GetNationalPrefixForParsing(); p != "" {
-				re, err := regexp.Compile("^(?:" + p + ")")
-				if err != nil {
-					prefixBad = true
-					return
-				}
-				prefixes[c] = re
-			}
-		}
-	})
+// nationalPrefixed reports whether the library would strip a national
+// prefix from the start of nat, a national number of calling code cc (its
+// main region's, or the non-geographic entity's prefix); true whenever
+// the metadata cannot be read, so that the full parse decides.
+func nationalPrefixed(cc int, nat string) bool {
+	prefixOnce.Do(loadPrefixes)
 	if prefixBad {
-		return matchAll
+		return true
 	}
-	return prefixes[cc]
+	if p, ok := prefixLit[cc]; ok {
+		return strings.HasPrefix(nat, p)
+	}
+	if re := prefixRe[cc]; re != nil {
+		return re.MatchString(nat)
+	}
+	return false
 }
 
-// matchAll sends every number to the full parse when the metadata cannot
-// be read.
-var matchAll = regexp.MustCompile(``)
+func loadPrefixes() {
+	coll, err := phonenumbers.MetadataCollection()
+	if err != nil {
+		prefixBad = true
+		return
+	}
+	prefixLit = make(map[int]string)
+	prefixRe = make(map[int]*regexp.Regexp)
+	for _, md := range coll.GetMetadata() {
+		c := int(md.GetCountryCode())
+		main := phonenumbers.GetRegionCodeForCountryCode(c)
+		if md.GetId() != main {
+			continue
+		}
+		if p := md.GetNationalPrefixForParsing(); p != "" {
+			re, err := regexp.Compile("^(?:" + p + ")")
+			if err != nil {
+				prefixBad = true
+				return
+			}
+			// Most prefixes are a digit or two: a string compare
+			// spares the regular expression machine per number.
+			if lit, complete := regexp.MustCompile("(?:" + p + ")").LiteralPrefix(); complete {
+				prefixLit[c] = lit
+			} else {
+				prefixRe[c] = re
+			}
+		}
+	}
+	possible = make(map[int][16]phonenumbers.ValidationResult)
+	for c := range phonenumbers.GetSupportedCallingCodes() {
+		var r [16]phonenumbers.ValidationResult
+		c32 := int32(c)
+		nn := uint64(1)
+		for l := 1; l < len(r); l++ {
+			n := nn
+			r[l] = phonenumbers.IsPossibleNumberWithReason(&phonenumbers.PhoneNumber{CountryCode: &c32, NationalNumber: &n})
+			nn *= 10
+		}
+		possible[c] = r
+	}
+}

@@ -193,7 +193,7 @@ func TestParsePlainAsParse(t *testing.T) {
 					n := fmt.Sprintf("+%d%s", cc, nat)
 					fastParse = true
 					got, gerr := NormalizeE164(n, "")
-					if _, ok := parsePlain(n); ok {
+					if _, _, ok := parsePlain(n); ok {
 						fast++
 					}
 					fastParse = false
@@ -212,4 +212,22 @@ func TestParsePlainAsParse(t *testing.T) {
 		t.Errorf("the plain path answered %d of %d numbers", fast, checked)
 	}
 	t.Logf("%d numbers, %d by the plain path", checked, fast)
+}
+
+// TestNationalPrefixLiteral: the common one-digit national prefixes are
+// compared as strings, not run through a regular expression per number.
+func TestNationalPrefixLiteral(t *testing.T) {
+	prefixOnce.Do(loadPrefixes)
+	if prefixBad {
+		t.Fatal("metadata unreadable")
+	}
+	if prefixLit[49] != "0" || prefixRe[49] != nil {
+		t.Errorf("+49: literal %q, pattern %v", prefixLit[49], prefixRe[49])
+	}
+	if len(prefixLit) < len(prefixRe) {
+		t.Errorf("only %d literal prefixes (%d patterns)", len(prefixLit), len(prefixRe))
+	}
+	if !nationalPrefixed(49, "0151") || nationalPrefixed(49, "151") {
+		t.Error("+49 prefix 0 not recognised")
+	}
 }
