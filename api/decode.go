@@ -14,14 +14,51 @@ import (
 // the content type must be JSON, unknown fields are refused, trailing data
 // is refused, and each failure becomes the 4xx it deserves.
 func decodeJSON(r *http.Request, v any) *Error {
-	if e := requireJSON(r); e != nil {
+	body, e := readJSON(r)
+	if e != nil {
 		return e
 	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return bodyReadError(err)
-	}
 	return unmarshalStrict(body, v)
+}
+
+// readJSON checks the content type and reads the whole body.
+func readJSON(r *http.Request) ([]byte, *Error) {
+	if e := requireJSON(r); e != nil {
+		return nil, e
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return nil, bodyReadError(err)
+	}
+	return body, nil
+}
+
+// readBody reads the request body into a buffer sized by Content-Length
+// when the client sent one (a batch of recipients is read without
+// regrowing), bounded as io.ReadAll is by the body limit the HTTP layer
+// wraps around it.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return []byte{}, nil
+	}
+	n := r.ContentLength
+	if n <= 0 || n > 1<<20 {
+		return io.ReadAll(r.Body)
+	}
+	buf := make([]byte, 0, n+1) // +1: reading EOF needs no regrowth
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		m, err := r.Body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+m]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 func requireJSON(r *http.Request) *Error {

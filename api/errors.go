@@ -52,10 +52,14 @@ func badField(field, format string, args ...any) *Error {
 	return errorf(http.StatusBadRequest, CodeInvalidField, field, format, args...)
 }
 
+// jsonContentType is the Content-Type of every JSON answer, shared so
+// that setting it costs nothing; net/http only reads header values.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 // writeJSON writes v with the status code. Encoding errors can only come from
 // a broken connection at this point, so they are dropped.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

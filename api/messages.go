@@ -137,16 +137,27 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	if len(d.modem) > maxModemIDLen {
 		return nil, badField("modem", "modem id too long")
 	}
-	seen := make(map[string]bool, len(d.to))
+	// What the recipients share is filled in once and copied.
+	proto := NewMessage{
+		Text: d.text, Coding: coding, Parts: parts, Priority: d.priority,
+		SendAt: d.sendAt, ExpiresAt: d.expiresAt, Modem: d.modem, Tags: d.tags,
+		DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata, Category: d.category, Binary: d.binary,
+	}
+	var seen map[string]struct{}
+	if len(d.to) > 1 {
+		seen = make(map[string]struct{}, len(d.to))
+	}
 	out := make([]NewMessage, 0, len(d.to))
 	for i, raw := range d.to {
-		normalize := smsgw.NormalizeE164
+		var n string
+		var err error
 		if d.skipNumberCheck {
 			// The client vouches for the number (SMSGate's
 			// skipPhoneValidation): only the characters are checked.
-			normalize = func(raw, _ string) (string, error) { return smsgw.NormalizeDigits(raw) }
+			n, err = smsgw.NormalizeDigits(raw)
+		} else {
+			n, err = smsgw.NormalizeE164(raw, h.cc)
 		}
-		n, err := normalize(raw, h.cc)
 		if err != nil {
 			f := fTo
 			if len(d.to) > 1 {
@@ -154,15 +165,14 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 			}
 			return nil, errorf(http.StatusBadRequest, CodeInvalidNumber, f, "%v", err)
 		}
-		if seen[n] {
-			continue // one SMS per number, whatever the spelling
+		if seen != nil {
+			if _, dup := seen[n]; dup {
+				continue // one SMS per number, whatever the spelling
+			}
+			seen[n] = struct{}{}
 		}
-		seen[n] = true
-		out = append(out, NewMessage{
-			To: n, Text: d.text, Coding: coding, Parts: parts, Priority: d.priority,
-			SendAt: d.sendAt, ExpiresAt: d.expiresAt, Modem: d.modem, Tags: d.tags,
-			DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata, Category: d.category, Binary: d.binary,
-		})
+		out = append(out, proto)
+		out[len(out)-1].To = n
 	}
 	return out, nil
 }
@@ -233,12 +243,17 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if len(key) > maxIdemKeyLen {
 		return badField("Idempotency-Key", "the key is longer than %d characters", maxIdemKeyLen)
 	}
-	var req sendRequest
-	if e := decodeJSON(r, &req); e != nil {
+	body, e := readJSON(r)
+	if e != nil {
 		return e
 	}
+	var req sendRequest
+	if !req.decodeFast(body) {
+		if e := unmarshalStrict(body, &req); e != nil {
+			return e
+		}
+	}
 	d := draft{to: req.To, priority: req.Priority, modem: req.Modem, tags: req.Tags, flash: req.Flash, encoding: req.Encoding, metadata: req.Metadata, deliveryReport: true}
-	var e *Error
 	if d.binary, e = req.binary(); e != nil {
 		return e
 	}
@@ -311,7 +326,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if len(res.Messages) == 1 {
 		w.Header().Set("Location", "/v1/messages/"+url.PathEscape(res.Messages[0].ID))
 	}
-	writeJSON(w, http.StatusAccepted, out)
+	writeSendResponse(w, out)
 	return nil
 }
 

@@ -73,16 +73,16 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 	if len(req.Messages) == 0 {
 		return SubmitResult{}, errorf(http.StatusBadRequest, CodeMissingField, "to", "no recipients")
 	}
-	f := req.Messages[0]
-	meta := map[string]string{}
-	for k, v := range f.Metadata {
-		meta[k] = v
-	}
-	if req.Batch != "" {
-		meta[metaBatch] = req.Batch // groups the batch in listings
-	}
-	if len(meta) == 0 {
-		meta = nil
+	f := &req.Messages[0]
+	var meta map[string]string
+	if len(f.Metadata) > 0 || req.Batch != "" {
+		meta = make(map[string]string, len(f.Metadata)+1)
+		for k, v := range f.Metadata {
+			meta[k] = v
+		}
+		if req.Batch != "" {
+			meta[metaBatch] = req.Batch // groups the batch in listings
+		}
 	}
 	nm := queue.NewMessage{
 		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
@@ -92,8 +92,9 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 	// The API's fingerprint is of the request as sent; the queue's own
 	// would include values derived from the clock.
 	nm.Fingerprint = req.Fingerprint
-	for _, m := range req.Messages {
-		nm.To = append(nm.To, m.To)
+	nm.To = make([]string, len(req.Messages))
+	for i := range req.Messages {
+		nm.To[i] = req.Messages[i].To
 	}
 	res, err := s.q.Enqueue(ctx, nm)
 	if err != nil {

@@ -57,3 +57,37 @@ func FuzzSendBody(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkPostBatch500: POST /v1/messages with 500 recipients through the
+// HTTP stack into the real queue; one op is one request.
+func BenchmarkPostBatch500(b *testing.B) {
+	h := httpdtest.New(b, httpd.Options{}).Handler
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(2)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var body strings.Builder
+		for pb.Next() {
+			i := n.Add(1)
+			body.Reset()
+			body.WriteString(`{"to":[`)
+			for r := 0; r < 500; r++ {
+				if r > 0 {
+					body.WriteByte(',')
+				}
+				fmt.Fprintf(&body, `"+49151%04d%04d"`, i%10000, r)
+			}
+			fmt.Fprintf(&body, `],"text":"bench batch %d"}`, i)
+			req := httptest.NewRequest("POST", "/v1/messages", strings.NewReader(body.String()))
+			req.Host = "localhost"
+			req.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != 202 {
+				b.Fatalf("%d %s", w.Code, w.Body)
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N*500)/b.Elapsed().Seconds(), "recipients/s")
+}

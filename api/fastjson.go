@@ -1,0 +1,386 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+)
+
+// A hand-written reader for the common shape of the hottest request body,
+// POST /v1/messages: an object of the known fields with plain strings (no
+// escapes, no control characters, valid UTF-8), small integers, booleans,
+// lists of plain strings and a map of them. It answers only when it is
+// certain to produce what the strict decoder (checkJSONText, then
+// encoding/json with unknown fields refused) produces for that body and
+// that the strict decoder would accept it; anything else (an escape, null,
+// an unknown or repeated key, a key in other case, a fraction, trailing
+// data, any syntax error) goes the strict way, which gives every error its
+// usual code and sentence. TestDecodeSendFastAsStrict compares both.
+
+// jsonReader walks a body; every method reports false when the text is
+// not of the shape it reads.
+type jsonReader struct {
+	b []byte
+	i int
+}
+
+func (r *jsonReader) ws() {
+	for r.i < len(r.b) {
+		switch r.b[r.i] {
+		case ' ', '\t', '\n', '\r':
+			r.i++
+		default:
+			return
+		}
+	}
+}
+
+// next skips white space and reports whether the next byte is c, taking
+// it if so.
+func (r *jsonReader) next(c byte) bool {
+	r.ws()
+	if r.i < len(r.b) && r.b[r.i] == c {
+		r.i++
+		return true
+	}
+	return false
+}
+
+// str reads a plain string: printable UTF-8 without escapes, whose
+// decoded value is its text.
+func (r *jsonReader) str() (string, bool) {
+	if !r.next('"') {
+		return "", false
+	}
+	start := r.i
+	ascii := true
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			s := r.b[start:r.i]
+			r.i++
+			if !ascii && !utf8.Valid(s) {
+				return "", false
+			}
+			return string(s), true
+		case c == '\\' || c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+		r.i++
+	}
+	return "", false
+}
+
+// strs reads a list of plain strings; [] gives an empty list, not nil, as
+// encoding/json does.
+func (r *jsonReader) strs() ([]string, bool) {
+	if !r.next('[') {
+		return nil, false
+	}
+	out := []string{}
+	if r.next(']') {
+		return out, true
+	}
+	for {
+		s, ok := r.str()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		if r.next(']') {
+			return out, true
+		}
+		if !r.next(',') {
+			return nil, false
+		}
+	}
+}
+
+// strMap reads an object of plain strings; a repeated key keeps its last
+// value and {} gives an empty map, as encoding/json does.
+func (r *jsonReader) strMap() (map[string]string, bool) {
+	if !r.next('{') {
+		return nil, false
+	}
+	out := map[string]string{}
+	if r.next('}') {
+		return out, true
+	}
+	for {
+		k, ok := r.str()
+		if !ok || !r.next(':') {
+			return nil, false
+		}
+		v, ok := r.str()
+		if !ok {
+			return nil, false
+		}
+		out[k] = v
+		if r.next('}') {
+			return out, true
+		}
+		if !r.next(',') {
+			return nil, false
+		}
+	}
+}
+
+// small reads an integer of at most 9 digits (it fits an int everywhere,
+// so encoding/json would take it), without fraction or exponent.
+func (r *jsonReader) small() (int, bool) {
+	r.ws()
+	neg := r.i < len(r.b) && r.b[r.i] == '-'
+	if neg {
+		r.i++
+	}
+	start, n := r.i, 0
+	for r.i < len(r.b) && r.b[r.i] >= '0' && r.b[r.i] <= '9' {
+		n = n*10 + int(r.b[r.i]-'0')
+		r.i++
+	}
+	digits := r.i - start
+	if digits == 0 || digits > 9 || (digits > 1 && r.b[start] == '0') {
+		return 0, false
+	}
+	if r.i < len(r.b) {
+		switch r.b[r.i] {
+		case '.', 'e', 'E':
+			return 0, false
+		}
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+func (r *jsonReader) boolean() (v, ok bool) {
+	r.ws()
+	rest := r.b[r.i:]
+	switch {
+	case len(rest) >= 4 && string(rest[:4]) == "true":
+		r.i += 4
+		return true, true
+	case len(rest) >= 5 && string(rest[:5]) == "false":
+		r.i += 5
+		return false, true
+	}
+	return false, false
+}
+
+// end reports whether only white space is left.
+func (r *jsonReader) end() bool {
+	r.ws()
+	return r.i == len(r.b)
+}
+
+// decodeFast fills req from body when body has the common shape (see
+// above) and reports whether it did; req is left zero when not.
+func (req *sendRequest) decodeFast(body []byte) bool {
+	r := jsonReader{b: body}
+	if !r.next('{') {
+		return false
+	}
+	if r.next('}') {
+		return r.end()
+	}
+	var seen uint32
+	for {
+		key, ok := r.str()
+		if !ok || !r.next(':') {
+			*req = sendRequest{}
+			return false
+		}
+		bit, ok := sendFieldBit(key)
+		if !ok || seen&bit != 0 {
+			*req = sendRequest{}
+			return false
+		}
+		seen |= bit
+		if !req.fastField(&r, key) {
+			*req = sendRequest{}
+			return false
+		}
+		if r.next('}') {
+			if !r.end() {
+				*req = sendRequest{}
+				return false
+			}
+			return true
+		}
+		if !r.next(',') {
+			*req = sendRequest{}
+			return false
+		}
+	}
+}
+
+var sendFields = [...]string{"to", "text", "priority", "send_at", "expires_at", "ttl", "modem", "tags",
+	"delivery_report", "flash", "encoding", "metadata", "category", "data", "data_hex", "port",
+	"source_port", "udh", "class", "pid"}
+
+// sendFieldBit is the bit of a field name of sendRequest as spelled in
+// its tag; other spellings encoding/json would match (another case) are
+// left to it.
+func sendFieldBit(key string) (uint32, bool) {
+	for i, f := range sendFields {
+		if f == key {
+			return 1 << i, true
+		}
+	}
+	return 0, false
+}
+
+func (req *sendRequest) fastField(r *jsonReader, key string) bool {
+	str := func(dst *string) bool {
+		s, ok := r.str()
+		*dst = s
+		return ok
+	}
+	strPtr := func(dst **string) bool {
+		s, ok := r.str()
+		*dst = &s
+		return ok
+	}
+	intPtr := func(dst **int) bool {
+		n, ok := r.small()
+		*dst = &n
+		return ok
+	}
+	switch key {
+	case "to":
+		r.ws()
+		if r.i < len(r.b) && r.b[r.i] == '"' {
+			s, ok := r.str()
+			req.To = stringList{s}
+			return ok
+		}
+		l, ok := r.strs()
+		req.To = l
+		return ok
+	case "text":
+		return strPtr(&req.Text)
+	case "priority":
+		n, ok := r.small()
+		req.Priority = n
+		return ok
+	case "send_at":
+		return str(&req.SendAt)
+	case "expires_at":
+		return str(&req.ExpiresAt)
+	case "ttl":
+		n, ok := r.small()
+		v := int64(n)
+		req.TTL = &v
+		return ok
+	case "modem":
+		return str(&req.Modem)
+	case "tags":
+		l, ok := r.strs()
+		req.Tags = l
+		return ok
+	case "delivery_report":
+		v, ok := r.boolean()
+		req.DeliveryReport = &v
+		return ok
+	case "flash":
+		v, ok := r.boolean()
+		req.Flash = v
+		return ok
+	case "encoding":
+		return str(&req.Encoding)
+	case "metadata":
+		m, ok := r.strMap()
+		req.Metadata = m
+		return ok
+	case "category":
+		return str(&req.Category)
+	case "data":
+		return strPtr(&req.Data)
+	case "data_hex":
+		return strPtr(&req.DataHex)
+	case "port":
+		return intPtr(&req.Port)
+	case "source_port":
+		return intPtr(&req.SourcePort)
+	case "udh":
+		return str(&req.UDH)
+	case "class":
+		return intPtr(&req.Class)
+	case "pid":
+		return intPtr(&req.PID)
+	}
+	return false
+}
+
+// plainJSON reports whether s is written in JSON as itself between quotes
+// (printable ASCII without quote or backslash), as encoding/json does.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func appendPlain(b []byte, name, v string) []byte {
+	b = append(b, '"')
+	b = append(b, name...)
+	b = append(b, `":"`...)
+	b = append(b, v...)
+	return append(b, '"')
+}
+
+// appendSendResponse appends what writeJSON writes for out (newline
+// included) when every string of out is plain, and reports whether it
+// could; it spares a batch of recipients the reflection of encoding/json.
+func appendSendResponse(b []byte, out SendResponse) ([]byte, bool) {
+	if !plainJSON(out.Batch) || out.Messages == nil {
+		return b, false
+	}
+	for _, m := range out.Messages {
+		if !plainJSON(m.ID) || !plainJSON(m.To) || !plainJSON(string(m.State)) || !plainJSON(m.Reason) || !plainJSON(m.Coding) {
+			return b, false
+		}
+	}
+	b = append(b, '{')
+	b = appendPlain(b, "batch", out.Batch)
+	b = append(b, `,"messages":[`...)
+	for i, m := range out.Messages {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '{')
+		b = appendPlain(b, "id", m.ID)
+		b = append(b, ',')
+		b = appendPlain(b, "to", m.To)
+		b = append(b, ',')
+		b = appendPlain(b, "state", string(m.State))
+		if m.Reason != "" {
+			b = append(b, ',')
+			b = appendPlain(b, "reason", m.Reason)
+		}
+		b = append(b, `,"parts":`...)
+		b = strconv.AppendInt(b, int64(m.Parts), 10)
+		b = append(b, ',')
+		b = appendPlain(b, "coding", m.Coding)
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...), true
+}
+
+// writeSendResponse writes the 202 of a send.
+func writeSendResponse(w http.ResponseWriter, out SendResponse) {
+	b, ok := appendSendResponse(make([]byte, 0, 64+100*len(out.Messages)), out)
+	if !ok {
+		writeJSON(w, http.StatusAccepted, out)
+		return
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusAccepted)
+	_, _ = w.Write(b)
+}
