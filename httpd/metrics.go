@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,54 @@ func newHTTPMetrics(reg *prometheus.Registry, h *api.Handler) (*httpMetrics, err
 func (m *httpMetrics) observe(method, route string, code int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()
 	m.duration.WithLabelValues(route).Observe(d.Seconds())
+}
+
+// commonCodes are the status codes whose counters a route keeps at hand.
+var commonCodes = [...]int{200, 201, 202, 204, 400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503}
+
+// routeMetrics are the series of one route, looked up on its first request
+// and kept, so a request costs no label lookup. A series still appears
+// only once a request made it (a route nobody called shows none).
+type routeMetrics struct {
+	m             *httpMetrics
+	method, route string
+	duration      atomic.Pointer[prometheus.Observer]
+	codes         [len(commonCodes)]atomic.Pointer[prometheus.Counter]
+}
+
+// forRoute returns the series of the route answering method on route.
+func (m *httpMetrics) forRoute(method, route string) *routeMetrics {
+	return &routeMetrics{m: m, method: method, route: route}
+}
+
+// observe records one request; method is the request's, which the router
+// matched to the route's own (any other takes the slow way).
+func (rm *routeMetrics) observe(method string, code int, d time.Duration) {
+	if method != rm.method {
+		rm.m.observe(method, rm.route, code, d)
+		return
+	}
+	obs := rm.duration.Load()
+	if obs == nil {
+		o := rm.m.duration.WithLabelValues(rm.route)
+		rm.duration.Store(&o)
+		obs = &o
+	}
+	(*obs).Observe(d.Seconds())
+	for i, c := range commonCodes {
+		if c != code {
+			continue
+		}
+		ctr := rm.codes[i].Load()
+		if ctr == nil {
+			nc := rm.m.requests.WithLabelValues(rm.route, rm.method, strconv.Itoa(code))
+			rm.codes[i].Store(&nc)
+			ctr = &nc
+		}
+		(*ctr).Inc()
+		return
+	}
+	rm.m.requests.WithLabelValues(rm.route, rm.method, strconv.Itoa(code)).Inc()
 }
 
 var (

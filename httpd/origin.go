@@ -58,6 +58,9 @@ func (h *guard) hostAllowed(r *http.Request) bool {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true // RFC 6761: browsers resolve these to loopback themselves
 	}
+	if host == "127.0.0.1" || host == "::1" {
+		return true // what local clients send, known without parsing
+	}
 	if ip := net.ParseIP(host); ip != nil {
 		if ip.IsLoopback() {
 			return true
@@ -81,11 +84,14 @@ func (h *guard) hostAllowed(r *http.Request) bool {
 // hostOnly lower-cases a Host value and drops its port and brackets.
 func hostOnly(hostport string) string {
 	h := hostport
-	if sh, port, err := net.SplitHostPort(hostport); err == nil {
-		if strings.Trim(port, "0123456789") != "" {
-			return "" // "localhost:80@evil.example" names no host of ours
+	// Without a colon SplitHostPort can only fail, at the cost of an error.
+	if strings.IndexByte(hostport, ':') >= 0 {
+		if sh, port, err := net.SplitHostPort(hostport); err == nil {
+			if strings.Trim(port, "0123456789") != "" {
+				return "" // "localhost:80@evil.example" names no host of ours
+			}
+			h = sh
 		}
-		h = sh
 	}
 	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
 	return strings.TrimSuffix(strings.ToLower(h), ".")

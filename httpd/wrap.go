@@ -95,6 +95,7 @@ func (s *Stack) wrap(rt api.Route) http.Handler {
 		write = api.WriteError
 	}
 	route, n, fn := rt.Path, rt.Need, rt.Serve
+	rm := s.metrics.forRoute(strings.ToUpper(rt.Method), route)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -108,7 +109,7 @@ func (s *Stack) wrap(rt api.Route) http.Handler {
 					write(sw, api.Errorf(http.StatusInternalServerError, api.CodeInternal, "", "internal error"))
 				}
 			}
-			s.metrics.observe(r.Method, route, sw.status(), time.Since(start))
+			rm.observe(r.Method, sw.status(), time.Since(start))
 		}()
 		stateChanging := isStateChanging(r.Method) || kannel
 		if e := s.guard.check(r, stateChanging, kannel && r.Method == http.MethodGet); e != nil {
