@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"smsgw"
+	"smsgw/modem/sim"
 	"smsgw/queue"
 )
 
@@ -34,6 +37,60 @@ func TestFigures(t *testing.T) {
 		r.waitStates(all, 120*time.Second, smsgw.StateSent)
 		d := time.Since(start)
 		t.Logf("FIGURE throughput: %d messages in %.2f s = %.2f msg/s (ideal 8.00 msg/s: 4 modems / 0.5 s)", n, d.Seconds(), n/d.Seconds())
+	})
+	t.Run("dispatch efficiency 4 modems at 0.5 s per submit", func(t *testing.T) {
+		// As the whole daemon's benchmark measures it: one request of 80
+		// recipients, from the enqueue to the network accepting the last.
+		const k, n, l = 4, 80, 500 * time.Millisecond
+		w := newCMGSWatch()
+		net := sim.NewNetwork(sim.NetworkOptions{Logger: slog.New(w)})
+		defer net.Close(context.Background())
+		r := newRig(t, rigOptions{modems: k, submitDelay: l, net: net})
+		r.waitReady(k)
+		names := map[string]string{}
+		for i, m := range r.modems {
+			names[m.Number()] = fmt.Sprintf("sim%d", i)
+		}
+		before := len(net.Submitted())
+		to := make([]string, n)
+		for i := range to {
+			to[i] = fmt.Sprintf("+4915171%06d", i)
+		}
+		start := time.Now()
+		r.enqueue(queue.NewMessage{To: to, Text: "dispatch"})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		sent, err := net.WaitSubmitted(ctx, before+n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = sent[before:]
+		var last time.Time
+		by := map[string][]time.Time{}
+		for _, s := range sent {
+			last = maxTime(last, s.Time)
+			by[s.From] = append(by[s.From], s.Time)
+		}
+		ideal := time.Duration((n+k-1)/k) * l
+		took := last.Sub(start)
+		// Idle: from the network accepting a modem's submit to that modem
+		// reading its next AT+CMGS= (cmgs), and to it taking the next PDU
+		// (pdu: the next acceptance less L, the emulator's delay counting
+		// from the PDU's ^Z).
+		var cmgs, pdu []time.Duration
+		for from, ts := range by {
+			for i, at := range ts {
+				if next, ok := w.next(names[from], at); ok {
+					cmgs = append(cmgs, next.Sub(at))
+				}
+				if i+1 < len(ts) {
+					pdu = append(pdu, ts[i+1].Sub(at)-l)
+				}
+			}
+		}
+		t.Logf("FIGURE dispatch efficiency: %.1f %% (%d messages in %.3f s, ideal %.2f s)", 100*ideal.Seconds()/took.Seconds(), n, took.Seconds(), ideal.Seconds())
+		t.Logf("FIGURE dispatch gap, submit accepted -> next AT+CMGS=: %s", quantiles(cmgs))
+		t.Logf("FIGURE dispatch gap, submit accepted -> next PDU taken: %s", quantiles(pdu))
 	})
 	t.Run("acceptance to first CMGS, idle gateway", func(t *testing.T) {
 		r := newRig(t, rigOptions{modems: 2})
@@ -69,6 +126,13 @@ func TestFigures(t *testing.T) {
 		}
 		t.Logf("FIGURE +CMTI->script start: %s", quantiles(lat))
 	})
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func readLines(p string) []string {
