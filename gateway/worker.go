@@ -40,8 +40,11 @@ type session struct {
 	recording sync.RWMutex
 	inCMGS    atomic.Bool
 	// records are the background records of last parts still committing;
-	// send waits for them before it returns.
-	records sync.WaitGroup
+	// send waits for them before it returns. recorded is closed when the
+	// latest of them has ended (nil before the first); only the sender
+	// goroutine reads or sets the field.
+	records  sync.WaitGroup
+	recorded chan struct{}
 
 	// uncommitted is set (by the receiver) when a received message could
 	// not be committed and stays on the SIM: the receiver sweeps again
@@ -413,8 +416,11 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 			async = true
 			sent++
 			s.records.Add(1)
+			done := make(chan struct{})
+			s.recorded = done
 			go func() {
 				defer s.records.Done()
+				defer close(done)
 				defer s.recording.RUnlock()
 				if err := s.record(log, "sent part", func(ctx context.Context) error {
 					_, err := s.g.store.MarkSent(ctx, job.AttemptID, pr)
@@ -455,14 +461,38 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	// The previous message's last part must be on record before this
 	// one's first goes out: a crash then leaves at most one unrecorded
 	// message per modem (the only duplicate recovery may cause), however
-	// slow the database is to commit.
-	s.records.Wait()
+	// slow the database is to commit. The modem sends nothing before the
+	// PDU's ^Z, so the wait runs at the prompt: AT+CMGS= and the modem's
+	// "> " go back and forth while the record commits. A record slower
+	// than recordHold leaves the prompt (ESC) and is waited for here.
+	held := false
+	if prev := s.recorded; prev != nil {
+		wire[0].Hold = func(ctx context.Context) error {
+			t := time.NewTimer(recordHold)
+			defer t.Stop()
+			select {
+			case <-prev:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-t.C:
+				held = true
+				return errRecordPending
+			}
+		}
+	}
 	s.recording.RLock()
 	if f := s.g.opts.OnCMGS; f != nil {
 		f(job.ID, time.Now())
 	}
 	s.inCMGS.Store(true)
 	_, err = s.dev.SendPartsFunc(ctx, wire, onPart)
+	if held && errors.Is(err, errRecordPending) {
+		log.Warn("the previous message took long to record; waiting for it before sending this one")
+		s.records.Wait()
+		wire[0].Hold = nil
+		_, err = s.dev.SendPartsFunc(ctx, wire, onPart)
+	}
 	s.inCMGS.Store(false)
 	if !async {
 		s.recording.RUnlock()
@@ -487,6 +517,16 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	return "", nil
 }
+
+// recordHold bounds how long a modem is kept at the prompt for the record
+// of the previous message (a commit takes milliseconds; a database in
+// trouble may take much longer, and a modem is not to sit at a prompt
+// meanwhile).
+const recordHold = time.Second
+
+// errRecordPending is the hold at the prompt giving up on the previous
+// message's record.
+var errRecordPending = errors.New("the previous message is not on record yet")
 
 // sentRecorded counts a message whose last part is recorded.
 func (s *session) sentRecorded(log *slog.Logger, parts int, started time.Time) {

@@ -280,7 +280,7 @@ func TestSendParts(t *testing.T) {
 	}
 
 	n = len(f.Commands())
-	parts := []Part{{3, "0011AA01"}, {3, "0011AA02"}, {3, "0011AA03"}}
+	parts := []Part{{Len: 3, Hex: "0011AA01"}, {Len: 3, Hex: "0011AA02"}, {Len: 3, Hex: "0011AA03"}}
 	mrs, err = m.SendParts(tctx(t), parts)
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +313,7 @@ func TestSendCMMSRefusedOnce(t *testing.T) {
 	f.On("00*", reply("+CMGS: 9"))
 	m := open(t, f, testCfg())
 	for range 2 {
-		if _, err := m.SendParts(tctx(t), []Part{{1, "0001"}, {1, "0002"}}); err != nil {
+		if _, err := m.SendParts(tctx(t), []Part{{Len: 1, Hex: "0001"}, {Len: 1, Hex: "0002"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -329,7 +329,7 @@ func TestSendPartError(t *testing.T) {
 	f.On("0001", reply("+CMGS: 7"))
 	f.On("0002", "\r\n+CMS ERROR: 42\r\n")
 	m := open(t, f, testCfg())
-	mrs, err := m.SendParts(tctx(t), []Part{{1, "0001"}, {1, "0002"}, {1, "0003"}})
+	mrs, err := m.SendParts(tctx(t), []Part{{Len: 1, Hex: "0001"}, {Len: 1, Hex: "0002"}, {Len: 1, Hex: "0003"}})
 	var se *SendError
 	var cms *at.CMSError
 	if !errors.As(err, &se) || se.Part != 1 || !errors.As(err, &cms) || cms.Code != 42 {
@@ -347,7 +347,7 @@ func TestSendPartError(t *testing.T) {
 	if strings.Contains(strings.Join(f.Commands(), "|"), "0003") {
 		t.Error("sent on after a failed part")
 	}
-	if _, err := m.SendParts(tctx(t), []Part{{1, "zz"}}); err == nil {
+	if _, err := m.SendParts(tctx(t), []Part{{Len: 1, Hex: "zz"}}); err == nil {
 		t.Error("non-hex part accepted")
 	}
 }
@@ -453,7 +453,7 @@ func TestPortLost(t *testing.T) {
 	if _, err := m.Signal(tctx(t)); !errors.Is(err, at.ErrClosed) {
 		t.Errorf("signal after unplug: %v", err)
 	}
-	if _, err := m.SendParts(tctx(t), []Part{{1, "0001"}}); at.Classify(err) != at.ClassModemFault {
+	if _, err := m.SendParts(tctx(t), []Part{{Len: 1, Hex: "0001"}}); at.Classify(err) != at.ClassModemFault {
 		t.Errorf("send after unplug: %v", err)
 	}
 }
@@ -637,7 +637,7 @@ func TestSendIgnoresBareOK(t *testing.T) {
 	// A late OK of an earlier command lands first; the real result follows.
 	f.On("0001", "\r\nOK\r\n\r\n+CMGS: 12\r\n\r\nOK\r\n")
 	m := open(t, f, testCfg())
-	mrs, err := m.SendParts(tctx(t), []Part{{1, "0001"}})
+	mrs, err := m.SendParts(tctx(t), []Part{{Len: 1, Hex: "0001"}})
 	if err != nil || len(mrs) != 1 || mrs[0] != 12 {
 		t.Fatalf("%v %v", mrs, err)
 	}

@@ -16,6 +16,12 @@ import (
 type Part struct {
 	Len int
 	Hex string
+	// Hold, when set, is called once the modem prompts for this part and
+	// before its PDU is written (see at.Cmd.Hold): the caller may finish
+	// what must come before this part leaves (the previous message on
+	// record) while the command's round trip to the prompt runs. An error
+	// aborts the send with nothing of this part on the wire.
+	Hold func(ctx context.Context) error
 }
 
 // PartsOf converts the codec's parts.
@@ -120,7 +126,7 @@ func (m *Modem) SendPartsFunc(ctx context.Context, parts []Part, onPart func(i, 
 		// Expect +CMGS: an OK without it is a late answer to something
 		// else, and a send must not be reported done on it.
 		cmd := at.Cmd{Line: fmt.Sprintf("AT+CMGS=%d", p.Len), Payload: p.Hex, Timeout: m.cfg.SendTimeout,
-			PromptTimeout: m.cfg.PromptTimeout, Expect: "+CMGS"}
+			PromptTimeout: m.cfg.PromptTimeout, Expect: "+CMGS", Hold: p.Hold}
 		lines, err := m.e.Do(ctx, cmd)
 		if err != nil {
 			var ce *at.CommandError

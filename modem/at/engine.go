@@ -83,6 +83,16 @@ type Cmd struct {
 	// the lines with no error.
 	NoFinal      string
 	NoFinalGrace time.Duration
+	// Hold, when set with a Payload, is called once the prompt has come
+	// and before any byte of the payload is written: the caller may keep
+	// the modem waiting at the prompt while it finishes something the
+	// payload must not overtake, so that the command's round trip to the
+	// prompt overlaps that work instead of following it. Until the
+	// payload's ^Z the modem has sent nothing. An error from Hold aborts
+	// the command with ESC (nothing of the payload written) and is
+	// returned wrapped in a *CommandError of phase "hold". Hold must return
+	// once ctx ends.
+	Hold func(ctx context.Context) error
 	// PromptTimeout and Timeout override DefaultTimeouts when positive.
 	// Timeout counts from the write of the line, or of the payload.
 	PromptTimeout time.Duration
@@ -301,6 +311,19 @@ func (e *Engine) Do(ctx context.Context, c Cmd) ([]string, error) {
 		if lines, ferr, fin := e.result(p); fin {
 			// A final result instead of the prompt (ERROR, +CMS ERROR).
 			return lines, wrapNil(ferr, wrap)
+		}
+		if c.Hold != nil {
+			if err := c.Hold(ctx); err != nil {
+				lines, ferr, fin := e.abandon(p, true, e.Err() == nil)
+				if fin {
+					return lines, wrapNil(ferr, wrap)
+				}
+				return lines, wrap(err, "hold")
+			}
+			if lines, ferr, fin := e.result(p); fin {
+				// The modem left the prompt by itself while held.
+				return lines, wrapNil(ferr, wrap)
+			}
 		}
 		e.mu.Lock()
 		p.payloadSent = true

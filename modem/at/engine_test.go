@@ -801,3 +801,64 @@ func TestCloseBoundedByContext(t *testing.T) {
 		t.Fatal("Done not closed after Close")
 	}
 }
+
+// Hold runs at the prompt: the command line is out and prompted for, the
+// payload not yet; it is written once Hold returns.
+func TestHoldAtPrompt(t *testing.T) {
+	m := attest.New()
+	m.On("AT+CMGS=16", "\r\n> ")
+	m.On("00AA", "\r\n+CMGS: 7\r\n\r\nOK\r\n")
+	e := newEngine(t, m, at.Config{})
+	release := make(chan struct{})
+	seen := make(chan []string, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Do(ctx(t), at.Cmd{Line: "AT+CMGS=16", Payload: "00AA", Hold: func(context.Context) error {
+			seen <- m.Commands()
+			<-release
+			return nil
+		}})
+		done <- err
+	}()
+	select {
+	case got := <-seen:
+		if diff := cmp.Diff([]string{"AT+CMGS=16"}, got); diff != "" {
+			t.Errorf("at the hold (-want +got):\n%s", diff)
+		}
+	case <-time.After(guard):
+		t.Fatal("Hold not called")
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"AT+CMGS=16", "00AA"}, m.Commands()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// A Hold that fails leaves the prompt with ESC, writes nothing of the
+// payload, and the OK the ESC earns is not taken as the next answer.
+func TestHoldFailsEscapes(t *testing.T) {
+	m := attest.New()
+	m.On("AT+CMGS=16", "\r\n> ")
+	m.On("<ESC>", "\r\nOK\r\n")
+	m.On("AT+CSQ", "\r\n+CSQ: 20,99\r\n\r\nOK\r\n")
+	e := newEngine(t, m, at.Config{})
+	why := errors.New("not yet")
+	_, err := e.Do(ctx(t), at.Cmd{Line: "AT+CMGS=16", Payload: "00AA", Hold: func(context.Context) error { return why }})
+	var ce *at.CommandError
+	if !errors.Is(err, why) || !errors.As(err, &ce) || ce.Phase != "hold" || ce.PayloadWritten {
+		t.Fatalf("got %v", err)
+	}
+	got, err := e.Exec(ctx(t), "AT+CSQ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"+CSQ: 20,99"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"AT+CMGS=16", "<ESC>", "AT+CSQ"}, m.Commands()); diff != "" {
+		t.Errorf("commands (-want +got):\n%s", diff)
+	}
+}

@@ -94,7 +94,9 @@ func (e *ResultError) Error() string { return e.Result }
 // *CMEError, *ResultError, ErrTimeout, ErrClosed, a context error).
 type CommandError struct {
 	Cmd string
-	// Phase is "prompt" when the "> " prompt never came, otherwise "".
+	// Phase is "prompt" when the "> " prompt never came, "hold" when
+	// Cmd.Hold failed at the prompt (nothing of the payload written),
+	// otherwise "".
 	Phase string
 	// PayloadWritten is set when any byte of the command's payload (the
 	// PDU after the prompt) reached the port before the command failed:
