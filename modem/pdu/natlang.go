@@ -1,6 +1,9 @@
 package pdu
 
-import "fmt"
+import (
+	"fmt"
+	"sync"
+)
 
 // Language is a national language identifier for the GSM 7-bit shift
 // tables, TS 23.038 clause 6.2.1.2.4 (IE 0x24 single shift, 0x25 locking
@@ -100,8 +103,12 @@ func portugueseLocking() *[128]rune {
 
 type langPair struct{ lock, single Language }
 
-var charsets = func() map[langPair]*charset {
-	m := map[langPair]*charset{{0, 0}: defaultCharset}
+// nationalCharsets are the tables of every pair of national shift tables,
+// built on first use: most gateways only ever see the default alphabet,
+// and the maps of fifteen pairs would otherwise sit in every process
+// from its start.
+var nationalCharsets = sync.OnceValue(func() map[langPair]*charset {
+	m := map[langPair]*charset{}
 	langs := []Language{0, LanguageTurkish, LanguageSpanish, LanguagePortuguese}
 	for _, l := range langs {
 		for _, s := range langs {
@@ -120,7 +127,7 @@ var charsets = func() map[langPair]*charset {
 		}
 	}
 	return m
-}()
+})
 
 // charsetFor returns the tables a receiver uses for the shift IEs given;
 // unknown languages fall back to the default tables (TS 23.038 clause
@@ -132,5 +139,8 @@ func charsetFor(lock, single Language) *charset {
 	if _, ok := singleTables[single]; !ok {
 		single = 0
 	}
-	return charsets[langPair{lock, single}]
+	if lock == 0 && single == 0 {
+		return defaultCharset
+	}
+	return nationalCharsets()[langPair{lock, single}]
 }
