@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
@@ -49,7 +48,7 @@ func loadAssets() (*assetSet, error) {
 			return fmt.Errorf("compress %s: %w", p, err)
 		}
 		sum := sha256.Sum256(b)
-		ct := mime.TypeByExtension(path.Ext(p))
+		ct := assetTypes[path.Ext(p)]
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
@@ -60,6 +59,17 @@ func loadAssets() (*assetSet, error) {
 		return nil, fmt.Errorf("assets: %w", err)
 	}
 	return set, nil
+}
+
+// assetTypes are the content types of the embedded assets. A fixed table
+// rather than mime.TypeByExtension: that one reads the system's MIME
+// databases on first use (/etc/mime.types on Debian: some 0.4 MB the
+// daemon then keeps for its life, for three file types), and a
+// system's table can differ from the builtin one.
+var assetTypes = map[string]string{
+	".css": "text/css; charset=utf-8",
+	".js":  "text/javascript; charset=utf-8",
+	".svg": "image/svg+xml",
 }
 
 // url is where a page loads the asset from: its content hash in the query,
