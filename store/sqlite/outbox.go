@@ -185,6 +185,11 @@ func (s *Store) NextEvents(ctx context.Context, consumer string, limit int) ([]q
 		if err := rows.Err(); err != nil {
 			return err
 		}
+		if len(out) > 0 {
+			// Handed to a webhook or script next: not before the
+			// commits that appended them are on disk.
+			w.syncFirst()
+		}
 		lease := w.now + s.opt.EventLease.Milliseconds()
 		for _, d := range out {
 			if _, err := w.exec(`UPDATE deliveries SET next_at = ?, leased = 1, node = ? WHERE consumer = ? AND event_id = ?`,

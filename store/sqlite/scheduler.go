@@ -260,6 +260,8 @@ func (w *wtx) claim(id int64, modem string) (*queue.Job, error) {
 	m.State, m.Reason, m.Attempts, m.Modem = smsgw.StateSending, "", m.Attempts+1, modem
 	m.NextAttempt, m.UpdatedAt = time.Time{}, msTime(w.now)
 	job.Message = m
+	// The modem sends it next: not before its acceptance is on disk.
+	w.syncFirst()
 	return job, nil
 }
 

@@ -19,6 +19,9 @@ type writeReq struct {
 	fn      func(w *wtx) error
 	durable bool
 	done    chan error
+
+	// What the request did, set by the committer after it ran (see wtx).
+	wakeReady, wakeEvents, syncFirst bool
 }
 
 // wtx is the view a write function gets of the batch transaction.
@@ -28,9 +31,24 @@ type wtx struct {
 	ctx context.Context
 	now int64 // ms, the same for every request of the batch
 
+	// Set by the request running (the committer resets them before each
+	// and keeps them with the request): wake-ups it calls for, and
+	// syncFirst (see the method).
 	wakeReady  bool
 	wakeEvents bool
+	gated      bool // syncFirst was called
+
+	committed bool  // the transaction committed
+	seq       int64 // its number (syncState.committed)
 }
+
+// syncFirst marks the running request as one whose result leads to an
+// effect outside the store (a claimed message is about to be sent, events
+// are handed to a consumer): it returns only once every durable commit
+// made before it is on disk, so that nothing is sent on the strength of a
+// durable write a power cut could still take back. A durable request
+// waits for that anyway.
+func (w *wtx) syncFirst() { w.gated = true }
 
 // exec, query and queryRow run statements prepared once on the writer
 // connection (SQLite's prepare costs as much as a short statement). A text
@@ -126,11 +144,13 @@ func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) 
 	// Once submitted the request runs to completion even if ctx ends, so
 	// the caller learns the truth: waiting here is bounded by one commit.
 	// A request that slipped in after the committer's final drain is never
-	// run: the committer has exited, and the request did not happen.
+	// run: the committer and the syncer have exited (the syncer after
+	// completing every request handed to it), and the request did not
+	// happen.
 	select {
 	case err := <-r.done:
 		return err
-	case <-s.committerDone:
+	case <-s.sy.done:
 		select {
 		case err := <-r.done:
 			return err
@@ -154,20 +174,57 @@ func (s *Store) committer() {
 			s.drainClosed()
 			return
 		}
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
+		batch = s.fill(batch)
+		if s.pipelined() {
+			batch = s.gather(batch)
 		}
 		s.runBatch(batch)
 		clear(batch)
 		s.prepareNew()
 		s.restartLog()
 	}
+}
+
+// fill adds the requests waiting now to batch.
+func (s *Store) fill(batch []*writeReq) []*writeReq {
+	for len(batch) < maxBatch {
+		select {
+		case r := <-s.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// gather holds a batch of durable requests back while the syncer's fsync
+// is running, until as many requests wait as that fsync covers, or it
+// ends. Committed now, they would wait for the next fsync anyway, which
+// cannot start before this one ends; gathered, they share one commit,
+// and a commit costs about the same for one request as for many (the
+// same pages of the tables and indexes go to the log). Two groups of
+// callers then take turns, one committing while the other's fsync runs.
+// A non-durable request in the batch (a claim, a record) is not held.
+func (s *Store) gather(batch []*writeReq) []*writeReq {
+	for len(batch) < maxBatch {
+		for _, r := range batch {
+			if !r.durable {
+				return batch
+			}
+		}
+		if n := s.sy.inflight.Load(); n == 0 || int64(len(batch)) >= n {
+			return batch
+		}
+		select {
+		case r := <-s.reqs:
+			batch = s.fill(append(batch, r))
+		case <-s.sy.idle:
+		case <-s.ctx.Done():
+			return batch
+		}
+	}
+	return batch
 }
 
 // drainClosed runs the requests still queued at Close so that none of their
@@ -184,16 +241,29 @@ func (s *Store) drainClosed() {
 }
 
 func (s *Store) runBatch(batch []*writeReq) {
-	durable := false
-	for _, r := range batch {
-		durable = durable || r.durable
+	if s.pipelined() {
+		// After a failed fsync nothing durable is acknowledged any more
+		// (see sync.go); durable requests fail without running.
+		if failed := s.syncFailure(); failed != nil {
+			kept := make([]*writeReq, 0, len(batch))
+			for _, r := range batch {
+				if r.durable {
+					r.done <- failed
+				} else {
+					kept = append(kept, r)
+				}
+			}
+			if batch = kept; len(batch) == 0 {
+				return
+			}
+		}
 	}
 	// Optimistically without savepoints (two statements less per
 	// request); if a request fails, the transaction is rolled back and
 	// the batch runs again with each request under its own savepoint.
-	w, errs, err := s.commitBatch(batch, durable, false)
+	w, errs, err := s.commitBatch(batch, false)
 	if errors.Is(err, errRequestFailed) {
-		w, errs, err = s.commitBatch(batch, durable, true)
+		w, errs, err = s.commitBatch(batch, true)
 	}
 	if err != nil && len(batch) > 1 {
 		// The whole transaction failed (not one request, which its
@@ -203,20 +273,67 @@ func (s *Store) runBatch(batch []*writeReq) {
 		}
 		return
 	}
+	if err != nil {
+		batch[0].done <- err // nothing committed: nothing to sync or wake
+		return
+	}
+	s.finish(batch, w, errs)
+}
+
+// finish completes the requests of a batch that ran. Under SyncFull the
+// durable and syncFirst requests go to the syncer if a durable commit up
+// to theirs is not on disk yet; the others return now. Each group's
+// wake-ups fire just before its requests complete.
+func (s *Store) finish(batch []*writeReq, w *wtx, errs []error) {
+	var later *syncItem
+	if s.pipelined() {
+		if w.committed {
+			for _, r := range batch {
+				if r.durable {
+					s.sy.lastDurable = w.seq
+					break
+				}
+			}
+		}
+		if need := s.sy.lastDurable; need > s.sy.synced.Load() {
+			for i, r := range batch {
+				if r.durable || r.syncFirst {
+					if later == nil {
+						later = &syncItem{need: need}
+					}
+					later.reqs = append(later.reqs, r)
+					later.errs = append(later.errs, errs[i])
+					later.wakeReady = later.wakeReady || r.wakeReady
+					later.wakeEvent = later.wakeEvent || r.wakeEvents
+				}
+			}
+		}
+	}
+	if later != nil {
+		// First, so that the fsync runs while the others complete.
+		s.handOff(later)
+	}
+	waits := func(r *writeReq) bool { return later != nil && (r.durable || r.syncFirst) }
+	var now, ready, events bool
+	for _, r := range batch {
+		if !waits(r) {
+			now = true
+			ready = ready || r.wakeReady
+			events = events || r.wakeEvents
+		}
+	}
 	// Wake first, so that a caller who returns knows the wake-up is out.
-	if err == nil {
-		if w.wakeReady {
+	if now && w.committed {
+		if ready {
 			s.hub.ready.fire()
 		}
-		if w.wakeEvents {
+		if events {
 			s.hub.events.fire()
 		}
 		s.hub.changed.fire()
 	}
 	for i, r := range batch {
-		if err != nil {
-			r.done <- err
-		} else {
+		if !waits(r) {
 			r.done <- errs[i]
 		}
 	}
@@ -230,22 +347,8 @@ var errRequestFailed = errors.New("queue: a request of the batch failed")
 // request of a batch of several runs under its own, so that one failing
 // is rolled back alone; without, the first failure rolls back the whole
 // transaction and returns errRequestFailed.
-func (s *Store) commitBatch(batch []*writeReq, durable, savepoints bool) (*wtx, []error, error) {
+func (s *Store) commitBatch(batch []*writeReq, savepoints bool) (*wtx, []error, error) {
 	ctx := context.Background()
-	want := SyncNormal
-	if durable {
-		want = s.dopt.Sync
-	}
-	if want != s.curSync {
-		mode := "NORMAL"
-		if want == SyncFull {
-			mode = "FULL"
-		}
-		if _, err := s.wdb.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
-			return nil, nil, fmt.Errorf("queue: set synchronous: %w", err)
-		}
-		s.curSync = want
-	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: begin: %w", err)
@@ -254,44 +357,50 @@ func (s *Store) commitBatch(batch []*writeReq, durable, savepoints bool) (*wtx, 
 	errs := make([]error, len(batch))
 	single := len(batch) == 1
 	for i, r := range batch {
-		if single {
-			errs[i] = r.fn(w)
-			if errs[i] != nil {
+		// What a request calls for is its own: a request rolled back
+		// leaves nothing behind, and the committer fires each request's
+		// wake-ups when that request completes.
+		w.wakeReady, w.wakeEvents, w.gated = false, false, false
+		r.wakeReady, r.wakeEvents, r.syncFirst = false, false, false
+		switch {
+		case single:
+			if errs[i] = r.fn(w); errs[i] != nil {
 				tx.Rollback()
 				// A failed lone request reports its own error; nothing
 				// was committed, so there is nothing to wake.
 				return &wtx{}, errs, nil
 			}
-			continue
-		}
-		if !savepoints {
+		case !savepoints:
 			if errs[i] = r.fn(w); errs[i] != nil {
 				tx.Rollback()
 				return nil, nil, errRequestFailed
 			}
-			continue
-		}
-		// Flags must not leak from a request that is rolled back.
-		wr, we := w.wakeReady, w.wakeEvents
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT r"); err != nil {
-			tx.Rollback()
-			return nil, nil, fmt.Errorf("queue: savepoint: %w", err)
-		}
-		if errs[i] = r.fn(w); errs[i] != nil {
-			w.wakeReady, w.wakeEvents = wr, we
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO r"); err != nil {
+		default:
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT r"); err != nil {
 				tx.Rollback()
-				return nil, nil, fmt.Errorf("queue: rollback to savepoint: %w", err)
+				return nil, nil, fmt.Errorf("queue: savepoint: %w", err)
+			}
+			if errs[i] = r.fn(w); errs[i] != nil {
+				if _, err := tx.ExecContext(ctx, "ROLLBACK TO r"); err != nil {
+					tx.Rollback()
+					return nil, nil, fmt.Errorf("queue: rollback to savepoint: %w", err)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE r"); err != nil {
+				tx.Rollback()
+				return nil, nil, fmt.Errorf("queue: release savepoint: %w", err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE r"); err != nil {
-			tx.Rollback()
-			return nil, nil, fmt.Errorf("queue: release savepoint: %w", err)
+		if errs[i] == nil {
+			r.wakeReady, r.wakeEvents, r.syncFirst = w.wakeReady, w.wakeEvents, w.gated
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, fmt.Errorf("queue: commit: %w", err)
 	}
+	// Counted after the commit's writes returned: an fsync that reads
+	// this number before it starts covers this commit (sync.go).
+	w.committed, w.seq = true, s.sy.committed.Add(1)
 	if s.commits++; s.commits >= checkpointEvery {
 		s.commits = 0
 		select {
