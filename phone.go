@@ -215,6 +215,25 @@ func NormalizeE164(raw, cc string) (string, error) {
 // default country and must take what a modem can dial; the HTTP API
 // normalises to E.164 before the queue sees a number.
 func NormalizeDigits(n string) (string, error) {
+	if s := strings.TrimSpace(n); plainDigits(s) {
+		// Nothing to drop: the number is its own answer.
+		digits := len(s)
+		if strings.HasPrefix(s, "+") {
+			digits--
+		}
+		switch {
+		case digits == 0:
+			return "", errors.New("no digits")
+		case digits > 20:
+			return "", errors.New("more than 20 digits")
+		}
+		return s, nil
+	}
+	return normalizeDigitsCopy(n)
+}
+
+// normalizeDigitsCopy is NormalizeDigits for a number with separators.
+func normalizeDigitsCopy(n string) (string, error) {
 	var b strings.Builder
 	digits := 0
 	for i, r := range strings.TrimSpace(n) {

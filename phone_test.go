@@ -231,3 +231,16 @@ func TestNationalPrefixLiteral(t *testing.T) {
 		t.Error("+49 prefix 0 not recognised")
 	}
 }
+
+// TestNormalizeDigitsPlain: a number without separators is answered as
+// the copying path answers it.
+func TestNormalizeDigitsPlain(t *testing.T) {
+	for _, n := range []string{"", "+", "++1", "1+", "0", "+0", "12345", "+4915112345678", " +49151 ", "\t0151\n",
+		"12345678901234567890", "123456789012345678901", "+12345678901234567890", "+123456789012345678901", "1 2", "+49-151", "١٢٣"} {
+		got, gerr := NormalizeDigits(n)
+		want, werr := normalizeDigitsCopy(n)
+		if got != want || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Errorf("%q: %q, %v; copying path %q, %v", n, got, gerr, want, werr)
+		}
+	}
+}
