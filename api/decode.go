@@ -63,6 +63,9 @@ func readBody(r *http.Request) ([]byte, error) {
 
 func requireJSON(r *http.Request) *Error {
 	ct := r.Header.Get("Content-Type")
+	if ct == "application/json" || ct == "application/json; charset=utf-8" {
+		return nil // what nearly every client sends; parsed, it passes
+	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if ct == "" || err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return errorf(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type", "Content-Type must be application/json, not %q", ct)

@@ -21,6 +21,9 @@ import (
 // not of the shape it reads.
 type jsonReader struct {
 	b []byte
+	// s is b as a string, made once: the strings read are slices of it,
+	// not an allocation each (a batch's recipients share it).
+	s string
 	i int
 }
 
@@ -58,12 +61,12 @@ func (r *jsonReader) str() (string, bool) {
 		c := r.b[r.i]
 		switch {
 		case c == '"':
-			s := r.b[start:r.i]
+			s := r.s[start:r.i]
 			r.i++
-			if !ascii && !utf8.Valid(s) {
+			if !ascii && !utf8.ValidString(s) {
 				return "", false
 			}
-			return string(s), true
+			return s, true
 		case c == '\\' || c < 0x20:
 			return "", false
 		case c >= utf8.RuneSelf:
@@ -184,6 +187,7 @@ func (req *sendRequest) decodeFast(body []byte) bool {
 	if !r.next('{') {
 		return false
 	}
+	r.s = string(body)
 	if r.next('}') {
 		return r.end()
 	}

@@ -109,8 +109,10 @@ func (h *Handler) checkTagsMetadata(tags []string, meta map[string]string) *Erro
 	if len(meta) > l.MetadataKeys {
 		return errorf(http.StatusUnprocessableEntity, CodeTooManyMetadataKeys, "metadata", "%d metadata keys; the limit is %d ([limits] metadata_keys)", len(meta), l.MetadataKeys)
 	}
-	if mb, _ := json.Marshal(meta); len(meta) > 0 && len(mb) > l.MetadataBytes {
-		return errorf(http.StatusRequestEntityTooLarge, CodeMetadataTooLarge, "metadata", "metadata is %d bytes as JSON; the limit is %d ([limits] metadata_bytes)", len(mb), l.MetadataBytes)
+	if len(meta) > 0 {
+		if mb, _ := json.Marshal(meta); len(mb) > l.MetadataBytes {
+			return errorf(http.StatusRequestEntityTooLarge, CodeMetadataTooLarge, "metadata", "metadata is %d bytes as JSON; the limit is %d ([limits] metadata_bytes)", len(mb), l.MetadataBytes)
+		}
 	}
 	return nil
 }

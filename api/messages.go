@@ -249,9 +249,12 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	var req sendRequest
 	if !req.decodeFast(body) {
-		if e := unmarshalStrict(body, &req); e != nil {
+		// Decoded apart so that req, read the fast way, stays on the stack.
+		p := new(sendRequest)
+		if e := unmarshalStrict(body, p); e != nil {
 			return e
 		}
+		req = *p
 	}
 	d := draft{to: req.To, priority: req.Priority, modem: req.Modem, tags: req.Tags, flash: req.Flash, encoding: req.Encoding, metadata: req.Metadata, deliveryReport: true}
 	if d.binary, e = req.binary(); e != nil {

@@ -234,11 +234,14 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 		}
 		out.Parts = append(out.Parts, part)
 	}
+	// Copies, so the two stay on the stack for a message without them.
 	if !lastSent.IsZero() {
-		out.SentAt = &lastSent
+		t := lastSent
+		out.SentAt = &t
 	}
 	if m.State == smsgw.StateDelivered && !lastReport.IsZero() {
-		out.DeliveredAt = &lastReport
+		t := lastReport
+		out.DeliveredAt = &t
 	}
 	for _, a := range m.AttemptLog {
 		out.Attempts = append(out.Attempts, Attempt{Modem: a.Modem, At: a.StartedAt, Outcome: a.Outcome, ErrorCode: a.Code, Error: a.Error})
