@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"syscall"
 	"time"
 )
@@ -25,9 +26,17 @@ import (
 // of the last one. A trim costs one garbage collection and reopening the
 // database readers on the next read: a few milliseconds, once per quiet
 // spell.
+//
+// A quiet daemon still allocates a little (the watchdog, the modems'
+// periodic queries, the register of gateways); left alone its heap would
+// creep back up to the garbage collector's goal, twice what is live, and
+// stay there. So a quiet spell is trimmed again once the Go heap has
+// allocated reallocBytes since the last trim: a collection every few
+// minutes of idling at most.
 const (
-	idleWindow = 15 * time.Second
-	quietShare = 0.01
+	idleWindow   = 15 * time.Second
+	quietShare   = 0.01
+	reallocBytes = 2 << 20
 )
 
 // trimTimeout bounds one trim; the writer's part waits for the
@@ -44,6 +53,11 @@ type idleTrimOptions struct {
 	Quiet time.Duration
 	// CPU returns the CPU time the process has used so far.
 	CPU func() time.Duration
+	// Allocated returns the bytes the Go heap has allocated so far.
+	Allocated func() uint64
+	// Realloc is how much the heap may allocate during a quiet spell
+	// before it is trimmed again.
+	Realloc uint64
 	// Trim gives memory back (the store's caches); the Go heap is
 	// returned to the kernel after it.
 	Trim   func(context.Context) error
@@ -56,8 +70,9 @@ type idleTrimOptions struct {
 // idleTrim gives memory back after a busy spell, once the daemon has been
 // quiet for a window: SQLite's page caches and idle connections, the C
 // allocator's free pages, and the Go heap's free spans. It trims once per
-// quiet spell, not again until some work has been done, and its only
-// activity while idle is one timer per window.
+// quiet spell, again only after some work has been done or the heap has
+// grown by Realloc, and its only activity while idle is one timer per
+// window.
 type idleTrim struct {
 	o      idleTrimOptions
 	cancel context.CancelFunc
@@ -74,6 +89,12 @@ func newIdleTrim(o idleTrimOptions) *idleTrim {
 	}
 	if o.CPU == nil {
 		o.CPU = processCPU
+	}
+	if o.Allocated == nil {
+		o.Allocated = heapAllocated
+	}
+	if o.Realloc == 0 {
+		o.Realloc = reallocBytes
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -102,6 +123,7 @@ func (t *idleTrim) run(ctx context.Context) {
 	// What start-up allocated (the schema migration, the recovery sweep,
 	// the modems' first commands) is worth a trim too.
 	worked := true
+	var trimmedAt uint64 // the heap's allocations at the last trim
 	for {
 		select {
 		case <-ctx.Done():
@@ -111,9 +133,10 @@ func (t *idleTrim) run(ctx context.Context) {
 		now := t.o.CPU()
 		if now-last >= t.o.Quiet {
 			worked = true
-		} else if worked {
+		} else if worked || t.o.Allocated()-trimmedAt >= t.o.Realloc {
 			t.trim(ctx)
 			worked = false
+			trimmedAt = t.o.Allocated()
 			now = t.o.CPU() // the trim's own work does not count
 		}
 		last = now
@@ -136,6 +159,16 @@ func (t *idleTrim) trim(ctx context.Context) {
 		t.o.Logger.Debug("memory given back after a quiet spell", "took", time.Since(start),
 			"go_heap_in_use", ms.HeapInuse, "go_held", ms.Sys-ms.HeapReleased)
 	}
+}
+
+// heapAllocated is the bytes the Go heap has allocated since the start.
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // processCPU is the CPU time, user and system, the process has used.

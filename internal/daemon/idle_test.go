@@ -2,19 +2,24 @@ package daemon
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// TestIdleTrimOncePerQuietSpell drives the trimmer's clock of CPU time by
-// hand: it trims at the first quiet window (start-up counts as work),
-// not again while nothing is done, and again after a busy window.
+// TestIdleTrimOncePerQuietSpell drives the trimmer's clock of CPU time and
+// its count of allocations by hand: it trims at the first quiet window
+// (start-up counts as work), not again while nothing is done, again after
+// a busy window, and again in a quiet spell once the heap has allocated
+// Realloc bytes.
 func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	events := make(chan string, 16)
 	cpu := make(chan time.Duration)
 	stop := make(chan struct{})
+	var allocated atomic.Uint64
 	tr := newIdleTrim(idleTrimOptions{
 		Window: time.Millisecond, Quiet: 10 * time.Millisecond,
+		Allocated: allocated.Load, Realloc: 1000,
 		CPU: func() time.Duration {
 			events <- "cpu"
 			select {
@@ -59,7 +64,13 @@ func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	step(45*time.Millisecond, "trim", "free", "cpu") // quiet after work: trims
 	step(46*time.Millisecond, "cpu")                 // the reading after the trim
 	step(47*time.Millisecond, "cpu")                 // quiet: once per quiet spell
-	step(48*time.Millisecond, "cpu")
+	allocated.Add(999)
+	step(48*time.Millisecond, "cpu") // quiet, the heap has not grown enough
+	allocated.Add(1)
+	step(49*time.Millisecond, "trim", "free", "cpu") // quiet, and 1000 bytes allocated: trims
+	step(50*time.Millisecond, "cpu")
+	step(51*time.Millisecond, "cpu") // quiet, nothing allocated since
+	step(52*time.Millisecond, "cpu")
 }
 
 // TestIdleTrimCloses stops a trimmer on its real window at once.
