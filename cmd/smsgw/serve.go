@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync"
 	"syscall"
 
 	"smsgw/config"
@@ -65,6 +67,12 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 			return usageError(stderr, fs, serveDoc, "--listen: %v", err)
 		}
 	}
+	if !cfg.Debug.Pprof {
+		// Heap profiles can only be read through [debug] pprof; without it
+		// the runtime's sampling of allocations and its table of
+		// allocation sites (a few hundred kB) serve nobody.
+		noHeapProfile.Do(func() { runtime.MemProfileRate = 0 })
+	}
 	log, err := logging.New(daemon.LogOptions(cfg.Log), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "smsgw serve:", err)
@@ -76,6 +84,10 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 	}
 	return d.Run(sigs, dump)
 }
+
+// noHeapProfile turns heap profiling off once per process (tests run
+// several daemons side by side).
+var noHeapProfile sync.Once
 
 func loadConfig(path string) (config.Config, error) {
 	if path != "" {
