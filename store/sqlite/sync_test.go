@@ -437,3 +437,54 @@ func TestSyncNormalDoesNotWait(t *testing.T) {
 	default:
 	}
 }
+
+// Events appended by a durable write are handed to a consumer only once
+// that write is on disk, and EventsAvailable fires only then.
+func TestSyncEventsAfterTheirFsync(t *testing.T) {
+	st := syncStore(t, filepath.Join(t.TempDir(), "q.db"), queue.Options{})
+	ctx := context.Background()
+	msgs := mustEnqueue(t, st, queue.NewMessage{To: []string{"+491701234567"}, Text: "x"})
+	if err := st.AddConsumer(ctx, "hook"); err != nil {
+		t.Fatal(err)
+	}
+	g := holdSyncs(t, st)
+	available := st.EventsAvailable()
+	cancelled := make(chan error, 1)
+	go func() { _, err := st.Cancel(ctx, msgs[0].ID); cancelled <- err }()
+	g.waitEntered(t)
+	select {
+	case <-available:
+		t.Fatal("EventsAvailable fired before the event was on disk")
+	default:
+	}
+	type next struct {
+		ds  []queue.Delivery
+		err error
+	}
+	got := make(chan next, 1)
+	go func() {
+		ds, _, err := st.NextEvents(ctx, "hook", 10)
+		got <- next{ds, err}
+	}()
+	eventually(t, "the hand-out committed", func() bool {
+		return readCount(t, st, `SELECT count(*) FROM deliveries WHERE consumer = 'hook' AND leased = 1`) == 1
+	})
+	select {
+	case n := <-got:
+		t.Fatalf("NextEvents handed out %v (%v) before the event was on disk", n.ds, n.err)
+	default:
+	}
+	g.release <- nil
+	if err := within(t, cancelled, "Cancel"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-available:
+	default:
+		t.Error("Cancel returned before EventsAvailable fired")
+	}
+	n := within(t, got, "NextEvents")
+	if n.err != nil || len(n.ds) != 1 || n.ds[0].Type != queue.EventCancelled {
+		t.Fatalf("NextEvents = %+v, %v; want the cancellation", n.ds, n.err)
+	}
+}
