@@ -101,8 +101,8 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 		return SubmitResult{}, queueErr(err)
 	}
 	out := SubmitResult{Replayed: res.Replayed, Messages: make([]Message, len(res.Messages))}
-	for i, m := range res.Messages {
-		out.Messages[i] = fromQueueCounted(m, f.Parts, f.Coding)
+	for i := range res.Messages {
+		fillFromQueue(&out.Messages[i], &res.Messages[i], f.Parts, f.Coding)
 	}
 	out.Batch = req.Batch
 	if out.Batch == "" && len(res.Messages) > 0 {
@@ -156,7 +156,16 @@ func fromQueue(m queue.Message) Message { return fromQueueCounted(m, 0, "") }
 // fromQueueCounted converts m; parts and coding, when known, spare the
 // segmentation of the text.
 func fromQueueCounted(m queue.Message, parts int, coding string) Message {
-	out := Message{
+	var out Message
+	fillFromQueue(&out, &m, parts, coding)
+	return out
+}
+
+// fillFromQueue is fromQueueCounted writing into *out, which must be zero:
+// a batch's answer is filled in place rather than copied message by
+// message.
+func fillFromQueue(out *Message, m *queue.Message, parts int, coding string) {
+	*out = Message{
 		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: m.State, Coding: m.Coding,
 		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
@@ -246,7 +255,6 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 	for _, a := range m.AttemptLog {
 		out.Attempts = append(out.Attempts, Attempt{Modem: a.Modem, At: a.StartedAt, Outcome: a.Outcome, ErrorCode: a.Code, Error: a.Error})
 	}
-	return out
 }
 
 // Message returns one message with its parts and attempts.
