@@ -24,19 +24,21 @@ import (
 // burst of requests, so a burst is not trimmed between two of its
 // requests, and short enough that memory comes back within half a minute
 // of the last one. A trim costs one garbage collection and reopening the
-// database readers on the next read: a few milliseconds, once per quiet
-// spell.
+// database readers on the next reads (about a millisecond each): a few
+// milliseconds, once per quiet spell.
 //
 // A quiet daemon still allocates a little (the watchdog, the modems'
 // periodic queries, the register of gateways); left alone its heap would
 // creep back up to the garbage collector's goal, twice what is live, and
 // stay there. So a quiet spell is trimmed again once the Go heap has
-// allocated reallocBytes since the last trim: a collection every few
-// minutes of idling at most.
+// allocated reallocBytes since the last trim, and retrimWindows windows
+// have passed: sends trickling out through slow modems use too little
+// CPU to count as work, and are not worth a trim every window.
 const (
-	idleWindow   = 15 * time.Second
-	quietShare   = 0.01
-	reallocBytes = 2 << 20
+	idleWindow    = 15 * time.Second
+	quietShare    = 0.01
+	reallocBytes  = 2 << 20
+	retrimWindows = 40 // 10 minutes
 )
 
 // trimTimeout bounds one trim; the writer's part waits for the
@@ -56,8 +58,10 @@ type idleTrimOptions struct {
 	// Allocated returns the bytes the Go heap has allocated so far.
 	Allocated func() uint64
 	// Realloc is how much the heap may allocate during a quiet spell
-	// before it is trimmed again.
+	// before it is trimmed again, Retrim the windows that must pass
+	// between two trims of the same spell.
 	Realloc uint64
+	Retrim  int
 	// Trim gives memory back (the store's caches); the Go heap is
 	// returned to the kernel after it.
 	Trim   func(context.Context) error
@@ -71,8 +75,8 @@ type idleTrimOptions struct {
 // quiet for a window: SQLite's page caches and idle connections, the C
 // allocator's free pages, and the Go heap's free spans. It trims once per
 // quiet spell, again only after some work has been done or the heap has
-// grown by Realloc, and its only activity while idle is one timer per
-// window.
+// grown by Realloc over Retrim windows, and its only activity while idle
+// is one timer per window.
 type idleTrim struct {
 	o      idleTrimOptions
 	cancel context.CancelFunc
@@ -95,6 +99,9 @@ func newIdleTrim(o idleTrimOptions) *idleTrim {
 	}
 	if o.Realloc == 0 {
 		o.Realloc = reallocBytes
+	}
+	if o.Retrim <= 0 {
+		o.Retrim = retrimWindows
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -124,18 +131,20 @@ func (t *idleTrim) run(ctx context.Context) {
 	// the modems' first commands) is worth a trim too.
 	worked := true
 	var trimmedAt uint64 // the heap's allocations at the last trim
+	since := 0           // windows since the last trim
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+		since++
 		now := t.o.CPU()
 		if now-last >= t.o.Quiet {
 			worked = true
-		} else if worked || t.o.Allocated()-trimmedAt >= t.o.Realloc {
+		} else if worked || since >= t.o.Retrim && t.o.Allocated()-trimmedAt >= t.o.Realloc {
 			t.trim(ctx)
-			worked = false
+			worked, since = false, 0
 			trimmedAt = t.o.Allocated()
 			now = t.o.CPU() // the trim's own work does not count
 		}

@@ -11,7 +11,7 @@ import (
 // its count of allocations by hand: it trims at the first quiet window
 // (start-up counts as work), not again while nothing is done, again after
 // a busy window, and again in a quiet spell once the heap has allocated
-// Realloc bytes.
+// Realloc bytes and Retrim windows have passed.
 func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	events := make(chan string, 16)
 	cpu := make(chan time.Duration)
@@ -19,7 +19,7 @@ func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	var allocated atomic.Uint64
 	tr := newIdleTrim(idleTrimOptions{
 		Window: time.Millisecond, Quiet: 10 * time.Millisecond,
-		Allocated: allocated.Load, Realloc: 1000,
+		Allocated: allocated.Load, Realloc: 1000, Retrim: 3,
 		CPU: func() time.Duration {
 			events <- "cpu"
 			select {
@@ -67,10 +67,17 @@ func TestIdleTrimOncePerQuietSpell(t *testing.T) {
 	allocated.Add(999)
 	step(48*time.Millisecond, "cpu") // quiet, the heap has not grown enough
 	allocated.Add(1)
-	step(49*time.Millisecond, "trim", "free", "cpu") // quiet, and 1000 bytes allocated: trims
+	step(49*time.Millisecond, "trim", "free", "cpu") // quiet, 1000 bytes over 3 windows: trims
 	step(50*time.Millisecond, "cpu")
-	step(51*time.Millisecond, "cpu") // quiet, nothing allocated since
-	step(52*time.Millisecond, "cpu")
+	allocated.Add(5000)
+	step(51*time.Millisecond, "cpu")                 // grown, but only one window since
+	step(52*time.Millisecond, "cpu")                 // two
+	step(53*time.Millisecond, "trim", "free", "cpu") // three
+	step(54*time.Millisecond, "cpu")
+	step(55*time.Millisecond, "cpu") // quiet, nothing allocated since
+	step(56*time.Millisecond, "cpu")
+	step(57*time.Millisecond, "cpu")
+	step(58*time.Millisecond, "cpu")
 }
 
 // TestIdleTrimCloses stops a trimmer on its real window at once.

@@ -41,9 +41,10 @@ func MemoryUsed() int64 { return int64(C.sqlite3_memory_used()) }
 // the idle readers and empties the page caches of the writer and the
 // checkpointer (PRAGMA shrink_memory), then has the C allocator return the
 // freed pages to the kernel. It is meant for a daemon that has been quiet
-// a while: what it drops is rebuilt by the next requests (a reader opens
-// in well under a millisecond; pages come back from the kernel's file
-// cache), and the writer's shrink waits for the transaction in progress.
+// a while: what it drops is rebuilt by the next requests (the first read
+// after a trim opens a reader and parses the schema, about a millisecond;
+// pages come back from the kernel's file cache), and the writer's shrink
+// waits for the transaction in progress.
 func (s *Store) Trim(ctx context.Context) error {
 	s.closeMu.Lock()
 	closed := s.closed
