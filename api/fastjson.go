@@ -339,22 +339,26 @@ func appendPlain(b []byte, name, v string) []byte {
 	return append(b, '"')
 }
 
-// appendSendResponse appends what writeJSON writes for out (newline
-// included) when every string of out is plain, and reports whether it
-// could; it spares a batch of recipients the reflection of encoding/json.
-func appendSendResponse(b []byte, out SendResponse) ([]byte, bool) {
-	if !plainJSON(out.Batch) || out.Messages == nil {
+// appendSubmitted appends what writeJSON writes (newline included) for
+// sendResponse(SubmitResult{Batch: batch, Messages: msgs}) when every
+// string in it is plain, and reports whether it could: a batch of
+// recipients is answered without the reflection of encoding/json and
+// without building the answer first.
+func appendSubmitted(b []byte, batch string, msgs []Message) ([]byte, bool) {
+	if !plainJSON(batch) {
 		return b, false
 	}
-	for _, m := range out.Messages {
+	for i := range msgs {
+		m := &msgs[i]
 		if !plainJSON(m.ID) || !plainJSON(m.To) || !plainJSON(string(m.State)) || !plainJSON(m.Reason) || !plainJSON(m.Coding) {
 			return b, false
 		}
 	}
 	b = append(b, '{')
-	b = appendPlain(b, "batch", out.Batch)
+	b = appendPlain(b, "batch", batch)
 	b = append(b, `,"messages":[`...)
-	for i, m := range out.Messages {
+	for i := range msgs {
+		m := &msgs[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -369,7 +373,7 @@ func appendSendResponse(b []byte, out SendResponse) ([]byte, bool) {
 			b = appendPlain(b, "reason", m.Reason)
 		}
 		b = append(b, `,"parts":`...)
-		b = strconv.AppendInt(b, int64(m.Parts), 10)
+		b = strconv.AppendInt(b, int64(m.PartCount), 10)
 		b = append(b, ',')
 		b = appendPlain(b, "coding", m.Coding)
 		b = append(b, '}')
@@ -377,11 +381,16 @@ func appendSendResponse(b []byte, out SendResponse) ([]byte, bool) {
 	return append(b, "]}\n"...), true
 }
 
-// writeSendResponse writes the 202 of a send.
-func writeSendResponse(w http.ResponseWriter, out SendResponse) {
-	b, ok := appendSendResponse(make([]byte, 0, 64+100*len(out.Messages)), out)
+// writeSubmitted writes the 202 of a send.
+func writeSubmitted(w http.ResponseWriter, res SubmitResult) {
+	size := 32 + len(res.Batch)
+	for i := range res.Messages {
+		m := &res.Messages[i]
+		size += 64 + len(m.ID) + len(m.To) + len(m.State) + len(m.Reason) + len(m.Coding)
+	}
+	b, ok := appendSubmitted(make([]byte, 0, size), res.Batch, res.Messages)
 	if !ok {
-		writeJSON(w, http.StatusAccepted, out)
+		writeJSON(w, http.StatusAccepted, sendResponse(res))
 		return
 	}
 	w.Header()["Content-Type"] = jsonContentType

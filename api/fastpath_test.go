@@ -213,36 +213,37 @@ func TestSendFieldsAreTheTags(t *testing.T) {
 	}
 }
 
-// TestSendResponseAsEncoder: the hand-written 202 body is byte for byte
-// what writeJSON writes, and it steps aside for strings encoding/json
-// escapes.
-func TestSendResponseAsEncoder(t *testing.T) {
+// TestSubmittedAsEncoder: the hand-written 202 body is byte for byte
+// what writeJSON writes for the answer built the usual way, and it steps
+// aside for strings encoding/json escapes.
+func TestSubmittedAsEncoder(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	strs := []string{"", "q1", "q12-40", "12", "+4915112345678", "queued", "suppressed", "gsm7", "ucs2",
 		"opted out", "a\"b", `a\b`, "<&>", "é", "\u2028", "a\nb", "\x7f", "\xff"}
 	pick := func() string { return strs[r.IntN(len(strs))] }
 	hand := 0
 	for range 20000 {
-		out := SendResponse{Batch: pick()}
+		res := SubmitResult{Batch: pick()}
 		if r.IntN(10) > 0 {
-			out.Messages = []SendResult{}
+			res.Messages = []Message{}
 			for range r.IntN(4) {
-				out.Messages = append(out.Messages, SendResult{ID: pick(), To: pick(), State: smsgw.State(pick()), Reason: pick(), Parts: r.IntN(12) - 1, Coding: pick()})
+				res.Messages = append(res.Messages, Message{ID: pick(), To: pick(), State: smsgw.State(pick()), Reason: pick(),
+					PartCount: r.IntN(12) - 1, Coding: pick(), Text: pick(), Error: pick(), Priority: r.IntN(3)})
 			}
 		}
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
+		if err := enc.Encode(sendResponse(res)); err != nil {
 			t.Fatal(err)
 		}
-		got, ok := appendSendResponse(nil, out)
+		got, ok := appendSubmitted(nil, res.Batch, res.Messages)
 		if !ok {
 			continue
 		}
 		hand++
 		if string(got) != want.String() {
-			t.Fatalf("%#v:\ngot  %s\nwant %s", out, got, want.String())
+			t.Fatalf("%#v:\ngot  %s\nwant %s", res, got, want.String())
 		}
 	}
 	if hand < 1000 {

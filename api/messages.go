@@ -319,18 +319,24 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if err != nil {
 		return h.storeErr(err, "message")
 	}
-	out := SendResponse{Batch: res.Batch, Messages: make([]SendResult, len(res.Messages))}
-	for i, m := range res.Messages {
-		out.Messages[i] = SendResult{ID: m.ID, To: m.To, State: m.State, Reason: m.Reason, Parts: m.PartCount, Coding: m.Coding}
-	}
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	if len(res.Messages) == 1 {
 		w.Header().Set("Location", "/v1/messages/"+url.PathEscape(res.Messages[0].ID))
 	}
-	writeSendResponse(w, out)
+	writeSubmitted(w, res)
 	return nil
+}
+
+// sendResponse is the 202 answer to a send the store took.
+func sendResponse(res SubmitResult) SendResponse {
+	out := SendResponse{Batch: res.Batch, Messages: make([]SendResult, len(res.Messages))}
+	for i := range res.Messages {
+		m := &res.Messages[i]
+		out.Messages[i] = SendResult{ID: m.ID, To: m.To, State: m.State, Reason: m.Reason, Parts: m.PartCount, Coding: m.Coding}
+	}
+	return out
 }
 
 // binary reads the binary fields of a v1 send.
