@@ -252,9 +252,8 @@ func (s *session) commit(ctx context.Context, raw string, slot *queue.Slot) (kee
 		default:
 			r.Status = queue.ReportFailed
 		}
-		s.recording.Lock()
+		s.recording.wait()
 		match, err := s.g.store.ApplyReport(ctx, r)
-		s.recording.Unlock()
 		if errors.Is(err, queue.ErrNoMatch) {
 			s.log.Info("status report matches no sent part", "mr", r.MR, "status", v.Status.Meaning())
 			return false, nil

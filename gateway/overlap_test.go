@@ -138,3 +138,71 @@ func TestNextSendOverlapsRecord(t *testing.T) {
 		}
 	}
 }
+
+// reportHeldStore is a real store whose first ApplyReport waits until
+// released, as a commit stuck behind a slow disk does.
+type reportHeldStore struct {
+	queue.Storage
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (h *reportHeldStore) ApplyReport(ctx context.Context, r queue.Report) (queue.ReportMatch, error) {
+	if h.armed.CompareAndSwap(true, false) {
+		close(h.entered)
+		<-h.release
+	}
+	return h.Storage.ApplyReport(ctx, r)
+}
+
+// A status report being applied does not hold up the sends: the
+// receiver waits for the parts it may be about, the sender never waits
+// for the receiver.
+func TestSendsGoOnWhileAReportIsApplied(t *testing.T) {
+	net := sim.NewNetwork(sim.NetworkOptions{})
+	defer net.Close(context.Background())
+	r := newRig(t, rigOptions{modems: 1, net: net, submitDelay: 20 * time.Millisecond})
+	r.stop()
+	st, err := sqlite.Open(r.db, QueueOptions(r.opts), r.dopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &reportHeldStore{Storage: st, entered: make(chan struct{}), release: make(chan struct{})}
+	h.armed.Store(true)
+	released := false
+	defer func() {
+		if !released {
+			close(h.release)
+		}
+	}()
+	const n = 8
+	var all []int64
+	for i := 0; i < n; i++ {
+		res, err := st.Enqueue(context.Background(), queue.NewMessage{To: []string{"+4915112345670"}, Text: "report " + string(rune('a'+i)), Report: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, ids(res.Messages)...)
+	}
+	g, err := New(r.gatewayOptions(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.st, r.g = st, g
+	t.Cleanup(r.stop)
+
+	select {
+	case <-h.entered:
+	case <-time.After(30 * time.Second):
+		t.Fatal("timed out waiting for the first status report")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := net.WaitSubmitted(ctx, n); err != nil {
+		t.Fatalf("with the first report held, %d of %d messages sent: %v", len(net.Submitted()), n, err)
+	}
+	released = true
+	close(h.release)
+	r.waitStates(all, 30*time.Second, smsgw.StateDelivered)
+}

@@ -31,13 +31,15 @@ type session struct {
 	// abort or when the receiver finds the modem dead.
 	sendCtx context.Context
 
-	// recording is read-held from a part's AT+CMGS until its MR is
-	// committed, and write-held by the receiver while it applies a status
-	// report: the network can answer with a report before the sender has
-	// recorded the part, and the report would then match nothing. A
-	// message's last part is recorded in the background while the next
-	// message goes out (see sendJob), so two parts may be pending at once.
-	recording sync.RWMutex
+	// recording holds the parts from their AT+CMGS until their MR is
+	// committed; the receiver waits for those pending when a status
+	// report comes before it applies it: the network can answer with a
+	// report before the sender has recorded the part, and the report
+	// would then match nothing. A message's last part is recorded in the
+	// background while the next message goes out (see sendJob), so two
+	// parts may be pending at once. The sender never waits for the
+	// receiver: a report applied does not hold up the next message.
+	recording pendingRecords
 	inCMGS    atomic.Bool
 	// records are the background records of last parts still committing;
 	// send waits for them before it returns. recorded is closed when the
@@ -398,17 +400,18 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	// radio link open across them (AT+CMMS); each part's MR is committed
 	// from the callback before the next part is written, so a crash
 	// leaves the queue knowing which parts the phone already has. The
-	// recording lock is held for the whole burst: a status report for an
+	// burst is pending in s.recording throughout: a status report for an
 	// early part waits until its part is recorded.
 	//
 	// The last part's record (MarkSent) is the exception: it commits in
-	// the background, still holding the recording lock, while this modem
-	// goes on to its next message. Nothing is sent of this message after
+	// the background, the burst still pending until it has, while this
+	// modem goes on to its next message. Nothing is sent of this message after
 	// it, so a crash before it commits leaves what a crash just before the
 	// next AT+CMGS would: the part out, the attempt open, recovery's
 	// policy to apply. The modem is idle a commit less per message.
 	var recErr error
 	async := false
+	var recorded func() // ends the burst's place in s.recording
 	onPart := func(i, mr int) error {
 		p := todo[i]
 		pr := queue.PartResult{Seq: p.Seq, Total: total, Ref: ref, MR: max(mr, 0)}
@@ -421,7 +424,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 			go func() {
 				defer s.records.Done()
 				defer close(done)
-				defer s.recording.RUnlock()
+				defer recorded()
 				if err := s.record(log, "sent part", func(ctx context.Context) error {
 					_, err := s.g.store.MarkSent(ctx, job.AttemptID, pr)
 					return err
@@ -481,7 +484,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 			}
 		}
 	}
-	s.recording.RLock()
+	recorded = s.recording.begin()
 	if f := s.g.opts.OnCMGS; f != nil {
 		f(job.ID, time.Now())
 	}
@@ -495,7 +498,7 @@ func (s *session) sendJob(job *queue.Job) (queue.ErrorClass, error) {
 	}
 	s.inCMGS.Store(false)
 	if !async {
-		s.recording.RUnlock()
+		recorded()
 	} else if s.g.budget != nil {
 		// Every part is out: the budget counts it before the next claim.
 		s.g.budget.Sent(s.m.ID(), job.ID, job.To, total, job.Campaign)
@@ -527,6 +530,49 @@ const recordHold = time.Second
 // errRecordPending is the hold at the prompt giving up on the previous
 // message's record.
 var errRecordPending = errors.New("the previous message is not on record yet")
+
+// pendingRecords is the set of sends whose parts may be out but not yet on
+// record.
+type pendingRecords struct {
+	mu   sync.Mutex
+	next uint64
+	open map[uint64]chan struct{}
+}
+
+// begin adds a send to the set; the function it returns removes it, once.
+func (p *pendingRecords) begin() func() {
+	ch := make(chan struct{})
+	p.mu.Lock()
+	if p.open == nil {
+		p.open = map[uint64]chan struct{}{}
+	}
+	id := p.next
+	p.next++
+	p.open[id] = ch
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		delete(p.open, id)
+		p.mu.Unlock()
+		close(ch)
+	}
+}
+
+// wait returns once every send pending when it was called has ended: a
+// report that came then is for a part already recorded or one of these
+// (a part's report cannot come before its AT+CMGS). Sends begun later are
+// not waited for.
+func (p *pendingRecords) wait() {
+	p.mu.Lock()
+	chs := make([]chan struct{}, 0, len(p.open))
+	for _, ch := range p.open {
+		chs = append(chs, ch)
+	}
+	p.mu.Unlock()
+	for _, ch := range chs {
+		<-ch
+	}
+}
 
 // sentRecorded counts a message whose last part is recorded.
 func (s *session) sentRecorded(log *slog.Logger, parts int, started time.Time) {
