@@ -2,9 +2,12 @@ package daemon
 
 import (
 	"context"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"smsgw/config"
 )
 
 // TestIdleTrimOncePerQuietSpell drives the trimmer's clock of CPU time and
@@ -89,5 +92,33 @@ func TestIdleTrimCloses(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not return")
+	}
+}
+
+// TestDaemonRunsIdleTrim: a daemon on SQLite runs the trimmer with the
+// store's Trim, which works on the running store, and stops it with the
+// rest.
+func TestDaemonRunsIdleTrim(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.Listen = "127.0.0.1:0"
+	cfg.Storage.Path = filepath.Join(t.TempDir(), "smsgw.db")
+	d, err := New(cfg, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if d.idle == nil || d.idle.o.Trim == nil {
+		d.Close(ctx)
+		t.Fatal("the daemon runs no idle trim of its SQLite store")
+	}
+	if err := d.idle.o.Trim(ctx); err != nil {
+		t.Errorf("the store's Trim on a running daemon: %v", err)
+	}
+	d.Close(ctx)
+	select {
+	case <-d.idle.done:
+	default:
+		t.Fatal("the idle trim still runs after Close")
 	}
 }
