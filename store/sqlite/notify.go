@@ -24,6 +24,23 @@ type hub struct {
 	// before the commit), so a claimed job can tell whether one came
 	// after its claim without a query.
 	optOuts atomic.Uint64
+	// created bounds from above the creation time of every message
+	// (ms): messages_due leaves out those not due later than their
+	// creation, and only while the clock stands behind this mark can
+	// one of them be due in the future (see Store.dueAtCreation).
+	// createdKnown tells whether it was read from the database yet.
+	created      atomic.Int64
+	createdKnown atomic.Bool
+}
+
+// noteCreated raises the creation mark to ms.
+func (h *hub) noteCreated(ms int64) {
+	for {
+		old := h.created.Load()
+		if ms <= old || h.created.CompareAndSwap(old, ms) {
+			return
+		}
+	}
 }
 
 var hubs struct {

@@ -219,6 +219,7 @@ func (w *wtx) inserted(first, last int64, states []smsgw.State) error {
 	if last < first {
 		return nil
 	}
+	w.s.hub.noteCreated(w.now)
 	if err := w.countStates(states); err != nil {
 		return err
 	}
@@ -263,6 +264,7 @@ func (w *wtx) countStates(states []smsgw.State) error {
 // enqueued is inserted for the messages of one request, the first with
 // id first: the conversations are taken from the request's numbers.
 func (w *wtx) enqueued(p *prepared, first int64, states []smsgw.State) error {
+	w.s.hub.noteCreated(w.now)
 	if err := w.countStates(states); err != nil {
 		return err
 	}

@@ -93,6 +93,11 @@ func (s *Store) tryClaimMode(ctx context.Context, co queue.ClaimOptions, claim b
 				if err != nil && !errors.Is(err, sql.ErrNoRows) {
 					return err
 				}
+				if at, err := w.dueAtCreation(tags, args); err != nil {
+					return err
+				} else if at > 0 && (!n.Valid || at < n.Int64) {
+					n = sql.NullInt64{Int64: at, Valid: true}
+				}
 				// A partly-sent message kept for its modem frees up later.
 				if err := w.queryRow(`SELECT min(updated_at) FROM messages INDEXED BY messages_resume
 					WHERE state = 'queued' AND parts_total > 0 AND (modem != ? OR node != ?) AND updated_at > ?`,
@@ -136,11 +141,7 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	}
 	// Prepared without holding stmtMu: preparing waits for the writer
 	// connection, and the committer needs stmtMu to finish its batch.
-	route := "(route_modem = '' OR route_modem = ?2) AND (route_tags = ''"
-	for i := range tags {
-		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+5)
-	}
-	route += ")"
+	route := routeCond(tags)
 	// ?3: partly-sent messages of another modem (?2 of node ?4) wait
 	// until that time.
 	pick, err = s.wdb.Prepare(`SELECT id FROM messages INDEXED BY messages_ready
@@ -150,8 +151,10 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
 	}
 	// "?3 = ?3 AND ?4 = ?4" keeps the parameter list the same as pick's.
+	// messages_due holds only the messages due later than their creation
+	// (schema 24); dueAtCreation covers the others.
 	due, err = s.wdb.Prepare(`SELECT next_at FROM messages INDEXED BY messages_due
-		WHERE state = 'queued' AND next_at > ?1 AND ?3 = ?3 AND ?4 = ?4 AND ` + route + ` ORDER BY next_at LIMIT 1`)
+		WHERE state = 'queued' AND next_at > created_at AND next_at > ?1 AND ?3 = ?3 AND ?4 = ?4 AND ` + route + ` ORDER BY next_at LIMIT 1`)
 	if err != nil {
 		pick.Close()
 		return nil, nil, fmt.Errorf("queue: prepare claim: %w", err)
@@ -165,6 +168,51 @@ func (s *Store) claimStmts(tags []string) (pick, due *sql.Stmt, err error) {
 	}
 	s.stmts["pick:"+key], s.stmts["due:"+key] = pick, due
 	return pick, due, nil
+}
+
+// routeCond is the routing condition of the claim statements: a message
+// routed to no modem, to the modem ?2, or to one of the tags ?5, ?6...
+func routeCond(tags []string) string {
+	route := "(route_modem = '' OR route_modem = ?2) AND (route_tags = ''"
+	for i := range tags {
+		route += fmt.Sprintf(" OR instr(route_tags, ?%d) > 0", i+5)
+	}
+	return route + ")"
+}
+
+// dueAtCreation returns the earliest due time after now of the queued
+// messages routable by args that messages_due leaves out, those due at
+// (or before) their creation; 0 if there is none. Such a message is due
+// in the future only while the clock stands behind its creation time
+// (the clock was set back), so the query, a walk of the queued messages,
+// runs only while the clock is behind the hub's creation mark.
+func (w *wtx) dueAtCreation(tags []string, args []any) (int64, error) {
+	h := w.s.hub
+	if !h.createdKnown.Load() {
+		// The mark bounds what was queued before this process: the
+		// latest due time of a queued message and the creation time of
+		// the newest one.
+		var due, created sql.NullInt64
+		if err := w.queryRow(`SELECT max(next_at) FROM messages INDEXED BY messages_ready WHERE state = 'queued'`).Scan(&due); err != nil {
+			return 0, fmt.Errorf("creation mark: %w", err)
+		}
+		err := w.queryRow(`SELECT created_at FROM messages ORDER BY id DESC LIMIT 1`).Scan(&created)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("creation mark: %w", err)
+		}
+		h.noteCreated(max(due.Int64, created.Int64))
+		h.createdKnown.Store(true)
+	}
+	if w.now >= h.created.Load() {
+		return 0, nil
+	}
+	var at sql.NullInt64
+	err := w.queryRow(`SELECT min(next_at) FROM messages INDEXED BY messages_ready
+		WHERE state = 'queued' AND next_at > ?1 AND next_at <= created_at AND ?3 = ?3 AND ?4 = ?4 AND `+routeCond(tags), args...).Scan(&at)
+	if err != nil {
+		return 0, fmt.Errorf("due at creation: %w", err)
+	}
+	return at.Int64, nil
 }
 
 func claimArgs(now int64, modem string, cutoff int64, node string, tags []string) []any {
