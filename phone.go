@@ -291,25 +291,27 @@ func parsePlain(n string) (cc int, nat string, ok bool) {
 			return 0, "", false
 		}
 	}
+	prefixOnce.Do(loadPrefixes)
+	if prefixBad {
+		return 0, "", false // the full parse decides
+	}
 	// The country code is the shortest assigned one of 1 to 3 digits, as
 	// the library extracts it.
-	for i := 1; i <= 3 && i < len(d); i++ {
-		c, _ := strconv.Atoi(d[:i])
-		if phonenumbers.GetRegionCodeForCountryCode(c) != "ZZ" {
-			cc, nat = c, d[i:]
+	var code *callingCode
+	for i, c := 1, 0; i <= 3 && i < len(d); i++ {
+		c = c*10 + int(d[i-1]-'0')
+		if codes[c] != nil {
+			cc, nat, code = c, d[i:], codes[c]
 			break
 		}
 	}
-	if cc == 0 || len(nat) < 3 || len(nat) > 15 || nat[0] == '0' {
+	if code == nil || len(nat) < 3 || len(nat) > 15 || nat[0] == '0' {
 		return 0, "", false
 	}
-	if nationalPrefixed(cc, nat) {
+	if code.prefixed(nat) {
 		return 0, "", false // Parse may strip it
 	}
-	if _, err := strconv.ParseUint(nat, 10, 64); err != nil {
-		return 0, "", false
-	}
-	return cc, nat, true
+	return cc, nat, true // at most 15 digits: a uint64 holds it
 }
 
 // possibleByLength is phonenumbers.IsPossibleNumberWithReason for a
@@ -318,9 +320,13 @@ func parsePlain(n string) (cc int, nat string, ok bool) {
 // the answers are worked out once per calling code and length.
 func possibleByLength(cc, length int) phonenumbers.ValidationResult {
 	prefixOnce.Do(loadPrefixes)
-	if r, ok := possible[cc]; ok && length < len(r) {
-		return r[length]
+	if cc > 0 && cc < len(codes) && codes[cc] != nil && length < len(codes[cc].possible) {
+		return codes[cc].possible[length]
 	}
+	return possibleOf(cc, length)
+}
+
+func possibleOf(cc, length int) phonenumbers.ValidationResult {
 	nn := uint64(1)
 	for i := 1; i < length; i++ {
 		nn *= 10
@@ -329,33 +335,33 @@ func possibleByLength(cc, length int) phonenumbers.ValidationResult {
 	return phonenumbers.IsPossibleNumberWithReason(&phonenumbers.PhoneNumber{CountryCode: &c32, NationalNumber: &nn})
 }
 
+// callingCode is what the plain path knows of one assigned calling code:
+// the national prefix the library strips after it (its main region's, or
+// the non-geographic entity's), a literal one as a string, any other as a
+// pattern; and the library's verdict on each length of national number.
+type callingCode struct {
+	prefixLit string
+	prefixRe  *regexp.Regexp
+	possible  [16]phonenumbers.ValidationResult
+}
+
+// prefixed reports whether the library would strip a national prefix
+// from the start of nat.
+func (c *callingCode) prefixed(nat string) bool {
+	if c.prefixRe != nil {
+		return c.prefixRe.MatchString(nat)
+	}
+	return c.prefixLit != "" && strings.HasPrefix(nat, c.prefixLit)
+}
+
 var (
 	prefixOnce sync.Once
-	// prefixes by calling code (absent: none): a literal prefix in
-	// literal, any other in pattern.
-	prefixLit map[int]string
-	prefixRe  map[int]*regexp.Regexp
-	prefixBad bool
-	possible  map[int][16]phonenumbers.ValidationResult // by calling code, national number length
+	// codes holds every assigned calling code by number (1 to 3 digits),
+	// nil where none is assigned: the plain path reads an array, not the
+	// library's maps.
+	codes     [1000]*callingCode
+	prefixBad bool // the metadata cannot be read: every number is parsed in full
 )
-
-// nationalPrefixed reports whether the library would strip a national
-// prefix from the start of nat, a national number of calling code cc (its
-// main region's, or the non-geographic entity's prefix); true whenever
-// the metadata cannot be read, so that the full parse decides.
-func nationalPrefixed(cc int, nat string) bool {
-	prefixOnce.Do(loadPrefixes)
-	if prefixBad {
-		return true
-	}
-	if p, ok := prefixLit[cc]; ok {
-		return strings.HasPrefix(nat, p)
-	}
-	if re := prefixRe[cc]; re != nil {
-		return re.MatchString(nat)
-	}
-	return false
-}
 
 func loadPrefixes() {
 	coll, err := phonenumbers.MetadataCollection()
@@ -363,12 +369,20 @@ func loadPrefixes() {
 		prefixBad = true
 		return
 	}
-	prefixLit = make(map[int]string)
-	prefixRe = make(map[int]*regexp.Regexp)
+	for c := 1; c < len(codes); c++ {
+		if phonenumbers.GetRegionCodeForCountryCode(c) == "ZZ" {
+			continue
+		}
+		code := &callingCode{}
+		for l := 1; l < len(code.possible); l++ {
+			code.possible[l] = possibleOf(c, l)
+		}
+		codes[c] = code
+	}
 	for _, md := range coll.GetMetadata() {
 		c := int(md.GetCountryCode())
 		main := phonenumbers.GetRegionCodeForCountryCode(c)
-		if md.GetId() != main {
+		if md.GetId() != main || c <= 0 || c >= len(codes) || codes[c] == nil {
 			continue
 		}
 		if p := md.GetNationalPrefixForParsing(); p != "" {
@@ -379,23 +393,11 @@ func loadPrefixes() {
 			}
 			// Most prefixes are a digit or two: a string compare
 			// spares the regular expression machine per number.
-			if lit, complete := regexp.MustCompile("(?:" + p + ")").LiteralPrefix(); complete {
-				prefixLit[c] = lit
+			if lit, complete := regexp.MustCompile("(?:" + p + ")").LiteralPrefix(); complete && lit != "" {
+				codes[c].prefixLit = lit
 			} else {
-				prefixRe[c] = re
+				codes[c].prefixRe = re
 			}
 		}
-	}
-	possible = make(map[int][16]phonenumbers.ValidationResult)
-	for c := range phonenumbers.GetSupportedCallingCodes() {
-		var r [16]phonenumbers.ValidationResult
-		c32 := int32(c)
-		nn := uint64(1)
-		for l := 1; l < len(r); l++ {
-			n := nn
-			r[l] = phonenumbers.IsPossibleNumberWithReason(&phonenumbers.PhoneNumber{CountryCode: &c32, NationalNumber: &n})
-			nn *= 10
-		}
-		possible[c] = r
 	}
 }

@@ -221,13 +221,29 @@ func TestNationalPrefixLiteral(t *testing.T) {
 	if prefixBad {
 		t.Fatal("metadata unreadable")
 	}
-	if prefixLit[49] != "0" || prefixRe[49] != nil {
-		t.Errorf("+49: literal %q, pattern %v", prefixLit[49], prefixRe[49])
+	if codes[49] == nil || codes[49].prefixLit != "0" || codes[49].prefixRe != nil {
+		t.Errorf("+49: %+v", codes[49])
 	}
-	if len(prefixLit) < len(prefixRe) {
-		t.Errorf("only %d literal prefixes (%d patterns)", len(prefixLit), len(prefixRe))
+	lit, re, n := 0, 0, 0
+	for _, c := range codes {
+		switch {
+		case c == nil:
+		case c.prefixRe != nil:
+			re++
+		case c.prefixLit != "":
+			lit++
+		}
+		if c != nil {
+			n++
+		}
 	}
-	if !nationalPrefixed(49, "0151") || nationalPrefixed(49, "151") {
+	if n != len(phonenumbers.GetSupportedCallingCodes()) {
+		t.Errorf("%d calling codes known, the library has %d", n, len(phonenumbers.GetSupportedCallingCodes()))
+	}
+	if lit < re {
+		t.Errorf("only %d literal prefixes (%d patterns)", lit, re)
+	}
+	if !codes[49].prefixed("0151") || codes[49].prefixed("151") {
 		t.Error("+49 prefix 0 not recognised")
 	}
 }

@@ -165,13 +165,13 @@ func fromQueueCounted(m queue.Message, parts int, coding string) Message {
 // a batch's answer is filled in place rather than copied message by
 // message.
 func fillFromQueue(out *Message, m *queue.Message, parts int, coding string) {
-	*out = Message{
-		ID: strconv.FormatInt(m.ID, 10), To: m.To, Text: m.Text, State: m.State, Coding: m.Coding,
-		Priority: m.Priority, Modem: m.RouteModem, Tags: m.RouteTags, DeliveryReport: m.Report,
-		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, SentBy: m.Modem, ErrorCode: m.ErrorCode, Error: m.Error,
-		Flash: m.Flash, Category: m.Category, AutoReply: m.AutoReply, Class: m.Class, PID: m.PID,
-		Campaign: m.Campaign,
-	}
+	// Field by field: a composite literal would be built aside and copied
+	// in whole, with a write barrier over every pointer of it.
+	out.ID, out.To, out.Text, out.State, out.Coding = strconv.FormatInt(m.ID, 10), m.To, m.Text, m.State, m.Coding
+	out.Priority, out.Modem, out.Tags, out.DeliveryReport = m.Priority, m.RouteModem, m.RouteTags, m.Report
+	out.CreatedAt, out.UpdatedAt, out.SentBy, out.ErrorCode, out.Error = m.CreatedAt, m.UpdatedAt, m.Modem, m.ErrorCode, m.Error
+	out.Flash, out.Category, out.AutoReply, out.Class, out.PID = m.Flash, m.Category, m.AutoReply, m.Class, m.PID
+	out.Campaign = m.Campaign
 	if out.Category == "" {
 		out.Category = smsgw.CategoryTransactional
 	}
