@@ -13,9 +13,13 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
+		// As postMessage reads a body: the fast reader, else the strict decoder.
+		body := []byte(`{"to":["0151 12345678","+4915187654321"],"text":"Your code is 123456 ✓"}`)
 		var req sendRequest
-		if e := unmarshalStrict([]byte(`{"to":["0151 12345678","+4915187654321"],"text":"Your code is 123456 ✓"}`), &req); e != nil {
-			b.Fatal(e)
+		if !req.decodeFast(body) {
+			if e := unmarshalStrict(body, &req); e != nil {
+				b.Fatal(e)
+			}
 		}
 		if _, e := h.build(draft{to: req.To, text: *req.Text}, "to", "text"); e != nil {
 			b.Fatal(e)
