@@ -155,7 +155,7 @@ func (t *idleTrim) run(ctx context.Context) {
 func (t *idleTrim) trim(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, trimTimeout)
 	defer cancel()
-	start := time.Now()
+	start, cpu := time.Now(), processCPU()
 	if t.o.Trim != nil {
 		if err := t.o.Trim(ctx); err != nil && ctx.Err() == nil {
 			t.o.Logger.Warn("giving memory back after a quiet spell", "err", err)
@@ -165,7 +165,7 @@ func (t *idleTrim) trim(ctx context.Context) {
 	if t.o.Logger.Enabled(ctx, slog.LevelDebug) {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		t.o.Logger.Debug("memory given back after a quiet spell", "took", time.Since(start),
+		t.o.Logger.Debug("memory given back after a quiet spell", "took", time.Since(start), "cpu", processCPU()-cpu,
 			"go_heap_in_use", ms.HeapInuse, "go_held", ms.Sys-ms.HeapReleased)
 	}
 }
