@@ -3,12 +3,14 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // A hand-written reader for the common shape of the hottest request body,
-// POST /v1/messages: an object of the known fields with plain strings (no
-// escapes, no control characters, valid UTF-8), small integers, booleans,
+// POST /v1/messages: an object of the known fields with strings (valid
+// UTF-8, no control characters, no escape of NUL or of half a surrogate
+// pair: see jsonReader.str), small integers, booleans,
 // lists of plain strings and a map of them. It answers only when it is
 // certain to produce what the strict decoder (checkJSONText, then
 // encoding/json with unknown fields refused) produces for that body and
@@ -49,8 +51,10 @@ func (r *jsonReader) next(c byte) bool {
 	return false
 }
 
-// str reads a plain string: printable UTF-8 without escapes, whose
-// decoded value is its text.
+// str reads a string of valid UTF-8 with no control character, whose
+// escapes are the short ones (\n, \", ...) or \u of a character other than
+// NUL, or of both halves of a surrogate pair: encoding/json decodes such a
+// string to the same text and checkJSONText finds nothing wrong in it.
 func (r *jsonReader) str() (string, bool) {
 	if !r.next('"') {
 		return "", false
@@ -67,12 +71,85 @@ func (r *jsonReader) str() (string, bool) {
 				return "", false
 			}
 			return s, true
-		case c == '\\' || c < 0x20:
+		case c == '\\':
+			return r.unescape(start, ascii)
+		case c < 0x20:
 			return "", false
 		case c >= utf8.RuneSelf:
 			ascii = false
 		}
 		r.i++
+	}
+	return "", false
+}
+
+// unescape finishes str for a string with an escape at r.i, its text so
+// far starting at start.
+func (r *jsonReader) unescape(start int, ascii bool) (string, bool) {
+	if !ascii && !utf8.ValidString(r.s[start:r.i]) {
+		return "", false
+	}
+	out := make([]byte, 0, r.i-start+16)
+	out = append(out, r.s[start:r.i]...)
+	for r.i < len(r.b) {
+		c := r.b[r.i]
+		switch {
+		case c == '"':
+			r.i++
+			return string(out), true
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf && c != '\\':
+			out = append(out, c)
+			r.i++
+		case c >= utf8.RuneSelf:
+			ru, size := utf8.DecodeRune(r.b[r.i:])
+			if ru == utf8.RuneError && size <= 1 {
+				return "", false
+			}
+			out = append(out, r.b[r.i:r.i+size]...)
+			r.i += size
+		default: // a backslash
+			if r.i+1 >= len(r.b) {
+				return "", false
+			}
+			e := r.b[r.i+1]
+			r.i += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				ru, ok := hex4(r.b, r.i)
+				if !ok || ru == 0 || (ru >= 0xDC00 && ru < 0xE000) {
+					return "", false
+				}
+				r.i += 4
+				if ru >= 0xD800 && ru < 0xDC00 {
+					lo, ok := rune(0), false
+					if r.i+1 < len(r.b) && r.b[r.i] == '\\' && r.b[r.i+1] == 'u' {
+						lo, ok = hex4(r.b, r.i+2)
+					}
+					if !ok || lo < 0xDC00 || lo >= 0xE000 {
+						return "", false
+					}
+					r.i += 6
+					ru = utf16.DecodeRune(ru, lo)
+				}
+				out = utf8.AppendRune(out, ru)
+			default:
+				return "", false
+			}
+		}
 	}
 	return "", false
 }

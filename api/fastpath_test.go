@@ -105,6 +105,9 @@ var sendBodyValues = []string{
 	`"hello"`, `"héllo ✓ 😀"`, `"a\nb"`, `"\u00e9"`, "\"\xff\"", "\"a\tb\"", `""`, `"2026-01-02T15:04:05Z"`,
 	`0`, `-0`, `5`, `-128`, `127`, `123456789`, `1234567890`, `99999999999999999999`, `01`, `1.0`, `1e2`, `-`, `+1`,
 	`true`, `false`, `null`, `tru`, `{}`, `{"a":"b"}`, `{"a":"b","a":"c"}`, `{"a":1}`, `{"a":"b",}`, `[null]`,
+	`"\ud83d\ude00"`, `"\uD83D\uDE00 x"`, `"\ud83d"`, `"\ud83dx"`, `"\ude00"`, `"\u0000"`, `"a\u0001"`, `"\"\\\/\b\f\n\r\t"`,
+	`"\x"`, `"\u12"`, `"\u12g4"`, `"é\n"`, "\"\xff\\n\"", "\"\\n\xff\"", `"\ud83d\u0041"`, `"\uffff\ufffd"`, `"a\`, `"+49151\u0031234567"`,
+	`["+4915112345678\n"]`, `{"k\u00e9":"v\t"}`,
 }
 
 func structuredSendBody(r *rand.Rand) []byte {
@@ -129,6 +132,8 @@ func structuredSendBody(r *rand.Rand) []byte {
 			key = "To"
 		case 1:
 			key = "unknown"
+		case 2:
+			key = `t\u0065xt` // "text", escaped
 		}
 		b.WriteString(`"` + key + `"`)
 		ws()
