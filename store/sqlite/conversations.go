@@ -15,7 +15,10 @@ import (
 
 var _ queue.Conversations = (*Store)(nil)
 
-const convCols = `number, last_at, last_dir, last_id, last_text, reply_modem, unread,
+// convCols reads the last message's text from that message (schema 25).
+const convCols = `number, last_at, last_dir, last_id,
+	coalesce(CASE last_dir WHEN 'in' THEN (SELECT text FROM inbox WHERE id = c.last_id)
+		ELSE (SELECT text FROM messages WHERE id = c.last_id) END, ''), reply_modem, unread,
 	coalesce((SELECT group_concat(tag, ',') FROM sender_tags t WHERE t.number = c.number), ''),
 	EXISTS (SELECT 1 FROM consent_numbers n WHERE n.number = c.number AND n.action = 'opt_out')`
 

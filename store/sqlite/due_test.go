@@ -101,6 +101,7 @@ func TestQueryPlans(t *testing.T) {
 		{`SELECT * FROM messages WHERE state IN ('queued') ORDER BY id DESC LIMIT 51`, "messages_state (state=?)"},
 		{`SELECT created_at FROM messages WHERE state = 'queued' ORDER BY id LIMIT 1`, "messages_state (state=?)"},
 		{`SELECT created_at, id FROM messages WHERE recipient = ? AND (created_at, 0, id) < (?, ?, ?) ORDER BY created_at DESC, id DESC LIMIT 5`, "messages_thread"},
+		{`SELECT ` + convCols + ` FROM conversations c ORDER BY last_at DESC, number DESC LIMIT 51`, "conversations_recent"},
 		{`SELECT id FROM messages INDEXED BY messages_campaign WHERE campaign = ? AND campaign != '' AND state = 'queued'`, "messages_campaign"},
 	}
 	for _, c := range cases {
