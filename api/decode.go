@@ -33,19 +33,23 @@ func readJSON(r *http.Request) ([]byte, *Error) {
 	return body, nil
 }
 
+// maxPresize bounds the buffer readBody sizes by Content-Length alone.
+const maxPresize = 64 << 10
+
 // readBody reads the request body into a buffer sized by Content-Length
 // when the client sent one (a batch of recipients is read without
 // regrowing), bounded as io.ReadAll is by the body limit the HTTP layer
-// wraps around it.
+// wraps around it. A length beyond maxPresize is not taken on trust: the
+// buffer grows as the bytes come.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return []byte{}, nil
 	}
 	n := r.ContentLength
-	if n <= 0 || n > 1<<20 {
+	if n <= 0 {
 		return io.ReadAll(r.Body)
 	}
-	buf := make([]byte, 0, n+1) // +1: reading EOF needs no regrowth
+	buf := make([]byte, 0, min(n+1, maxPresize)) // +1: reading EOF needs no regrowth
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

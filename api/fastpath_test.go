@@ -3,12 +3,16 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"smsgw"
 )
@@ -253,5 +257,29 @@ func TestSubmittedAsEncoder(t *testing.T) {
 	}
 	if hand < 1000 {
 		t.Errorf("only %d answers written by hand", hand)
+	}
+}
+
+// TestReadBody: the body is read whole whatever Content-Length says of
+// it, and a body cut short is an error as with io.ReadAll.
+func TestReadBody(t *testing.T) {
+	big := strings.Repeat("x", maxPresize*3+5)
+	for _, tc := range []struct {
+		body   string
+		length int64
+	}{{"", 0}, {"{}", 2}, {"{}", -1}, {big, int64(len(big))}, {big, -1}} {
+		req := httptest.NewRequest("POST", "/", strings.NewReader(tc.body))
+		req.ContentLength = tc.length
+		got, err := readBody(req)
+		if err != nil || string(got) != tc.body {
+			t.Errorf("length %d: %d bytes, %v; want %d", tc.length, len(got), err, len(tc.body))
+		}
+	}
+	// The server's body reader fails on a body shorter than its
+	// Content-Length; readBody passes the failure on.
+	req := httptest.NewRequest("POST", "/", io.NopCloser(iotest.ErrReader(io.ErrUnexpectedEOF)))
+	req.ContentLength = 10
+	if _, err := readBody(req); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("cut short: %v", err)
 	}
 }
