@@ -26,14 +26,49 @@ func (s *Store) Enqueue(ctx context.Context, m queue.NewMessage) (queue.Enqueued
 		return queue.Enqueued{}, err
 	}
 	var out queue.Enqueued
+	var mk made
 	err = s.write(ctx, true, func(w *wtx) error {
-		out = queue.Enqueued{}
-		return w.enqueue(p, &out)
+		out, mk = queue.Enqueued{}, made{}
+		return w.enqueue(p, &out, &mk)
 	})
 	if err != nil {
 		return queue.Enqueued{}, fmt.Errorf("queue: enqueue: %w", err)
 	}
+	if !out.Replayed {
+		out.Messages = p.messages(mk)
+	}
 	return out, nil
+}
+
+// made is what enqueue inserted: the answer is built from it by the
+// caller, after the commit, rather than by the committer, which every
+// other write waits for.
+type made struct {
+	first, nextAt, now int64
+	states             []smsgw.State
+	reasons            []string
+}
+
+// messages describes the messages of the request as mk stored them.
+func (p *prepared) messages(mk made) []queue.Message {
+	data, udh, dst, src, class := binaryCols(p.m.Binary)
+	tags := decodeTags(p.tags)
+	out := make([]queue.Message, len(p.to))
+	for i, to := range p.to {
+		out[i] = queue.Message{
+			ID: mk.first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
+			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
+			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
+			Binary:   scanBinary(data, udh, dst, src, class, p.m.PID),
+			Category: p.category, AutoReply: p.m.AutoReply, Campaign: p.m.Campaign,
+			State: mk.states[i], Reason: mk.reasons[i], CreatedAt: msTime(mk.now), UpdatedAt: msTime(mk.now),
+			ConcatRef: -1,
+		}
+		if mk.states[i] == smsgw.StateQueued {
+			out[i].NextAttempt = msTime(mk.nextAt)
+		}
+	}
+	return out
 }
 
 // prepared is a validated request, ready for insertion.
@@ -278,7 +313,9 @@ func (w *wtx) enqueued(p *prepared, first int64, states []smsgw.State) error {
 	return nil
 }
 
-func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
+// enqueue inserts the request's messages, or finds them in out when its
+// idempotency key was used before; mk says what it inserted.
+func (w *wtx) enqueue(p *prepared, out *queue.Enqueued, mk *made) error {
 	if p.m.IdempotencyKey != "" {
 		var hash []byte
 		var first, count int64
@@ -345,22 +382,7 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued) error {
 			return fmt.Errorf("record idempotency key: %w", err)
 		}
 	}
-	tags := decodeTags(p.tags)
-	out.Messages = make([]queue.Message, len(p.to))
-	for i, to := range p.to {
-		out.Messages[i] = queue.Message{
-			ID: first + int64(i), To: to, Text: p.m.Text, Coding: p.m.Coding, Priority: p.m.Priority,
-			SendAfter: msTime(p.sendAfter), ExpiresAt: msTime(p.expiresAt),
-			RouteModem: p.m.Modem, RouteTags: tags, Report: p.m.Report, Flash: p.m.Flash, Metadata: p.m.Metadata,
-			Binary:   scanBinary(data, udh, dst, src, class, p.m.PID),
-			Category: p.category, AutoReply: p.m.AutoReply, Campaign: p.m.Campaign,
-			State: states[i], Reason: reasons[i], CreatedAt: msTime(w.now), UpdatedAt: msTime(w.now),
-			ConcatRef: -1,
-		}
-		if states[i] == smsgw.StateQueued {
-			out.Messages[i].NextAttempt = msTime(nextAt)
-		}
-	}
+	*mk = made{first: first, nextAt: nextAt, now: w.now, states: states, reasons: reasons}
 	// Claimers also wake for a message due later, to arm their timers.
 	w.wakeReady = true
 	if p.expiresAt > 0 {
