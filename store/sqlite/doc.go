@@ -24,10 +24,10 @@
 // a claim lost to a power cut only returns the message to the queue, which
 // is what recovery would do, and the first MarkPartSent makes it durable;
 // under AtMostOnce claims are fsync'ed too. The fsync is not the
-// committer's: a syncer goroutine fsyncs the log behind it, so the next
-// batch commits while the last one's fsync runs (sync.go says why that is
-// as durable as SQLite's synchronous = FULL). Checkpoints run beside the
-// committer, never inside a caller's commit.
+// committer's: a caller of the batch runs it, and the committer goes on
+// meanwhile (sync.go says why that is as durable as SQLite's
+// synchronous = FULL). Checkpoints run beside the committer, never inside
+// a caller's commit.
 package sqlite
 
 import "smsgw/queue"

@@ -25,8 +25,8 @@ import (
 // requests waiting at that moment into one transaction (group commit), so a
 // single writer connection serves any number of callers and every caller
 // returns only once its own change is committed (and, for a durable write
-// under SyncFull, on disk: a syncer goroutine fsyncs the log behind the
-// committer, see sync.go). Reads use a separate pool
+// under SyncFull, on disk: the log is fsync'ed behind the committer, see
+// sync.go). Reads use a separate pool
 // of read-only connections that run alongside the writer (WAL).
 type Store struct {
 	opt  queue.Options
@@ -68,7 +68,7 @@ type Store struct {
 	stmts      map[string]*sql.Stmt
 	unprepared []string
 
-	sy syncState // pipelined durability: the syncer and what it shares (sync.go)
+	sy syncState // pipelined durability (sync.go)
 }
 
 // createPrivate creates a missing database file with mode 0600 (and its
@@ -128,7 +128,6 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 		stmts:         map[string]*sql.Stmt{},
 	}
 	s.sy.fsync.Store(&fsyncHook{fsyncFile})
-	s.sy.poke = make(chan struct{}, 1)
 	s.sy.idle = make(chan struct{}, 1)
 	s.sy.done = make(chan struct{})
 	if err := createPrivate(path); err != nil {
@@ -162,7 +161,7 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, err
 	}
-	// Migrations ran with FULL; from now on the syncer does the fsync
+	// Migrations ran with FULL; from now on the store does the fsync
 	// of durable commits, behind the committer (sync.go). The log is the
 	// main file's name as SQLite resolved it, plus "-wal".
 	var seq int
@@ -210,9 +209,8 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 		return nil, err
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.wg.Add(3)
+	s.wg.Add(2)
 	go s.committer()
-	go s.syncer()
 	go s.checkpointer()
 
 	if err := s.recover(); err != nil {
@@ -245,7 +243,12 @@ func (s *Store) Close(ctx context.Context) error {
 	s.hub.fireAll()
 	defer s.hub.leave()
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
+	go func() {
+		s.wg.Wait()
+		// The committer has stopped: complete what waits for an fsync.
+		s.finalSync()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():

@@ -6,17 +6,29 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Pipelined durability.
 //
-// The committer commits every batch with synchronous = NORMAL and hands the
-// durable requests of the batch to the syncer goroutine, which fsyncs the
-// write-ahead log through a file descriptor of its own and only then lets
-// those requests return. The committer goes on with the next batch while the
-// fsync runs; one fsync covers every commit made before it started, so the
-// syncer completes all such batches at once (a second group commit, on the
-// disk side).
+// The committer commits every batch with synchronous = NORMAL and queues
+// the durable requests of the batch for an fsync of the write-ahead log,
+// through a file descriptor of the store's own; they return only once one
+// has covered their commit. The committer goes on while the fsync runs;
+// one fsync covers every commit made before it started, so it completes
+// all such batches at once (a second group commit, on the disk side).
+// What the committer does meanwhile is gather's choice: commit what need
+// not wait (claims, records), and hold durable requests back for one
+// commit after the fsync, unless fsyncs are slow next to commits.
+//
+// No goroutine of its own runs the fsync: the committer wakes one caller
+// of each such batch, the leader, which runs the fsync itself and then
+// completes every request it covered, its own included; a leader that
+// finds another's fsync running waits for it and then covers what is left.
+// The caller had to be woken anyway, so a durable write costs the same
+// hand-offs as before (caller to committer, committer to caller) and not a
+// third through a syncer goroutine: on a busy machine each hand-off is a
+// wait for a CPU.
 //
 // Why an acknowledged durable write is on stable storage exactly as under
 // synchronous = FULL (checked against the SQLite 3.54 amalgamation that
@@ -105,7 +117,7 @@ type syncItem struct {
 	wakeEvent bool
 }
 
-// walFile is the syncer's descriptor on the write-ahead log.
+// walFile is the store's own descriptor on the write-ahead log.
 type walFile struct {
 	path string
 	f    *os.File
@@ -157,7 +169,7 @@ func fsyncFile(f *os.File) error { return f.Sync() }
 type fsyncHook struct{ fn func(*os.File) error }
 
 // syncState is the part of the Store shared by the committer and the
-// syncer.
+// leaders.
 type syncState struct {
 	wal   walFile
 	fsync atomic.Pointer[fsyncHook] // fsyncFile; tests put a hook in its place
@@ -166,20 +178,27 @@ type syncState struct {
 	synced    atomic.Int64 // every commit up to this number is on disk
 	failed    atomic.Pointer[error]
 
+	round sync.Mutex // held by the leader running syncRounds
 	mu    sync.Mutex
 	queue []*syncItem // ordered by need
-	poke  chan struct{}
 
-	// inflight is how many requests the fsync running covers (0: none
-	// runs); idle is poked when one ends (see gather).
-	inflight atomic.Int64
-	idle     chan struct{}
+	// pending is how many requests wait for an fsync (queued or in the
+	// one running); idle is poked when some complete (see gather).
+	pending atomic.Int64
+	idle    chan struct{}
+	// How long the last fsync took (ns, leaders) and the last commit
+	// (committer only): gather commits early only while fsyncs take
+	// longer than commits.
+	fsyncTook  atomic.Int64
+	commitTook time.Duration
 
 	lastDurable int64 // the last commit with a durable request (committer only)
-	done        chan struct{}
+	// done is closed once the committer has stopped and every request
+	// queued here is complete (Close): no request can be waiting any more.
+	done chan struct{}
 }
 
-// pipelined reports whether durable requests wait for the syncer.
+// pipelined reports whether durable requests wait for an fsync.
 func (s *Store) pipelined() bool { return s.dopt.Sync == SyncFull }
 
 // syncFailure is the lasting error after a failed fsync, or nil.
@@ -190,39 +209,49 @@ func (s *Store) syncFailure() error {
 	return nil
 }
 
-// handOff queues it for the syncer (committer only).
+// errLead is what the committer sends a request chosen to lead the fsync
+// of its batch; the request's result follows on the same channel.
+var errLead = errors.New("queue: lead the fsync")
+
+// handOff queues it for an fsync and wakes its leader (committer only).
+// Queued first: a leader that came before its item would find nothing to
+// do and wait for ever.
 func (s *Store) handOff(it *syncItem) {
+	s.sy.pending.Add(int64(len(it.reqs)))
 	s.sy.mu.Lock()
 	s.sy.queue = append(s.sy.queue, it)
 	s.sy.mu.Unlock()
-	select {
-	case s.sy.poke <- struct{}{}:
-	default:
-	}
+	it.reqs[0].done <- errLead
 }
 
-// syncer fsyncs the log for the requests the committer hands it. It stops
-// once the committer has stopped and every request handed over is
-// complete; then no request can be waiting any more.
-func (s *Store) syncer() {
-	defer s.wg.Done()
-	defer close(s.sy.done)
-	defer s.sy.wal.close()
+// lead runs fsync rounds for r, the leader of a batch, after the round
+// that may be running, until r is complete: then r returns to its caller,
+// and the requests queued meanwhile have leaders of their own.
+func (s *Store) lead(r *writeReq) {
+	s.sy.round.Lock()
+	defer s.sy.round.Unlock()
+	s.syncRounds(r)
+}
+
+// finalSync completes what is still queued once the committer has stopped,
+// then closes the log descriptor (Close).
+func (s *Store) finalSync() {
+	s.sy.round.Lock()
+	s.syncRounds(nil)
+	s.sy.wal.close()
+	s.sy.round.Unlock()
+	close(s.sy.done)
+}
+
+// syncRounds fsyncs and completes until r is complete (only leaders,
+// holding sy.round, complete requests, so its done channel says so), or,
+// for a nil r, until nothing waits. Requests queued during an fsync wait
+// for the next one, which then covers all of them.
+func (s *Store) syncRounds(r *writeReq) {
 	for {
-		select {
-		case <-s.sy.poke:
-			s.syncRounds()
-		case <-s.committerDone:
-			s.syncRounds()
+		if r != nil && len(r.done) > 0 {
 			return
 		}
-	}
-}
-
-// syncRounds fsyncs and completes until nothing waits. Requests queued
-// during an fsync wait for the next one, which then covers all of them.
-func (s *Store) syncRounds() {
-	for {
 		s.sy.mu.Lock()
 		if len(s.sy.queue) == 0 {
 			s.sy.mu.Unlock()
@@ -234,19 +263,9 @@ func (s *Store) syncRounds() {
 		var failed error
 		if failed = s.syncFailure(); failed == nil && head > s.sy.synced.Load() {
 			covered := s.sy.committed.Load()
-			s.sy.mu.Lock()
-			var n int64
-			for _, it := range s.sy.queue {
-				n += int64(len(it.reqs))
-			}
-			s.sy.mu.Unlock()
-			s.sy.inflight.Store(n)
+			t0 := time.Now()
 			err := s.sy.wal.sync(s.sy.fsync.Load().fn)
-			s.sy.inflight.Store(0)
-			select {
-			case s.sy.idle <- struct{}{}:
-			default:
-			}
+			s.sy.fsyncTook.Store(int64(time.Since(t0)))
 			if err != nil {
 				failed = fmt.Errorf("%w: %w", ErrSyncFailed, err)
 				s.sy.failed.CompareAndSwap(nil, &failed)
@@ -290,13 +309,22 @@ func (s *Store) complete(items []*syncItem, failed error) {
 		}
 		s.hub.changed.fire()
 	}
+	var n int64
 	for _, it := range items {
+		n += int64(len(it.reqs))
 		for i, r := range it.reqs {
 			if failed != nil {
 				r.done <- failed
 			} else {
 				r.done <- it.errs[i]
 			}
+		}
+	}
+	if n > 0 {
+		s.sy.pending.Add(-n)
+		select {
+		case s.sy.idle <- struct{}{}:
+		default:
 		}
 	}
 }
