@@ -29,9 +29,6 @@ import (
 	"smsgw/queue"
 )
 
-// readerPool is the reader pool's idle limit, as Open sets it.
-const readerPool = 8
-
 // MemoryUsed is the memory SQLite has allocated and not freed, over every
 // connection of the process (sqlite3_memory_used): page caches, parsed
 // schemas, prepared statements.
@@ -54,9 +51,14 @@ func (s *Store) Trim(ctx context.Context) error {
 	}
 	// Each idle reader holds its own page cache and parsed schema. Lowering
 	// the idle limit closes them at once; a reader in use is kept when it
-	// is returned, as the limit is back by then.
+	// is returned, as the limit is back by then: every reader the pool may
+	// open may stay idle, as Open has it.
+	keep := s.rdb.Stats().MaxOpenConnections
+	if keep <= 0 {
+		keep = 2 // database/sql's default, for a pool without a limit
+	}
 	s.rdb.SetMaxIdleConns(-1)
-	s.rdb.SetMaxIdleConns(readerPool)
+	s.rdb.SetMaxIdleConns(keep)
 	var errs []error
 	if _, err := s.wdb.ExecContext(ctx, "PRAGMA shrink_memory"); err != nil {
 		errs = append(errs, fmt.Errorf("writer: %w", err))

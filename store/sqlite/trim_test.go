@@ -53,6 +53,31 @@ func TestTrimReleasesCaches(t *testing.T) {
 	if idle := st.rdb.Stats().Idle; idle != 0 {
 		t.Errorf("%d idle readers after Trim, want 0", idle)
 	}
+	// Readers are kept idle again afterwards, as many as before.
+	idleBefore := st.rdb.Stats().MaxOpenConnections
+	var acquired, released sync.WaitGroup
+	hold := make(chan struct{})
+	for g := 0; g < idleBefore; g++ {
+		acquired.Add(1)
+		released.Add(1)
+		go func() {
+			defer released.Done()
+			c, err := st.rdb.Conn(ctx)
+			acquired.Done()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			<-hold
+			c.Close()
+		}()
+	}
+	acquired.Wait()
+	close(hold)
+	released.Wait()
+	if idle := st.rdb.Stats().Idle; idle != idleBefore {
+		t.Errorf("%d idle readers after %d were used at once, want them all kept", idle, idleBefore)
+	}
 	// Everything works as before: readers reopen, the writer commits.
 	if _, err := st.Enqueue(ctx, queue.NewMessage{To: []string{"+491517399999"}, Text: "after"}); err != nil {
 		t.Fatalf("Enqueue after Trim: %v", err)
