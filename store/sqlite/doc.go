@@ -23,11 +23,12 @@
 // an fsync of the write-ahead log. Claims skip the fsync under AtLeastOnce:
 // a claim lost to a power cut only returns the message to the queue, which
 // is what recovery would do, and the first MarkPartSent makes it durable;
-// under AtMostOnce claims are fsync'ed too. The fsync is not the
-// committer's: a caller of the batch runs it, and the committer goes on
-// meanwhile (sync.go says why that is as durable as SQLite's
-// synchronous = FULL). Checkpoints run beside the committer, never inside
-// a caller's commit.
+// under AtMostOnce claims are fsync'ed too. Commits run with
+// synchronous = NORMAL and the store fsyncs the log itself after them
+// (sync.go says why that is as durable as SQLite's synchronous = FULL,
+// and when a caller of the batch runs the fsync while the committer goes
+// on). Checkpoints run beside the committer, never inside a caller's
+// commit.
 package sqlite
 
 import "smsgw/queue"

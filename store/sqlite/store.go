@@ -25,9 +25,9 @@ import (
 // requests waiting at that moment into one transaction (group commit), so a
 // single writer connection serves any number of callers and every caller
 // returns only once its own change is committed (and, for a durable write
-// under SyncFull, on disk: the log is fsync'ed behind the committer, see
-// sync.go). Reads use a separate pool
-// of read-only connections that run alongside the writer (WAL).
+// under SyncFull, on disk: the store fsyncs the log after the commit, see
+// sync.go). Reads use a separate pool of read-only connections that run
+// alongside the writer (WAL).
 type Store struct {
 	opt  queue.Options
 	dopt Options
@@ -128,7 +128,6 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 		stmts:         map[string]*sql.Stmt{},
 	}
 	s.sy.fsync.Store(&fsyncHook{fsyncFile})
-	s.sy.idle = make(chan struct{}, 1)
 	s.sy.done = make(chan struct{})
 	if err := createPrivate(path); err != nil {
 		return nil, err

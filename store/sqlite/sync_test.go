@@ -41,9 +41,9 @@ func holdSyncs(t *testing.T, st *Store) *syncGate {
 	// Registered after the store's Close, so it runs before it: a held
 	// fsync would keep Close waiting.
 	t.Cleanup(g.open)
-	// A held fsync is a slow one: durable writes that come while it runs
-	// are committed at once (see gather), as on a slow disk, whatever
-	// the fsyncs before took.
+	// A held fsync is a slow one: a leader runs it and the committer goes
+	// on (see slowFsync), as on a slow disk, whatever the fsyncs before
+	// took. TestSyncInline holds one run by the committer.
 	st.sy.fsyncTook.Store(int64(time.Hour))
 	return g
 }
@@ -225,7 +225,15 @@ func TestSyncCoalesces(t *testing.T) {
 	}
 	// Committed and counted (the count a leader reads before its fsync
 	// comes after the commit is visible): all of them wait for an fsync.
-	eventually(t, "the writes committed", func() bool { return st.sy.pending.Load() == n+1 })
+	eventually(t, "the writes committed", func() bool {
+		st.sy.mu.Lock()
+		defer st.sy.mu.Unlock()
+		k := 0
+		for _, it := range st.sy.queue {
+			k += len(it.reqs)
+		}
+		return k == n+1
+	})
 	g.release <- nil
 	if r := within(t, first, "the first Enqueue"); r.err != nil {
 		t.Fatal(r.err)
@@ -490,5 +498,32 @@ func TestSyncEventsAfterTheirFsync(t *testing.T) {
 	n := within(t, got, "NextEvents")
 	if n.err != nil || len(n.ds) != 1 || n.ds[0].Type != queue.EventCancelled {
 		t.Fatalf("NextEvents = %+v, %v; want the cancellation", n.ds, n.err)
+	}
+}
+
+// Where fsyncs are quick next to commits the committer runs the fsync
+// itself: a durable write still returns only after it, and a write that
+// comes meanwhile waits for it too, as under SQLite's FULL.
+func TestSyncInline(t *testing.T) {
+	st := syncStore(t, filepath.Join(t.TempDir(), "q.db"), queue.Options{})
+	g := holdSyncs(t, st)
+	st.sy.fsyncTook.Store(0)
+	res := enqueueAsync(st, "+491701234567")
+	g.waitEntered(t)
+	plain := make(chan error, 1)
+	go func() { plain <- st.write(context.Background(), false, func(w *wtx) error { return nil }) }()
+	select {
+	case r := <-res:
+		t.Fatalf("Enqueue returned (%v) while its fsync was held", r.err)
+	case err := <-plain:
+		t.Fatalf("a write returned (%v) while the committer's fsync was held", err)
+	default:
+	}
+	g.release <- nil
+	if r := within(t, res, "Enqueue"); r.err != nil {
+		t.Fatal(r.err)
+	}
+	if err := within(t, plain, "the write after"); err != nil {
+		t.Fatal(err)
 	}
 }

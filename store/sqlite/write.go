@@ -186,9 +186,6 @@ func (s *Store) committer() {
 			return
 		}
 		batch = s.fill(batch)
-		if s.pipelined() {
-			batch = s.gather(batch)
-		}
 		s.runBatch(batch)
 		clear(batch)
 		s.prepareNew()
@@ -208,47 +205,6 @@ func (s *Store) fill(batch []*writeReq) []*writeReq {
 	}
 	return batch
 }
-
-// gather holds a batch of durable requests back while earlier ones wait
-// for an fsync. Committed now, they would wait for the next fsync anyway,
-// which cannot start before the running one ends; gathered, they share one
-// commit, and a commit costs about the same for one request as for many
-// (the same pages of the tables and indexes go to the log, and the fsync
-// has them all to write): one commit per fsync, as when the committer
-// fsync'ed itself, but the fsync and the callers' wake-ups are off the
-// committer, which meanwhile commits what need not wait (a non-durable
-// request in the batch, a claim or a record, is not held). Only where
-// fsyncs take much longer than commits (a slow disk, an SD card) is the
-// batch committed at once, to be covered by the next fsync as early as
-// can be, while the running one goes on; where the CPU is the limit, that
-// would only add commits (measured: a fifth more CPU per message).
-func (s *Store) gather(batch []*writeReq) []*writeReq {
-	if time.Duration(s.sy.fsyncTook.Load()) > slowFsync*s.sy.commitTook {
-		return batch
-	}
-	for len(batch) < maxBatch {
-		for _, r := range batch {
-			if !r.durable {
-				return batch
-			}
-		}
-		if s.sy.pending.Load() == 0 {
-			return batch
-		}
-		select {
-		case r := <-s.reqs:
-			batch = s.fill(append(batch, r))
-		case <-s.sy.idle:
-		case <-s.ctx.Done():
-			return batch
-		}
-	}
-	return batch
-}
-
-// slowFsync is how many times longer than a commit an fsync must take for
-// gather to commit before the running fsync ends.
-const slowFsync = 4
 
 // drainClosed runs the requests still queued at Close so that none of their
 // callers is left waiting.
@@ -305,8 +261,9 @@ func (s *Store) runBatch(batch []*writeReq) {
 
 // finish completes the requests of a batch that ran. Under SyncFull the
 // durable and syncFirst requests wait for an fsync if a durable commit up
-// to theirs is not on disk yet; the others return now. Each group's
-// wake-ups fire just before its requests complete.
+// to theirs is not on disk yet; the others return now. The committer runs
+// that fsync itself, or leaves it to a leader where fsyncs are slow (see
+// sync.go). Each group's wake-ups fire just before its requests complete.
 func (s *Store) finish(batch []*writeReq, w *wtx, errs []error) {
 	var later *syncItem
 	if s.pipelined() {
@@ -332,9 +289,13 @@ func (s *Store) finish(batch []*writeReq, w *wtx, errs []error) {
 			}
 		}
 	}
+	inline := false
 	if later != nil {
-		// First, so that the fsync runs while the others complete.
-		s.handOff(later)
+		s.queueSync(later)
+		if inline = !s.slowFsync(); !inline {
+			// First, so that the fsync runs while the others complete.
+			later.reqs[0].done <- errLead
+		}
 	}
 	waits := func(r *writeReq) bool { return later != nil && (r.durable || r.syncFirst) }
 	var now, ready, events bool
@@ -359,6 +320,11 @@ func (s *Store) finish(batch []*writeReq, w *wtx, errs []error) {
 		if !waits(r) {
 			r.done <- errs[i]
 		}
+	}
+	if inline {
+		s.sy.round.Lock()
+		s.syncRounds(nil)
+		s.sy.round.Unlock()
 	}
 }
 
