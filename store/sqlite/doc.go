@@ -23,12 +23,11 @@
 // an fsync of the write-ahead log. Claims skip the fsync under AtLeastOnce:
 // a claim lost to a power cut only returns the message to the queue, which
 // is what recovery would do, and the first MarkPartSent makes it durable;
-// under AtMostOnce claims are fsync'ed too. Commits run with
-// synchronous = NORMAL and the store fsyncs the log itself after them
-// (sync.go says why that is as durable as SQLite's synchronous = FULL,
-// and when a caller of the batch runs the fsync while the committer goes
-// on). Checkpoints run beside the committer, never inside a caller's
-// commit.
+// under AtMostOnce claims are fsync'ed too. Where fsyncs are slow next to
+// commits, a durable batch commits with synchronous = NORMAL and a caller
+// of the batch fsyncs the log while the committer goes on (sync.go says
+// why that is as durable as synchronous = FULL). Checkpoints run beside
+// the committer, never inside a caller's commit.
 package sqlite
 
 import "smsgw/queue"

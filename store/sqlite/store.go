@@ -25,8 +25,7 @@ import (
 // requests waiting at that moment into one transaction (group commit), so a
 // single writer connection serves any number of callers and every caller
 // returns only once its own change is committed (and, for a durable write
-// under SyncFull, on disk: the store fsyncs the log after the commit, see
-// sync.go). Reads use a separate pool of read-only connections that run
+// under SyncFull, on disk, see sync.go). Reads use a separate pool of read-only connections that run
 // alongside the writer (WAL).
 type Store struct {
 	opt  queue.Options
@@ -160,9 +159,9 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 		s.wdb.Close()
 		return nil, err
 	}
-	// Migrations ran with FULL; from now on the store does the fsync
-	// of durable commits, behind the committer (sync.go). The log is the
-	// main file's name as SQLite resolved it, plus "-wal".
+	// Migrations ran with FULL; from now on commitBatch sets what each
+	// batch needs (sync.go). The log is the main file's name as SQLite
+	// resolved it, plus "-wal".
 	var seq int
 	var name, file string
 	if err := s.wdb.QueryRow("PRAGMA database_list").Scan(&seq, &name, &file); err != nil {

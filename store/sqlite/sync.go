@@ -11,35 +11,39 @@ import (
 
 // Pipelined durability.
 //
-// The committer commits every batch with synchronous = NORMAL and queues
-// the durable requests of the batch for an fsync of the write-ahead log,
-// through a file descriptor of the store's own; they return only once one
-// has covered their commit. One fsync covers every commit made before it
-// started, so it completes all such batches at once (a second group
-// commit, on the disk side).
+// Where fsyncs take over slowFsyncs times as long as commits (an SD card,
+// a slow disk), the committer commits every batch with synchronous =
+// NORMAL and queues the durable requests of the batch for an fsync of the
+// write-ahead log, through a file descriptor of the store's own; they
+// return only once one has covered their commit, and the committer goes on
+// meanwhile. One fsync covers every commit made before it started, so it
+// completes all such batches at once (a second group commit, on the disk
+// side). Elsewhere durable batches commit with synchronous = FULL, SQLite
+// fsyncing inside the commit (see "Who runs the fsync").
 //
 // Who runs the fsync. Where an fsync takes no more than a few commits
 // (the usual case on an SSD or a virtual disk: 0.1 to 0.7 ms against 0.1
-// to 0.6 ms for a commit of a batch), the committer runs it itself right
-// after the commit, as SQLite does under FULL, and completes the requests:
-// running it elsewhere while the committer goes on was measured to lose
-// (paired runs of the whole daemon, 16 connections of single sends: 10 to
-// 15 % fewer accepts/s with the fsync on another goroutine, and with the
-// next batch committed during the fsync a fifth more CPU per message, as
-// commits get smaller and each writes the same table and index pages to
-// the log again). Every hand-off between goroutines is a wait for a CPU,
-// and overlapping gains at most a commit's time per fsync. Where fsyncs
-// take over slowFsyncs times as long as commits (an SD card, a slow disk),
-// the committer goes on instead (with a 3 ms fsync simulated on 2 cores
-// this measured the same as the committer's own fsync, within 6 %: callers
-// waiting for their fsync are bound by the fsyncs in a row either way; on
-// more cores the overlap may pay): it wakes one caller of the batch, the leader,
-// which runs the fsync on its own goroutine and then completes every
-// request it covered, its own included; a leader that finds another's
-// fsync running waits for it, then covers what is left. The caller had to
-// be woken anyway, so this adds no hand-off. While such an fsync runs, the
-// committer commits what comes, durable or not; the next fsync covers all
-// of it.
+// to 0.6 ms for a commit of a batch), SQLite runs it inside the commit
+// (FULL) and the committer waits, as it always did: running it elsewhere
+// while the committer goes on was measured to lose on 2 cores (paired runs
+// of the whole daemon, 16 connections of single sends: 10 to 15 % fewer
+// accepts/s with the fsync on another goroutine; with the next batch
+// committed during the fsync a fifth more CPU per message, as commits get
+// smaller and each writes the same table and index pages to the log
+// again; and our own fsync after a NORMAL commit, in the committer, cost
+// a tenth more CPU per message than SQLite's in BenchmarkEnqueueConcurrent).
+// Every hand-off between goroutines is a wait for a CPU, and overlapping
+// gains at most a commit's time per fsync. Where fsyncs are slow, the
+// committer goes on instead (with a 3 ms fsync simulated on 2 cores this
+// measured the same as the committer waiting, within 6 %: callers waiting
+// for their fsync are bound by the fsyncs in a row either way; on more
+// cores the overlap may pay): it wakes one caller of the batch, the
+// leader, which runs the fsync on its own goroutine and then completes
+// every request it covered, its own included; a leader that finds
+// another's fsync running waits for it, then covers what is left. The
+// caller had to be woken anyway, so this adds no hand-off. A FULL commit
+// also covers every NORMAL commit before it (the same file), so it marks
+// them all synced.
 //
 // Why an acknowledged durable write is on stable storage exactly as under
 // synchronous = FULL (checked against the SQLite 3.54 amalgamation that
@@ -197,6 +201,7 @@ type syncState struct {
 	// only): see slowFsync.
 	fsyncTook  atomic.Int64
 	commitTook time.Duration
+	full       bool // the writer connection's synchronous is FULL (committer only)
 
 	lastDurable int64 // the last commit with a durable request (committer only)
 	// done is closed once the committer has stopped and every request
@@ -215,6 +220,16 @@ func (s *Store) syncFailure() error {
 	return nil
 }
 
+// failSync records a failed fsync for good and returns the error every
+// durable write gets from now on.
+func (s *Store) failSync(err error) error {
+	failed := fmt.Errorf("%w: %w", ErrSyncFailed, err)
+	if s.sy.failed.CompareAndSwap(nil, &failed) {
+		s.opt.Logger.Error("queue: durable writes refused from now on", "err", err)
+	}
+	return s.syncFailure()
+}
+
 // errLead is what the committer sends a request chosen to lead the fsync
 // of its batch; the request's result follows on the same channel.
 var errLead = errors.New("queue: lead the fsync")
@@ -230,7 +245,7 @@ func (s *Store) queueSync(it *syncItem) {
 
 // slowFsyncs is how many times longer than a commit an fsync must take
 // for the committer to leave it to a leader.
-const slowFsyncs = 4
+const slowFsyncs = 10
 
 // slowFsync reports whether fsyncs take so much longer than commits that
 // the committer should go on with the next batch while one runs
@@ -282,10 +297,7 @@ func (s *Store) syncRounds(r *writeReq) {
 			err := s.sy.wal.sync(s.sy.fsync.Load().fn)
 			s.sy.fsyncTook.Store(int64(time.Since(t0)))
 			if err != nil {
-				failed = fmt.Errorf("%w: %w", ErrSyncFailed, err)
-				s.sy.failed.CompareAndSwap(nil, &failed)
-				failed = s.syncFailure()
-				s.opt.Logger.Error("queue: durable writes refused from now on", "err", err)
+				failed = s.failSync(err)
 			} else {
 				s.sy.synced.Store(covered)
 			}

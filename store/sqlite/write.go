@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"smsgw/queue"
 )
 
@@ -237,12 +239,30 @@ func (s *Store) runBatch(batch []*writeReq) {
 			}
 		}
 	}
+	// A durable batch commits with SQLite's own fsync (synchronous =
+	// FULL) unless fsyncs are slow next to commits; then it commits
+	// with NORMAL and a leader fsyncs it while the committer goes on
+	// (sync.go).
+	full := false
+	if s.pipelined() && !s.slowFsync() {
+		for _, r := range batch {
+			full = full || r.durable
+		}
+	}
 	// Optimistically without savepoints (two statements less per
 	// request); if a request fails, the transaction is rolled back and
 	// the batch runs again with each request under its own savepoint.
-	w, errs, err := s.commitBatch(batch, false)
+	w, errs, err := s.commitBatch(batch, false, full)
 	if errors.Is(err, errRequestFailed) {
-		w, errs, err = s.commitBatch(batch, true)
+		w, errs, err = s.commitBatch(batch, true, full)
+	}
+	if errors.Is(err, ErrSyncFailed) {
+		// Not retried: after a failed fsync a retry that succeeds
+		// proves nothing (sync.go).
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
 	}
 	if err != nil && len(batch) > 1 {
 		// The whole transaction failed (not one request, which its
@@ -336,10 +356,23 @@ var errRequestFailed = errors.New("queue: a request of the batch failed")
 // request of a batch of several runs under its own, so that one failing
 // is rolled back alone; without, the first failure rolls back the whole
 // transaction and returns errRequestFailed.
-func (s *Store) commitBatch(batch []*writeReq, savepoints bool) (*wtx, []error, error) {
+func (s *Store) commitBatch(batch []*writeReq, savepoints, full bool) (*wtx, []error, error) {
 	ctx := context.Background()
+	if full != s.sy.full {
+		mode := "NORMAL"
+		if full {
+			mode = "FULL"
+		}
+		if _, err := s.wdb.ExecContext(ctx, "PRAGMA synchronous = "+mode); err != nil {
+			return nil, nil, fmt.Errorf("queue: set synchronous: %w", err)
+		}
+		s.sy.full = full
+	}
 	t0 := time.Now()
-	defer func() { s.sy.commitTook = time.Since(t0) }()
+	if !full {
+		// The time of a commit without its fsync, for slowFsync.
+		defer func() { s.sy.commitTook = time.Since(t0) }()
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue: begin: %w", err)
@@ -386,12 +419,27 @@ func (s *Store) commitBatch(batch []*writeReq, savepoints bool) (*wtx, []error, 
 			r.wakeReady, r.wakeEvents, r.syncFirst = w.wakeReady, w.wakeEvents, w.gated
 		}
 	}
+	var t1 time.Time
+	if full {
+		t1 = time.Now()
+	}
 	if err := tx.Commit(); err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrIoErrFsync {
+			return nil, nil, s.failSync(err)
+		}
 		return nil, nil, fmt.Errorf("queue: commit: %w", err)
 	}
 	// Counted after the commit's writes returned: an fsync that reads
 	// this number before it starts covers this commit (sync.go).
 	w.committed, w.seq = true, s.sy.committed.Add(1)
+	if full {
+		// SQLite fsync'ed the log: this commit and every one before it
+		// are on disk.
+		s.sy.synced.Store(w.seq)
+		s.sy.commitTook = t1.Sub(t0)
+		s.sy.fsyncTook.Store(int64(time.Since(t1)))
+	}
 	if s.commits++; s.commits >= checkpointEvery {
 		s.commits = 0
 		select {
