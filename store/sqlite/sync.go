@@ -230,6 +230,17 @@ func (s *Store) failSync(err error) error {
 	return s.syncFailure()
 }
 
+// advanceSynced records that every commit up to n is on disk. A leader's
+// fsync and a FULL commit can end in either order; the mark only moves on.
+func (s *Store) advanceSynced(n int64) {
+	for {
+		cur := s.sy.synced.Load()
+		if n <= cur || s.sy.synced.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}
+
 // errLead is what the committer sends a request chosen to lead the fsync
 // of its batch; the request's result follows on the same channel.
 var errLead = errors.New("queue: lead the fsync")
@@ -299,7 +310,7 @@ func (s *Store) syncRounds(r *writeReq) {
 			if err != nil {
 				failed = s.failSync(err)
 			} else {
-				s.sy.synced.Store(covered)
+				s.advanceSynced(covered)
 			}
 		}
 

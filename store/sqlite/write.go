@@ -436,7 +436,7 @@ func (s *Store) commitBatch(batch []*writeReq, savepoints, full bool) (*wtx, []e
 	if full {
 		// SQLite fsync'ed the log: this commit and every one before it
 		// are on disk.
-		s.sy.synced.Store(w.seq)
+		s.advanceSynced(w.seq)
 		s.sy.commitTook = t1.Sub(t0)
 		s.sy.fsyncTook.Store(int64(time.Since(t1)))
 	}
