@@ -2,7 +2,9 @@ package api
 
 import (
 	"net/http"
+	"smsgw/queue"
 	"strconv"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -465,12 +467,113 @@ func writeSubmitted(w http.ResponseWriter, res SubmitResult) {
 		m := &res.Messages[i]
 		size += 64 + len(m.ID) + len(m.To) + len(m.State) + len(m.Reason) + len(m.Coding)
 	}
-	b, ok := appendSubmitted(make([]byte, 0, size), res.Batch, res.Messages)
+	bp := getAnswerBuf(size)
+	b, ok := appendSubmitted((*bp)[:0], res.Batch, res.Messages)
 	if !ok {
+		putAnswerBuf(bp, b)
 		writeJSON(w, http.StatusAccepted, sendResponse(res))
 		return
 	}
-	w.Header()["Content-Type"] = jsonContentType
-	w.WriteHeader(http.StatusAccepted)
+	writeAnswer(w, http.StatusAccepted, b)
+	putAnswerBuf(bp, b)
+}
+
+// writeQueued writes the 202 of a v1 send straight from the queue's
+// messages: the same bytes as writeSubmitted(w, submitResult(res, "",
+// parts, coding)), without the API's view of every message built first.
+func writeQueued(w http.ResponseWriter, res queue.Enqueued, parts int, coding string) {
+	msgs := res.Messages
+	batch := ""
+	if len(msgs) > 0 {
+		batch = rangeBatch(msgs[0].ID, msgs[len(msgs)-1].ID)
+	}
+	size := 32 + len(batch)
+	for i := range msgs {
+		size += 96 + len(msgs[i].To) + len(msgs[i].Reason)
+	}
+	bp := getAnswerBuf(size)
+	b, ok := appendQueued((*bp)[:0], batch, msgs, parts, coding)
+	if !ok {
+		putAnswerBuf(bp, b)
+		writeSubmitted(w, submitResult(res, "", parts, coding))
+		return
+	}
+	writeAnswer(w, http.StatusAccepted, b)
+	putAnswerBuf(bp, b)
+}
+
+// appendQueued is appendSubmitted for the view submitResult gives of msgs.
+func appendQueued(b []byte, batch string, msgs []queue.Message, parts int, coding string) ([]byte, bool) {
+	if !plainJSON(batch) {
+		return b, false
+	}
+	b = append(b, '{')
+	b = appendPlain(b, "batch", batch)
+	b = append(b, `,"messages":[`...)
+	for i := range msgs {
+		m := &msgs[i]
+		reason := shownReason(m)
+		n, c := shownParts(m, parts, coding)
+		if !plainJSON(m.To) || !plainJSON(string(m.State)) || !plainJSON(reason) || !plainJSON(c) {
+			return b, false
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":"`...)
+		b = strconv.AppendInt(b, m.ID, 10)
+		b = append(b, `",`...)
+		b = appendPlain(b, "to", m.To)
+		b = append(b, ',')
+		b = appendPlain(b, "state", string(m.State))
+		if reason != "" {
+			b = append(b, ',')
+			b = appendPlain(b, "reason", reason)
+		}
+		b = append(b, `,"parts":`...)
+		b = strconv.AppendInt(b, int64(n), 10)
+		b = append(b, ',')
+		b = appendPlain(b, "coding", c)
+		b = append(b, '}')
+	}
+	return append(b, "]}\n"...), true
+}
+
+// writeAnswer writes a JSON answer of known length: with its length
+// given, a large answer goes out as it is rather than in chunks.
+func writeAnswer(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// maxPooledAnswer bounds the answer buffers kept for reuse, so that one
+// huge batch does not pin its buffer for ever.
+const maxPooledAnswer = 256 << 10
+
+// answerBufs holds the buffers of 202 answers: a batch's answer is tens of
+// kilobytes, garbage as soon as it is written.
+var answerBufs sync.Pool
+
+func getAnswerBuf(size int) *[]byte {
+	if bp, ok := answerBufs.Get().(*[]byte); ok {
+		if cap(*bp) < size {
+			*bp = make([]byte, 0, size)
+		}
+		return bp
+	}
+	b := make([]byte, 0, size)
+	return &b
+}
+
+// putAnswerBuf keeps b, the grown form of *bp, for the next answer; the
+// caller must not use b after.
+func putAnswerBuf(bp *[]byte, b []byte) {
+	if cap(b) > maxPooledAnswer {
+		return
+	}
+	*bp = b[:0]
+	answerBufs.Put(bp)
 }

@@ -92,9 +92,12 @@ type Backend struct {
 // APIs build on. It is safe for concurrent use. Close ends the event
 // streams.
 type Handler struct {
-	opts    Options
-	cc      string
-	b       Backend
+	opts Options
+	cc   string
+	b    Backend
+	// qs is b's Store when it keeps its messages in the queue; a v1 send
+	// then goes through it (see queueSubmitter).
+	qs      queueSubmitter
 	log     *slog.Logger
 	fanout  *hooks.Fanout
 	ownFan  bool // the fanout is the handler's own: Close ends it
@@ -133,8 +136,10 @@ func New(opts Options, b Backend) (*Handler, error) {
 	if err := opts.Callbacks.Validate(); err != nil {
 		return nil, fmt.Errorf("api: callbacks: %w", err)
 	}
+	qs, _ := b.Store.(queueSubmitter)
 	b.Store = guardedStore{b.Store}
 	h := &Handler{
+		qs:      qs,
 		opts:    opts,
 		cc:      cc,
 		b:       b,

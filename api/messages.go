@@ -10,6 +10,7 @@ import (
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 	"smsgw/wire"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -84,32 +85,52 @@ type draft struct {
 // build validates the recipients and text and turns them into store
 // messages; field names in errors are those of the calling API.
 func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
+	proto, to, e := h.prepare(d, fTo, fText)
+	if e != nil {
+		return nil, e
+	}
+	return expand(&proto, to), nil
+}
+
+// expand gives each recipient its copy of proto.
+func expand(proto *NewMessage, to []string) []NewMessage {
+	out := make([]NewMessage, len(to))
+	for i, n := range to {
+		out[i] = *proto
+		out[i].To = n
+	}
+	return out
+}
+
+// prepare is build without the copy per recipient: what the recipients
+// share, and their numbers normalised, each once.
+func (h *Handler) prepare(d draft, fTo, fText string) (NewMessage, []string, *Error) {
 	if len(d.to) == 0 {
-		return nil, errorf(http.StatusBadRequest, CodeMissingField, fTo, "at least one recipient is required")
+		return NewMessage{}, nil, errorf(http.StatusBadRequest, CodeMissingField, fTo, "at least one recipient is required")
 	}
 	if e := h.checkRecipients(len(d.to), fTo); e != nil {
-		return nil, e
+		return NewMessage{}, nil, e
 	}
 	if d.binary.IsData() {
 		if d.text != "" {
-			return nil, badField(fText, "give a text or data, not both")
+			return NewMessage{}, nil, badField(fText, "give a text or data, not both")
 		}
 		if len(d.binary.Data) == 0 {
-			return nil, errorf(http.StatusBadRequest, CodeEmptyText, "data", "the data is empty")
+			return NewMessage{}, nil, errorf(http.StatusBadRequest, CodeEmptyText, "data", "the data is empty")
 		}
 	} else {
 		if strings.TrimSpace(d.text) == "" {
-			return nil, errorf(http.StatusBadRequest, CodeEmptyText, fText, "the text is empty")
+			return NewMessage{}, nil, errorf(http.StatusBadRequest, CodeEmptyText, fText, "the text is empty")
 		}
 		if !utf8.ValidString(d.text) {
-			return nil, badField(fText, "the text is not valid UTF-8")
+			return NewMessage{}, nil, badField(fText, "the text is not valid UTF-8")
 		}
 		if n := utf8.RuneCountInString(d.text); n > maxTextRunes {
-			return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text has %d characters; at most %d", n, maxTextRunes)
+			return NewMessage{}, nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text has %d characters; at most %d", n, maxTextRunes)
 		}
 	}
 	if d.flash && d.binary.Class != nil && *d.binary.Class != 0 {
-		return nil, badField("class", "flash is class 0; give one or the other")
+		return NewMessage{}, nil, badField("class", "flash is class 0; give one or the other")
 	}
 	parts, coding, err := segmentMessage(d.text, d.encoding, d.binary)
 	if err != nil {
@@ -120,22 +141,22 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 				f = "data"
 			}
 		}
-		return nil, badField(f, "%v", err)
+		return NewMessage{}, nil, badField(f, "%v", err)
 	}
 	if d.binary.IsData() {
 		fText = "data"
 	}
 	if parts > h.opts.MaxParts {
-		return nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text needs %d SMS parts in %s; the limit is %d", parts, coding, h.opts.MaxParts)
+		return NewMessage{}, nil, errorf(http.StatusBadRequest, CodeTooManyParts, fText, "the text needs %d SMS parts in %s; the limit is %d", parts, coding, h.opts.MaxParts)
 	}
 	if !d.expiresAt.IsZero() && !d.expiresAt.After(h.now()) {
-		return nil, badField("expires_at", "the expiry is in the past")
+		return NewMessage{}, nil, badField("expires_at", "the expiry is in the past")
 	}
 	if !d.expiresAt.IsZero() && !d.sendAt.IsZero() && !d.expiresAt.After(d.sendAt) {
-		return nil, badField("expires_at", "the message would expire before it is due")
+		return NewMessage{}, nil, badField("expires_at", "the message would expire before it is due")
 	}
 	if len(d.modem) > maxModemIDLen {
-		return nil, badField("modem", "modem id too long")
+		return NewMessage{}, nil, badField("modem", "modem id too long")
 	}
 	// What the recipients share is filled in once and copied.
 	proto := NewMessage{
@@ -147,7 +168,7 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 	if len(d.to) > 1 {
 		seen = make(map[string]struct{}, len(d.to))
 	}
-	out := make([]NewMessage, 0, len(d.to))
+	out := make([]string, 0, len(d.to))
 	for i, raw := range d.to {
 		var n string
 		var err error
@@ -163,7 +184,7 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 			if len(d.to) > 1 {
 				f = fTo + "[" + itoa(i) + "]"
 			}
-			return nil, errorf(http.StatusBadRequest, CodeInvalidNumber, f, "%v", err)
+			return NewMessage{}, nil, errorf(http.StatusBadRequest, CodeInvalidNumber, f, "%v", err)
 		}
 		if seen != nil {
 			if _, dup := seen[n]; dup {
@@ -171,10 +192,9 @@ func (h *Handler) build(d draft, fTo, fText string) ([]NewMessage, *Error) {
 			}
 			seen[n] = struct{}{}
 		}
-		out = append(out, proto)
-		out[len(out)-1].To = n
+		out = append(out, n)
 	}
-	return out, nil
+	return proto, out, nil
 }
 
 // requestFingerprint identifies a submission by its meaning, so the same
@@ -301,20 +321,33 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	if e := h.checkTagsMetadata(req.Tags, req.Metadata); e != nil {
 		return e
 	}
-	msgs, e := h.build(d, "to", "text")
+	proto, to, e := h.prepare(d, "to", "text")
 	if e != nil {
 		return e
 	}
 	if e := h.checkModem(r.Context(), "modem", d.modem); e != nil {
 		return e
 	}
+	var fp smsgw.Fingerprint
 	if key != "" {
 		key = "v1:" + key // a namespace apart from SMSGate's message ids
+		fp = requestFingerprint("v1", expand(&proto, to), req.TTL)
 	}
-	sr := SubmitRequest{IdempotencyKey: key, Messages: msgs}
-	if key != "" {
-		sr.Fingerprint = requestFingerprint("v1", msgs, req.TTL)
+	if h.qs != nil {
+		res, err := h.qs.submitQueue(r.Context(), &proto, to, key, fp)
+		if err != nil {
+			return h.storeErr(err, "message")
+		}
+		if res.Replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		if len(res.Messages) == 1 {
+			w.Header().Set("Location", "/v1/messages/"+strconv.FormatInt(res.Messages[0].ID, 10))
+		}
+		writeQueued(w, res, proto.Parts, proto.Coding)
+		return nil
 	}
+	sr := SubmitRequest{IdempotencyKey: key, Fingerprint: fp, Messages: expand(&proto, to)}
 	res, err := h.b.Store.Submit(r.Context(), sr)
 	if err != nil {
 		return h.storeErr(err, "message")
@@ -327,6 +360,13 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 	}
 	writeSubmitted(w, res)
 	return nil
+}
+
+// queueSubmitter is a Store that keeps its messages in the queue
+// (QueueStore): a v1 send hands it what the recipients share and their
+// numbers, and answers from the queue's messages.
+type queueSubmitter interface {
+	submitQueue(ctx context.Context, f *NewMessage, to []string, key string, fp smsgw.Fingerprint) (queue.Enqueued, error)
 }
 
 // sendResponse is the 202 answer to a send the store took.

@@ -74,44 +74,97 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 		return SubmitResult{}, errorf(http.StatusBadRequest, CodeMissingField, "to", "no recipients")
 	}
 	f := &req.Messages[0]
+	to := make([]string, len(req.Messages))
+	for i := range req.Messages {
+		to[i] = req.Messages[i].To
+	}
+	res, err := s.enqueue(ctx, f, to, req.IdempotencyKey, req.Fingerprint, req.Batch)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	return submitResult(res, req.Batch, f.Parts, f.Coding), nil
+}
+
+// submitQueue is Submit for a request given as what its recipients share
+// and their numbers, answering with the queue's own messages: the v1 send
+// writes its 202 from them without building the API's view of each.
+func (s *QueueStore) submitQueue(ctx context.Context, f *NewMessage, to []string, key string, fp smsgw.Fingerprint) (queue.Enqueued, error) {
+	if len(to) == 0 {
+		return queue.Enqueued{}, errorf(http.StatusBadRequest, CodeMissingField, "to", "no recipients")
+	}
+	return s.enqueue(ctx, f, to, key, fp, "")
+}
+
+// enqueue puts one request in the queue: f is what its messages share,
+// to their recipients.
+func (s *QueueStore) enqueue(ctx context.Context, f *NewMessage, to []string, key string, fp smsgw.Fingerprint, batch string) (queue.Enqueued, error) {
 	var meta map[string]string
-	if len(f.Metadata) > 0 || req.Batch != "" {
+	if len(f.Metadata) > 0 || batch != "" {
 		meta = make(map[string]string, len(f.Metadata)+1)
 		for k, v := range f.Metadata {
 			meta[k] = v
 		}
-		if req.Batch != "" {
-			meta[metaBatch] = req.Batch // groups the batch in listings
+		if batch != "" {
+			meta[metaBatch] = batch // groups the batch in listings
 		}
 	}
 	nm := queue.NewMessage{
 		Text: f.Text, Coding: f.Coding, Priority: f.Priority, SendAfter: f.SendAt, ExpiresAt: f.ExpiresAt,
 		Modem: f.Modem, Tags: f.Tags, Report: f.DeliveryReport, Flash: f.Flash, Metadata: meta, Binary: f.Binary,
-		IdempotencyKey: req.IdempotencyKey, Category: f.Category, AutoReply: f.AutoReply,
+		IdempotencyKey: key, Category: f.Category, AutoReply: f.AutoReply,
 	}
 	// The API's fingerprint is of the request as sent; the queue's own
 	// would include values derived from the clock.
-	nm.Fingerprint = req.Fingerprint
-	nm.To = make([]string, len(req.Messages))
-	for i := range req.Messages {
-		nm.To[i] = req.Messages[i].To
-	}
+	nm.Fingerprint = fp
+	nm.To = to
 	res, err := s.q.Enqueue(ctx, nm)
 	if err != nil {
-		return SubmitResult{}, queueErr(err)
+		return queue.Enqueued{}, queueErr(err)
 	}
+	return res, nil
+}
+
+// submitResult is the API's view of what a request enqueued; parts and
+// coding are what the request's text was found to need.
+func submitResult(res queue.Enqueued, batch string, parts int, coding string) SubmitResult {
 	out := SubmitResult{Replayed: res.Replayed, Messages: make([]Message, len(res.Messages))}
 	for i := range res.Messages {
-		fillFromQueue(&out.Messages[i], &res.Messages[i], f.Parts, f.Coding)
+		fillFromQueue(&out.Messages[i], &res.Messages[i], parts, coding)
 	}
-	out.Batch = req.Batch
+	out.Batch = batch
 	if out.Batch == "" && len(res.Messages) > 0 {
 		out.Batch = rangeBatch(res.Messages[0].ID, res.Messages[len(res.Messages)-1].ID)
 		for i := range out.Messages {
 			out.Messages[i].Batch = out.Batch
 		}
 	}
-	return out, nil
+	return out
+}
+
+// shownReason is the reason a message's view gives: only a message held
+// back or cancelled has one to show.
+func shownReason(m *queue.Message) string {
+	if m.State == smsgw.StateSuppressed || m.State == smsgw.StateCancelled {
+		return m.Reason
+	}
+	return ""
+}
+
+// shownParts is the part count and coding a message's view gives; parts
+// and coding, when known, spare the segmentation of the text.
+func shownParts(m *queue.Message, parts int, coding string) (int, string) {
+	var n int
+	var c string
+	// The queue stores the coding asked for; show the one the text gets.
+	if parts > 0 && m.Coding == coding {
+		n, c = parts, coding
+	} else if parts, coding, err := segmentMessage(m.Text, m.Coding, m.Binary); err == nil {
+		n, c = parts, coding
+	}
+	if m.PartsTotal > 0 {
+		n = m.PartsTotal
+	}
+	return n, c
 }
 
 // rangeBatch names the consecutive ids first..last.
@@ -185,9 +238,7 @@ func fillFromQueue(out *Message, m *queue.Message, parts int, coding string) {
 		dst, src := m.Ports.Dst, m.Ports.Src
 		out.Port, out.SourcePort = &dst, &src
 	}
-	if m.State == smsgw.StateSuppressed || m.State == smsgw.StateCancelled {
-		out.Reason = m.Reason
-	}
+	out.Reason = shownReason(m)
 	if !m.SendAfter.IsZero() {
 		t := m.SendAfter
 		out.SendAt = &t
@@ -209,15 +260,7 @@ func fillFromQueue(out *Message, m *queue.Message, parts int, coding string) {
 			out.Metadata = nil
 		}
 	}
-	// The queue stores the coding asked for; show the one the text gets.
-	if parts > 0 && m.Coding == coding {
-		out.PartCount, out.Coding = parts, coding
-	} else if parts, coding, err := segmentMessage(m.Text, m.Coding, m.Binary); err == nil {
-		out.PartCount, out.Coding = parts, coding
-	}
-	if m.PartsTotal > 0 {
-		out.PartCount = m.PartsTotal
-	}
+	out.PartCount, out.Coding = shownParts(m, parts, coding)
 	var lastSent, lastReport time.Time
 	for _, p := range m.Parts {
 		mr := p.MR
