@@ -142,6 +142,11 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 	// pages they miss are in the kernel's file cache anyway.
 	q.Set("_cache_size", "-4000")
 	q.Set("_auto_vacuum", "none")
+	// The writer's log writes go to the kernel once per commit (walbuf.c).
+	if err := registerWalbuf(); err != nil {
+		return nil, err
+	}
+	q.Set("vfs", walbufVFS)
 	var err error
 	s.wdb, err = sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?"+q.Encode())
 	if err != nil {
