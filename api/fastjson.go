@@ -540,11 +540,14 @@ func appendQueued(b []byte, batch string, msgs []queue.Message, parts int, codin
 }
 
 // writeAnswer writes a JSON answer of known length: with its length
-// given, a large answer goes out as it is rather than in chunks.
+// given, a large answer goes out as it is rather than in chunks (net/http
+// counts a small one itself).
 func writeAnswer(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
-	h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	if len(b) > 2048 {
+		h["Content-Length"] = []string{strconv.Itoa(len(b))}
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

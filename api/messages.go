@@ -7,11 +7,13 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"smsgw/modem/pdu"
 	"smsgw/queue"
 	"smsgw/wire"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -80,6 +82,9 @@ type draft struct {
 	// skipNumberCheck: recipients are only cleaned up (digits with an
 	// optional leading '+'), not validated as phone numbers.
 	skipNumberCheck bool
+	// ownTo: to is the handler's own (decoded from the request), so the
+	// normalised numbers may take its place.
+	ownTo bool
 }
 
 // build validates the recipients and text and turns them into store
@@ -164,11 +169,24 @@ func (h *Handler) prepare(d draft, fTo, fText string) (NewMessage, []string, *Er
 		SendAt: d.sendAt, ExpiresAt: d.expiresAt, Modem: d.modem, Tags: d.tags,
 		DeliveryReport: d.deliveryReport, Flash: d.flash, Metadata: d.metadata, Category: d.category, Binary: d.binary,
 	}
+	// Repeated numbers are found by a scan of the few taken so far, or
+	// in a map kept from one request to the next.
 	var seen map[string]struct{}
-	if len(d.to) > 1 {
-		seen = make(map[string]struct{}, len(d.to))
+	if len(d.to) > smallRecipients {
+		seen = seenPool.Get().(map[string]struct{})
+		defer func() {
+			if len(seen) <= maxPooledSeen {
+				clear(seen)
+				seenPool.Put(seen)
+			}
+		}()
 	}
-	out := make([]string, 0, len(d.to))
+	var out []string
+	if d.ownTo {
+		out = d.to[:0] // each number is read before its slot is written
+	} else {
+		out = make([]string, 0, len(d.to))
+	}
 	for i, raw := range d.to {
 		var n string
 		var err error
@@ -191,11 +209,23 @@ func (h *Handler) prepare(d draft, fTo, fText string) (NewMessage, []string, *Er
 				continue // one SMS per number, whatever the spelling
 			}
 			seen[n] = struct{}{}
+		} else if slices.Contains(out, n) {
+			continue
 		}
 		out = append(out, n)
 	}
 	return proto, out, nil
 }
+
+// smallRecipients is the most recipients whose repeats are found by
+// scanning rather than with a map.
+const smallRecipients = 16
+
+// maxPooledSeen bounds the maps of numbers kept for the next request,
+// so that one huge request does not pin its map.
+const maxPooledSeen = 4096
+
+var seenPool = sync.Pool{New: func() any { return make(map[string]struct{}, 512) }}
 
 // requestFingerprint identifies a submission by its meaning, so the same
 // request re-sent with other whitespace or number spelling still matches
@@ -276,7 +306,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 		}
 		req = *p
 	}
-	d := draft{to: req.To, priority: req.Priority, modem: req.Modem, tags: req.Tags, flash: req.Flash, encoding: req.Encoding, metadata: req.Metadata, deliveryReport: true}
+	d := draft{to: req.To, ownTo: true, priority: req.Priority, modem: req.Modem, tags: req.Tags, flash: req.Flash, encoding: req.Encoding, metadata: req.Metadata, deliveryReport: true}
 	if d.binary, e = req.binary(); e != nil {
 		return e
 	}
@@ -342,7 +372,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
 		if len(res.Messages) == 1 {
-			w.Header().Set("Location", "/v1/messages/"+strconv.FormatInt(res.Messages[0].ID, 10))
+			w.Header()["Location"] = []string{"/v1/messages/" + strconv.FormatInt(res.Messages[0].ID, 10)}
 		}
 		writeQueued(w, res, proto.Parts, proto.Coding)
 		return nil

@@ -64,4 +64,3 @@ func TestQueuedAsSubmitted(t *testing.T) {
 		t.Errorf("only %d answers written by hand", hand)
 	}
 }
-

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"smsgw/modem/pdu"
 	"smsgw/queue"
@@ -18,6 +19,41 @@ const (
 // PDU encoder will cut it (160/153 septets, 70/67 UCS-2 units; an escape or
 // surrogate pair is never split across parts).
 func segment(text, enc string) (parts int, coding string, err error) {
+	if (enc == "" || enc == EncodingAuto || enc == EncodingGSM7) && oneBasicPart(text) {
+		return 1, EncodingGSM7, nil
+	}
+	return segmentText(text, enc)
+}
+
+// gsmBasicASCII holds the ASCII characters that are one septet each of
+// the GSM 7-bit default alphabet (3GPP TS 23.038 6.2.1), without escape:
+// TestGSMBasicASCII checks it against the encoder.
+var gsmBasicASCII = func() (t [128]bool) {
+	for _, c := range "\n\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz" {
+		t[c] = true
+	}
+	return t
+}()
+
+// oneBasicPart reports whether text is 1 to 160 characters of the GSM
+// default alphabet's ASCII, not ending in CR: one GSM 7-bit part, the most
+// common text, found without the encoder's plan of the text. (A final CR
+// on an octet boundary is doubled, TS 23.038 6.1.2.1.1, which can make a
+// second part.)
+func oneBasicPart(text string) bool {
+	if len(text) == 0 || len(text) > 160 || text[len(text)-1] == '\r' {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c >= utf8.RuneSelf || !gsmBasicASCII[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// segmentText is segment worked out by the encoder.
+func segmentText(text, enc string) (parts int, coding string, err error) {
 	var c pdu.Coding
 	switch enc {
 	case "", EncodingAuto:
