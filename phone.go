@@ -8,10 +8,11 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/nyaruka/phonenumbers"
+	"smsgw/internal/phonenumbers"
 )
 
-// Phone numbers are read with github.com/nyaruka/phonenumbers, a port of
+// Phone numbers are read with internal/phonenumbers (github.com/nyaruka/phonenumbers,
+// its metadata parsed on first use), a port of
 // Google's libphonenumber: it knows every assigned country calling code,
 // each country's national (trunk) prefix, including the "(0)" people write
 // after the country code ("+49 (0)151 ..."), and the lengths a number can
@@ -354,38 +355,37 @@ func (c *callingCode) prefixed(nat string) bool {
 	return c.prefixLit != "" && strings.HasPrefix(nat, c.prefixLit)
 }
 
+// plainCode is one assigned calling code as the plain path needs it: the
+// national prefix for parsing of its main region (a pattern, "" for
+// none), and the library's verdict on a national number of each length 0
+// to 15 as a digit (phonenumbers.ValidationResult).
+type plainCode struct {
+	cc       uint16
+	prefix   string
+	possible string
+}
+
 var (
 	prefixOnce sync.Once
 	// codes holds every assigned calling code by number (1 to 3 digits),
 	// nil where none is assigned: the plain path reads an array, not the
 	// library's maps.
 	codes     [1000]*callingCode
-	prefixBad bool // the metadata cannot be read: every number is parsed in full
+	prefixBad bool // a prefix pattern does not compile: every number is parsed in full
 )
 
+// loadPrefixes builds codes from plainCodes, a table made from the
+// library's metadata when it is updated (phone_codes_test.go), so that a
+// plain number never has the library parse its metadata: that takes tens
+// of milliseconds and keeps over a megabyte of heap for the life of the
+// process, for numbers that arrive as "+" and digits nearly always.
 func loadPrefixes() {
-	coll, err := phonenumbers.MetadataCollection()
-	if err != nil {
-		prefixBad = true
-		return
-	}
-	for c := 1; c < len(codes); c++ {
-		if phonenumbers.GetRegionCodeForCountryCode(c) == "ZZ" {
-			continue
-		}
+	for _, pc := range plainCodes {
 		code := &callingCode{}
-		for l := 1; l < len(code.possible); l++ {
-			code.possible[l] = possibleOf(c, l)
+		for l := range code.possible {
+			code.possible[l] = phonenumbers.ValidationResult(pc.possible[l] - '0')
 		}
-		codes[c] = code
-	}
-	for _, md := range coll.GetMetadata() {
-		c := int(md.GetCountryCode())
-		main := phonenumbers.GetRegionCodeForCountryCode(c)
-		if md.GetId() != main || c <= 0 || c >= len(codes) || codes[c] == nil {
-			continue
-		}
-		if p := md.GetNationalPrefixForParsing(); p != "" {
+		if p := pc.prefix; p != "" {
 			re, err := regexp.Compile("^(?:" + p + ")")
 			if err != nil {
 				prefixBad = true
@@ -394,10 +394,11 @@ func loadPrefixes() {
 			// Most prefixes are a digit or two: a string compare
 			// spares the regular expression machine per number.
 			if lit, complete := regexp.MustCompile("(?:" + p + ")").LiteralPrefix(); complete && lit != "" {
-				codes[c].prefixLit = lit
+				code.prefixLit = lit
 			} else {
-				codes[c].prefixRe = re
+				code.prefixRe = re
 			}
 		}
+		codes[pc.cc] = code
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nyaruka/phonenumbers"
+	"smsgw/internal/phonenumbers"
 )
 
 func TestNormalizeE164(t *testing.T) {

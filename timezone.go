@@ -3,7 +3,7 @@ package smsgw
 import (
 	"strings"
 
-	"github.com/nyaruka/phonenumbers"
+	"smsgw/internal/phonenumbers"
 )
 
 // TimeZoneOf returns the IANA time zone of an E.164 number: the first zone
