@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -49,20 +50,31 @@ func methodNotAllowed(routes []api.Route) http.Handler {
 		methods []string
 		write   func(http.ResponseWriter, *api.Error)
 	}
-	probe := mux.NewRouter()
-	infos := map[string]*pathInfo{}
-	for _, rt := range routes {
-		pi := infos[rt.Path]
-		if pi == nil {
-			pi = &pathInfo{write: rt.Write}
-			infos[rt.Path] = pi
-			probe.Handle(rt.Path, http.NotFoundHandler())
-		}
-		if !slices.Contains(pi.methods, rt.Method) {
-			pi.methods = append(pi.methods, rt.Method)
+	routes = slices.Clone(routes) // built later, from the routes as they are now
+	// The probe router compiles every path's pattern a second time (a
+	// quarter of a megabyte kept for the life of the process); a 405 is
+	// rare, so it is built by the first one.
+	var (
+		once  sync.Once
+		probe *mux.Router
+		infos map[string]*pathInfo
+	)
+	build := func() {
+		probe, infos = mux.NewRouter(), map[string]*pathInfo{}
+		for _, rt := range routes {
+			pi := infos[rt.Path]
+			if pi == nil {
+				pi = &pathInfo{write: rt.Write}
+				infos[rt.Path] = pi
+				probe.Handle(rt.Path, http.NotFoundHandler())
+			}
+			if !slices.Contains(pi.methods, rt.Method) {
+				pi.methods = append(pi.methods, rt.Method)
+			}
 		}
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(build)
 		var m mux.RouteMatch
 		var pi *pathInfo
 		if probe.Match(r, &m) && m.Route != nil {
