@@ -27,10 +27,10 @@ func (s *Store) Enqueue(ctx context.Context, m queue.NewMessage) (queue.Enqueued
 	}
 	var out queue.Enqueued
 	var mk made
-	err = s.write(ctx, true, func(w *wtx) error {
+	err = s.submit(ctx, &writeReq{durable: true, gather: true, done: make(chan error, 2), fn: func(w *wtx) error {
 		out, mk = queue.Enqueued{}, made{}
 		return w.enqueue(p, &out, &mk)
-	})
+	}})
 	if err != nil {
 		return queue.Enqueued{}, fmt.Errorf("queue: enqueue: %w", err)
 	}
@@ -283,31 +283,115 @@ ON CONFLICT (number) DO UPDATE SET last_at = excluded.last_at, last_dir = 'out',
 
 // countStates adds the states of messages just inserted to state_counts.
 func (w *wtx) countStates(states []smsgw.State) error {
-	counts := make(map[smsgw.State]int64, 2)
+	var u upkeep
 	for _, st := range states {
-		counts[st]++
+		u.count(st, 1)
 	}
-	for st, n := range counts {
-		if _, err := w.exec(`INSERT INTO state_counts (state, n) VALUES (?, ?)
-			ON CONFLICT (state) DO UPDATE SET n = n + excluded.n`, string(st), n); err != nil {
-			return fmt.Errorf("state counts: %w", err)
-		}
-	}
-	return nil
+	return w.applyUpkeep(&u)
 }
 
 // enqueued is inserted for the messages of one request, the first with
-// id first: the conversations are taken from the request's numbers.
+// id first: the conversations are taken from the request's numbers. In a
+// request that gathers (see upkeep), the statements wait for the end of
+// the run of such requests.
 func (w *wtx) enqueued(p *prepared, first int64, states []smsgw.State) error {
 	w.s.hub.noteCreated(w.now)
-	if err := w.countStates(states); err != nil {
-		return err
+	if w.gathering {
+		w.mine.add(p, first, states)
+		return nil
 	}
-	q, list := upsertConversationsOf, p.toJSON
-	if len(p.to) == 1 {
-		q, list = upsertConversation, p.to[0]
+	var u upkeep
+	u.add(p, first, states)
+	return w.applyUpkeep(&u)
+}
+
+// upkeep is what enqueued keeps for a run of requests: state counts to
+// add, and the numbers of messages with consecutive ids from first, all
+// created at the batch's time. Kept for a whole transaction, it costs two
+// statements per commit instead of two per request; the committer
+// applies it before any request that is not an enqueue, since those can
+// read or change the same rows (triggers on updates and deletes, reads of
+// counts and conversations), and before the commit (see commitBatch).
+type upkeep struct {
+	counts []stateCount
+	first  int64
+	n      int64
+	one    string // the number when n is 1
+	list   []byte // the numbers, a JSON array less its closing bracket
+}
+
+type stateCount struct {
+	state smsgw.State
+	n     int64
+}
+
+func (u *upkeep) add(p *prepared, first int64, states []smsgw.State) {
+	for _, st := range states {
+		u.count(st, 1)
 	}
-	if _, err := w.exec(q, w.now, first, list); err != nil {
+	if u.n == 0 {
+		u.first, u.one = first, p.to[0]
+		u.list = append(u.list[:0], p.toJSON[:len(p.toJSON)-1]...)
+	} else {
+		u.list = append(append(u.list, ','), p.toJSON[1:len(p.toJSON)-1]...)
+	}
+	u.n += int64(len(p.to))
+}
+
+func (u *upkeep) count(st smsgw.State, n int64) {
+	for i := range u.counts {
+		if u.counts[i].state == st {
+			u.counts[i].n += n
+			return
+		}
+	}
+	u.counts = append(u.counts, stateCount{st, n})
+}
+
+// follows reports whether v's messages come right after u's, so that
+// merge keeps one run of ids.
+func (u *upkeep) follows(v *upkeep) bool { return u.n == 0 || v.n == 0 || v.first == u.first+u.n }
+
+// merge adds v, which follows u, to u.
+func (u *upkeep) merge(v *upkeep) {
+	for _, c := range v.counts {
+		u.count(c.state, c.n)
+	}
+	switch {
+	case v.n == 0:
+	case u.n == 0:
+		u.first, u.one, u.n = v.first, v.one, v.n
+		u.list = append(u.list[:0], v.list...)
+	default:
+		u.list = append(append(u.list, ','), v.list[1:]...)
+		u.n += v.n
+	}
+}
+
+func (u *upkeep) reset() {
+	u.counts, u.n, u.one, u.list = u.counts[:0], 0, "", u.list[:0]
+}
+
+// applyUpkeep runs u's statements and empties it.
+func (w *wtx) applyUpkeep(u *upkeep) error {
+	defer u.reset()
+	for _, c := range u.counts {
+		if _, err := w.exec(`INSERT INTO state_counts (state, n) VALUES (?, ?)
+			ON CONFLICT (state) DO UPDATE SET n = n + excluded.n`, string(c.state), c.n); err != nil {
+			return fmt.Errorf("state counts: %w", err)
+		}
+	}
+	if u.n == 0 {
+		return nil
+	}
+	var err error
+	if u.n == 1 {
+		_, err = w.exec(upsertConversation, w.now, u.first, u.one)
+	} else {
+		u.list = append(u.list, ']')
+		_, err = w.exec(upsertConversationsOf, w.now, u.first, string(u.list))
+	}
+	if err != nil {
 		return fmt.Errorf("conversations: %w", err)
 	}
 	return nil

@@ -22,6 +22,9 @@ type writeReq struct {
 	fn      func(w *wtx) error
 	durable bool
 	done    chan error
+	// gather marks a request that only enqueues (Enqueue): it may leave
+	// the upkeep of what it inserted to the committer (see upkeep).
+	gather bool
 
 	// What the request did, set by the committer after it ran (see wtx).
 	wakeReady, wakeEvents, syncFirst bool
@@ -43,6 +46,27 @@ type wtx struct {
 
 	committed bool  // the transaction committed
 	seq       int64 // its number (syncState.committed)
+
+	// gathering is set while a gather request runs: enqueued then leaves
+	// its upkeep in mine, which the committer merges into pend once the
+	// request has succeeded (a request rolled back leaves nothing), and
+	// applies before any other request and before the commit.
+	gathering  bool
+	mine, pend upkeep
+}
+
+// keepUpkeep merges the upkeep of the request that just succeeded into the
+// transaction's, applying what was pending first if the two do not make
+// one run of ids.
+func (w *wtx) keepUpkeep() error {
+	if !w.pend.follows(&w.mine) {
+		if err := w.applyUpkeep(&w.pend); err != nil {
+			return err
+		}
+	}
+	w.pend.merge(&w.mine)
+	w.mine.reset()
+	return nil
 }
 
 // syncFirst marks the running request as one whose result leads to an
@@ -133,11 +157,15 @@ func (s *Store) prepareNew() {
 // other than setting its own results. durable asks for the commit to reach
 // stable storage before write returns (when the store syncs fully).
 func (s *Store) write(ctx context.Context, durable bool, fn func(w *wtx) error) error {
+	// Room for errLead and the result, which may come in either order.
+	return s.submit(ctx, &writeReq{fn: fn, durable: durable, done: make(chan error, 2)})
+}
+
+// submit is write for a request made up by the caller.
+func (s *Store) submit(ctx context.Context, r *writeReq) error {
 	if s.ctx.Err() != nil {
 		return queue.ErrClosed
 	}
-	// Room for errLead and the result, which may come in either order.
-	r := &writeReq{fn: fn, durable: durable, done: make(chan error, 2)}
 	select {
 	case s.reqs <- r:
 	case <-s.ctx.Done():
@@ -380,12 +408,25 @@ func (s *Store) commitBatch(batch []*writeReq, savepoints, full bool) (*wtx, []e
 	w := &wtx{s: s, tx: tx, ctx: ctx, now: s.nowMs()}
 	errs := make([]error, len(batch))
 	single := len(batch) == 1
+	fail := func(err error) (*wtx, []error, error) {
+		tx.Rollback()
+		return nil, nil, fmt.Errorf("queue: %w", err)
+	}
 	for i, r := range batch {
 		// What a request calls for is its own: a request rolled back
 		// leaves nothing behind, and the committer fires each request's
 		// wake-ups when that request completes.
 		w.wakeReady, w.wakeEvents, w.gated = false, false, false
 		r.wakeReady, r.wakeEvents, r.syncFirst = false, false, false
+		// Outside any savepoint: what is pending belongs to requests
+		// that succeeded.
+		if !r.gather {
+			if err := w.applyUpkeep(&w.pend); err != nil {
+				return fail(err)
+			}
+		}
+		w.gathering = r.gather
+		w.mine.reset()
 		switch {
 		case single:
 			if errs[i] = r.fn(w); errs[i] != nil {
@@ -415,9 +456,16 @@ func (s *Store) commitBatch(batch []*writeReq, savepoints, full bool) (*wtx, []e
 				return nil, nil, fmt.Errorf("queue: release savepoint: %w", err)
 			}
 		}
+		w.gathering = false
 		if errs[i] == nil {
 			r.wakeReady, r.wakeEvents, r.syncFirst = w.wakeReady, w.wakeEvents, w.gated
+			if err := w.keepUpkeep(); err != nil {
+				return fail(err)
+			}
 		}
+	}
+	if err := w.applyUpkeep(&w.pend); err != nil {
+		return fail(err)
 	}
 	var t1 time.Time
 	if full {
