@@ -364,7 +364,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 		fp = requestFingerprint("v1", expand(&proto, to), req.TTL)
 	}
 	if h.qs != nil {
-		res, err := h.qs.submitQueue(r.Context(), &proto, to, key, fp)
+		res, err := h.qs.submitQueue(r.Context(), proto, to, key, fp)
 		if err != nil {
 			return h.storeErr(err, "message")
 		}
@@ -396,7 +396,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request) *Error {
 // (QueueStore): a v1 send hands it what the recipients share and their
 // numbers, and answers from the queue's messages.
 type queueSubmitter interface {
-	submitQueue(ctx context.Context, f *NewMessage, to []string, key string, fp smsgw.Fingerprint) (queue.Enqueued, error)
+	submitQueue(ctx context.Context, f NewMessage, to []string, key string, fp smsgw.Fingerprint) (queue.Enqueued, error)
 }
 
 // sendResponse is the 202 answer to a send the store took.

@@ -88,11 +88,11 @@ func (s *QueueStore) Submit(ctx context.Context, req SubmitRequest) (SubmitResul
 // submitQueue is Submit for a request given as what its recipients share
 // and their numbers, answering with the queue's own messages: the v1 send
 // writes its 202 from them without building the API's view of each.
-func (s *QueueStore) submitQueue(ctx context.Context, f *NewMessage, to []string, key string, fp smsgw.Fingerprint) (queue.Enqueued, error) {
+func (s *QueueStore) submitQueue(ctx context.Context, f NewMessage, to []string, key string, fp smsgw.Fingerprint) (queue.Enqueued, error) {
 	if len(to) == 0 {
 		return queue.Enqueued{}, errorf(http.StatusBadRequest, CodeMissingField, "to", "no recipients")
 	}
-	return s.enqueue(ctx, f, to, key, fp, "")
+	return s.enqueue(ctx, &f, to, key, fp, "")
 }
 
 // enqueue puts one request in the queue: f is what its messages share,

@@ -99,7 +99,7 @@ func New(o Options, m *Metrics) (*Server, error) {
 		st.Close(context.Background())
 		return nil, err
 	}
-	s := &Server{st: st, srv: NewServer(Router(st), o.Server), ln: ln, errc: make(chan error, 1)}
+	s := &Server{st: st, srv: NewServer(Handler(st), o.Server), ln: ln, errc: make(chan error, 1)}
 	go func() { s.errc <- s.srv.Serve(s.ln) }()
 	return s, nil
 }

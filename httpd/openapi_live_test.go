@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"smsgw/api"
+	"smsgw/httpd"
 	"smsgw/httpd/httpdtest"
 )
 
@@ -346,7 +347,7 @@ func keys(m map[string]any) []string {
 // from an answer without the document following fails here.
 func TestOpenAPILiveAnswers(t *testing.T) {
 	e := newEnv(t, api.Options{})
-	l := &liveCheck{t: t, e: e, router: e.Handler.(*mux.Router), checked: map[string]map[int]bool{}}
+	l := &liveCheck{t: t, e: e, router: e.Handler.(*httpd.Front).Router, checked: map[string]map[int]bool{}}
 	r := e.Do("GET", "/openapi.json", nil)
 	r.JSON(t, &l.doc)
 	l.validate("GET", "/openapi.json", r)

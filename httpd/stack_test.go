@@ -106,7 +106,7 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 		}
 	}
 	served := map[string]bool{}
-	err := e.Handler.(*mux.Router).Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+	err := e.Handler.(*httpd.Front).Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
 		p, err := route.GetPathTemplate()
 		if err != nil {
 			return err

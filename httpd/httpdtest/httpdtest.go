@@ -192,7 +192,7 @@ func (e *Env) build(o httpd.Options) {
 		e.T.Fatal(err)
 	}
 	e.Stack, e.API = st, st.API
-	e.Handler = httpd.Router(st)
+	e.Handler = httpd.Handler(st)
 	e.stop = func() { st.Close(context.Background()) }
 }
 
