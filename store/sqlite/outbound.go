@@ -75,7 +75,7 @@ func (p *prepared) messages(mk made) []queue.Message {
 type prepared struct {
 	m         queue.NewMessage
 	to        []string
-	toJSON    string
+	toList    []byte // to as a JSONB array (see jsonbTexts)
 	tags      string
 	meta      string
 	sendAfter int64
@@ -91,8 +91,7 @@ func (s *Store) prepare(m queue.NewMessage) (*prepared, error) {
 	}
 	p := &prepared{m: m, to: c.To, tags: encodeTags(c.Tags), meta: c.Metadata,
 		sendAfter: c.SendAfter, expiresAt: c.ExpiresAt, category: c.Category}
-	b, _ := json.Marshal(p.to)
-	p.toJSON = string(b)
+	p.toList = jsonbTexts(p.to)
 	if m.IdempotencyKey != "" {
 		p.hash = storedHash(p, c.Tags)
 	}
@@ -317,7 +316,7 @@ type upkeep struct {
 	first  int64
 	n      int64
 	one    string // the number when n is 1
-	list   []byte // the numbers, a JSON array less its closing bracket
+	list   []byte // the numbers, the elements of a JSONB array (see jsonbTexts)
 }
 
 type stateCount struct {
@@ -331,9 +330,9 @@ func (u *upkeep) add(p *prepared, first int64, states []smsgw.State) {
 	}
 	if u.n == 0 {
 		u.first, u.one = first, p.to[0]
-		u.list = append(u.list[:0], p.toJSON[:len(p.toJSON)-1]...)
+		u.list = append(u.list[:0], jsonbElements(p.toList)...)
 	} else {
-		u.list = append(append(u.list, ','), p.toJSON[1:len(p.toJSON)-1]...)
+		u.list = append(u.list, jsonbElements(p.toList)...)
 	}
 	u.n += int64(len(p.to))
 }
@@ -363,7 +362,7 @@ func (u *upkeep) merge(v *upkeep) {
 		u.first, u.one, u.n = v.first, v.one, v.n
 		u.list = append(u.list[:0], v.list...)
 	default:
-		u.list = append(append(u.list, ','), v.list[1:]...)
+		u.list = append(u.list, v.list...)
 		u.n += v.n
 	}
 }
@@ -388,8 +387,7 @@ func (w *wtx) applyUpkeep(u *upkeep) error {
 	if u.n == 1 {
 		_, err = w.exec(upsertConversation, w.now, u.first, u.one)
 	} else {
-		u.list = append(u.list, ']')
-		_, err = w.exec(upsertConversationsOf, w.now, u.first, string(u.list))
+		_, err = w.exec(upsertConversationsOf, w.now, u.first, jsonbArrayOf(u.list))
 	}
 	if err != nil {
 		return fmt.Errorf("conversations: %w", err)
@@ -430,17 +428,17 @@ func (w *wtx) enqueue(p *prepared, out *queue.Enqueued, mk *made) error {
 	case plain && len(p.to) == 1:
 		res, err = w.exec(insertOnePlain, p.m.Text, w.now, p.to[0], string(states[0]), reasons[0])
 	case plain && rows == "":
-		res, err = w.exec(insertQueuedPlain, p.m.Text, w.now, p.toJSON)
+		res, err = w.exec(insertQueuedPlain, p.m.Text, w.now, p.toList)
 	default:
-		insert := insertMessages
+		insert, list := insertMessages, any(rows)
 		switch {
 		case len(p.to) == 1:
-			insert, rows = insertOne, ""
+			insert = insertOne
 		case rows == "":
-			insert, rows = insertQueued, p.toJSON
+			insert, list = insertQueued, p.toList
 		}
 		args := []any{p.m.Text, p.m.Coding, p.m.Priority, p.sendAfter, p.expiresAt,
-			p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, rows, p.m.Flash,
+			p.m.Modem, p.tags, p.m.Report, p.meta, nextAt, w.now, list, p.m.Flash,
 			data, udh, dst, src, class, p.m.PID, string(p.category), p.m.AutoReply, p.m.Campaign}
 		if insert == insertOne {
 			args[11] = p.to[0]
