@@ -53,6 +53,8 @@ type wtx struct {
 	// applies before any other request and before the commit.
 	gathering  bool
 	mine, pend upkeep
+
+	stmts map[string]*sql.Stmt // see stmt
 }
 
 // keepUpkeep merges the upkeep of the request that just succeeded into the
@@ -82,17 +84,37 @@ func (w *wtx) syncFirst() { w.gated = true }
 // seen for the first time runs unprepared and is prepared after the batch,
 // when the connection is free again.
 func (w *wtx) exec(q string, args ...any) (sql.Result, error) {
-	if st := w.s.prepared(q); st != nil {
-		return w.tx.StmtContext(w.ctx, st).ExecContext(w.ctx, args...)
+	if st := w.stmt(q); st != nil {
+		return st.ExecContext(w.ctx, args...)
 	}
 	return w.tx.ExecContext(w.ctx, q, args...)
 }
 
 func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
-	if st := w.s.prepared(q); st != nil {
-		return w.tx.StmtContext(w.ctx, st).QueryContext(w.ctx, args...)
+	if st := w.stmt(q); st != nil {
+		return st.QueryContext(w.ctx, args...)
 	}
 	return w.tx.QueryContext(w.ctx, q, args...)
+}
+
+// stmt returns the writer statement for q bound to the transaction, or nil
+// if q is not prepared yet (see prepared). A statement is bound once per
+// transaction and kept for its other requests: binding it allocates and
+// locks as much as running it.
+func (w *wtx) stmt(q string) *sql.Stmt {
+	if st, ok := w.stmts[q]; ok {
+		return st
+	}
+	st := w.s.prepared(q)
+	if st == nil {
+		return nil
+	}
+	st = w.tx.StmtContext(w.ctx, st)
+	if w.stmts == nil {
+		w.stmts = make(map[string]*sql.Stmt, 8)
+	}
+	w.stmts[q] = st
+	return st
 }
 
 // queryIDs runs q and returns the int64 of each row's single column; the
@@ -115,8 +137,8 @@ func (w *wtx) queryIDs(q string, args ...any) ([]int64, error) {
 }
 
 func (w *wtx) queryRow(q string, args ...any) *sql.Row {
-	if st := w.s.prepared(q); st != nil {
-		return w.tx.StmtContext(w.ctx, st).QueryRowContext(w.ctx, args...)
+	if st := w.stmt(q); st != nil {
+		return st.QueryRowContext(w.ctx, args...)
 	}
 	return w.tx.QueryRowContext(w.ctx, q, args...)
 }
