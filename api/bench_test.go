@@ -21,7 +21,7 @@ func BenchmarkValidate(b *testing.B) {
 				b.Fatal(e)
 			}
 		}
-		if _, e := h.build(draft{to: req.To, text: *req.Text}, "to", "text"); e != nil {
+		if _, _, e := h.prepare(draft{to: req.To, ownTo: true, text: *req.Text}, "to", "text"); e != nil {
 			b.Fatal(e)
 		}
 	}

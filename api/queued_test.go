@@ -64,3 +64,24 @@ func TestQueuedAsSubmitted(t *testing.T) {
 		t.Errorf("only %d answers written by hand", hand)
 	}
 }
+
+// FuzzQueuedAsSubmitted: whatever the strings of the queued messages, the
+// 202 written from them is what writeJSON writes for their API view.
+func FuzzQueuedAsSubmitted(f *testing.F) {
+	f.Add("+4915112345678", "queued", "", "gsm7", "hello", int64(7), 1, 0, "gsm7")
+	f.Add("a\"b", "suppressed", "opted_out", "ucs2", "héllo", int64(1), 2, 3, "auto")
+	f.Add("\u2028", "cancelled", "<&>", "", "\r", int64(-1), 0, 0, "")
+	f.Fuzz(func(t *testing.T, to, state, reason, stored, text string, id int64, parts, total int, coding string) {
+		res := queue.Enqueued{Messages: []queue.Message{
+			{ID: id, To: to, State: smsgw.State(state), Reason: reason, Coding: stored, Text: text, PartsTotal: total},
+			{ID: id + 1, To: reason, State: smsgw.StateQueued, Coding: coding, Text: text},
+		}}
+		want := httptest.NewRecorder()
+		writeJSON(want, http.StatusAccepted, sendResponse(submitResult(res, "", parts, coding)))
+		got := httptest.NewRecorder()
+		writeQueued(got, res, parts, coding)
+		if got.Body.String() != want.Body.String() || got.Code != want.Code {
+			t.Fatalf("got %d %s, want %d %s", got.Code, got.Body, want.Code, want.Body)
+		}
+	})
+}
