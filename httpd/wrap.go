@@ -60,6 +60,8 @@ func Handler(s *Stack) *Front {
 	return f
 }
 
+// ServeHTTP serves a send through its route and anything else through
+// the Router.
 func (f *Front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f.send != nil && r.Method == http.MethodPost && r.URL.Path == sendPath {
 		f.send.ServeHTTP(w, r)
