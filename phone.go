@@ -71,6 +71,11 @@ func CountryOf(e164 string) (Country, error) {
 	if !strings.HasPrefix(e164, "+") || !allDigits(e164[1:]) {
 		return Country{}, fmt.Errorf("%q is not an E.164 number (+ and digits)", e164)
 	}
+	if cc, _, ok := parsePlain(e164); ok && fastParse && codes[cc].region != "" {
+		// A calling code of one region: the library answers that region
+		// for every number it parses with it.
+		return Country{Region: codes[cc].region, CallingCode: cc}, nil
+	}
 	num, err := phonenumbers.Parse(e164, "ZZ")
 	if err != nil {
 		return Country{}, fmt.Errorf("phone number %q: %w", e164, phoneParseError(err))
@@ -341,6 +346,7 @@ func possibleOf(cc, length int) phonenumbers.ValidationResult {
 // the non-geographic entity's), a literal one as a string, any other as a
 // pattern; and the library's verdict on each length of national number.
 type callingCode struct {
+	region    string // as plainCode's
 	prefixLit string
 	prefixRe  *regexp.Regexp
 	possible  [16]phonenumbers.ValidationResult
@@ -358,11 +364,13 @@ func (c *callingCode) prefixed(nat string) bool {
 // plainCode is one assigned calling code as the plain path needs it: the
 // national prefix for parsing of its main region (a pattern, "" for
 // none), and the library's verdict on a national number of each length 0
-// to 15 as a digit (phonenumbers.ValidationResult).
+// to 15 as a digit (phonenumbers.ValidationResult); and its region when
+// it has only one.
 type plainCode struct {
 	cc       uint16
 	prefix   string
 	possible string
+	region   string // the code's one region, "" where several share it
 }
 
 var (
@@ -381,7 +389,7 @@ var (
 // process, for numbers that arrive as "+" and digits nearly always.
 func loadPrefixes() {
 	for _, pc := range plainCodes {
-		code := &callingCode{}
+		code := &callingCode{region: pc.region}
 		for l := range code.possible {
 			code.possible[l] = phonenumbers.ValidationResult(pc.possible[l] - '0')
 		}
