@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 )
 
 //go:embed assets
@@ -19,12 +20,29 @@ var assetFS embed.FS
 //go:embed templates/page.html
 var pageHTML string
 
-// asset is one embedded file, kept in memory as it is and gzipped once at
-// start, so that serving it costs a Pi no compression work.
+// asset is one embedded file, kept in memory as it is and gzipped once,
+// by the first request that takes gzip, so that serving it costs a Pi no
+// compression work. Not at start: a daemon whose dashboard nobody opens
+// would pay the compressor's 0.8 MB of state and its code's pages.
 type asset struct {
-	body, gz []byte
-	ctype    string
-	etag     string
+	body   []byte
+	gzOnce sync.Once
+	gz     []byte // nil if it could not be compressed
+	ctype  string
+	etag   string
+}
+
+// gzipped is the body gzipped at the best compression, made on first use.
+func (a *asset) gzipped() []byte {
+	a.gzOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(a.body)
+		if zw.Close() == nil {
+			a.gz = buf.Bytes()
+		}
+	})
+	return a.gz
 }
 
 type assetSet struct {
@@ -33,9 +51,6 @@ type assetSet struct {
 
 func loadAssets() (*assetSet, error) {
 	set := &assetSet{files: map[string]*asset{}}
-	// One compressor for all the files: each new one allocates about
-	// 0.8 MB of state, garbage the heap grows for at start.
-	zw, _ := gzip.NewWriterLevel(nil, gzip.BestCompression)
 	err := fs.WalkDir(assetFS, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -44,18 +59,12 @@ func loadAssets() (*assetSet, error) {
 		if err != nil {
 			return err
 		}
-		var buf bytes.Buffer
-		zw.Reset(&buf)
-		zw.Write(b)
-		if err := zw.Close(); err != nil {
-			return fmt.Errorf("compress %s: %w", p, err)
-		}
 		sum := sha256.Sum256(b)
 		ct := assetTypes[path.Ext(p)]
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		set.files[path.Base(p)] = &asset{body: b, gz: buf.Bytes(), ctype: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		set.files[path.Base(p)] = &asset{body: b, ctype: ct, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
 		return nil
 	})
 	if err != nil {
@@ -112,8 +121,10 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	}
 	body := a.body
 	if acceptsGzip(r) {
-		hd.Set("Content-Encoding", "gzip")
-		body = a.gz
+		if gz := a.gzipped(); gz != nil {
+			hd.Set("Content-Encoding", "gzip")
+			body = gz
+		}
 	}
 	hd.Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(http.StatusOK)
