@@ -106,17 +106,17 @@ typedef struct walbufFile {
 	char *buf;                // walbufCap bytes, allocated on the first write
 	int n;                    // bytes held, to go at off
 	smsgw_i64 off;
-	int commitPage;  // the next write is the page of a commit frame
-	smsgw_i64 calls; // writes handed on, and writes asked for (for tests)
-	smsgw_i64 asked;
+	int commitPage; // the next write is the page of a commit frame
 } walbufFile;
 
 static smsgw_vfs *walbufReal;
 static smsgw_vfs walbufVfs;
 static smsgw_io_methods walbufMethods;
 
-// Totals over every log since the program started, for the tests.
-static smsgw_i64 walbufCalls, walbufAsked;
+// Totals over every log since the program started, for the tests. Of the
+// machine's word size: 32-bit ARM has no 8-byte atomic add without
+// libatomic.
+static unsigned long walbufCalls, walbufAsked;
 
 static int walbufFlush(walbufFile *f) {
 	if (f->n == 0) {
@@ -126,7 +126,6 @@ static int walbufFlush(walbufFile *f) {
 	smsgw_i64 off = f->off;
 	f->off += n; // where a write continuing the run would go
 	f->n = 0;
-	f->calls++;
 	__atomic_add_fetch(&walbufCalls, 1, __ATOMIC_RELAXED);
 	return f->real->pMethods->xWrite(f->real, f->buf, n, off);
 }
@@ -134,7 +133,6 @@ static int walbufFlush(walbufFile *f) {
 static int walbufWrite(smsgw_sqlite3_file *p, const void *b, int amt, smsgw_i64 off) {
 	walbufFile *f = (walbufFile *)p;
 	int rc;
-	f->asked++;
 	__atomic_add_fetch(&walbufAsked, 1, __ATOMIC_RELAXED);
 	int continues = off == f->off + f->n;
 	if (!continues) {
@@ -149,7 +147,6 @@ static int walbufWrite(smsgw_sqlite3_file *p, const void *b, int amt, smsgw_i64 
 		f->buf = malloc(walbufCap);
 	}
 	if (f->buf == NULL || amt >= walbufCap) {
-		f->calls++;
 		__atomic_add_fetch(&walbufCalls, 1, __ATOMIC_RELAXED);
 		f->commitPage = 0;
 		f->off = off + amt;
@@ -320,7 +317,7 @@ int smsgw_walbuf_register(void) {
 }
 
 // smsgw_walbuf_counts reports the log writes asked for and handed on.
-void smsgw_walbuf_counts(smsgw_i64 *asked, smsgw_i64 *calls) {
+void smsgw_walbuf_counts(unsigned long *asked, unsigned long *calls) {
 	*asked = __atomic_load_n(&walbufAsked, __ATOMIC_RELAXED);
 	*calls = __atomic_load_n(&walbufCalls, __ATOMIC_RELAXED);
 }

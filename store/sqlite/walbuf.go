@@ -2,7 +2,7 @@ package sqlite
 
 /*
 int smsgw_walbuf_register(void);
-void smsgw_walbuf_counts(long long *asked, long long *calls);
+void smsgw_walbuf_counts(unsigned long *asked, unsigned long *calls);
 */
 import "C"
 
@@ -33,9 +33,9 @@ func registerWalbuf() error {
 
 // walbufCounts returns how many writes SQLite asked of the logs opened
 // through walbufVFS since the program started, and how many reached the
-// kernel.
-func walbufCounts() (asked, calls int64) {
-	var a, c C.longlong
+// kernel, modulo the machine's word (take differences of uint32s).
+func walbufCounts() (asked, calls uint32) {
+	var a, c C.ulong
 	C.smsgw_walbuf_counts(&a, &c)
-	return int64(a), int64(c)
+	return uint32(a), uint32(c)
 }

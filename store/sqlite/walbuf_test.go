@@ -81,7 +81,7 @@ func TestWalbufCommitIsInTheKernel(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	asked0, calls0 := walbufCounts()
 	var rows, sum int64
-	var asked, calls int64
+	var asked, calls uint32
 	for round, n := range []int{1, 1, 5, 60, 400, 2, 400, 7, 1} {
 		if round == 4 {
 			asked, calls = walbufCounts()
