@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,6 +41,14 @@ type Store struct {
 	// copying the log back into the database never stalls a caller.
 	ckpoke  chan struct{}
 	commits int // since the last checkpoint request (committer only)
+	// shm is the log's wal-index, read for the log's length after each
+	// commit (see logFrames); nil where it cannot be opened, and then
+	// checkpoints go by commits alone. ckFrames is the length when the
+	// checkpointer was last asked (committer only), ckEvery the growth
+	// in frames that asks it (checkpointBytes in pages).
+	shm      *os.File
+	ckFrames int64
+	ckEvery  int64
 	// walFrames is the log size the last checkpoint saw; ckMu keeps the
 	// background and the committer's checkpoints from colliding (the
 	// loser would just fail busy).
@@ -197,19 +206,31 @@ func Open(path string, opt queue.Options, dopt Options) (*Store, error) {
 	}
 	s.ckdb.SetMaxOpenConns(1)
 	// No checkpoints inside commits (see checkpointer); a log that grew
-	// under load is cut back to 16 MiB when it restarts.
-	if _, err := s.wdb.Exec("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 16777216"); err != nil {
+	// past twice checkpointBytes (readers holding it, a checkpoint slower
+	// than the writes) is cut back to that when it restarts.
+	if _, err := s.wdb.Exec(fmt.Sprintf("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = %d", 2*checkpointBytes)); err != nil {
 		s.wdb.Close()
 		s.rdb.Close()
 		s.ckdb.Close()
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
 
+	var pageSize int64
+	if err := s.wdb.QueryRow("PRAGMA page_size").Scan(&pageSize); err != nil {
+		s.wdb.Close()
+		s.rdb.Close()
+		s.ckdb.Close()
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	s.ckEvery = checkpointBytes / max(pageSize, 512)
 	if s.hub, err = joinHub(path); err != nil {
 		s.wdb.Close()
 		s.rdb.Close()
 		s.ckdb.Close()
 		return nil, err
+	}
+	if f, err := os.Open(file + "-shm"); err == nil {
+		s.shm = f
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(2)
@@ -272,6 +293,9 @@ func (s *Store) Close(ctx context.Context) error {
 	}
 	if err := s.ckdb.Close(); err != nil {
 		errs = append(errs, err)
+	}
+	if s.shm != nil {
+		s.shm.Close()
 	}
 	if err := s.rdb.Close(); err != nil {
 		errs = append(errs, err)
@@ -350,6 +374,50 @@ func (s *Store) housekeeper() {
 // checkpointEvery is how many commits may pile up in the write-ahead log
 // before the checkpointer copies them back into the database.
 const checkpointEvery = 200
+
+// checkpointBytes is how much the write-ahead log may grow by before the
+// checkpointer is asked, whatever the number of commits. The log restarts
+// once that checkpoint is done (walRestartFrames), at about 16-20 MiB, and
+// so stays within the file it already has (journal_size_limit is twice
+// this). Counted in commits alone, 200 commits of batches grew the log to
+// 50-200 MiB, cut back to 16 MiB at every restart, and so did 200 commits
+// of single sends (about 28 MiB): a commit that makes the log file longer
+// costs its fsync a journal commit of the file's new size, and the cut
+// stalled the writer 10-45 ms each time.
+const checkpointBytes = 16 << 20
+
+// askCheckpoint asks the checkpointer for a checkpoint every
+// checkpointEvery commits, or when the log grew by checkpointBytes since
+// it last asked. Committer only, after each commit.
+func (s *Store) askCheckpoint() {
+	s.commits++
+	n := s.logFrames()
+	if n < s.ckFrames {
+		s.ckFrames = 0 // the log started over
+	}
+	if s.commits < checkpointEvery && (n < 0 || n-s.ckFrames < s.ckEvery) {
+		return
+	}
+	s.commits, s.ckFrames = 0, max(n, 0)
+	select {
+	case s.ckpoke <- struct{}{}:
+	default:
+	}
+}
+
+// logFrames returns how many frames the write-ahead log holds, from the
+// header of its wal-index (mxFrame: a 32-bit integer in the machine's
+// byte order at offset 16, https://sqlite.org/walformat.html), or -1.
+func (s *Store) logFrames() int64 {
+	if s.shm == nil {
+		return -1
+	}
+	var b [4]byte
+	if _, err := s.shm.ReadAt(b[:], 16); err != nil {
+		return -1
+	}
+	return int64(binary.NativeEndian.Uint32(b[:]))
+}
 
 // walRestartFrames is the log size (pages) past which the committer itself
 // checkpoints between two batches, so that the log restarts from its

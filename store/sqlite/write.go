@@ -520,12 +520,6 @@ func (s *Store) commitBatch(batch []*writeReq, savepoints, full bool) (*wtx, []e
 		s.sy.commitTook = t1.Sub(t0)
 		s.sy.fsyncTook.Store(int64(time.Since(t1)))
 	}
-	if s.commits++; s.commits >= checkpointEvery {
-		s.commits = 0
-		select {
-		case s.ckpoke <- struct{}{}:
-		default:
-		}
-	}
+	s.askCheckpoint()
 	return w, errs, nil
 }
