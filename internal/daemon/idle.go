@@ -107,7 +107,7 @@ func newIdleTrim(o idleTrimOptions) *idleTrim {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.freeOS == nil {
-		o.freeOS = debug.FreeOSMemory
+		o.freeOS = freeGoMemory
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t := &idleTrim{o: o, cancel: cancel, done: make(chan struct{})}
@@ -168,6 +168,43 @@ func (t *idleTrim) trim(ctx context.Context) {
 		t.o.Logger.Debug("memory given back after a quiet spell", "took", time.Since(start), "cpu", processCPU()-cpu,
 			"go_heap_in_use", ms.HeapInuse, "go_held", ms.Sys-ms.HeapReleased)
 	}
+}
+
+// freeGoMemory returns the Go heap's free memory to the kernel, with the
+// goroutine stacks shrunk first. A garbage collection halves a stack that
+// uses under a quarter of it, once per collection, so the stacks that grew
+// during a busy spell (to 32 kB and more, for goroutines that need 8 kB
+// when idle) take several collections to come back: it collects until
+// the stacks stop shrinking, at most stackCollections times, each cheap
+// on the small heap of a quiet daemon. A stack given up in one collection
+// is counted until the next, hence two without change to stop.
+func freeGoMemory() {
+	prev, still := stackBytes(), 0
+	for range stackCollections {
+		runtime.GC()
+		n := stackBytes()
+		if n >= prev {
+			if still++; still == 2 {
+				break
+			}
+		} else {
+			still = 0
+		}
+		prev = n
+	}
+	debug.FreeOSMemory()
+}
+
+const stackCollections = 8
+
+// stackBytes is the heap memory held for goroutine stacks.
+func stackBytes() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/stacks:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // heapAllocated is the bytes the Go heap has allocated since the start.

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,4 +122,44 @@ func TestDaemonRunsIdleTrim(t *testing.T) {
 	default:
 		t.Fatal("the idle trim still runs after Close")
 	}
+}
+
+// TestFreeGoMemoryShrinksStacks: a goroutine whose stack grew during
+// work and is now parked gets most of it back, where the one collection
+// of debug.FreeOSMemory would only halve it.
+func TestFreeGoMemoryShrinksStacks(t *testing.T) {
+	for range 4 {
+		runtime.GC()
+	}
+	base := stackBytes() // the other goroutines', shrunk
+	park, parked, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		deepStack(2000) // about 512 kB of stack frames
+		close(parked)
+		<-park
+	}()
+	<-parked
+	runtime.GC()
+	grown := stackBytes() // halved once
+	freeGoMemory()
+	after := stackBytes()
+	close(park)
+	<-done
+	// One more collection would halve the excess; freeGoMemory's take it
+	// back to (nearly) nothing.
+	if grown < base+128<<10 || after > base+(grown-base)/4 {
+		t.Errorf("stacks: %d kB at rest, %d kB after one collection, %d kB after freeGoMemory", base>>10, grown>>10, after>>10)
+	}
+	t.Logf("stacks: %d kB at rest, %d kB after one collection, %d kB after freeGoMemory", base>>10, grown>>10, after>>10)
+}
+
+//go:noinline
+func deepStack(n int) byte {
+	var pad [200]byte
+	pad[n%200] = byte(n)
+	if n == 0 {
+		return pad[0]
+	}
+	return deepStack(n-1) + pad[(n+1)%200]
 }
