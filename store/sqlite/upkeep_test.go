@@ -181,3 +181,48 @@ func TestUpkeepOfFailedRequestDropped(t *testing.T) {
 		t.Errorf("conversations %v, want %v", got, want)
 	}
 }
+
+// TestUpkeepManyInOneTransaction: the conversations of many requests in
+// one transaction, written a few requests a statement, end on each
+// number's last message, whichever statement named it last; a request of
+// many numbers among them too.
+func TestUpkeepManyInOneTransaction(t *testing.T) {
+	st, _ := testStore(t, queue.Options{})
+	ctx := context.Background()
+	var calls []func() error
+	want := map[string]int64{}
+	id := int64(0)
+	send := func(to ...string) {
+		calls = append(calls, func() error {
+			_, err := st.Enqueue(ctx, queue.NewMessage{To: to, Text: "hi"})
+			return err
+		})
+		for _, n := range to {
+			id++
+			want[n] = id
+		}
+	}
+	num := func(i int) string { return fmt.Sprintf("+49151000000%02d", i) }
+	for i := 0; i < 13; i++ {
+		send(num(i % 5))
+	}
+	batch := make([]string, 11)
+	for i := range batch {
+		batch[i] = num(3 + i%7)
+	}
+	send(batch...)
+	for i := 0; i < 9; i++ {
+		send(num(i%3), num(20+i))
+	}
+	for i, err := range inOneBatch(t, st, calls...) {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if c := countsAgree(t, st); c[smsgw.StateQueued] != id {
+		t.Errorf("%d queued, want %d", c[smsgw.StateQueued], id)
+	}
+	if got := conversations(t, st); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("conversations %v,\nwant %v", got, want)
+	}
+}
