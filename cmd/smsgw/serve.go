@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"syscall"
 
@@ -73,6 +74,9 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 		// allocation sites (a few hundred kB) serve nobody.
 		noHeapProfile.Do(func() { runtime.MemProfileRate = 0 })
 	}
+	if pct, ok := serveGCPercent(os.Getenv("GOGC")); ok {
+		gcPercent.Do(func() { debug.SetGCPercent(pct) })
+	}
 	log, err := logging.New(daemon.LogOptions(cfg.Log), stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "smsgw serve:", err)
@@ -88,6 +92,25 @@ func serve(sigs, dump <-chan os.Signal, args []string, stdout, stderr io.Writer)
 // noHeapProfile turns heap profiling off once per process (tests run
 // several daemons side by side).
 var noHeapProfile sync.Once
+
+// gcPercent sets the daemon's garbage collection target once per process.
+var gcPercent sync.Once
+
+// serveGCPercent is the collection target the daemon sets, unless the
+// GOGC environment variable (gogc) gives one. The heap it keeps is a few
+// megabytes, so the runtime's default (collect when the heap has doubled)
+// means a collection every few megabytes allocated: tens a second under
+// load, each with its fixed cost. Collecting at three times the live heap
+// instead raised the durable sends and batches make bench-daemon measures
+// by a tenth to a fifth, for about 5 MB more at the peak; the idle trim
+// (internal/daemon/idle.go) gives the heap back once the daemon is quiet,
+// so its idle memory stays the same. 400 gained nothing more.
+func serveGCPercent(gogc string) (int, bool) {
+	if gogc != "" {
+		return 0, false
+	}
+	return 200, true
+}
 
 func loadConfig(path string) (config.Config, error) {
 	if path != "" {
