@@ -1,6 +1,7 @@
 package httpd
 
 import (
+	"context"
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
@@ -19,16 +20,7 @@ import (
 // style of its routes: Kannel's plain text on /cgi-bin/sendsms, SMSGate's
 // shape on its routes, the v1 body elsewhere.
 func TestMethodNotAllowedCarriesAllow(t *testing.T) {
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close(t.Context())
-	st, err := NewStack(Options{Backend: api.Backend{Store: api.NewQueueStore(q)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(t.Context())
+	st := queueStack(t)
 	r := Router(st)
 	want := map[string][]string{}
 	style := map[string]api.Style{}
@@ -85,4 +77,21 @@ func TestMethodNotAllowedCarriesAllow(t *testing.T) {
 	if tried < 20 {
 		t.Fatalf("only %d paths tried", tried)
 	}
+}
+
+// queueStack is a Stack with default options over a fresh queue, both
+// closed when the test ends.
+func queueStack(t *testing.T) *Stack {
+	t.Helper()
+	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { q.Close(context.Background()) })
+	st, err := NewStack(Options{Backend: api.Backend{Store: api.NewQueueStore(q)}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(context.Background()) })
+	return st
 }

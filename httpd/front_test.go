@@ -4,14 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"smsgw/api"
-	"smsgw/queue"
-	"smsgw/store/sqlite"
 )
 
 // TestFrontAsRouter: Front takes a send itself, and answers every request
@@ -19,16 +14,7 @@ import (
 // (Date aside) and body, ids aside, for sends good and bad, other methods,
 // other spellings of the path and queries.
 func TestFrontAsRouter(t *testing.T) {
-	q, err := sqlite.Open(filepath.Join(t.TempDir(), "smsgw.db"), queue.Options{}, sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer q.Close(t.Context())
-	st, err := NewStack(Options{Backend: api.Backend{Store: api.NewQueueStore(q)}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close(t.Context())
+	st := queueStack(t)
 	f, r := Handler(st), Router(st)
 	if f.send == nil {
 		t.Fatal("Front does not take POST /v1/messages itself")
