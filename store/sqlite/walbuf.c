@@ -107,6 +107,10 @@ typedef struct walbufFile {
 	int n;                    // bytes held, to go at off
 	smsgw_i64 off;
 	int commitPage; // the next write is the page of a commit frame
+	int synced;     // a sync came after the last frame header
+	int hdrEnd;     // the last write was a frame header; 0 otherwise
+	smsgw_i64 hdrOff; // where that header ended
+	int szPage;     // the page size, once a header and its page are seen
 } walbufFile;
 
 static smsgw_vfs *walbufReal;
@@ -134,6 +138,39 @@ static int walbufWrite(smsgw_sqlite3_file *p, const void *b, int amt, smsgw_i64 
 	walbufFile *f = (walbufFile *)p;
 	int rc;
 	__atomic_add_fetch(&walbufAsked, 1, __ATOMIC_RELAXED);
+	// The page size, from a frame header followed by its page, places
+	// frame boundaries: at 32 + k * (24 + page size).
+	if (f->hdrEnd && off == f->hdrOff && amt >= 512) {
+		f->szPage = amt;
+	}
+	f->hdrEnd = amt == SMSGW_WAL_FRAME_HDR;
+	f->hdrOff = off + amt;
+	if (f->synced) {
+		// After a sync, SQLite may be finishing a commit: without
+		// powersafe overwrite, under synchronous = FULL, it repeats the
+		// commit frame up to a sector boundary, syncs in the middle of
+		// the frame that crosses it, then writes that frame's rest
+		// (walWriteToLog), and the wal-index names it. Those writes are
+		// handed on at once, up to the header of a frame that does not
+		// end a transaction, on a frame boundary: the next transaction's
+		// (the rest of a split page may be 24 bytes too, never there).
+		if (amt == SMSGW_WAL_FRAME_HDR && f->szPage > 0 && off >= 32 &&
+		    (off - 32) % (f->szPage + SMSGW_WAL_FRAME_HDR) == 0) {
+			const unsigned char *h = b;
+			if ((h[4] | h[5] | h[6] | h[7]) == 0) {
+				f->synced = 0;
+			}
+		}
+		if (f->synced) {
+			if ((rc = walbufFlush(f)) != SMSGW_OK) {
+				return rc;
+			}
+			__atomic_add_fetch(&walbufCalls, 1, __ATOMIC_RELAXED);
+			f->commitPage = 0;
+			f->off = off + amt;
+			return f->real->pMethods->xWrite(f->real, b, amt, off);
+		}
+	}
 	int continues = off == f->off + f->n;
 	if (!continues) {
 		f->commitPage = 0;
@@ -206,6 +243,7 @@ static int walbufTruncate(smsgw_sqlite3_file *p, smsgw_i64 size) {
 	WALBUF_FLUSHED(f->real->pMethods->xTruncate(f->real, size))
 }
 static int walbufSync(smsgw_sqlite3_file *p, int flags) {
+	((walbufFile *)p)->synced = 1;
 	WALBUF_FLUSHED(f->real->pMethods->xSync(f->real, flags))
 }
 static int walbufFileSize(smsgw_sqlite3_file *p, smsgw_i64 *size) {
