@@ -12,9 +12,11 @@
 //     and handed on before anything else touches the file (a read, a
 //     sync, a size, a truncation, a file control, close), before a write
 //     that does not continue the run, and at once after the page of a
-//     commit frame. So a transaction is in the kernel, whole, before its
-//     commit returns and before the wal-index that readers trust names
-//     its frames (SQLite appends to the index after the frames' writes);
+//     commit frame; after a sync, writes go straight on until the next
+//     transaction's first frame (a padded commit ends after its sync).
+//     So a transaction is in the kernel, whole, before its commit returns
+//     and before the wal-index that readers trust names its frames
+//     (SQLite appends to the index after the frames' writes);
 //     every sync still covers every byte written before it.
 //   - A write error surfaces on the call that hands the bytes on: a later
 //     write of the same transaction, its sync or its commit frame, so the

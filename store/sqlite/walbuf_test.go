@@ -220,3 +220,57 @@ func TestWalbufPaddedCommit(t *testing.T) {
 		}
 	}
 }
+
+// TestWalbufRestartAndTruncate: after checkpoints that restart the log
+// (SQLite rewrites its header at offset 0, behind frames written before)
+// or truncate it, and with journal_size_limit cutting it after the first
+// commit of a new log, every commit is still in the kernel's copy of the
+// files when it returns, for another connection and for a copy.
+func TestWalbufRestartAndTruncate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	db := openWalbuf(t, path, 256)
+	if _, err := db.Exec(`PRAGMA journal_size_limit = 65536; CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	other, err := sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?_query_only=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	rng := rand.New(rand.NewSource(3))
+	var rows, sum int64
+	for round, step := range []string{"", "RESTART", "", "TRUNCATE", "", "PASSIVE", "RESTART", "", "TRUNCATE"} {
+		if step != "" {
+			var busy, logFrames, done int
+			if err := db.QueryRow(`PRAGMA wal_checkpoint(`+step+`)`).Scan(&busy, &logFrames, &done); err != nil || busy != 0 {
+				t.Fatalf("round %d: checkpoint %s: busy %d, %v", round, step, busy, err)
+			}
+		}
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1 + rng.Intn(150)
+		for i := 0; i < n; i++ {
+			b := make([]byte, 500+rng.Intn(3000))
+			rng.Read(b)
+			if _, err := tx.Exec(`INSERT INTO t (b) VALUES (?)`, b); err != nil {
+				t.Fatal(err)
+			}
+			sum += int64(len(b))
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		rows += int64(n)
+		for name, c := range map[string]*sql.DB{"reader": other, "copy": snapshot(t, path)} {
+			var gotRows, gotSum int64
+			if err := c.QueryRow(`SELECT count(*), coalesce(sum(length(b)), 0) FROM t`).Scan(&gotRows, &gotSum); err != nil {
+				t.Fatalf("round %d, %s: %v", round, name, err)
+			}
+			if gotRows != rows || gotSum != sum {
+				t.Fatalf("round %d, %s: %d rows of %d bytes, want %d of %d", round, name, gotRows, gotSum, rows, sum)
+			}
+		}
+	}
+}
