@@ -23,12 +23,15 @@ type ModemStatus struct {
 	Tags         []string `json:"tags,omitempty"`
 	SIMSlot      int      `json:"sim_slot,omitempty"` // 1-based; android-sms-gateway simNumber
 	// Node is the gateway ([node] name) that owns the modem, and
-	// NodeAlive whether that gateway beat within its lease (both unset
-	// where no gateway is running).
-	Node      string        `json:"node,omitempty"`
-	NodeAlive *bool         `json:"node_alive,omitempty"`
-	Counters  ModemCounters `json:"counters"`
-	LastError string        `json:"last_error,omitempty"`
+	// NodeAlive whether that gateway beat within its lease and has not
+	// left since (both unset where no gateway is running).
+	// NodeStoppedAt, set only then, is when that gateway was stopped on
+	// purpose; it stays set until the gateway beats again.
+	Node          string        `json:"node,omitempty"`
+	NodeAlive     *bool         `json:"node_alive,omitempty"`
+	NodeStoppedAt *time.Time    `json:"node_stopped_at,omitempty"`
+	Counters      ModemCounters `json:"counters"`
+	LastError     string        `json:"last_error,omitempty"`
 	// BudgetPaused, when set, says which spending cap holds the modem: it
 	// claims no message until the cap is raised or its period ends.
 	BudgetPaused string     `json:"budget_paused,omitempty"`

@@ -65,7 +65,10 @@ func runModems(args []string, stdout, stderr io.Writer) int {
 		}
 		if fleet {
 			gw := m.Node
-			if m.NodeAlive != nil && !*m.NodeAlive {
+			switch {
+			case m.NodeStoppedAt != nil:
+				gw += " (stopped)"
+			case m.NodeAlive != nil && !*m.NodeAlive:
 				gw += " (not answering)"
 			}
 			fmt.Fprintf(tw, "%s\t", gw)

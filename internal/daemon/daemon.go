@@ -231,6 +231,12 @@ func (d *Daemon) start() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		fl.beat(ctx)
+		// The gateway has stopped claiming: it leaves the register, so the
+		// others show it stopped at once rather than alive until its beat
+		// ages out. Its next start beats again and clears it.
+		if err := fl.nodes.Leave(ctx); err != nil {
+			d.log.Warn("recording that this gateway left the register of gateways", "err", err)
+		}
 	}
 	d.fleetDone = make(chan struct{})
 	go func() { defer close(d.fleetDone); fl.run(fctx) }()

@@ -113,7 +113,9 @@ func (f *fleet) beat(ctx context.Context) {
 // FleetModems lists every gateway's modems: this one's live, the others'
 // as they last reported them, marked by node and whether it is alive. A
 // gateway silent for a whole lease is taken for dead: its modems show
-// offline, registration unknown, last seen at its last beat. When the
+// offline, registration unknown, last seen at its last beat. One that
+// left (a graceful stop) shows its modems stopped, with when it left,
+// until it beats again. When the
 // database cannot be read, this gateway's own modems are listed alone.
 func (f *fleet) FleetModems(ctx context.Context) ([]smsgw.ModemStatus, error) {
 	own, err := f.gw.Modems(ctx)
@@ -137,11 +139,14 @@ func (f *fleet) FleetModems(ctx context.Context) ([]smsgw.ModemStatus, error) {
 			continue
 		}
 		live := n.Alive(now, f.lease)
-		beat := n.BeatAt
+		beat, stopped := n.BeatAt, n.StoppedAt
 		for _, m := range n.Modems {
 			m.Node, m.NodeAlive = n.Name, &live
 			m.SignalHistory = nil
-			if !live {
+			switch {
+			case n.Stopped():
+				m.State, m.Registration, m.LastSeen, m.NodeStoppedAt = "stopped", "unknown", &beat, &stopped
+			case !live:
 				m.State, m.Registration, m.LastSeen = "offline", "unknown", &beat
 			}
 			out = append(out, m)

@@ -18,7 +18,7 @@ import (
 // gateways' modems with their node and whether that node is alive; a
 // modem id a live gateway already uses is refused at start; USSD for
 // another gateway's modem is a conflict naming its gateway; a gateway that
-// stops beating is shown dead after its lease.
+// stops gracefully is shown stopped at once.
 func TestFleetModemList(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "shared.db")
@@ -99,30 +99,22 @@ func TestFleetModemList(t *testing.T) {
 		t.Fatalf("USSD on b for a's modem = %d %s; want 409 naming gateway a", code, body)
 	}
 
-	// a stops: its last beat says its modems stopped, then ages past the
-	// lease.
+	// a stops gracefully: once it has stopped claiming it leaves the
+	// register, so b shows it stopped at once, long before its 3 s lease
+	// would have run out, and for as long as it stays stopped.
 	stop(a)
 	aStopped = true
-	if l := list(b); len(l.Modems) != 1 || l.Modems[0].State != "stopped" && (l.Modems[0].NodeAlive == nil || *l.Modems[0].NodeAlive) {
-		t.Fatalf("a's modem right after a stopped = %+v; want it stopped (or a already taken for dead)", l.Modems)
+	l := list(b)
+	if len(l.Modems) != 1 {
+		t.Fatalf("modems seen from b after a stopped = %+v", l.Modems)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		l := list(b)
-		if len(l.Modems) != 1 {
-			t.Fatalf("modems seen from b after a stopped = %+v", l.Modems)
-		}
-		m := l.Modems[0]
-		if m.NodeAlive != nil && !*m.NodeAlive {
-			if m.State != "offline" || m.Registration != "unknown" || m.LastSeen == nil {
-				t.Fatalf("a dead gateway's modem = %+v; want offline, unknown, last seen at its last beat", m)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a's modem still shown alive 30 s after a stopped (lease 3 s): %+v", m)
-		}
-		time.Sleep(100 * time.Millisecond) // the lease runs out on the clock; nothing signals it
+	m := l.Modems[0]
+	if m.Node != "a" || m.NodeAlive == nil || *m.NodeAlive || m.NodeStoppedAt == nil || m.State != "stopped" ||
+		m.Registration != "unknown" || m.LastSeen == nil {
+		t.Fatalf("a's modem right after a stopped = %+v; want node a not alive, stopped (with when), last seen at its last beat", m)
+	}
+	if code, body := get(b, "GET", "/v1/modems"); code != 200 || !strings.Contains(string(body), `"node_stopped_at":`) {
+		t.Fatalf("GET /v1/modems on b = %d %s; want node_stopped_at", code, body)
 	}
 }
 

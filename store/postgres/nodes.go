@@ -24,12 +24,26 @@ func (s *Store) Beat(ctx context.Context, modems []smsgw.ModemStatus) error {
 	err = s.write(ctx, func(t *txn) error {
 		t.quiet = true
 		_, err := t.exec(`INSERT INTO nodes (name, started_at, heartbeat_at, modems) VALUES ($1, $2, $2, $3)
-			ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, modems = excluded.modems`,
+			ON CONFLICT (name) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, modems = excluded.modems, stopped_at = NULL`,
 			s.opt.Node, t.now, string(b))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("queue: beat: %w", err)
+	}
+	return nil
+}
+
+// Leave records that this node stopped on purpose now; its next
+// heartbeat clears it. A node that never beat has no entry to mark.
+func (s *Store) Leave(ctx context.Context) error {
+	err := s.write(ctx, func(t *txn) error {
+		t.quiet = true
+		_, err := t.exec(`UPDATE nodes SET stopped_at = $1 WHERE name = $2`, t.now, s.opt.Node)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("queue: leave: %w", err)
 	}
 	return nil
 }
@@ -40,7 +54,7 @@ func (s *Store) Nodes(ctx context.Context) ([]queue.Node, error) {
 	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT name, heartbeat_at, modems FROM nodes ORDER BY name`)
+	rows, err := s.pool.Query(ctx, `SELECT name, heartbeat_at, modems, stopped_at FROM nodes ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("queue: nodes: %w", mapErr(err))
 	}
@@ -50,10 +64,14 @@ func (s *Store) Nodes(ctx context.Context) ([]queue.Node, error) {
 		var n queue.Node
 		var at int64
 		var ms string
-		if err := rows.Scan(&n.Name, &at, &ms); err != nil {
+		var stopped *int64
+		if err := rows.Scan(&n.Name, &at, &ms, &stopped); err != nil {
 			return nil, fmt.Errorf("queue: nodes: %w", mapErr(err))
 		}
 		n.BeatAt = msTime(at)
+		if stopped != nil {
+			n.StoppedAt = msTime(*stopped)
+		}
 		if err := json.Unmarshal([]byte(ms), &n.Modems); err != nil {
 			return nil, fmt.Errorf("queue: nodes: node %q's modems: %w", n.Name, err)
 		}

@@ -11,7 +11,8 @@ import (
 
 // testNodeRegister: each gateway's beat replaces its own entry (its modems
 // as it last saw them) and leaves the others'; every gateway reads every
-// entry, and a silent one goes stale after its lease.
+// entry, and a silent one goes stale after its lease. One that leaves is
+// stopped at once, until it beats again.
 func testNodeRegister(t *testing.T, d driver) {
 	ctx := context.Background()
 	a, clk := d.testStore(t, queue.Options{Node: "a"})
@@ -81,5 +82,39 @@ func testNodeRegister(t *testing.T, d driver) {
 	}
 	if ns[1].Alive(now, lease) {
 		t.Fatalf("b, silent for %v, still alive with a %v lease", now.Sub(ns[1].BeatAt), lease)
+	}
+	if ns[0].Stopped() || ns[1].Stopped() {
+		t.Fatalf("neither left, yet stopped = %v, %v", ns[0].Stopped(), ns[1].Stopped())
+	}
+
+	// a leaves (a graceful stop): it is stopped at once, well within its
+	// lease, keeping its modems and last beat; b's entry is untouched.
+	clk.Advance(time.Second)
+	left := clk.Now()
+	if err := na.Leave(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ns, err = ours(nb.Nodes(ctx))
+	if err != nil || len(ns) != 2 {
+		t.Fatalf("Nodes after a left = %+v, %v", ns, err)
+	}
+	now = clk.Now()
+	if !ns[0].Stopped() || !ns[0].StoppedAt.Equal(left) || ns[0].Alive(now, lease) || !ns[0].BeatAt.Equal(left.Add(-time.Second)) || len(ns[0].Modems) != 1 {
+		t.Fatalf("a after it left = %+v (alive %v); want stopped at %v, not alive, its last beat and modem kept", ns[0], ns[0].Alive(now, lease), left)
+	}
+	if ns[1].Stopped() {
+		t.Fatalf("b after a left = %+v; want it not stopped", ns[1])
+	}
+	// a starts again: its first beat clears the stop.
+	clk.Advance(time.Second)
+	if err := na.Beat(ctx, []smsgw.ModemStatus{{ID: "a1", State: "ready"}}); err != nil {
+		t.Fatal(err)
+	}
+	ns, err = ours(nb.Nodes(ctx))
+	if err != nil || len(ns) != 2 {
+		t.Fatalf("Nodes after a beat again = %+v, %v", ns, err)
+	}
+	if now := clk.Now(); ns[0].Stopped() || !ns[0].StoppedAt.IsZero() || !ns[0].Alive(now, lease) {
+		t.Fatalf("a after beating again = %+v (alive %v); want alive, not stopped", ns[0], ns[0].Alive(now, lease))
 	}
 }

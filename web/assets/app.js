@@ -227,7 +227,7 @@
         ['Operator', m.operator || '—'],
         ['Network', (m.registration || 'unknown') + (m.roaming ? ' (roaming)' : '')],
         ['SIM', sim || '—'],
-        ['Gateway', m.node ? m.node + (m.node_alive === false ? ' (not answering)' : '') : null],
+        ['Gateway', m.node ? m.node + (m.node_stopped_at ? ' (stopped)' : m.node_alive === false ? ' (not answering)' : '') : null],
         ['Today', (today.delivered || 0) + (today.sent || 0) + ' sent · ' + (today.failed || 0) + ' failed'],
         ['Since start', m.counters.sent + ' sent · ' + m.counters.failed + ' failed · ' + m.counters.received + ' received'],
         ['Last error', m.last_error ? m.last_error : null],
