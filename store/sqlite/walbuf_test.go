@@ -111,19 +111,7 @@ func TestWalbufCommitIsInTheKernel(t *testing.T) {
 			}
 			rows, sum = rows+int64(n), sum+add
 		}
-		for name, c := range map[string]*sql.DB{"reader": other, "copy": snapshot(t, path)} {
-			var gotRows, gotSum int64
-			if err := c.QueryRow(`SELECT count(*), coalesce(sum(length(b)), 0) FROM t`).Scan(&gotRows, &gotSum); err != nil {
-				t.Fatalf("round %d, %s: %v", round, name, err)
-			}
-			if gotRows != rows || gotSum != sum {
-				t.Fatalf("round %d, %s: %d rows of %d bytes, want %d of %d", round, name, gotRows, gotSum, rows, sum)
-			}
-			var ok string
-			if err := c.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-				t.Fatalf("round %d, %s: integrity_check %q, %v", round, name, ok, err)
-			}
-		}
+		seesCommitted(t, round, path, other, rows, sum)
 	}
 	// The first four commits, which fit in the cache: two writes per
 	// page, about 60 pages, in a few kernel writes (a commit of over
@@ -205,19 +193,7 @@ func TestWalbufPaddedCommit(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows, sum = rows+1, sum+int64(len(b))
-		for name, c := range map[string]*sql.DB{"reader": other, "copy": snapshot(t, path)} {
-			var gotRows, gotSum int64
-			if err := c.QueryRow(`SELECT count(*), coalesce(sum(length(b)), 0) FROM t`).Scan(&gotRows, &gotSum); err != nil {
-				t.Fatalf("round %d, %s: %v", round, name, err)
-			}
-			if gotRows != rows || gotSum != sum {
-				t.Fatalf("round %d, %s: %d rows of %d bytes, want %d of %d", round, name, gotRows, gotSum, rows, sum)
-			}
-			var ok string
-			if err := c.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
-				t.Fatalf("round %d, %s: integrity_check %q, %v", round, name, ok, err)
-			}
-		}
+		seesCommitted(t, round, path, other, rows, sum)
 	}
 }
 
@@ -263,14 +239,26 @@ func TestWalbufRestartAndTruncate(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows += int64(n)
-		for name, c := range map[string]*sql.DB{"reader": other, "copy": snapshot(t, path)} {
-			var gotRows, gotSum int64
-			if err := c.QueryRow(`SELECT count(*), coalesce(sum(length(b)), 0) FROM t`).Scan(&gotRows, &gotSum); err != nil {
-				t.Fatalf("round %d, %s: %v", round, name, err)
-			}
-			if gotRows != rows || gotSum != sum {
-				t.Fatalf("round %d, %s: %d rows of %d bytes, want %d of %d", round, name, gotRows, gotSum, rows, sum)
-			}
+		seesCommitted(t, round, path, other, rows, sum)
+	}
+}
+
+// seesCommitted checks that another connection, and a copy of the files as
+// the kernel holds them now, both find exactly rows rows of sum bytes in
+// table t, in a database that passes its integrity check.
+func seesCommitted(t *testing.T, round int, path string, other *sql.DB, rows, sum int64) {
+	t.Helper()
+	for name, c := range map[string]*sql.DB{"reader": other, "copy": snapshot(t, path)} {
+		var gotRows, gotSum int64
+		if err := c.QueryRow(`SELECT count(*), coalesce(sum(length(b)), 0) FROM t`).Scan(&gotRows, &gotSum); err != nil {
+			t.Fatalf("round %d, %s: %v", round, name, err)
+		}
+		if gotRows != rows || gotSum != sum {
+			t.Fatalf("round %d, %s: %d rows of %d bytes, want %d of %d", round, name, gotRows, gotSum, rows, sum)
+		}
+		var ok string
+		if err := c.QueryRow(`PRAGMA integrity_check`).Scan(&ok); err != nil || ok != "ok" {
+			t.Fatalf("round %d, %s: integrity_check %q, %v", round, name, ok, err)
 		}
 	}
 }
