@@ -444,20 +444,26 @@ func appendSubmitted(b []byte, batch string, msgs []Message) ([]byte, bool) {
 		b = append(b, '{')
 		b = appendPlain(b, "id", m.ID)
 		b = append(b, ',')
-		b = appendPlain(b, "to", m.To)
-		b = append(b, ',')
-		b = appendPlain(b, "state", string(m.State))
-		if m.Reason != "" {
-			b = append(b, ',')
-			b = appendPlain(b, "reason", m.Reason)
-		}
-		b = append(b, `,"parts":`...)
-		b = strconv.AppendInt(b, int64(m.PartCount), 10)
-		b = append(b, ',')
-		b = appendPlain(b, "coding", m.Coding)
-		b = append(b, '}')
+		b = appendMessageRest(b, m.To, string(m.State), m.Reason, m.PartCount, m.Coding)
 	}
 	return append(b, "]}\n"...), true
+}
+
+// appendMessageRest writes the fields of a message of a 202 after its
+// id, and closes it; every string is plainJSON.
+func appendMessageRest(b []byte, to, state, reason string, parts int, coding string) []byte {
+	b = appendPlain(b, "to", to)
+	b = append(b, ',')
+	b = appendPlain(b, "state", state)
+	if reason != "" {
+		b = append(b, ',')
+		b = appendPlain(b, "reason", reason)
+	}
+	b = append(b, `,"parts":`...)
+	b = strconv.AppendInt(b, int64(parts), 10)
+	b = append(b, ',')
+	b = appendPlain(b, "coding", coding)
+	return append(b, '}')
 }
 
 // writeSubmitted writes the 202 of a send.
@@ -523,18 +529,7 @@ func appendQueued(b []byte, batch string, msgs []queue.Message, parts int, codin
 		b = append(b, `{"id":"`...)
 		b = strconv.AppendInt(b, m.ID, 10)
 		b = append(b, `",`...)
-		b = appendPlain(b, "to", m.To)
-		b = append(b, ',')
-		b = appendPlain(b, "state", string(m.State))
-		if reason != "" {
-			b = append(b, ',')
-			b = appendPlain(b, "reason", reason)
-		}
-		b = append(b, `,"parts":`...)
-		b = strconv.AppendInt(b, int64(n), 10)
-		b = append(b, ',')
-		b = appendPlain(b, "coding", c)
-		b = append(b, '}')
+		b = appendMessageRest(b, m.To, string(m.State), reason, n, c)
 	}
 	return append(b, "]}\n"...), true
 }
